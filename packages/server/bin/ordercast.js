@@ -1,0 +1,13 @@
+#!/usr/bin/env node
+// The `ordercast` command: a thin launcher for the compiled CLI.
+try {
+  const { main } = await import('../dist/cli/main.js');
+  process.exitCode = await main(process.argv);
+} catch (error) {
+  if (error && error.code === 'ERR_MODULE_NOT_FOUND' && String(error.message).includes('dist')) {
+    console.error('ordercast is not built yet: run `npm install` (or `npm run build`) at the repository root first.');
+    process.exitCode = 2;
+  } else {
+    throw error;
+  }
+}

@@ -1,0 +1,139 @@
+import type { FastifyInstance } from 'fastify';
+import type { Config } from './config.js';
+import type { Broker } from './events/broker.js';
+import { MemoryBroker } from './events/memory-broker.js';
+import { OrderWatchers } from './events/order-watchers.js';
+import { buildHttpServer } from './http/server.js';
+import { createLogger, type Logger } from './logging.js';
+import { Metrics } from './metrics.js';
+import { AuthService } from './services/auth-service.js';
+import { OrderService } from './services/order-service.js';
+import { ProjectService } from './services/project-service.js';
+import { openStore, type Store } from './store/database.js';
+import { migrateToLatest } from './store/migrations.js';
+import { VERSION } from './version.js';
+
+/** The composition root: the only place that knows every part. */
+export interface App {
+  config: Config;
+  logger: Logger;
+  store: Store;
+  broker: Broker;
+  metrics: Metrics;
+  projects: ProjectService;
+  auth: AuthService;
+  orders: OrderService;
+  http: FastifyInstance;
+  /** Starts listening; resolves to the base URL. */
+  listen(): Promise<string>;
+  /** Stops accepting, finishes in-flight requests, closes the database. Safe to call twice. */
+  close(): Promise<void>;
+}
+
+export interface AppOptions {
+  logger?: Logger;
+}
+
+/** The services without any server: what CLI commands that touch the database need. */
+export interface Core {
+  config: Config;
+  logger: Logger;
+  store: Store;
+  broker: Broker;
+  watchers: OrderWatchers;
+  metrics: Metrics;
+  projects: ProjectService;
+  auth: AuthService;
+  orders: OrderService;
+  close(): Promise<void>;
+}
+
+/** Opens the database and brings its schema up to date. */
+export async function openMigratedStore(config: Config, logger?: Logger): Promise<Store> {
+  const store = openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, sqliteSynchronous: config.sqliteSynchronous });
+  try {
+    const applied = await migrateToLatest(store.db, store.dialect);
+    if (applied.length > 0) logger?.info({ migrations: applied }, 'database schema migrated');
+  } catch (error) {
+    await store.close().catch(() => {});
+    throw error;
+  }
+  return store;
+}
+
+export async function createCore(config: Config, options: AppOptions = {}): Promise<Core> {
+  const logger = options.logger ?? createLogger({ level: config.logLevel, pretty: config.logPretty });
+  const store = await openMigratedStore(config, logger);
+  const metrics = new Metrics();
+  const broker: Broker = new MemoryBroker();
+  const watchers = new OrderWatchers(broker);
+  const projects = new ProjectService(store);
+  const auth = new AuthService(store, projects);
+  const orders = new OrderService(store, projects, broker, watchers, {
+    orderCreated: () => metrics.ordersCreated.inc(),
+    orderTransitioned: (event) => metrics.transitions.inc({ status: event.toStatus }),
+  });
+  return {
+    config,
+    logger,
+    store,
+    broker,
+    watchers,
+    metrics,
+    projects,
+    auth,
+    orders,
+    async close() {
+      watchers.close();
+      await broker.close();
+      await store.close();
+    },
+  };
+}
+
+export async function createApp(config: Config, options: AppOptions = {}): Promise<App> {
+  const core = await createCore(config, options);
+  const { logger, store, broker, metrics, projects, auth, orders } = core;
+  const shutdown = new AbortController();
+  const http = await buildHttpServer({
+    logger,
+    metrics,
+    store,
+    auth,
+    orders,
+    bodyLimitBytes: config.bodyLimitBytes,
+    rateLimitPerSecond: config.rateLimitPerSecond,
+    rateLimitBurst: config.rateLimitBurst,
+    version: VERSION,
+    shutdownSignal: shutdown.signal,
+  });
+
+  let closing: Promise<void> | undefined;
+  return {
+    config,
+    logger,
+    store,
+    broker,
+    metrics,
+    projects,
+    auth,
+    orders,
+    http,
+    async listen() {
+      await http.listen({ host: config.host, port: config.port });
+      const address = http.server.address();
+      const port = typeof address === 'object' && address ? address.port : config.port;
+      const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host.includes(':') ? `[${config.host}]` : config.host;
+      return `http://${host}:${port}`;
+    },
+    close() {
+      closing ??= (async () => {
+        shutdown.abort();
+        core.watchers.close();
+        await http.close();
+        await core.close();
+      })();
+      return closing;
+    },
+  };
+}

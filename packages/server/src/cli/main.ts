@@ -1,0 +1,28 @@
+import { Command, CommanderError } from 'commander';
+import { VERSION } from '../version.js';
+import { registerMigrate } from './migrate.js';
+import { registerOrders } from './orders.js';
+import { reportCliError } from './output.js';
+import { registerProjects } from './projects.js';
+import { registerServe } from './serve.js';
+
+/** Runs the CLI; resolves to the process exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const program = new Command()
+    .name('ordercast')
+    .description('Ordercast: order-status tracking server (REST polling, signed webhooks, WebSockets)')
+    .version(VERSION)
+    .exitOverride()
+    .showHelpAfterError();
+  registerServe(program);
+  registerMigrate(program);
+  registerProjects(program);
+  registerOrders(program);
+  try {
+    await program.parseAsync(argv);
+    return 0;
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode;
+    return reportCliError(error);
+  }
+}

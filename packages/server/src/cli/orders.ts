@@ -1,0 +1,78 @@
+import type { Command } from 'commander';
+import type { Order } from '../domain/order.js';
+import { OrdercastError } from '../domain/errors.js';
+import { withCore, withDatabaseOptions } from './database-options.js';
+import { printJson } from './output.js';
+
+function printOrder(order: Order, json: boolean): void {
+  if (json) return printJson(order);
+  console.log(`${order.id}  ${order.status}  v${order.version}${order.final ? ' (final)' : ''}`);
+  if (order.externalId) console.log(`  externalId      ${order.externalId}`);
+  if (order.userExternalId) console.log(`  userExternalId  ${order.userExternalId}`);
+  if (order.amount) console.log(`  amount          ${order.amount} ${order.currency ?? ''}`);
+  for (const h of order.statusHistory) console.log(`  v${h.version}  ${h.at}  ${h.status}${h.reason ? `  (${h.reason})` : ''}`);
+}
+
+function parseMetadata(text: string | undefined): Record<string, unknown> | undefined {
+  if (text === undefined) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new OrdercastError('invalid_json', '--metadata must be a JSON object, such as \'{"cart":"c-42"}\'');
+  }
+}
+
+export function registerOrders(program: Command): void {
+  const orders = program.command('orders').description('create, read and move orders (for operators and demos)');
+
+  withDatabaseOptions(
+    orders
+      .command('create')
+      .description('create an order')
+      .requiredOption('--project <id>', 'project id')
+      .option('--external-id <id>', "the merchant's own reference")
+      .option('--user <userExternalId>', 'the end customer')
+      .option('--amount <decimal>', 'amount, such as 25.00')
+      .option('--currency <code>', 'currency, such as EUR')
+      .option('--status <status>', 'initial status (default: the lifecycle first initial status)')
+      .option('--metadata <json>', 'a JSON object')
+      .option('--json', 'print JSON'),
+  ).action(async (flags) =>
+    withCore(flags, async (core) => {
+      const { order } = await core.orders.create(flags.project, {
+        externalId: flags.externalId,
+        userExternalId: flags.user,
+        amount: flags.amount,
+        currency: flags.currency,
+        status: flags.status,
+        metadata: parseMetadata(flags.metadata),
+      });
+      printOrder(order, Boolean(flags.json));
+    }),
+  );
+
+  withDatabaseOptions(
+    orders.command('get').description('show an order').argument('<orderId>').requiredOption('--project <id>', 'project id').option('--json', 'print JSON'),
+  ).action(async (orderId, flags) => withCore(flags, async (core) => printOrder(await core.orders.get(flags.project, orderId), Boolean(flags.json))));
+
+  withDatabaseOptions(
+    orders
+      .command('transition')
+      .description('move an order to a new status')
+      .argument('<orderId>')
+      .argument('<status>')
+      .requiredOption('--project <id>', 'project id')
+      .option('--reason <text>', 'why, for the history')
+      .option('--expected-version <n>', 'refuse if the order is not at this version')
+      .option('--json', 'print JSON'),
+  ).action(async (orderId, status, flags) =>
+    withCore(flags, async (core) => {
+      const expectedVersion = flags.expectedVersion === undefined ? undefined : Number(flags.expectedVersion);
+      if (expectedVersion !== undefined && !Number.isInteger(expectedVersion)) {
+        throw new OrdercastError('validation_failed', '--expected-version must be a whole number');
+      }
+      const order = await core.orders.transition(flags.project, orderId, { status, reason: flags.reason, expectedVersion });
+      printOrder(order, Boolean(flags.json));
+    }),
+  );
+}

@@ -1,0 +1,71 @@
+import type { Command } from 'commander';
+import { OrdercastError } from '../domain/errors.js';
+import { withCore, withDatabaseOptions } from './database-options.js';
+import { printJson } from './output.js';
+
+export function registerProjects(program: Command): void {
+  const projects = program.command('projects').description('create and list projects (tenants) and rotate their keys');
+
+  withDatabaseOptions(
+    projects
+      .command('create')
+      .description('create a project and print its keys (shown once)')
+      .requiredOption('--name <name>', 'a name for people')
+      .requiredOption('--lifecycle <lifecycle>', 'onramp, store, or the path of a lifecycle JSON file')
+      .option('--json', 'print one JSON object: id, secretKey, publishableKey, tokenSecret, lifecycle'),
+  ).action(async (flags) =>
+    withCore(flags, async ({ projects: service }) => {
+      const created = await service.create({ name: flags.name, lifecycle: flags.lifecycle });
+      if (flags.json) {
+        printJson({
+          id: created.project.id,
+          name: created.project.name,
+          secretKey: created.secretKey,
+          publishableKey: created.publishableKey,
+          tokenSecret: created.tokenSecret,
+          lifecycle: created.project.lifecycle,
+        });
+        return;
+      }
+      console.log(`project ${created.project.id} "${created.project.name}" (lifecycle ${created.project.lifecycle.name})`);
+      console.log(`  secret key       ${created.secretKey}`);
+      console.log(`  publishable key  ${created.publishableKey}`);
+      console.log(`  token secret     ${created.tokenSecret}`);
+      console.log('These are shown once: only their hashes are stored. Keep the secret key and token secret on your server.');
+    }),
+  );
+
+  withDatabaseOptions(projects.command('list').description('list projects').option('--json', 'print JSON')).action(async (flags) =>
+    withCore(flags, async ({ projects: service }) => {
+      const all = await service.list();
+      if (flags.json) {
+        printJson(all.map((p) => ({ id: p.id, name: p.name, lifecycle: p.lifecycle.name, createdAt: p.createdAt })));
+        return;
+      }
+      if (all.length === 0) console.log('no projects yet: create one with `ordercast projects create --name … --lifecycle onramp`');
+      for (const p of all) console.log(`${p.id}  ${p.lifecycle.name.padEnd(8)}  ${p.createdAt}  ${p.name}`);
+    }),
+  );
+
+  withDatabaseOptions(
+    projects
+      .command('rotate-key')
+      .description('issue a new secret or publishable key; old ones stop working after the grace period')
+      .requiredOption('--project <id>', 'project id')
+      .requiredOption('--kind <kind>', 'secret or publishable')
+      .option('--grace <seconds>', 'how long the old keys keep working', '0')
+      .option('--json', 'print JSON'),
+  ).action(async (flags) =>
+    withCore(flags, async ({ projects: service }) => {
+      if (flags.kind !== 'secret' && flags.kind !== 'publishable') {
+        throw new OrdercastError('validation_failed', '--kind must be "secret" or "publishable"');
+      }
+      const grace = Number(flags.grace);
+      if (!Number.isInteger(grace) || grace < 0) throw new OrdercastError('validation_failed', '--grace must be a whole number of seconds');
+      const { key, oldKeysExpireAt } = await service.rotateKey(flags.project, flags.kind, grace);
+      if (flags.json) return printJson({ projectId: flags.project, kind: flags.kind, key, oldKeysExpireAt });
+      console.log(`new ${flags.kind} key: ${key}`);
+      console.log(`old ${flags.kind} keys stop working at ${oldKeysExpireAt} (within 5 s of that on running servers)`);
+    }),
+  );
+}

@@ -1,0 +1,83 @@
+import type { Command } from 'commander';
+import { createApp, type App } from '../app.js';
+import { loadConfig } from '../config.js';
+import type { CreatedProject } from '../services/project-service.js';
+
+function demoInstructions(baseUrl: string, demo: CreatedProject): string {
+  const sk = demo.secretKey;
+  return `
+  A demo project was created (lifecycle "${demo.project.lifecycle.name}"). Its keys are shown once, now:
+
+    project id       ${demo.project.id}
+    secret key       ${sk}
+    publishable key  ${demo.publishableKey}
+    token secret     ${demo.tokenSecret}
+
+  Try it:
+
+    curl -s -X POST ${baseUrl}/api/v2/orders \\
+      -H 'Authorization: Bearer ${sk}' -H 'Content-Type: application/json' \\
+      -d '{"externalId":"demo-1","userExternalId":"user-1","amount":"25.00","currency":"EUR"}'
+
+    curl -s ${baseUrl}/api/v2/orders/<order id> -H 'Authorization: Bearer ${sk}'
+
+    curl -s -X POST ${baseUrl}/api/v2/orders/<order id>/status \\
+      -H 'Authorization: Bearer ${sk}' -H 'Content-Type: application/json' \\
+      -d '{"status":"PROCESSING"}'
+
+  API docs: ${baseUrl}/docs
+`;
+}
+
+export function registerServe(program: Command): void {
+  program
+    .command('serve')
+    .description('run the Ordercast server')
+    .option('-p, --port <port>', 'port to listen on (env ORDERCAST_PORT, default 8080)')
+    .option('--host <host>', 'address to listen on (env ORDERCAST_HOST, default 127.0.0.1)')
+    .option('--data-dir <dir>', 'where the embedded SQLite database lives (env ORDERCAST_DATA_DIR, default ./.ordercast)')
+    .option('--database-url <url>', 'postgres://… to use PostgreSQL (env DATABASE_URL)')
+    .option('--redis-url <url>', 'redis://… to share events between server processes (env REDIS_URL)')
+    .option('--log-level <level>', 'fatal, error, warn, info, debug or trace (env ORDERCAST_LOG_LEVEL)')
+    .option('--no-demo', 'do not create a demo project in an empty database')
+    .action(async (flags) => {
+      const config = loadConfig({
+        port: flags.port,
+        host: flags.host,
+        dataDir: flags.dataDir,
+        databaseUrl: flags.databaseUrl,
+        redisUrl: flags.redisUrl,
+        logLevel: flags.logLevel,
+        demo: flags.demo === false ? false : undefined,
+      });
+      const app: App = await createApp(config);
+      let demo: CreatedProject | undefined;
+      if (config.demo && (await app.projects.count()) === 0) {
+        demo = await app.projects.create({ name: 'Demo shop', lifecycle: 'onramp' });
+      }
+      const url = await app.listen();
+      app.logger.info({ url, database: app.store.dialect, location: app.store.location }, `Ordercast listening on ${url}`);
+      if (demo) process.stdout.write(demoInstructions(url, demo));
+
+      await new Promise<void>((resolve) => {
+        let stopping = false;
+        const stop = (signal: string) => {
+          if (stopping) {
+            app.logger.warn('second signal: exiting at once');
+            process.exit(1);
+          }
+          stopping = true;
+          app.logger.info({ signal }, 'shutting down: finishing in-flight requests');
+          app
+            .close()
+            .catch((error) => app.logger.error({ err: error }, 'error during shutdown'))
+            .finally(() => {
+              app.logger.info('stopped');
+              resolve();
+            });
+        };
+        process.once('SIGTERM', () => stop('SIGTERM'));
+        process.once('SIGINT', () => stop('SIGINT'));
+      });
+    });
+}

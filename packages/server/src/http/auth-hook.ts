@@ -1,0 +1,61 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { OrdercastError } from '../domain/errors.js';
+import type { AuthService, Principal } from '../services/auth-service.js';
+import type { ReadScope } from '../services/order-service.js';
+import type { RateLimiter } from './rate-limiter.js';
+
+export type PrincipalKind = Principal['kind'];
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal: Principal;
+  }
+  interface FastifyContextConfig {
+    /** Which credentials may call the route; routes without it are public. */
+    allow?: PrincipalKind[];
+  }
+}
+
+const WHAT_IT_NEEDS: Record<string, string> = {
+  secret: 'a secret key (sk_…)',
+  user: 'a user token',
+  publishable: 'a publishable key (pk_…)',
+};
+
+function rateKey(principal: Principal): string {
+  return principal.kind === 'user' ? `user:${principal.projectId}:${principal.userExternalId}` : `key:${principal.keyId}`;
+}
+
+/** What a principal may read: a user token sees only its own orders. */
+export function readScope(principal: Principal): ReadScope {
+  return principal.kind === 'user' ? { userExternalId: principal.userExternalId } : {};
+}
+
+/** Authenticates every route that declares `config.allow`, then applies the rate limit. */
+export function registerAuth(app: FastifyInstance, auth: AuthService, limiter: RateLimiter): void {
+  app.decorateRequest('principal', null as never);
+  app.addHook('onRequest', async (request: FastifyRequest, reply) => {
+    const allow = request.routeOptions.config?.allow;
+    if (!allow) return;
+    const principal = await auth.authenticateHeader(request.headers.authorization);
+    if (!allow.includes(principal.kind)) {
+      throw new OrdercastError(
+        'forbidden',
+        `This ${principal.kind === 'user' ? 'user token' : `${principal.kind} key`} cannot do this: it needs ${allow.map((k) => WHAT_IT_NEEDS[k]).join(' or ')}`,
+      );
+    }
+    request.principal = principal;
+    if (limiter.enabled) {
+      const decision = limiter.take(rateKey(principal));
+      reply.header('ratelimit-limit', decision.limit);
+      reply.header('ratelimit-remaining', decision.remaining);
+      reply.header('ratelimit-reset', decision.resetSeconds);
+      if (!decision.allowed) {
+        reply.header('retry-after', decision.retryAfterSeconds);
+        throw new OrdercastError('rate_limited', `Too many requests for this credential: retry after ${decision.retryAfterSeconds} s`, {
+          retryAfterSeconds: decision.retryAfterSeconds,
+        });
+      }
+    }
+  });
+}

@@ -1,0 +1,216 @@
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { NewOrderInput } from '../../domain/new-order.js';
+import type { Order, OrderEvent } from '../../domain/order.js';
+import { MAX_PAGE_SIZE, MAX_REASON_LENGTH, type OrderListQuery, type OrderService } from '../../services/order-service.js';
+import { readScope } from '../auth-hook.js';
+import { errorResponses } from '../schemas.js';
+
+export const MAX_WAIT_SECONDS = 30;
+
+const orderIdParams = {
+  type: 'object',
+  properties: { id: { type: 'string', minLength: 1, maxLength: 100 } },
+  required: ['id'],
+} as const;
+
+export function etagOf(order: Order): string {
+  return `"v${order.version}"`;
+}
+
+/** The version a client already holds, from an `If-None-Match: "v7"` header. */
+function versionFromIfNoneMatch(header: string | undefined): number | undefined {
+  const match = header ? /"v(\d+)"/.exec(header) : null;
+  return match ? Number(match[1]) : undefined;
+}
+
+function ifNoneMatchHits(header: string | undefined, etag: string): boolean {
+  if (!header) return false;
+  return header.trim() === '*' || header.split(',').some((tag) => tag.trim().replace(/^W\//, '') === etag);
+}
+
+function sendOrder(reply: FastifyReply, order: Order, ifNoneMatch: string | undefined, code = 200) {
+  const etag = etagOf(order);
+  reply.header('etag', etag);
+  if (code === 200 && ifNoneMatchHits(ifNoneMatch, etag)) return reply.code(304).send();
+  return reply.code(code).send(order);
+}
+
+function publicEvent(event: OrderEvent) {
+  return {
+    id: event.id,
+    object: 'event' as const,
+    type: event.type,
+    eventName: event.eventName,
+    orderId: event.orderId,
+    fromStatus: event.fromStatus,
+    toStatus: event.toStatus,
+    reason: event.reason,
+    version: event.version,
+    createdAt: event.createdAt,
+  };
+}
+
+export async function orderRoutes(app: FastifyInstance, opts: { orders: OrderService; shutdownSignal: AbortSignal }): Promise<void> {
+  const { orders } = opts;
+
+  app.post<{ Body: NewOrderInput; Headers: { 'idempotency-key'?: string } }>(
+    '/api/v2/orders',
+    {
+      config: { allow: ['secret'] },
+      schema: {
+        summary: 'Create an order',
+        description:
+          'Creates an order in an initial status of the project lifecycle. With an `Idempotency-Key` header, repeating the same request returns the first answer (with `Idempotent-Replayed: true`); the same key with a different body is a 409.',
+        tags: ['orders'],
+        headers: { type: 'object', properties: { 'idempotency-key': { type: 'string', minLength: 1, maxLength: 255 } } },
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            externalId: { type: ['string', 'null'], minLength: 1, maxLength: 255 },
+            userExternalId: { type: ['string', 'null'], minLength: 1, maxLength: 255 },
+            amount: { type: ['string', 'number', 'null'] },
+            currency: { type: ['string', 'null'] },
+            metadata: { type: ['object', 'null'], additionalProperties: true },
+            status: { type: 'string', minLength: 1, maxLength: 64, description: 'Defaults to the first initial status' },
+          },
+        },
+        response: { 200: { $ref: 'Order#' }, 201: { $ref: 'Order#' }, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const result = await orders.create(request.principal.projectId, request.body ?? {}, request.headers['idempotency-key']);
+      if (result.replayed) reply.header('idempotent-replayed', 'true');
+      return sendOrder(reply, result.body as Order, undefined, result.statusCode);
+    },
+  );
+
+  app.get<{ Params: { id: string }; Querystring: { waitForChange?: number } }>(
+    '/api/v2/orders/:id',
+    {
+      config: { allow: ['secret', 'user'] },
+      schema: {
+        summary: 'Get an order',
+        description:
+          'Returns the order with an `ETag`; `If-None-Match` with that ETag answers 304 while nothing changed. `waitForChange=N` (seconds, up to 30) holds the request until the order version differs from the one in `If-None-Match` (or the current one) or the time is up.',
+        tags: ['orders'],
+        params: orderIdParams,
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { waitForChange: { type: 'integer', minimum: 0, maximum: MAX_WAIT_SECONDS } },
+        },
+        response: { 200: { $ref: 'Order#' }, 304: { type: 'null', description: 'Not modified' }, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const { projectId } = request.principal;
+      const scope = readScope(request.principal);
+      const ifNoneMatch = request.headers['if-none-match'];
+      const wait = request.query.waitForChange ?? 0;
+      let order: Order;
+      if (wait > 0) {
+        const known = versionFromIfNoneMatch(ifNoneMatch) ?? (await orders.get(projectId, request.params.id, scope)).version;
+        const gone = new AbortController();
+        reply.raw.once('close', () => gone.abort());
+        order = await orders.waitForChange(projectId, request.params.id, known, wait * 1000, scope, AbortSignal.any([gone.signal, opts.shutdownSignal]));
+      } else {
+        order = await orders.get(projectId, request.params.id, scope);
+      }
+      return sendOrder(reply, order, ifNoneMatch);
+    },
+  );
+
+  app.get<{ Querystring: OrderListQuery }>(
+    '/api/v2/orders',
+    {
+      config: { allow: ['secret', 'user'] },
+      schema: {
+        summary: 'List orders',
+        description: 'Newest first. Pass `nextCursor` back as `cursor` for the next page. A user token lists only its own orders.',
+        tags: ['orders'],
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            status: { type: 'string', minLength: 1, maxLength: 64 },
+            userExternalId: { type: 'string', minLength: 1, maxLength: 255 },
+            externalId: { type: 'string', minLength: 1, maxLength: 255 },
+            createdAfter: { type: 'string', maxLength: 64 },
+            createdBefore: { type: 'string', maxLength: 64 },
+            limit: { type: 'integer', minimum: 1, maximum: MAX_PAGE_SIZE, default: 20 },
+            cursor: { type: 'string', minLength: 1, maxLength: 200 },
+          },
+        },
+        response: {
+          200: {
+            type: 'object',
+            properties: {
+              object: { type: 'string', enum: ['list'] },
+              data: { type: 'array', items: { $ref: 'Order#' } },
+              hasMore: { type: 'boolean' },
+              nextCursor: { type: ['string', 'null'] },
+            },
+            required: ['object', 'data', 'hasMore', 'nextCursor'],
+          },
+          ...errorResponses,
+        },
+      },
+    },
+    async (request) => orders.list(request.principal.projectId, request.query, readScope(request.principal)),
+  );
+
+  app.get<{ Params: { id: string } }>(
+    '/api/v2/orders/:id/events',
+    {
+      config: { allow: ['secret', 'user'] },
+      schema: {
+        summary: "An order's timeline",
+        description: 'Every event of the order, oldest first: the same events webhooks and sockets deliver.',
+        tags: ['orders'],
+        params: orderIdParams,
+        response: {
+          200: {
+            type: 'object',
+            properties: { object: { type: 'string', enum: ['list'] }, data: { type: 'array', items: { $ref: 'OrderEvent#' } } },
+            required: ['object', 'data'],
+          },
+          ...errorResponses,
+        },
+      },
+    },
+    async (request) => {
+      const events = await orders.events(request.principal.projectId, request.params.id, readScope(request.principal));
+      return { object: 'list', data: events.map(publicEvent) };
+    },
+  );
+
+  app.post<{ Params: { id: string }; Body: { status: string; reason?: string | null; expectedVersion?: number } }>(
+    '/api/v2/orders/:id/status',
+    {
+      config: { allow: ['secret'] },
+      schema: {
+        summary: "Change an order's status",
+        description:
+          'Validated against the project lifecycle: a transition it does not allow is a 409 naming the current status and the allowed next ones. With `expectedVersion`, a stale version is a 409 too.',
+        tags: ['orders'],
+        params: orderIdParams,
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            status: { type: 'string', minLength: 1, maxLength: 64 },
+            reason: { type: ['string', 'null'], maxLength: MAX_REASON_LENGTH },
+            expectedVersion: { type: 'integer', minimum: 1 },
+          },
+          required: ['status'],
+        },
+        response: { 200: { $ref: 'Order#' }, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const order = await orders.transition(request.principal.projectId, request.params.id, request.body);
+      return sendOrder(reply, order, undefined);
+    },
+  );
+}

@@ -1,0 +1,81 @@
+/** JSON schemas shared by routes: they validate, serialise, and become the OpenAPI document. */
+const nullableString = { type: ['string', 'null'] } as const;
+
+export const errorSchema = {
+  $id: 'Error',
+  type: 'object',
+  description: 'Every error has this shape; `code` is stable and safe to branch on.',
+  properties: {
+    error: {
+      type: 'object',
+      properties: {
+        code: { type: 'string' },
+        message: { type: 'string' },
+        details: {},
+      },
+      required: ['code', 'message'],
+    },
+  },
+  required: ['error'],
+} as const;
+
+export const statusHistoryEntrySchema = {
+  type: 'object',
+  properties: {
+    status: { type: 'string' },
+    reason: nullableString,
+    at: { type: 'string', format: 'date-time' },
+    version: { type: 'integer' },
+  },
+  required: ['status', 'reason', 'at', 'version'],
+} as const;
+
+export const orderSchema = {
+  $id: 'Order',
+  type: 'object',
+  properties: {
+    id: { type: 'string', description: 'Server-assigned, unguessable, URL-safe' },
+    object: { type: 'string', enum: ['order'] },
+    projectId: { type: 'string' },
+    externalId: { ...nullableString, description: "The merchant's own reference, unique per project" },
+    userExternalId: { ...nullableString, description: 'The end customer; user tokens for this id can read the order' },
+    amount: { ...nullableString, description: 'Exact decimal, as a string' },
+    currency: nullableString,
+    metadata: { type: 'object', additionalProperties: true },
+    status: { type: 'string' },
+    version: { type: 'integer', description: 'Starts at 1 and grows by 1 with every change; the same number on every channel' },
+    final: { type: 'boolean', description: 'True once the status is a final status of the lifecycle' },
+    createdAt: { type: 'string', format: 'date-time' },
+    updatedAt: { type: 'string', format: 'date-time' },
+    statusHistory: { type: 'array', items: statusHistoryEntrySchema },
+  },
+  required: ['id', 'object', 'projectId', 'status', 'version', 'final', 'createdAt', 'updatedAt', 'statusHistory'],
+} as const;
+
+export const orderEventSchema = {
+  $id: 'OrderEvent',
+  type: 'object',
+  properties: {
+    id: { type: 'string' },
+    object: { type: 'string', enum: ['event'] },
+    type: { type: 'string', enum: ['order.created', 'order.status_changed'] },
+    eventName: { type: 'string', description: 'The lifecycle event name, as webhooks carry it' },
+    orderId: { type: 'string' },
+    fromStatus: nullableString,
+    toStatus: { type: 'string' },
+    reason: nullableString,
+    version: { type: 'integer' },
+    createdAt: { type: 'string', format: 'date-time' },
+  },
+  required: ['id', 'object', 'type', 'eventName', 'orderId', 'toStatus', 'version', 'createdAt'],
+} as const;
+
+export const errorResponses = {
+  400: { $ref: 'Error#' },
+  401: { $ref: 'Error#' },
+  403: { $ref: 'Error#' },
+  404: { $ref: 'Error#' },
+  409: { $ref: 'Error#' },
+  413: { $ref: 'Error#' },
+  429: { $ref: 'Error#' },
+} as const;

@@ -1,0 +1,95 @@
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Logger } from '../logging.js';
+import type { Metrics } from '../metrics.js';
+import type { AuthService } from '../services/auth-service.js';
+import type { OrderService } from '../services/order-service.js';
+import type { Store } from '../store/database.js';
+import { registerAuth } from './auth-hook.js';
+import { registerErrorHandling } from './error-handler.js';
+import { RateLimiter } from './rate-limiter.js';
+import { operationsRoutes } from './routes/operations.js';
+import { orderRoutes } from './routes/orders.js';
+import { tokenRoutes } from './routes/tokens.js';
+import { errorSchema, orderEventSchema, orderSchema } from './schemas.js';
+
+export interface HttpDeps {
+  logger: Logger;
+  metrics: Metrics;
+  store: Store;
+  auth: AuthService;
+  orders: OrderService;
+  bodyLimitBytes: number;
+  rateLimitPerSecond: number;
+  rateLimitBurst: number;
+  version: string;
+  shutdownSignal: AbortSignal;
+}
+
+/**
+ * Reference document 000 polls `…/api/api/v2/orders/:id`; that doubled prefix is
+ * served as an alias of `/api/v2` so its snippet works with only the host changed.
+ */
+function rewriteLegacyPrefix(url: string): string {
+  return url.startsWith('/api/api/v2/') || url === '/api/api/v2' ? url.slice(4) : url;
+}
+
+export async function buildHttpServer(deps: HttpDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: deps.logger as FastifyBaseLogger,
+    // Per-request lines would dominate the logs and the hot path; onResponse logs at debug instead.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: deps.bodyLimitBytes,
+    rewriteUrl: (req) => rewriteLegacyPrefix(req.url ?? '/'),
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false, allowUnionTypes: true } },
+    requestIdHeader: 'x-request-id',
+    return503OnClosing: true,
+  });
+
+  registerErrorHandling(app, deps.bodyLimitBytes);
+  app.addSchema(errorSchema);
+  app.addSchema(orderSchema);
+  app.addSchema(orderEventSchema);
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Ordercast API',
+        version: deps.version,
+        description:
+          'Order-status tracking: write orders and status changes, poll them (ETag, long-poll), receive webhooks and WebSocket updates. Errors are `{"error": {"code", "message", "details"}}`.',
+      },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'A secret key (sk_…) or a user token (JWT)' } } },
+      security: [{ bearer: [] }],
+    },
+    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+
+  app.addHook('onSend', async (request, reply, payload) => {
+    if (request.url.startsWith('/api/')) reply.header('cache-control', 'no-store');
+    return payload;
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    deps.metrics.httpDuration.observe(
+      { method: request.method, route: request.routeOptions.url ?? 'unmatched', status_code: reply.statusCode },
+      reply.elapsedTime / 1000,
+    );
+    request.log.debug({ method: request.method, url: request.url, statusCode: reply.statusCode, ms: reply.elapsedTime }, 'request');
+  });
+
+  registerAuth(app, deps.auth, new RateLimiter(deps.rateLimitPerSecond, deps.rateLimitBurst));
+  await app.register(orderRoutes, { orders: deps.orders, shutdownSignal: deps.shutdownSignal });
+  await app.register(tokenRoutes, { auth: deps.auth });
+  await app.register(operationsRoutes, { store: deps.store, metrics: deps.metrics });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  app.get('/', { schema: { hide: true } }, async () => ({
+    name: 'Ordercast',
+    version: deps.version,
+    docs: '/docs',
+    openapi: '/openapi.json',
+  }));
+  return app;
+}

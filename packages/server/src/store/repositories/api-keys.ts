@@ -1,0 +1,55 @@
+import type { ApiKeyKind } from '../schema.js';
+import type { Executor } from '../transaction.js';
+
+export interface ApiKeyRecord {
+  id: string;
+  projectId: string;
+  kind: ApiKeyKind;
+  keyHash: string;
+  keyPrefix: string;
+  createdAt: string;
+  expiresAt: string | null;
+}
+
+export async function insertApiKey(db: Executor, key: ApiKeyRecord): Promise<void> {
+  await db
+    .insertInto('api_keys')
+    .values({
+      id: key.id,
+      project_id: key.projectId,
+      kind: key.kind,
+      key_hash: key.keyHash,
+      key_prefix: key.keyPrefix,
+      created_at: key.createdAt,
+      expires_at: key.expiresAt,
+    })
+    .execute();
+}
+
+/** Looks a key up by the hash of its full text; the caller checks expiry. */
+export async function findApiKeyByHash(db: Executor, keyHash: string): Promise<ApiKeyRecord | undefined> {
+  const row = await db.selectFrom('api_keys').selectAll().where('key_hash', '=', keyHash).executeTakeFirst();
+  return row
+    ? {
+        id: row.id,
+        projectId: row.project_id,
+        kind: row.kind,
+        keyHash: row.key_hash,
+        keyPrefix: row.key_prefix,
+        createdAt: row.created_at,
+        expiresAt: row.expires_at,
+      }
+    : undefined;
+}
+
+/** Makes every live key of that kind expire at `at` (rotation). */
+export async function expireApiKeys(db: Executor, projectId: string, kind: ApiKeyKind, at: string): Promise<number> {
+  const result = await db
+    .updateTable('api_keys')
+    .set({ expires_at: at })
+    .where('project_id', '=', projectId)
+    .where('kind', '=', kind)
+    .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', at)]))
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows);
+}

@@ -1,0 +1,76 @@
+import type { Selectable } from 'kysely';
+import type { OrderEvent, OrderEventType } from '../../domain/order.js';
+import type { OrderEventsTable } from '../schema.js';
+import type { Executor } from '../transaction.js';
+
+type EventRow = Selectable<OrderEventsTable>;
+
+export function rowToEvent(row: EventRow): OrderEvent {
+  return {
+    id: row.id,
+    seq: row.seq,
+    projectId: row.project_id,
+    orderId: row.order_id,
+    type: row.type as OrderEventType,
+    eventName: row.event_name,
+    fromStatus: row.from_status,
+    toStatus: row.to_status,
+    reason: row.reason,
+    version: row.version,
+    userExternalId: row.user_external_id,
+    userOffset: row.user_offset,
+    createdAt: row.created_at,
+    order: JSON.parse(row.snapshot),
+  };
+}
+
+export type NewEvent = Omit<OrderEvent, 'seq'>;
+
+export async function insertEvent(db: Executor, event: NewEvent): Promise<OrderEvent> {
+  const row = await db
+    .insertInto('order_events')
+    .values({
+      id: event.id,
+      project_id: event.projectId,
+      order_id: event.orderId,
+      type: event.type,
+      event_name: event.eventName,
+      from_status: event.fromStatus,
+      to_status: event.toStatus,
+      reason: event.reason,
+      version: event.version,
+      user_external_id: event.userExternalId,
+      user_offset: event.userOffset,
+      snapshot: JSON.stringify(event.order),
+      created_at: event.createdAt,
+    })
+    .returning('seq')
+    .executeTakeFirstOrThrow();
+  return { ...event, seq: row.seq };
+}
+
+/** The events of one order with a version greater than `afterVersion`, oldest first. */
+export async function listOrderEvents(db: Executor, orderId: string, afterVersion = 0, limit = 1000): Promise<OrderEvent[]> {
+  const rows = await db
+    .selectFrom('order_events')
+    .selectAll()
+    .where('order_id', '=', orderId)
+    .where('version', '>', afterVersion)
+    .orderBy('version')
+    .limit(limit)
+    .execute();
+  return rows.map(rowToEvent);
+}
+
+/** Events of the whole log after `afterSeq`, oldest first (feeds and catch-up). */
+export async function listEventsAfterSeq(db: Executor, afterSeq: number, limit: number, projectId?: string): Promise<OrderEvent[]> {
+  let query = db.selectFrom('order_events').selectAll().where('seq', '>', afterSeq);
+  if (projectId !== undefined) query = query.where('project_id', '=', projectId);
+  const rows = await query.orderBy('seq').limit(limit).execute();
+  return rows.map(rowToEvent);
+}
+
+export async function latestEventSeq(db: Executor): Promise<number> {
+  const row = await db.selectFrom('order_events').select((eb) => eb.fn.max('seq').as('top')).executeTakeFirst();
+  return Number(row?.top ?? 0);
+}

@@ -1,0 +1,110 @@
+import type { Order, StatusHistoryEntry } from '../../domain/order.js';
+import type { Lifecycle } from '../../domain/lifecycle.js';
+import type { OrdersTable } from '../schema.js';
+import type { Executor } from '../transaction.js';
+import type { Selectable } from 'kysely';
+
+type OrderRow = Selectable<OrdersTable>;
+
+export function rowToOrder(row: OrderRow, lifecycle: Lifecycle): Order {
+  return {
+    id: row.id,
+    object: 'order',
+    projectId: row.project_id,
+    externalId: row.external_id,
+    userExternalId: row.user_external_id,
+    amount: row.amount,
+    currency: row.currency,
+    metadata: JSON.parse(row.metadata),
+    status: row.status,
+    version: row.version,
+    final: lifecycle.final.includes(row.status),
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    statusHistory: JSON.parse(row.history) as StatusHistoryEntry[],
+  };
+}
+
+export interface NewOrderRow {
+  id: string;
+  projectId: string;
+  externalId: string | null;
+  userExternalId: string | null;
+  amount: string | null;
+  currency: string | null;
+  metadata: Record<string, unknown>;
+  status: string;
+  history: StatusHistoryEntry[];
+  createdAt: string;
+}
+
+export async function insertOrder(db: Executor, order: NewOrderRow): Promise<OrderRow> {
+  return db
+    .insertInto('orders')
+    .values({
+      id: order.id,
+      project_id: order.projectId,
+      external_id: order.externalId,
+      user_external_id: order.userExternalId,
+      amount: order.amount,
+      currency: order.currency,
+      metadata: JSON.stringify(order.metadata),
+      status: order.status,
+      version: 1,
+      history: JSON.stringify(order.history),
+      created_at: order.createdAt,
+      updated_at: order.createdAt,
+    })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
+export async function findOrderRow(db: Executor, projectId: string, id: string): Promise<OrderRow | undefined> {
+  return db.selectFrom('orders').selectAll().where('id', '=', id).where('project_id', '=', projectId).executeTakeFirst();
+}
+
+export async function findOrderRowByExternalId(db: Executor, projectId: string, externalId: string): Promise<OrderRow | undefined> {
+  return db.selectFrom('orders').selectAll().where('project_id', '=', projectId).where('external_id', '=', externalId).executeTakeFirst();
+}
+
+/**
+ * Moves the order to its next version only if nobody else did first
+ * (compare-and-set on `version`); returns undefined when another writer won.
+ */
+export async function updateOrderStatusIfVersion(
+  db: Executor,
+  id: string,
+  expectedVersion: number,
+  change: { status: string; history: StatusHistoryEntry[]; updatedAt: string },
+): Promise<OrderRow | undefined> {
+  return db
+    .updateTable('orders')
+    .set({ status: change.status, version: expectedVersion + 1, history: JSON.stringify(change.history), updated_at: change.updatedAt })
+    .where('id', '=', id)
+    .where('version', '=', expectedVersion)
+    .returningAll()
+    .executeTakeFirst();
+}
+
+export interface OrderListFilter {
+  projectId: string;
+  status?: string;
+  userExternalId?: string;
+  externalId?: string;
+  createdAfter?: string;
+  createdBefore?: string;
+  /** Return orders older than this internal position (newest first). */
+  beforeSeq?: number;
+  limit: number;
+}
+
+export async function listOrderRows(db: Executor, filter: OrderListFilter): Promise<OrderRow[]> {
+  let query = db.selectFrom('orders').selectAll().where('project_id', '=', filter.projectId);
+  if (filter.status !== undefined) query = query.where('status', '=', filter.status);
+  if (filter.userExternalId !== undefined) query = query.where('user_external_id', '=', filter.userExternalId);
+  if (filter.externalId !== undefined) query = query.where('external_id', '=', filter.externalId);
+  if (filter.createdAfter !== undefined) query = query.where('created_at', '>', filter.createdAfter);
+  if (filter.createdBefore !== undefined) query = query.where('created_at', '<', filter.createdBefore);
+  if (filter.beforeSeq !== undefined) query = query.where('seq', '<', filter.beforeSeq);
+  return query.orderBy('seq', 'desc').limit(filter.limit).execute();
+}

@@ -1,0 +1,85 @@
+import type { Generated } from 'kysely';
+
+/**
+ * The database schema as a TypeScript type (Kysely's way).
+ * Timestamps are ISO-8601 UTC strings of fixed width, so they sort the same on
+ * SQLite and PostgreSQL; JSON is stored as text and parsed by the repositories.
+ */
+export interface ProjectsTable {
+  id: string;
+  name: string;
+  lifecycle: string;
+  token_secret: string;
+  created_at: string;
+}
+
+export type ApiKeyKind = 'secret' | 'publishable';
+
+export interface ApiKeysTable {
+  id: string;
+  project_id: string;
+  kind: ApiKeyKind;
+  key_hash: string;
+  key_prefix: string;
+  created_at: string;
+  expires_at: string | null;
+}
+
+export interface OrdersTable {
+  seq: Generated<number>;
+  id: string;
+  project_id: string;
+  external_id: string | null;
+  user_external_id: string | null;
+  amount: string | null;
+  currency: string | null;
+  metadata: string;
+  status: string;
+  version: number;
+  history: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface OrderEventsTable {
+  seq: Generated<number>;
+  id: string;
+  project_id: string;
+  order_id: string;
+  type: string;
+  event_name: string;
+  from_status: string | null;
+  to_status: string;
+  reason: string | null;
+  version: number;
+  user_external_id: string | null;
+  user_offset: number | null;
+  snapshot: string;
+  created_at: string;
+}
+
+/** One row per user channel: the last offset handed out, and the channel's epoch. */
+export interface ChannelOffsetsTable {
+  project_id: string;
+  user_external_id: string;
+  last_offset: number;
+  epoch: string;
+}
+
+export interface IdempotencyKeysTable {
+  project_id: string;
+  key: string;
+  request_hash: string;
+  status_code: number;
+  response_body: string;
+  created_at: string;
+}
+
+export interface Database {
+  projects: ProjectsTable;
+  api_keys: ApiKeysTable;
+  orders: OrdersTable;
+  order_events: OrderEventsTable;
+  channel_offsets: ChannelOffsetsTable;
+  idempotency_keys: IdempotencyKeysTable;
+}
