@@ -1,0 +1,13 @@
+import { databaseUrlForTests } from './databases.js';
+
+/** Says once, clearly, which database suites run and which are skipped. */
+export default function setup(): void {
+  const pg = databaseUrlForTests();
+  if (pg) {
+    console.log(`[ordercast tests] PostgreSQL suite: ON (${pg.replace(/:[^:@/]*@/, ':***@')})`);
+  } else {
+    console.log(
+      '[ordercast tests] PostgreSQL suite: SKIPPED (set ORDERCAST_TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test to run it; CI does)',
+    );
+  }
+}
