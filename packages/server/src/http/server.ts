@@ -8,6 +8,7 @@ import type { OrderService } from '../services/order-service.js';
 import type { Store } from '../store/database.js';
 import { registerAuth } from './auth-hook.js';
 import { registerErrorHandling } from './error-handler.js';
+import { registerValidators } from './validators.js';
 import { RateLimiter } from './rate-limiter.js';
 import { operationsRoutes } from './routes/operations.js';
 import { orderRoutes } from './routes/orders.js';
@@ -42,12 +43,12 @@ export async function buildHttpServer(deps: HttpDeps): Promise<FastifyInstance> 
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: deps.bodyLimitBytes,
     rewriteUrl: (req) => rewriteLegacyPrefix(req.url ?? '/'),
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false, allowUnionTypes: true } },
     requestIdHeader: 'x-request-id',
     return503OnClosing: true,
   });
 
   registerErrorHandling(app, deps.bodyLimitBytes);
+  registerValidators(app);
   app.addSchema(errorSchema);
   app.addSchema(orderSchema);
   app.addSchema(orderEventSchema);

@@ -161,13 +161,14 @@ export class OrderService {
         if (!result.replayed) this.observer.orderCreated?.(result.order);
         return { order: result.order, replayed: result.replayed, statusCode: result.statusCode, body: result.body };
       } catch (error) {
+        // Two requests with one Idempotency-Key raced (on the key or on their shared
+        // externalId): the loser runs again and replays the winner's answer.
+        if (idempotencyKey && attempt < 3 && isUniqueViolation(error)) continue;
         if (isUniqueViolation(error, 'external_id')) {
           throw new OrdercastError('external_id_taken', `An order with externalId "${valid.externalId}" already exists in this project`, {
             externalId: valid.externalId,
           });
         }
-        // Two requests with one Idempotency-Key raced: the loser replays the winner's answer.
-        if (idempotencyKey && attempt < 3 && isUniqueViolation(error)) continue;
         throw error;
       }
     }
