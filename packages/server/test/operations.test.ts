@@ -1,0 +1,55 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testDialects } from './helpers/databases.js';
+import { startTestServer, type TestServer } from './helpers/test-server.js';
+
+describe.each(testDialects)('operations endpoints on %s', (dialect) => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer(dialect);
+  });
+  afterAll(async () => server?.close());
+
+  it('reports liveness and database readiness', async () => {
+    expect((await server.request('GET', '/healthz')).body).toEqual({ status: 'ok' });
+    const ready = await server.request('GET', '/readyz');
+    expect(ready.status).toBe(200);
+    expect(ready.body).toEqual({ status: 'ready', database: dialect });
+  });
+
+  it('exposes Prometheus metrics for requests, orders created and transitions by status', async () => {
+    const project = await server.createProject('store');
+    const { body: order } = await server.request('POST', '/api/v2/orders', { key: project.secretKey, body: {} });
+    await server.request('POST', `/api/v2/orders/${order.id}/status`, { key: project.secretKey, body: { status: 'paid' } });
+    const res = await fetch(`${server.baseUrl}/metrics`);
+    expect(res.headers.get('content-type')).toContain('text/plain');
+    const text = await res.text();
+    expect(text).toMatch(/^ordercast_orders_created_total 1$/m);
+    expect(text).toMatch(/^ordercast_order_transitions_total\{status="paid"\} 1$/m);
+    expect(text).toMatch(/ordercast_http_request_duration_seconds_bucket\{.*route="\/api\/v2\/orders\/:id\/status".*status_code="200"/);
+  });
+
+  it('publishes an OpenAPI 3.1 document with every route and a docs UI', async () => {
+    const spec = (await server.request('GET', '/openapi.json')).body;
+    expect(spec.openapi).toBe('3.1.0');
+    expect(Object.keys(spec.paths).sort()).toEqual(['/api/v2/orders', '/api/v2/orders/{id}', '/api/v2/orders/{id}/events', '/api/v2/orders/{id}/status', '/api/v2/tokens']);
+    expect(spec.paths['/api/v2/orders'].post.responses['201']).toBeDefined();
+    const docs = await fetch(`${server.baseUrl}/docs/`);
+    expect(docs.status).toBe(200);
+    expect(await docs.text()).toContain('swagger');
+  });
+});
+
+describe('readiness when the database is gone', () => {
+  it('answers 503 instead of crashing', async () => {
+    const server = await startTestServer('sqlite');
+    try {
+      await server.app.store.close();
+      const res = await server.request('GET', '/readyz');
+      expect(res.status).toBe(503);
+      expect(res.body).toMatchObject({ status: 'unavailable' });
+      expect((await server.request('GET', '/healthz')).status).toBe(200);
+    } finally {
+      await server.app.http.close();
+    }
+  });
+});
