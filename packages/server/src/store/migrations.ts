@@ -1,4 +1,4 @@
-import { Migrator, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import { Migrator, sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 import type { Dialect } from './database.js';
 
 /**
@@ -115,11 +115,16 @@ class CodeMigrationProvider implements MigrationProvider {
 
 /** Brings the schema up to date; returns the names of the migrations applied now. */
 export async function migrateToLatest(db: Kysely<any>, dialect: Dialect): Promise<string[]> {
+  // Kysely looks for its bookkeeping tables in every schema; on PostgreSQL, pin them to
+  // ours, or another schema's tables (a second Ordercast in one database) would be taken for them.
+  const migrationTableSchema =
+    dialect === 'postgres' ? (await sql<{ schema: string }>`select current_schema() as schema`.execute(db)).rows[0]?.schema : undefined;
   const migrator = new Migrator({
     db,
     provider: new CodeMigrationProvider(dialect),
     migrationTableName: 'ordercast_migrations',
     migrationLockTableName: 'ordercast_migrations_lock',
+    ...(migrationTableSchema ? { migrationTableSchema } : {}),
   });
   const { error, results } = await migrator.migrateToLatest();
   if (error) {
