@@ -1,0 +1,47 @@
+#!/usr/bin/env node
+// npm run bench [-- <scenario>…] [--quick] [--runs N]
+// Runs each scenario beside its baseline, prints one table and writes bench/results/latest.json.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { ROOT } from './lib/processes.mjs';
+import { ingestScenario } from './scenarios/ingest.mjs';
+import { pollScenario } from './scenarios/poll.mjs';
+
+const SCENARIOS = { poll: pollScenario, ingest: ingestScenario };
+
+const args = process.argv.slice(2);
+const quick = args.includes('--quick');
+const runsIndex = args.indexOf('--runs');
+const runs = runsIndex >= 0 ? Number(args[runsIndex + 1]) : quick ? 1 : 3;
+const chosen = args.filter((a, i) => !a.startsWith('--') && args[i - 1] !== '--runs');
+const unknown = chosen.filter((name) => !SCENARIOS[name]);
+if (unknown.length > 0 || !Number.isInteger(runs) || runs < 1) {
+  console.error(`usage: npm run bench [-- ${Object.keys(SCENARIOS).join('|')} …] [--quick] [--runs N]`);
+  if (unknown.length > 0) console.error(`unknown scenario: ${unknown.join(', ')}`);
+  process.exit(2);
+}
+const names = chosen.length > 0 ? chosen : Object.keys(SCENARIOS);
+const log = (line) => console.log(`[bench] ${line}`);
+
+const rows = [];
+const started = Date.now();
+for (const name of names) {
+  log(`${name}: starting (${quick ? 'quick' : 'full'}, ${runs} run${runs > 1 ? 's' : ''})`);
+  rows.push(...(await SCENARIOS[name]({ quick, runs, log })));
+}
+
+const fmt = (s) => (s.runs > 1 ? `${Math.round(s.median)} (${Math.round(s.min)}–${Math.round(s.max)})` : `${Math.round(s.median)}`);
+const table = [
+  ['scenario', 'ordercast median (min–max)', 'baseline median (min–max)', 'ratio', 'target', 'meets'],
+  ...rows.map((r) => [r.scenario, fmt(r.ordercast), fmt(r.baseline), `${r.ratio.toFixed(2)}×`, r.target, r.meets ? 'yes' : 'NO']),
+];
+const widths = table[0].map((_, c) => Math.max(...table.map((row) => row[c].length)));
+console.log('');
+for (const row of table) console.log(row.map((cell, c) => cell.padEnd(widths[c])).join('  '));
+for (const r of rows) console.log(`  ${r.scenario}: ${r.notes}`);
+
+const resultsDir = path.join(ROOT, 'bench/results');
+mkdirSync(resultsDir, { recursive: true });
+const report = { date: new Date().toISOString(), quick, runs, node: process.version, seconds: Math.round((Date.now() - started) / 1000), rows };
+writeFileSync(path.join(resultsDir, 'latest.json'), `${JSON.stringify(report, null, 2)}\n`);
+log(`wrote bench/results/latest.json (${report.seconds} s)`);
