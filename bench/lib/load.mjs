@@ -1,29 +1,47 @@
 // The load generator, run in its own process: autocannon with a plan read from
 // the JSON file named on argv, printing one JSON result line. Plans:
 //   { url, connections, durationSec, method, headers, paths: [...], ifNoneMatch?, body? }
-//   { kind: 'toggle', ... orders: [{id, statuses: [a, b]}] }   (ingest: alternate each order's status)
+//   { kind: 'toggle', ... statuses: [a, b], orders: [{id, status}] }   (ingest: alternate each order's status)
 import { readFileSync } from 'node:fs';
 import autocannon from 'autocannon';
 
 const plan = JSON.parse(readFileSync(process.argv[2], 'utf8'));
+/** The first refused answer, kept so a failed run can say why. */
+let firstFailure;
 
 function requestsFor(plan) {
   if (plan.kind === 'toggle') {
-    // Round-robin over all orders: an order comes round again only after every other
-    // order had its turn, long after its previous request was answered (orders >> connections).
+    // Round-robin over the orders that have no request in flight; each order's status
+    // is learnt from the answer ({id, status}), since autocannon builds requests ahead.
+    const status = new Map(plan.orders.map((o) => [o.id, o.status]));
+    const inFlight = new Set();
+    const [a, b] = plan.statuses;
     let turn = 0;
     return [
       {
         method: 'POST',
         setupRequest(req) {
-          const order = plan.orders[turn++ % plan.orders.length];
-          order.flip = !order.flip;
+          let id;
+          for (let tries = 0; tries < plan.orders.length; tries++) {
+            id = plan.orders[turn++ % plan.orders.length].id;
+            if (!inFlight.has(id)) break;
+          }
+          inFlight.add(id);
           return {
             ...req,
-            path: `/api/v2/orders/${order.id}/status`,
+            path: `/api/v2/orders/${id}/status`,
             headers: { ...plan.headers, 'content-type': 'application/json' },
-            body: JSON.stringify({ status: order.flip ? order.statuses[1] : order.statuses[0] }),
+            body: JSON.stringify({ status: status.get(id) === a ? b : a }),
           };
+        },
+        onResponse(code, body) {
+          if (code !== 200) {
+            firstFailure ??= `${code} ${body}`;
+            return;
+          }
+          const answer = JSON.parse(body);
+          status.set(answer.id, answer.status);
+          inFlight.delete(answer.id);
         },
       },
     ];
@@ -56,5 +74,6 @@ process.stdout.write(
     statusCodes: result.statusCodeStats,
     errors: result.errors,
     timeouts: result.timeouts,
+    firstFailure,
   })}\n`,
 );

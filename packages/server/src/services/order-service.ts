@@ -18,7 +18,7 @@ import {
   rowToOrder,
   updateOrderStatusIfVersion,
 } from '../store/repositories/orders.js';
-import { inTransaction, isUniqueViolation } from '../store/transaction.js';
+import { isUniqueViolation } from '../store/transaction.js';
 import type { ProjectService } from './project-service.js';
 import { canonicalJson, newId, randomBase62, sha256Hex } from './random.js';
 
@@ -120,7 +120,7 @@ export class OrderService {
 
     for (let attempt = 1; ; attempt++) {
       try {
-        const result = await inTransaction(this.store.db, async (trx) => {
+        const result = await this.store.write(async (trx) => {
           if (idempotencyKey) {
             const previous = await findIdempotencyRecord(trx, projectId, idempotencyKey);
             if (previous) {
@@ -188,7 +188,7 @@ export class OrderService {
       throw new OrdercastError('validation_failed', `reason must be a string of at most ${MAX_REASON_LENGTH} characters`, { field: 'reason' });
     }
     for (let attempt = 1; attempt <= MAX_TRANSITION_ATTEMPTS; attempt++) {
-      const result = await inTransaction(this.store.db, async (trx) => {
+      const result = await this.store.write(async (trx) => {
         const row = await findOrderRow(trx, projectId, orderId);
         if (!row) throw new OrdercastError('order_not_found', `No order ${orderId}`, { orderId });
         if (input.expectedVersion !== undefined && input.expectedVersion !== row.version) {

@@ -1,10 +1,13 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import { Kysely, PostgresDialect, type Transaction } from 'kysely';
 import pg from 'pg';
 import type { Database } from './schema.js';
+import { ImmediateSqliteDialect } from './sqlite-immediate-dialect.js';
 import { withStatementCache } from './sqlite-statement-cache.js';
+import { inTransaction } from './transaction.js';
+import { WriteBatcher } from './write-batcher.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -13,6 +16,12 @@ export interface Store {
   dialect: Dialect;
   /** Where the data lives, for logs: a file path or the URL without its password. */
   location: string;
+  /**
+   * Runs the work of one write in a transaction: on SQLite, batched with other
+   * writes waiting at the same moment (group commit); on PostgreSQL, alone.
+   * Resolves only once the work is committed.
+   */
+  write<T>(work: (trx: Transaction<Database>) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
 
@@ -52,7 +61,7 @@ export function openStore(options: StoreOptions): Store {
     // A broken idle connection must not crash the process; the next query reconnects.
     pool.on('error', () => {});
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-    return { db, dialect: 'postgres', location: redactUrl(options.databaseUrl), close: () => db.destroy() };
+    return { db, dialect: 'postgres', location: redactUrl(options.databaseUrl), write: (work) => inTransaction(db, work), close: () => db.destroy() };
   }
   if (options.databaseUrl && !options.databaseUrl.startsWith('sqlite:')) {
     throw new Error(`Unsupported database URL "${redactUrl(options.databaseUrl)}": use postgres://… or sqlite:/path/to/file.db`);
@@ -64,6 +73,7 @@ export function openStore(options: StoreOptions): Store {
   sqlite.pragma(`synchronous = ${options.sqliteSynchronous ?? 'NORMAL'}`);
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('foreign_keys = ON');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
-  return { db, dialect: 'sqlite', location: path.resolve(file), close: () => db.destroy() };
+  const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: withStatementCache(sqlite) }) });
+  const batcher = new WriteBatcher(db);
+  return { db, dialect: 'sqlite', location: path.resolve(file), write: (work) => batcher.run(work), close: () => db.destroy() };
 }

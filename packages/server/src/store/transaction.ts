@@ -10,7 +10,7 @@ interface DriverError {
 }
 
 /** PostgreSQL serialization failure or deadlock, or SQLite busy: safe to run the transaction again. */
-function isRetryable(error: unknown): boolean {
+export function isRetryable(error: unknown): boolean {
   const code = (error as DriverError)?.code;
   return code === '40001' || code === '40P01' || code === 'SQLITE_BUSY' || code === 'SQLITE_BUSY_SNAPSHOT';
 }
@@ -22,7 +22,7 @@ export function isUniqueViolation(error: unknown, columnHint?: string): boolean 
   return `${e.constraint ?? ''} ${e.message ?? ''}`.includes(columnHint);
 }
 
-/** Runs `work` in one transaction, retrying a few times when the database asks for it. */
+/** Runs `work` in a transaction of its own, retrying a few times when the database asks for it. */
 export async function inTransaction<T>(db: Kysely<Database>, work: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
