@@ -32,6 +32,8 @@ export interface App {
 
 export interface AppOptions {
   logger?: Logger;
+  /** A long-running server (not a one-off CLI command): checkpoint SQLite in the background. */
+  serving?: boolean;
 }
 
 /** The services without any server: what CLI commands that touch the database need. */
@@ -49,8 +51,14 @@ export interface Core {
 }
 
 /** Opens the database and brings its schema up to date. */
-export async function openMigratedStore(config: Config, logger?: Logger): Promise<Store> {
-  const store = openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, sqliteSynchronous: config.sqliteSynchronous });
+export async function openMigratedStore(config: Config, logger?: Logger, serving = false): Promise<Store> {
+  const store = openStore({
+    databaseUrl: config.databaseUrl,
+    dataDir: config.dataDir,
+    sqliteSynchronous: config.sqliteSynchronous,
+    checkpointInBackground: serving,
+    onBackgroundError: (message) => logger?.warn({ error: message }, 'SQLite background checkpoint failed; it will be tried again'),
+  });
   try {
     const applied = await migrateToLatest(store.db, store.dialect);
     if (applied.length > 0) logger?.info({ migrations: applied }, 'database schema migrated');
@@ -63,7 +71,7 @@ export async function openMigratedStore(config: Config, logger?: Logger): Promis
 
 export async function createCore(config: Config, options: AppOptions = {}): Promise<Core> {
   const logger = options.logger ?? createLogger({ level: config.logLevel, pretty: config.logPretty });
-  const store = await openMigratedStore(config, logger);
+  const store = await openMigratedStore(config, logger, options.serving);
   const metrics = new Metrics();
   const broker: Broker = new MemoryBroker();
   const watchers = new OrderWatchers(broker);
@@ -92,7 +100,7 @@ export async function createCore(config: Config, options: AppOptions = {}): Prom
 }
 
 export async function createApp(config: Config, options: AppOptions = {}): Promise<App> {
-  const core = await createCore(config, options);
+  const core = await createCore(config, { serving: true, ...options });
   const { logger, store, broker, metrics, projects, auth, orders } = core;
   const shutdown = new AbortController();
   const http = await buildHttpServer({

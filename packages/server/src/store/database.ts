@@ -4,6 +4,7 @@ import SqliteDatabase from 'better-sqlite3';
 import { Kysely, PostgresDialect, type Transaction } from 'kysely';
 import pg from 'pg';
 import type { Database } from './schema.js';
+import { startCheckpointer } from './sqlite-checkpointer.js';
 import { ImmediateSqliteDialect } from './sqlite-immediate-dialect.js';
 import { withStatementCache } from './sqlite-statement-cache.js';
 import { inTransaction } from './transaction.js';
@@ -32,6 +33,9 @@ export interface StoreOptions {
   /** SQLite `synchronous`: NORMAL survives a process crash; FULL also a power loss. */
   sqliteSynchronous?: 'NORMAL' | 'FULL';
   poolSize?: number;
+  /** SQLite: checkpoint the WAL on a timer instead of inside commits (for servers). */
+  checkpointInBackground?: boolean;
+  onBackgroundError?: (message: string) => void;
 }
 
 const INT8_OID = 20;
@@ -73,7 +77,17 @@ export function openStore(options: StoreOptions): Store {
   sqlite.pragma(`synchronous = ${options.sqliteSynchronous ?? 'NORMAL'}`);
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('foreign_keys = ON');
+  const checkpointer = options.checkpointInBackground && file !== ':memory:' ? startCheckpointer(sqlite, 250, options.onBackgroundError) : undefined;
   const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: withStatementCache(sqlite) }) });
   const batcher = new WriteBatcher(db);
-  return { db, dialect: 'sqlite', location: path.resolve(file), write: (work) => batcher.run(work), close: () => db.destroy() };
+  return {
+    db,
+    dialect: 'sqlite',
+    location: path.resolve(file),
+    write: (work) => batcher.run(work),
+    async close() {
+      checkpointer?.stop();
+      await db.destroy();
+    },
+  };
 }

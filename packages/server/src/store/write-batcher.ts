@@ -37,7 +37,13 @@ export class WriteBatcher {
   private async drain(): Promise<void> {
     this.draining = true;
     try {
-      while (this.queue.length > 0) await this.runBatch(this.queue.splice(0, MAX_BATCH));
+      while (this.queue.length > 0) {
+        // SQLite calls are synchronous under Kysely's promises: without a turn of the
+        // event loop between batches, a stream of writes would starve timers and
+        // sockets. The pause also lets requests that just arrived join the batch.
+        await new Promise((resolve) => setImmediate(resolve));
+        await this.runBatch(this.queue.splice(0, MAX_BATCH));
+      }
     } finally {
       this.draining = false;
     }
