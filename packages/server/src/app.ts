@@ -7,6 +7,7 @@ import { buildHttpServer } from './http/server.js';
 import { createLogger, type Logger } from './logging.js';
 import { Metrics } from './metrics.js';
 import { AuthService } from './services/auth-service.js';
+import { startIdempotencyRetention } from './services/idempotency-retention.js';
 import { OrderService } from './services/order-service.js';
 import { ProjectService } from './services/project-service.js';
 import { openStore, type Store } from './store/database.js';
@@ -116,6 +117,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     shutdownSignal: shutdown.signal,
   });
 
+  let retention: { stop(): void } | undefined;
   let closing: Promise<void> | undefined;
   return {
     config,
@@ -129,6 +131,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     http,
     async listen() {
       await http.listen({ host: config.host, port: config.port });
+      retention = startIdempotencyRetention(store, logger);
       const address = http.server.address();
       const port = typeof address === 'object' && address ? address.port : config.port;
       const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host.includes(':') ? `[${config.host}]` : config.host;
@@ -137,6 +140,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     close() {
       closing ??= (async () => {
         shutdown.abort();
+        retention?.stop();
         core.watchers.close();
         await http.close();
         await core.close();

@@ -237,6 +237,19 @@ describe.each(testDialects)('orders API on %s', (dialect) => {
       expect(new Set(results.map((r) => r.body.id)).size).toBe(1);
     });
 
+    it('forgets a key after 24 hours: the same key then creates a new order', async () => {
+      const first = await createOrder(onramp, { amount: '1.00' }, { 'idempotency-key': 'key-old' });
+      await server.app.store.db
+        .updateTable('idempotency_keys')
+        .set({ created_at: new Date(Date.now() - 25 * 3600 * 1000).toISOString() })
+        .where('key', '=', 'key-old')
+        .execute();
+      const later = await createOrder(onramp, { amount: '2.00' }, { 'idempotency-key': 'key-old' });
+      expect(later.status).toBe(201);
+      expect(later.headers.get('idempotent-replayed')).toBeNull();
+      expect(later.body.id).not.toBe(first.body.id);
+    });
+
     it('scopes keys per project', async () => {
       const a = await createOrder(onramp, {}, { 'idempotency-key': 'shared-key' });
       const b = await createOrder(other, {}, { 'idempotency-key': 'shared-key' });

@@ -8,7 +8,8 @@ import type { OrderWatchers } from '../events/order-watchers.js';
 import type { Store } from '../store/database.js';
 import type { Database } from '../store/schema.js';
 import { nextChannelOffset } from '../store/repositories/channel-offsets.js';
-import { findIdempotencyRecord, insertIdempotencyRecord } from '../store/repositories/idempotency-keys.js';
+import { deleteIdempotencyRecord, findIdempotencyRecord, insertIdempotencyRecord } from '../store/repositories/idempotency-keys.js';
+import { IDEMPOTENCY_KEY_TTL_MS } from './idempotency-retention.js';
 import { insertEvent, listOrderEvents, type NewEvent } from '../store/repositories/order-events.js';
 import {
   findOrderRow,
@@ -122,7 +123,11 @@ export class OrderService {
       try {
         const result = await this.store.write(async (trx) => {
           if (idempotencyKey) {
-            const previous = await findIdempotencyRecord(trx, projectId, idempotencyKey);
+            let previous = await findIdempotencyRecord(trx, projectId, idempotencyKey);
+            if (previous && Date.parse(previous.createdAt) < Date.now() - IDEMPOTENCY_KEY_TTL_MS) {
+              await deleteIdempotencyRecord(trx, projectId, idempotencyKey);
+              previous = undefined;
+            }
             if (previous) {
               if (previous.requestHash !== requestHash) {
                 throw new OrdercastError(

@@ -41,3 +41,7 @@ export async function deleteIdempotencyRecordsBefore(db: Executor, before: strin
   const result = await db.deleteFrom('idempotency_keys').where('created_at', '<', before).executeTakeFirst();
   return Number(result.numDeletedRows);
 }
+
+export async function deleteIdempotencyRecord(db: Executor, projectId: string, key: string): Promise<void> {
+  await db.deleteFrom('idempotency_keys').where('project_id', '=', projectId).where('key', '=', key).execute();
+}
