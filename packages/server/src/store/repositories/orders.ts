@@ -25,18 +25,10 @@ export function rowToOrder(row: OrderRow, lifecycle: Lifecycle): Order {
   };
 }
 
-export interface NewOrderRow {
-  id: string;
-  projectId: string;
-  externalId: string | null;
-  userExternalId: string | null;
-  amount: string | null;
-  currency: string | null;
-  metadata: Record<string, unknown>;
-  status: string;
+export type NewOrderRow = Pick<Order, 'id' | 'projectId' | 'externalId' | 'userExternalId' | 'amount' | 'currency' | 'metadata' | 'status'> & {
   history: StatusHistoryEntry[];
   createdAt: string;
-}
+};
 
 export async function insertOrder(db: Executor, order: NewOrderRow): Promise<OrderRow> {
   return db
