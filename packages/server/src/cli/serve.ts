@@ -52,12 +52,18 @@ export function registerServe(program: Command): void {
       });
       const app: App = await createApp(config);
       let demo: CreatedProject | undefined;
-      if (config.demo && (await app.projects.count()) === 0) {
+      const projectCount = await app.projects.count();
+      if (config.demo && projectCount === 0) {
         demo = await app.projects.create({ name: 'Demo shop', lifecycle: 'onramp' });
       }
       const url = await app.listen();
       app.logger.info({ url, database: app.store.dialect, location: app.store.location }, `Ordercast listening on ${url}`);
       if (demo) process.stdout.write(demoInstructions(url, demo));
+      else if (projectCount > 0) {
+        app.logger.info(
+          `${projectCount} project(s) in the database. Keys are shown only when made: \`npx ordercast projects create --name … --lifecycle onramp\` creates a project, \`npx ordercast projects rotate-key\` a new key`,
+        );
+      }
 
       await new Promise<void>((resolve) => {
         let stopping = false;
