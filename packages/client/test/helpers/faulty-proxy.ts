@@ -12,6 +12,8 @@ export type Fault =
 
 export interface FaultyProxy {
   baseUrl: string;
+  /** The underlying server, to attach a Socket.IO server to. */
+  server: http.Server;
   /** Requests seen so far, with their path and query. */
   requests: string[];
   close(): Promise<void>;
@@ -62,6 +64,7 @@ export async function startFaultyProxy(upstream: string, decide: (requestNumber:
   const { port } = server.address() as AddressInfo;
   return {
     baseUrl: `http://127.0.0.1:${port}`,
+    server,
     requests,
     close: () =>
       new Promise<void>((resolve) => {
