@@ -5,6 +5,9 @@ import { AuthError, OrderNotFoundError, OrdercastClientError } from './errors.js
 import { parseOrderUpdate, parseSubscribeAck, SOCKET_NAMESPACE, SUBSCRIBE_EVENT, subscribeRequest, UNSUBSCRIBE_EVENT, UPDATE_EVENT } from './socket-messages.js';
 import type { Credentials, Order } from './types.js';
 
+const RECONNECT_DELAY_MAX_MS = 5000;
+const SLOW_RECONNECT_AFTER_FAILURES = 3;
+const SLOW_RECONNECT_DELAY_MAX_MS = 30_000;
 const AUTH_CODES = new Set(['unauthorized', 'invalid_token', 'token_expired', 'forbidden']);
 
 export interface SocketTransportOptions {
@@ -33,6 +36,7 @@ export class SocketTransport {
   private socket: Socket | undefined;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
   private attempts = 0;
+  private failedConnects = 0;
   private closed = false;
 
   constructor(private readonly options: SocketTransportOptions) {}
@@ -48,11 +52,15 @@ export class SocketTransport {
       timeout: options.connectTimeoutMs,
       // socket.io's own defaults, written out because the fallback timing depends on them.
       reconnectionDelay: 1000,
-      reconnectionDelayMax: 5000,
+      reconnectionDelayMax: RECONNECT_DELAY_MAX_MS,
       randomizationFactor: 0.5,
     });
     this.socket = socket;
-    socket.on('connect', () => this.subscribe());
+    socket.on('connect', () => {
+      this.failedConnects = 0;
+      socket.io.reconnectionDelayMax(RECONNECT_DELAY_MAX_MS);
+      this.subscribe();
+    });
     socket.on(UPDATE_EVENT, (payload: unknown) => {
       const order = parseOrderUpdate(payload, options.orderId);
       if (order) options.onOrder(order);
@@ -68,6 +76,8 @@ export class SocketTransport {
       const code = error.data?.code ?? error.message;
       if (AUTH_CODES.has(code)) return this.fail(new AuthError(code, error.data?.message ?? error.message, { cause: error }));
       options.onDown(error);
+      // An endpoint that keeps failing (not deployed, blocked) is retried less often while polling covers for it.
+      if (++this.failedConnects === SLOW_RECONNECT_AFTER_FAILURES) socket.io.reconnectionDelayMax(SLOW_RECONNECT_DELAY_MAX_MS);
       // A refusal by the gateway's middleware (socket.active false) is not retried by socket.io; the endpoint may come back.
       if (!socket.active) this.reconnectLater();
     });
