@@ -52,14 +52,15 @@ export function pollOrder(orderId: string, options: PollOrderOptions): Promise<O
         lastError = error;
         options.onRetry?.(error, attempt, delayMs);
       },
-      onOrder: (order) => {
-        if (!gate.admit(order)) return;
-        try {
-          options.onUpdate?.(order);
-        } catch (error) {
-          return finish({ error });
+      onOrder: (arrival) => {
+        for (const order of gate.admit(arrival)) {
+          try {
+            options.onUpdate?.(order);
+          } catch (error) {
+            return finish({ error });
+          }
+          if (order.final) return finish({ order });
         }
-        if (order.final) finish({ order });
       },
     }).then(
       () => undefined,

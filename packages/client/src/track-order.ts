@@ -54,15 +54,17 @@ export function trackOrder(orderId: string, options: TrackOrderOptions): OrderTr
     control.settle(outcome);
   }
 
-  function accept(order: Order): void {
-    if (ended || order.id !== orderId || !gate.admit(order)) return;
-    control.deliver(order);
-    try {
-      options.onUpdate?.(order);
-    } catch (error) {
-      return end({ error: error as Error });
+  function accept(arrival: Order): void {
+    if (ended || arrival.id !== orderId) return;
+    for (const order of gate.admit(arrival)) {
+      control.deliver(order);
+      try {
+        options.onUpdate?.(order);
+      } catch (error) {
+        return end({ error: error as Error });
+      }
+      if (order.final) return end({ order });
     }
-    if (order.final) end({ order });
   }
 
   function show(transport: TransportName): void {

@@ -38,9 +38,7 @@ describe('pollOrder over a bad network', () => {
     }
     const final = await done;
     expect(final.status).toBe('COMPLETED');
-    expect(versions[0]).toBe(1);
-    expect(versions.at(-1)).toBe(4);
-    expect(versions).toEqual([...new Set(versions)].sort((a, b) => a - b));
+    expect(versions).toEqual([1, 2, 3, 4]);
     expect(retries.length).toBeGreaterThan(0);
     expect(retries.every((e) => e instanceof NetworkError)).toBe(true);
     expect(requests.length).toBeGreaterThanOrEqual(2 * retries.length - 1);

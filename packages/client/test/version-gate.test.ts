@@ -21,14 +21,36 @@ const order = (version: number, status = `S${version}`, id = 'ord_1'): Order => 
 });
 
 describe('VersionGate', () => {
-  it('lets each version through once and never an older one after a newer one, whatever the arrival order', () => {
+  const withHistory = (version: number): Order => ({
+    ...order(version),
+    final: version === 7,
+    statusHistory: Array.from({ length: version }, (_, i) => ({ status: `S${i + 1}`, reason: null, at: `t${i + 1}`, version: i + 1 })),
+  });
+
+  it('delivers each version once, oldest first, whatever the arrival order, and never an older after a newer', () => {
     const gate = new VersionGate();
-    // A socket catch-up, a long-poll answer and live events interleaved, with repeats.
+    // A socket catch-up, long-poll answers and live events interleaved, with repeats and jumps.
     const arrivals = [1, 1, 3, 2, 3, 4, 2, 4, 6, 5, 6, 7];
-    const passed = arrivals.filter((v) => gate.admit(order(v)));
-    expect(passed).toEqual([1, 3, 4, 6, 7]);
+    const delivered = arrivals.flatMap((v) => gate.admit(withHistory(v)));
+    expect(delivered.map((o) => o.version)).toEqual([1, 2, 3, 4, 5, 6, 7]);
     expect(gate.version).toBe(7);
-    expect(gate.current?.status).toBe('S7');
+  });
+
+  it('rebuilds skipped versions from statusHistory, none of them final', () => {
+    const gate = new VersionGate();
+    gate.admit(withHistory(2));
+    const delivered = gate.admit(withHistory(7));
+    expect(delivered.map((o) => [o.version, o.status, o.updatedAt, o.final, o.statusHistory.length])).toEqual([
+      [3, 'S3', 't3', false, 3],
+      [4, 'S4', 't4', false, 4],
+      [5, 'S5', 't5', false, 5],
+      [6, 'S6', 't6', false, 6],
+      [7, 'S7', '2026-11-22T21:00:00.000Z', true, 7],
+    ]);
+  });
+
+  it('starts from the current state, not a replay of the past', () => {
+    expect(new VersionGate().admit(withHistory(5)).map((o) => o.version)).toEqual([5]);
   });
 });
 
