@@ -41,10 +41,6 @@ export class SocketTransport {
 
   constructor(private readonly options: SocketTransportOptions) {}
 
-  get connected(): boolean {
-    return this.socket?.connected ?? false;
-  }
-
   start(): void {
     const { options } = this;
     const socket = io(options.baseUrl.replace(/\/+$/, '') + SOCKET_NAMESPACE, {
@@ -97,8 +93,8 @@ export class SocketTransport {
     const socket = this.socket;
     if (socket?.connected) socket.emit(UNSUBSCRIBE_EVENT, { orderId: this.options.orderId });
     socket?.removeAllListeners();
+    // Also closes the manager (and its reconnection timers) once no socket uses it.
     socket?.disconnect();
-    socket?.io.removeAllListeners();
   }
 
   private subscribe(): void {

@@ -63,6 +63,22 @@ describe('trackOrder over the socket, with polling when the socket is unreachabl
     expect(transports).toEqual(['socket', 'poll', 'socket']);
   });
 
+  it("transport 'auto': a gateway that connects but never acknowledges counts as silent, and polling takes over", async () => {
+    gateway.setMute(true);
+    try {
+      const order = await ordercast.createOrder();
+      const tracker = trackOrder(order.id, { baseUrl: gateway.baseUrl, credentials: { secretKey: ordercast.secretKey }, ...fast });
+      const transports: TransportName[] = [];
+      tracker.on('transport', (t) => transports.push(t));
+      await waitUntil(() => tracker.transport === 'poll', 10_000, 'the fallback to polling');
+      await ordercast.setStatus(order.id, 'CANCELLED');
+      expect((await tracker.finished).status).toBe('CANCELLED');
+      expect(transports).toEqual(['poll']);
+    } finally {
+      gateway.setMute(false);
+    }
+  });
+
   it('takes a refused socket handshake as an AuthError and stops', async () => {
     const order = await ordercast.createOrder();
     const tracker = trackOrder(order.id, { baseUrl: gateway.baseUrl, credentials: { secretKey: 'sk_' + 'y'.repeat(40) }, transport: 'socket', ...fast });

@@ -9,6 +9,8 @@ export interface SocketGatewayStandIn {
   /** Cut every socket connection and refuse new ones, as if a firewall blocked WebSockets. */
   makeUnreachable(): void;
   makeReachable(): void;
+  /** Keep connections open but never acknowledge subscriptions: a gateway that went silent. */
+  setMute(mute: boolean): void;
   close(): Promise<void>;
 }
 
@@ -22,6 +24,7 @@ export interface SocketGatewayStandIn {
 export async function startSocketGatewayStandIn(ordercast: Ordercast, options: { echo?: boolean } = {}): Promise<SocketGatewayStandIn> {
   const proxy = await startFaultyProxy(ordercast.baseUrl, () => 'forward');
   let reachable = true;
+  let mute = false;
   const io = new Server(proxy.server, { allowRequest: (_req, callback) => callback(reachable ? null : 'unreachable', reachable) });
   const gateway = io.of('/ws');
   gateway.use((socket, next) => {
@@ -30,6 +33,7 @@ export async function startSocketGatewayStandIn(ordercast: Ordercast, options: {
   });
   gateway.on('connection', (socket) => {
     socket.on('subscribe:order', async (request: { orderId: string }, ack: (payload: unknown) => void) => {
+      if (mute) return;
       // Join before reading, so no change can fall between the snapshot and the live stream.
       await socket.join(request.orderId);
       const current = await ordercast.server.request('GET', `/api/v2/orders/${encodeURIComponent(request.orderId)}`, { key: ordercast.secretKey });
@@ -69,6 +73,9 @@ export async function startSocketGatewayStandIn(ordercast: Ordercast, options: {
     },
     makeReachable() {
       reachable = true;
+    },
+    setMute(value) {
+      mute = value;
     },
     async close() {
       unsubscribe();
