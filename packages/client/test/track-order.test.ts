@@ -78,6 +78,21 @@ describe('trackOrder against a real server (no socket endpoint on this branch)',
     }
   });
 
+  it("transport 'auto' reaches the final status with every version once when the network drops every other request", async () => {
+    const order = await ordercast.createOrder();
+    const proxy = await startFaultyProxy(ordercast.baseUrl, (n) => (n % 2 === 0 ? 'drop' : 'forward'));
+    try {
+      const versions: number[] = [];
+      const tracker = trackOrder(order.id, { baseUrl: proxy.baseUrl, credentials: { secretKey: ordercast.secretKey }, onUpdate: (o) => versions.push(o.version), ...fast });
+      await waitUntil(() => versions.length === 1, 10_000, 'the first snapshot');
+      await drive(order.id, ['PROCESSING', 'PENDING_DELIVERY', 'COMPLETED'], 300);
+      expect((await tracker.finished).status).toBe('COMPLETED');
+      expect(versions).toEqual([1, 2, 3, 4]);
+    } finally {
+      await proxy.close();
+    }
+  });
+
   it('reads the current order at once when tracking an order that is already final', async () => {
     const order = await ordercast.createOrder();
     await ordercast.setStatus(order.id, 'CANCELLED');
