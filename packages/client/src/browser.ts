@@ -1,0 +1,2 @@
+/** The root entry as browsers resolve it: everything but webhook verification, which needs node:crypto. */
+export * from './track.js';

@@ -1,0 +1,151 @@
+import { AbortError, TimeoutError, type OrdercastClientError } from './errors.js';
+import { OrderTracker, type TransportName } from './order-tracker.js';
+import { runPollLoop, type PollTuning } from './poll-loop.js';
+import { SocketTransport } from './socket-transport.js';
+import type { Credentials, Order } from './types.js';
+import { VersionGate } from './version-gate.js';
+import { documentVisibility } from './visibility.js';
+
+export interface TrackOrderOptions extends PollTuning {
+  /** Where Ordercast runs, e.g. `https://orders.example.com`. */
+  baseUrl: string;
+  /** `{ secretKey }` server-side only; in a browser `{ publishableKey, token }` with a user JWT from your backend. */
+  credentials: Credentials;
+  /** Called once per new version, in version order; same as `tracker.on('update')`. */
+  onUpdate?: (order: Order) => void;
+  signal?: AbortSignal;
+  /** Stop with a TimeoutError if the order is not final by then. Default: no limit. */
+  maxWaitMs?: number;
+  /** `auto` (default): socket, polling while the socket is unavailable. */
+  transport?: 'auto' | 'socket' | 'poll';
+  /** In `auto`, start polling if the socket is not subscribed within this time. Default 5000 ms. */
+  socketConnectTimeoutMs?: number;
+}
+
+/**
+ * Follows one order until its status is final, over the Socket.IO gateway with REST polling
+ * as a fallback (or over one of them only). Every version reaches the caller once, in order,
+ * whichever transport brought it.
+ */
+export function trackOrder(orderId: string, options: TrackOrderOptions): OrderTracker {
+  const mode = options.transport ?? 'auto';
+  const connectTimeoutMs = options.socketConnectTimeoutMs ?? 5000;
+  const visibility = options.visibility ?? documentVisibility();
+  const gate = new VersionGate();
+  let polling: AbortController | undefined;
+  let socket: SocketTransport | undefined;
+  let socketUp = false;
+  let ended = false;
+  let fallbackTimer: ReturnType<typeof setTimeout> | undefined;
+  let deadline: ReturnType<typeof setTimeout> | undefined;
+  let lastError: unknown;
+  const cleanups: Array<() => void> = [];
+
+  const { tracker, control } = OrderTracker.create(orderId, () => end({ error: new AbortError('Tracking was stopped') }));
+
+  function end(outcome: { order: Order } | { error: Error }): void {
+    if (ended) return;
+    ended = true;
+    clearTimeout(fallbackTimer);
+    clearTimeout(deadline);
+    stopPolling();
+    socket?.close();
+    for (const cleanup of cleanups) cleanup();
+    control.settle(outcome);
+  }
+
+  function accept(arrival: Order): void {
+    if (ended || arrival.id !== orderId) return;
+    for (const order of gate.admit(arrival)) {
+      control.deliver(order);
+      try {
+        options.onUpdate?.(order);
+      } catch (error) {
+        return end({ error: error as Error });
+      }
+      if (order.final) return end({ order });
+    }
+  }
+
+  function show(transport: TransportName): void {
+    control.setTransport(transport);
+  }
+
+  function startPolling(): void {
+    if (ended || polling) return;
+    const controller = new AbortController();
+    polling = controller;
+    show('poll');
+    runPollLoop({
+      ...options,
+      visibility,
+      orderId,
+      signal: controller.signal,
+      knownVersion: () => gate.version,
+      onOrder: accept,
+      onRetry: (error, attempt, delayMs) => {
+        lastError = error;
+        options.onRetry?.(error, attempt, delayMs);
+      },
+    }).catch((error: Error) => end({ error }));
+  }
+
+  function stopPolling(): void {
+    polling?.abort();
+    polling = undefined;
+  }
+
+  function startSocket(): void {
+    socket = new SocketTransport({
+      baseUrl: options.baseUrl,
+      credentials: options.credentials,
+      orderId,
+      knownVersion: () => gate.version,
+      ackTimeoutMs: connectTimeoutMs,
+      connectTimeoutMs,
+      onOrder: accept,
+      onUp: () => {
+        socketUp = true;
+        clearTimeout(fallbackTimer);
+        // The subscribe ack carried the current order, so polling can stop without a gap.
+        stopPolling();
+        show('socket');
+      },
+      onDown: (reason) => {
+        lastError = reason;
+        const wasUp = socketUp;
+        socketUp = false;
+        if (mode === 'auto') {
+          clearTimeout(fallbackTimer);
+          startPolling();
+        } else if (wasUp) show('none');
+      },
+      onFatal: (error: OrdercastClientError) => end({ error }),
+    });
+    socket.start();
+  }
+
+  if (options.signal?.aborted) {
+    end({ error: new AbortError('trackOrder was aborted', { cause: options.signal.reason }) });
+    return tracker;
+  }
+  const onAbort = () => end({ error: new AbortError('trackOrder was aborted', { cause: options.signal?.reason }) });
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+  cleanups.push(() => options.signal?.removeEventListener('abort', onAbort));
+  if (options.maxWaitMs !== undefined) {
+    deadline = setTimeout(() => end({ error: new TimeoutError(`Order ${orderId} was not final after ${options.maxWaitMs} ms`, { cause: lastError }) }), options.maxWaitMs);
+  }
+  if (visibility) {
+    // Back in the foreground: the poll loop wakes by itself; a sleeping socket is nudged.
+    cleanups.push(visibility.onVisible(() => socket?.reconnectNow()));
+  }
+
+  // Start on the next microtask, so listeners attached right after trackOrder() returns hear the first 'transport' event.
+  queueMicrotask(() => {
+    if (ended) return;
+    if (mode === 'poll') return startPolling();
+    startSocket();
+    if (mode === 'auto') fallbackTimer = setTimeout(startPolling, connectTimeoutMs);
+  });
+  return tracker;
+}
