@@ -115,6 +115,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     rateLimitBurst: config.rateLimitBurst,
     version: VERSION,
     shutdownSignal: shutdown.signal,
+    corsOrigins: config.corsOrigins,
   });
 
   let retention: { stop(): void } | undefined;

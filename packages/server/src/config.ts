@@ -17,6 +17,8 @@ export interface Config {
   sqliteSynchronous: 'NORMAL' | 'FULL';
   /** Create a demo project with keys on first start of an empty database. */
   demo: boolean;
+  /** Origins browsers may call the API from: `*` or exact origins. */
+  corsOrigins: string[];
 }
 
 export type ConfigFlags = Partial<{
@@ -42,6 +44,17 @@ function integer(name: string, raw: string | number | undefined, fallback: numbe
   return value;
 }
 
+function corsOrigins(raw: string | undefined): string[] {
+  if (raw === undefined || raw.trim() === '') return ['*'];
+  const list = raw.split(',').map((o) => o.trim()).filter(Boolean);
+  for (const origin of list) {
+    if (origin !== '*' && !/^https?:\/\/[^/\s]+$/.test(origin)) {
+      throw new ConfigError(`ORDERCAST_CORS_ORIGINS: "${origin}" is not an origin such as https://shop.example.com (or *)`);
+    }
+  }
+  return list;
+}
+
 /** Flags win over ORDERCAST_* variables, which win over the defaults. */
 export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = process.env): Config {
   const logLevel = flags.logLevel ?? env.ORDERCAST_LOG_LEVEL ?? 'info';
@@ -62,5 +75,6 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     bodyLimitBytes: integer('ORDERCAST_BODY_LIMIT', env.ORDERCAST_BODY_LIMIT, 1024 * 1024, 1024, 64 * 1024 * 1024),
     sqliteSynchronous: synchronous,
     demo: flags.demo ?? env.ORDERCAST_DEMO !== 'false',
+    corsOrigins: corsOrigins(env.ORDERCAST_CORS_ORIGINS),
   };
 }

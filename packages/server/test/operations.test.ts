@@ -53,3 +53,37 @@ describe('readiness when the database is gone', () => {
     }
   });
 });
+
+describe('CORS for checkout pages on other origins', () => {
+  it('answers preflights and exposes ETag and rate-limit headers to any origin by default', async () => {
+    const server = await startTestServer('sqlite');
+    try {
+      const project = await server.createProject('store');
+      const preflight = await fetch(`${server.baseUrl}/api/v2/orders/ord_x`, {
+        method: 'OPTIONS',
+        headers: { origin: 'https://shop.example.com', 'access-control-request-method': 'GET', 'access-control-request-headers': 'authorization, if-none-match' },
+      });
+      expect(preflight.status).toBe(204);
+      expect(preflight.headers.get('access-control-allow-origin')).toBe('*');
+      expect(preflight.headers.get('access-control-allow-headers')).toContain('if-none-match');
+      const res = await server.request('GET', '/api/v2/orders', { key: project.secretKey, headers: { origin: 'https://shop.example.com' } });
+      expect(res.headers.get('access-control-allow-origin')).toBe('*');
+      expect(res.headers.get('access-control-expose-headers')).toContain('etag');
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('allows only the listed origins when ORDERCAST_CORS_ORIGINS is set', async () => {
+    const server = await startTestServer('sqlite', { ORDERCAST_CORS_ORIGINS: 'https://shop.example.com' });
+    try {
+      const project = await server.createProject('store');
+      const listed = await server.request('GET', '/api/v2/orders', { key: project.secretKey, headers: { origin: 'https://shop.example.com' } });
+      expect(listed.headers.get('access-control-allow-origin')).toBe('https://shop.example.com');
+      const other = await server.request('GET', '/api/v2/orders', { key: project.secretKey, headers: { origin: 'https://evil.example' } });
+      expect(other.headers.get('access-control-allow-origin')).toBeNull();
+    } finally {
+      await server.close();
+    }
+  });
+});

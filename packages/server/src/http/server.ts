@@ -7,6 +7,7 @@ import type { AuthService } from '../services/auth-service.js';
 import type { OrderService } from '../services/order-service.js';
 import type { Store } from '../store/database.js';
 import { registerAuth } from './auth-hook.js';
+import { registerCors } from './cors.js';
 import { registerErrorHandling } from './error-handler.js';
 import { registerValidators } from './validators.js';
 import { RateLimiter } from './rate-limiter.js';
@@ -26,6 +27,7 @@ export interface HttpDeps {
   rateLimitBurst: number;
   version: string;
   shutdownSignal: AbortSignal;
+  corsOrigins: string[];
 }
 
 /**
@@ -83,6 +85,7 @@ export async function buildHttpServer(deps: HttpDeps): Promise<FastifyInstance> 
     request.log.debug({ method: request.method, url: request.url, statusCode: reply.statusCode, ms: reply.elapsedTime }, 'request');
   });
 
+  registerCors(app, deps.corsOrigins);
   registerAuth(app, deps.auth, new RateLimiter(deps.rateLimitPerSecond, deps.rateLimitBurst));
   await app.register(orderRoutes, { orders: deps.orders, shutdownSignal: deps.shutdownSignal });
   await app.register(tokenRoutes, { auth: deps.auth });
