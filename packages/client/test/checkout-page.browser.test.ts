@@ -1,0 +1,67 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runNode, type Child } from './helpers/child.js';
+import { startOrdercast, type Ordercast } from './helpers/ordercast.js';
+
+const CHROMIUM = process.env.ORDERCAST_TEST_CHROMIUM ?? '/usr/bin/chromium';
+const OUTPUT = fileURLToPath(new URL('../../../test-output/', import.meta.url));
+const example = fileURLToPath(new URL('../../../examples/checkout/server.mjs', import.meta.url));
+// CI installs Chromium and sets this, so there the test can never be skipped.
+const required = process.env.ORDERCAST_TEST_BROWSER === 'required';
+const available = existsSync(CHROMIUM);
+if (!available && !required) {
+  console.log(`[ordercast tests] Chromium browser test: SKIPPED (no ${CHROMIUM}; apt-get install chromium, as .ci/run does)`);
+}
+
+/** The checkout example in a real Chromium, as a customer sees it. */
+describe.skipIf(!available && !required)('checkout page in Chromium', () => {
+  let ordercast: Ordercast;
+  let checkout: Child;
+  let checkoutUrl: string;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    ordercast = await startOrdercast();
+    checkout = runNode(example, [], {
+      ORDERCAST_URL: ordercast.baseUrl,
+      ORDERCAST_SECRET_KEY: ordercast.secretKey,
+      ORDERCAST_PUBLISHABLE_KEY: ordercast.publishableKey,
+      PORT: '0',
+    });
+    checkoutUrl = (await checkout.waitFor(/on (http\S+)/))[1] as string;
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await checkout?.stop();
+    await ordercast?.close();
+  });
+
+  it('shows each status of the order in order and stops at the final one', async () => {
+    const order = await ordercast.createOrder({ userExternalId: 'shopper-1', amount: '49.90', currency: 'EUR' });
+    const page = await browser.newPage();
+    const pageErrors: string[] = [];
+    page.on('pageerror', (error) => pageErrors.push(error.message));
+    await page.goto(`${checkoutUrl}/?order=${order.id}&user=shopper-1`);
+    await page.waitForSelector('#status[data-status="AWAITING_PAYMENT_FROM_USER"]');
+
+    for (const status of ['PROCESSING', 'PENDING_DELIVERY', 'COMPLETED']) {
+      await ordercast.setStatus(order.id, status);
+      await page.waitForSelector(`#status[data-status="${status}"]`, { timeout: 15_000 });
+    }
+    await page.waitForSelector('#outcome[data-kind="final"]');
+    expect(await page.locator('#steps li').allTextContents()).toEqual(['AWAITING_PAYMENT_FROM_USER', 'PROCESSING', 'PENDING_DELIVERY', 'COMPLETED']);
+    expect(await page.locator('#outcome').textContent()).toBe('Done: COMPLETED');
+    expect(pageErrors).toEqual([]);
+
+    mkdirSync(OUTPUT, { recursive: true });
+    await page.screenshot({ path: path.join(OUTPUT, 'checkout-page.png') });
+    await page.close();
+  }, 60_000);
+});
