@@ -96,6 +96,12 @@ export class CentrifugeGateway {
   /** Closes every connection with 3001 (clients reconnect, to another node if there is one). */
   async close(): Promise<void> {
     this.httpServer.off('upgrade', this.onUpgrade);
+    await this.disconnectAll(DisconnectCodes.shutdown, 'shutdown');
+    this.wss.close();
+  }
+
+  /** Closes every connection with `code`; resolves when all are closed (forcibly after 1 s). */
+  async disconnectAll(code: number, reason: string): Promise<void> {
     const closing = [...this.sockets.keys()].map(
       (ws) =>
         new Promise<void>((resolve) => {
@@ -107,10 +113,9 @@ export class CentrifugeGateway {
             clearTimeout(timer);
             resolve();
           });
-          this.sockets.get(ws)?.disconnect(DisconnectCodes.shutdown, 'shutdown');
+          this.sockets.get(ws)?.disconnect(code, reason);
         }),
     );
     await Promise.all(closing);
-    this.wss.close();
   }
 }
