@@ -17,6 +17,7 @@ import { AuthService } from './services/auth-service.js';
 import { EventLogReader } from './services/event-log-reader.js';
 import { OrderService } from './services/order-service.js';
 import { ProjectService } from './services/project-service.js';
+import { sha256Hex } from './services/random.js';
 import { openStore, type Store } from './store/database.js';
 import { migrateToLatest } from './store/migrations.js';
 import { VERSION } from './version.js';
@@ -78,7 +79,10 @@ export async function createCore(config: Config, options: AppOptions = {}): Prom
   const store = await openMigratedStore(config, logger);
   const metrics = new Metrics();
   // Redis carries events between server processes; without it, events stay in this one.
-  const broker: Broker = config.redisUrl ? new RedisBroker(config.redisUrl, logger) : new MemoryBroker();
+  // The channel defaults to one per database, so deployments sharing a Redis never see each other's events.
+  const broker: Broker = config.redisUrl
+    ? new RedisBroker(config.redisUrl, config.redisChannel ?? `ordercast:events:${sha256Hex(store.location).slice(0, 16)}`, logger)
+    : new MemoryBroker();
   const watchers = new OrderWatchers(broker);
   const projects = new ProjectService(store);
   const auth = new AuthService(store, projects);

@@ -7,6 +7,8 @@ export interface Config {
   dataDir: string;
   databaseUrl: string | undefined;
   redisUrl: string | undefined;
+  /** ORDERCAST_REDIS_CHANNEL: the pub/sub channel of this deployment (default: derived from the database location). */
+  redisChannel: string | undefined;
   logLevel: string;
   /** Human-readable logs instead of JSON lines (default: when stdout is a terminal). */
   logPretty: boolean;
@@ -78,6 +80,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     dataDir: path.resolve(flags.dataDir ?? env.ORDERCAST_DATA_DIR ?? '.ordercast'),
     databaseUrl: flags.databaseUrl ?? env.ORDERCAST_DATABASE_URL ?? env.DATABASE_URL ?? undefined,
     redisUrl: flags.redisUrl ?? env.ORDERCAST_REDIS_URL ?? env.REDIS_URL ?? undefined,
+    redisChannel: env.ORDERCAST_REDIS_CHANNEL || undefined,
     logLevel,
     logPretty: env.ORDERCAST_LOG_FORMAT ? env.ORDERCAST_LOG_FORMAT === 'pretty' : Boolean(process.stdout.isTTY),
     rateLimitPerSecond,

@@ -5,8 +5,6 @@ import type { Logger } from '../logging.js';
 import type { Broker, EventListener } from './broker.js';
 import { MemoryBroker } from './memory-broker.js';
 
-const CHANNEL = 'ordercast:events';
-
 interface Envelope {
   node: string;
   event: OrderEvent;
@@ -27,7 +25,8 @@ export class RedisBroker implements Broker {
   private connected = false;
   private closed = false;
 
-  constructor(url: string, private readonly logger?: Logger) {
+  /** `channel` must be the same for every process of one deployment and differ between deployments. */
+  constructor(url: string, private readonly channel: string, private readonly logger?: Logger) {
     const options = {
       lazyConnect: false,
       maxRetriesPerRequest: 1,
@@ -45,7 +44,7 @@ export class RedisBroker implements Broker {
       if (!this.connected) logger?.info('redis broker: connected');
       this.connected = true;
     });
-    this.subscriber.subscribe(CHANNEL).catch(() => {});
+    this.subscriber.subscribe(channel).catch(() => {});
     this.subscriber.on('message', (_channel: string, message: string) => {
       let envelope: Envelope;
       try {
@@ -60,7 +59,7 @@ export class RedisBroker implements Broker {
   publish(event: OrderEvent): void {
     this.local.publish(event);
     if (this.publisher.status !== 'ready') return;
-    this.publisher.publish(CHANNEL, JSON.stringify({ node: this.node, event } satisfies Envelope)).catch(() => {});
+    this.publisher.publish(this.channel, JSON.stringify({ node: this.node, event } satisfies Envelope)).catch(() => {});
   }
 
   subscribe(listener: EventListener): () => void {

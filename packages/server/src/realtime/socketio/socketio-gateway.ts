@@ -82,13 +82,14 @@ export class SocketIoGateway {
     return this.sessions.size;
   }
 
-  /** Disconnects every client and stops the engine, leaving the HTTP server to Fastify. */
+  /**
+   * Closes every client's transport and stops the engine, leaving the HTTP server
+   * to Fastify. Clients see "transport close" and reconnect by themselves (to
+   * another node, or this one after a restart); a server-side disconnect would
+   * tell socket.io-client not to.
+   */
   async close(): Promise<void> {
-    this.io.of(SOCKETIO_NAMESPACE).disconnectSockets(true);
-    this.io.disconnectSockets(true);
-    await new Promise<void>((resolve) => {
-      this.io.engine.close();
-      resolve();
-    });
+    this.io.engine.close();
+    for (const session of this.sessions) session.close();
   }
 }
