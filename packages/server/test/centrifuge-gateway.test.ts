@@ -308,6 +308,40 @@ describe.each(testDialects)('Centrifuge gateway (%s)', (dialect) => {
       raw.ws.close();
     });
 
+    it('answers each of 10,000 subscribe requests from one socket, and stays usable', async () => {
+      const raw = await connected('many-subs');
+      const channel = `orders:${projectId}:many-subs`;
+      // 20 frames of 500 commands: each frame stays under the 64 KiB limit.
+      for (let batch = 0; batch < 20; batch++) {
+        const lines = Array.from({ length: 500 }, (_, i) => JSON.stringify({ id: 2 + batch * 500 + i, subscribe: { channel: i % 2 ? channel : `orders:${projectId}:other-${i}` } }));
+        raw.send(lines.join('\n'));
+      }
+      await waitFor(() => raw.messages.filter((m) => m.id >= 2).length === 10_000, '10,000 replies', 20_000);
+      const codes = new Set(raw.messages.filter((m) => m.id >= 2).map((m) => m.error?.code));
+      expect([...codes].sort()).toEqual([103, 105]);
+      raw.send(JSON.stringify({ id: 20_000, history: { channel, limit: 0 } }));
+      expect((await raw.next((m) => m.id === 20_000)).history).toMatchObject({ publications: [], offset: 0 });
+      raw.ws.close();
+    });
+
+    it('answers commands over the per-connection rate with 111 (temporary)', async () => {
+      const limited = await startTestServer('sqlite', { ORDERCAST_WS_MESSAGE_RATE: '5' });
+      try {
+        const p = await limited.createProject('store');
+        const raw = await rawCentrifugeSocket(limited);
+        raw.send(JSON.stringify({ id: 1, connect: { data: { user_external_id: 'r', auth: await userToken(limited, p.secretKey, 'r'), project_id: p.project.id } } }));
+        await raw.next((m) => m.id === 1);
+        raw.send(Array.from({ length: 30 }, (_, i) => JSON.stringify({ id: 2 + i, history: { channel: `orders:${p.project.id}:r`, limit: 0 } })).join('\n'));
+        await waitFor(() => raw.messages.filter((m) => m.id >= 2).length === 30, '30 replies');
+        const limitedReplies = raw.messages.filter((m) => m.error?.code === 111);
+        expect(limitedReplies.length).toBeGreaterThan(0);
+        expect(limitedReplies[0].error).toEqual({ code: 111, message: 'too many requests: slow down', temporary: true });
+        raw.ws.close();
+      } finally {
+        await limited.close();
+      }
+    });
+
     it('closes a stale connection that never sends connect, and one that stops answering pings', async () => {
       const stale = await startTestServer('sqlite', { ORDERCAST_WS_CONNECT_TIMEOUT: '1', ORDERCAST_WS_PING_INTERVAL: '1', ORDERCAST_WS_PONG_TIMEOUT: '1' });
       try {

@@ -74,6 +74,7 @@ export class CentrifugeGateway {
         pongTimeoutMs: config.pongTimeoutSeconds * 1000,
         connectTimeoutMs: config.connectTimeoutSeconds * 1000,
         historyLimit: config.historyLimit,
+        messagesPerSecond: config.messagesPerSecond,
         allowConnect: (owner) => limiter.allowKey(`${owner.projectId}:${owner.userExternalId}`),
         onPublication: (committedAt) => metrics.messageSent('centrifuge', committedAt),
         onSubscribed: () => metrics.realtimeSubscriptions.inc({ gateway: 'centrifuge' }),

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { isOrdercastError } from '../../domain/errors.js';
+import { RateLimiter } from '../../http/rate-limiter.js';
 import type { Logger } from '../../logging.js';
 import { OrderedDelivery } from '../ordered-delivery.js';
 import { publicationOf, readHistory, recoverChannel } from './channel-history.js';
@@ -23,6 +24,8 @@ export interface CentrifugeSessionOptions {
   pongTimeoutMs: number;
   connectTimeoutMs: number;
   historyLimit: number;
+  /** Commands per second one connection may send (burst twice that); 0 turns the limit off. */
+  messagesPerSecond: number;
   /** Per-user connect rate limit; false refuses the connect with 3013. */
   allowConnect(owner: ChannelOwner): boolean;
   onPublication(committedAt: string): void;
@@ -52,11 +55,13 @@ export class CentrifugeSession {
   private pingTimer: NodeJS.Timeout | undefined;
   private pongTimer: NodeJS.Timeout | undefined;
   private awaitingPong = false;
+  private readonly rate: RateLimiter;
 
   constructor(
     private readonly transport: SessionTransport,
     private readonly options: CentrifugeSessionOptions,
   ) {
+    this.rate = new RateLimiter(options.messagesPerSecond, options.messagesPerSecond * 2);
     this.connectTimer = setTimeout(() => this.disconnect(DisconnectCodes.stale, 'stale: no connect command in time'), options.connectTimeoutMs);
   }
 
@@ -120,6 +125,9 @@ export class CentrifugeSession {
     if (this.state === 'connecting' && command.method !== 'connect') {
       return this.disconnect(DisconnectCodes.badRequest, 'bad request: send connect first');
     }
+    if (command.method !== 'connect' && this.rate.enabled && !this.rate.take('session').allowed) {
+      return this.replyError(command, { code: ErrorCodes.tooManyRequests, message: 'too many requests: slow down', temporary: true });
+    }
     switch (command.method) {
       case 'connect':
         if (this.state !== 'connecting') return this.disconnect(DisconnectCodes.badRequest, 'bad request: already connected');
@@ -139,7 +147,6 @@ export class CentrifugeSession {
       case 'rpc':
       case 'refresh':
       case 'sub_refresh':
-      case 'ping':
         return this.replyError(command, { code: ErrorCodes.notAvailable, message: `not available: ${command.method} is not supported by Ordercast` });
       default:
         return this.replyError(command, { code: ErrorCodes.methodNotFound, message: `method not found: ${String(command.unknownMethod ?? '').slice(0, 32)}` });

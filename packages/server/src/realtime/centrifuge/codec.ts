@@ -12,7 +12,6 @@ export const CLIENT_METHODS = [
   'presence',
   'presence_stats',
   'history',
-  'ping',
   'send',
   'rpc',
   'refresh',
