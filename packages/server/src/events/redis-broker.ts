@@ -26,7 +26,7 @@ export class RedisBroker implements Broker {
   private closed = false;
 
   /** `channel` must be the same for every process of one deployment and differ between deployments. */
-  constructor(url: string, private readonly channel: string, private readonly logger?: Logger) {
+  constructor(url: string, private readonly channel: string, logger?: Logger) {
     const options = {
       lazyConnect: false,
       maxRetriesPerRequest: 1,

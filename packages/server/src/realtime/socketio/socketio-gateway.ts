@@ -33,7 +33,7 @@ export class SocketIoGateway {
   private readonly io: Server;
   private readonly sessions = new Set<SocketIoSession>();
 
-  constructor(httpServer: HttpServer, private readonly deps: SocketIoGatewayDeps) {
+  constructor(httpServer: HttpServer, deps: SocketIoGatewayDeps) {
     const { config } = deps;
     this.io = new Server(httpServer, {
       serveClient: false,
