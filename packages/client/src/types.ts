@@ -70,6 +70,8 @@ export type ApiErrorCode =
   | 'idempotency_key_reused'
   | 'idempotency_key_in_use'
   | 'rate_limited'
+  | 'limit_exceeded'
+  | 'unknown_event'
   | 'route_not_found'
   | 'service_unavailable'
   | 'internal_error';

@@ -1,15 +1,24 @@
 import type { FastifyInstance } from 'fastify';
 import type { Config } from './config.js';
 import type { Broker } from './events/broker.js';
+import { EventFeed } from './events/event-feed.js';
 import { MemoryBroker } from './events/memory-broker.js';
 import { OrderWatchers } from './events/order-watchers.js';
+import { RedisBroker } from './events/redis-broker.js';
 import { buildHttpServer } from './http/server.js';
 import { createLogger, type Logger } from './logging.js';
 import { Metrics } from './metrics.js';
+import { CentrifugeGateway } from './realtime/centrifuge/centrifuge-gateway.js';
+import { LogBackedUserChannels } from './realtime/centrifuge/user-channels.js';
+import { ChannelHub } from './realtime/channel-hub.js';
+import { HandshakeLimiter } from './realtime/handshake-limiter.js';
+import { SocketIoGateway } from './realtime/socketio/socketio-gateway.js';
 import { AuthService } from './services/auth-service.js';
+import { EventLogReader } from './services/event-log-reader.js';
 import { startIdempotencyRetention } from './services/idempotency-retention.js';
 import { OrderService } from './services/order-service.js';
 import { ProjectService } from './services/project-service.js';
+import { sha256Hex } from './services/random.js';
 import { openStore, type Store } from './store/database.js';
 import { migrateToLatest } from './store/migrations.js';
 import { VERSION } from './version.js';
@@ -25,6 +34,10 @@ export interface App {
   auth: AuthService;
   orders: OrderService;
   http: FastifyInstance;
+  /** Every committed event, once, from the broker and the log tail: what the gateways fan out. */
+  feed: EventFeed;
+  socketio: SocketIoGateway;
+  centrifuge: CentrifugeGateway;
   /** Starts listening; resolves to the base URL. */
   listen(): Promise<string>;
   /** Stops accepting, finishes in-flight requests, closes the database. Safe to call twice. */
@@ -74,7 +87,11 @@ export async function createCore(config: Config, options: AppOptions = {}): Prom
   const logger = options.logger ?? createLogger({ level: config.logLevel, pretty: config.logPretty });
   const store = await openMigratedStore(config, logger, options.serving);
   const metrics = new Metrics();
-  const broker: Broker = new MemoryBroker();
+  // Redis carries events between server processes; without it, events stay in this one.
+  // The channel defaults to one per database, so deployments sharing a Redis never see each other's events.
+  const broker: Broker = config.redisUrl
+    ? new RedisBroker(config.redisUrl, config.redisChannel ?? `ordercast:events:${sha256Hex(store.location).slice(0, 16)}`, logger)
+    : new MemoryBroker();
   const watchers = new OrderWatchers(broker);
   const projects = new ProjectService(store);
   const auth = new AuthService(store, projects);
@@ -119,6 +136,21 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   });
 
   let retention: { stop(): void } | undefined;
+  const reader = new EventLogReader(store);
+  const feed = new EventFeed(broker, reader, { pollMs: config.realtime.eventPollMs }, logger);
+  const hub = new ChannelHub();
+  feed.subscribe((event) => hub.dispatch(event));
+  const limiter = new HandshakeLimiter(config.realtime.handshakesPerSecond);
+  const socketio = new SocketIoGateway(http.server, { auth, orders, reader, hub, metrics, logger, limiter, config: config.realtime });
+  const centrifuge = new CentrifugeGateway(http.server, {
+    channels: new LogBackedUserChannels(auth, reader, hub),
+    metrics,
+    logger,
+    limiter,
+    config: config.realtime,
+    version: VERSION,
+  });
+
   let closing: Promise<void> | undefined;
   return {
     config,
@@ -130,7 +162,11 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     auth,
     orders,
     http,
+    feed,
+    socketio,
+    centrifuge,
     async listen() {
+      await feed.start();
       await http.listen({ host: config.host, port: config.port });
       retention = startIdempotencyRetention(store, logger);
       const address = http.server.address();
@@ -143,6 +179,10 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         shutdown.abort();
         retention?.stop();
         core.watchers.close();
+        // Sockets first: open WebSockets would otherwise hold the HTTP server open.
+        await centrifuge.close();
+        await socketio.close();
+        await feed.stop();
         await http.close();
         await core.close();
       })();

@@ -7,6 +7,8 @@ export interface Config {
   dataDir: string;
   databaseUrl: string | undefined;
   redisUrl: string | undefined;
+  /** ORDERCAST_REDIS_CHANNEL: the pub/sub channel of this deployment (default: derived from the database location). */
+  redisChannel: string | undefined;
   logLevel: string;
   /** Human-readable logs instead of JSON lines (default: when stdout is a terminal). */
   logPretty: boolean;
@@ -19,6 +21,29 @@ export interface Config {
   demo: boolean;
   /** Origins browsers may call the API from: `*` or exact origins. */
   corsOrigins: string[];
+  realtime: RealtimeConfig;
+}
+
+/** Limits of the WebSocket gateways (Socket.IO at /ws, Centrifuge at /connection/websocket). */
+export interface RealtimeConfig {
+  /** ORDERCAST_WS_MAX_SUBSCRIPTIONS: order subscriptions per Socket.IO connection. */
+  maxSubscriptionsPerConnection: number;
+  /** ORDERCAST_WS_MAX_FRAME_BYTES: larger incoming frames close the connection (1009). */
+  maxFrameBytes: number;
+  /** ORDERCAST_WS_HANDSHAKE_RATE: new connections per second per IP and per key; 0 turns it off. */
+  handshakesPerSecond: number;
+  /** ORDERCAST_WS_MESSAGE_RATE: messages per second one connection may send; 0 turns it off. */
+  messagesPerSecond: number;
+  /** ORDERCAST_WS_PING_INTERVAL (seconds). */
+  pingIntervalSeconds: number;
+  /** ORDERCAST_WS_PONG_TIMEOUT (seconds). */
+  pongTimeoutSeconds: number;
+  /** ORDERCAST_WS_CONNECT_TIMEOUT (seconds): a Centrifuge socket must send `connect` within it. */
+  connectTimeoutSeconds: number;
+  /** ORDERCAST_WS_HISTORY_LIMIT: most publications one history or recovery answer carries. */
+  historyLimit: number;
+  /** ORDERCAST_EVENT_POLL_MS: how often the event log is read for events no broker message announced; 0 turns it off. */
+  eventPollMs: number;
 }
 
 export type ConfigFlags = Partial<{
@@ -68,6 +93,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     dataDir: path.resolve(flags.dataDir ?? env.ORDERCAST_DATA_DIR ?? '.ordercast'),
     databaseUrl: flags.databaseUrl ?? env.ORDERCAST_DATABASE_URL ?? env.DATABASE_URL ?? undefined,
     redisUrl: flags.redisUrl ?? env.ORDERCAST_REDIS_URL ?? env.REDIS_URL ?? undefined,
+    redisChannel: env.ORDERCAST_REDIS_CHANNEL || undefined,
     logLevel,
     logPretty: env.ORDERCAST_LOG_FORMAT ? env.ORDERCAST_LOG_FORMAT === 'pretty' : Boolean(process.stdout.isTTY),
     rateLimitPerSecond,
@@ -76,5 +102,21 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     sqliteSynchronous: synchronous,
     demo: flags.demo ?? env.ORDERCAST_DEMO !== 'false',
     corsOrigins: corsOrigins(env.ORDERCAST_CORS_ORIGINS),
+    realtime: loadRealtimeConfig(env),
+  };
+}
+
+function loadRealtimeConfig(env: NodeJS.ProcessEnv): RealtimeConfig {
+  const pingIntervalSeconds = integer('ORDERCAST_WS_PING_INTERVAL', env.ORDERCAST_WS_PING_INTERVAL, 25, 1, 3600);
+  return {
+    maxSubscriptionsPerConnection: integer('ORDERCAST_WS_MAX_SUBSCRIPTIONS', env.ORDERCAST_WS_MAX_SUBSCRIPTIONS, 100, 1, 100_000),
+    maxFrameBytes: integer('ORDERCAST_WS_MAX_FRAME_BYTES', env.ORDERCAST_WS_MAX_FRAME_BYTES, 64 * 1024, 1024, 16 * 1024 * 1024),
+    handshakesPerSecond: integer('ORDERCAST_WS_HANDSHAKE_RATE', env.ORDERCAST_WS_HANDSHAKE_RATE, 20, 0, 1_000_000),
+    messagesPerSecond: integer('ORDERCAST_WS_MESSAGE_RATE', env.ORDERCAST_WS_MESSAGE_RATE, 100, 0, 1_000_000),
+    pingIntervalSeconds,
+    pongTimeoutSeconds: integer('ORDERCAST_WS_PONG_TIMEOUT', env.ORDERCAST_WS_PONG_TIMEOUT, 10, 1, 3600),
+    connectTimeoutSeconds: integer('ORDERCAST_WS_CONNECT_TIMEOUT', env.ORDERCAST_WS_CONNECT_TIMEOUT, 15, 1, 3600),
+    historyLimit: integer('ORDERCAST_WS_HISTORY_LIMIT', env.ORDERCAST_WS_HISTORY_LIMIT, 300, 1, 100_000),
+    eventPollMs: integer('ORDERCAST_EVENT_POLL_MS', env.ORDERCAST_EVENT_POLL_MS, 1000, 0, 60_000),
   };
 }

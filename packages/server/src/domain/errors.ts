@@ -23,6 +23,8 @@ export type ErrorCode =
   | 'idempotency_key_reused'
   | 'idempotency_key_in_use'
   | 'rate_limited'
+  | 'limit_exceeded'
+  | 'unknown_event'
   | 'route_not_found'
   | 'service_unavailable'
   | 'internal_error';

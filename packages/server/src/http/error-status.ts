@@ -22,6 +22,8 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   idempotency_key_reused: 409,
   idempotency_key_in_use: 409,
   rate_limited: 429,
+  limit_exceeded: 429,
+  unknown_event: 400,
   route_not_found: 404,
   service_unavailable: 503,
   internal_error: 500,

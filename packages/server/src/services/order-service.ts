@@ -21,7 +21,7 @@ import {
 } from '../store/repositories/orders.js';
 import { isUniqueViolation } from '../store/transaction.js';
 import type { ProjectService } from './project-service.js';
-import { canonicalJson, newId, randomBase62, sha256Hex } from './random.js';
+import { canonicalJson, newId, sha256Hex } from './random.js';
 
 /**
  * Runs inside the write transaction for every new event, so that whatever it
@@ -228,7 +228,7 @@ export class OrderService {
     reason: string | null,
     at: string,
   ): Promise<OrderEvent> {
-    const userOffset = order.userExternalId ? await nextChannelOffset(trx, order.projectId, order.userExternalId, randomBase62(8)) : null;
+    const userOffset = order.userExternalId ? await nextChannelOffset(trx, order.projectId, order.userExternalId) : null;
     const created = fromStatus === null;
     const draft: NewEvent = {
       id: newId('evt'),

@@ -1,4 +1,5 @@
 import { databaseUrlForTests } from './databases.js';
+import { redisUrlForTests } from './processes.js';
 
 /** Says once, clearly, which database suites run and which are skipped. */
 export default function setup(): void {
@@ -9,5 +10,11 @@ export default function setup(): void {
     console.log(
       '[ordercast tests] PostgreSQL suite: SKIPPED (set ORDERCAST_TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test to run it; CI does)',
     );
+  }
+  const redis = redisUrlForTests();
+  if (redis) {
+    console.log(`[ordercast tests] Redis suite: ON (${redis})`);
+  } else {
+    console.log('[ordercast tests] Redis suite: SKIPPED (set ORDERCAST_TEST_REDIS_URL=redis://127.0.0.1:6379 to run it; CI does)');
   }
 }

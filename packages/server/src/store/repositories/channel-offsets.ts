@@ -1,10 +1,26 @@
+import { createHash } from 'node:crypto';
 import type { Executor } from '../transaction.js';
+
+/**
+ * The epoch a user channel starts with. It is derived from the channel's name, so
+ * a user with no events yet is announced at offset 0 with the same epoch that the
+ * first event's row will carry: clients that connected early still recover.
+ * A history reset must write a new random epoch into channel_offsets.
+ */
+export function initialChannelEpoch(projectId: string, userExternalId: string): string {
+  return createHash('sha256').update(`${projectId}\u0000${userExternalId}`).digest('base64url').slice(0, 12);
+}
 
 /**
  * Hands out the next gap-free offset of a user's channel. The upsert takes a row
  * lock, so concurrent writers for one user queue up instead of colliding.
  */
-export async function nextChannelOffset(db: Executor, projectId: string, userExternalId: string, newEpoch: string): Promise<number> {
+export async function nextChannelOffset(
+  db: Executor,
+  projectId: string,
+  userExternalId: string,
+  newEpoch = initialChannelEpoch(projectId, userExternalId),
+): Promise<number> {
   const row = await db
     .insertInto('channel_offsets')
     .values({ project_id: projectId, user_external_id: userExternalId, last_offset: 1, epoch: newEpoch })
@@ -28,4 +44,9 @@ export async function findChannelPosition(
     .where('user_external_id', '=', userExternalId)
     .executeTakeFirst();
   return row ? { offset: Number(row.last_offset), epoch: row.epoch } : undefined;
+}
+
+/** The current top of a user channel; a channel without events is at offset 0 with its initial epoch. */
+export async function channelPosition(db: Executor, projectId: string, userExternalId: string): Promise<{ offset: number; epoch: string }> {
+  return (await findChannelPosition(db, projectId, userExternalId)) ?? { offset: 0, epoch: initialChannelEpoch(projectId, userExternalId) };
 }

@@ -74,3 +74,36 @@ export async function latestEventSeq(db: Executor): Promise<number> {
   const row = await db.selectFrom('order_events').select((eb) => eb.fn.max('seq').as('top')).executeTakeFirst();
   return Number(row?.top ?? 0);
 }
+
+export interface UserChannelQuery {
+  projectId: string;
+  userExternalId: string;
+  /** Publications with an offset greater than this (forward) or smaller (reverse). */
+  from?: number;
+  reverse?: boolean;
+  limit: number;
+}
+
+/** Events of one user channel by offset, over the (project_id, user_external_id, user_offset) index. */
+export async function listUserChannelEvents(db: Executor, query: UserChannelQuery): Promise<OrderEvent[]> {
+  let q = db
+    .selectFrom('order_events')
+    .selectAll()
+    .where('project_id', '=', query.projectId)
+    .where('user_external_id', '=', query.userExternalId);
+  if (query.from !== undefined) q = q.where('user_offset', query.reverse ? '<' : '>', query.from);
+  const rows = await q.orderBy('user_offset', query.reverse ? 'desc' : 'asc').limit(query.limit).execute();
+  return rows.map(rowToEvent);
+}
+
+/** Only the positions of the events after `afterSeq`: the log tailer's cheap probe. */
+export async function listEventSeqsAfter(db: Executor, afterSeq: number, limit: number): Promise<number[]> {
+  const rows = await db.selectFrom('order_events').select('seq').where('seq', '>', afterSeq).orderBy('seq').limit(limit).execute();
+  return rows.map((r) => Number(r.seq));
+}
+
+export async function listEventsBySeqs(db: Executor, seqs: number[]): Promise<OrderEvent[]> {
+  if (seqs.length === 0) return [];
+  const rows = await db.selectFrom('order_events').selectAll().where('seq', 'in', seqs).orderBy('seq').execute();
+  return rows.map(rowToEvent);
+}

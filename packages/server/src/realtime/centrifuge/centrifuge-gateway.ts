@@ -1,0 +1,122 @@
+import type { IncomingMessage, Server as HttpServer } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { RealtimeConfig } from '../../config.js';
+import type { Logger } from '../../logging.js';
+import type { Metrics } from '../../metrics.js';
+import type { HandshakeLimiter } from '../handshake-limiter.js';
+import { CentrifugeSession } from './centrifuge-session.js';
+import { DisconnectCodes } from './codes.js';
+import type { UserChannels } from './user-channels.js';
+
+export const CENTRIFUGE_PATH = '/connection/websocket';
+const SOCKETIO_PATH = '/socket.io/';
+
+export interface CentrifugeGatewayDeps {
+  channels: UserChannels;
+  metrics: Metrics;
+  logger: Logger;
+  limiter: HandshakeLimiter;
+  config: RealtimeConfig;
+  version: string;
+}
+
+function refuseUpgrade(socket: Duplex, status: number, text: string): void {
+  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(text)}\r\n\r\n${text}`);
+}
+
+/**
+ * The Centrifuge-protocol endpoint (JSON over WebSocket, as centrifuge-js 5.x
+ * speaks it) at /connection/websocket. This file only upgrades sockets and
+ * enforces transport limits; the protocol lives in CentrifugeSession.
+ */
+export class CentrifugeGateway {
+  private readonly wss: WebSocketServer;
+  private readonly sockets = new Map<WebSocket, CentrifugeSession>();
+  private readonly onUpgrade: (request: IncomingMessage, socket: Duplex, head: Buffer) => void;
+
+  constructor(private readonly httpServer: HttpServer, private readonly deps: CentrifugeGatewayDeps) {
+    // ws closes with 1009 (final for centrifuge-js) on a larger frame, like the Go server's 64 KiB default.
+    this.wss = new WebSocketServer({ noServer: true, maxPayload: deps.config.maxFrameBytes, perMessageDeflate: false });
+    this.onUpgrade = (request, socket, head) => this.upgrade(request, socket, head);
+    httpServer.on('upgrade', this.onUpgrade);
+  }
+
+  get connectionCount(): number {
+    return this.sockets.size;
+  }
+
+  private upgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const url = new URL(request.url ?? '/', 'http://localhost');
+    if (url.pathname.startsWith(SOCKETIO_PATH)) return; // socket.io's engine handles its own upgrades
+    socket.on('error', () => {});
+    if (url.pathname !== CENTRIFUGE_PATH) return refuseUpgrade(socket, 404, 'Not Found');
+    if (url.searchParams.get('cf_protocol') === 'protobuf' || /centrifuge-protobuf/.test(String(request.headers['sec-websocket-protocol'] ?? ''))) {
+      return refuseUpgrade(socket, 400, 'Bad Request: only the JSON protocol is served');
+    }
+    if (!this.deps.limiter.allowIp(request.socket.remoteAddress)) return refuseUpgrade(socket, 429, 'Too Many Requests');
+    this.wss.handleUpgrade(request, socket, head, (ws) => this.accept(ws));
+  }
+
+  private accept(ws: WebSocket): void {
+    const { config, metrics, limiter } = this.deps;
+    const session = new CentrifugeSession(
+      {
+        send: (frame) => ws.send(frame),
+        close: (code, reason) => ws.close(code, reason),
+        bufferedAmount: () => ws.bufferedAmount,
+      },
+      {
+        channels: this.deps.channels,
+        logger: this.deps.logger,
+        version: this.deps.version,
+        pingIntervalMs: config.pingIntervalSeconds * 1000,
+        pongTimeoutMs: config.pongTimeoutSeconds * 1000,
+        connectTimeoutMs: config.connectTimeoutSeconds * 1000,
+        historyLimit: config.historyLimit,
+        messagesPerSecond: config.messagesPerSecond,
+        allowConnect: (owner) => limiter.allowKey(`${owner.projectId}:${owner.userExternalId}`),
+        onPublication: (committedAt) => metrics.messageSent('centrifuge', committedAt),
+        onSubscribed: () => metrics.realtimeSubscriptions.inc({ gateway: 'centrifuge' }),
+        onUnsubscribed: () => metrics.realtimeSubscriptions.dec({ gateway: 'centrifuge' }),
+      },
+    );
+    this.sockets.set(ws, session);
+    metrics.realtimeConnections.inc({ gateway: 'centrifuge' });
+    ws.on('message', (data, isBinary) => {
+      session.receive(isBinary ? Buffer.from(data as Buffer).toString('utf8') : data.toString());
+    });
+    ws.on('error', () => {});
+    ws.once('close', () => {
+      session.dispose();
+      this.sockets.delete(ws);
+      metrics.realtimeConnections.dec({ gateway: 'centrifuge' });
+    });
+  }
+
+  /** Closes every connection with 3001 (clients reconnect, to another node if there is one). */
+  async close(): Promise<void> {
+    this.httpServer.off('upgrade', this.onUpgrade);
+    await this.disconnectAll(DisconnectCodes.shutdown, 'shutdown');
+    this.wss.close();
+  }
+
+  /** Closes every connection with `code`; resolves when all are closed (forcibly after 1 s). */
+  async disconnectAll(code: number, reason: string): Promise<void> {
+    const closing = [...this.sockets.keys()].map(
+      (ws) =>
+        new Promise<void>((resolve) => {
+          const timer = setTimeout(() => {
+            ws.terminate();
+            resolve();
+          }, 1000);
+          ws.once('close', () => {
+            clearTimeout(timer);
+            resolve();
+          });
+          this.sockets.get(ws)?.disconnect(code, reason);
+        }),
+    );
+    await Promise.all(closing);
+  }
+}

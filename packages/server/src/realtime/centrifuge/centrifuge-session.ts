@@ -1,0 +1,295 @@
+import { randomUUID } from 'node:crypto';
+import { isOrdercastError } from '../../domain/errors.js';
+import { RateLimiter } from '../../http/rate-limiter.js';
+import type { Logger } from '../../logging.js';
+import { OrderedDelivery } from '../ordered-delivery.js';
+import { publicationOf, readHistory, recoverChannel } from './channel-history.js';
+import { CodecError, decodeCommands, encodeFrame, type Command } from './codec.js';
+import { closeReason, DisconnectCodes, ErrorCodes, type ProtocolError } from './codes.js';
+import type { ChannelOwner, UserChannels } from './user-channels.js';
+
+/** The socket under a session: the gateway adapts a `ws` WebSocket to it. */
+export interface SessionTransport {
+  send(frame: string): void;
+  close(code: number, reason: string): void;
+  /** Bytes queued but not yet written: a client that stops reading is cut off. */
+  bufferedAmount(): number;
+}
+
+export interface CentrifugeSessionOptions {
+  channels: UserChannels;
+  logger: Logger;
+  version: string;
+  pingIntervalMs: number;
+  pongTimeoutMs: number;
+  connectTimeoutMs: number;
+  historyLimit: number;
+  /** Commands per second one connection may send (burst twice that); 0 turns the limit off. */
+  messagesPerSecond: number;
+  /** Per-user connect rate limit; false refuses the connect with 3013. */
+  allowConnect(owner: ChannelOwner): boolean;
+  onPublication(committedAt: string): void;
+  onSubscribed(): void;
+  onUnsubscribed(): void;
+  maxBufferedBytes?: number;
+}
+
+type State = 'connecting' | 'connected' | 'closed';
+
+const READ_BATCH = 200;
+
+/**
+ * One Centrifuge client connection: the protocol state machine (connect first,
+ * then history and pings), with the user's channel subscribed server-side.
+ * It talks to the rest of the server only through UserChannels.
+ */
+export class CentrifugeSession {
+  readonly id = randomUUID();
+  private state: State = 'connecting';
+  private owner: ChannelOwner | undefined;
+  private channel = '';
+  private delivery: OrderedDelivery | undefined;
+  private unwatch: (() => void) | undefined;
+  private queue: Promise<void> = Promise.resolve();
+  private connectTimer: NodeJS.Timeout | undefined;
+  private pingTimer: NodeJS.Timeout | undefined;
+  private pongTimer: NodeJS.Timeout | undefined;
+  private awaitingPong = false;
+  private readonly rate: RateLimiter;
+
+  constructor(
+    private readonly transport: SessionTransport,
+    private readonly options: CentrifugeSessionOptions,
+  ) {
+    this.rate = new RateLimiter(options.messagesPerSecond, options.messagesPerSecond * 2);
+    this.connectTimer = setTimeout(() => this.disconnect(DisconnectCodes.stale, 'stale: no connect command in time'), options.connectTimeoutMs);
+  }
+
+  get closed(): boolean {
+    return this.state === 'closed';
+  }
+
+  /** Frames are handled strictly in order, each after the previous one's replies. */
+  receive(frame: string): void {
+    if (this.state === 'closed') return;
+    this.queue = this.queue.then(() => this.handleFrame(frame)).catch((error) => {
+      this.options.logger.error({ err: error }, 'centrifuge: unexpected error');
+      this.disconnect(DisconnectCodes.badRequest, 'bad request: the server could not handle the command');
+    });
+  }
+
+  /** The transport closed (by the peer or the gateway): release everything. */
+  dispose(): void {
+    if (this.state === 'closed') return;
+    this.state = 'closed';
+    clearTimeout(this.connectTimer);
+    clearTimeout(this.pingTimer);
+    clearTimeout(this.pongTimer);
+    if (this.unwatch) {
+      this.unwatch();
+      this.unwatch = undefined;
+      this.options.onUnsubscribed();
+    }
+    this.delivery?.close();
+  }
+
+  disconnect(code: number, reason: string): void {
+    if (this.state === 'closed') return;
+    this.dispose();
+    this.transport.close(code, closeReason(reason));
+  }
+
+  private async handleFrame(frame: string): Promise<void> {
+    let commands: Command[];
+    try {
+      commands = decodeCommands(frame);
+    } catch (error) {
+      if (error instanceof CodecError) return this.disconnect(DisconnectCodes.badRequest, `bad request: ${error.message}`);
+      throw error;
+    }
+    for (const command of commands) {
+      if (this.state === 'closed') return;
+      await this.handleCommand(command);
+    }
+  }
+
+  private async handleCommand(command: Command): Promise<void> {
+    if (command.isPong) {
+      if (!this.awaitingPong) return this.disconnect(DisconnectCodes.badRequest, 'bad request: pong without a ping');
+      this.awaitingPong = false;
+      clearTimeout(this.pongTimer);
+      return;
+    }
+    if (command.method === 'send') return; // asynchronous message: no reply, and nothing to do with it here
+    if (command.id === 0) return this.disconnect(DisconnectCodes.badRequest, 'bad request: a command needs an id');
+    if (this.state === 'connecting' && command.method !== 'connect') {
+      return this.disconnect(DisconnectCodes.badRequest, 'bad request: send connect first');
+    }
+    if (command.method !== 'connect' && this.rate.enabled && !this.rate.take('session').allowed) {
+      return this.replyError(command, { code: ErrorCodes.tooManyRequests, message: 'too many requests: slow down', temporary: true });
+    }
+    switch (command.method) {
+      case 'connect':
+        if (this.state !== 'connecting') return this.disconnect(DisconnectCodes.badRequest, 'bad request: already connected');
+        return this.connect(command);
+      case 'history':
+        return this.history(command);
+      case 'subscribe': {
+        const channel = command.params.channel;
+        if (channel === this.channel) return this.replyError(command, { code: ErrorCodes.alreadySubscribed, message: 'already subscribed: this channel is subscribed on connect' });
+        return this.replyError(command, { code: ErrorCodes.permissionDenied, message: 'permission denied: a user may only read their own channel' });
+      }
+      case 'unsubscribe':
+        return this.reply(command, 'unsubscribe', {});
+      case 'publish':
+      case 'presence':
+      case 'presence_stats':
+      case 'rpc':
+      case 'refresh':
+      case 'sub_refresh':
+        return this.replyError(command, { code: ErrorCodes.notAvailable, message: `not available: ${command.method} is not supported by Ordercast` });
+      default:
+        return this.replyError(command, { code: ErrorCodes.methodNotFound, message: `method not found: ${String(command.unknownMethod ?? '').slice(0, 32)}` });
+    }
+  }
+
+  private async connect(command: Command): Promise<void> {
+    let owner: ChannelOwner;
+    try {
+      owner = await this.options.channels.authenticate(command.params.data);
+    } catch (error) {
+      return this.refuseConnect(command, error);
+    }
+    if (this.closed) return;
+    if (!this.options.allowConnect(owner)) {
+      return this.disconnect(DisconnectCodes.tooManyRequests, 'too many requests: reconnecting too often');
+    }
+    const { channels, historyLimit } = this.options;
+    const channel = channels.channelName(owner);
+    const delivery = new OrderedDelivery({
+      positionOf: (event) => event.userOffset ?? 0,
+      readAfter: (offset) => channels.read(owner, { from: offset, limit: READ_BATCH }),
+      deliver: (event) => this.publish(channel, event.createdAt, publicationOf(event)),
+      onError: (error) => this.options.logger.warn({ err: error, channel }, 'centrifuge: catching up from the log failed'),
+    });
+    // Watch before reading the position: what commits in between waits in the delivery.
+    const unwatch = channels.watch(owner, (event) => delivery.offer(event));
+    let subscribeResult: Record<string, unknown>;
+    let startAt: number;
+    try {
+      const request = (command.params.subs as Record<string, { recover?: unknown; offset?: unknown; epoch?: unknown }> | undefined)?.[channel];
+      if (request && typeof request === 'object' && request.recover === true) {
+        const recovery = await recoverChannel(channels, owner, request, historyLimit);
+        startAt = recovery.position.offset;
+        subscribeResult = {
+          recoverable: true,
+          positioned: true,
+          epoch: recovery.position.epoch,
+          offset: recovery.announcedOffset,
+          was_recovering: true,
+          recovered: recovery.recovered,
+          ...(recovery.publications.length > 0 ? { publications: recovery.publications } : {}),
+        };
+      } else {
+        const position = await channels.position(owner);
+        startAt = position.offset;
+        subscribeResult = { recoverable: true, positioned: true, epoch: position.epoch, offset: position.offset };
+      }
+    } catch (error) {
+      unwatch();
+      delivery.close();
+      return this.replyError(command, this.internalError(error));
+    }
+    if (this.closed) {
+      unwatch();
+      delivery.close();
+      return;
+    }
+    this.owner = owner;
+    this.channel = channel;
+    this.delivery = delivery;
+    this.unwatch = unwatch;
+    this.options.onSubscribed();
+    this.state = 'connected';
+    clearTimeout(this.connectTimer);
+    this.reply(command, 'connect', {
+      client: this.id,
+      version: this.options.version,
+      ping: Math.round(this.options.pingIntervalMs / 1000),
+      pong: true,
+      subs: { [channel]: subscribeResult },
+    });
+    delivery.start(startAt);
+    this.schedulePing(true);
+  }
+
+  /** A refused token closes with a final code and a reason the user can read, so the client stops retrying. */
+  private refuseConnect(command: Command, error: unknown): void {
+    if (!isOrdercastError(error)) return this.replyError(command, this.internalError(error));
+    switch (error.code) {
+      case 'token_expired':
+        return this.disconnect(DisconnectCodes.invalidToken, `token expired: ${error.message}`);
+      case 'forbidden':
+        return this.disconnect(DisconnectCodes.permissionDenied, `permission denied: ${error.message}`);
+      case 'validation_failed':
+        return this.disconnect(DisconnectCodes.badRequest, `bad request: ${error.message}`);
+      default:
+        return this.disconnect(DisconnectCodes.invalidToken, `invalid token: ${error.message}`);
+    }
+  }
+
+  private async history(command: Command): Promise<void> {
+    if (command.params.channel !== this.channel) {
+      return this.replyError(command, { code: ErrorCodes.permissionDenied, message: 'permission denied: history is only available for your own channel' });
+    }
+    try {
+      const result = await readHistory(this.options.channels, this.owner!, command.params, this.options.historyLimit);
+      this.reply(command, 'history', result);
+    } catch (error) {
+      if (typeof error === 'object' && error !== null && 'code' in error && typeof (error as ProtocolError).code === 'number') {
+        return this.replyError(command, error as ProtocolError);
+      }
+      this.replyError(command, this.internalError(error));
+    }
+  }
+
+  private internalError(error: unknown): ProtocolError {
+    this.options.logger.warn({ err: error }, 'centrifuge: command failed');
+    return { code: ErrorCodes.internal, message: 'internal server error', temporary: true };
+  }
+
+  private schedulePing(first = false): void {
+    const interval = this.options.pingIntervalMs;
+    // The first ping goes out somewhere in the second half of the interval, so pings of many clients spread out.
+    const delay = first ? interval / 2 + Math.random() * (interval / 2) : interval;
+    this.pingTimer = setTimeout(() => {
+      if (this.state !== 'connected') return;
+      this.awaitingPong = true;
+      this.write([{}]);
+      this.pongTimer = setTimeout(() => this.disconnect(DisconnectCodes.noPong, 'no pong'), this.options.pongTimeoutMs);
+      this.schedulePing();
+    }, delay);
+  }
+
+  private publish(channel: string, committedAt: string, pub: object): void {
+    if (this.state !== 'connected') return;
+    this.write([{ push: { channel, pub } }]);
+    this.options.onPublication(committedAt);
+  }
+
+  private reply(command: Command, method: string, result: object): void {
+    this.write([{ id: command.id, [method]: result }]);
+  }
+
+  private replyError(command: Command, error: ProtocolError): void {
+    this.write([{ id: command.id, error }]);
+  }
+
+  private write(messages: object[]): void {
+    if (this.state === 'closed') return;
+    if (this.transport.bufferedAmount() > (this.options.maxBufferedBytes ?? 4 * 1024 * 1024)) {
+      return this.disconnect(DisconnectCodes.slow, 'slow: the client does not read fast enough');
+    }
+    this.transport.send(encodeFrame(messages));
+  }
+}

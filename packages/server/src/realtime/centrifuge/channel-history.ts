@@ -1,0 +1,105 @@
+import type { OrderEvent } from '../../domain/order.js';
+import { ErrorCodes, type ProtocolError } from './codes.js';
+import type { ChannelOwner, ChannelPosition, UserChannels } from './user-channels.js';
+
+/** What reference 003's `client.on('publication', ctx => …)` gets in `ctx.data`. */
+export interface PublicationData {
+  order_id: string;
+  status: string;
+  version: number;
+  event: string;
+}
+
+export interface Publication {
+  data: PublicationData;
+  offset: number;
+}
+
+export function publicationOf(event: OrderEvent): Publication {
+  return {
+    data: { order_id: event.orderId, status: event.toStatus, version: event.version, event: event.eventName },
+    offset: event.userOffset as number,
+  };
+}
+
+export interface HistoryResult {
+  publications: Publication[];
+  epoch: string;
+  offset: number;
+}
+
+function badRequest(message: string): ProtocolError {
+  return { code: ErrorCodes.badRequest, message };
+}
+
+function isOffset(value: unknown): value is number {
+  return typeof value === 'number' && Number.isInteger(value) && value >= 0;
+}
+
+/**
+ * `history` as the Go library answers it: `limit` 0 gives only the position,
+ * -1 everything (capped at `cap`); `since` reads after an offset, or before it
+ * with `reverse`; a different epoch is error 112. The log keeps everything, so
+ * nothing ever ages out.
+ */
+export async function readHistory(channels: UserChannels, owner: ChannelOwner, params: Record<string, unknown>, cap: number): Promise<HistoryResult> {
+  const { limit = 0, since, reverse = false } = params as { limit?: unknown; since?: unknown; reverse?: unknown };
+  if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < -1) throw badRequest('limit must be -1 (all), 0 (position only) or a positive whole number');
+  if (typeof reverse !== 'boolean') throw badRequest('reverse must be true or false');
+  let from: number | undefined;
+  const position = await channels.position(owner);
+  if (since !== undefined && since !== null) {
+    if (typeof since !== 'object') throw badRequest('since must be { offset, epoch }');
+    const { offset = 0, epoch = '' } = since as { offset?: unknown; epoch?: unknown };
+    if (!isOffset(offset)) throw badRequest('since.offset must be a whole number of 0 or more');
+    if (typeof epoch !== 'string') throw badRequest('since.epoch must be a string');
+    if (epoch !== '' && epoch !== position.epoch) {
+      throw { code: ErrorCodes.unrecoverablePosition, message: 'unrecoverable position: the channel history was reset (epoch changed)' } satisfies ProtocolError;
+    }
+    if (reverse && offset === 0) throw badRequest('reverse history needs since.offset greater than 0 (or no since)');
+    from = offset;
+  }
+  const count = limit === -1 ? cap : Math.min(limit, cap);
+  if (count === 0) return { publications: [], epoch: position.epoch, offset: position.offset };
+  const events = await channels.read(owner, { from, reverse, limit: count });
+  const top = Math.max(position.offset, ...events.map((e) => e.userOffset ?? 0));
+  return { publications: events.map(publicationOf), epoch: position.epoch, offset: top };
+}
+
+export interface RecoveryResult {
+  recovered: boolean;
+  publications: Publication[];
+  /** The position the live stream continues from. */
+  position: ChannelPosition;
+  /** The offset to announce in the subscribe result. */
+  announcedOffset: number;
+}
+
+/**
+ * Recovery on reconnect (Go's isStreamRecovered): same epoch, and the log holds
+ * every publication after the client's offset, up to `cap` of them. On success
+ * the result carries the client's own offset and the missed publications; the
+ * client advances as it processes them. Otherwise the current top, nothing else.
+ */
+export async function recoverChannel(
+  channels: UserChannels,
+  owner: ChannelOwner,
+  request: { offset?: unknown; epoch?: unknown },
+  cap: number,
+): Promise<RecoveryResult> {
+  const current = await channels.position(owner);
+  const offset = isOffset(request.offset) ? request.offset : 0;
+  const epoch = typeof request.epoch === 'string' ? request.epoch : '';
+  const failed = { recovered: false, publications: [], position: current, announcedOffset: current.offset };
+  if ((epoch !== '' && epoch !== current.epoch) || offset > current.offset) return failed;
+  const events = await channels.read(owner, { from: offset, limit: cap + 1 });
+  if (events.length > cap) return failed;
+  if (events.length > 0 && events[0]!.userOffset !== offset + 1) return failed;
+  const last = events.length > 0 ? (events[events.length - 1]!.userOffset as number) : offset;
+  return {
+    recovered: true,
+    publications: events.map(publicationOf),
+    position: { offset: last, epoch: current.epoch },
+    announcedOffset: offset,
+  };
+}

@@ -1,0 +1,44 @@
+import type { OrderEvent } from '../domain/order.js';
+
+export type HubListener = (event: OrderEvent) => void;
+
+/** The topics an event is fanned out to. Both gateways subscribe to these. */
+export const topics = {
+  order: (orderId: string) => `order:${orderId}`,
+  project: (projectId: string) => `project:${projectId}`,
+  user: (projectId: string, userExternalId: string) => `user:${projectId}:${userExternalId}`,
+};
+
+/**
+ * Routes each event of the process's feed to the local subscribers of its
+ * topics. It holds no state about delivery: positions and gap filling belong
+ * to each subscription (OrderedDelivery).
+ */
+export class ChannelHub {
+  private readonly topics = new Map<string, Set<HubListener>>();
+
+  subscribe(topic: string, listener: HubListener): () => void {
+    let set = this.topics.get(topic);
+    if (!set) this.topics.set(topic, (set = new Set()));
+    set.add(listener);
+    return () => {
+      set.delete(listener);
+      if (set.size === 0 && this.topics.get(topic) === set) this.topics.delete(topic);
+    };
+  }
+
+  dispatch(event: OrderEvent): void {
+    const keys = [topics.order(event.orderId), topics.project(event.projectId)];
+    if (event.userExternalId !== null) keys.push(topics.user(event.projectId, event.userExternalId));
+    for (const key of keys) {
+      const set = this.topics.get(key);
+      if (!set) continue;
+      for (const listener of [...set]) listener(event);
+    }
+  }
+
+  /** Number of topics with at least one local subscriber (for leak checks). */
+  get topicCount(): number {
+    return this.topics.size;
+  }
+}

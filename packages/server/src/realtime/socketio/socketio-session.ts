@@ -1,0 +1,210 @@
+import type { Socket } from 'socket.io';
+import { OrdercastError, isOrdercastError, type ErrorCode } from '../../domain/errors.js';
+import type { OrderEvent } from '../../domain/order.js';
+import { RateLimiter } from '../../http/rate-limiter.js';
+import type { Logger } from '../../logging.js';
+import type { Metrics } from '../../metrics.js';
+import type { EventLogReader } from '../../services/event-log-reader.js';
+import type { OrderService } from '../../services/order-service.js';
+import { topics, type ChannelHub } from '../channel-hub.js';
+import { OrderedDelivery } from '../ordered-delivery.js';
+import { orderUpdateOf } from './order-update.js';
+import type { SocketPrincipal } from './socketio-auth.js';
+
+export interface SocketIoSessionDeps {
+  orders: Pick<OrderService, 'get'>;
+  reader: EventLogReader;
+  hub: ChannelHub;
+  metrics: Metrics;
+  logger: Logger;
+  maxSubscriptions: number;
+  messagesPerSecond: number;
+}
+
+export interface ErrorReply {
+  code: ErrorCode;
+  message: string;
+}
+
+type Ack = (reply: unknown) => void;
+
+/** The events this gateway answers; anything else gets an `unknown_event` error. */
+export const CLIENT_EVENTS = ['subscribe:order', 'unsubscribe:order', 'subscribe:project', 'unsubscribe:project'] as const;
+
+const MAX_ORDER_ID_LENGTH = 100;
+const CATCH_UP_BATCH = 200;
+
+interface OrderSubscription {
+  delivery: OrderedDelivery;
+  unsubscribe: () => void;
+}
+
+/**
+ * One Socket.IO connection: its order subscriptions, each an OrderedDelivery
+ * from the hub, and an optional project-wide feed for secret keys.
+ */
+export class SocketIoSession {
+  private readonly subscriptions = new Map<string, OrderSubscription>();
+  private readonly rate: RateLimiter;
+  private projectFeed: (() => void) | undefined;
+  private closed = false;
+
+  constructor(
+    private readonly socket: Socket,
+    private readonly principal: SocketPrincipal,
+    private readonly deps: SocketIoSessionDeps,
+  ) {
+    this.rate = new RateLimiter(deps.messagesPerSecond, deps.messagesPerSecond * 2);
+    socket.on('subscribe:order', (payload: unknown, ack?: unknown) => this.guard('subscribe:order', ack, () => this.subscribeOrder(payload)));
+    socket.on('unsubscribe:order', (payload: unknown, ack?: unknown) => this.guard('unsubscribe:order', ack, async () => this.unsubscribeOrder(payload)));
+    socket.on('subscribe:project', (_payload: unknown, ack?: unknown) => this.guard('subscribe:project', ack ?? _payload, async () => this.subscribeProject()));
+    socket.on('unsubscribe:project', (_payload: unknown, ack?: unknown) =>
+      this.guard('unsubscribe:project', ack ?? _payload, async () => this.unsubscribeProject()),
+    );
+    socket.onAny((event: string, ...args: unknown[]) => {
+      if ((CLIENT_EVENTS as readonly string[]).includes(event)) return;
+      const ack = args[args.length - 1];
+      const reply = { code: 'unknown_event', message: `Unknown event "${String(event).slice(0, 64)}": use ${CLIENT_EVENTS.join(', ')}` };
+      if (typeof ack === 'function') ack(reply);
+      else socket.emit('subscribe:error', reply);
+    });
+    socket.on('disconnect', () => this.close());
+  }
+
+  get subscriptionCount(): number {
+    return this.subscriptions.size + (this.projectFeed ? 1 : 0);
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const orderId of [...this.subscriptions.keys()]) this.dropSubscription(orderId);
+    this.unsubscribeProject();
+  }
+
+  /** Answers through the ack when there is one, else with a `subscribe:error` event; never throws. */
+  private guard(event: string, ack: unknown, work: () => Promise<unknown>): void {
+    const reply = typeof ack === 'function' ? (ack as Ack) : undefined;
+    const fail = (error: unknown) => {
+      const body = this.errorReply(error);
+      if (reply) reply(body);
+      else this.socket.emit('subscribe:error', { event, ...body });
+    };
+    if (this.rate.enabled && !this.rate.take('socket').allowed) {
+      fail(new OrdercastError('rate_limited', `Too many messages on this connection: at most ${this.deps.messagesPerSecond} per second`));
+      return;
+    }
+    work().then((result) => reply?.(result), fail);
+  }
+
+  private errorReply(error: unknown): ErrorReply {
+    if (isOrdercastError(error)) return { code: error.code, message: error.message };
+    this.deps.logger.error({ err: error }, 'socket.io: request failed');
+    return { code: 'internal_error', message: 'Something went wrong on our side; retry shortly' };
+  }
+
+  private parseOrderRequest(payload: unknown, event: string): { orderId: string; sinceVersion?: number } {
+    const body = (typeof payload === 'object' && payload !== null ? payload : {}) as { orderId?: unknown; sinceVersion?: unknown };
+    if (typeof body.orderId !== 'string' || body.orderId === '' || body.orderId.length > MAX_ORDER_ID_LENGTH) {
+      throw new OrdercastError('validation_failed', `${event} needs { orderId: "<order id>" } (a string of 1 to ${MAX_ORDER_ID_LENGTH} characters)`, {
+        field: 'orderId',
+      });
+    }
+    const since = body.sinceVersion;
+    if (since !== undefined && since !== null && (typeof since !== 'number' || !Number.isInteger(since) || since < 0)) {
+      throw new OrdercastError('validation_failed', 'sinceVersion must be a whole number of 0 or more (the last version you received)', {
+        field: 'sinceVersion',
+      });
+    }
+    return { orderId: body.orderId, sinceVersion: typeof since === 'number' ? since : undefined };
+  }
+
+  /**
+   * Registers the live subscription first, then reads the order: updates that
+   * commit in between wait in the OrderedDelivery and go out after the ack,
+   * so a client never misses a change between the ack and the first update.
+   */
+  private async subscribeOrder(payload: unknown) {
+    const { orderId, sinceVersion } = this.parseOrderRequest(payload, 'subscribe:order');
+    if (this.subscriptions.has(orderId)) this.dropSubscription(orderId);
+    if (this.subscriptionCount >= this.deps.maxSubscriptions) {
+      throw new OrdercastError('limit_exceeded', `At most ${this.deps.maxSubscriptions} subscriptions per connection: unsubscribe from finished orders first`, {
+        limit: this.deps.maxSubscriptions,
+      });
+    }
+    const delivery = new OrderedDelivery({
+      positionOf: (event) => event.version,
+      readAfter: (version) => this.deps.reader.orderEventsAfter(orderId, version, CATCH_UP_BATCH),
+      deliver: (event) => this.send(event),
+      onError: (error) => this.deps.logger.warn({ err: error, orderId }, 'socket.io: catching up from the log failed'),
+    });
+    const subscription: OrderSubscription = { delivery, unsubscribe: this.deps.hub.subscribe(topics.order(orderId), (event) => delivery.offer(event)) };
+    this.subscriptions.set(orderId, subscription);
+    this.deps.metrics.realtimeSubscriptions.inc({ gateway: 'socketio' });
+    let order;
+    try {
+      order = await this.deps.orders.get(this.principal.projectId, orderId, this.scope());
+    } catch (error) {
+      if (this.subscriptions.get(orderId) === subscription) this.dropSubscription(orderId);
+      throw error;
+    }
+    if (this.subscriptions.get(orderId) !== subscription) return order;
+    // `guard` acks when this resolves, in a microtask; setImmediate runs after it, so the ack always comes first.
+    const replay = sinceVersion !== undefined && sinceVersion < order.version;
+    setImmediate(() => delivery.start(replay ? sinceVersion : order.version, replay));
+    return order;
+  }
+
+  private unsubscribeOrder(payload: unknown) {
+    const { orderId } = this.parseOrderRequest(payload, 'unsubscribe:order');
+    const was = this.subscriptions.has(orderId);
+    this.dropSubscription(orderId);
+    return { orderId, unsubscribed: was };
+  }
+
+  private subscribeProject() {
+    if (this.principal.kind !== 'secret') {
+      throw new OrdercastError('forbidden', 'Only a secret key may follow every order of the project; a user token follows its own orders');
+    }
+    if (!this.projectFeed) {
+      // Events of one order may reach this node out of order (broker vs log tail): keep the newest version per order.
+      const latest = new Map<string, number>();
+      this.projectFeed = this.deps.hub.subscribe(topics.project(this.principal.projectId), (event) => {
+        if ((latest.get(event.orderId) ?? 0) >= event.version) return;
+        if (latest.size > 10_000) latest.clear();
+        latest.set(event.orderId, event.version);
+        this.send(event);
+      });
+      this.deps.metrics.realtimeSubscriptions.inc({ gateway: 'socketio' });
+    }
+    return { projectId: this.principal.projectId, subscribed: true };
+  }
+
+  private unsubscribeProject() {
+    if (this.projectFeed) {
+      this.projectFeed();
+      this.projectFeed = undefined;
+      this.deps.metrics.realtimeSubscriptions.dec({ gateway: 'socketio' });
+    }
+    return { projectId: this.principal.projectId, unsubscribed: true };
+  }
+
+  private dropSubscription(orderId: string): void {
+    const subscription = this.subscriptions.get(orderId);
+    if (!subscription) return;
+    this.subscriptions.delete(orderId);
+    subscription.unsubscribe();
+    subscription.delivery.close();
+    this.deps.metrics.realtimeSubscriptions.dec({ gateway: 'socketio' });
+  }
+
+  private scope() {
+    return this.principal.kind === 'user' ? { userExternalId: this.principal.userExternalId } : {};
+  }
+
+  private send(event: OrderEvent): void {
+    if (this.closed) return;
+    this.socket.emit('order:update', orderUpdateOf(event));
+    this.deps.metrics.messageSent('socketio', event.createdAt);
+  }
+}

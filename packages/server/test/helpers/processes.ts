@@ -1,0 +1,83 @@
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import net from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
+const bin = path.join(repoRoot, 'packages/server/bin/ordercast.js');
+
+/** Subprocess tests run the built CLI: bring dist/ up to date first (incremental, a few seconds). */
+export function buildServer(): void {
+  execFileSync(process.execPath, [path.join(repoRoot, 'node_modules/typescript/bin/tsc'), '-b', 'packages/server'], { cwd: repoRoot, stdio: 'inherit' });
+}
+
+export function redisUrlForTests(): string | undefined {
+  return process.env.ORDERCAST_TEST_REDIS_URL || undefined;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const port = (server.address() as net.AddressInfo).port;
+      server.close(() => resolve(port));
+    });
+    server.on('error', reject);
+  });
+}
+
+export interface ServerProcess {
+  url: string;
+  child: ChildProcess;
+  output: string[];
+  stop(): Promise<void>;
+}
+
+/** `ordercast serve` in its own process; resolves once its "listening" log line names the URL. */
+export async function spawnServer(args: string[], env: Record<string, string> = {}): Promise<ServerProcess> {
+  const child = spawn(process.execPath, [bin, 'serve', '--no-demo', ...args], {
+    cwd: repoRoot,
+    env: { ...process.env, ORDERCAST_LOG_FORMAT: 'json', ORDERCAST_RATE_LIMIT: '0', ORDERCAST_WS_HANDSHAKE_RATE: '0', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const output: string[] = [];
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not start:\n${output.join('')}`)), 20_000);
+    const onData = (chunk: Buffer) => {
+      output.push(chunk.toString());
+      for (const line of chunk.toString().split('\n')) {
+        if (!line.includes('"url"')) continue;
+        try {
+          clearTimeout(timer);
+          resolve(JSON.parse(line).url);
+        } catch {
+          // not a log line
+        }
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', (chunk: Buffer) => output.push(chunk.toString()));
+    child.once('exit', (code) => reject(new Error(`server exited with ${code}:\n${output.join('')}`)));
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return {
+    url,
+    child,
+    output,
+    async stop() {
+      if (child.exitCode !== null) return;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+/** Runs one CLI command and parses its JSON output. */
+export async function cli(args: string[]): Promise<any> {
+  const { stdout } = await run(process.execPath, [bin, ...args], { cwd: repoRoot, env: { ...process.env, REDIS_URL: '', ORDERCAST_REDIS_URL: '' } });
+  return stdout.trim() ? JSON.parse(stdout) : undefined;
+}
