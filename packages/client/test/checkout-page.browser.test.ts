@@ -50,6 +50,8 @@ describe.skipIf(!available && !required)('checkout page in Chromium', () => {
     page.on('pageerror', (error) => pageErrors.push(error.message));
     await page.goto(`${checkoutUrl}/?order=${order.id}&user=shopper-1`);
     await page.waitForSelector('#status[data-status="AWAITING_PAYMENT_FROM_USER"]');
+    // Live over the Socket.IO endpoint, not falling back to polling.
+    await page.waitForSelector('#transport:text("(live via socket)")');
 
     for (const status of ['PROCESSING', 'PENDING_DELIVERY', 'COMPLETED']) {
       await ordercast.setStatus(order.id, status);

@@ -6,9 +6,6 @@ export interface SocketGatewayStandIn {
   /** REST is forwarded to the real server; `/ws` is this gateway. */
   baseUrl: string;
   proxy: FaultyProxy;
-  /** Cut every socket connection and refuse new ones, as if a firewall blocked WebSockets. */
-  makeUnreachable(): void;
-  makeReachable(): void;
   /** Keep connections open but never acknowledge subscriptions: a gateway that went silent. */
   setMute(mute: boolean): void;
   close(): Promise<void>;
@@ -17,15 +14,14 @@ export interface SocketGatewayStandIn {
 /**
  * A real Socket.IO server speaking the `/ws` protocol of issue 4 (subscribe:order acked with
  * `{order}` or `{error}`, then order:update), fed by the real server's event broker.
- * It stands in for the gateway of the `realtime` branch until that merges; then these tests
- * should point at the real gateway instead. `echo` re-sends every update twice plus a stale
- * copy, as a reconnecting gateway might, to prove the client's deduplication.
+ * It plays a gateway that misbehaves in ways the real one does not: `echo` re-sends every
+ * update twice plus a stale copy, as a reconnecting gateway might, to prove the client's
+ * deduplication; `setMute` keeps connections open but never acknowledges.
  */
 export async function startSocketGatewayStandIn(ordercast: Ordercast, options: { echo?: boolean } = {}): Promise<SocketGatewayStandIn> {
   const proxy = await startFaultyProxy(ordercast.baseUrl, () => 'forward');
-  let reachable = true;
   let mute = false;
-  const io = new Server(proxy.server, { allowRequest: (_req, callback) => callback(reachable ? null : 'unreachable', reachable) });
+  const io = new Server(proxy.server);
   const gateway = io.of('/ws');
   gateway.use((socket, next) => {
     if (socket.handshake.auth?.apiKey === ordercast.secretKey) return next();
@@ -67,13 +63,6 @@ export async function startSocketGatewayStandIn(ordercast: Ordercast, options: {
   return {
     baseUrl: proxy.baseUrl,
     proxy,
-    makeUnreachable() {
-      reachable = false;
-      for (const socket of gateway.sockets.values()) socket.conn.close();
-    },
-    makeReachable() {
-      reachable = true;
-    },
     setMute(value) {
       mute = value;
     },

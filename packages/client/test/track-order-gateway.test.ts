@@ -1,0 +1,101 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AuthError, OrderNotFoundError, trackOrder, type TransportName } from '../src/track.js';
+import { startGatewayProxy, type GatewayProxy } from './helpers/gateway-proxy.js';
+import { startOrdercast, type Ordercast } from './helpers/ordercast.js';
+import { waitUntil } from './helpers/wait.js';
+
+const fast = { backoff: { baseMs: 20, capMs: 200 }, minIntervalMs: 50, socketConnectTimeoutMs: 1000 };
+
+/** trackOrder against the real Socket.IO gateway at /ws, through a proxy that can cut it off. */
+describe('trackOrder with the real Socket.IO gateway', () => {
+  let ordercast: Ordercast;
+  let proxy: GatewayProxy;
+  beforeAll(async () => {
+    ordercast = await startOrdercast();
+    proxy = await startGatewayProxy(ordercast.baseUrl);
+  });
+  afterAll(async () => {
+    await proxy?.close();
+    await ordercast?.close();
+  });
+
+  it('receives every update live over the socket, without polling', async () => {
+    const order = await ordercast.createOrder();
+    const tracker = trackOrder(order.id, { baseUrl: proxy.baseUrl, credentials: { secretKey: ordercast.secretKey }, ...fast });
+    const transports: TransportName[] = [];
+    const versions: number[] = [];
+    tracker.on('transport', (t) => transports.push(t)).on('update', (o) => versions.push(o.version));
+    await waitUntil(() => tracker.transport === 'socket', 10_000, 'the socket subscription');
+    const polledBefore = proxy.requests.filter((p) => p.startsWith('/api/')).length;
+    for (const status of ['PROCESSING', 'PENDING_DELIVERY', 'COMPLETED']) await ordercast.setStatus(order.id, status);
+    const final = await tracker.finished;
+    expect(final.status).toBe('COMPLETED');
+    expect(versions).toEqual([1, 2, 3, 4]);
+    expect(transports[0]).toBe('socket');
+    expect(transports).not.toContain('poll');
+    expect(proxy.requests.filter((p) => p.startsWith('/api/')).length).toBe(polledBefore);
+  });
+
+  it('with a user token: follows its own order live', async () => {
+    const order = await ordercast.createOrder({ userExternalId: 'shopper-9' });
+    const token = await ordercast.userToken('shopper-9');
+    const tracker = trackOrder(order.id, { baseUrl: proxy.baseUrl, credentials: { publishableKey: ordercast.publishableKey, token }, ...fast });
+    await waitUntil(() => tracker.transport === 'socket', 10_000, 'the socket subscription');
+    await ordercast.setStatus(order.id, 'CANCELLED');
+    expect((await tracker.finished).status).toBe('CANCELLED');
+  });
+
+  it('when the socket endpoint becomes unreachable mid-order, polling finishes the order with no missed or repeated version, and the socket takes back over', async () => {
+    const order = await ordercast.createOrder();
+    const tracker = trackOrder(order.id, { baseUrl: proxy.baseUrl, credentials: { secretKey: ordercast.secretKey }, ...fast });
+    const transports: TransportName[] = [];
+    const versions: number[] = [];
+    tracker.on('transport', (t) => transports.push(t)).on('update', (o) => versions.push(o.version));
+    await waitUntil(() => tracker.transport === 'socket', 10_000, 'the socket subscription');
+    await ordercast.setStatus(order.id, 'PAYMENT_DONE_MARKED_BY_USER');
+    await waitUntil(() => versions.length === 2, 5000, 'version 2 over the socket');
+
+    proxy.cutSockets();
+    await waitUntil(() => tracker.transport === 'poll', 10_000, 'the fallback to polling');
+    await ordercast.setStatus(order.id, 'PROCESSING');
+    await waitUntil(() => versions.length === 3, 5000, 'version 3 by polling');
+
+    proxy.restoreSockets();
+    await waitUntil(() => tracker.transport === 'socket', 15_000, 'the socket coming back');
+    await ordercast.setStatus(order.id, 'PENDING_DELIVERY');
+    await ordercast.setStatus(order.id, 'COMPLETED');
+    const final = await tracker.finished;
+    expect(final.status).toBe('COMPLETED');
+    expect(versions).toEqual([1, 2, 3, 4, 5]);
+    expect(transports).toEqual(['socket', 'poll', 'socket']);
+  });
+
+  it('stays on polling to the final status while the socket never comes back', async () => {
+    proxy.cutSockets();
+    try {
+      const order = await ordercast.createOrder();
+      const tracker = trackOrder(order.id, { baseUrl: proxy.baseUrl, credentials: { secretKey: ordercast.secretKey }, ...fast });
+      const versions: number[] = [];
+      tracker.on('update', (o) => versions.push(o.version));
+      await waitUntil(() => tracker.transport === 'poll', 10_000, 'polling');
+      for (const status of ['PROCESSING', 'COMPLETED']) await ordercast.setStatus(order.id, status);
+      expect((await tracker.finished).status).toBe('COMPLETED');
+      expect(versions).toEqual([1, 2, 3]);
+    } finally {
+      proxy.restoreSockets();
+    }
+  });
+
+  it("takes the gateway's refusal of a bad key as an AuthError and stops", async () => {
+    const order = await ordercast.createOrder();
+    const tracker = trackOrder(order.id, { baseUrl: proxy.baseUrl, credentials: { secretKey: 'sk_' + 'y'.repeat(40) }, transport: 'socket', ...fast });
+    const error = await tracker.finished.catch((e) => e);
+    expect(error).toBeInstanceOf(AuthError);
+    expect(error.code).toBe('unauthorized');
+  });
+
+  it("takes the gateway's order_not_found as OrderNotFoundError", async () => {
+    const tracker = trackOrder('ord_doesnotexist000000000000', { baseUrl: proxy.baseUrl, credentials: { secretKey: ordercast.secretKey }, transport: 'socket', ...fast });
+    await expect(tracker.finished).rejects.toBeInstanceOf(OrderNotFoundError);
+  });
+});
