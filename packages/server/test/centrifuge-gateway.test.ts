@@ -70,12 +70,14 @@ describe.each(testDialects)('Centrifuge gateway (%s)', (dialect) => {
     await waitFor(() => history.length === 2 || historyError !== undefined, 'the history reply');
     expect(historyError).toBeUndefined();
     expect(history).toEqual([
-      { order_id: orderId, status: 'new', version: 1, event: 'order_created' },
-      { order_id: orderId, status: 'paid', version: 2, event: 'order_paid' },
+      { order_id: orderId, status: 'new', version: 1, event: 'order_created', updated_at: expect.any(String) },
+      { order_id: orderId, status: 'paid', version: 2, event: 'order_paid', updated_at: expect.any(String) },
     ]);
     await setStatus(server, project.secretKey, orderId, 'done');
     await waitFor(() => live.length === 1, 'the live publication');
-    expect(live[0]).toEqual({ order_id: orderId, status: 'done', version: 3, event: 'order_done' });
+    expect(live[0]).toEqual({ order_id: orderId, status: 'done', version: 3, event: 'order_done', updated_at: expect.any(String) });
+    const timeline = await server.request('GET', `/api/v2/orders/${orderId}`, { key: project.secretKey });
+    expect(live[0].updated_at).toBe(timeline.body.updatedAt);
   });
 
   it('announces the user channel in the connect reply, at offset 0 with a stable epoch before any event', async () => {

@@ -8,6 +8,8 @@ export interface PublicationData {
   status: string;
   version: number;
   event: string;
+  /** When the change was committed (ISO-8601), so a client can tell how fresh it is. */
+  updated_at: string;
 }
 
 export interface Publication {
@@ -17,7 +19,7 @@ export interface Publication {
 
 export function publicationOf(event: OrderEvent): Publication {
   return {
-    data: { order_id: event.orderId, status: event.toStatus, version: event.version, event: event.eventName },
+    data: { order_id: event.orderId, status: event.toStatus, version: event.version, event: event.eventName, updated_at: event.createdAt },
     offset: event.userOffset as number,
   };
 }
