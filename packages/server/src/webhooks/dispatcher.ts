@@ -40,7 +40,8 @@ export class DeliveryDispatcher {
     private readonly logger: Logger,
     private readonly options: DispatcherOptions,
   ) {
-    this.leaseMs = options.timeout + 30_000;
+    // Longer than any attempt can take, so a live worker never loses its delivery; short enough that a crashed one is retried soon.
+    this.leaseMs = options.timeout * 2 + 1_000;
   }
 
   start(): void {
