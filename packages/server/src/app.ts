@@ -8,6 +8,7 @@ import { createLogger, type Logger } from './logging.js';
 import { Metrics } from './metrics.js';
 import { AuthService } from './services/auth-service.js';
 import { OrderService } from './services/order-service.js';
+import { EventFeedService } from './services/event-feed-service.js';
 import { ProjectService } from './services/project-service.js';
 import { WebhookDeliveryService } from './services/webhook-delivery-service.js';
 import { WebhookEndpointService } from './services/webhook-endpoint-service.js';
@@ -151,6 +152,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     orders,
     webhookEndpoints,
     webhookDeliveries,
+    eventFeed: new EventFeedService(store, broker),
     bodyLimitBytes: config.bodyLimitBytes,
     rateLimitPerSecond: config.rateLimitPerSecond,
     rateLimitBurst: config.rateLimitBurst,

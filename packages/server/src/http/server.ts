@@ -4,6 +4,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import type { Logger } from '../logging.js';
 import type { Metrics } from '../metrics.js';
 import type { AuthService } from '../services/auth-service.js';
+import type { EventFeedService } from '../services/event-feed-service.js';
 import type { OrderService } from '../services/order-service.js';
 import type { WebhookDeliveryService } from '../services/webhook-delivery-service.js';
 import type { WebhookEndpointService } from '../services/webhook-endpoint-service.js';
@@ -11,6 +12,7 @@ import type { Store } from '../store/database.js';
 import { registerAuth } from './auth-hook.js';
 import { registerErrorHandling } from './error-handler.js';
 import { RateLimiter } from './rate-limiter.js';
+import { eventRoutes } from './routes/events.js';
 import { operationsRoutes } from './routes/operations.js';
 import { orderRoutes } from './routes/orders.js';
 import { tokenRoutes } from './routes/tokens.js';
@@ -26,6 +28,7 @@ export interface HttpDeps {
   orders: OrderService;
   webhookEndpoints: WebhookEndpointService;
   webhookDeliveries: WebhookDeliveryService;
+  eventFeed: EventFeedService;
   bodyLimitBytes: number;
   rateLimitPerSecond: number;
   rateLimitBurst: number;
@@ -93,6 +96,7 @@ export async function buildHttpServer(deps: HttpDeps): Promise<FastifyInstance> 
   await app.register(tokenRoutes, { auth: deps.auth });
   await app.register(webhookEndpointRoutes, { endpoints: deps.webhookEndpoints, deliveries: deps.webhookDeliveries });
   await app.register(webhookDeliveryRoutes, { deliveries: deps.webhookDeliveries });
+  await app.register(eventRoutes, { feed: deps.eventFeed, shutdownSignal: deps.shutdownSignal });
   await app.register(operationsRoutes, { store: deps.store, metrics: deps.metrics });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   app.get('/', { schema: { hide: true } }, async () => ({
