@@ -187,8 +187,15 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         shutdown.abort();
         core.watchers.close();
         for (const stop of stopWaking) stop();
-        // Attempts still running after the grace keep their lease and are retried by the next process.
-        await Promise.all([http.close(), dispatcher?.stop()]);
+        // Keep-alive connections that finish a request after close() began would otherwise
+        // hold the process for Fastify's 72 s keep-alive timeout.
+        const closeIdle = setInterval(() => http.server.closeIdleConnections?.(), 200);
+        try {
+          // Attempts still running after the grace keep their lease and are retried by the next process.
+          await Promise.all([http.close(), dispatcher?.stop()]);
+        } finally {
+          clearInterval(closeIdle);
+        }
         await sender.close();
         await core.close();
       })();

@@ -28,7 +28,7 @@ import {
   type EndpointRecord,
 } from '../store/repositories/webhook-endpoints.js';
 import { inTransaction } from '../store/transaction.js';
-import { eventPayload, TEST_EVENT_NAME, testPayload } from '../webhooks/payload.js';
+import { ENDPOINT_DISABLED_EVENT_NAME, endpointDisabledPayload, eventPayload, TEST_EVENT_NAME, testPayload } from '../webhooks/payload.js';
 import type { WebhookEndpointService } from './webhook-endpoint-service.js';
 import { newId } from './random.js';
 
@@ -269,9 +269,36 @@ export class WebhookDeliveryService {
           reason = `every attempt failed since ${failingSince}`;
         }
       }
-      if (reason !== undefined && (await disableEndpoint(trx, row.endpoint_id, at, reason))) return reason;
+      if (reason !== undefined && (await disableEndpoint(trx, row.endpoint_id, at, reason))) {
+        await this.announceDisabled(trx, row.endpoint_id, at);
+        return reason;
+      }
       return undefined;
     });
+  }
+
+  /**
+   * Tells the project, through its other endpoints, that one was disabled: the
+   * project learns about it even though the failing endpoint itself cannot.
+   */
+  private async announceDisabled(trx: Transaction<Database>, endpointId: string, at: string): Promise<void> {
+    const disabled = await findEndpointById(trx, endpointId);
+    if (!disabled) return;
+    const eventId = newId('evt');
+    const payload = JSON.stringify(endpointDisabledPayload(eventId, disabled, at));
+    for (const endpoint of await listEnabledEndpoints(trx, disabled.projectId)) {
+      if (!endpointWantsEvent(endpoint.enabledEvents, ENDPOINT_DISABLED_EVENT_NAME)) continue;
+      await insertDelivery(trx, {
+        id: newId('msg'),
+        projectId: disabled.projectId,
+        endpointId: endpoint.id,
+        eventId,
+        eventName: ENDPOINT_DISABLED_EVENT_NAME,
+        orderId: null,
+        payload,
+        createdAt: at,
+      });
+    }
   }
 
   queueStats(): Promise<QueueStats> {

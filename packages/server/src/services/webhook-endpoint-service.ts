@@ -12,6 +12,7 @@ import {
 } from '../store/repositories/webhook-endpoints.js';
 import { inTransaction } from '../store/transaction.js';
 import { validateEndpointUrl } from '../webhooks/endpoint-url.js';
+import { OPERATIONAL_EVENT_NAMES } from '../webhooks/payload.js';
 import { generateSecret } from '../webhooks/signing.js';
 import type { ProjectService } from './project-service.js';
 import { newId } from './random.js';
@@ -38,9 +39,9 @@ export function endpointView(record: EndpointRecord): EndpointView {
   return { object: 'webhook_endpoint', ...endpoint };
 }
 
-/** Every event name a project's lifecycle can produce. */
+/** Every event name an endpoint of a project with this lifecycle can receive. */
 export function lifecycleEventNames(lifecycle: Lifecycle): string[] {
-  return [...new Set([lifecycle.createdEventName, ...Object.values(lifecycle.eventNames)])];
+  return [...new Set([lifecycle.createdEventName, ...Object.values(lifecycle.eventNames), ...OPERATIONAL_EVENT_NAMES])];
 }
 
 /** The secrets that sign right now: the current one and old ones still in their grace period. */

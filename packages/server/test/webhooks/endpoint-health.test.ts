@@ -26,6 +26,9 @@ describe.each(testDialects)('endpoint health (%s)', (dialect) => {
   it('disables an endpoint that fails continuously for the configured time, visibly, and can be re-enabled', async () => {
     const api = webhookApi(server, await server.createProject('onramp'));
     const endpoint = await api.createEndpoint(receiver.url);
+    // The project's other endpoint hears about it.
+    const ops = await startReceiver();
+    await api.createEndpoint(ops.url, { enabledEvents: ['WEBHOOK_ENDPOINT_DISABLED'] });
     const order = await api.createOrder();
     const disabled = await eventually(async () => {
       const e = await api.endpoint(endpoint.id);
@@ -33,7 +36,13 @@ describe.each(testDialects)('endpoint health (%s)', (dialect) => {
     }, 10_000, 'the endpoint to be disabled');
     expect(disabled.disabledReason).toMatch(/^every attempt failed since /);
     expect(disabled.failingSince).not.toBeNull();
-    const [delivery] = await api.deliveries();
+    const [notice] = await ops.waitForCount(1);
+    expect(JSON.parse(notice!.body)).toMatchObject({
+      eventName: 'WEBHOOK_ENDPOINT_DISABLED',
+      data: { object: 'webhook_endpoint', id: endpoint.id, disabled: true, disabledReason: disabled.disabledReason },
+    });
+    await ops.close();
+    const [delivery] = await api.deliveries(`&endpointId=${endpoint.id}`);
     const detail = await api.settled(delivery.id);
     expect(detail.status).toBe('failed');
     expect(detail.attempts.length).toBeGreaterThanOrEqual(4);
@@ -44,7 +53,7 @@ describe.each(testDialects)('endpoint health (%s)', (dialect) => {
     await api.transition(order.id, 'PROCESSING');
     await new Promise((resolve) => setTimeout(resolve, 400));
     expect(receiver.requests.length).toBe(before);
-    expect(await api.deliveries()).toHaveLength(1);
+    expect(await api.deliveries(`&endpointId=${endpoint.id}`)).toHaveLength(1);
 
     // The merchant fixes the receiver, re-enables and recovers.
     receiver.setHandler(() => ({ status: 200 }));

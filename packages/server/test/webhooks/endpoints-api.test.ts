@@ -113,6 +113,24 @@ describe.each(testDialects)('webhook endpoints API (%s)', (dialect) => {
     expect(expires).toBeLessThan(24.1 * 3600_000);
   });
 
+  it('documents the webhook routes in the OpenAPI document', async () => {
+    const doc = await server.request('GET', '/openapi.json');
+    expect(doc.status).toBe(200);
+    for (const route of [
+      '/api/v2/webhook-endpoints',
+      '/api/v2/webhook-endpoints/{id}',
+      '/api/v2/webhook-endpoints/{id}/rotate-secret',
+      '/api/v2/webhook-endpoints/{id}/test',
+      '/api/v2/webhook-endpoints/{id}/recover',
+      '/api/v2/webhook-deliveries',
+      '/api/v2/webhook-deliveries/{id}',
+      '/api/v2/webhook-deliveries/{id}/redeliver',
+      '/api/v2/events',
+    ]) {
+      expect(doc.body.paths[route], route).toBeDefined();
+    }
+  });
+
   it('answers 404 with a stable code for unknown deliveries, also on redeliver', async () => {
     const redeliver = await server.request('POST', '/api/v2/webhook-deliveries/msg_nope/redeliver', { key: project.secretKey });
     expect(redeliver.status).toBe(404);
