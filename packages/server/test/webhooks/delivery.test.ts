@@ -284,6 +284,7 @@ describe.each(testDialects)('webhook delivery (%s)', (dialect) => {
     // The sender hung up: far less than 100 MB was ever written, let alone buffered.
     expect(hook.bytesStreamed).toBeLessThan(32 * 1024 * 1024);
     expect(process.memoryUsage().heapUsed - heapBefore).toBeLessThan(64 * 1024 * 1024);
+    console.log(`[100 MB response] stored ${detail.attempts[0].responseBody.length} bytes; receiver wrote ${(hook.bytesStreamed / 1048576).toFixed(1)} MiB before the hang-up; attempt ${detail.attempts[0].durationMs} ms`);
   });
 
   it('exposes delivery outcomes, attempt latency, queue depth and oldest pending age in /metrics', async () => {
