@@ -5,9 +5,11 @@ import type { Store } from '../store/database.js';
 import {
   deleteEndpoint,
   findEndpoint,
+  findEndpointForUpdate,
   insertEndpoint,
   listEndpoints,
-  updateEndpoint,
+  updateEndpointSecrets,
+  updateEndpointSettings,
   type EndpointRecord,
 } from '../store/repositories/webhook-endpoints.js';
 import { inTransaction } from '../store/transaction.js';
@@ -134,14 +136,16 @@ export class WebhookEndpointService {
     if (input.url !== undefined) record.url = validateEndpointUrl(input.url, this.options.allowPrivate);
     if (input.description !== undefined) record.description = this.checkDescription(input.description);
     if (input.enabledEvents !== undefined) record.enabledEvents = await this.checkEvents(projectId, input.enabledEvents);
+    let reenabled = false;
     if (input.disabled === true && !record.disabled) {
       Object.assign(record, { disabled: true, disabledAt: now, disabledReason: 'disabled by the API' });
     } else if (input.disabled === false && record.disabled) {
       // Re-enabling starts the failure clock afresh.
       Object.assign(record, { disabled: false, disabledAt: null, disabledReason: null, failingSince: null });
+      reenabled = true;
     }
     record.updatedAt = now;
-    await updateEndpoint(this.store.db, record);
+    await updateEndpointSettings(this.store.db, record, reenabled);
     return endpointView(record);
   }
 
@@ -163,7 +167,8 @@ export class WebhookEndpointService {
     const now = new Date();
     const previousSecretExpiresAt = new Date(now.getTime() + graceMs).toISOString();
     const record = await inTransaction(this.store.db, async (trx) => {
-      const current = await findEndpoint(trx, projectId, id);
+      // Locked, so two rotations at once cannot lose one of the new secrets.
+      const current = await findEndpointForUpdate(trx, this.store.dialect, projectId, id);
       if (!current) throw new OrdercastError('webhook_endpoint_not_found', `No webhook endpoint ${id}`, { endpointId: id });
       const nowIso = now.toISOString();
       const old = current.secrets
@@ -172,7 +177,7 @@ export class WebhookEndpointService {
         .slice(0, MAX_OLD_SECRETS);
       current.secrets = [{ secret, expiresAt: null }, ...old];
       current.updatedAt = nowIso;
-      await updateEndpoint(trx, current);
+      await updateEndpointSecrets(trx, current.id, current.secrets, nowIso);
       return current;
     });
     return { endpoint: endpointView(record), secret, previousSecretExpiresAt };

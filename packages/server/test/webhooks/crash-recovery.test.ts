@@ -98,4 +98,24 @@ describe.each(testDialects)('server stopped during a burst (%s)', (dialect) => {
       `[${signal} ${dialect}] ${deliveries.length} events, ${receivedBeforeKill} received before the signal, ${acknowledged.length} writes acknowledged, ${duplicates} duplicate deliveries; stop took ${stopMs} ms, restart and catch-up ${catchUpMs} ms`,
     );
   }, 90_000);
+
+  it('delivers events written by another process (the CLI), found by polling the outbox', async () => {
+    const dataDir = mkdtempSync(path.join(os.tmpdir(), 'ordercast-cli-'));
+    cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
+    const pg = dialect === 'postgres' ? await createPostgresSchema() : undefined;
+    if (pg) cleanups.push(() => pg.drop());
+    const db = ['--data-dir', dataDir, ...(pg ? ['--database-url', pg.url] : [])];
+    const project = JSON.parse(await runCli(['projects', 'create', '--name', 'cli', '--lifecycle', 'onramp', '--json', ...db]));
+    const receiver = await startReceiver();
+    cleanups.push(() => receiver.close());
+    const server = await startServerProcess({ dataDir, databaseUrl: pg?.url, env: ENV });
+    cleanups.push(() => server.kill('SIGTERM'));
+    expect((await call(server.url, project.secretKey, 'POST', '/api/v2/webhook-endpoints', { url: receiver.url })).status).toBe(201);
+
+    // No broker message reaches the server from this process: only the database connects them.
+    const order = JSON.parse(await runCli(['orders', 'create', '--project', project.id, '--json', ...db]));
+    await runCli(['orders', 'transition', order.id, 'PROCESSING', '--project', project.id, '--json', ...db]);
+    const requests = await receiver.waitForCount(2, 15_000);
+    expect(requests.map((r) => JSON.parse(r.body).eventName)).toEqual(['ORDER_CREATED', 'ORDER_PROCESSING']);
+  }, 60_000);
 });

@@ -1,5 +1,6 @@
 import type { Selectable } from 'kysely';
 import { ALL_EVENTS, type WebhookEndpoint, type WebhookSecret } from '../../domain/webhook.js';
+import type { Dialect } from '../database.js';
 import type { WebhookEndpointsTable } from '../schema.js';
 import type { Executor } from '../transaction.js';
 
@@ -50,26 +51,45 @@ export async function insertEndpoint(db: Executor, endpoint: EndpointRecord): Pr
     .execute();
 }
 
-/** Writes every mutable field of the endpoint back. */
-export async function updateEndpoint(db: Executor, endpoint: EndpointRecord): Promise<void> {
+/**
+ * Writes the fields a user edits. Secrets and the failure clock have their own
+ * writers (rotation, the dispatcher), so a concurrent edit cannot undo them;
+ * `resetFailureClock` clears the clock when an endpoint is re-enabled.
+ */
+export async function updateEndpointSettings(db: Executor, endpoint: EndpointRecord, resetFailureClock: boolean): Promise<void> {
   await db
     .updateTable('webhook_endpoints')
     .set({
       url: endpoint.url,
       description: endpoint.description,
       enabled_events: enabledEventsColumn(endpoint.enabledEvents),
-      secrets: JSON.stringify(endpoint.secrets),
       disabled_at: endpoint.disabledAt,
       disabled_reason: endpoint.disabledReason,
-      failing_since: endpoint.failingSince,
+      ...(resetFailureClock ? { failing_since: null } : {}),
       updated_at: endpoint.updatedAt,
     })
     .where('id', '=', endpoint.id)
     .execute();
 }
 
+export async function updateEndpointSecrets(db: Executor, id: string, secrets: WebhookSecret[], at: string): Promise<void> {
+  await db.updateTable('webhook_endpoints').set({ secrets: JSON.stringify(secrets), updated_at: at }).where('id', '=', id).execute();
+}
+
 export async function findEndpoint(db: Executor, projectId: string, id: string): Promise<EndpointRecord | undefined> {
   const row = await db.selectFrom('webhook_endpoints').selectAll().where('id', '=', id).where('project_id', '=', projectId).executeTakeFirst();
+  return row ? rowToEndpoint(row) : undefined;
+}
+
+/** Reads an endpoint and, on PostgreSQL, locks it until the transaction ends (SQLite transactions are serial already). */
+export async function findEndpointForUpdate(db: Executor, dialect: Dialect, projectId: string, id: string): Promise<EndpointRecord | undefined> {
+  const row = await db
+    .selectFrom('webhook_endpoints')
+    .selectAll()
+    .where('id', '=', id)
+    .where('project_id', '=', projectId)
+    .$if(dialect === 'postgres', (q) => q.forUpdate())
+    .executeTakeFirst();
   return row ? rowToEndpoint(row) : undefined;
 }
 
