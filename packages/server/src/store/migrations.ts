@@ -148,19 +148,29 @@ function migrations(dialect: Dialect): Record<string, Migration> {
           .addColumn('updated_at', 'text', (c) => c.notNull())
           .addColumn('completed_at', 'text')
           .execute();
-        // "due deliveries": the dispatcher's claim
-        await db.schema.createIndex('webhook_deliveries_due').on('webhook_deliveries').columns(['status', 'next_attempt_at']).execute();
+        // Partial indexes over pending rows only: they stay small however long the log grows.
+        // "due deliveries", in claim order, so the claim reads the first few rows and stops.
+        await db.schema
+          .createIndex('webhook_deliveries_due')
+          .on('webhook_deliveries')
+          .columns(['next_attempt_at', 'seq'])
+          .where(sql.ref('status'), '=', 'pending')
+          .execute();
         // "is an older delivery of this order to this endpoint still pending?" (per-order ordering)
         await db.schema
-          .createIndex('webhook_deliveries_order')
+          .createIndex('webhook_deliveries_pending_order')
           .on('webhook_deliveries')
-          .columns(['endpoint_id', 'order_id', 'status', 'seq'])
+          .columns(['endpoint_id', 'order_id', 'seq'])
+          .where(sql.ref('status'), '=', 'pending')
           .execute();
         await db.schema.createIndex('webhook_deliveries_project_seq').on('webhook_deliveries').columns(['project_id', 'seq']).execute();
+        // "failed deliveries of an endpoint in a time window" (recover). Partial on failed rows,
+        // so the planner never mistakes it for the pending-order index above.
         await db.schema
-          .createIndex('webhook_deliveries_endpoint_created')
+          .createIndex('webhook_deliveries_failed')
           .on('webhook_deliveries')
-          .columns(['endpoint_id', 'status', 'created_at'])
+          .columns(['endpoint_id', 'created_at'])
+          .where(sql.ref('status'), '=', 'failed')
           .execute();
 
         await seqColumn(db, 'webhook_attempts')

@@ -175,7 +175,8 @@ export async function requeueFailedDeliveries(db: Executor, endpointId: string, 
     .updateTable('webhook_deliveries')
     .set({ status: 'pending', schedule_step: 0, next_attempt_at: at, completed_at: null, updated_at: at })
     .where('endpoint_id', '=', endpointId)
-    .where('status', '=', 'failed')
+    // A literal, not a parameter: SQLite uses a partial index only when it can see the value.
+    .where('status', '=', sql.lit('failed'))
     .where('created_at', '>=', since)
     .where('created_at', '<', until)
     .executeTakeFirst();
@@ -191,7 +192,7 @@ export async function queueStats(db: Executor): Promise<QueueStats> {
   const row = await db
     .selectFrom('webhook_deliveries')
     .select((eb) => [eb.fn.countAll<number>().as('n'), eb.fn.min('created_at').as('oldest')])
-    .where('status', '=', 'pending')
+    .where('status', '=', sql.lit('pending'))
     .executeTakeFirst();
   return { pending: Number(row?.n ?? 0), oldestPendingCreatedAt: (row?.oldest as string | null | undefined) ?? null };
 }
