@@ -211,7 +211,8 @@ describe.each(testDialects)('webhook delivery (%s)', (dialect) => {
       const body = JSON.parse(req.body);
       if (body.data.id === slowOrderId && body.eventName === 'ORDER_CREATED' && failuresLeft > 0) {
         failuresLeft--;
-        return { status: 503 };
+        // Retry-After stretches the hold to about 3 s, a wide margin for the fast order.
+        return { status: 503, headers: { 'retry-after': '1' } };
       }
       return { status: 200 };
     });
