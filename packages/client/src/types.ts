@@ -72,6 +72,12 @@ export type ApiErrorCode =
   | 'rate_limited'
   | 'limit_exceeded'
   | 'unknown_event'
+  | 'invalid_webhook_url'
+  | 'webhook_url_not_allowed'
+  | 'unknown_event_name'
+  | 'webhook_endpoint_not_found'
+  | 'webhook_delivery_not_found'
+  | 'webhook_endpoint_disabled'
   | 'route_not_found'
   | 'service_unavailable'
   | 'internal_error';

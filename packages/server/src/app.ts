@@ -17,11 +17,17 @@ import { AuthService } from './services/auth-service.js';
 import { EventLogReader } from './services/event-log-reader.js';
 import { startIdempotencyRetention } from './services/idempotency-retention.js';
 import { OrderService } from './services/order-service.js';
+import { EventFeedService } from './services/event-feed-service.js';
 import { ProjectService } from './services/project-service.js';
 import { sha256Hex } from './services/random.js';
+import { WebhookDeliveryService } from './services/webhook-delivery-service.js';
+import { WebhookEndpointService } from './services/webhook-endpoint-service.js';
 import { openStore, type Store } from './store/database.js';
 import { migrateToLatest } from './store/migrations.js';
 import { VERSION } from './version.js';
+import { DeliveryDispatcher } from './webhooks/dispatcher.js';
+import { HttpSender } from './webhooks/http-sender.js';
+import { RetrySchedule } from './webhooks/retry-schedule.js';
 
 /** The composition root: the only place that knows every part. */
 export interface App {
@@ -33,6 +39,10 @@ export interface App {
   projects: ProjectService;
   auth: AuthService;
   orders: OrderService;
+  webhookEndpoints: WebhookEndpointService;
+  webhookDeliveries: WebhookDeliveryService;
+  /** Undefined when ORDERCAST_WEBHOOK_DISPATCH=false (another process sends). */
+  dispatcher: DeliveryDispatcher | undefined;
   http: FastifyInstance;
   /** Every committed event, once, from the broker and the log tail: what the gateways fan out. */
   feed: EventFeed;
@@ -61,6 +71,8 @@ export interface Core {
   projects: ProjectService;
   auth: AuthService;
   orders: OrderService;
+  webhookEndpoints: WebhookEndpointService;
+  webhookDeliveries: WebhookDeliveryService;
   close(): Promise<void>;
 }
 
@@ -99,6 +111,14 @@ export async function createCore(config: Config, options: AppOptions = {}): Prom
     orderCreated: () => metrics.ordersCreated.inc(),
     orderTransitioned: (event) => metrics.transitions.inc({ status: event.toStatus }),
   });
+  const webhookEndpoints = new WebhookEndpointService(store, projects, {
+    allowPrivate: config.webhooks.allowPrivate,
+    rotationGraceMs: config.webhooks.rotationGrace,
+  });
+  const webhookDeliveries = new WebhookDeliveryService(store, webhookEndpoints);
+  // Every event, from any writer (API or CLI), queues its webhooks in its own transaction.
+  orders.addEventWriteHook(webhookDeliveries.enqueueForEvent);
+  metrics.setWebhookQueueProbe(() => webhookDeliveries.queueStats());
   return {
     config,
     logger,
@@ -109,6 +129,8 @@ export async function createCore(config: Config, options: AppOptions = {}): Prom
     projects,
     auth,
     orders,
+    webhookEndpoints,
+    webhookDeliveries,
     async close() {
       watchers.close();
       await broker.close();
@@ -119,14 +141,44 @@ export async function createCore(config: Config, options: AppOptions = {}): Prom
 
 export async function createApp(config: Config, options: AppOptions = {}): Promise<App> {
   const core = await createCore(config, { serving: true, ...options });
-  const { logger, store, broker, metrics, projects, auth, orders } = core;
+  const { logger, store, broker, metrics, projects, auth, orders, webhookEndpoints, webhookDeliveries } = core;
   const shutdown = new AbortController();
+  const sender = new HttpSender({
+    allowPrivate: config.webhooks.allowPrivate,
+    timeout: config.webhooks.timeout,
+    connectTimeout: config.webhooks.connectTimeout,
+    userAgent: `Ordercast/${VERSION}`,
+  });
+  const dispatcher = config.webhooks.dispatch
+    ? new DeliveryDispatcher(
+        webhookDeliveries,
+        sender,
+        new RetrySchedule(config.webhooks.retrySchedule, config.webhooks.retryJitter, config.webhooks.maxRetryAfter),
+        metrics,
+        logger,
+        {
+          concurrency: config.webhooks.concurrency,
+          pollInterval: config.webhooks.pollInterval,
+          timeout: config.webhooks.timeout,
+          disableAfter: config.webhooks.disableAfter,
+        },
+      )
+    : undefined;
+  const stopWaking: Array<() => void> = [];
+  if (dispatcher) {
+    // Hints only: the dispatcher also polls, so events written by other processes are sent too.
+    stopWaking.push(broker.subscribe(() => dispatcher.wake()));
+    stopWaking.push(webhookDeliveries.onQueued(() => dispatcher.wake()));
+  }
   const http = await buildHttpServer({
     logger,
     metrics,
     store,
     auth,
     orders,
+    webhookEndpoints,
+    webhookDeliveries,
+    eventFeed: new EventFeedService(store, broker),
     bodyLimitBytes: config.bodyLimitBytes,
     rateLimitPerSecond: config.rateLimitPerSecond,
     rateLimitBurst: config.rateLimitBurst,
@@ -161,6 +213,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     projects,
     auth,
     orders,
+    webhookEndpoints,
+    webhookDeliveries,
+    dispatcher,
     http,
     feed,
     socketio,
@@ -169,6 +224,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       await feed.start();
       await http.listen({ host: config.host, port: config.port });
       retention = startIdempotencyRetention(store, logger);
+      dispatcher?.start();
       const address = http.server.address();
       const port = typeof address === 'object' && address ? address.port : config.port;
       const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host.includes(':') ? `[${config.host}]` : config.host;
@@ -179,11 +235,21 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         shutdown.abort();
         retention?.stop();
         core.watchers.close();
+        for (const stop of stopWaking) stop();
         // Sockets first: open WebSockets would otherwise hold the HTTP server open.
         await centrifuge.close();
         await socketio.close();
         await feed.stop();
-        await http.close();
+        // Answers sent from now on say `Connection: close` (see http/server.ts); this also
+        // closes connections left idle by answers that bypass the hooks (503 while closing).
+        const closeIdle = setInterval(() => http.server.closeIdleConnections?.(), 200);
+        try {
+          // Attempts still running after the grace keep their lease and are retried by the next process.
+          await Promise.all([http.close(), dispatcher?.stop()]);
+        } finally {
+          clearInterval(closeIdle);
+        }
+        await sender.close();
         await core.close();
       })();
       return closing;

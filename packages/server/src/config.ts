@@ -22,6 +22,7 @@ export interface Config {
   /** Origins browsers may call the API from: `*` or exact origins. */
   corsOrigins: string[];
   realtime: RealtimeConfig;
+  webhooks: WebhookConfig;
 }
 
 /** Limits of the WebSocket gateways (Socket.IO at /ws, Centrifuge at /connection/websocket). */
@@ -46,6 +47,30 @@ export interface RealtimeConfig {
   eventPollMs: number;
 }
 
+/** How the webhook dispatcher sends, retries and gives up. Durations are milliseconds. */
+export interface WebhookConfig {
+  /** Allow private, loopback and link-local targets and plain http:// (local development and tests only). */
+  allowPrivate: boolean;
+  /** Delay before each attempt: the first is usually 0 (at once); its length is the number of attempts. */
+  retrySchedule: number[];
+  /** Each retry delay is moved by up to this fraction either way, so failed bursts do not retry in lockstep. */
+  retryJitter: number;
+  /** Longest wait a `Retry-After` header can ask for. */
+  maxRetryAfter: number;
+  timeout: number;
+  connectTimeout: number;
+  /** An endpoint that has only failed for this long is disabled. */
+  disableAfter: number;
+  /** How long an old secret keeps signing after a rotation, unless the request says otherwise. */
+  rotationGrace: number;
+  /** How often the dispatcher looks for due deliveries (the broker wakes it sooner for new events). */
+  pollInterval: number;
+  /** Deliveries in flight at once, per process. */
+  concurrency: number;
+  /** Run the dispatcher in this process (false: only enqueue, another process sends). */
+  dispatch: boolean;
+}
+
 export type ConfigFlags = Partial<{
   host: string;
   port: string | number;
@@ -59,6 +84,53 @@ export type ConfigFlags = Partial<{
 export class ConfigError extends Error {}
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** Parses `250ms`, `5s`, `30m`, `2h`, `5d`, or a bare number of seconds, into milliseconds. */
+export function parseDuration(name: string, raw: string): number {
+  const match = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$/.exec(raw);
+  if (!match) throw new ConfigError(`${name} must be a duration such as 250ms, 5s, 30m, 2h or 5d (got "${raw}")`);
+  return Math.round(Number(match[1]) * DURATION_UNITS[match[2] ?? 's']!);
+}
+
+function duration(name: string, raw: string | undefined, fallback: string): number {
+  return parseDuration(name, raw === undefined || raw === '' ? fallback : raw);
+}
+
+function bool(name: string, raw: string | undefined, fallback: boolean): boolean {
+  if (raw === undefined || raw === '') return fallback;
+  if (/^(true|1|yes|on)$/i.test(raw)) return true;
+  if (/^(false|0|no|off)$/i.test(raw)) return false;
+  throw new ConfigError(`${name} must be true or false (got "${raw}")`);
+}
+
+/** The spec's example schedule: at once, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h, 24 h (about 3 days in all). */
+export const DEFAULT_RETRY_SCHEDULE = '0,5s,5m,30m,2h,5h,10h,14h,20h,24h';
+
+function loadWebhookConfig(env: NodeJS.ProcessEnv): WebhookConfig {
+  const scheduleText = env.ORDERCAST_WEBHOOK_RETRY_SCHEDULE || DEFAULT_RETRY_SCHEDULE;
+  const retrySchedule = scheduleText.split(',').map((part) => parseDuration('ORDERCAST_WEBHOOK_RETRY_SCHEDULE', part));
+  if (retrySchedule.length < 1 || retrySchedule.length > 50) throw new ConfigError('ORDERCAST_WEBHOOK_RETRY_SCHEDULE must list 1 to 50 delays');
+  const jitter = Number(env.ORDERCAST_WEBHOOK_RETRY_JITTER ?? '0.2');
+  if (!Number.isFinite(jitter) || jitter < 0 || jitter > 0.5) throw new ConfigError('ORDERCAST_WEBHOOK_RETRY_JITTER must be a fraction from 0 to 0.5');
+  const timeout = duration('ORDERCAST_WEBHOOK_TIMEOUT', env.ORDERCAST_WEBHOOK_TIMEOUT, '15s');
+  const connectTimeout = duration('ORDERCAST_WEBHOOK_CONNECT_TIMEOUT', env.ORDERCAST_WEBHOOK_CONNECT_TIMEOUT, '5s');
+  if (timeout < 100 || connectTimeout < 100) throw new ConfigError('webhook timeouts must be at least 100ms');
+  return {
+    allowPrivate: bool('ORDERCAST_WEBHOOK_ALLOW_PRIVATE', env.ORDERCAST_WEBHOOK_ALLOW_PRIVATE, false),
+    retrySchedule,
+    retryJitter: jitter,
+    maxRetryAfter: duration('ORDERCAST_WEBHOOK_MAX_RETRY_AFTER', env.ORDERCAST_WEBHOOK_MAX_RETRY_AFTER, '24h'),
+    timeout,
+    connectTimeout,
+    disableAfter: duration('ORDERCAST_WEBHOOK_DISABLE_AFTER', env.ORDERCAST_WEBHOOK_DISABLE_AFTER, '5d'),
+    rotationGrace: duration('ORDERCAST_WEBHOOK_ROTATION_GRACE', env.ORDERCAST_WEBHOOK_ROTATION_GRACE, '24h'),
+    pollInterval: Math.max(10, duration('ORDERCAST_WEBHOOK_POLL_INTERVAL', env.ORDERCAST_WEBHOOK_POLL_INTERVAL, '1s')),
+    concurrency: integer('ORDERCAST_WEBHOOK_CONCURRENCY', env.ORDERCAST_WEBHOOK_CONCURRENCY, 16, 1, 1000),
+    dispatch: bool('ORDERCAST_WEBHOOK_DISPATCH', env.ORDERCAST_WEBHOOK_DISPATCH, true),
+  };
+}
 
 function integer(name: string, raw: string | number | undefined, fallback: number, min: number, max: number): number {
   if (raw === undefined || raw === '') return fallback;
@@ -103,6 +175,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     demo: flags.demo ?? env.ORDERCAST_DEMO !== 'false',
     corsOrigins: corsOrigins(env.ORDERCAST_CORS_ORIGINS),
     realtime: loadRealtimeConfig(env),
+    webhooks: loadWebhookConfig(env),
   };
 }
 

@@ -1,8 +1,13 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
+/** Reads the webhook queue when /metrics is scraped. */
+export type WebhookQueueProbe = () => Promise<{ pending: number; oldestPendingCreatedAt: string | null }>;
+
 /** The Prometheus metrics of one server process. */
 export class Metrics {
   readonly registry = new Registry();
+  private queueProbe: WebhookQueueProbe | undefined;
+
   readonly httpDuration = new Histogram({
     name: 'ordercast_http_request_duration_seconds',
     help: 'HTTP request latency by route and status code',
@@ -21,6 +26,26 @@ export class Metrics {
     labelNames: ['status'],
     registers: [this.registry],
   });
+  readonly webhookDeliveries = new Counter({
+    name: 'ordercast_webhook_deliveries_total',
+    help: 'Webhook deliveries finished by this process, by outcome (succeeded, or failed: given up)',
+    labelNames: ['outcome'],
+    registers: [this.registry],
+  });
+  readonly webhookAttemptDuration = new Histogram({
+    name: 'ordercast_webhook_attempt_duration_seconds',
+    help: 'Webhook attempt latency, by outcome (success, http_4xx, http_5xx, timeout, connection_refused, address_not_allowed, …)',
+    labelNames: ['outcome'],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 15, 30],
+    registers: [this.registry],
+  });
+  readonly webhookEndpointsDisabled = new Counter({
+    name: 'ordercast_webhook_endpoints_disabled_total',
+    help: 'Webhook endpoints disabled automatically (410 Gone, or failing for too long)',
+    registers: [this.registry],
+  });
+  readonly webhookQueueDepth: Gauge;
+  readonly webhookOldestPendingAge: Gauge;
 
   readonly realtimeConnections = new Gauge({
     name: 'ordercast_realtime_connections',
@@ -57,5 +82,36 @@ export class Metrics {
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'ordercast_' });
+    const metrics = this;
+    let lastRead: Promise<{ pending: number; oldestPendingCreatedAt: string | null } | undefined> | undefined;
+    // Both gauges read the queue once per scrape.
+    const readQueue = () => {
+      lastRead ??= (metrics.queueProbe?.() ?? Promise.resolve(undefined)).catch(() => undefined).finally(() => {
+        setTimeout(() => (lastRead = undefined), 100).unref?.();
+      });
+      return lastRead;
+    };
+    this.webhookQueueDepth = new Gauge({
+      name: 'ordercast_webhook_queue_depth',
+      help: 'Webhook deliveries waiting to be sent or retried (all processes)',
+      registers: [this.registry],
+      async collect() {
+        const stats = await readQueue();
+        if (stats) this.set(stats.pending);
+      },
+    });
+    this.webhookOldestPendingAge = new Gauge({
+      name: 'ordercast_webhook_oldest_pending_age_seconds',
+      help: 'Age of the oldest webhook delivery not yet delivered or given up (0 when the queue is empty)',
+      registers: [this.registry],
+      async collect() {
+        const stats = await readQueue();
+        if (stats) this.set(stats.oldestPendingCreatedAt ? Math.max(0, (Date.now() - Date.parse(stats.oldestPendingCreatedAt)) / 1000) : 0);
+      },
+    });
+  }
+
+  setWebhookQueueProbe(probe: WebhookQueueProbe): void {
+    this.queueProbe = probe;
   }
 }

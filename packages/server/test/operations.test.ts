@@ -31,7 +31,22 @@ describe.each(testDialects)('operations endpoints on %s', (dialect) => {
   it('publishes an OpenAPI 3.1 document with every route and a docs UI', async () => {
     const spec = (await server.request('GET', '/openapi.json')).body;
     expect(spec.openapi).toBe('3.1.0');
-    expect(Object.keys(spec.paths).sort()).toEqual(['/api/v2/orders', '/api/v2/orders/{id}', '/api/v2/orders/{id}/events', '/api/v2/orders/{id}/status', '/api/v2/tokens']);
+    expect(Object.keys(spec.paths).sort()).toEqual([
+      '/api/v2/events',
+      '/api/v2/orders',
+      '/api/v2/orders/{id}',
+      '/api/v2/orders/{id}/events',
+      '/api/v2/orders/{id}/status',
+      '/api/v2/tokens',
+      '/api/v2/webhook-deliveries',
+      '/api/v2/webhook-deliveries/{id}',
+      '/api/v2/webhook-deliveries/{id}/redeliver',
+      '/api/v2/webhook-endpoints',
+      '/api/v2/webhook-endpoints/{id}',
+      '/api/v2/webhook-endpoints/{id}/recover',
+      '/api/v2/webhook-endpoints/{id}/rotate-secret',
+      '/api/v2/webhook-endpoints/{id}/test',
+    ]);
     expect(spec.paths['/api/v2/orders'].post.responses['201']).toBeDefined();
     const docs = await fetch(`${server.baseUrl}/docs/`);
     expect(docs.status).toBe(200);

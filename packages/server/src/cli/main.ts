@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { VERSION } from '../version.js';
+import { registerListen } from './listen.js';
 import { registerMigrate } from './migrate.js';
 import { registerOrders } from './orders.js';
 import { reportCliError } from './output.js';
@@ -18,6 +19,7 @@ export async function main(argv: string[]): Promise<number> {
   registerMigrate(program);
   registerProjects(program);
   registerOrders(program);
+  registerListen(program);
   try {
     await program.parseAsync(argv);
     return 0;

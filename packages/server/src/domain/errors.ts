@@ -26,6 +26,12 @@ export type ErrorCode =
   | 'limit_exceeded'
   | 'unknown_event'
   | 'route_not_found'
+  | 'invalid_webhook_url'
+  | 'webhook_url_not_allowed'
+  | 'unknown_event_name'
+  | 'webhook_endpoint_not_found'
+  | 'webhook_delivery_not_found'
+  | 'webhook_endpoint_disabled'
   | 'service_unavailable'
   | 'internal_error';
 

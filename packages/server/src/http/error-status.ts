@@ -25,6 +25,12 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   limit_exceeded: 429,
   unknown_event: 400,
   route_not_found: 404,
+  invalid_webhook_url: 400,
+  webhook_url_not_allowed: 400,
+  unknown_event_name: 400,
+  webhook_endpoint_not_found: 404,
+  webhook_delivery_not_found: 404,
+  webhook_endpoint_disabled: 409,
   service_unavailable: 503,
   internal_error: 500,
 };

@@ -4,16 +4,22 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import type { Logger } from '../logging.js';
 import type { Metrics } from '../metrics.js';
 import type { AuthService } from '../services/auth-service.js';
+import type { EventFeedService } from '../services/event-feed-service.js';
 import type { OrderService } from '../services/order-service.js';
+import type { WebhookDeliveryService } from '../services/webhook-delivery-service.js';
+import type { WebhookEndpointService } from '../services/webhook-endpoint-service.js';
 import type { Store } from '../store/database.js';
 import { registerAuth } from './auth-hook.js';
 import { registerCors } from './cors.js';
 import { registerErrorHandling } from './error-handler.js';
 import { registerValidators } from './validators.js';
 import { RateLimiter } from './rate-limiter.js';
+import { eventRoutes } from './routes/events.js';
 import { operationsRoutes } from './routes/operations.js';
 import { orderRoutes } from './routes/orders.js';
 import { tokenRoutes } from './routes/tokens.js';
+import { webhookDeliveryRoutes, webhookDeliverySchema } from './routes/webhook-deliveries.js';
+import { webhookEndpointRoutes, webhookEndpointSchema } from './routes/webhook-endpoints.js';
 import { errorSchema, orderEventSchema, orderSchema } from './schemas.js';
 
 export interface HttpDeps {
@@ -22,6 +28,9 @@ export interface HttpDeps {
   store: Store;
   auth: AuthService;
   orders: OrderService;
+  webhookEndpoints: WebhookEndpointService;
+  webhookDeliveries: WebhookDeliveryService;
+  eventFeed: EventFeedService;
   bodyLimitBytes: number;
   rateLimitPerSecond: number;
   rateLimitBurst: number;
@@ -54,6 +63,8 @@ export async function buildHttpServer(deps: HttpDeps): Promise<FastifyInstance> 
   app.addSchema(errorSchema);
   app.addSchema(orderSchema);
   app.addSchema(orderEventSchema);
+  app.addSchema(webhookEndpointSchema);
+  app.addSchema(webhookDeliverySchema);
 
   await app.register(swagger, {
     openapi: {
@@ -89,6 +100,9 @@ export async function buildHttpServer(deps: HttpDeps): Promise<FastifyInstance> 
   registerAuth(app, deps.auth, new RateLimiter(deps.rateLimitPerSecond, deps.rateLimitBurst));
   await app.register(orderRoutes, { orders: deps.orders, shutdownSignal: deps.shutdownSignal });
   await app.register(tokenRoutes, { auth: deps.auth });
+  await app.register(webhookEndpointRoutes, { endpoints: deps.webhookEndpoints, deliveries: deps.webhookDeliveries });
+  await app.register(webhookDeliveryRoutes, { deliveries: deps.webhookDeliveries });
+  await app.register(eventRoutes, { feed: deps.eventFeed, shutdownSignal: deps.shutdownSignal });
   await app.register(operationsRoutes, { store: deps.store, metrics: deps.metrics });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   app.get('/', { schema: { hide: true } }, async () => ({

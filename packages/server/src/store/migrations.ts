@@ -103,6 +103,92 @@ function migrations(dialect: Dialect): Record<string, Migration> {
           .execute();
       },
     },
+
+    '0002_webhooks': {
+      async up(db: Kysely<any>) {
+        await db.schema
+          .createTable('webhook_endpoints')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('project_id', 'text', (c) => c.notNull().references('projects.id'))
+          .addColumn('url', 'text', (c) => c.notNull())
+          .addColumn('description', 'text', (c) => c.notNull())
+          // JSON array of event names, or null for every event
+          .addColumn('enabled_events', 'text')
+          // JSON array of {secret, expiresAt}: the first signs forever, the others until expiresAt (rotation grace)
+          .addColumn('secrets', 'text', (c) => c.notNull())
+          .addColumn('disabled_at', 'text')
+          .addColumn('disabled_reason', 'text')
+          // start of the current run of failed attempts; null after any success
+          .addColumn('failing_since', 'text')
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .addColumn('updated_at', 'text', (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('webhook_endpoints_project').on('webhook_endpoints').columns(['project_id', 'created_at']).execute();
+
+        // The outbox: one row per (event, endpoint), written in the event's transaction.
+        await seqColumn(db, 'webhook_deliveries')
+          .addColumn('id', 'text', (c) => c.notNull().unique())
+          .addColumn('project_id', 'text', (c) => c.notNull())
+          .addColumn('endpoint_id', 'text', (c) => c.notNull())
+          .addColumn('event_id', 'text', (c) => c.notNull())
+          .addColumn('event_name', 'text', (c) => c.notNull())
+          // null for test events, which are not ordered with anything
+          .addColumn('order_id', 'text')
+          .addColumn('payload', 'text', (c) => c.notNull())
+          .addColumn('status', 'text', (c) => c.notNull())
+          .addColumn('attempt_count', 'integer', (c) => c.notNull())
+          // index into the retry schedule; reset by redeliver and recover
+          .addColumn('schedule_step', 'integer', (c) => c.notNull())
+          .addColumn('next_attempt_at', 'text', (c) => c.notNull())
+          .addColumn('locked_until', 'text')
+          .addColumn('locked_by', 'text')
+          .addColumn('last_status_code', 'integer')
+          .addColumn('last_error', 'text')
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .addColumn('updated_at', 'text', (c) => c.notNull())
+          .addColumn('completed_at', 'text')
+          .execute();
+        // Partial indexes over pending rows only: they stay small however long the log grows.
+        // "due deliveries", in claim order, so the claim reads the first few rows and stops.
+        await db.schema
+          .createIndex('webhook_deliveries_due')
+          .on('webhook_deliveries')
+          .columns(['next_attempt_at', 'seq'])
+          .where(sql.ref('status'), '=', 'pending')
+          .execute();
+        // "is an older delivery of this order to this endpoint still pending?" (per-order ordering)
+        await db.schema
+          .createIndex('webhook_deliveries_pending_order')
+          .on('webhook_deliveries')
+          .columns(['endpoint_id', 'order_id', 'seq'])
+          .where(sql.ref('status'), '=', 'pending')
+          .execute();
+        await db.schema.createIndex('webhook_deliveries_project_seq').on('webhook_deliveries').columns(['project_id', 'seq']).execute();
+        // "failed deliveries of an endpoint in a time window" (recover). Partial on failed rows,
+        // so the planner never mistakes it for the pending-order index above.
+        await db.schema
+          .createIndex('webhook_deliveries_failed')
+          .on('webhook_deliveries')
+          .columns(['endpoint_id', 'created_at'])
+          .where(sql.ref('status'), '=', 'failed')
+          .execute();
+
+        await seqColumn(db, 'webhook_attempts')
+          .addColumn('delivery_id', 'text', (c) => c.notNull())
+          .addColumn('endpoint_id', 'text', (c) => c.notNull())
+          .addColumn('url', 'text', (c) => c.notNull())
+          .addColumn('attempted_at', 'text', (c) => c.notNull())
+          .addColumn('duration_ms', 'integer', (c) => c.notNull())
+          .addColumn('outcome', 'text', (c) => c.notNull())
+          .addColumn('status_code', 'integer')
+          .addColumn('response_headers', 'text')
+          .addColumn('response_body', 'text')
+          .addColumn('error_code', 'text')
+          .addColumn('error', 'text')
+          .execute();
+        await db.schema.createIndex('webhook_attempts_delivery').on('webhook_attempts').columns(['delivery_id', 'seq']).execute();
+      },
+    },
   };
 }
 

@@ -75,6 +75,59 @@ export interface IdempotencyKeysTable {
   created_at: string;
 }
 
+export interface WebhookEndpointsTable {
+  id: string;
+  project_id: string;
+  url: string;
+  description: string;
+  enabled_events: string | null;
+  secrets: string;
+  disabled_at: string | null;
+  disabled_reason: string | null;
+  failing_since: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export type DeliveryStatus = 'pending' | 'succeeded' | 'failed';
+
+export interface WebhookDeliveriesTable {
+  seq: Generated<number>;
+  id: string;
+  project_id: string;
+  endpoint_id: string;
+  event_id: string;
+  event_name: string;
+  order_id: string | null;
+  payload: string;
+  status: DeliveryStatus;
+  attempt_count: number;
+  schedule_step: number;
+  next_attempt_at: string;
+  locked_until: string | null;
+  locked_by: string | null;
+  last_status_code: number | null;
+  last_error: string | null;
+  created_at: string;
+  updated_at: string;
+  completed_at: string | null;
+}
+
+export interface WebhookAttemptsTable {
+  seq: Generated<number>;
+  delivery_id: string;
+  endpoint_id: string;
+  url: string;
+  attempted_at: string;
+  duration_ms: number;
+  outcome: string;
+  status_code: number | null;
+  response_headers: string | null;
+  response_body: string | null;
+  error_code: string | null;
+  error: string | null;
+}
+
 export interface Database {
   projects: ProjectsTable;
   api_keys: ApiKeysTable;
@@ -82,4 +135,7 @@ export interface Database {
   order_events: OrderEventsTable;
   channel_offsets: ChannelOffsetsTable;
   idempotency_keys: IdempotencyKeysTable;
+  webhook_endpoints: WebhookEndpointsTable;
+  webhook_deliveries: WebhookDeliveriesTable;
+  webhook_attempts: WebhookAttemptsTable;
 }

@@ -1,0 +1,65 @@
+/** Webhook endpoints, deliveries and attempts, as the API shows them. */
+export interface WebhookSecret {
+  secret: string;
+  /** null for the current secret; old secrets keep signing until this time (rotation grace). */
+  expiresAt: string | null;
+}
+
+export interface WebhookEndpoint {
+  id: string;
+  projectId: string;
+  url: string;
+  description: string;
+  /** Event names this endpoint receives; `['*']` means every event. */
+  enabledEvents: string[];
+  disabled: boolean;
+  disabledAt: string | null;
+  disabledReason: string | null;
+  failingSince: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export type DeliveryStatus = 'pending' | 'succeeded' | 'failed';
+
+export interface WebhookDelivery {
+  id: string;
+  projectId: string;
+  endpointId: string;
+  eventId: string;
+  eventName: string;
+  orderId: string | null;
+  status: DeliveryStatus;
+  attemptCount: number;
+  nextAttemptAt: string | null;
+  lastStatusCode: number | null;
+  lastError: string | null;
+  createdAt: string;
+  updatedAt: string;
+  completedAt: string | null;
+}
+
+export type AttemptOutcome = 'succeeded' | 'failed';
+
+export interface WebhookAttempt {
+  deliveryId: string;
+  endpointId: string;
+  url: string;
+  attemptedAt: string;
+  durationMs: number;
+  outcome: AttemptOutcome;
+  statusCode: number | null;
+  responseHeaders: Record<string, string> | null;
+  /** The first 4 KiB of the response body, as text. */
+  responseBody: string | null;
+  /** Why no HTTP status came back: timeout, connect_timeout, connection_refused, address_not_allowed, dns_error, tls_error, network_error. */
+  errorCode: string | null;
+  error: string | null;
+}
+
+export const ALL_EVENTS = '*';
+
+/** Whether an endpoint with this filter receives an event of that name. */
+export function endpointWantsEvent(enabledEvents: string[], eventName: string): boolean {
+  return enabledEvents.includes(ALL_EVENTS) || enabledEvents.includes(eventName);
+}

@@ -1,0 +1,88 @@
+import type { FastifyInstance } from 'fastify';
+import type { OrderEvent } from '../../domain/order.js';
+import { MAX_FEED_PAGE, MAX_FEED_WAIT_SECONDS, type EventFeedService } from '../../services/event-feed-service.js';
+import { errorResponses } from '../schemas.js';
+
+function feedEvent(event: OrderEvent) {
+  return {
+    id: event.id,
+    object: 'event' as const,
+    sequence: event.seq,
+    type: event.type,
+    eventName: event.eventName,
+    orderId: event.orderId,
+    fromStatus: event.fromStatus,
+    toStatus: event.toStatus,
+    reason: event.reason,
+    version: event.version,
+    createdAt: event.createdAt,
+    data: event.order,
+  };
+}
+
+export async function eventRoutes(app: FastifyInstance, opts: { feed: EventFeedService; shutdownSignal: AbortSignal }): Promise<void> {
+  app.get<{ Querystring: { after?: string; limit?: number; waitForChange?: number } }>(
+    '/api/v2/events',
+    {
+      config: { allow: ['secret'] },
+      schema: {
+        summary: "Follow the project's events",
+        description:
+          'Events of every order of the project, oldest first, each with the order as it was after the event (`data`, as webhooks carry it). Start with `after=latest` (only new events) or without `after` (from the beginning), then pass `nextCursor` back as `after`. `waitForChange=N` holds an empty answer up to N seconds until an event arrives. `ordercast listen` uses this.',
+        tags: ['events'],
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            after: { type: 'string', maxLength: 32 },
+            limit: { type: 'integer', minimum: 1, maximum: MAX_FEED_PAGE, default: 100 },
+            waitForChange: { type: 'integer', minimum: 0, maximum: MAX_FEED_WAIT_SECONDS },
+          },
+        },
+        response: {
+          200: {
+            type: 'object',
+            properties: {
+              object: { type: 'string', enum: ['list'] },
+              data: {
+                type: 'array',
+                items: {
+                  type: 'object',
+                  properties: {
+                    id: { type: 'string' },
+                    object: { type: 'string', enum: ['event'] },
+                    sequence: { type: 'integer' },
+                    type: { type: 'string' },
+                    eventName: { type: 'string' },
+                    orderId: { type: 'string' },
+                    fromStatus: { type: ['string', 'null'] },
+                    toStatus: { type: 'string' },
+                    reason: { type: ['string', 'null'] },
+                    version: { type: 'integer' },
+                    createdAt: { type: 'string', format: 'date-time' },
+                    data: { $ref: 'Order#' },
+                  },
+                  required: ['id', 'object', 'sequence', 'eventName', 'orderId', 'version', 'createdAt', 'data'],
+                },
+              },
+              nextCursor: { type: 'string' },
+            },
+            required: ['object', 'data', 'nextCursor'],
+          },
+          ...errorResponses,
+        },
+      },
+    },
+    async (request, reply) => {
+      const gone = new AbortController();
+      reply.raw.once('close', () => gone.abort());
+      const page = await opts.feed.read(request.principal.projectId, {
+        after: request.query.after,
+        limit: request.query.limit,
+        waitSeconds: request.query.waitForChange,
+        signal: AbortSignal.any([gone.signal, opts.shutdownSignal]),
+      });
+      return { object: 'list', data: page.events.map(feedEvent), nextCursor: page.nextCursor };
+    },
+  );
+}

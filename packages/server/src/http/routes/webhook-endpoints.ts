@@ -1,0 +1,233 @@
+import type { FastifyInstance } from 'fastify';
+import type { WebhookDeliveryService } from '../../services/webhook-delivery-service.js';
+import { MAX_ROTATION_GRACE_SECONDS, type EndpointInput, type WebhookEndpointService } from '../../services/webhook-endpoint-service.js';
+import { errorResponses } from '../schemas.js';
+
+const idParams = {
+  type: 'object',
+  properties: { id: { type: 'string', minLength: 1, maxLength: 100 } },
+  required: ['id'],
+} as const;
+
+const endpointProperties = {
+  url: { type: 'string', minLength: 1, maxLength: 2048, description: 'https:// URL that receives POSTs (http:// and private addresses only with ORDERCAST_WEBHOOK_ALLOW_PRIVATE=true)' },
+  description: { type: 'string', maxLength: 500 },
+  enabledEvents: {
+    type: 'array',
+    minItems: 1,
+    maxItems: 100,
+    items: { type: 'string', minLength: 1, maxLength: 128 },
+    description: 'Event names of the project lifecycle to receive, or ["*"] (the default) for all',
+  },
+  disabled: { type: 'boolean' },
+} as const;
+
+export const webhookEndpointSchema = {
+  $id: 'WebhookEndpoint',
+  type: 'object',
+  properties: {
+    id: { type: 'string' },
+    object: { type: 'string', enum: ['webhook_endpoint'] },
+    projectId: { type: 'string' },
+    url: { type: 'string' },
+    description: { type: 'string' },
+    enabledEvents: { type: 'array', items: { type: 'string' } },
+    disabled: { type: 'boolean' },
+    disabledAt: { type: ['string', 'null'], format: 'date-time' },
+    disabledReason: { type: ['string', 'null'], description: 'Why the endpoint was disabled: by the API, 410 Gone, or failing for too long' },
+    failingSince: { type: ['string', 'null'], format: 'date-time', description: 'Start of the current run of failed attempts' },
+    createdAt: { type: 'string', format: 'date-time' },
+    updatedAt: { type: 'string', format: 'date-time' },
+  },
+  required: ['id', 'object', 'projectId', 'url', 'description', 'enabledEvents', 'disabled', 'createdAt', 'updatedAt'],
+} as const;
+
+const endpointWithSecret = {
+  type: 'object',
+  properties: {
+    ...webhookEndpointSchema.properties,
+    secret: { type: 'string', description: 'whsec_…: shown only in this response. Verify signatures with it.' },
+  },
+  required: [...webhookEndpointSchema.required, 'secret'],
+} as const;
+
+export async function webhookEndpointRoutes(
+  app: FastifyInstance,
+  opts: { endpoints: WebhookEndpointService; deliveries: WebhookDeliveryService },
+): Promise<void> {
+  const { endpoints, deliveries } = opts;
+  const tags = ['webhooks'];
+
+  app.post<{ Body: EndpointInput }>(
+    '/api/v2/webhook-endpoints',
+    {
+      config: { allow: ['secret'] },
+      schema: {
+        summary: 'Create a webhook endpoint',
+        description: 'Every event of the project (or those in `enabledEvents`) is POSTed to `url`, signed per Standard Webhooks. The response holds the signing secret, shown only once.',
+        tags,
+        body: { type: 'object', additionalProperties: false, properties: endpointProperties, required: ['url'] },
+        response: { 201: endpointWithSecret, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const { endpoint, secret } = await endpoints.create(request.principal.projectId, request.body);
+      return reply.code(201).send({ ...endpoint, secret });
+    },
+  );
+
+  app.get(
+    '/api/v2/webhook-endpoints',
+    {
+      config: { allow: ['secret'] },
+      schema: {
+        summary: 'List webhook endpoints',
+        tags,
+        response: {
+          200: {
+            type: 'object',
+            properties: { object: { type: 'string', enum: ['list'] }, data: { type: 'array', items: { $ref: 'WebhookEndpoint#' } } },
+            required: ['object', 'data'],
+          },
+          ...errorResponses,
+        },
+      },
+    },
+    async (request) => ({ object: 'list', data: await endpoints.list(request.principal.projectId) }),
+  );
+
+  app.get<{ Params: { id: string } }>(
+    '/api/v2/webhook-endpoints/:id',
+    {
+      config: { allow: ['secret'] },
+      schema: { summary: 'Get a webhook endpoint', tags, params: idParams, response: { 200: { $ref: 'WebhookEndpoint#' }, ...errorResponses } },
+    },
+    async (request) => endpoints.get(request.principal.projectId, request.params.id),
+  );
+
+  app.patch<{ Params: { id: string }; Body: EndpointInput }>(
+    '/api/v2/webhook-endpoints/:id',
+    {
+      config: { allow: ['secret'] },
+      schema: {
+        summary: 'Update a webhook endpoint',
+        description: '`{"disabled": false}` re-enables an endpoint and resets its failure clock; then `recover` re-sends what failed meanwhile.',
+        tags,
+        params: idParams,
+        body: { type: 'object', additionalProperties: false, properties: endpointProperties },
+        response: { 200: { $ref: 'WebhookEndpoint#' }, ...errorResponses },
+      },
+    },
+    async (request) => endpoints.update(request.principal.projectId, request.params.id, request.body ?? {}),
+  );
+
+  app.delete<{ Params: { id: string } }>(
+    '/api/v2/webhook-endpoints/:id',
+    {
+      config: { allow: ['secret'] },
+      schema: {
+        summary: 'Delete a webhook endpoint',
+        description: 'Deletes the endpoint with its delivery log; deliveries not yet sent are dropped.',
+        tags,
+        params: idParams,
+        response: {
+          200: {
+            type: 'object',
+            properties: { id: { type: 'string' }, object: { type: 'string', enum: ['webhook_endpoint'] }, deleted: { type: 'boolean' } },
+            required: ['id', 'object', 'deleted'],
+          },
+          ...errorResponses,
+        },
+      },
+    },
+    async (request) => {
+      await endpoints.remove(request.principal.projectId, request.params.id);
+      return { id: request.params.id, object: 'webhook_endpoint', deleted: true };
+    },
+  );
+
+  app.post<{ Params: { id: string }; Body: { graceSeconds?: number } | undefined }>(
+    '/api/v2/webhook-endpoints/:id/rotate-secret',
+    {
+      config: { allow: ['secret'] },
+      schema: {
+        summary: "Rotate an endpoint's signing secret",
+        description:
+          'Returns a new secret. Until `previousSecretExpiresAt` (default: 24 h) every delivery carries two `v1,` signatures, one per secret, so the receiver can switch without dropping a webhook.',
+        tags,
+        params: idParams,
+        body: {
+          type: ['object', 'null'],
+          additionalProperties: false,
+          properties: { graceSeconds: { type: 'integer', minimum: 0, maximum: MAX_ROTATION_GRACE_SECONDS } },
+        },
+        response: {
+          200: {
+            type: 'object',
+            properties: {
+              object: { type: 'string', enum: ['webhook_secret'] },
+              endpointId: { type: 'string' },
+              secret: { type: 'string' },
+              previousSecretExpiresAt: { type: 'string', format: 'date-time' },
+            },
+            required: ['object', 'endpointId', 'secret', 'previousSecretExpiresAt'],
+          },
+          ...errorResponses,
+        },
+      },
+    },
+    async (request) => {
+      const { secret, previousSecretExpiresAt } = await endpoints.rotateSecret(request.principal.projectId, request.params.id, request.body?.graceSeconds);
+      return { object: 'webhook_secret', endpointId: request.params.id, secret, previousSecretExpiresAt };
+    },
+  );
+
+  app.post<{ Params: { id: string } }>(
+    '/api/v2/webhook-endpoints/:id/test',
+    {
+      config: { allow: ['secret'] },
+      schema: {
+        summary: 'Send a signed test event',
+        description: 'Queues a `WEBHOOK_TEST` event for this endpoint through the normal outbox (signed, retried, logged). Returns the delivery.',
+        tags,
+        params: idParams,
+        response: { 202: { $ref: 'WebhookDelivery#' }, ...errorResponses },
+      },
+    },
+    async (request, reply) => reply.code(202).send(await deliveries.enqueueTest(request.principal.projectId, request.params.id)),
+  );
+
+  app.post<{ Params: { id: string }; Body: { since: string; until?: string } }>(
+    '/api/v2/webhook-endpoints/:id/recover',
+    {
+      config: { allow: ['secret'] },
+      schema: {
+        summary: 'Re-send failed deliveries of a time window',
+        description: 'Every delivery to this endpoint that failed (was given up) and was created in [since, until) is queued again with a fresh retry schedule.',
+        tags,
+        params: idParams,
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { since: { type: 'string', maxLength: 64 }, until: { type: 'string', maxLength: 64 } },
+          required: ['since'],
+        },
+        response: {
+          202: {
+            type: 'object',
+            properties: {
+              object: { type: 'string', enum: ['webhook_recovery'] },
+              endpointId: { type: 'string' },
+              since: { type: 'string' },
+              until: { type: 'string' },
+              requeued: { type: 'integer' },
+            },
+            required: ['object', 'endpointId', 'since', 'until', 'requeued'],
+          },
+          ...errorResponses,
+        },
+      },
+    },
+    async (request, reply) => reply.code(202).send(await deliveries.recover(request.principal.projectId, request.params.id, request.body)),
+  );
+}

@@ -1,0 +1,185 @@
+import { OrdercastError } from '../domain/errors.js';
+import type { Lifecycle } from '../domain/lifecycle.js';
+import { ALL_EVENTS, type WebhookEndpoint } from '../domain/webhook.js';
+import type { Store } from '../store/database.js';
+import {
+  deleteEndpoint,
+  findEndpoint,
+  findEndpointForUpdate,
+  insertEndpoint,
+  listEndpoints,
+  updateEndpointSecrets,
+  updateEndpointSettings,
+  type EndpointRecord,
+} from '../store/repositories/webhook-endpoints.js';
+import { inTransaction } from '../store/transaction.js';
+import { validateEndpointUrl } from '../webhooks/endpoint-url.js';
+import { OPERATIONAL_EVENT_NAMES } from '../webhooks/payload.js';
+import { generateSecret } from '../webhooks/signing.js';
+import type { ProjectService } from './project-service.js';
+import { newId } from './random.js';
+
+export interface EndpointInput {
+  url?: string;
+  description?: string;
+  enabledEvents?: string[];
+  disabled?: boolean;
+}
+
+export interface EndpointView extends WebhookEndpoint {
+  object: 'webhook_endpoint';
+}
+
+export const MAX_ENDPOINTS_PER_PROJECT = 50;
+/** How many rotated-out secrets may still be signing at once. */
+const MAX_OLD_SECRETS = 10;
+export const MAX_ROTATION_GRACE_SECONDS = 7 * 24 * 3600;
+
+/** What API clients see: everything but the secrets. */
+export function endpointView(record: EndpointRecord): EndpointView {
+  const { secrets: _secrets, ...endpoint } = record;
+  return { object: 'webhook_endpoint', ...endpoint };
+}
+
+/** Every event name an endpoint of a project with this lifecycle can receive. */
+export function lifecycleEventNames(lifecycle: Lifecycle): string[] {
+  return [...new Set([lifecycle.createdEventName, ...Object.values(lifecycle.eventNames), ...OPERATIONAL_EVENT_NAMES])];
+}
+
+/** The secrets that sign right now: the current one and old ones still in their grace period. */
+export function signingSecrets(record: EndpointRecord, now = new Date().toISOString()): string[] {
+  return record.secrets.filter((s) => s.expiresAt === null || s.expiresAt > now).map((s) => s.secret);
+}
+
+export class WebhookEndpointService {
+  constructor(
+    private readonly store: Store,
+    private readonly projects: ProjectService,
+    private readonly options: { allowPrivate: boolean; rotationGraceMs: number },
+  ) {}
+
+  private async checkEvents(projectId: string, enabledEvents: string[] | undefined): Promise<string[]> {
+    if (enabledEvents === undefined) return [ALL_EVENTS];
+    if (!Array.isArray(enabledEvents) || enabledEvents.length === 0) {
+      throw new OrdercastError('validation_failed', 'enabledEvents must list at least one event name, or ["*"] for every event', { field: 'enabledEvents' });
+    }
+    if (enabledEvents.includes(ALL_EVENTS)) return [ALL_EVENTS];
+    const project = await this.projects.get(projectId);
+    const known = lifecycleEventNames(project.lifecycle);
+    const unknown = enabledEvents.filter((name) => !known.includes(name));
+    if (unknown.length > 0) {
+      throw new OrdercastError(
+        'unknown_event_name',
+        `${unknown.map((n) => `"${n}"`).join(', ')} ${unknown.length === 1 ? 'is not an event' : 'are not events'} of the ${project.lifecycle.name} lifecycle; its events are ${known.join(', ')} (or "*" for all)`,
+        { field: 'enabledEvents', unknown, eventNames: known },
+      );
+    }
+    return [...new Set(enabledEvents)];
+  }
+
+  private checkDescription(description: unknown): string {
+    if (description === undefined || description === null) return '';
+    if (typeof description !== 'string' || description.length > 500) {
+      throw new OrdercastError('validation_failed', 'description must be a string of at most 500 characters', { field: 'description' });
+    }
+    return description;
+  }
+
+  /** Creates an endpoint; the secret is returned here once and never again. */
+  async create(projectId: string, input: EndpointInput): Promise<{ endpoint: EndpointView; secret: string }> {
+    if (typeof input.url !== 'string') throw new OrdercastError('validation_failed', 'url is required', { field: 'url' });
+    const url = validateEndpointUrl(input.url, this.options.allowPrivate);
+    const enabledEvents = await this.checkEvents(projectId, input.enabledEvents);
+    const now = new Date().toISOString();
+    const secret = generateSecret();
+    const record: EndpointRecord = {
+      id: newId('we'),
+      projectId,
+      url,
+      description: this.checkDescription(input.description),
+      enabledEvents,
+      disabled: input.disabled === true,
+      disabledAt: input.disabled === true ? now : null,
+      disabledReason: input.disabled === true ? 'disabled by the API' : null,
+      failingSince: null,
+      createdAt: now,
+      updatedAt: now,
+      secrets: [{ secret, expiresAt: null }],
+    };
+    await inTransaction(this.store.db, async (trx) => {
+      if ((await listEndpoints(trx, projectId)).length >= MAX_ENDPOINTS_PER_PROJECT) {
+        throw new OrdercastError('validation_failed', `A project may have at most ${MAX_ENDPOINTS_PER_PROJECT} webhook endpoints`);
+      }
+      await insertEndpoint(trx, record);
+    });
+    return { endpoint: endpointView(record), secret };
+  }
+
+  async list(projectId: string): Promise<EndpointView[]> {
+    return (await listEndpoints(this.store.db, projectId)).map(endpointView);
+  }
+
+  /** The endpoint with its secrets, for the services that sign. */
+  async getRecord(projectId: string, id: string): Promise<EndpointRecord> {
+    const record = await findEndpoint(this.store.db, projectId, id);
+    if (!record) throw new OrdercastError('webhook_endpoint_not_found', `No webhook endpoint ${id}`, { endpointId: id });
+    return record;
+  }
+
+  async get(projectId: string, id: string): Promise<EndpointView> {
+    return endpointView(await this.getRecord(projectId, id));
+  }
+
+  async update(projectId: string, id: string, input: EndpointInput): Promise<EndpointView> {
+    const record = await this.getRecord(projectId, id);
+    const now = new Date().toISOString();
+    if (input.url !== undefined) record.url = validateEndpointUrl(input.url, this.options.allowPrivate);
+    if (input.description !== undefined) record.description = this.checkDescription(input.description);
+    if (input.enabledEvents !== undefined) record.enabledEvents = await this.checkEvents(projectId, input.enabledEvents);
+    let reenabled = false;
+    if (input.disabled === true && !record.disabled) {
+      Object.assign(record, { disabled: true, disabledAt: now, disabledReason: 'disabled by the API' });
+    } else if (input.disabled === false && record.disabled) {
+      // Re-enabling starts the failure clock afresh.
+      Object.assign(record, { disabled: false, disabledAt: null, disabledReason: null, failingSince: null });
+      reenabled = true;
+    }
+    record.updatedAt = now;
+    await updateEndpointSettings(this.store.db, record, reenabled);
+    return endpointView(record);
+  }
+
+  async remove(projectId: string, id: string): Promise<void> {
+    await this.getRecord(projectId, id);
+    await inTransaction(this.store.db, (trx) => deleteEndpoint(trx, id));
+  }
+
+  /**
+   * Issues a new secret. The old one keeps signing beside it (two `v1,`
+   * signatures) until the grace period ends, so receivers can switch without loss.
+   */
+  async rotateSecret(projectId: string, id: string, graceSeconds?: number): Promise<{ endpoint: EndpointView; secret: string; previousSecretExpiresAt: string }> {
+    const graceMs = graceSeconds === undefined ? this.options.rotationGraceMs : graceSeconds * 1000;
+    if (!Number.isFinite(graceMs) || graceMs < 0 || graceMs > MAX_ROTATION_GRACE_SECONDS * 1000) {
+      throw new OrdercastError('validation_failed', `graceSeconds must be from 0 to ${MAX_ROTATION_GRACE_SECONDS}`, { field: 'graceSeconds' });
+    }
+    const secret = generateSecret();
+    const now = new Date();
+    const previousSecretExpiresAt = new Date(now.getTime() + graceMs).toISOString();
+    const record = await inTransaction(this.store.db, async (trx) => {
+      // Locked, so two rotations at once cannot lose one of the new secrets.
+      const current = await findEndpointForUpdate(trx, this.store.dialect, projectId, id);
+      if (!current) throw new OrdercastError('webhook_endpoint_not_found', `No webhook endpoint ${id}`, { endpointId: id });
+      const nowIso = now.toISOString();
+      const old = current.secrets
+        .map((s) => (s.expiresAt === null || s.expiresAt > previousSecretExpiresAt ? { ...s, expiresAt: previousSecretExpiresAt } : s))
+        .filter((s) => s.expiresAt !== null && s.expiresAt > nowIso)
+        .slice(0, MAX_OLD_SECRETS);
+      current.secrets = [{ secret, expiresAt: null }, ...old];
+      current.updatedAt = nowIso;
+      await updateEndpointSecrets(trx, current.id, current.secrets, nowIso);
+      return current;
+    });
+    return { endpoint: endpointView(record), secret, previousSecretExpiresAt };
+  }
+}

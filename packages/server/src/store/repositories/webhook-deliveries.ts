@@ -1,0 +1,198 @@
+import { sql, type Selectable } from 'kysely';
+import type { WebhookDelivery } from '../../domain/webhook.js';
+import type { Dialect } from '../database.js';
+import type { DeliveryStatus, WebhookDeliveriesTable } from '../schema.js';
+import type { Executor } from '../transaction.js';
+
+export type DeliveryRow = Selectable<WebhookDeliveriesTable>;
+
+export function rowToDelivery(row: DeliveryRow): WebhookDelivery {
+  return {
+    id: row.id,
+    projectId: row.project_id,
+    endpointId: row.endpoint_id,
+    eventId: row.event_id,
+    eventName: row.event_name,
+    orderId: row.order_id,
+    status: row.status,
+    attemptCount: Number(row.attempt_count),
+    nextAttemptAt: row.status === 'pending' ? row.next_attempt_at : null,
+    lastStatusCode: row.last_status_code === null ? null : Number(row.last_status_code),
+    lastError: row.last_error,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    completedAt: row.completed_at,
+  };
+}
+
+export interface NewDelivery {
+  id: string;
+  projectId: string;
+  endpointId: string;
+  eventId: string;
+  eventName: string;
+  orderId: string | null;
+  payload: string;
+  createdAt: string;
+}
+
+export async function insertDelivery(db: Executor, delivery: NewDelivery): Promise<void> {
+  await db
+    .insertInto('webhook_deliveries')
+    .values({
+      id: delivery.id,
+      project_id: delivery.projectId,
+      endpoint_id: delivery.endpointId,
+      event_id: delivery.eventId,
+      event_name: delivery.eventName,
+      order_id: delivery.orderId,
+      payload: delivery.payload,
+      status: 'pending',
+      attempt_count: 0,
+      schedule_step: 0,
+      next_attempt_at: delivery.createdAt,
+      locked_until: null,
+      locked_by: null,
+      last_status_code: null,
+      last_error: null,
+      created_at: delivery.createdAt,
+      updated_at: delivery.createdAt,
+      completed_at: null,
+    })
+    .execute();
+}
+
+/**
+ * Leases up to `limit` due deliveries to one worker. A delivery is due when it is
+ * pending, its time has come, nobody holds a live lease on it, and no older
+ * delivery of the same order to the same endpoint is still pending (per-order
+ * ordering; other orders are not held back). On PostgreSQL, SKIP LOCKED lets
+ * several processes claim at once without waiting for or doubling each other;
+ * SQLite has a single writer, so the one UPDATE statement is atomic already.
+ */
+export async function claimDueDeliveries(
+  db: Executor,
+  dialect: Dialect,
+  claim: { now: string; leaseUntil: string; workerId: string; limit: number },
+): Promise<DeliveryRow[]> {
+  const lock = dialect === 'postgres' ? sql`for update skip locked` : sql``;
+  const result = await sql<DeliveryRow>`
+    update webhook_deliveries set locked_until = ${claim.leaseUntil}, locked_by = ${claim.workerId}
+    where seq in (
+      select d.seq from webhook_deliveries d
+      where d.status = 'pending'
+        and d.next_attempt_at <= ${claim.now}
+        and (d.locked_until is null or d.locked_until < ${claim.now})
+        and not exists (
+          select 1 from webhook_deliveries o
+          where o.endpoint_id = d.endpoint_id and o.order_id = d.order_id and o.status = 'pending' and o.seq < d.seq
+        )
+      order by d.next_attempt_at, d.seq
+      limit ${claim.limit}
+      ${lock}
+    )
+    returning *`.execute(db);
+  return result.rows.sort((a, b) => Number(a.seq) - Number(b.seq));
+}
+
+export interface DeliveryOutcome {
+  status: DeliveryStatus;
+  nextAttemptAt: string;
+  lastStatusCode: number | null;
+  lastError: string | null;
+  at: string;
+}
+
+/** Records the result of an attempt and releases the lease, if this worker still holds it. */
+export async function finishAttempt(db: Executor, id: string, workerId: string, outcome: DeliveryOutcome): Promise<boolean> {
+  const result = await db
+    .updateTable('webhook_deliveries')
+    .set((eb) => ({
+      status: outcome.status,
+      attempt_count: eb('attempt_count', '+', 1),
+      schedule_step: eb('schedule_step', '+', 1),
+      next_attempt_at: outcome.nextAttemptAt,
+      locked_until: null,
+      locked_by: null,
+      last_status_code: outcome.lastStatusCode,
+      last_error: outcome.lastError,
+      updated_at: outcome.at,
+      completed_at: outcome.status === 'pending' ? null : outcome.at,
+    }))
+    .where('id', '=', id)
+    .where('locked_by', '=', workerId)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) > 0;
+}
+
+/** Gives up a delivery without an attempt (its endpoint is gone or disabled). */
+export async function failWithoutAttempt(db: Executor, id: string, reason: string, at: string): Promise<void> {
+  await db
+    .updateTable('webhook_deliveries')
+    .set({ status: 'failed', locked_until: null, locked_by: null, last_error: reason, updated_at: at, completed_at: at })
+    .where('id', '=', id)
+    .execute();
+}
+
+export async function findDeliveryRow(db: Executor, projectId: string, id: string): Promise<DeliveryRow | undefined> {
+  return db.selectFrom('webhook_deliveries').selectAll().where('id', '=', id).where('project_id', '=', projectId).executeTakeFirst();
+}
+
+export interface DeliveryListFilter {
+  projectId: string;
+  endpointId?: string;
+  orderId?: string;
+  status?: DeliveryStatus;
+  beforeSeq?: number;
+  limit: number;
+}
+
+/** Newest first. */
+export async function listDeliveryRows(db: Executor, filter: DeliveryListFilter): Promise<DeliveryRow[]> {
+  let query = db.selectFrom('webhook_deliveries').selectAll().where('project_id', '=', filter.projectId);
+  if (filter.endpointId !== undefined) query = query.where('endpoint_id', '=', filter.endpointId);
+  if (filter.orderId !== undefined) query = query.where('order_id', '=', filter.orderId);
+  if (filter.status !== undefined) query = query.where('status', '=', filter.status);
+  if (filter.beforeSeq !== undefined) query = query.where('seq', '<', filter.beforeSeq);
+  return query.orderBy('seq', 'desc').limit(filter.limit).execute();
+}
+
+/**
+ * Puts a delivery back in the queue with a fresh retry schedule. A delivery in
+ * flight keeps its lease, so it is not sent twice at once.
+ */
+export async function requeueDelivery(db: Executor, id: string, at: string): Promise<void> {
+  await db
+    .updateTable('webhook_deliveries')
+    .set({ status: 'pending', schedule_step: 0, next_attempt_at: at, completed_at: null, updated_at: at })
+    .where('id', '=', id)
+    .execute();
+}
+
+/** Re-queues every failed delivery of the endpoint created in [since, until). */
+export async function requeueFailedDeliveries(db: Executor, endpointId: string, since: string, until: string, at: string): Promise<number> {
+  const result = await db
+    .updateTable('webhook_deliveries')
+    .set({ status: 'pending', schedule_step: 0, next_attempt_at: at, completed_at: null, updated_at: at })
+    .where('endpoint_id', '=', endpointId)
+    // A literal, not a parameter: SQLite uses a partial index only when it can see the value.
+    .where('status', '=', sql.lit('failed'))
+    .where('created_at', '>=', since)
+    .where('created_at', '<', until)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows);
+}
+
+export interface QueueStats {
+  pending: number;
+  oldestPendingCreatedAt: string | null;
+}
+
+export async function queueStats(db: Executor): Promise<QueueStats> {
+  const row = await db
+    .selectFrom('webhook_deliveries')
+    .select((eb) => [eb.fn.countAll<number>().as('n'), eb.fn.min('created_at').as('oldest')])
+    .where('status', '=', sql.lit('pending'))
+    .executeTakeFirst();
+  return { pending: Number(row?.n ?? 0), oldestPendingCreatedAt: (row?.oldest as string | null | undefined) ?? null };
+}

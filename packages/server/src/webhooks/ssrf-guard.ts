@@ -1,0 +1,97 @@
+import dns, { type LookupAddress, type LookupOptions } from 'node:dns';
+import net from 'node:net';
+import ipaddr from 'ipaddr.js';
+import { buildConnector } from 'undici';
+
+/**
+ * Outbound SSRF defence, applied when the connection is made (not only when the
+ * URL is saved): the name is resolved, every address is checked, and the socket
+ * connects only to an address that passed. A name that resolves to a private
+ * address, or changes its answer after the URL was saved (DNS rebinding), is refused.
+ */
+
+/** Ranges a local-development setting may open: the machine itself and private networks. */
+const PRIVATE_RANGES = new Set(['loopback', 'private', 'uniqueLocal', 'linkLocal', 'carrierGradeNat']);
+
+/** Cloud metadata services: refused even when private targets are allowed. */
+const METADATA_ADDRESSES = new Set(['169.254.169.254', 'fd00:ec2::254', '100.100.100.200']);
+
+export class AddressNotAllowedError extends Error {
+  readonly code = 'address_not_allowed';
+  constructor(
+    readonly address: string,
+    readonly range: string,
+    host?: string,
+  ) {
+    super(`${host && host !== address ? `${host} resolved to ${address}, which` : address} is a ${range} address: webhooks may only target public addresses (set ORDERCAST_WEBHOOK_ALLOW_PRIVATE=true for local development)`);
+    this.name = 'AddressNotAllowedError';
+  }
+}
+
+/** The special-purpose range an address belongs to, or 'unicast' for an ordinary public address. */
+export function addressRange(address: string): string {
+  const unbracketed = address.replace(/^\[|\]$/g, '');
+  if (!ipaddr.isValid(unbracketed)) return 'invalid';
+  return ipaddr.parse(unbracketed).range();
+}
+
+/** Why an address may not be connected to, or undefined when it may. */
+export function refusalReason(address: string, allowPrivate: boolean): string | undefined {
+  const unbracketed = address.replace(/^\[|\]$/g, '').toLowerCase();
+  let canonical = unbracketed;
+  if (ipaddr.isValid(unbracketed)) canonical = ipaddr.parse(unbracketed).toString();
+  if (METADATA_ADDRESSES.has(canonical)) return 'cloud metadata';
+  const range = addressRange(unbracketed);
+  if (range === 'unicast') return undefined;
+  if (allowPrivate && PRIVATE_RANGES.has(range)) return undefined;
+  return range;
+}
+
+export function assertAddressAllowed(address: string, allowPrivate: boolean, host?: string): void {
+  const reason = refusalReason(address, allowPrivate);
+  if (reason !== undefined) throw new AddressNotAllowedError(address.replace(/^\[|\]$/g, ''), reason, host);
+}
+
+type LookupCallback = (error: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void;
+
+/** A `dns.lookup` replacement for net/tls.connect that drops the connection if any answer is not allowed. */
+export function guardedLookup(allowPrivate: boolean) {
+  return (hostname: string, options: LookupOptions, callback: LookupCallback): void => {
+    dns.lookup(hostname, { ...options, all: true }, (error, addresses) => {
+      if (error) return callback(error, []);
+      const list = addresses as LookupAddress[];
+      for (const entry of list) {
+        const reason = refusalReason(entry.address, allowPrivate);
+        if (reason !== undefined) return callback(new AddressNotAllowedError(entry.address, reason, hostname) as NodeJS.ErrnoException, []);
+      }
+      if (list.length === 0) return callback(Object.assign(new Error(`${hostname} has no address`), { code: 'ENOTFOUND' }), []);
+      if (options.all) return callback(null, list);
+      return callback(null, list[0]!.address, list[0]!.family);
+    });
+  };
+}
+
+/**
+ * An undici connector that enforces the guard on literal IP hosts (which skip
+ * DNS), on every resolved name, and once more on the socket's remote address.
+ */
+export function guardedConnector(options: { allowPrivate: boolean; connectTimeout: number }): buildConnector.connector {
+  const connect = buildConnector({ timeout: options.connectTimeout, lookup: guardedLookup(options.allowPrivate) } as buildConnector.BuildOptions);
+  return (opts, callback) => {
+    const host = opts.hostname.replace(/^\[|\]$/g, '');
+    if (net.isIP(host)) {
+      const reason = refusalReason(host, options.allowPrivate);
+      if (reason !== undefined) return callback(new AddressNotAllowedError(host, reason), null);
+    }
+    return connect(opts, (error, socket) => {
+      if (error || !socket) return callback(error, null);
+      const remote = socket.remoteAddress;
+      const reason = remote === undefined ? 'unknown' : refusalReason(remote, options.allowPrivate);
+      if (reason !== undefined) {
+        socket.destroy();
+        return callback(new AddressNotAllowedError(remote ?? '(unknown)', reason, host), null);
+      }
+      return callback(null, socket);
+    });
+  };
+}
