@@ -6,8 +6,10 @@ import path from 'node:path';
 import { ROOT } from './lib/processes.mjs';
 import { ingestScenario } from './scenarios/ingest.mjs';
 import { pollScenario } from './scenarios/poll.mjs';
+import { pushScenario } from './scenarios/push.mjs';
+import { webhooksScenario } from './scenarios/webhooks.mjs';
 
-const SCENARIOS = { poll: pollScenario, ingest: ingestScenario };
+const SCENARIOS = { poll: pollScenario, ingest: ingestScenario, push: pushScenario, webhooks: webhooksScenario };
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
@@ -30,7 +32,8 @@ for (const name of names) {
   rows.push(...(await SCENARIOS[name]({ quick, runs, log })));
 }
 
-const fmt = (s) => (s.runs > 1 ? `${Math.round(s.median)} (${Math.round(s.min)}–${Math.round(s.max)})` : `${Math.round(s.median)}`);
+const num = (v) => (Math.abs(v) < 100 ? v.toFixed(1) : String(Math.round(v)));
+const fmt = (s) => (s.runs > 1 ? `${num(s.median)} (${num(s.min)}–${num(s.max)})` : num(s.median));
 const table = [
   ['scenario', 'ordercast median (min–max)', 'baseline median (min–max)', 'ratio', 'target', 'meets'],
   ...rows.map((r) => [r.scenario, fmt(r.ordercast), fmt(r.baseline), `${r.ratio.toFixed(2)}×`, r.target, r.meets ? 'yes' : 'NO']),

@@ -15,8 +15,8 @@ export function tempDir(prefix) {
 }
 
 /** Spawns a node process and resolves once a line of its output matches `ready`. */
-export function startProcess(args, { env = {}, ready, timeoutMs = 30_000 } = {}) {
-  const child = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+export function startProcess(args, { env = {}, ready, timeoutMs = 30_000, stdin = 'ignore' } = {}) {
+  const child = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: [stdin, 'pipe', 'pipe'] });
   let output = '';
   const exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
   const started = new Promise((resolve, reject) => {

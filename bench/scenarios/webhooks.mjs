@@ -1,0 +1,128 @@
+// webhooks: deliveries/s end to end and commit-to-receipt latency to a loopback
+// receiver answering 200, signatures on. Baseline: an undici keep-alive POST loop
+// with the same concurrency and body shape to the same receiver.
+//  - throughput: a backlog of N events is written once with dispatching off; each run, a
+//    server with dispatching on drains a copy of it: N / (last receipt - server start).
+//  - latency: events written at a steady rate; p99 of receipt - createdAt (the commit).
+import { spawn } from 'node:child_process';
+import { cpSync } from 'node:fs';
+import path from 'node:path';
+import { ROOT, cliJson, startOrdercast, startProcess, tempDir } from '../lib/processes.mjs';
+import { seedOrders } from '../lib/seed.mjs';
+import { summarize } from '../lib/stats.mjs';
+
+const CONCURRENCY = 32;
+
+async function stats(receiver) {
+  return (await fetch(`${receiver}/stats`)).json();
+}
+
+async function waitForUnique(receiver, expected, timeoutMs) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const s = await stats(receiver);
+    if (s.unique >= expected) return s;
+    if (Date.now() > deadline) throw new Error(`webhooks: only ${s.unique} of ${expected} deliveries arrived in ${timeoutMs / 1000} s`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+function runPostLoop(url, count, rate) {
+  const args = [path.join(ROOT, 'bench/baselines/post-loop.mjs'), url, String(count), String(CONCURRENCY)];
+  if (rate) args.push(String(rate));
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (c) => (out += c));
+  child.stderr.on('data', (c) => (err += c));
+  return new Promise((resolve, reject) =>
+    child.once('exit', (code) => (code === 0 ? resolve(JSON.parse(out.trim().split('\n').at(-1))) : reject(new Error(`post loop failed: ${err}`)))),
+  );
+}
+
+async function paced(count, rate, send) {
+  const started = Date.now();
+  const inFlight = new Set();
+  for (let i = 0; i < count; i++) {
+    const wait = started + (i / rate) * 1000 - Date.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    const p = send(i).finally(() => inFlight.delete(p));
+    inFlight.add(p);
+  }
+  await Promise.all(inFlight);
+}
+
+export async function webhooksScenario({ quick, runs, log }) {
+  const backlog = quick ? 2000 : 50_000;
+  const rate = quick ? 200 : 500;
+  const steadySeconds = quick ? 3 : 10;
+  const receiverProc = startProcess([path.join(ROOT, 'bench/lib/webhook-receiver.mjs')], { ready: /listening (http:\/\/\S+)/ });
+  const receiver = (await receiverProc.started)[1];
+  const env = { ORDERCAST_WEBHOOK_ALLOW_PRIVATE: 'true', ORDERCAST_WEBHOOK_CONCURRENCY: String(CONCURRENCY) };
+  const samples = { ours: [], base: [], oursP99: [], baseP99: [] };
+  // The backlog is written once, by a server with dispatching off, and copied for each run.
+  const seed = tempDir('webhooks-seed');
+  const project = await cliJson(['projects', 'create', '--name', 'bench', '--lifecycle', 'onramp', '--json', '--data-dir', seed.dir]);
+  const headers = { authorization: `Bearer ${project.secretKey}`, 'content-type': 'application/json' };
+  try {
+    const writer = await startOrdercast({ dataDir: seed.dir, env: { ...env, ORDERCAST_WEBHOOK_DISPATCH: 'false' } });
+    const endpoint = await (await fetch(`${writer.baseUrl}/api/v2/webhook-endpoints`, { method: 'POST', headers, body: JSON.stringify({ url: `${receiver}/hook` }) })).json();
+    if (!endpoint.secret) throw new Error(`could not create the webhook endpoint: ${JSON.stringify(endpoint)}`);
+    log(`webhooks: writing a backlog of ${backlog} events`);
+    await seedOrders(writer.baseUrl, project.secretKey, backlog, (i) => ({ externalId: `wh-${i}`, amount: '25.00', currency: 'EUR', status: 'PROCESSING' }));
+    await writer.stop();
+    for (let run = 1; run <= runs; run++) {
+      const tmp = tempDir('webhooks');
+      cpSync(seed.dir, tmp.dir, { recursive: true });
+      try {
+        // Drain the backlog.
+        await fetch(`${receiver}/reset`, { method: 'POST' });
+        const t0 = performance.timeOrigin + performance.now();
+        const server = await startOrdercast({ dataDir: tmp.dir, env });
+        try {
+          const drained = await waitForUnique(receiver, backlog, 600_000);
+          const ours = backlog / ((drained.lastAt - t0) / 1000);
+          // Steady rate: commit-to-receipt latency.
+          await fetch(`${receiver}/reset`, { method: 'POST' });
+          const steady = rate * steadySeconds;
+          await paced(steady, rate, (i) => fetch(`${server.baseUrl}/api/v2/orders`, { method: 'POST', headers, body: JSON.stringify({ externalId: `steady-${i}`, status: 'PROCESSING' }) }).then((r) => r.arrayBuffer()));
+          const steadyStats = await waitForUnique(receiver, steady, 120_000);
+          // Baseline, same receiver and concurrency.
+          await fetch(`${receiver}/reset`, { method: 'POST' });
+          const { started } = await runPostLoop(`${receiver}/hook`, backlog);
+          const baseDrain = await stats(receiver);
+          const base = backlog / ((baseDrain.lastAt - started) / 1000);
+          await fetch(`${receiver}/reset`, { method: 'POST' });
+          await runPostLoop(`${receiver}/hook`, steady, rate);
+          const baseSteady = await stats(receiver);
+          samples.ours.push(ours);
+          samples.base.push(base);
+          samples.oursP99.push(steadyStats.p99);
+          samples.baseP99.push(baseSteady.p99);
+          log(`webhooks run ${run}/${runs}: ${Math.round(ours)} vs ${Math.round(base)} deliveries/s; p99 at ${rate}/s ${steadyStats.p99.toFixed(1)} vs ${baseSteady.p99.toFixed(1)} ms`);
+        } finally {
+          await server.stop();
+        }
+      } finally {
+        tmp.remove();
+      }
+    }
+  } finally {
+    await receiverProc.stop();
+    seed.remove();
+  }
+  const o = summarize(samples.ours);
+  const b = summarize(samples.base);
+  const ratio = o.median / b.median;
+  return [
+    {
+      scenario: 'webhooks (deliveries/s)',
+      ordercast: o,
+      baseline: b,
+      ratio,
+      target: '≥ 0.6× baseline; ≥ 3000/s',
+      meets: ratio >= 0.6 && o.median >= 3000,
+      notes: `drain of ${backlog} events, ${CONCURRENCY} concurrent; commit-to-receipt p99 at ${rate} events/s: ${summarize(samples.oursP99).median.toFixed(1)} ms vs ${summarize(samples.baseP99).median.toFixed(1)} ms`,
+    },
+  ];
+}
