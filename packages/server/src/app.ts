@@ -29,18 +29,8 @@ import { DeliveryDispatcher } from './webhooks/dispatcher.js';
 import { HttpSender } from './webhooks/http-sender.js';
 import { RetrySchedule } from './webhooks/retry-schedule.js';
 
-/** The composition root: the only place that knows every part. */
-export interface App {
-  config: Config;
-  logger: Logger;
-  store: Store;
-  broker: Broker;
-  metrics: Metrics;
-  projects: ProjectService;
-  auth: AuthService;
-  orders: OrderService;
-  webhookEndpoints: WebhookEndpointService;
-  webhookDeliveries: WebhookDeliveryService;
+/** The composition root: the only place that knows every part. The core services, plus the servers. */
+export interface App extends Omit<Core, 'watchers' | 'close'> {
   /** Undefined when ORDERCAST_WEBHOOK_DISPATCH=false (another process sends). */
   dispatcher: DeliveryDispatcher | undefined;
   http: FastifyInstance;
@@ -205,16 +195,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
 
   let closing: Promise<void> | undefined;
   return {
-    config,
-    logger,
-    store,
-    broker,
-    metrics,
-    projects,
-    auth,
-    orders,
-    webhookEndpoints,
-    webhookDeliveries,
+    ...core,
     dispatcher,
     http,
     feed,

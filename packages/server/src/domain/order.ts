@@ -1,27 +1,10 @@
-/** The shapes every channel (REST, webhooks, sockets) carries. */
-export interface StatusHistoryEntry {
-  status: string;
-  reason: string | null;
-  at: string;
-  version: number;
-}
+/**
+ * The public shapes every channel (REST, webhooks, sockets) carries are defined once, in
+ * the dependency-free `@ordercast/client/types` that merchants' code imports too.
+ */
+import type { Order } from '@ordercast/client/types';
 
-export interface Order {
-  id: string;
-  object: 'order';
-  projectId: string;
-  externalId: string | null;
-  userExternalId: string | null;
-  amount: string | null;
-  currency: string | null;
-  metadata: Record<string, unknown>;
-  status: string;
-  version: number;
-  final: boolean;
-  createdAt: string;
-  updatedAt: string;
-  statusHistory: StatusHistoryEntry[];
-}
+export type { Order, StatusHistoryEntry } from '@ordercast/client/types';
 
 export type OrderEventType = 'order.created' | 'order.status_changed';
 

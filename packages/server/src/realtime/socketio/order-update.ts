@@ -1,15 +1,8 @@
+import type { OrderUpdate } from '@ordercast/client/types';
 import type { OrderEvent } from '../../domain/order.js';
 
-/** The `order:update` payload: what reference 000's `socket.on('order:update', …)` receives. */
-export interface OrderUpdate {
-  orderId: string;
-  status: string;
-  previousStatus: string | null;
-  version: number;
-  updatedAt: string;
-  eventName: string;
-  order: OrderEvent['order'];
-}
+/** The `order:update` payload (what reference 000's `socket.on('order:update', …)` receives), one of the public shapes. */
+export type { OrderUpdate };
 
 export function orderUpdateOf(event: OrderEvent): OrderUpdate {
   return {
