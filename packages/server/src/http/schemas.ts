@@ -79,3 +79,17 @@ export const errorResponses = {
   413: { $ref: 'Error#' },
   429: { $ref: 'Error#' },
 } as const;
+
+/** A page of a cursor-paginated list: `{object: "list", data, hasMore, nextCursor}`. */
+export function pageSchema(itemRef: string) {
+  return {
+    type: 'object',
+    properties: {
+      object: { type: 'string', enum: ['list'] },
+      data: { type: 'array', items: { $ref: `${itemRef}#` } },
+      hasMore: { type: 'boolean' },
+      nextCursor: { type: ['string', 'null'] },
+    },
+    required: ['object', 'data', 'hasMore', 'nextCursor'],
+  } as const;
+}

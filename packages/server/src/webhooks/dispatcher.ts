@@ -29,6 +29,8 @@ export class DeliveryDispatcher {
   private timer: NodeJS.Timeout | undefined;
   private running = false;
   private polling = false;
+  /** The poll under way, if any: `stop()` waits for it. */
+  private currentPoll: Promise<void> | undefined;
   private pollAgain = false;
   private readonly leaseMs: number;
 
@@ -62,7 +64,15 @@ export class DeliveryDispatcher {
 
   private schedulePoll(delay: number): void {
     if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => void this.poll(), delay);
+    this.timer = setTimeout(() => {
+      // A poll under way stays the one `stop()` waits for (a second one would return at once).
+      if (this.polling) {
+        this.timer = undefined;
+        this.pollAgain = true;
+        return;
+      }
+      this.currentPoll = this.poll();
+    }, delay);
     this.timer.unref?.();
   }
 
@@ -177,6 +187,10 @@ export class DeliveryDispatcher {
     this.running = false;
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
+    // A claim under way sends what it claims: wait for it, so those attempts are waited
+    // for too. Otherwise the database could close before their results are recorded,
+    // and the next process would send them again.
+    await this.currentPoll;
     const all = Promise.allSettled([...this.inFlight]);
     await Promise.race([all, new Promise((resolve) => setTimeout(resolve, graceMs).unref?.())]);
   }

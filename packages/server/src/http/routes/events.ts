@@ -1,23 +1,12 @@
 import type { FastifyInstance } from 'fastify';
 import type { OrderEvent } from '../../domain/order.js';
 import { MAX_FEED_PAGE, MAX_FEED_WAIT_SECONDS, type EventFeedService } from '../../services/event-feed-service.js';
+import { publicEvent } from '../event-view.js';
 import { errorResponses } from '../schemas.js';
 
+/** A feed entry: the timeline entry plus its position in the log and the order snapshot. */
 function feedEvent(event: OrderEvent) {
-  return {
-    id: event.id,
-    object: 'event' as const,
-    sequence: event.seq,
-    type: event.type,
-    eventName: event.eventName,
-    orderId: event.orderId,
-    fromStatus: event.fromStatus,
-    toStatus: event.toStatus,
-    reason: event.reason,
-    version: event.version,
-    createdAt: event.createdAt,
-    data: event.order,
-  };
+  return { ...publicEvent(event), sequence: event.seq, data: event.order };
 }
 
 export async function eventRoutes(app: FastifyInstance, opts: { feed: EventFeedService; shutdownSignal: AbortSignal }): Promise<void> {

@@ -1,9 +1,10 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { NewOrderInput } from '../../domain/new-order.js';
-import type { Order, OrderEvent } from '../../domain/order.js';
+import type { Order } from '../../domain/order.js';
 import { MAX_PAGE_SIZE, MAX_REASON_LENGTH, type OrderListQuery, type OrderService } from '../../services/order-service.js';
 import { readScope } from '../auth-hook.js';
-import { errorResponses } from '../schemas.js';
+import { publicEvent } from '../event-view.js';
+import { errorResponses, pageSchema } from '../schemas.js';
 
 export const MAX_WAIT_SECONDS = 30;
 
@@ -35,20 +36,6 @@ function sendOrder(reply: FastifyReply, order: Order, ifNoneMatch: string | unde
   return reply.code(code).send(order);
 }
 
-function publicEvent(event: OrderEvent) {
-  return {
-    id: event.id,
-    object: 'event' as const,
-    type: event.type,
-    eventName: event.eventName,
-    orderId: event.orderId,
-    fromStatus: event.fromStatus,
-    toStatus: event.toStatus,
-    reason: event.reason,
-    version: event.version,
-    createdAt: event.createdAt,
-  };
-}
 
 export async function orderRoutes(app: FastifyInstance, opts: { orders: OrderService; shutdownSignal: AbortSignal }): Promise<void> {
   const { orders } = opts;
@@ -143,16 +130,7 @@ export async function orderRoutes(app: FastifyInstance, opts: { orders: OrderSer
           },
         },
         response: {
-          200: {
-            type: 'object',
-            properties: {
-              object: { type: 'string', enum: ['list'] },
-              data: { type: 'array', items: { $ref: 'Order#' } },
-              hasMore: { type: 'boolean' },
-              nextCursor: { type: ['string', 'null'] },
-            },
-            required: ['object', 'data', 'hasMore', 'nextCursor'],
-          },
+          200: pageSchema('Order'),
           ...errorResponses,
         },
       },

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { MAX_DELIVERY_PAGE, type DeliveryListQuery, type WebhookDeliveryService } from '../../services/webhook-delivery-service.js';
-import { errorResponses } from '../schemas.js';
+import { errorResponses, pageSchema } from '../schemas.js';
 
 export const webhookDeliverySchema = {
   $id: 'WebhookDelivery',
@@ -74,16 +74,7 @@ export async function webhookDeliveryRoutes(app: FastifyInstance, opts: { delive
           },
         },
         response: {
-          200: {
-            type: 'object',
-            properties: {
-              object: { type: 'string', enum: ['list'] },
-              data: { type: 'array', items: { $ref: 'WebhookDelivery#' } },
-              hasMore: { type: 'boolean' },
-              nextCursor: { type: ['string', 'null'] },
-            },
-            required: ['object', 'data', 'hasMore', 'nextCursor'],
-          },
+          200: pageSchema('WebhookDelivery'),
           ...errorResponses,
         },
       },
