@@ -109,7 +109,7 @@ async function drive(baseUrl, secretKey, orderIds, status, rate, seconds) {
 export async function pushScenario({ quick, runs, log }) {
   const clientCount = quick ? 400 : 10_000;
   const rate = quick ? 200 : 1000;
-  const seconds = quick ? 3 : 10;
+  const seconds = quick ? 3 : 6;
   const tmp = tempDir('push');
   const lifecycleFile = path.join(tmp.dir, 'ping-pong.json');
   writeFileSync(lifecycleFile, JSON.stringify(PING_PONG));
