@@ -1,6 +1,7 @@
 // Baseline for the push scenario: a bare `ws` server holding the same clients (one
 // order each) and sending order-update-shaped messages, stamped with the moment it
-// decided to send them, at the given rate: POST /start?rate=R&seconds=S.
+// decided to send them, at the given rate: POST /start?rate=R&seconds=S. GET /memory
+// reports its heap, for the connections scenario.
 import http from 'node:http';
 import { WebSocketServer } from 'ws';
 
@@ -8,6 +9,11 @@ const clients = new Map();
 const versions = new Map();
 const server = http.createServer((req, res) => {
   const url = new URL(req.url, 'http://x');
+  if (req.method === 'GET' && url.pathname === '/memory') {
+    res.setHeader('content-type', 'application/json');
+    res.end(JSON.stringify({ heapUsed: process.memoryUsage().heapUsed, connections: clients.size }));
+    return;
+  }
   if (req.method === 'POST' && url.pathname === '/start') {
     const rate = Number(url.searchParams.get('rate'));
     const seconds = Number(url.searchParams.get('seconds'));

@@ -12,6 +12,11 @@ const lastVersion = new Map();
 let gaps = 0;
 let duplicates = 0;
 let failures = 0;
+let firstFailure;
+const fail = (why) => {
+  failures++;
+  firstFailure ??= why;
+};
 const closers = [];
 
 function record(orderId, version, committedAt) {
@@ -29,13 +34,13 @@ function connectSocketIo(client) {
     const socket = io(`${plan.url}/ws`, { transports: ['websocket'], auth: { apiKey: plan.secretKey }, reconnection: false });
     closers.push(() => socket.close());
     socket.on('order:update', (u) => record(u.orderId, u.version, u.updatedAt));
-    socket.on('connect_error', () => {
-      failures++;
+    socket.on('connect_error', (error) => {
+      fail(`connect_error: ${error.message}`);
       resolve();
     });
     socket.on('connect', () =>
       socket.emit('subscribe:order', { orderId: client.orderId }, (ack) => {
-        if (!ack || ack.error || ack.code) failures++;
+        if (!ack || ack.error || ack.code) fail(`subscribe: ${JSON.stringify(ack)}`);
         else lastVersion.set(client.orderId, (ack.order ?? ack).version);
         resolve();
       }),
@@ -53,7 +58,7 @@ function connectCentrifuge(client) {
         if (!line.trim()) continue;
         const frame = JSON.parse(line);
         if (frame.id === 1) {
-          if (frame.error) failures++;
+          if (frame.error) fail(`connect: ${JSON.stringify(frame.error)}`);
           resolve();
         } else if (frame.push?.pub) {
           const d = frame.push.pub.data;
@@ -63,8 +68,8 @@ function connectCentrifuge(client) {
         }
       }
     });
-    ws.on('error', () => {
-      failures++;
+    ws.on('error', (error) => {
+      fail(`error: ${error.message}`);
       resolve();
     });
   });
@@ -79,8 +84,8 @@ function connectBare(client) {
       const u = JSON.parse(data.toString());
       record(u.orderId, u.version, u.updatedAt);
     });
-    ws.on('error', () => {
-      failures++;
+    ws.on('error', (error) => {
+      fail(`error: ${error.message}`);
       resolve();
     });
   });
@@ -89,7 +94,7 @@ function connectBare(client) {
 const connect = { socketio: connectSocketIo, centrifuge: connectCentrifuge, bare: connectBare }[plan.kind];
 // Connect in waves, as a real population arrives, not all in one tick.
 for (let i = 0; i < plan.clients.length; i += 200) await Promise.all(plan.clients.slice(i, i + 200).map(connect));
-console.log(`ready ${plan.clients.length - failures}`);
+console.log(`ready ${plan.clients.length - failures}${firstFailure ? ` (first failure: ${firstFailure})` : ''}`);
 
 process.stdin.on('data', (chunk) => {
   if (!chunk.toString().includes('stop')) return;

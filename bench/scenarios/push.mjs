@@ -22,12 +22,17 @@ async function startClients(tmp, kind, base, clients) {
   for (let p = 0; p < CLIENT_PROCESSES; p++) {
     const file = path.join(tmp, `clients-${kind}-${p}.json`);
     writeFileSync(file, JSON.stringify({ ...base, kind, clients: clients.filter((_, i) => i % CLIENT_PROCESSES === p) }));
-    const proc = startProcess([path.join(ROOT, 'bench/lib/push-clients.mjs'), file], { ready: /ready (\d+)/, timeoutMs: 300_000, stdin: 'pipe' });
+    const proc = startProcess([path.join(ROOT, 'bench/lib/push-clients.mjs'), file], { ready: /ready (\d+)(.*)/, timeoutMs: 300_000, stdin: 'pipe' });
     procs.push(proc);
   }
-  const ready = await Promise.all(procs.map((p) => p.started));
-  const connected = ready.reduce((n, m) => n + Number(m[1]), 0);
-  if (connected !== clients.length) throw new Error(`push ${kind}: only ${connected} of ${clients.length} clients subscribed`);
+  try {
+    const ready = await Promise.all(procs.map((p) => p.started));
+    const connected = ready.reduce((n, m) => n + Number(m[1]), 0);
+    if (connected !== clients.length) throw new Error(`push ${kind}: only ${connected} of ${clients.length} clients subscribed${ready.map((m) => m[2]).join('')}`);
+  } catch (error) {
+    await Promise.all(procs.map((p) => p.stop()));
+    throw error;
+  }
   return {
     async stop() {
       const results = await Promise.all(

@@ -1,0 +1,115 @@
+// connections: memory per idle connection (RSS and heap growth over N connections) on
+// the Socket.IO gateway (each connection following one order) and the Centrifuge
+// gateway (each connection a user with its channel). Baseline: a bare `ws` server
+// holding the same number of connections. Clients run in their own processes.
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { SignJWT } from 'jose';
+import { ROOT, cliJson, startBaseline, startOrdercast, startProcess, tempDir } from '../lib/processes.mjs';
+import { seedOrders } from '../lib/seed.mjs';
+import { summarize } from '../lib/stats.mjs';
+
+const CLIENT_PROCESSES = 2;
+
+function rssBytes(pid) {
+  const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return Number(match[1]) * 1024;
+}
+
+async function ordercastHeap(baseUrl) {
+  const text = await (await fetch(`${baseUrl}/metrics`)).text();
+  return Number(/^ordercast_nodejs_heap_size_used_bytes (\S+)$/m.exec(text)[1]);
+}
+
+async function baselineHeap(baseUrl) {
+  return (await (await fetch(`${baseUrl}/memory`)).json()).heapUsed;
+}
+
+const settle = (ms) => new Promise((r) => setTimeout(r, ms));
+
+async function openClients(dir, kind, base, clients) {
+  const procs = [];
+  for (let p = 0; p < CLIENT_PROCESSES; p++) {
+    const file = path.join(dir, `conn-${kind}-${p}.json`);
+    writeFileSync(file, JSON.stringify({ ...base, kind, clients: clients.filter((_, i) => i % CLIENT_PROCESSES === p) }));
+    procs.push(startProcess([path.join(ROOT, 'bench/lib/push-clients.mjs'), file], { ready: /ready (\d+)(.*)/, timeoutMs: 600_000, stdin: 'pipe' }));
+  }
+  const stop = () => Promise.all(procs.map((p) => p.stop()));
+  try {
+    const ready = await Promise.all(procs.map((p) => p.started));
+    const connected = ready.reduce((n, m) => n + Number(m[1]), 0);
+    if (connected !== clients.length) throw new Error(`connections ${kind}: only ${connected} of ${clients.length} connected${ready.map((m) => m[2]).join('')}`);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { stop };
+}
+
+/** Memory of one server process before and after `clients` connect. */
+async function measure(dir, kind, server, heap, base, clients) {
+  let group;
+  try {
+    await settle(2000);
+    const before = { rss: rssBytes(server.pid), heap: await heap(server.baseUrl) };
+    group = await openClients(dir, kind, base, clients);
+    await settle(3000);
+    const after = { rss: rssBytes(server.pid), heap: await heap(server.baseUrl) };
+    return { rssPerConn: (after.rss - before.rss) / clients.length, heapPerConn: (after.heap - before.heap) / clients.length };
+  } finally {
+    // Stop the server first: its side then holds the TIME_WAITs, and the clients' ports are free for the next round.
+    await server.stop();
+    await group?.stop();
+  }
+}
+
+export async function connectionsScenario({ quick, runs, log }) {
+  // 19,000, not the issue's 20,000: a process here may hold at most 20,000 files (hard limit,
+  // `ulimit -Hn`), and a server needs a few beside its sockets; the baseline has the same limit.
+  const count = quick ? 500 : 19_000;
+  const tmp = tempDir('connections');
+  const samples = { socketio: [], centrifuge: [], bare: [], socketioHeap: [], centrifugeHeap: [], bareHeap: [] };
+  try {
+    const project = await cliJson(['projects', 'create', '--name', 'bench', '--lifecycle', 'store', '--json', '--data-dir', tmp.dir]);
+    const seeder = await startOrdercast({ dataDir: tmp.dir });
+    log(`connections: seeding ${count} orders, one user each`);
+    const orderIds = await seedOrders(seeder.baseUrl, project.secretKey, count, (i) => ({ userExternalId: `user-${i}` }));
+    await seeder.stop();
+    const secret = new TextEncoder().encode(project.tokenSecret);
+    const exp = Math.floor(Date.now() / 1000) + 3600;
+    const clients = await Promise.all(
+      orderIds.map(async (orderId, i) => ({
+        orderId,
+        userExternalId: `user-${i}`,
+        token: await new SignJWT({ pid: project.id }).setProtectedHeader({ alg: 'HS256' }).setSubject(`user-${i}`).setExpirationTime(exp).sign(secret),
+      })),
+    );
+    for (let run = 1; run <= runs; run++) {
+      for (const kind of ['socketio', 'centrifuge', 'bare']) {
+        const server = kind === 'bare' ? await startBaseline('bare-ws-server.mjs') : await startOrdercast({ dataDir: tmp.dir, env: { ORDERCAST_WS_HANDSHAKE_RATE: '0' } });
+        const base = kind === 'bare' ? { url: server.baseUrl } : { url: server.baseUrl, secretKey: project.secretKey, projectId: project.id };
+        const result = await measure(tmp.dir, kind, server, kind === 'bare' ? baselineHeap : ordercastHeap, base, clients);
+        samples[kind].push(result.rssPerConn / 1024);
+        samples[`${kind}Heap`].push(result.heapPerConn / 1024);
+        log(`connections ${kind} run ${run}/${runs}: ${(result.rssPerConn / 1024).toFixed(1)} KiB RSS, ${(result.heapPerConn / 1024).toFixed(1)} KiB heap per connection`);
+      }
+    }
+  } finally {
+    tmp.remove();
+  }
+  const bare = summarize(samples.bare);
+  return ['socketio', 'centrifuge'].map((kind) => {
+    const o = summarize(samples[kind]);
+    const ratio = o.median / bare.median;
+    const limit = kind === 'centrifuge' ? 10 : Infinity;
+    return {
+      scenario: `connections ${kind === 'socketio' ? 'Socket.IO' : 'Centrifuge'} (KiB RSS per idle connection)`,
+      ordercast: o,
+      baseline: bare,
+      ratio,
+      target: `≤ 2× baseline${kind === 'centrifuge' ? '; ≤ 10 KB' : ''}`,
+      meets: ratio <= 2 && o.median <= limit,
+      notes: `${count} connections; heap per connection ${summarize(samples[`${kind}Heap`]).median.toFixed(1)} KiB vs ${summarize(samples.bareHeap).median.toFixed(1)} KiB`,
+    };
+  });
+}
