@@ -4,9 +4,9 @@
 // holding the same number of connections. Clients run in their own processes.
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { SignJWT } from 'jose';
 import { ROOT, cliJson, startBaseline, startOrdercast, startProcess, tempDir } from '../lib/processes.mjs';
 import { seedOrders } from '../lib/seed.mjs';
+import { userClients } from '../lib/user-clients.mjs';
 import { summarize } from '../lib/stats.mjs';
 
 const CLIENT_PROCESSES = 2;
@@ -75,15 +75,7 @@ export async function connectionsScenario({ quick, runs, log }) {
     log(`connections: seeding ${count} orders, one user each`);
     const orderIds = await seedOrders(seeder.baseUrl, project.secretKey, count, (i) => ({ userExternalId: `user-${i}` }));
     await seeder.stop();
-    const secret = new TextEncoder().encode(project.tokenSecret);
-    const exp = Math.floor(Date.now() / 1000) + 3600;
-    const clients = await Promise.all(
-      orderIds.map(async (orderId, i) => ({
-        orderId,
-        userExternalId: `user-${i}`,
-        token: await new SignJWT({ pid: project.id }).setProtectedHeader({ alg: 'HS256' }).setSubject(`user-${i}`).setExpirationTime(exp).sign(secret),
-      })),
-    );
+    const clients = await userClients(project, orderIds);
     for (let run = 1; run <= runs; run++) {
       for (const kind of ['socketio', 'centrifuge', 'bare']) {
         const server = kind === 'bare' ? await startBaseline('bare-ws-server.mjs') : await startOrdercast({ dataDir: tmp.dir, env: { ORDERCAST_WS_HANDSHAKE_RATE: '0' } });
@@ -108,7 +100,8 @@ export async function connectionsScenario({ quick, runs, log }) {
       baseline: bare,
       ratio,
       target: `≤ 2× baseline${kind === 'centrifuge' ? '; ≤ 10 KB' : ''}`,
-      meets: ratio <= 2 && o.median <= limit,
+      // 500 connections are too few to see past the garbage collector: a quick run only checks that it works.
+      meets: quick ? 'smoke' : ratio <= 2 && o.median <= limit,
       notes: `${count} connections; heap per connection ${summarize(samples[`${kind}Heap`]).median.toFixed(1)} KiB vs ${summarize(samples.bareHeap).median.toFixed(1)} KiB`,
     };
   });

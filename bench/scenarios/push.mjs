@@ -4,9 +4,9 @@
 // number of clients at the same rate. Clients run in their own processes.
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { SignJWT } from 'jose';
 import { ROOT, cliJson, startBaseline, startOrdercast, startProcess, tempDir } from '../lib/processes.mjs';
 import { seedOrders } from '../lib/seed.mjs';
+import { userClients } from '../lib/user-clients.mjs';
 import { summarize } from '../lib/stats.mjs';
 
 const CLIENT_PROCESSES = 2;
@@ -125,15 +125,7 @@ export async function pushScenario({ quick, runs, log }) {
   try {
     log(`push: seeding ${clientCount} orders, one user each`);
     const orderIds = await seedOrders(server.baseUrl, project.secretKey, clientCount, (i) => ({ userExternalId: `user-${i}` }));
-    const secret = new TextEncoder().encode(project.tokenSecret);
-    const exp = Math.floor(Date.now() / 1000) + 3600;
-    const clients = await Promise.all(
-      orderIds.map(async (orderId, i) => ({
-        orderId,
-        userExternalId: `user-${i}`,
-        token: await new SignJWT({ pid: project.id }).setProtectedHeader({ alg: 'HS256' }).setSubject(`user-${i}`).setExpirationTime(exp).sign(secret),
-      })),
-    );
+    const clients = await userClients(project, orderIds);
     const base = { url: server.baseUrl, secretKey: project.secretKey, projectId: project.id };
     const status = new Map(orderIds.map((id) => [id, 'ping']));
     for (let run = 1; run <= runs; run++) {

@@ -1,4 +1,5 @@
 import { Server } from 'socket.io';
+import { orderUpdateOf } from '../../../server/src/realtime/socketio/order-update.js';
 import { startFaultyProxy, type FaultyProxy } from './faulty-proxy.js';
 import type { Ordercast } from './ordercast.js';
 
@@ -43,15 +44,7 @@ export async function startSocketGatewayStandIn(ordercast: Ordercast, options: {
   });
   let previous: unknown;
   const unsubscribe = ordercast.server.app.broker.subscribe((event) => {
-    const update = {
-      orderId: event.orderId,
-      status: event.toStatus,
-      previousStatus: event.fromStatus,
-      version: event.version,
-      updatedAt: event.createdAt,
-      eventName: event.eventName,
-      order: event.order,
-    };
+    const update = orderUpdateOf(event);
     const room = gateway.to(event.orderId);
     room.emit('order:update', update);
     if (options.echo) {
