@@ -5,12 +5,13 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ROOT } from './lib/processes.mjs';
 import { connectionsScenario } from './scenarios/connections.mjs';
+import { fanoutScenario } from './scenarios/fanout.mjs';
 import { ingestScenario } from './scenarios/ingest.mjs';
 import { pollScenario } from './scenarios/poll.mjs';
 import { pushScenario } from './scenarios/push.mjs';
 import { webhooksScenario } from './scenarios/webhooks.mjs';
 
-const SCENARIOS = { poll: pollScenario, ingest: ingestScenario, push: pushScenario, connections: connectionsScenario, webhooks: webhooksScenario };
+const SCENARIOS = { poll: pollScenario, ingest: ingestScenario, push: pushScenario, connections: connectionsScenario, fanout: fanoutScenario, webhooks: webhooksScenario };
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
