@@ -2,14 +2,13 @@
 // joined by Redis, every update written through the first: p99 commit-to-client latency,
 // and CPU seconds of the server processes per delivered message. Baseline: the same
 // clients and writes on 1 process with the in-process broker. Both share one SQLite file.
-import { readFileSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
-import { cliJson, startOrdercast, tempDir } from '../lib/processes.mjs';
+import { readFileSync } from 'node:fs';
+import { startOrdercast, tempDir } from '../lib/processes.mjs';
 import { drive, startClients } from '../lib/push-harness.mjs';
+import { createPingPongProject } from '../lib/ping-pong-project.mjs';
 import { seedOrders } from '../lib/seed.mjs';
 import { summarize } from '../lib/stats.mjs';
 
-const PING_PONG = { name: 'ping-pong', statuses: ['ping', 'pong', 'end'], initial: ['ping'], final: ['end'], transitions: { ping: ['pong', 'end'], pong: ['ping', 'end'] } };
 const TICKS_PER_SECOND = 100; // USER_HZ on Linux
 
 /** User plus system CPU seconds a process has used so far. */
@@ -42,9 +41,7 @@ export async function fanoutScenario({ quick, runs, log }) {
   const rate = quick ? 200 : 1000;
   const seconds = quick ? 3 : 6;
   const tmp = tempDir('fanout');
-  const lifecycleFile = path.join(tmp.dir, 'ping-pong.json');
-  writeFileSync(lifecycleFile, JSON.stringify(PING_PONG));
-  const project = await cliJson(['projects', 'create', '--name', 'bench', '--lifecycle', lifecycleFile, '--json', '--data-dir', tmp.dir]);
+  const project = await createPingPongProject(tmp.dir);
   const env = { ORDERCAST_WS_HANDSHAKE_RATE: '0' };
   const samples = { twoP99: [], oneP99: [], twoCpu: [], oneCpu: [] };
   try {
@@ -58,22 +55,17 @@ export async function fanoutScenario({ quick, runs, log }) {
     for (let run = 1; run <= runs; run++) {
       const channel = `ordercast:bench:${Date.now().toString(36)}`;
       const redisEnv = { ...env, ORDERCAST_REDIS_URL: redisUrl, ORDERCAST_REDIS_CHANNEL: channel };
-      const a = await startOrdercast({ dataDir: tmp.dir, env: redisEnv });
-      const b = await startOrdercast({ dataDir: tmp.dir, env: redisEnv });
-      let two;
-      try {
-        two = await measure(tmp.dir, [a, b], orderIds, status, project.secretKey, clients, rate, seconds);
-      } finally {
-        await a.stop();
-        await b.stop();
-      }
-      const single = await startOrdercast({ dataDir: tmp.dir, env });
-      let one;
-      try {
-        one = await measure(tmp.dir, [single], orderIds, status, project.secretKey, clients, rate, seconds);
-      } finally {
-        await single.stop();
-      }
+      const measureOn = async (envs) => {
+        const servers = [];
+        try {
+          for (const e of envs) servers.push(await startOrdercast({ dataDir: tmp.dir, env: e }));
+          return await measure(tmp.dir, servers, orderIds, status, project.secretKey, clients, rate, seconds);
+        } finally {
+          for (const server of servers) await server.stop();
+        }
+      };
+      const two = await measureOn([redisEnv, redisEnv]);
+      const one = await measureOn([env]);
       samples.twoP99.push(two.p99);
       samples.oneP99.push(one.p99);
       samples.twoCpu.push(two.cpuPerMessageMs);
@@ -86,24 +78,14 @@ export async function fanoutScenario({ quick, runs, log }) {
   const p99 = { two: summarize(samples.twoP99), one: summarize(samples.oneP99) };
   const cpu = { two: summarize(samples.twoCpu), one: summarize(samples.oneCpu) };
   const note = `${clientCount} Socket.IO clients over 2 processes vs 1, ${rate} transitions/s for ${seconds} s through the first; no gaps or duplicates`;
-  return [
-    {
-      scenario: 'fan-out via Redis, p99 ms (lower is better)',
-      ordercast: p99.two,
-      baseline: p99.one,
-      ratio: p99.two.median / p99.one.median,
-      target: '≤ 1.5× one process',
-      meets: p99.two.median / p99.one.median <= 1.5,
-      notes: note,
-    },
-    {
-      scenario: 'fan-out via Redis, CPU ms per message',
-      ordercast: cpu.two,
-      baseline: cpu.one,
-      ratio: cpu.two.median / cpu.one.median,
-      target: '≤ 1.3× one process',
-      meets: cpu.two.median / cpu.one.median <= 1.3,
-      notes: note,
-    },
-  ];
+  const row = (scenario, stat, limit) => ({
+    scenario,
+    ordercast: stat.two,
+    baseline: stat.one,
+    ratio: stat.two.median / stat.one.median,
+    target: `≤ ${limit}× one process`,
+    meets: stat.two.median / stat.one.median <= limit,
+    notes: note,
+  });
+  return [row('fan-out via Redis, p99 ms (lower is better)', p99, 1.5), row('fan-out via Redis, CPU ms per message', cpu, 1.3)];
 }

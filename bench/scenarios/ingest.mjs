@@ -1,15 +1,12 @@
 // ingest: durable status transitions/s through POST /orders/{id}/status, each committed
 // with its event row before the response, on SQLite and on PostgreSQL. Baseline: a
 // bare Fastify route doing one single-row insert in a transaction on the same database.
-import { writeFileSync } from 'node:fs';
-import path from 'node:path';
 import pg from 'pg';
-import { cliJson, startBaseline, startOrdercast, tempDir } from '../lib/processes.mjs';
+import { startBaseline, startOrdercast, tempDir } from '../lib/processes.mjs';
 import { runLoad } from '../lib/run-load.mjs';
+import { createPingPongProject } from '../lib/ping-pong-project.mjs';
 import { seedOrders } from '../lib/seed.mjs';
 import { summarize } from '../lib/stats.mjs';
-
-const PING_PONG = { name: 'ping-pong', statuses: ['ping', 'pong', 'end'], initial: ['ping'], final: ['end'], transitions: { ping: ['pong', 'end'], pong: ['ping', 'end'] } };
 
 async function freshSchema(baseUrl) {
   const schema = `bench_${Date.now().toString(36)}`;
@@ -37,10 +34,8 @@ async function ingestOn(dialect, pgBaseUrl, { quick, runs, log }) {
   const tmp = tempDir(`ingest-${dialect}`);
   const schema = dialect === 'postgres' ? await freshSchema(pgBaseUrl) : undefined;
   const baselineSchema = dialect === 'postgres' ? await freshSchema(pgBaseUrl) : undefined;
-  const lifecycleFile = path.join(tmp.dir, 'ping-pong.json');
-  writeFileSync(lifecycleFile, JSON.stringify(PING_PONG));
   const dbArgs = schema ? ['--database-url', schema.url] : [];
-  const project = await cliJson(['projects', 'create', '--name', 'bench', '--lifecycle', lifecycleFile, '--json', '--data-dir', tmp.dir, ...dbArgs]);
+  const project = await createPingPongProject(tmp.dir, dbArgs);
   const server = await startOrdercast({ dataDir: tmp.dir, databaseUrl: schema?.url });
   const baseline = await startBaseline('bare-insert-server.mjs', schema ? { BASELINE_DATABASE_URL: baselineSchema.url } : { BASELINE_DATA_DIR: tmp.dir });
   try {

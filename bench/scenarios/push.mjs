@@ -2,24 +2,19 @@
 // each, while transitions are written at a steady rate spread over them; on Socket.IO and
 // on Centrifuge. Baseline: a bare `ws` server sending the same payloads to the same
 // number of clients at the same rate. Clients run in their own processes.
-import { writeFileSync } from 'node:fs';
-import path from 'node:path';
-import { cliJson, startBaseline, startOrdercast, tempDir } from '../lib/processes.mjs';
+import { startBaseline, startOrdercast, tempDir } from '../lib/processes.mjs';
 import { drive, startClients } from '../lib/push-harness.mjs';
+import { createPingPongProject } from '../lib/ping-pong-project.mjs';
 import { seedOrders } from '../lib/seed.mjs';
 import { userClients } from '../lib/user-clients.mjs';
 import { summarize } from '../lib/stats.mjs';
-
-const PING_PONG = { name: 'ping-pong', statuses: ['ping', 'pong', 'end'], initial: ['ping'], final: ['end'], transitions: { ping: ['pong', 'end'], pong: ['ping', 'end'] } };
 
 export async function pushScenario({ quick, runs, log }) {
   const clientCount = quick ? 400 : 10_000;
   const rate = quick ? 200 : 1000;
   const seconds = quick ? 3 : 6;
   const tmp = tempDir('push');
-  const lifecycleFile = path.join(tmp.dir, 'ping-pong.json');
-  writeFileSync(lifecycleFile, JSON.stringify(PING_PONG));
-  const project = await cliJson(['projects', 'create', '--name', 'bench', '--lifecycle', lifecycleFile, '--json', '--data-dir', tmp.dir]);
+  const project = await createPingPongProject(tmp.dir);
   const server = await startOrdercast({ dataDir: tmp.dir, env: { ORDERCAST_WS_HANDSHAKE_RATE: '0' } });
   const samples = { socketio: [], centrifuge: [], bare: [] };
   const notes = { socketio: [], centrifuge: [], bare: [] };

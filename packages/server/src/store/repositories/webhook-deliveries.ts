@@ -25,16 +25,9 @@ export function rowToDelivery(row: DeliveryRow): WebhookDelivery {
   };
 }
 
-export interface NewDelivery {
-  id: string;
-  projectId: string;
-  endpointId: string;
-  eventId: string;
-  eventName: string;
-  orderId: string | null;
+export type NewDelivery = Pick<WebhookDelivery, 'id' | 'projectId' | 'endpointId' | 'eventId' | 'eventName' | 'orderId' | 'createdAt'> & {
   payload: string;
-  createdAt: string;
-}
+};
 
 export async function insertDelivery(db: Executor, delivery: NewDelivery): Promise<void> {
   await db
