@@ -14,11 +14,17 @@ export interface ServerProcess {
   child: ChildProcessWithoutNullStreams;
   baseUrl: string;
   output(): string;
+  /** Resolves with the exit code once the process has exited. */
+  exited: Promise<number | null>;
   /** Sends a signal and resolves with the exit code once the process has exited. */
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** Starts `ordercast serve` as its own process and waits until it listens. */
+/**
+ * Starts `ordercast serve --port 0 …args` as its own process and waits until it logs
+ * the URL it listens on. Later flags win, so `--port N` in `args` picks a port.
+ * The one way tests start a server process; the other helpers shape its handle.
+ */
 export async function startServerProcess(args: string[], env: Record<string, string> = {}): Promise<ServerProcess> {
   const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', ...args], {
     env: { ...process.env, ORDERCAST_LOG_FORMAT: 'json', ...env },
@@ -46,9 +52,14 @@ export async function startServerProcess(args: string[], env: Record<string, str
     child,
     baseUrl,
     output: () => output,
+    exited,
     async stop(signal = 'SIGTERM') {
-      if (child.exitCode === null) child.kill(signal);
-      return exited;
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      // A server that does not stop in 10 s is a failure to see, not a test to hang.
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      const code = await exited;
+      clearTimeout(timer);
+      return code;
     },
   };
 }

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { startServerProcess as startServer } from './server-process.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
 export const CLI = path.join(root, 'packages/server/bin/ordercast.js');
@@ -35,48 +36,19 @@ export interface ServerProcess {
 }
 
 /** `ordercast serve --port 0` in its own process; resolves once it logs its URL. */
-export function startServerProcess(options: { dataDir: string; databaseUrl?: string; env?: Record<string, string> }): Promise<ServerProcess> {
+export async function startServerProcess(options: { dataDir: string; databaseUrl?: string; env?: Record<string, string> }): Promise<ServerProcess> {
   assertBuilt();
-  const args = [CLI, 'serve', '--port', '0', '--no-demo', '--data-dir', options.dataDir];
-  if (options.databaseUrl) args.push('--database-url', options.databaseUrl);
-  const child = spawn(process.execPath, args, {
-    env: { ...process.env, ORDERCAST_LOG_FORMAT: 'json', ORDERCAST_RATE_LIMIT: '0', ...options.env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start within 20 s:\n${output}`)), 20_000);
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      for (const line of output.split('\n')) {
-        if (!line.includes('Ordercast listening on')) continue;
-        try {
-          const url = JSON.parse(line).url as string;
-          clearTimeout(timer);
-          resolve({
-            url,
-            child,
-            output: () => output,
-            exited,
-            async kill(signal = 'SIGTERM') {
-              if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-              await exited;
-            },
-          });
-          return;
-        } catch {
-          // a partial line: wait for the rest
-        }
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    void exited.then((code) => {
-      clearTimeout(timer);
-      reject(new Error(`server exited (${code}) before listening:\n${output}`));
-    });
-  });
+  const args = ['--no-demo', '--data-dir', options.dataDir, ...(options.databaseUrl ? ['--database-url', options.databaseUrl] : [])];
+  const server = await startServer(args, { ORDERCAST_RATE_LIMIT: '0', ...options.env });
+  return {
+    url: server.baseUrl,
+    child: server.child,
+    output: server.output,
+    exited: server.exited,
+    kill: async (signal = 'SIGTERM') => {
+      await server.stop(signal);
+    },
+  };
 }
 
 /** Sends a JSON request to a server process. */
