@@ -49,9 +49,18 @@ export function startProcess(args, { env = {}, ready, timeoutMs = 30_000, stdin 
   };
 }
 
+/**
+ * With ORDERCAST_BENCH_PROFILE=<dir>, every Ordercast server a scenario starts writes
+ * a V8 CPU profile there when it stops (open it in Chrome DevTools or speedscope).
+ */
+function profileArgs() {
+  const dir = process.env.ORDERCAST_BENCH_PROFILE;
+  return dir ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(dir)] : [];
+}
+
 /** `ordercast serve` in its own process; resolves to { baseUrl, stop }. */
 export async function startOrdercast({ dataDir, databaseUrl, env = {} }) {
-  const args = [CLI, 'serve', '--port', '0', '--no-demo', '--data-dir', dataDir];
+  const args = [...profileArgs(), CLI, 'serve', '--port', '0', '--no-demo', '--data-dir', dataDir];
   if (databaseUrl) args.push('--database-url', databaseUrl);
   const proc = startProcess(args, {
     env: { ORDERCAST_LOG_FORMAT: 'json', ORDERCAST_RATE_LIMIT: '0', ORDERCAST_LOG_LEVEL: 'info', ...env },
