@@ -72,7 +72,7 @@ export async function startOrdercast({ dataDir, databaseUrl, env = {} }) {
 
 /** A baseline server script from bench/baselines; it prints `listening <url>`. */
 export async function startBaseline(script, env = {}) {
-  const proc = startProcess([path.join(ROOT, 'bench/baselines', script)], { env, ready: /listening (http:\/\/\S+)/ });
+  const proc = startProcess([...profileArgs(), path.join(ROOT, 'bench/baselines', script)], { env, ready: /listening (http:\/\/\S+)/ });
   const match = await proc.started;
   return { baseUrl: match[1], stop: proc.stop, pid: proc.child.pid };
 }

@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { OrdercastError } from '../domain/errors.js';
 import type { AuthService, Principal } from '../services/auth-service.js';
 import type { ReadScope } from '../services/order-service.js';
@@ -34,10 +34,8 @@ export function readScope(principal: Principal): ReadScope {
 /** Authenticates every route that declares `config.allow`, then applies the rate limit. */
 export function registerAuth(app: FastifyInstance, auth: AuthService, limiter: RateLimiter): void {
   app.decorateRequest('principal', null as never);
-  app.addHook('onRequest', async (request: FastifyRequest, reply) => {
-    const allow = request.routeOptions.config?.allow;
-    if (!allow) return;
-    const principal = await auth.authenticateHeader(request.headers.authorization);
+
+  function admit(request: FastifyRequest, reply: FastifyReply, allow: PrincipalKind[], principal: Principal): void {
     if (!allow.includes(principal.kind)) {
       throw new OrdercastError(
         'forbidden',
@@ -56,6 +54,23 @@ export function registerAuth(app: FastifyInstance, auth: AuthService, limiter: R
           retryAfterSeconds: decision.retryAfterSeconds,
         });
       }
+    }
+  }
+
+  // Callback-style, and synchronous when the credential is cached: this runs on
+  // every authenticated request, and a promise per request shows on the hot path.
+  app.addHook('onRequest', (request, reply, done) => {
+    const allow = request.routeOptions.config?.allow;
+    if (!allow) return done();
+    try {
+      const principal = auth.authenticateHeader(request.headers.authorization);
+      if (!(principal instanceof Promise)) {
+        admit(request, reply, allow, principal);
+        return done();
+      }
+      principal.then((p) => admit(request, reply, allow, p)).then(() => done(), done);
+    } catch (error) {
+      done(error as Error);
     }
   });
 }

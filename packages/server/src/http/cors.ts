@@ -17,14 +17,14 @@ export function registerCors(app: FastifyInstance, origins: string[]): void {
     return origin && allowed.has(origin) ? origin : undefined;
   };
 
-  app.addHook('onSend', async (request, reply, payload) => {
+  app.addHook('onSend', (request, reply, payload, done) => {
     const origin = allowOrigin(request.headers.origin);
     if (origin && request.url.startsWith('/api/')) {
       reply.header('access-control-allow-origin', origin);
       reply.header('access-control-expose-headers', EXPOSED_HEADERS);
       if (!any) reply.header('vary', 'Origin');
     }
-    return payload;
+    done(null, payload);
   });
 
   app.options('/api/*', { schema: { hide: true } }, async (request, reply) => {

@@ -21,47 +21,71 @@ export function assertUserExternalId(value: unknown): asserts value is string {
   }
 }
 
+/** A key lookup as cached: what the key grants, or undefined for an unknown key. */
+interface CachedKey {
+  record: ApiKeyRecord | undefined;
+  principal: Principal | undefined;
+  expiresAtMs: number | null;
+  until: number;
+}
+
 export class AuthService {
   /** Key lookups are cached briefly: a rotated key stops working within KEY_CACHE_MS. */
-  private readonly keyCache = new Map<string, { record: ApiKeyRecord | undefined; until: number }>();
+  private readonly keyCache = new Map<string, CachedKey>();
 
   constructor(
     private readonly store: Store,
     private readonly projects: ProjectService,
   ) {}
 
-  /** Checks an `Authorization` header value. */
-  async authenticateHeader(header: string | undefined): Promise<Principal> {
+  /**
+   * Checks an `Authorization` header value. A key found in the cache is checked
+   * synchronously, so the polling hot path costs no promise.
+   */
+  authenticateHeader(header: string | undefined): Principal | Promise<Principal> {
     if (!header) {
       throw new OrdercastError('unauthorized', 'Missing credentials: send "Authorization: Bearer <secret key>" or a user token');
     }
     const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
     if (!match) throw new OrdercastError('unauthorized', 'Malformed Authorization header: expected "Bearer <credential>"');
-    return this.authenticate(match[1] as string);
+    return this.authenticateNow(match[1] as string);
   }
 
   /** Checks a secret key, a publishable key, or a user JWT. */
   async authenticate(credential: string): Promise<Principal> {
+    return this.authenticateNow(credential);
+  }
+
+  private authenticateNow(credential: string): Principal | Promise<Principal> {
     if (credential.startsWith('sk_') || credential.startsWith('pk_')) return this.authenticateKey(credential);
     if (credential.split('.').length === 3) return this.verifyUserToken(credential);
     throw new OrdercastError('unauthorized', 'Unrecognised credential: expected an sk_/pk_ key or a user token (JWT)');
   }
 
-  private async authenticateKey(key: string): Promise<Principal> {
+  private authenticateKey(key: string): Principal | Promise<Principal> {
     const hash = sha256Hex(key);
     const now = Date.now();
-    let entry = this.keyCache.get(hash);
-    if (!entry || entry.until < now) {
-      entry = { record: await findApiKeyByHash(this.store.db, hash), until: now + KEY_CACHE_MS };
+    const entry = this.keyCache.get(hash);
+    if (entry && entry.until >= now) return this.checkKey(entry, hash, now);
+    return findApiKeyByHash(this.store.db, hash).then((record) => {
+      const fresh: CachedKey = {
+        record,
+        principal: record && { kind: record.kind, projectId: record.projectId, keyId: record.id },
+        expiresAtMs: record?.expiresAt ? Date.parse(record.expiresAt) : null,
+        until: now + KEY_CACHE_MS,
+      };
       if (this.keyCache.size > 50_000) this.keyCache.clear();
-      this.keyCache.set(hash, entry);
-    }
-    const record = entry.record;
-    if (!record || !constantTimeEqual(record.keyHash, hash)) throw new OrdercastError('unauthorized', 'Invalid API key');
-    if (record.expiresAt !== null && record.expiresAt <= new Date(now).toISOString()) {
+      this.keyCache.set(hash, fresh);
+      return this.checkKey(fresh, hash, now);
+    });
+  }
+
+  private checkKey(entry: CachedKey, hash: string, now: number): Principal {
+    if (!entry.record || !entry.principal || !constantTimeEqual(entry.record.keyHash, hash)) throw new OrdercastError('unauthorized', 'Invalid API key');
+    if (entry.expiresAtMs !== null && entry.expiresAtMs <= now) {
       throw new OrdercastError('unauthorized', 'This API key has been rotated and is no longer valid');
     }
-    return { kind: record.kind, projectId: record.projectId, keyId: record.id };
+    return entry.principal;
   }
 
   /**

@@ -256,7 +256,7 @@ export class OrderService {
 
   async get(projectId: string, orderId: string, scope: ReadScope = {}): Promise<Order> {
     const project = await this.projects.get(projectId);
-    const row = await findOrderRow(this.store.db, projectId, orderId);
+    const row = await this.store.readOrderRow(projectId, orderId);
     // Another user's order looks exactly like a missing one.
     if (!row || (scope.userExternalId !== undefined && row.user_external_id !== scope.userExternalId)) {
       throw new OrdercastError('order_not_found', `No order ${orderId}`, { orderId });

@@ -7,6 +7,7 @@ import type { Database } from './schema.js';
 import { startCheckpointer } from './sqlite-checkpointer.js';
 import { ImmediateSqliteDialect } from './sqlite-immediate-dialect.js';
 import { withStatementCache } from './sqlite-statement-cache.js';
+import { findOrderRow, sqliteOrderRowReader, type OrderRow } from './repositories/orders.js';
 import { inTransaction } from './transaction.js';
 import { WriteBatcher } from './write-batcher.js';
 
@@ -23,6 +24,12 @@ export interface Store {
    * Resolves only once the work is committed.
    */
   write<T>(work: (trx: Transaction<Database>) => Promise<T>): Promise<T>;
+  /**
+   * One order row by id, committed state only. On SQLite it runs on a read-only
+   * connection of its own: in WAL mode that reads the last commit without queueing
+   * behind a write batch on the writer's connection.
+   */
+  readOrderRow(projectId: string, id: string): Promise<OrderRow | undefined>;
   close(): Promise<void>;
 }
 
@@ -51,6 +58,13 @@ export function redactUrl(url: string): string {
   }
 }
 
+function openReadConnection(file: string): SqliteDatabase.Database {
+  const connection = new SqliteDatabase(file);
+  connection.pragma('busy_timeout = 5000');
+  connection.pragma('query_only = ON');
+  return connection;
+}
+
 export function openStore(options: StoreOptions): Store {
   if (options.databaseUrl && /^postgres(ql)?:\/\//.test(options.databaseUrl)) {
     const pool = new pg.Pool({
@@ -65,7 +79,14 @@ export function openStore(options: StoreOptions): Store {
     // A broken idle connection must not crash the process; the next query reconnects.
     pool.on('error', () => {});
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-    return { db, dialect: 'postgres', location: redactUrl(options.databaseUrl), write: (work) => inTransaction(db, work), close: () => db.destroy() };
+    return {
+      db,
+      dialect: 'postgres',
+      location: redactUrl(options.databaseUrl),
+      write: (work) => inTransaction(db, work),
+      readOrderRow: (projectId, id) => findOrderRow(db, projectId, id),
+      close: () => db.destroy(),
+    };
   }
   if (options.databaseUrl && !options.databaseUrl.startsWith('sqlite:')) {
     throw new Error(`Unsupported database URL "${redactUrl(options.databaseUrl)}": use postgres://… or sqlite:/path/to/file.db`);
@@ -80,13 +101,18 @@ export function openStore(options: StoreOptions): Store {
   const checkpointer = options.checkpointInBackground && file !== ':memory:' ? startCheckpointer(sqlite, 250, options.onBackgroundError) : undefined;
   const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: withStatementCache(sqlite) }) });
   const batcher = new WriteBatcher(db);
+  // A second connection to ':memory:' would be another, empty database.
+  const reader = file === ':memory:' ? undefined : openReadConnection(file);
+  const readRow = reader ? sqliteOrderRowReader(db, reader) : undefined;
   return {
     db,
     dialect: 'sqlite',
     location: path.resolve(file),
     write: (work) => batcher.run(work),
+    readOrderRow: readRow ? async (projectId, id) => readRow(projectId, id) : (projectId, id) => findOrderRow(db, projectId, id),
     async close() {
       checkpointer?.stop();
+      reader?.close();
       await db.destroy();
     },
   };

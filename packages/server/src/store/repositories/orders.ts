@@ -2,9 +2,10 @@ import type { Order, StatusHistoryEntry } from '../../domain/order.js';
 import type { Lifecycle } from '../../domain/lifecycle.js';
 import type { OrdersTable } from '../schema.js';
 import type { Executor } from '../transaction.js';
+import type BetterSqlite3 from 'better-sqlite3';
 import type { Selectable } from 'kysely';
 
-type OrderRow = Selectable<OrdersTable>;
+export type OrderRow = Selectable<OrdersTable>;
 
 export function rowToOrder(row: OrderRow, lifecycle: Lifecycle): Order {
   return {
@@ -51,8 +52,30 @@ export async function insertOrder(db: Executor, order: NewOrderRow): Promise<Ord
     .executeTakeFirstOrThrow();
 }
 
+function orderByIdQuery(db: Executor, projectId: string, id: string) {
+  return db.selectFrom('orders').selectAll().where('id', '=', id).where('project_id', '=', projectId);
+}
+
 export async function findOrderRow(db: Executor, projectId: string, id: string): Promise<OrderRow | undefined> {
-  return db.selectFrom('orders').selectAll().where('id', '=', id).where('project_id', '=', projectId).executeTakeFirst();
+  return orderByIdQuery(db, projectId, id).executeTakeFirst();
+}
+
+/**
+ * findOrderRow as a prepared statement on an SQLite connection of its own: the
+ * polling hot path. The SQL is the typed query above, compiled once; each read
+ * then skips Kysely's builder, compiler and connection queue.
+ */
+export function sqliteOrderRowReader(db: Executor, connection: BetterSqlite3.Database): (projectId: string, id: string) => OrderRow | undefined {
+  const PROJECT = '\u0000project';
+  const ID = '\u0000id';
+  const compiled = orderByIdQuery(db, PROJECT, ID).compile();
+  const projectFirst = compiled.parameters[0] === PROJECT;
+  // Prepared on first use: the table does not exist until migrations have run.
+  let statement: BetterSqlite3.Statement | undefined;
+  return (projectId, id) => {
+    statement ??= connection.prepare(compiled.sql);
+    return (projectFirst ? statement.get(projectId, id) : statement.get(id, projectId)) as OrderRow | undefined;
+  };
 }
 
 export async function findOrderRowByExternalId(db: Executor, projectId: string, externalId: string): Promise<OrderRow | undefined> {
