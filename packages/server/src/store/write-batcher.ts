@@ -1,4 +1,4 @@
-import { sql, type Kysely, type Transaction } from 'kysely';
+import { CompiledQuery, type Kysely, type Transaction } from 'kysely';
 import type { Database } from './schema.js';
 import { isRetryable } from './transaction.js';
 
@@ -12,6 +12,9 @@ interface Pending {
 
 const MAX_BATCH = 256;
 const MAX_ATTEMPTS = 5;
+const SAVEPOINT = CompiledQuery.raw('savepoint batch_item');
+const RELEASE = CompiledQuery.raw('release batch_item');
+const ROLLBACK_TO = CompiledQuery.raw('rollback to batch_item');
 
 /**
  * Group commit for SQLite. SQLite has one writer, and each commit writes every page
@@ -56,14 +59,14 @@ export class WriteBatcher {
         const trx = await this.db.startTransaction().execute();
         try {
           for (const item of batch) {
-            await sql`savepoint batch_item`.execute(trx);
+            await trx.executeQuery(SAVEPOINT);
             try {
               const value = await item.work(trx);
-              await sql`release batch_item`.execute(trx);
+              await trx.executeQuery(RELEASE);
               outcomes.push({ ok: true, value });
             } catch (error) {
-              await sql`rollback to batch_item`.execute(trx);
-              await sql`release batch_item`.execute(trx);
+              await trx.executeQuery(ROLLBACK_TO);
+              await trx.executeQuery(RELEASE);
               outcomes.push({ ok: false, error });
             }
           }

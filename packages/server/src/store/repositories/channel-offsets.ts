@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { precompiled } from '../precompiled-query.js';
 import type { Executor } from '../transaction.js';
 
 /**
@@ -15,20 +16,24 @@ export function initialChannelEpoch(projectId: string, userExternalId: string): 
  * Hands out the next gap-free offset of a user's channel. The upsert takes a row
  * lock, so concurrent writers for one user queue up instead of colliding.
  */
+const bumpChannelOffset = precompiled((db: Executor, projectId: string, userExternalId: string, newEpoch: string) =>
+  db
+    .insertInto('channel_offsets')
+    .values({ project_id: projectId, user_external_id: userExternalId, last_offset: 1, epoch: newEpoch })
+    .onConflict((oc) =>
+      oc.columns(['project_id', 'user_external_id']).doUpdateSet((eb) => ({ last_offset: eb('channel_offsets.last_offset', '+', 1) })),
+    )
+    .returning('last_offset'),
+);
+
 export async function nextChannelOffset(
   db: Executor,
   projectId: string,
   userExternalId: string,
   newEpoch = initialChannelEpoch(projectId, userExternalId),
 ): Promise<number> {
-  const row = await db
-    .insertInto('channel_offsets')
-    .values({ project_id: projectId, user_external_id: userExternalId, last_offset: 1, epoch: newEpoch })
-    .onConflict((oc) =>
-      oc.columns(['project_id', 'user_external_id']).doUpdateSet((eb) => ({ last_offset: eb('channel_offsets.last_offset', '+', 1) })),
-    )
-    .returning('last_offset')
-    .executeTakeFirstOrThrow();
+  const row = await bumpChannelOffset.first(db, projectId, userExternalId, newEpoch);
+  if (!row) throw new Error('channel offset upsert returned no row');
   return Number(row.last_offset);
 }
 

@@ -1,6 +1,7 @@
 import type { Selectable } from 'kysely';
 import type { OrderEvent, OrderEventType } from '../../domain/order.js';
 import type { OrderEventsTable } from '../schema.js';
+import { precompiled } from '../precompiled-query.js';
 import type { Executor } from '../transaction.js';
 
 type EventRow = Selectable<OrderEventsTable>;
@@ -26,26 +27,61 @@ export function rowToEvent(row: EventRow): OrderEvent {
 
 export type NewEvent = Omit<OrderEvent, 'seq'>;
 
+const insertEventRow = precompiled(
+  (
+    db: Executor,
+    id: string,
+    projectId: string,
+    orderId: string,
+    type: string,
+    eventName: string,
+    fromStatus: string | null,
+    toStatus: string,
+    reason: string | null,
+    version: number,
+    userExternalId: string | null,
+    userOffset: number | null,
+    snapshot: string,
+    createdAt: string,
+  ) =>
+    db
+      .insertInto('order_events')
+      .values({
+        id,
+        project_id: projectId,
+        order_id: orderId,
+        type,
+        event_name: eventName,
+        from_status: fromStatus,
+        to_status: toStatus,
+        reason,
+        version,
+        user_external_id: userExternalId,
+        user_offset: userOffset,
+        snapshot,
+        created_at: createdAt,
+      })
+      .returning('seq'),
+);
+
 export async function insertEvent(db: Executor, event: NewEvent): Promise<OrderEvent> {
-  const row = await db
-    .insertInto('order_events')
-    .values({
-      id: event.id,
-      project_id: event.projectId,
-      order_id: event.orderId,
-      type: event.type,
-      event_name: event.eventName,
-      from_status: event.fromStatus,
-      to_status: event.toStatus,
-      reason: event.reason,
-      version: event.version,
-      user_external_id: event.userExternalId,
-      user_offset: event.userOffset,
-      snapshot: JSON.stringify(event.order),
-      created_at: event.createdAt,
-    })
-    .returning('seq')
-    .executeTakeFirstOrThrow();
+  const row = await insertEventRow.first(
+    db,
+    event.id,
+    event.projectId,
+    event.orderId,
+    event.type,
+    event.eventName,
+    event.fromStatus,
+    event.toStatus,
+    event.reason,
+    event.version,
+    event.userExternalId,
+    event.userOffset,
+    JSON.stringify(event.order),
+    event.createdAt,
+  );
+  if (!row) throw new Error('insert into order_events returned no row');
   return { ...event, seq: row.seq };
 }
 

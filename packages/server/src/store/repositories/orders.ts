@@ -1,6 +1,7 @@
 import type { Order, StatusHistoryEntry } from '../../domain/order.js';
 import type { Lifecycle } from '../../domain/lifecycle.js';
 import type { OrdersTable } from '../schema.js';
+import { precompiled } from '../precompiled-query.js';
 import type { Executor } from '../transaction.js';
 import type BetterSqlite3 from 'better-sqlite3';
 import type { Selectable } from 'kysely';
@@ -31,33 +32,65 @@ export type NewOrderRow = Pick<Order, 'id' | 'projectId' | 'externalId' | 'userE
   createdAt: string;
 };
 
+const insertOrderRow = precompiled(
+  (
+    db: Executor,
+    id: string,
+    projectId: string,
+    externalId: string | null,
+    userExternalId: string | null,
+    amount: string | null,
+    currency: string | null,
+    metadata: string,
+    status: string,
+    history: string,
+    createdAt: string,
+  ) =>
+    db
+      .insertInto('orders')
+      .values({
+        id,
+        project_id: projectId,
+        external_id: externalId,
+        user_external_id: userExternalId,
+        amount,
+        currency,
+        metadata,
+        status,
+        version: 1,
+        history,
+        created_at: createdAt,
+        updated_at: createdAt,
+      })
+      .returningAll(),
+);
+
 export async function insertOrder(db: Executor, order: NewOrderRow): Promise<OrderRow> {
-  return db
-    .insertInto('orders')
-    .values({
-      id: order.id,
-      project_id: order.projectId,
-      external_id: order.externalId,
-      user_external_id: order.userExternalId,
-      amount: order.amount,
-      currency: order.currency,
-      metadata: JSON.stringify(order.metadata),
-      status: order.status,
-      version: 1,
-      history: JSON.stringify(order.history),
-      created_at: order.createdAt,
-      updated_at: order.createdAt,
-    })
-    .returningAll()
-    .executeTakeFirstOrThrow();
+  const row = await insertOrderRow.first(
+    db,
+    order.id,
+    order.projectId,
+    order.externalId,
+    order.userExternalId,
+    order.amount,
+    order.currency,
+    JSON.stringify(order.metadata),
+    order.status,
+    JSON.stringify(order.history),
+    order.createdAt,
+  );
+  if (!row) throw new Error('insert into orders returned no row');
+  return row;
 }
 
 function orderByIdQuery(db: Executor, projectId: string, id: string) {
   return db.selectFrom('orders').selectAll().where('id', '=', id).where('project_id', '=', projectId);
 }
 
+const orderById = precompiled(orderByIdQuery);
+
 export async function findOrderRow(db: Executor, projectId: string, id: string): Promise<OrderRow | undefined> {
-  return orderByIdQuery(db, projectId, id).executeTakeFirst();
+  return orderById.first(db, projectId, id);
 }
 
 /**
@@ -86,19 +119,23 @@ export async function findOrderRowByExternalId(db: Executor, projectId: string, 
  * Moves the order to its next version only if nobody else did first
  * (compare-and-set on `version`); returns undefined when another writer won.
  */
+const setStatusIfVersion = precompiled(
+  (db: Executor, id: string, expectedVersion: number, nextVersion: number, status: string, history: string, updatedAt: string) =>
+    db
+      .updateTable('orders')
+      .set({ status, version: nextVersion, history, updated_at: updatedAt })
+      .where('id', '=', id)
+      .where('version', '=', expectedVersion)
+      .returningAll(),
+);
+
 export async function updateOrderStatusIfVersion(
   db: Executor,
   id: string,
   expectedVersion: number,
   change: { status: string; history: StatusHistoryEntry[]; updatedAt: string },
 ): Promise<OrderRow | undefined> {
-  return db
-    .updateTable('orders')
-    .set({ status: change.status, version: expectedVersion + 1, history: JSON.stringify(change.history), updated_at: change.updatedAt })
-    .where('id', '=', id)
-    .where('version', '=', expectedVersion)
-    .returningAll()
-    .executeTakeFirst();
+  return setStatusIfVersion.first(db, id, expectedVersion, expectedVersion + 1, change.status, JSON.stringify(change.history), change.updatedAt);
 }
 
 export interface OrderListFilter {
