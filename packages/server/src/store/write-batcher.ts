@@ -10,6 +10,8 @@ interface Pending {
   reject(error: unknown): void;
 }
 
+type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
+
 const MAX_BATCH = 256;
 const MAX_ATTEMPTS = 5;
 const SAVEPOINT = CompiledQuery.raw('savepoint batch_item');
@@ -20,9 +22,10 @@ const ROLLBACK_TO = CompiledQuery.raw('rollback to batch_item');
  * Group commit for SQLite. SQLite has one writer, and each commit writes every page
  * the transaction touched (an order and an event row with their indexes: ~10 pages),
  * so committing each request alone caps throughput. Writes that queue up while a
- * batch runs share the next transaction; each runs in its own savepoint, so one
- * failing changes nothing for the others, and every caller hears back only after
- * the shared COMMIT, so nothing is acknowledged before it is durable.
+ * batch runs share the next transaction; one failing changes nothing for the
+ * others (the batch then runs again with a savepoint around each write), and every
+ * caller hears back only after the shared COMMIT, so nothing is acknowledged
+ * before it is durable.
  */
 export class WriteBatcher {
   private queue: Pending[] = [];
@@ -53,28 +56,14 @@ export class WriteBatcher {
   }
 
   private async runBatch(batch: Pending[]): Promise<void> {
+    // First without savepoints (two statements fewer per write); if a write fails,
+    // that transaction rolls back whole and the batch runs again with a savepoint
+    // around each write, so the failure changes nothing for the others.
+    let isolated = false;
     for (let attempt = 1; ; attempt++) {
-      const outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
+      let outcomes: Outcome[] | 'failed';
       try {
-        const trx = await this.db.startTransaction().execute();
-        try {
-          for (const item of batch) {
-            await trx.executeQuery(SAVEPOINT);
-            try {
-              const value = await item.work(trx);
-              await trx.executeQuery(RELEASE);
-              outcomes.push({ ok: true, value });
-            } catch (error) {
-              await trx.executeQuery(ROLLBACK_TO);
-              await trx.executeQuery(RELEASE);
-              outcomes.push({ ok: false, error });
-            }
-          }
-          await trx.commit().execute();
-        } catch (error) {
-          await trx.rollback().execute().catch(() => {});
-          throw error;
-        }
+        outcomes = await this.runInTransaction(batch, isolated);
       } catch (error) {
         // The database refused the whole batch (busy, I/O): nothing was committed, so
         // the work can run again; past the attempts, every caller hears the reason.
@@ -85,12 +74,51 @@ export class WriteBatcher {
         for (const item of batch) item.reject(error);
         return;
       }
+      if (outcomes === 'failed') {
+        isolated = true;
+        attempt--;
+        continue;
+      }
+      const settled = outcomes;
       batch.forEach((item, i) => {
-        const outcome = outcomes[i]!;
+        const outcome = settled[i]!;
         if (outcome.ok) item.resolve(outcome.value);
         else item.reject(outcome.error);
       });
       return;
+    }
+  }
+
+  /**
+   * Runs the batch in one transaction and commits it. Without `isolated`, a failing
+   * write rolls everything back: a batch of one reports its error, a larger batch
+   * answers 'failed' to be run again isolated.
+   */
+  private async runInTransaction(batch: Pending[], isolated: boolean): Promise<Outcome[] | 'failed'> {
+    const outcomes: Outcome[] = [];
+    const trx = await this.db.startTransaction().execute();
+    try {
+      for (const item of batch) {
+        if (isolated) await trx.executeQuery(SAVEPOINT);
+        try {
+          const value = await item.work(trx);
+          if (isolated) await trx.executeQuery(RELEASE);
+          outcomes.push({ ok: true, value });
+        } catch (error) {
+          if (!isolated) {
+            await trx.rollback().execute();
+            return batch.length === 1 ? [{ ok: false, error }] : 'failed';
+          }
+          await trx.executeQuery(ROLLBACK_TO);
+          await trx.executeQuery(RELEASE);
+          outcomes.push({ ok: false, error });
+        }
+      }
+      await trx.commit().execute();
+      return outcomes;
+    } catch (error) {
+      await trx.rollback().execute().catch(() => {});
+      throw error;
     }
   }
 }
