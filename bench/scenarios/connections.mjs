@@ -68,7 +68,7 @@ export async function connectionsScenario({ quick, runs, log }) {
   // `ulimit -Hn`), and a server needs a few beside its sockets; the baseline has the same limit.
   const count = quick ? 500 : 19_000;
   const tmp = tempDir('connections');
-  const samples = { socketio: [], centrifuge: [], bare: [], socketioHeap: [], centrifugeHeap: [], bareHeap: [] };
+  const samples = { socketio: [], centrifuge: [], bare: [], socketioHeap: [], centrifugeHeap: [], bareHeap: [], library: [], libraryHeap: [] };
   try {
     const project = await cliJson(['projects', 'create', '--name', 'bench', '--lifecycle', 'store', '--json', '--data-dir', tmp.dir]);
     const seeder = await startOrdercast({ dataDir: tmp.dir });
@@ -77,10 +77,13 @@ export async function connectionsScenario({ quick, runs, log }) {
     await seeder.stop();
     const clients = await userClients(project, orderIds);
     for (let run = 1; run <= runs; run++) {
-      for (const kind of ['socketio', 'centrifuge', 'bare']) {
-        const server = kind === 'bare' ? await startBaseline('bare-ws-server.mjs') : await startOrdercast({ dataDir: tmp.dir, env: { ORDERCAST_WS_HANDSHAKE_RATE: '0' } });
-        const base = kind === 'bare' ? { url: server.baseUrl } : { url: server.baseUrl, secretKey: project.secretKey, projectId: project.id };
-        const result = await measure(tmp.dir, kind, server, kind === 'bare' ? baselineHeap : ordercastHeap, base, clients);
+      // 'library' is socket.io alone (Socket.IO clients, no Ordercast code): it tells how
+      // much of the Socket.IO gateway's figure is the library's own.
+      for (const kind of ['socketio', 'centrifuge', 'bare', 'library']) {
+        const reference = { bare: 'bare-ws-server.mjs', library: 'bare-socketio-server.mjs' }[kind];
+        const server = reference ? await startBaseline(reference) : await startOrdercast({ dataDir: tmp.dir, env: { ORDERCAST_WS_HANDSHAKE_RATE: '0' } });
+        const base = reference ? { url: server.baseUrl } : { url: server.baseUrl, secretKey: project.secretKey, projectId: project.id };
+        const result = await measure(tmp.dir, kind === 'library' ? 'socketio' : kind, server, reference ? baselineHeap : ordercastHeap, base, clients);
         samples[kind].push(result.rssPerConn / 1024);
         samples[`${kind}Heap`].push(result.heapPerConn / 1024);
         log(`connections ${kind} run ${run}/${runs}: ${(result.rssPerConn / 1024).toFixed(1)} KiB RSS, ${(result.heapPerConn / 1024).toFixed(1)} KiB heap per connection`);
@@ -102,7 +105,11 @@ export async function connectionsScenario({ quick, runs, log }) {
       target: `≤ 2× baseline${kind === 'centrifuge' ? '; ≤ 10 KB' : ''}`,
       // 500 connections are too few to see past the garbage collector: a quick run only checks that it works.
       meets: quick ? 'smoke' : ratio <= 2 && o.median <= limit,
-      notes: `${count} connections; heap per connection ${summarize(samples[`${kind}Heap`]).median.toFixed(1)} KiB vs ${summarize(samples.bareHeap).median.toFixed(1)} KiB`,
+      notes:
+        `${count} connections; heap per connection ${summarize(samples[`${kind}Heap`]).median.toFixed(1)} KiB vs ${summarize(samples.bareHeap).median.toFixed(1)} KiB` +
+        (kind === 'socketio'
+          ? `; socket.io alone (no Ordercast code): ${summarize(samples.library).median.toFixed(1)} KiB RSS, ${summarize(samples.libraryHeap).median.toFixed(1)} KiB heap`
+          : ''),
     };
   });
 }
