@@ -98,7 +98,7 @@ export function openStore(options: StoreOptions): Store {
   sqlite.pragma(`synchronous = ${options.sqliteSynchronous ?? 'NORMAL'}`);
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('foreign_keys = ON');
-  const checkpointer = options.checkpointInBackground && file !== ':memory:' ? startCheckpointer(sqlite, 250, options.onBackgroundError) : undefined;
+  const checkpointer = options.checkpointInBackground && file !== ':memory:' ? startCheckpointer(sqlite, 50, options.onBackgroundError) : undefined;
   const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: withStatementCache(sqlite) }) });
   const batcher = new WriteBatcher(db);
   // A second connection to ':memory:' would be another, empty database.
