@@ -47,7 +47,7 @@ export class DeliveryDispatcher {
   private ready: Claimed[] = [];
   private readonly recorder: AttemptRecorder;
   private timer: NodeJS.Timeout | undefined;
-  private timerDue = Infinity;
+  private immediate: NodeJS.Immediate | undefined;
   private running = false;
   private polling = false;
   /** The poll under way, if any: `stop()` waits for it. */
@@ -81,7 +81,7 @@ export class DeliveryDispatcher {
     if (this.running) return;
     this.running = true;
     this.moreDue = true;
-    this.schedulePoll(0);
+    this.pollSoon();
   }
 
   /** Says that deliveries may have become due (new events, re-queued ones): a claim follows soon. */
@@ -93,30 +93,39 @@ export class DeliveryDispatcher {
 
   /** Polls now if more may be due and there is room for it; otherwise a finishing attempt or the timer polls. */
   private pollIfWanted(): void {
-    if (this.moreDue && !this.polling && this.ready.length < this.lowWater && this.room() > 0) this.schedulePoll(0);
+    if (this.moreDue && !this.polling && this.ready.length < this.lowWater && this.room() > 0) this.pollSoon();
   }
 
   private room(): number {
     return this.capacity - this.inFlight.size - this.ready.length;
   }
 
+  /** Polls at the next turn of the event loop (a timer would add a millisecond or more). */
+  private pollSoon(): void {
+    if (this.immediate) return;
+    this.immediate = setImmediate(() => {
+      this.immediate = undefined;
+      this.startPoll();
+    });
+  }
+
+  /** The periodic poll, which finds retries whose time has come and events no wake-up announced. */
   private schedulePoll(delay: number): void {
-    const due = Date.now() + delay;
-    // A sooner poll replaces a later one, never the reverse.
-    if (this.timer && this.timerDue <= due) return;
     if (this.timer) clearTimeout(this.timer);
-    this.timerDue = due;
     this.timer = setTimeout(() => {
       this.timer = undefined;
-      this.timerDue = Infinity;
-      // A poll under way stays the one `stop()` waits for (a second one would return at once).
-      if (this.polling) {
-        this.moreDue = true;
-        return;
-      }
-      this.currentPoll = this.poll();
+      this.startPoll();
     }, delay);
     this.timer.unref?.();
+  }
+
+  private startPoll(): void {
+    // A poll under way stays the one `stop()` waits for (a second one would return at once).
+    if (this.polling) {
+      this.moreDue = true;
+      return;
+    }
+    this.currentPoll = this.poll();
   }
 
   private async poll(): Promise<void> {
@@ -287,6 +296,8 @@ export class DeliveryDispatcher {
     this.running = false;
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
+    if (this.immediate) clearImmediate(this.immediate);
+    this.immediate = undefined;
     // A claim under way: wait for it, so what it claims is handed back. Otherwise the
     // database could close before that, and the deliveries would wait for their lease.
     await this.currentPoll;
