@@ -37,9 +37,10 @@ const LEASE_MARGIN_MS = 500;
  *
  * Claims are taken in batches ahead of need (up to `concurrency` waiting beside
  * the `concurrency` in flight), so a slot that frees starts its next POST at once
- * instead of waiting for a query; outcomes are written in batches by the
- * AttemptRecorder, and an attempt holds its slot until its outcome is stored. A claimed delivery is sent only while enough of its lease is
- * left for a whole attempt; otherwise it is left for a later claim.
+ * instead of waiting for a query. Outcomes are written in batches by the
+ * AttemptRecorder, and an attempt holds its slot until its outcome is stored. A
+ * claimed delivery is sent only while enough of its lease is left for a whole
+ * attempt; otherwise it is left for a later claim.
  */
 export class DeliveryDispatcher {
   readonly workerId = `wrk_${randomBytes(8).toString('hex')}`;
@@ -278,10 +279,7 @@ export class DeliveryDispatcher {
     this.ready = [];
     if (waiting.length === 0) return;
     try {
-      await this.deliveries.releaseClaims(
-        this.workerId,
-        waiting.map((claimed) => claimed.row.id),
-      );
+      await this.deliveries.releaseClaims(this.workerId, waiting.map((claimed) => claimed.row.id));
     } catch (error) {
       // Their leases run out and another worker sends them.
       this.logger.warn({ err: error }, 'webhook dispatcher could not release its claims');
