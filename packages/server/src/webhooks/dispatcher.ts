@@ -2,9 +2,10 @@ import { randomBytes } from 'node:crypto';
 import type { Logger } from '../logging.js';
 import type { Metrics } from '../metrics.js';
 import { signingSecrets } from '../services/webhook-endpoint-service.js';
-import type { WebhookDeliveryService } from '../services/webhook-delivery-service.js';
+import type { AttemptBatchResult, AttemptRecord, WebhookDeliveryService } from '../services/webhook-delivery-service.js';
 import type { DeliveryRow } from '../store/repositories/webhook-deliveries.js';
 import type { EndpointRecord } from '../store/repositories/webhook-endpoints.js';
+import { AttemptRecorder } from './attempt-recorder.js';
 import type { HttpSender, SendResult } from './http-sender.js';
 import { parseRetryAfter, type RetrySchedule } from './retry-schedule.js';
 import { signatureHeaders } from './signing.js';
@@ -17,22 +18,48 @@ export interface DispatcherOptions {
   disableAfter: number;
 }
 
+/** A claimed delivery waiting for a free slot, with its endpoint as read at the claim. */
+interface Claimed {
+  row: DeliveryRow;
+  endpoint: EndpointRecord | undefined;
+  /** When the lease runs out (ms since the epoch, this process's clock). */
+  leaseEnds: number;
+}
+
+/** Time kept in hand at the end of a lease, beyond the attempt's own timeout. */
+const LEASE_MARGIN_MS = 500;
+
 /**
  * Sends the outbox. Correctness comes from the database: every poll claims due
  * deliveries under a lease, so a crashed worker's deliveries are retried once its
  * lease runs out, and several processes share the queue. Wake-ups (new events,
- * redeliveries) only make it faster.
+ * redeliveries, recorded outcomes) only make it faster.
+ *
+ * Claims are taken in batches ahead of need (up to `concurrency` waiting beside
+ * the `concurrency` in flight), so a slot that frees starts its next POST at once
+ * instead of waiting for a query. Outcomes are written in batches by the
+ * AttemptRecorder, and an attempt holds its slot until its outcome is stored. A
+ * claimed delivery is sent only while enough of its lease is left for a whole
+ * attempt; otherwise it is left for a later claim.
  */
 export class DeliveryDispatcher {
   readonly workerId = `wrk_${randomBytes(8).toString('hex')}`;
   private readonly inFlight = new Set<Promise<void>>();
+  private ready: Claimed[] = [];
+  private readonly recorder: AttemptRecorder;
   private timer: NodeJS.Timeout | undefined;
+  private immediate: NodeJS.Immediate | undefined;
   private running = false;
   private polling = false;
   /** The poll under way, if any: `stop()` waits for it. */
   private currentPoll: Promise<void> | undefined;
-  private pollAgain = false;
+  /** Whether a claim now might find work that the last one did not. */
+  private moreDue = true;
   private readonly leaseMs: number;
+  /** In flight plus claimed and waiting. */
+  private readonly capacity: number;
+  /** Claim again once fewer than this many wait for a slot. */
+  private readonly lowWater: number;
 
   constructor(
     private readonly deliveries: WebhookDeliveryService,
@@ -42,75 +69,119 @@ export class DeliveryDispatcher {
     private readonly logger: Logger,
     private readonly options: DispatcherOptions,
   ) {
-    // Longer than any attempt can take, so a live worker never loses its delivery; short enough that a crashed one is retried soon.
+    // A claimed delivery may wait up to one attempt's time for a slot (see fillSlots),
+    // then take one attempt's time: the lease covers both, so a live worker never loses
+    // its delivery, and is short enough that a crashed one's deliveries are retried soon.
     this.leaseMs = options.timeout * 2 + 1_000;
+    this.capacity = options.concurrency * 2;
+    this.lowWater = Math.ceil(options.concurrency / 2);
+    this.recorder = new AttemptRecorder(deliveries, this.workerId, Math.ceil(options.concurrency / 2), (records, result) => this.recorded(records, result));
   }
 
   start(): void {
     if (this.running) return;
     this.running = true;
-    this.schedulePoll(0);
+    this.moreDue = true;
+    this.pollSoon();
   }
 
-  /** Asks for a poll soon (coalesced): new events and re-queued deliveries call this. */
+  /** Says that deliveries may have become due (new events, re-queued ones): a claim follows soon. */
   wake(): void {
     if (!this.running) return;
-    if (this.polling) {
-      this.pollAgain = true;
-      return;
-    }
-    this.schedulePoll(0);
+    this.moreDue = true;
+    this.pollIfWanted();
   }
 
+  /** Polls now if more may be due and there is room for it; otherwise a finishing attempt or the timer polls. */
+  private pollIfWanted(): void {
+    if (this.moreDue && !this.polling && this.ready.length < this.lowWater && this.room() > 0) this.pollSoon();
+  }
+
+  private room(): number {
+    return this.capacity - this.inFlight.size - this.ready.length;
+  }
+
+  /** Polls at the next turn of the event loop (a timer would add a millisecond or more). */
+  private pollSoon(): void {
+    if (this.immediate) return;
+    this.immediate = setImmediate(() => {
+      this.immediate = undefined;
+      this.startPoll();
+    });
+  }
+
+  /** The periodic poll, which finds retries whose time has come and events no wake-up announced. */
   private schedulePoll(delay: number): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = setTimeout(() => {
-      // A poll under way stays the one `stop()` waits for (a second one would return at once).
-      if (this.polling) {
-        this.timer = undefined;
-        this.pollAgain = true;
-        return;
-      }
-      this.currentPoll = this.poll();
+      this.timer = undefined;
+      this.startPoll();
     }, delay);
     this.timer.unref?.();
   }
 
+  private startPoll(): void {
+    // A poll under way stays the one `stop()` waits for (a second one would return at once).
+    if (this.polling) {
+      this.moreDue = true;
+      return;
+    }
+    this.currentPoll = this.poll();
+  }
+
   private async poll(): Promise<void> {
-    this.timer = undefined;
     if (!this.running || this.polling) return;
     this.polling = true;
-    this.pollAgain = false;
-    let claimedFull = false;
+    this.moreDue = false;
     try {
-      const free = this.options.concurrency - this.inFlight.size;
-      if (free > 0) {
-        const rows = await this.deliveries.claimDue(this.workerId, free, this.leaseMs);
-        claimedFull = rows.length === free;
-        for (const row of rows) this.track(this.deliver(row));
+      const limit = this.room();
+      if (limit > 0) {
+        const claimedAt = Date.now();
+        const rows = await this.deliveries.claimDue(this.workerId, limit, this.leaseMs);
+        // A full batch: more may be due right away.
+        if (rows.length === limit) this.moreDue = true;
+        if (rows.length > 0) {
+          const endpoints = await this.deliveries.findEndpoints(rows.map((row) => row.endpoint_id));
+          for (const row of rows) this.ready.push({ row, endpoint: endpoints.get(row.endpoint_id), leaseEnds: claimedAt + this.leaseMs });
+        }
+      } else {
+        this.moreDue = true;
       }
     } catch (error) {
       this.logger.warn({ err: error }, 'webhook dispatcher could not claim deliveries; retrying');
     } finally {
       this.polling = false;
     }
-    if (!this.running) return;
-    // More may be due right away: a full batch, or a wake-up that arrived mid-poll.
-    this.schedulePoll(claimedFull || this.pollAgain ? 0 : this.options.pollInterval);
+    if (!this.running) {
+      await this.releaseWaiting();
+      return;
+    }
+    this.fillSlots();
+    this.pollIfWanted();
+    this.schedulePoll(this.options.pollInterval);
+  }
+
+  /** Starts waiting deliveries while slots are free. */
+  private fillSlots(): void {
+    while (this.running && this.inFlight.size < this.options.concurrency && this.ready.length > 0) {
+      const next = this.ready.shift()!;
+      // Too little lease left for a whole attempt: another claim (after the lease) sends it.
+      if (Date.now() + this.options.timeout + LEASE_MARGIN_MS > next.leaseEnds) continue;
+      this.track(this.deliver(next));
+    }
   }
 
   private track(work: Promise<void>): void {
     this.inFlight.add(work);
     void work.finally(() => {
       this.inFlight.delete(work);
-      // A finished delivery frees a slot and may release the next event of its order.
-      this.wake();
+      this.fillSlots();
+      this.pollIfWanted();
     });
   }
 
-  private async deliver(row: DeliveryRow): Promise<void> {
+  private async deliver({ row, endpoint }: Claimed): Promise<void> {
     try {
-      const endpoint = await this.deliveries.findEndpoint(row.endpoint_id);
       if (!endpoint || endpoint.disabled) {
         await this.deliveries.giveUpWithoutAttempt(row.id, endpoint ? `endpoint disabled: ${endpoint.disabledReason ?? ''}`.trim() : 'endpoint deleted');
         this.metrics.webhookDeliveries.inc({ outcome: 'failed' });
@@ -152,7 +223,8 @@ export class DeliveryDispatcher {
       }
     }
 
-    const disabledReason = await this.deliveries.recordAttempt(row, this.workerId, {
+    // Written with the others that finish about now; the slot stays taken until then.
+    await this.recorder.add({
       attempt: {
         deliveryId: row.id,
         endpointId: endpoint.id,
@@ -171,28 +243,68 @@ export class DeliveryDispatcher {
       disableEndpoint: disable,
       disableAfterMs: this.options.disableAfter,
     });
-    if (status !== 'pending') this.metrics.webhookDeliveries.inc({ outcome: status });
-    if (disabledReason !== undefined) {
-      this.metrics.webhookEndpointsDisabled.inc();
-      this.logger.warn({ endpointId: endpoint.id, projectId: endpoint.projectId, reason: disabledReason }, 'webhook endpoint disabled');
-    }
     this.logger.debug(
       { deliveryId: row.id, endpointId: endpoint.id, statusCode: result.statusCode, error: result.errorCode, ms: Math.round(result.durationMs), next: status },
       'webhook attempt',
     );
   }
 
-  /** Stops claiming and waits for attempts in flight; unfinished ones are retried after their lease. */
+  /** After a batch of outcomes is written: counts, logs, and a claim (a finished delivery may release the next event of its order). */
+  private recorded(records: AttemptRecord[], result: AttemptBatchResult): void {
+    const refused = new Set<AttemptRecord>();
+    for (const { record, error } of result.unrecorded) {
+      refused.add(record);
+      // Its lease runs out and another poll retries the delivery.
+      this.logger.error({ err: error, deliveryId: record.attempt.deliveryId }, 'webhook delivery could not be recorded');
+    }
+    let succeeded = 0;
+    let failed = 0;
+    for (const record of records) {
+      if (refused.has(record)) continue;
+      if (record.status === 'succeeded') succeeded++;
+      else if (record.status === 'failed') failed++;
+    }
+    if (succeeded > 0) this.metrics.webhookDeliveries.inc({ outcome: 'succeeded' }, succeeded);
+    if (failed > 0) this.metrics.webhookDeliveries.inc({ outcome: 'failed' }, failed);
+    for (const { endpointId, projectId, reason } of result.disabled) {
+      this.metrics.webhookEndpointsDisabled.inc();
+      this.logger.warn({ endpointId, projectId, reason }, 'webhook endpoint disabled');
+    }
+    this.wake();
+  }
+
+  /** Claimed deliveries that were never started go back to the queue at once. */
+  private async releaseWaiting(): Promise<void> {
+    const waiting = this.ready;
+    this.ready = [];
+    if (waiting.length === 0) return;
+    try {
+      await this.deliveries.releaseClaims(this.workerId, waiting.map((claimed) => claimed.row.id));
+    } catch (error) {
+      // Their leases run out and another worker sends them.
+      this.logger.warn({ err: error }, 'webhook dispatcher could not release its claims');
+    }
+  }
+
+  /**
+   * Stops claiming and waits for attempts in flight and for their outcomes to be
+   * written; unfinished ones are retried after their lease.
+   */
   async stop(graceMs = 5_000): Promise<void> {
     this.running = false;
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
-    // A claim under way sends what it claims: wait for it, so those attempts are waited
-    // for too. Otherwise the database could close before their results are recorded,
-    // and the next process would send them again.
+    if (this.immediate) clearImmediate(this.immediate);
+    this.immediate = undefined;
+    // A claim under way: wait for it, so what it claims is handed back. Otherwise the
+    // database could close before that, and the deliveries would wait for their lease.
     await this.currentPoll;
-    const all = Promise.allSettled([...this.inFlight]);
-    await Promise.race([all, new Promise((resolve) => setTimeout(resolve, graceMs).unref?.())]);
+    await this.releaseWaiting();
+    const settled = (async () => {
+      await Promise.allSettled([...this.inFlight]);
+      await this.recorder.flushed();
+    })();
+    await Promise.race([settled, new Promise((resolve) => setTimeout(resolve, graceMs).unref?.())]);
   }
 
   get inFlightCount(): number {

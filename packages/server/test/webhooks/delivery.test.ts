@@ -129,6 +129,35 @@ describe.each(testDialects)('webhook delivery (%s)', (dialect) => {
     expect(detail.payload.eventName).toBe('ORDER_CREATED');
   });
 
+  it('records every attempt of a burst, outcomes written in batches, with a receiver that refuses some', async () => {
+    const api = await fresh();
+    // Every third delivery is refused once (500), then accepted.
+    const answers = new Map<string, number[]>();
+    const hook = await receiver((req) => {
+      const id = String(req.headers['webhook-id']);
+      const sent = answers.get(id) ?? [];
+      answers.set(id, sent);
+      const status = sent.length === 0 && answers.size % 3 === 0 ? 500 : 200;
+      sent.push(status);
+      return status === 500 ? { status, body: 'try again' } : { status };
+    });
+    const endpoint = await api.createEndpoint(hook.url);
+    await Promise.all(Array.from({ length: 45 }, (_, i) => api.createOrder({ externalId: `burst-${i}` })));
+    const deliveries = await eventually(async () => {
+      const all = await api.deliveries(`&endpointId=${endpoint.id}`);
+      return all.length === 45 && all.every((d) => d.status === 'succeeded') ? all : undefined;
+    }, 20_000, 'every delivery of the burst to succeed');
+    for (const d of deliveries) {
+      const detail = await api.delivery(d.id);
+      // What the receiver answered, attempt by attempt, is what the delivery log holds.
+      expect(detail.attempts.map((a: any) => a.statusCode)).toEqual(answers.get(d.id));
+      expect(detail.attemptCount).toBe(detail.attempts.length);
+    }
+    expect(deliveries.filter((d) => d.attemptCount === 2)).toHaveLength(15);
+    // The last outcomes were successes: the endpoint is healthy.
+    expect((await api.endpoint(endpoint.id)).failingSince).toBeNull();
+  });
+
   it('retries when nothing listens, gives up after the schedule, and recover re-sends once the receiver is back', async () => {
     const api = await fresh();
     const port = await freePort();

@@ -1,23 +1,32 @@
 import type { WebhookAttempt } from '../../domain/webhook.js';
+import { powerOfTwoPieces } from '../batch-shapes.js';
 import type { Executor } from '../transaction.js';
 
+function attemptColumns(attempt: WebhookAttempt) {
+  return {
+    delivery_id: attempt.deliveryId,
+    endpoint_id: attempt.endpointId,
+    url: attempt.url,
+    attempted_at: attempt.attemptedAt,
+    duration_ms: Math.round(attempt.durationMs),
+    outcome: attempt.outcome,
+    status_code: attempt.statusCode,
+    response_headers: attempt.responseHeaders === null ? null : JSON.stringify(attempt.responseHeaders),
+    response_body: attempt.responseBody,
+    error_code: attempt.errorCode,
+    error: attempt.error,
+  };
+}
+
 export async function insertAttempt(db: Executor, attempt: WebhookAttempt): Promise<void> {
-  await db
-    .insertInto('webhook_attempts')
-    .values({
-      delivery_id: attempt.deliveryId,
-      endpoint_id: attempt.endpointId,
-      url: attempt.url,
-      attempted_at: attempt.attemptedAt,
-      duration_ms: Math.round(attempt.durationMs),
-      outcome: attempt.outcome,
-      status_code: attempt.statusCode,
-      response_headers: attempt.responseHeaders === null ? null : JSON.stringify(attempt.responseHeaders),
-      response_body: attempt.responseBody,
-      error_code: attempt.errorCode,
-      error: attempt.error,
-    })
-    .execute();
+  await db.insertInto('webhook_attempts').values(attemptColumns(attempt)).execute();
+}
+
+/** Many attempts in a few multi-row statements, in the order given (their `seq` follows it). */
+export async function insertAttempts(db: Executor, attempts: readonly WebhookAttempt[]): Promise<void> {
+  for (const piece of powerOfTwoPieces(attempts)) {
+    await db.insertInto('webhook_attempts').values(piece.map(attemptColumns)).execute();
+  }
 }
 
 /** Oldest first. */

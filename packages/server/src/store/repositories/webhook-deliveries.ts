@@ -1,5 +1,6 @@
 import { sql, type Selectable } from 'kysely';
 import type { WebhookDelivery } from '../../domain/webhook.js';
+import { paddedPieces } from '../batch-shapes.js';
 import type { Dialect } from '../database.js';
 import type { DeliveryStatus, WebhookDeliveriesTable } from '../schema.js';
 import type { Executor } from '../transaction.js';
@@ -96,26 +97,40 @@ export interface DeliveryOutcome {
   at: string;
 }
 
-/** Records the result of an attempt and releases the lease, if this worker still holds it. */
-export async function finishAttempt(db: Executor, id: string, workerId: string, outcome: DeliveryOutcome): Promise<boolean> {
-  const result = await db
-    .updateTable('webhook_deliveries')
-    .set((eb) => ({
-      status: outcome.status,
-      attempt_count: eb('attempt_count', '+', 1),
-      schedule_step: eb('schedule_step', '+', 1),
-      next_attempt_at: outcome.nextAttemptAt,
-      locked_until: null,
-      locked_by: null,
-      last_status_code: outcome.lastStatusCode,
-      last_error: outcome.lastError,
-      updated_at: outcome.at,
-      completed_at: outcome.status === 'pending' ? null : outcome.at,
-    }))
-    .where('id', '=', id)
-    .where('locked_by', '=', workerId)
-    .executeTakeFirst();
-  return Number(result.numUpdatedRows) > 0;
+/**
+ * Records the result of an attempt for each delivery (all with the same outcome) and
+ * releases their leases, where this worker still holds them. Returns how many it updated.
+ */
+export async function finishAttempts(db: Executor, ids: readonly string[], workerId: string, outcome: DeliveryOutcome): Promise<number> {
+  let updated = 0;
+  for (const piece of paddedPieces(ids)) {
+    const result = await db
+      .updateTable('webhook_deliveries')
+      .set((eb) => ({
+        status: outcome.status,
+        attempt_count: eb('attempt_count', '+', 1),
+        schedule_step: eb('schedule_step', '+', 1),
+        next_attempt_at: outcome.nextAttemptAt,
+        locked_until: null,
+        locked_by: null,
+        last_status_code: outcome.lastStatusCode,
+        last_error: outcome.lastError,
+        updated_at: outcome.at,
+        completed_at: outcome.status === 'pending' ? null : outcome.at,
+      }))
+      .where(piece.length === 1 ? (eb) => eb('id', '=', piece[0]!) : (eb) => eb('id', 'in', piece))
+      .where('locked_by', '=', workerId)
+      .executeTakeFirst();
+    updated += Number(result.numUpdatedRows);
+  }
+  return updated;
+}
+
+/** Gives leases back unused, where this worker still holds them. */
+export async function releaseLeases(db: Executor, ids: readonly string[], workerId: string): Promise<void> {
+  for (const piece of paddedPieces(ids)) {
+    await db.updateTable('webhook_deliveries').set({ locked_until: null, locked_by: null }).where('id', 'in', piece).where('locked_by', '=', workerId).execute();
+  }
 }
 
 /** Gives up a delivery without an attempt (its endpoint is gone or disabled). */

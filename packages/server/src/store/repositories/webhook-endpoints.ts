@@ -98,6 +98,13 @@ export async function findEndpointById(db: Executor, id: string): Promise<Endpoi
   return row ? rowToEndpoint(row) : undefined;
 }
 
+/** The endpoints with these ids that still exist. */
+export async function findEndpointsByIds(db: Executor, ids: readonly string[]): Promise<EndpointRecord[]> {
+  if (ids.length === 0) return [];
+  const rows = await db.selectFrom('webhook_endpoints').selectAll().where('id', 'in', ids).execute();
+  return rows.map(rowToEndpoint);
+}
+
 export async function listEndpoints(db: Executor, projectId: string): Promise<EndpointRecord[]> {
   const rows = await db.selectFrom('webhook_endpoints').selectAll().where('project_id', '=', projectId).orderBy('created_at').orderBy('id').execute();
   return rows.map(rowToEndpoint);
