@@ -31,7 +31,9 @@ const rows = [];
 const started = Date.now();
 for (const name of names) {
   log(`${name}: starting (${quick ? 'quick' : 'full'}, ${runs} run${runs > 1 ? 's' : ''})`);
+  const scenarioStarted = Date.now();
   rows.push(...(await SCENARIOS[name]({ quick, runs, log })));
+  log(`${name}: done in ${Math.round((Date.now() - scenarioStarted) / 1000)} s`);
 }
 
 const num = (v) => (Math.abs(v) < 100 ? v.toFixed(1) : String(Math.round(v)));

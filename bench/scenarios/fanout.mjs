@@ -39,7 +39,7 @@ export async function fanoutScenario({ quick, runs, log }) {
   }
   const clientCount = quick ? 400 : 10_000;
   const rate = quick ? 200 : 1000;
-  const seconds = quick ? 3 : 6;
+  const seconds = quick ? 3 : 4;
   const tmp = tempDir('fanout');
   const project = await createPingPongProject(tmp.dir);
   const env = { ORDERCAST_WS_HANDSHAKE_RATE: '0' };

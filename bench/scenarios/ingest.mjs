@@ -28,7 +28,7 @@ async function freshSchema(baseUrl) {
 }
 
 async function ingestOn(dialect, pgBaseUrl, { quick, runs, log }) {
-  const durationSec = quick ? 2 : 6;
+  const durationSec = quick ? 2 : 4;
   const connections = 50;
   const orderCount = quick ? 500 : 5000;
   const tmp = tempDir(`ingest-${dialect}`);

@@ -7,7 +7,7 @@ import { summarize } from '../lib/stats.mjs';
 
 export async function pollScenario({ quick, runs, log }) {
   const orderCount = quick ? 500 : 10_000;
-  const durationSec = quick ? 2 : 6;
+  const durationSec = quick ? 2 : 4;
   const connections = 50;
   const tmp = tempDir('poll');
   const project = await cliJson(['projects', 'create', '--name', 'bench', '--lifecycle', 'onramp', '--json', '--data-dir', tmp.dir]);

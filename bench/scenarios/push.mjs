@@ -12,7 +12,7 @@ import { summarize } from '../lib/stats.mjs';
 export async function pushScenario({ quick, runs, log }) {
   const clientCount = quick ? 400 : 10_000;
   const rate = quick ? 200 : 1000;
-  const seconds = quick ? 3 : 6;
+  const seconds = quick ? 3 : 4;
   const tmp = tempDir('push');
   const project = await createPingPongProject(tmp.dir);
   const server = await startOrdercast({ dataDir: tmp.dir, env: { ORDERCAST_WS_HANDSHAKE_RATE: '0' } });
