@@ -40,6 +40,11 @@ export function startProcess(args, { env = {}, ready, timeoutMs = 30_000, stdin 
     child,
     started,
     output: () => output,
+    /** Ends the process at once (SIGKILL), for measurements that need no graceful shutdown. */
+    async kill() {
+      if (child.exitCode === null) child.kill('SIGKILL');
+      await exited;
+    },
     async stop() {
       if (child.exitCode === null) child.kill('SIGTERM');
       const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
@@ -67,14 +72,14 @@ export async function startOrdercast({ dataDir, databaseUrl, env = {} }) {
     ready: /"url":"(http:\/\/[^"]+)"/,
   });
   const match = await proc.started;
-  return { baseUrl: match[1], stop: proc.stop, pid: proc.child.pid };
+  return { baseUrl: match[1], stop: proc.stop, kill: proc.kill, pid: proc.child.pid };
 }
 
 /** A baseline server script from bench/baselines; it prints `listening <url>`. */
 export async function startBaseline(script, env = {}) {
   const proc = startProcess([...profileArgs(), path.join(ROOT, 'bench/baselines', script)], { env, ready: /listening (http:\/\/\S+)/ });
   const match = await proc.started;
-  return { baseUrl: match[1], stop: proc.stop, pid: proc.child.pid };
+  return { baseUrl: match[1], stop: proc.stop, kill: proc.kill, pid: proc.child.pid };
 }
 
 /** Runs `ordercast <args>` to completion and parses its JSON output. */

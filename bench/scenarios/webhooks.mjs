@@ -55,7 +55,7 @@ async function paced(count, rate, send) {
 export async function webhooksScenario({ quick, runs, log }) {
   const backlog = quick ? 2000 : 50_000;
   const rate = quick ? 200 : 500;
-  const steadySeconds = quick ? 3 : 5;
+  const steadySeconds = quick ? 3 : 4;
   const receiverProc = startProcess([path.join(ROOT, 'bench/lib/webhook-receiver.mjs')], { ready: /listening (http:\/\/\S+)/ });
   const receiver = (await receiverProc.started)[1];
   const env = { ORDERCAST_WEBHOOK_ALLOW_PRIVATE: 'true', ORDERCAST_WEBHOOK_CONCURRENCY: String(CONCURRENCY) };
