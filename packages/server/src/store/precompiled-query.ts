@@ -29,13 +29,17 @@ export function precompiled<A extends unknown[], R>(build: (db: Executor, ...arg
     return { sql: query.sql, sources };
   };
   return {
-    async rows(db: Executor, ...args: A): Promise<R[]> {
+    /** The SQL in `db`'s dialect, and its parameters for these arguments. */
+    bind(db: Executor, ...args: A): { sql: string; parameters: unknown[] } {
       // getExecutor() is marked internal, but it is the one way to tell the dialect of a transaction.
       const dialect = db.getExecutor().adapter.constructor;
       let compiled = byDialect.get(dialect);
       if (!compiled) byDialect.set(dialect, (compiled = compile(db, args.length)));
-      const parameters = compiled.sources.map((source) => ('argument' in source ? args[source.argument] : source.constant));
-      const result = await db.executeQuery<R>(CompiledQuery.raw(compiled.sql, parameters));
+      return { sql: compiled.sql, parameters: compiled.sources.map((source) => ('argument' in source ? args[source.argument] : source.constant)) };
+    },
+    async rows(db: Executor, ...args: A): Promise<R[]> {
+      const { sql, parameters } = this.bind(db, ...args);
+      const result = await db.executeQuery<R>(CompiledQuery.raw(sql, parameters));
       return result.rows;
     },
     async first(db: Executor, ...args: A): Promise<R | undefined> {

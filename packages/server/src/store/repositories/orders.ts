@@ -99,15 +99,12 @@ export async function findOrderRow(db: Executor, projectId: string, id: string):
  * then skips Kysely's builder, compiler and connection queue.
  */
 export function sqliteOrderRowReader(db: Executor, connection: BetterSqlite3.Database): (projectId: string, id: string) => OrderRow | undefined {
-  const PROJECT = '\u0000project';
-  const ID = '\u0000id';
-  const compiled = orderByIdQuery(db, PROJECT, ID).compile();
-  const projectFirst = compiled.parameters[0] === PROJECT;
   // Prepared on first use: the table does not exist until migrations have run.
   let statement: BetterSqlite3.Statement | undefined;
   return (projectId, id) => {
-    statement ??= connection.prepare(compiled.sql);
-    return (projectFirst ? statement.get(projectId, id) : statement.get(id, projectId)) as OrderRow | undefined;
+    const { sql, parameters } = orderById.bind(db, projectId, id);
+    statement ??= connection.prepare(sql);
+    return statement.get(...parameters) as OrderRow | undefined;
   };
 }
 
