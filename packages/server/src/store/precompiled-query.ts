@@ -45,5 +45,11 @@ export function precompiled<A extends unknown[], R>(build: (db: Executor, ...arg
     async first(db: Executor, ...args: A): Promise<R | undefined> {
       return (await this.rows(db, ...args))[0];
     },
+    /** For inserts and upserts with `returning`, which always give a row. */
+    async firstOrThrow(db: Executor, ...args: A): Promise<R> {
+      const row = await this.first(db, ...args);
+      if (row === undefined) throw new Error(`query returned no row: ${this.bind(db, ...args).sql}`);
+      return row;
+    },
   };
 }

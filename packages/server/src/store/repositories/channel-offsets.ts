@@ -12,10 +12,6 @@ export function initialChannelEpoch(projectId: string, userExternalId: string): 
   return createHash('sha256').update(`${projectId}\u0000${userExternalId}`).digest('base64url').slice(0, 12);
 }
 
-/**
- * Hands out the next gap-free offset of a user's channel. The upsert takes a row
- * lock, so concurrent writers for one user queue up instead of colliding.
- */
 const bumpChannelOffset = precompiled((db: Executor, projectId: string, userExternalId: string, newEpoch: string) =>
   db
     .insertInto('channel_offsets')
@@ -26,14 +22,17 @@ const bumpChannelOffset = precompiled((db: Executor, projectId: string, userExte
     .returning('last_offset'),
 );
 
+/**
+ * Hands out the next gap-free offset of a user's channel. The upsert takes a row
+ * lock, so concurrent writers for one user queue up instead of colliding.
+ */
 export async function nextChannelOffset(
   db: Executor,
   projectId: string,
   userExternalId: string,
   newEpoch = initialChannelEpoch(projectId, userExternalId),
 ): Promise<number> {
-  const row = await bumpChannelOffset.first(db, projectId, userExternalId, newEpoch);
-  if (!row) throw new Error('channel offset upsert returned no row');
+  const row = await bumpChannelOffset.firstOrThrow(db, projectId, userExternalId, newEpoch);
   return Number(row.last_offset);
 }
 

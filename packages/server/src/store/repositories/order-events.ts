@@ -65,7 +65,7 @@ const insertEventRow = precompiled(
 );
 
 export async function insertEvent(db: Executor, event: NewEvent): Promise<OrderEvent> {
-  const row = await insertEventRow.first(
+  const row = await insertEventRow.firstOrThrow(
     db,
     event.id,
     event.projectId,
@@ -81,7 +81,6 @@ export async function insertEvent(db: Executor, event: NewEvent): Promise<OrderE
     JSON.stringify(event.order),
     event.createdAt,
   );
-  if (!row) throw new Error('insert into order_events returned no row');
   return { ...event, seq: row.seq };
 }
 

@@ -66,7 +66,7 @@ const insertOrderRow = precompiled(
 );
 
 export async function insertOrder(db: Executor, order: NewOrderRow): Promise<OrderRow> {
-  const row = await insertOrderRow.first(
+  return insertOrderRow.firstOrThrow(
     db,
     order.id,
     order.projectId,
@@ -79,8 +79,6 @@ export async function insertOrder(db: Executor, order: NewOrderRow): Promise<Ord
     JSON.stringify(order.history),
     order.createdAt,
   );
-  if (!row) throw new Error('insert into orders returned no row');
-  return row;
 }
 
 function orderByIdQuery(db: Executor, projectId: string, id: string) {
