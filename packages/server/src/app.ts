@@ -1,9 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import type { Config } from './config.js';
 import type { Broker } from './events/broker.js';
-import { EventFeed } from './events/event-feed.js';
+import { LogFollower } from './events/log-follower.js';
 import { MemoryBroker } from './events/memory-broker.js';
-import { OrderWatchers } from './events/order-watchers.js';
+import { Waiters } from './events/waiters.js';
 import { RedisBroker } from './events/redis-broker.js';
 import { buildHttpServer } from './http/server.js';
 import { createLogger, type Logger } from './logging.js';
@@ -30,12 +30,12 @@ import { HttpSender } from './webhooks/http-sender.js';
 import { RetrySchedule } from './webhooks/retry-schedule.js';
 
 /** The composition root: the only place that knows every part. The core services, plus the servers. */
-export interface App extends Omit<Core, 'watchers' | 'close'> {
+export interface App extends Omit<Core, 'close'> {
   /** Undefined when ORDERCAST_WEBHOOK_DISPATCH=false (another process sends). */
   dispatcher: DeliveryDispatcher | undefined;
   http: FastifyInstance;
-  /** Every committed event, once, from the broker and the log tail: what the gateways fan out. */
-  feed: EventFeed;
+  /** The one follower of the log: every committed event, once, in commit order, to the gateways, long-polls, the feed and the dispatcher. */
+  follower: LogFollower;
   socketio: SocketIoGateway;
   centrifuge: CentrifugeGateway;
   /** Starts listening; resolves to the base URL. */
@@ -56,7 +56,9 @@ export interface Core {
   logger: Logger;
   store: Store;
   broker: Broker;
-  watchers: OrderWatchers;
+  /** Long-polls waiting on an order, and feeds waiting on a project: woken by the log follower. */
+  orderWaiters: Waiters;
+  projectWaiters: Waiters;
   metrics: Metrics;
   projects: ProjectService;
   auth: AuthService;
@@ -94,10 +96,11 @@ export async function createCore(config: Config, options: AppOptions = {}): Prom
   const broker: Broker = config.redisUrl
     ? new RedisBroker(config.redisUrl, config.redisChannel ?? `ordercast:events:${sha256Hex(store.location).slice(0, 16)}`, logger)
     : new MemoryBroker();
-  const watchers = new OrderWatchers(broker);
+  const orderWaiters = new Waiters();
+  const projectWaiters = new Waiters();
   const projects = new ProjectService(store);
   const auth = new AuthService(store, projects);
-  const orders = new OrderService(store, projects, broker, watchers, {
+  const orders = new OrderService(store, projects, broker, orderWaiters, {
     orderCreated: () => metrics.ordersCreated.inc(),
     orderTransitioned: (event) => metrics.transitions.inc({ status: event.toStatus }),
   });
@@ -106,15 +109,14 @@ export async function createCore(config: Config, options: AppOptions = {}): Prom
     rotationGraceMs: config.webhooks.rotationGrace,
   });
   const webhookDeliveries = new WebhookDeliveryService(store, webhookEndpoints);
-  // Every event, from any writer (API or CLI), queues its webhooks in its own transaction.
-  orders.addEventWriteHook(webhookDeliveries.enqueueForEvent);
   metrics.setWebhookQueueProbe(() => webhookDeliveries.queueStats());
   return {
     config,
     logger,
     store,
     broker,
-    watchers,
+    orderWaiters,
+    projectWaiters,
     metrics,
     projects,
     auth,
@@ -122,7 +124,8 @@ export async function createCore(config: Config, options: AppOptions = {}): Prom
     webhookEndpoints,
     webhookDeliveries,
     async close() {
-      watchers.close();
+      orderWaiters.close();
+      projectWaiters.close();
       await broker.close();
       await store.close();
     },
@@ -131,7 +134,7 @@ export async function createCore(config: Config, options: AppOptions = {}): Prom
 
 export async function createApp(config: Config, options: AppOptions = {}): Promise<App> {
   const core = await createCore(config, { serving: true, ...options });
-  const { logger, store, broker, metrics, projects, auth, orders, webhookEndpoints, webhookDeliveries } = core;
+  const { logger, store, broker, metrics, projects, auth, orders, webhookEndpoints, webhookDeliveries, orderWaiters, projectWaiters } = core;
   const shutdown = new AbortController();
   const sender = new HttpSender({
     allowPrivate: config.webhooks.allowPrivate,
@@ -154,10 +157,17 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         },
       )
     : undefined;
+  const follower = new LogFollower(store.log, broker, { pollMs: config.realtime.eventPollMs }, logger);
+  const hub = new ChannelHub();
+  follower.subscribe((event) => {
+    hub.dispatch(event);
+    orderWaiters.notify(event.orderId);
+    projectWaiters.notify(event.projectId);
+  });
   const stopWaking: Array<() => void> = [];
   if (dispatcher) {
-    // Hints only: the dispatcher also polls, so events written by other processes are sent too.
-    stopWaking.push(broker.subscribe(() => dispatcher.wake()));
+    // Hints only: the dispatcher also polls, so deliveries queued by other processes are sent too.
+    stopWaking.push(follower.subscribe(() => dispatcher.wake()));
     stopWaking.push(webhookDeliveries.onQueued(() => dispatcher.wake()));
   }
   const http = await buildHttpServer({
@@ -168,7 +178,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     orders,
     webhookEndpoints,
     webhookDeliveries,
-    eventFeed: new EventFeedService(store, broker),
+    eventFeed: new EventFeedService(store, projectWaiters),
     bodyLimitBytes: config.bodyLimitBytes,
     rateLimitPerSecond: config.rateLimitPerSecond,
     rateLimitBurst: config.rateLimitBurst,
@@ -179,9 +189,6 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
 
   let retention: { stop(): void } | undefined;
   const reader = new EventLogReader(store);
-  const feed = new EventFeed(broker, reader, { pollMs: config.realtime.eventPollMs }, logger);
-  const hub = new ChannelHub();
-  feed.subscribe((event) => hub.dispatch(event));
   const limiter = new HandshakeLimiter(config.realtime.handshakesPerSecond);
   const socketio = new SocketIoGateway(http.server, { auth, orders, reader, hub, metrics, logger, limiter, config: config.realtime });
   const centrifuge = new CentrifugeGateway(http.server, {
@@ -198,11 +205,11 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     ...core,
     dispatcher,
     http,
-    feed,
+    follower,
     socketio,
     centrifuge,
     async listen() {
-      await feed.start();
+      await follower.start();
       await http.listen({ host: config.host, port: config.port });
       retention = startIdempotencyRetention(store, logger);
       dispatcher?.start();
@@ -215,12 +222,13 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       closing ??= (async () => {
         shutdown.abort();
         retention?.stop();
-        core.watchers.close();
+        orderWaiters.close();
+        projectWaiters.close();
         for (const stop of stopWaking) stop();
         // Sockets first: open WebSockets would otherwise hold the HTTP server open.
         await centrifuge.close();
         await socketio.close();
-        await feed.stop();
+        await follower.stop();
         // Answers sent from now on say `Connection: close` (see http/server.ts); this also
         // closes connections left idle by answers that bypass the hooks (503 while closing).
         const closeIdle = setInterval(() => http.server.closeIdleConnections?.(), 200);

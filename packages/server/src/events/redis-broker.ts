@@ -1,21 +1,20 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
-import type { OrderEvent } from '../domain/order.js';
 import type { Logger } from '../logging.js';
-import type { Broker, EventListener } from './broker.js';
+import type { Broker, HintListener, LogHint } from './broker.js';
 import { MemoryBroker } from './memory-broker.js';
 
 interface Envelope {
   node: string;
-  event: OrderEvent;
+  hint: LogHint;
 }
 
 /**
  * Redis pub/sub across server processes. Local listeners are called at once, as
  * with MemoryBroker, so a node keeps serving its own writes while Redis is down;
  * messages that come back from Redis with this node's id are skipped.
- * Publishing never queues while disconnected: the log tailer (EventFeed) fills
- * whatever Redis did not carry.
+ * Publishing never queues while disconnected: each node's log follower reads the log
+ * on a timer too, so a hint Redis did not carry only delays it.
  */
 export class RedisBroker implements Broker {
   private readonly node = randomUUID();
@@ -52,17 +51,17 @@ export class RedisBroker implements Broker {
       } catch {
         return;
       }
-      if (envelope.node !== this.node && envelope.event) this.local.publish(envelope.event);
+      if (envelope.node !== this.node && typeof envelope.hint?.projectId === 'string') this.local.publish(envelope.hint);
     });
   }
 
-  publish(event: OrderEvent): void {
-    this.local.publish(event);
+  publish(hint: LogHint): void {
+    this.local.publish(hint);
     if (this.publisher.status !== 'ready') return;
-    this.publisher.publish(this.channel, JSON.stringify({ node: this.node, event } satisfies Envelope)).catch(() => {});
+    this.publisher.publish(this.channel, JSON.stringify({ node: this.node, hint } satisfies Envelope)).catch(() => {});
   }
 
-  subscribe(listener: EventListener): () => void {
+  subscribe(listener: HintListener): () => void {
     return this.local.subscribe(listener);
   }
 

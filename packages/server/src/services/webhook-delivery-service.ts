@@ -1,6 +1,5 @@
 import type { Transaction } from 'kysely';
 import { OrdercastError } from '../domain/errors.js';
-import type { OrderEvent } from '../domain/order.js';
 import { endpointWantsEvent, type DeliveryStatus, type WebhookAttempt, type WebhookDelivery } from '../domain/webhook.js';
 import type { Store } from '../store/database.js';
 import type { Database } from '../store/schema.js';
@@ -31,7 +30,7 @@ import {
   type EndpointRecord,
 } from '../store/repositories/webhook-endpoints.js';
 import { inTransaction } from '../store/transaction.js';
-import { ENDPOINT_DISABLED_EVENT_NAME, endpointDisabledPayload, eventPayload, TEST_EVENT_NAME, testPayload } from '../webhooks/payload.js';
+import { ENDPOINT_DISABLED_EVENT_NAME, endpointDisabledPayload, TEST_EVENT_NAME, testPayload } from '../webhooks/payload.js';
 import type { WebhookEndpointService } from './webhook-endpoint-service.js';
 import { newId } from './random.js';
 
@@ -128,29 +127,6 @@ export class WebhookDeliveryService {
   private notifyQueued(): void {
     for (const listener of this.queuedListeners) listener();
   }
-
-  /**
-   * The event-write hook: one delivery per enabled endpoint that wants the event,
-   * in the transaction that appends the event, so neither exists without the other.
-   */
-  readonly enqueueForEvent = async (trx: Transaction<Database>, event: OrderEvent): Promise<void> => {
-    const endpoints = await listEnabledEndpoints(trx, event.projectId);
-    if (endpoints.length === 0) return;
-    const payload = JSON.stringify(eventPayload(event));
-    for (const endpoint of endpoints) {
-      if (!endpointWantsEvent(endpoint.enabledEvents, event.eventName)) continue;
-      await insertDelivery(trx, {
-        id: newId('msg'),
-        projectId: event.projectId,
-        endpointId: endpoint.id,
-        eventId: event.id,
-        eventName: event.eventName,
-        orderId: event.orderId,
-        payload,
-        createdAt: event.createdAt,
-      });
-    }
-  };
 
   /** Queues a signed test event for one endpoint, whatever its event filter. */
   async enqueueTest(projectId: string, endpointId: string): Promise<DeliveryView> {

@@ -1,15 +1,17 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
-import { Kysely, PostgresDialect, type Transaction } from 'kysely';
+import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import type { Database } from './schema.js';
 import { startCheckpointer } from './sqlite-checkpointer.js';
 import { ImmediateSqliteDialect } from './sqlite-immediate-dialect.js';
 import { withStatementCache } from './sqlite-statement-cache.js';
 import { findOrderRow, sqliteOrderRowReader, type OrderRow } from './repositories/orders.js';
-import { inTransaction } from './transaction.js';
-import { WriteBatcher } from './write-batcher.js';
+import { postgresLogReading, sqliteLogReading, type LogReading } from './log-reading.js';
+import type { OrderLog } from './order-log.js';
+import { PostgresOrderLog } from './postgres-order-log.js';
+import { SqliteOrderLog } from './sqlite-order-log.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -18,12 +20,10 @@ export interface Store {
   dialect: Dialect;
   /** Where the data lives, for logs: a file path or the URL without its password. */
   location: string;
-  /**
-   * Runs the work of one write in a transaction: on SQLite, batched with other
-   * writes waiting at the same moment (group commit); on PostgreSQL, alone.
-   * Resolves only once the work is committed.
-   */
-  write<T>(work: (trx: Transaction<Database>) => Promise<T>): Promise<T>;
+  /** The one write path of orders: decide, then append (see store/order-log.ts). */
+  orderLog: OrderLog;
+  /** The log in commit order, for followers (see store/log-reading.ts). */
+  log: LogReading;
   /**
    * One order row by id, committed state only. On SQLite it runs on a read-only
    * connection of its own: in WAL mode that reads the last commit without queueing
@@ -83,7 +83,8 @@ export function openStore(options: StoreOptions): Store {
       db,
       dialect: 'postgres',
       location: redactUrl(options.databaseUrl),
-      write: (work) => inTransaction(db, work),
+      orderLog: new PostgresOrderLog(db),
+      log: postgresLogReading(db),
       readOrderRow: (projectId, id) => findOrderRow(db, projectId, id),
       close: () => db.destroy(),
     };
@@ -100,7 +101,6 @@ export function openStore(options: StoreOptions): Store {
   sqlite.pragma('foreign_keys = ON');
   const checkpointer = options.checkpointInBackground && file !== ':memory:' ? startCheckpointer(sqlite, 50, options.onBackgroundError) : undefined;
   const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: withStatementCache(sqlite) }) });
-  const batcher = new WriteBatcher(db);
   // A second connection to ':memory:' would be another, empty database.
   const reader = file === ':memory:' ? undefined : openReadConnection(file);
   const readRow = reader ? sqliteOrderRowReader(db, reader) : undefined;
@@ -108,7 +108,8 @@ export function openStore(options: StoreOptions): Store {
     db,
     dialect: 'sqlite',
     location: path.resolve(file),
-    write: (work) => batcher.run(work),
+    orderLog: new SqliteOrderLog(db, sqlite),
+    log: sqliteLogReading(reader ?? sqlite),
     readOrderRow: readRow ? async (projectId, id) => readRow(projectId, id) : (projectId, id) => findOrderRow(db, projectId, id),
     async close() {
       checkpointer?.stop();

@@ -1,3 +1,4 @@
+import { orderView, type OrderState } from '../../domain/order-decisions.js';
 import type { Order, StatusHistoryEntry } from '../../domain/order.js';
 import type { Lifecycle } from '../../domain/lifecycle.js';
 import type { OrdersTable } from '../schema.js';
@@ -8,10 +9,10 @@ import type { Selectable } from 'kysely';
 
 export type OrderRow = Selectable<OrdersTable>;
 
-export function rowToOrder(row: OrderRow, lifecycle: Lifecycle): Order {
+/** The projection as the domain decides on it. */
+export function rowToOrderState(row: OrderRow): OrderState {
   return {
     id: row.id,
-    object: 'order',
     projectId: row.project_id,
     externalId: row.external_id,
     userExternalId: row.user_external_id,
@@ -20,65 +21,14 @@ export function rowToOrder(row: OrderRow, lifecycle: Lifecycle): Order {
     metadata: JSON.parse(row.metadata),
     status: row.status,
     version: row.version,
-    final: lifecycle.final.includes(row.status),
     createdAt: row.created_at,
     updatedAt: row.updated_at,
-    statusHistory: JSON.parse(row.history) as StatusHistoryEntry[],
+    statusHistory: JSON.parse(row.recent_history) as StatusHistoryEntry[],
   };
 }
 
-export type NewOrderRow = Pick<Order, 'id' | 'projectId' | 'externalId' | 'userExternalId' | 'amount' | 'currency' | 'metadata' | 'status'> & {
-  history: StatusHistoryEntry[];
-  createdAt: string;
-};
-
-const insertOrderRow = precompiled(
-  (
-    db: Executor,
-    id: string,
-    projectId: string,
-    externalId: string | null,
-    userExternalId: string | null,
-    amount: string | null,
-    currency: string | null,
-    metadata: string,
-    status: string,
-    history: string,
-    createdAt: string,
-  ) =>
-    db
-      .insertInto('orders')
-      .values({
-        id,
-        project_id: projectId,
-        external_id: externalId,
-        user_external_id: userExternalId,
-        amount,
-        currency,
-        metadata,
-        status,
-        version: 1,
-        history,
-        created_at: createdAt,
-        updated_at: createdAt,
-      })
-      .returningAll(),
-);
-
-export async function insertOrder(db: Executor, order: NewOrderRow): Promise<OrderRow> {
-  return insertOrderRow.firstOrThrow(
-    db,
-    order.id,
-    order.projectId,
-    order.externalId,
-    order.userExternalId,
-    order.amount,
-    order.currency,
-    JSON.stringify(order.metadata),
-    order.status,
-    JSON.stringify(order.history),
-    order.createdAt,
-  );
+export function rowToOrder(row: OrderRow, lifecycle: Lifecycle): Order {
+  return orderView(rowToOrderState(row), lifecycle);
 }
 
 function orderByIdQuery(db: Executor, projectId: string, id: string) {
@@ -108,29 +58,6 @@ export function sqliteOrderRowReader(db: Executor, connection: BetterSqlite3.Dat
 
 export async function findOrderRowByExternalId(db: Executor, projectId: string, externalId: string): Promise<OrderRow | undefined> {
   return db.selectFrom('orders').selectAll().where('project_id', '=', projectId).where('external_id', '=', externalId).executeTakeFirst();
-}
-
-/**
- * Moves the order to its next version only if nobody else did first
- * (compare-and-set on `version`); returns undefined when another writer won.
- */
-const setStatusIfVersion = precompiled(
-  (db: Executor, id: string, expectedVersion: number, nextVersion: number, status: string, history: string, updatedAt: string) =>
-    db
-      .updateTable('orders')
-      .set({ status, version: nextVersion, history, updated_at: updatedAt })
-      .where('id', '=', id)
-      .where('version', '=', expectedVersion)
-      .returningAll(),
-);
-
-export async function updateOrderStatusIfVersion(
-  db: Executor,
-  id: string,
-  expectedVersion: number,
-  change: { status: string; history: StatusHistoryEntry[]; updatedAt: string },
-): Promise<OrderRow | undefined> {
-  return setStatusIfVersion.first(db, id, expectedVersion, expectedVersion + 1, change.status, JSON.stringify(change.history), change.updatedAt);
 }
 
 export interface OrderListFilter {
