@@ -85,7 +85,7 @@ export function openStore(options: StoreOptions): Store {
       location: redactUrl(options.databaseUrl),
       orderLog: new PostgresOrderLog(db),
       log: postgresLogReading(db),
-      readOrderRow: (projectId, id) => findOrderRow(db, projectId, id),
+      readOrderRow: (projectId, id) => findOrderRow(db, 'postgres', projectId, id),
       close: () => db.destroy(),
     };
   }
@@ -103,14 +103,14 @@ export function openStore(options: StoreOptions): Store {
   const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: withStatementCache(sqlite) }) });
   // A second connection to ':memory:' would be another, empty database.
   const reader = file === ':memory:' ? undefined : openReadConnection(file);
-  const readRow = reader ? sqliteOrderRowReader(db, reader) : undefined;
+  const readRow = reader ? sqliteOrderRowReader(reader) : undefined;
   return {
     db,
     dialect: 'sqlite',
     location: path.resolve(file),
     orderLog: new SqliteOrderLog(db, sqlite),
     log: sqliteLogReading(reader ?? sqlite),
-    readOrderRow: readRow ? async (projectId, id) => readRow(projectId, id) : (projectId, id) => findOrderRow(db, projectId, id),
+    readOrderRow: readRow ? async (projectId, id) => readRow(projectId, id) : (projectId, id) => findOrderRow(db, 'sqlite', projectId, id),
     async close() {
       checkpointer?.stop();
       reader?.close();

@@ -61,8 +61,9 @@ export class SqliteOrderLog implements OrderLog {
   private queue: Pending[] = [];
   private draining = false;
   private statements: Statements | undefined;
-  /** Transactions committed (for tests that check refusals cost no extra transaction). */
-  transactions = 0;
+  /** Transactions committed, and batches run again one savepoint per command after an unexpected error: refusals cause neither. */
+  committedTransactions = 0;
+  isolatedReruns = 0;
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -125,7 +126,7 @@ export class SqliteOrderLog implements OrderLog {
     const at = new Date().toISOString();
     try {
       const outcomes = this.sqlite.transaction(() => batch.map((item) => this.applyOne(s, item, at))).immediate();
-      this.transactions++;
+      this.committedTransactions++;
       return outcomes.map((outcome) => ({ ok: true, outcome }));
     } catch {
       // An unexpected error rolled everything back: again, each command in a savepoint
@@ -142,7 +143,8 @@ export class SqliteOrderLog implements OrderLog {
           }),
         )
         .immediate();
-      this.transactions++;
+      this.committedTransactions++;
+      this.isolatedReruns++;
       return results;
     }
   }

@@ -3,6 +3,7 @@ import type { Order, StatusHistoryEntry } from '../../domain/order.js';
 import type { Lifecycle } from '../../domain/lifecycle.js';
 import type { OrdersTable } from '../schema.js';
 import { precompiled } from '../precompiled-query.js';
+import type { Dialect } from '../database.js';
 import type { Executor } from '../transaction.js';
 import type BetterSqlite3 from 'better-sqlite3';
 import type { Selectable } from 'kysely';
@@ -31,14 +32,12 @@ export function rowToOrder(row: OrderRow, lifecycle: Lifecycle): Order {
   return orderView(rowToOrderState(row), lifecycle);
 }
 
-function orderByIdQuery(db: Executor, projectId: string, id: string) {
-  return db.selectFrom('orders').selectAll().where('id', '=', id).where('project_id', '=', projectId);
-}
+const orderById = precompiled('orderById', (db, projectId: string, id: string) =>
+  db.selectFrom('orders').selectAll().where('id', '=', id).where('project_id', '=', projectId),
+);
 
-const orderById = precompiled(orderByIdQuery);
-
-export async function findOrderRow(db: Executor, projectId: string, id: string): Promise<OrderRow | undefined> {
-  return orderById.first(db, projectId, id);
+export async function findOrderRow(db: Executor, dialect: Dialect, projectId: string, id: string): Promise<OrderRow | undefined> {
+  return orderById.first(db, dialect, projectId, id);
 }
 
 /**
@@ -46,18 +45,14 @@ export async function findOrderRow(db: Executor, projectId: string, id: string):
  * polling hot path. The SQL is the typed query above, compiled once; each read
  * then skips Kysely's builder, compiler and connection queue.
  */
-export function sqliteOrderRowReader(db: Executor, connection: BetterSqlite3.Database): (projectId: string, id: string) => OrderRow | undefined {
+export function sqliteOrderRowReader(connection: BetterSqlite3.Database): (projectId: string, id: string) => OrderRow | undefined {
   // Prepared on first use: the table does not exist until migrations have run.
   let statement: BetterSqlite3.Statement | undefined;
   return (projectId, id) => {
-    const { sql, parameters } = orderById.bind(db, projectId, id);
+    const { sql, parameters } = orderById.bind('sqlite', projectId, id);
     statement ??= connection.prepare(sql);
     return statement.get(...parameters) as OrderRow | undefined;
   };
-}
-
-export async function findOrderRowByExternalId(db: Executor, projectId: string, externalId: string): Promise<OrderRow | undefined> {
-  return db.selectFrom('orders').selectAll().where('project_id', '=', projectId).where('external_id', '=', externalId).executeTakeFirst();
 }
 
 export interface OrderListFilter {
