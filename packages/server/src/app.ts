@@ -25,6 +25,7 @@ import { WebhookEndpointService } from './services/webhook-endpoint-service.js';
 import { openStore, type Store } from './store/database.js';
 import { migrateToLatest } from './store/migrations.js';
 import { VERSION } from './version.js';
+import { DeliveryQueue } from './webhooks/delivery-queue.js';
 import { DeliveryDispatcher } from './webhooks/dispatcher.js';
 import { HttpSender } from './webhooks/http-sender.js';
 import { RetrySchedule } from './webhooks/retry-schedule.js';
@@ -65,6 +66,8 @@ export interface Core {
   orders: OrderService;
   webhookEndpoints: WebhookEndpointService;
   webhookDeliveries: WebhookDeliveryService;
+  /** The dispatcher's claims and outcomes. */
+  deliveryQueue: DeliveryQueue;
   close(): Promise<void>;
 }
 
@@ -109,7 +112,8 @@ export async function createCore(config: Config, options: AppOptions = {}): Prom
     rotationGraceMs: config.webhooks.rotationGrace,
   });
   const webhookDeliveries = new WebhookDeliveryService(store, webhookEndpoints);
-  metrics.setWebhookQueueProbe(() => webhookDeliveries.queueStats());
+  const deliveryQueue = new DeliveryQueue(store);
+  metrics.setWebhookQueueProbe(() => deliveryQueue.queueStats());
   return {
     config,
     logger,
@@ -123,6 +127,7 @@ export async function createCore(config: Config, options: AppOptions = {}): Prom
     orders,
     webhookEndpoints,
     webhookDeliveries,
+    deliveryQueue,
     async close() {
       orderWaiters.close();
       projectWaiters.close();
@@ -144,7 +149,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   });
   const dispatcher = config.webhooks.dispatch
     ? new DeliveryDispatcher(
-        webhookDeliveries,
+        core.deliveryQueue,
         sender,
         new RetrySchedule(config.webhooks.retrySchedule, config.webhooks.retryJitter, config.webhooks.maxRetryAfter),
         metrics,

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Logger } from '../logging.js';
 import type { Metrics } from '../metrics.js';
 import { signingSecrets } from '../services/webhook-endpoint-service.js';
-import type { AttemptBatchResult, AttemptRecord, WebhookDeliveryService } from '../services/webhook-delivery-service.js';
+import type { AttemptBatchResult, AttemptRecord, DeliveryQueue } from './delivery-queue.js';
 import type { DeliveryRow } from '../store/repositories/webhook-deliveries.js';
 import type { EndpointRecord } from '../store/repositories/webhook-endpoints.js';
 import { AttemptRecorder } from './attempt-recorder.js';
@@ -62,7 +62,7 @@ export class DeliveryDispatcher {
   private readonly lowWater: number;
 
   constructor(
-    private readonly deliveries: WebhookDeliveryService,
+    private readonly deliveries: DeliveryQueue,
     private readonly sender: HttpSender,
     private readonly schedule: RetrySchedule,
     private readonly metrics: Metrics,
