@@ -1,7 +1,7 @@
 import type { ErrorCode } from './errors.js';
 import { allowedNextStatuses, isFinalStatus, type Lifecycle } from './lifecycle.js';
 import type { ValidNewOrder } from './new-order.js';
-import type { Order, OrderEventType, StatusHistoryEntry } from './order.js';
+import type { Order, OrderEvent, StatusHistoryEntry } from './order.js';
 
 /**
  * How many of the latest status changes an order carries in `statusHistory`, on every
@@ -21,18 +21,8 @@ export interface Refusal {
 /** What an order is now: the projection the store keeps beside the log. */
 export type OrderState = Omit<Order, 'object' | 'final'>;
 
-/** The one event a decision appends. `order` is the order right after it. */
-export interface DecidedEvent {
-  id: string;
-  type: OrderEventType;
-  eventName: string;
-  fromStatus: string | null;
-  toStatus: string;
-  reason: string | null;
-  version: number;
-  at: string;
-  order: Order;
-}
+/** The one event a decision appends: an event of the log before it has a place in it. `order` is the order right after it. */
+export type DecidedEvent = Pick<OrderEvent, 'id' | 'type' | 'eventName' | 'fromStatus' | 'toStatus' | 'reason' | 'version' | 'order'> & { at: string };
 
 export type Decision = { ok: true; event: DecidedEvent } | { ok: false; refusal: Refusal };
 
