@@ -122,6 +122,20 @@ describe.each(testDialects)('the write path on %s', (dialect) => {
     expect(bad.body.error.code).toBe('validation_failed');
   }, 120_000);
 
+  it("hands each project a feed cursor of its own: another project's writes do not move it", async () => {
+    const other = await server.createProject(pingPong, 'Another tenant');
+    const latest = async () => (await server.request('GET', '/api/v2/events?after=latest', { key: project.secretKey })).body.nextCursor;
+    await create();
+    const before = await latest();
+    for (let i = 0; i < 5; i++) expect((await server.request('POST', '/api/v2/orders', { key: other.secretKey, body: {} })).status).toBe(201);
+    expect(await latest()).toBe(before);
+    const mine = await create();
+    const after = await latest();
+    expect(after).not.toBe(before);
+    const page = await server.request('GET', `/api/v2/events?after=${before}`, { key: project.secretKey });
+    expect(page.body.data.map((e: any) => e.orderId)).toEqual([mine.id]);
+  });
+
   it.runIf(dialect === 'sqlite')('commits writes that arrive together in one transaction, refusals included, with no transaction run again', async () => {
     const log = server.app.store.orderLog as SqliteOrderLog;
     const orders = await Promise.all(Array.from({ length: 100 }, () => create()));
