@@ -16,11 +16,17 @@ describe.each(testDialects)('operations endpoints on %s', (dialect) => {
     expect(ready.body).toEqual({ status: 'ready', database: dialect });
   });
 
-  it('exposes Prometheus metrics for requests, orders created and transitions by status', async () => {
+  it('exposes Prometheus metrics for requests, orders created and transitions by status, on the metrics port only', async () => {
     const project = await server.createProject('store');
     const { body: order } = await server.request('POST', '/api/v2/orders', { key: project.secretKey, body: {} });
     await server.request('POST', `/api/v2/orders/${order.id}/status`, { key: project.secretKey, body: { status: 'paid' } });
-    const res = await fetch(`${server.baseUrl}/metrics`);
+    // Every tenant's volumes: not on the public API port.
+    const onApiPort = await server.request('GET', '/metrics');
+    expect(onApiPort.status).toBe(404);
+    expect(onApiPort.body.error.code).toBe('route_not_found');
+    expect(new URL(server.metricsUrl).hostname).toBe('127.0.0.1');
+    expect(new URL(server.metricsUrl).port).not.toBe(new URL(server.baseUrl).port);
+    const res = await fetch(server.metricsUrl);
     expect(res.headers.get('content-type')).toContain('text/plain');
     const text = await res.text();
     expect(text).toMatch(/^ordercast_orders_created_total 1$/m);

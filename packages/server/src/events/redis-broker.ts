@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import type { OrderEvent } from '../domain/order.js';
+import { LogThrottle } from '../log-throttle.js';
+import { redactUrl } from '../store/database.js';
 import type { Logger } from '../logging.js';
 import type { Broker, EventListener } from './broker.js';
 import { MemoryBroker } from './memory-broker.js';
@@ -24,6 +26,8 @@ export class RedisBroker implements Broker {
   private readonly subscriber: Redis;
   private connected = false;
   private closed = false;
+  /** While Redis stays unreachable, one warning per interval rather than one per reconnect attempt. */
+  private readonly unreachableLog = new LogThrottle(30_000);
 
   /** `channel` must be the same for every process of one deployment and differ between deployments. */
   constructor(url: string, private readonly channel: string, logger?: Logger) {
@@ -37,8 +41,14 @@ export class RedisBroker implements Broker {
     // Without error listeners ioredis would throw on every failed reconnect.
     this.publisher.on('error', () => {});
     this.subscriber.on('error', (error) => {
-      if (this.connected) logger?.warn({ err: error }, 'redis broker: connection lost; events are read from the log until it returns');
+      const wasConnected = this.connected;
       this.connected = false;
+      const notLogged = wasConnected ? 0 : this.unreachableLog.take('unreachable');
+      if (notLogged === undefined) return;
+      logger?.warn(
+        { err: error, redis: redactUrl(url), failuresNotLogged: notLogged },
+        wasConnected ? 'redis broker: connection lost; events are read from the log until it returns' : 'redis broker: cannot reach Redis; events are read from the log until it answers',
+      );
     });
     this.subscriber.on('ready', () => {
       if (!this.connected) logger?.info('redis broker: connected');
@@ -54,6 +64,11 @@ export class RedisBroker implements Broker {
       }
       if (envelope.node !== this.node && envelope.event) this.local.publish(envelope.event);
     });
+  }
+
+  /** Whether the subscription is live; while it is not, other processes' events arrive by the log tail only. */
+  get isConnected(): boolean {
+    return this.connected;
   }
 
   publish(event: OrderEvent): void {
