@@ -229,8 +229,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       return metricsServer?.url;
     },
     async listen() {
-      await feed.start();
       if (config.metricsPort !== undefined) metricsServer = await startMetricsServer(metrics, config.metricsHost, config.metricsPort);
+      await feed.start();
       await http.listen({ host: config.host, port: config.port });
       retention = startIdempotencyRetention(store, logger);
       dispatcher?.start();

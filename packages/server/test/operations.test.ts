@@ -108,3 +108,30 @@ describe('CORS for checkout pages on other origins', () => {
     }
   });
 });
+
+describe('the metrics listener', () => {
+  it('defaults to loopback port 9464; `off` turns it off; anything else is a configuration error', async () => {
+    const { loadConfig, ConfigError } = await import('../src/config.js');
+    const defaults = loadConfig({}, {});
+    expect([defaults.metricsHost, defaults.metricsPort]).toEqual(['127.0.0.1', 9464]);
+    expect(loadConfig({}, { ORDERCAST_METRICS_PORT: 'off' }).metricsPort).toBeUndefined();
+    expect(loadConfig({ metricsPort: '9100' }, { ORDERCAST_METRICS_PORT: 'off' }).metricsPort).toBe(9100);
+    expect(() => loadConfig({}, { ORDERCAST_METRICS_PORT: 'public' })).toThrow(ConfigError);
+  });
+
+  it('is not started with `off`, and a port already taken stops the server with a message saying so', async () => {
+    const off = await startTestServer('sqlite', { ORDERCAST_METRICS_PORT: 'off' });
+    try {
+      expect(off.app.metricsUrl).toBeUndefined();
+    } finally {
+      await off.close();
+    }
+    const holder = await startTestServer('sqlite');
+    try {
+      const port = new URL(holder.metricsUrl).port;
+      await expect(startTestServer('sqlite', { ORDERCAST_METRICS_PORT: port })).rejects.toThrow(`Cannot serve metrics on 127.0.0.1:${port} (EADDRINUSE)`);
+    } finally {
+      await holder.close();
+    }
+  });
+});

@@ -58,7 +58,14 @@ export function registerServe(program: Command): void {
       if (config.demo && projectCount === 0) {
         demo = await app.projects.create({ name: 'Demo shop', lifecycle: 'onramp' });
       }
-      const url = await app.listen();
+      let url: string;
+      try {
+        url = await app.listen();
+      } catch (error) {
+        // A port already taken: release the database and the broker, so the process can exit.
+        await app.close().catch(() => {});
+        throw error;
+      }
       app.logger.info({ url, metricsUrl: app.metricsUrl, database: app.store.dialect, location: app.store.location }, `Ordercast listening on ${url}`);
       if (demo) process.stdout.write(demoInstructions(url, demo));
       else if (projectCount > 0) {
