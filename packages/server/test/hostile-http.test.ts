@@ -117,6 +117,14 @@ describe('hostile HTTP input gets a 4xx in the error shape', () => {
     }
   });
 
+  it('answers a path with bad percent-encoding with 400 in the error shape', async () => {
+    for (const target of ['/api/v2/orders/%zz', '/%', '/api/v2/orders/%c0%ae%c0%ae']) {
+      const answer = await rawRequest(server.baseUrl, `GET ${target} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`);
+      expect(answer.status, target).toBe(400);
+      expectErrorShape(JSON.parse(answer.body), 'validation_failed');
+    }
+  });
+
   it('refuses metadata nested 5,000 levels deep with 400, with or without an Idempotency-Key', async () => {
     // Written out as text: the test's own JSON.stringify would overflow the stack on it.
     const deep = `{"metadata":${'{"a":'.repeat(5_000)}{}${'}'.repeat(5_000)}}`;

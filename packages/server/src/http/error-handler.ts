@@ -63,10 +63,13 @@ function fromFastifyError(error: FastifyError, bodyLimit: number): OrdercastErro
   return undefined;
 }
 
-export function registerErrorHandling(app: FastifyInstance, bodyLimit: number): void {
+export type ErrorHandler = (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
+
+/** Installs the one error handler and returns it, for errors Fastify raises before routing (bad URLs). */
+export function registerErrorHandling(app: FastifyInstance, bodyLimit: number): ErrorHandler {
   // During an outage every request fails the same way: one line per interval says so.
   const outageLog = new LogThrottle(10_000);
-  app.setErrorHandler(async (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+  const handle: ErrorHandler = async (error, request, reply) => {
     const known = isOrdercastError(error) ? error : fromFastifyError(error, bodyLimit);
     if (known) {
       const status = ERROR_STATUS[known.code];
@@ -84,8 +87,10 @@ export function registerErrorHandling(app: FastifyInstance, bodyLimit: number): 
       .code(500)
       .header('cache-control', 'no-store')
       .send(errorBody('internal_error', `Something went wrong on our side; the request id is ${request.id}`));
-  });
+  };
+  app.setErrorHandler(handle);
   app.setNotFoundHandler((request, reply) => {
     reply.code(404).send(errorBody('route_not_found', `No route ${request.method} ${request.url.split('?')[0]}: see /docs for the API`));
   });
+  return handle;
 }

@@ -12,7 +12,7 @@ import type { Store } from '../store/database.js';
 import { registerAuth } from './auth-hook.js';
 import { answerClientError } from './client-error.js';
 import { registerCors } from './cors.js';
-import { registerErrorHandling } from './error-handler.js';
+import { registerErrorHandling, type ErrorHandler } from './error-handler.js';
 import { registerJsonBodyParser } from './json-body.js';
 import { refuseOversizeBeforeContinue } from './oversize-body.js';
 import { registerValidators } from './validators.js';
@@ -53,6 +53,7 @@ function rewriteLegacyPrefix(url: string): string {
 }
 
 export async function buildHttpServer(deps: HttpDeps): Promise<FastifyInstance> {
+  let handleError: ErrorHandler = async () => {};
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
     // Per-request lines would dominate the logs and the hot path; onResponse logs at debug instead.
@@ -62,9 +63,13 @@ export async function buildHttpServer(deps: HttpDeps): Promise<FastifyInstance> 
     requestIdHeader: 'x-request-id',
     return503OnClosing: true,
     clientErrorHandler: answerClientError,
+    // A path with bad percent-encoding and the like: answered by our error handler, like any other error.
+    frameworkErrors: (error, request, reply) => {
+      void handleError(error, request, reply);
+    },
   });
 
-  registerErrorHandling(app, deps.bodyLimitBytes);
+  handleError = registerErrorHandling(app, deps.bodyLimitBytes);
   registerJsonBodyParser(app);
   refuseOversizeBeforeContinue(app.server, deps.bodyLimitBytes);
   registerValidators(app);
