@@ -5,7 +5,9 @@ import { LogFollower } from './events/log-follower.js';
 import { MemoryBroker } from './events/memory-broker.js';
 import { Waiters } from './events/waiters.js';
 import { RedisBroker } from './events/redis-broker.js';
+import { startMetricsServer, type MetricsServer } from './http/metrics-server.js';
 import { buildHttpServer } from './http/server.js';
+import { LogThrottle } from './log-throttle.js';
 import { createLogger, type Logger } from './logging.js';
 import { Metrics } from './metrics.js';
 import { CentrifugeGateway } from './realtime/centrifuge/centrifuge-gateway.js';
@@ -39,6 +41,8 @@ export interface App extends Omit<Core, 'close'> {
   follower: LogFollower;
   socketio: SocketIoGateway;
   centrifuge: CentrifugeGateway;
+  /** Where Prometheus scrapes, once listening (undefined when the metrics port is off). */
+  metricsUrl: string | undefined;
   /** Starts listening; resolves to the base URL. */
   listen(): Promise<string>;
   /** Stops accepting, finishes in-flight requests, closes the database. Safe to call twice. */
@@ -79,15 +83,32 @@ export async function openMigratedStore(config: Config, logger?: Logger, serving
     sqliteSynchronous: config.sqliteSynchronous,
     checkpointInBackground: serving,
     onBackgroundError: (message) => logger?.warn({ error: message }, 'SQLite background checkpoint failed; it will be tried again'),
+    connectTimeoutMs: config.databaseConnectTimeout,
+    statementTimeoutMs: config.databaseStatementTimeout,
+    onConnectionError: (error) => {
+      const notLogged = connectionLossLog.take('lost');
+      if (notLogged !== undefined) logger?.warn({ err: error, failuresNotLogged: notLogged }, 'database connection lost; it is replaced on next use');
+    },
   });
   try {
     const applied = await migrateToLatest(store.db, store.dialect);
     if (applied.length > 0) logger?.info({ migrations: applied }, 'database schema migrated');
   } catch (error) {
     await store.close().catch(() => {});
-    throw error;
+    // "connect ECONNREFUSED" alone does not say which database an operator got wrong.
+    throw new Error(`Cannot open the ${store.dialect === 'postgres' ? 'PostgreSQL' : 'SQLite'} database at ${store.location}: ${describeCause(error)}`, { cause: error });
   }
   return store;
+}
+
+/** One warning per interval while connections keep dying (a restart or failover drops them all). */
+const connectionLossLog = new LogThrottle(10_000);
+
+function describeCause(error: unknown): string {
+  const e = error as { message?: string; code?: string; errors?: Array<{ message?: string }> };
+  // pg reports a refused connection to several addresses as an AggregateError with an empty message.
+  const message = e?.message || e?.errors?.map((inner) => inner.message).join('; ') || String(error);
+  return e?.code && !message.includes(e.code) ? `${message} (${e.code})` : message;
 }
 
 export async function createCore(config: Config, options: AppOptions = {}): Promise<Core> {
@@ -99,6 +120,7 @@ export async function createCore(config: Config, options: AppOptions = {}): Prom
   const broker: Broker = config.redisUrl
     ? new RedisBroker(config.redisUrl, config.redisChannel ?? `ordercast:events:${sha256Hex(store.location).slice(0, 16)}`, logger)
     : new MemoryBroker();
+  if (broker instanceof RedisBroker) metrics.setBrokerProbe(() => broker.isConnected);
   const orderWaiters = new Waiters();
   const projectWaiters = new Waiters();
   const projects = new ProjectService(store);
@@ -190,7 +212,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     version: VERSION,
     shutdownSignal: shutdown.signal,
     corsOrigins: config.corsOrigins,
+    brokerConnected: broker instanceof RedisBroker ? () => broker.isConnected : undefined,
   });
+  let metricsServer: MetricsServer | undefined;
 
   let retention: { stop(): void } | undefined;
   const reader = new EventLogReader(store);
@@ -213,7 +237,11 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     follower,
     socketio,
     centrifuge,
+    get metricsUrl() {
+      return metricsServer?.url;
+    },
     async listen() {
+      if (config.metricsPort !== undefined) metricsServer = await startMetricsServer(metrics, config.metricsHost, config.metricsPort);
       await follower.start();
       await http.listen({ host: config.host, port: config.port });
       retention = startIdempotencyRetention(store, logger);
@@ -244,6 +272,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
           clearInterval(closeIdle);
         }
         await sender.close();
+        await metricsServer?.close();
         await core.close();
       })();
       return closing;

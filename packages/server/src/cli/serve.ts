@@ -38,6 +38,7 @@ export function registerServe(program: Command): void {
     .option('--data-dir <dir>', 'where the embedded SQLite database lives (env ORDERCAST_DATA_DIR, default ./.ordercast)')
     .option('--database-url <url>', 'postgres://… to use PostgreSQL (env DATABASE_URL)')
     .option('--redis-url <url>', 'redis://… to share events between server processes (env REDIS_URL)')
+    .option('--metrics-port <port>', 'serve Prometheus /metrics on this port of ORDERCAST_METRICS_HOST (default 127.0.0.1), never on the API port; 0 picks a free port, `off` serves none (env ORDERCAST_METRICS_PORT, default 9464)')
     .option('--log-level <level>', 'fatal, error, warn, info, debug or trace (env ORDERCAST_LOG_LEVEL)')
     .option('--no-demo', 'do not create a demo project in an empty database')
     .action(async (flags) => {
@@ -48,6 +49,7 @@ export function registerServe(program: Command): void {
         databaseUrl: flags.databaseUrl,
         redisUrl: flags.redisUrl,
         logLevel: flags.logLevel,
+        metricsPort: flags.metricsPort,
         demo: flags.demo === false ? false : undefined,
       });
       const app: App = await createApp(config);
@@ -56,8 +58,15 @@ export function registerServe(program: Command): void {
       if (config.demo && projectCount === 0) {
         demo = await app.projects.create({ name: 'Demo shop', lifecycle: 'onramp' });
       }
-      const url = await app.listen();
-      app.logger.info({ url, database: app.store.dialect, location: app.store.location }, `Ordercast listening on ${url}`);
+      let url: string;
+      try {
+        url = await app.listen();
+      } catch (error) {
+        // A port already taken: release the database and the broker, so the process can exit.
+        await app.close().catch(() => {});
+        throw error;
+      }
+      app.logger.info({ url, metricsUrl: app.metricsUrl, database: app.store.dialect, location: app.store.location }, `Ordercast listening on ${url}`);
       if (demo) process.stdout.write(demoInstructions(url, demo));
       else if (projectCount > 0) {
         app.logger.info(

@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
+import { LogThrottle } from '../log-throttle.js';
+import { redactUrl } from '../store/database.js';
 import type { Logger } from '../logging.js';
 import type { Broker, HintListener, LogHint } from './broker.js';
 import { MemoryBroker } from './memory-broker.js';
@@ -23,6 +25,8 @@ export class RedisBroker implements Broker {
   private readonly subscriber: Redis;
   private connected = false;
   private closed = false;
+  /** While Redis stays unreachable, one warning per interval rather than one per reconnect attempt. */
+  private readonly unreachableLog = new LogThrottle(30_000);
 
   /** `channel` must be the same for every process of one deployment and differ between deployments. */
   constructor(url: string, private readonly channel: string, logger?: Logger) {
@@ -36,8 +40,14 @@ export class RedisBroker implements Broker {
     // Without error listeners ioredis would throw on every failed reconnect.
     this.publisher.on('error', () => {});
     this.subscriber.on('error', (error) => {
-      if (this.connected) logger?.warn({ err: error }, 'redis broker: connection lost; events are read from the log until it returns');
+      const wasConnected = this.connected;
       this.connected = false;
+      const notLogged = wasConnected ? 0 : this.unreachableLog.take('unreachable');
+      if (notLogged === undefined) return;
+      logger?.warn(
+        { err: error, redis: redactUrl(url), failuresNotLogged: notLogged },
+        wasConnected ? 'redis broker: connection lost; events are read from the log until it returns' : 'redis broker: cannot reach Redis; events are read from the log until it answers',
+      );
     });
     this.subscriber.on('ready', () => {
       if (!this.connected) logger?.info('redis broker: connected');
@@ -53,6 +63,11 @@ export class RedisBroker implements Broker {
       }
       if (envelope.node !== this.node && typeof envelope.hint?.projectId === 'string') this.local.publish(envelope.hint);
     });
+  }
+
+  /** Whether the subscription is live; while it is not, other processes' hints are missed and followers find their events on their next read of the log. */
+  get isConnected(): boolean {
+    return this.connected;
   }
 
   publish(hint: LogHint): void {

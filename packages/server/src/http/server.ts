@@ -10,8 +10,11 @@ import type { WebhookDeliveryService } from '../services/webhook-delivery-servic
 import type { WebhookEndpointService } from '../services/webhook-endpoint-service.js';
 import type { Store } from '../store/database.js';
 import { registerAuth } from './auth-hook.js';
+import { answerClientError } from './client-error.js';
 import { registerCors } from './cors.js';
-import { registerErrorHandling } from './error-handler.js';
+import { registerErrorHandling, type ErrorHandler } from './error-handler.js';
+import { registerJsonBodyParser } from './json-body.js';
+import { refuseOversizeBeforeContinue } from './oversize-body.js';
 import { registerValidators } from './validators.js';
 import { RateLimiter } from './rate-limiter.js';
 import { eventRoutes } from './routes/events.js';
@@ -37,6 +40,8 @@ export interface HttpDeps {
   version: string;
   shutdownSignal: AbortSignal;
   corsOrigins: string[];
+  /** Whether Redis carries events now (undefined without Redis): `/readyz` says `redis: degraded` when not. */
+  brokerConnected?: () => boolean;
 }
 
 /**
@@ -48,6 +53,7 @@ function rewriteLegacyPrefix(url: string): string {
 }
 
 export async function buildHttpServer(deps: HttpDeps): Promise<FastifyInstance> {
+  let handleError: ErrorHandler = async () => {};
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
     // Per-request lines would dominate the logs and the hot path; onResponse logs at debug instead.
@@ -56,9 +62,16 @@ export async function buildHttpServer(deps: HttpDeps): Promise<FastifyInstance> 
     rewriteUrl: (req) => rewriteLegacyPrefix(req.url ?? '/'),
     requestIdHeader: 'x-request-id',
     return503OnClosing: true,
+    clientErrorHandler: answerClientError,
+    // A path with bad percent-encoding and the like: answered by our error handler, like any other error.
+    frameworkErrors: (error, request, reply) => {
+      void handleError(error, request, reply);
+    },
   });
 
-  registerErrorHandling(app, deps.bodyLimitBytes);
+  handleError = registerErrorHandling(app, deps.bodyLimitBytes);
+  registerJsonBodyParser(app);
+  refuseOversizeBeforeContinue(app.server, deps.bodyLimitBytes);
   registerValidators(app);
   app.addSchema(errorSchema);
   app.addSchema(orderSchema);
@@ -106,7 +119,7 @@ export async function buildHttpServer(deps: HttpDeps): Promise<FastifyInstance> 
   await app.register(webhookEndpointRoutes, { endpoints: deps.webhookEndpoints, deliveries: deps.webhookDeliveries });
   await app.register(webhookDeliveryRoutes, { deliveries: deps.webhookDeliveries });
   await app.register(eventRoutes, { feed: deps.eventFeed, shutdownSignal: deps.shutdownSignal });
-  await app.register(operationsRoutes, { store: deps.store, metrics: deps.metrics });
+  await app.register(operationsRoutes, { store: deps.store, brokerConnected: deps.brokerConnected });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   app.get('/', { schema: { hide: true } }, async () => ({
     name: 'Ordercast',

@@ -40,10 +40,19 @@ export interface StoreOptions {
   /** SQLite `synchronous`: NORMAL survives a process crash; FULL also a power loss. */
   sqliteSynchronous?: 'NORMAL' | 'FULL';
   poolSize?: number;
+  /** PostgreSQL: how long to wait for a new connection before the request fails with 503. */
+  connectTimeoutMs?: number;
+  /** PostgreSQL: statements running longer are cancelled by the server (`statement_timeout`). */
+  statementTimeoutMs?: number;
+  /** PostgreSQL: a connection died (server restart, failover, terminated backend); it is replaced on next use. */
+  onConnectionError?: (error: Error) => void;
   /** SQLite: checkpoint the WAL on a timer instead of inside commits (for servers). */
   checkpointInBackground?: boolean;
   onBackgroundError?: (message: string) => void;
 }
+
+export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
+export const DEFAULT_STATEMENT_TIMEOUT_MS = 30_000;
 
 const INT8_OID = 20;
 const NUMERIC_OID = 1700;
@@ -54,7 +63,7 @@ export function redactUrl(url: string): string {
     if (u.password) u.password = '***';
     return u.toString();
   } catch {
-    return 'postgres://(unparseable url)';
+    return '(unparseable url)';
   }
 }
 
@@ -70,14 +79,21 @@ export function openStore(options: StoreOptions): Store {
     const pool = new pg.Pool({
       connectionString: options.databaseUrl,
       max: options.poolSize ?? 10,
+      connectionTimeoutMillis: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+      statement_timeout: options.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS,
       // bigserial columns come back as numbers; offsets stay far below 2^53.
       types: {
         getTypeParser: ((oid: number, format?: any) =>
           oid === INT8_OID ? (v: string) => Number(v) : oid === NUMERIC_OID ? (v: string) => v : pg.types.getTypeParser(oid, format)) as any,
       },
     });
-    // A broken idle connection must not crash the process; the next query reconnects.
-    pool.on('error', () => {});
+    // A connection that dies must never crash the process: idle ones are reported by the pool,
+    // checked-out ones by the client itself (pg-pool removes its own listener on checkout, and an
+    // 'error' event without a listener exits). The statement running on it fails on its own, and
+    // the pool drops the dead client when it is released.
+    const reportLost = (error: Error) => options.onConnectionError?.(error);
+    pool.on('error', reportLost);
+    pool.on('connect', (client) => client.on('error', reportLost));
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     return {
       db,

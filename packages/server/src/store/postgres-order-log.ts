@@ -14,7 +14,7 @@ import {
 } from './order-log.js';
 import { rowToOrderState, type OrderRow } from './repositories/orders.js';
 import type { Database } from './schema.js';
-import { isRetryable, isUniqueViolation } from './transaction.js';
+import { isConnectionError, isRetryable, isUniqueViolation } from './transaction.js';
 
 const MAX_ATTEMPTS = 20;
 
@@ -96,7 +96,9 @@ type StateRow = Partial<OrderRow> & {
  * held open across them. The first reads the order and the idempotency record; the
  * domain decides; the second writes everything in one statement, moving the order
  * only if its version is still the one decided on (compare-and-set). A writer that
- * lost the race reads again and decides again, so no change is ever lost.
+ * lost the race reads again and decides again, so no change is ever lost. A connection
+ * that dies is retried once on a fresh one; for the write, only after the event's id
+ * shows it did not commit, so a change is never applied twice.
  */
 export class PostgresOrderLog implements OrderLog {
   constructor(
@@ -106,10 +108,19 @@ export class PostgresOrderLog implements OrderLog {
   async append(command: AppendCommand, ids: { orderId: string; eventId: string }): Promise<AppendOutcome> {
     const claim = command.idempotency;
     let lastError: unknown;
+    let reconnected = false;
     for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
       let current: OrderState | undefined;
       if (command.kind === 'transition' || claim) {
-        const state = await this.query<StateRow>(READ_STATE, [command.kind === 'transition' ? command.orderId : null, command.projectId, claim?.key ?? null]);
+        let state: StateRow[];
+        try {
+          state = await this.query<StateRow>(READ_STATE, [command.kind === 'transition' ? command.orderId : null, command.projectId, claim?.key ?? null]);
+        } catch (error) {
+          // A read changes nothing: once on a fresh connection, then a 503 for the caller.
+          if (reconnected || !isConnectionError(error)) throw error;
+          reconnected = true;
+          continue;
+        }
         const row = state[0]!;
         const stored: StoredIdempotency | undefined =
           row.idem_request_hash === null
@@ -135,6 +146,21 @@ export class PostgresOrderLog implements OrderLog {
         return { kind: 'appended', event: loggedEvent(record, { seq: positions.seq, txId: positions.tx_id, userOffset: positions.user_offset }) };
       } catch (error) {
         lastError = error;
+        if (isConnectionError(error)) {
+          // The connection died under the statement: it committed whole or not at all. The
+          // event id says which, read on a fresh connection; if that fails too, a 503.
+          if (reconnected) throw error;
+          reconnected = true;
+          const committed = await this.query<{ seq: number; tx_id: number; user_offset: number | null }>(
+            'select seq, tx_id, user_offset from order_events where id = $1',
+            [record.event.id],
+          ).catch(() => {
+            throw error;
+          });
+          const positions = committed[0];
+          if (positions) return { kind: 'appended', event: loggedEvent(record, { seq: positions.seq, txId: positions.tx_id, userOffset: positions.user_offset }) };
+          continue;
+        }
         // Two requests with one Idempotency-Key raced: the loser reads again and replays the winner's answer.
         if (claim && isUniqueViolation(error)) continue;
         if (command.kind === 'create' && isUniqueViolation(error, 'external_id')) return externalIdTaken(command.order.externalId as string);

@@ -14,6 +14,7 @@ import {
 } from './order-log.js';
 import { rowToOrderState, type OrderRow } from './repositories/orders.js';
 import type { Database } from './schema.js';
+import { isDatabaseUnavailable } from './transaction.js';
 
 interface Pending {
   command: AppendCommand;
@@ -128,7 +129,9 @@ export class SqliteOrderLog implements OrderLog {
       const outcomes = this.sqlite.transaction(() => batch.map((item) => this.applyOne(s, item, at))).immediate();
       this.committedTransactions++;
       return outcomes.map((outcome) => ({ ok: true, outcome }));
-    } catch {
+    } catch (error) {
+      // The storage itself refused (disk full, I/O error): every command of the batch gets that answer.
+      if (isDatabaseUnavailable(error)) throw error;
       // An unexpected error rolled everything back: again, each command in a savepoint
       // of its own (better-sqlite3 nests transactions as savepoints), so it stays alone.
       const alone = this.sqlite.transaction((item: Pending) => this.applyOne(s, item, at));

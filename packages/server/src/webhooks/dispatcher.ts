@@ -6,6 +6,7 @@ import type { AttemptBatchResult, AttemptRecord, DeliveryQueue } from './deliver
 import type { DeliveryRow } from '../store/repositories/webhook-deliveries.js';
 import type { EndpointRecord } from '../store/repositories/webhook-endpoints.js';
 import { AttemptRecorder } from './attempt-recorder.js';
+import { EndpointFailureLog } from './failure-log.js';
 import type { HttpSender, SendResult } from './http-sender.js';
 import { parseRetryAfter, type RetrySchedule } from './retry-schedule.js';
 import { signatureHeaders } from './signing.js';
@@ -47,6 +48,7 @@ export class DeliveryDispatcher {
   private readonly inFlight = new Set<Promise<void>>();
   private ready: Claimed[] = [];
   private readonly recorder: AttemptRecorder;
+  private readonly failureLog: EndpointFailureLog;
   private timer: NodeJS.Timeout | undefined;
   private immediate: NodeJS.Immediate | undefined;
   private running = false;
@@ -75,6 +77,7 @@ export class DeliveryDispatcher {
     this.leaseMs = options.timeout * 2 + 1_000;
     this.capacity = options.concurrency * 2;
     this.lowWater = Math.ceil(options.concurrency / 2);
+    this.failureLog = new EndpointFailureLog(logger);
     this.recorder = new AttemptRecorder(deliveries, this.workerId, Math.ceil(options.concurrency / 2), (records, result) => this.recorded(records, result));
   }
 
@@ -223,6 +226,7 @@ export class DeliveryDispatcher {
       }
     }
 
+    if (!succeeded) this.failureLog.failed(endpoint, result, status === 'failed' ? 'failed' : 'pending');
     // Written with the others that finish about now; the slot stays taken until then.
     await this.recorder.add({
       attempt: {
