@@ -166,6 +166,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     store,
     auth,
     orders,
+    projects,
     webhookEndpoints,
     webhookDeliveries,
     eventFeed: new EventFeedService(store, broker),

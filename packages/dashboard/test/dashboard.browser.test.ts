@@ -1,0 +1,191 @@
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startServerProcess, type ServerProcess } from '../../server/test/helpers/server-process.js';
+import { startReceiver, type WebhookReceiver } from '../../server/test/helpers/webhook-receiver.js';
+
+const CHROMIUM = process.env.ORDERCAST_TEST_CHROMIUM ?? '/usr/bin/chromium';
+const OUTPUT = fileURLToPath(new URL('../../../test-output/dashboard/', import.meta.url));
+const BUILT = fileURLToPath(new URL('../../server/dashboard/index.html', import.meta.url));
+// CI installs Chromium and sets this, so there the test can never be skipped.
+const required = process.env.ORDERCAST_TEST_BROWSER === 'required';
+const available = existsSync(CHROMIUM);
+if (!available && !required) {
+  console.log(`[ordercast tests] dashboard browser test: SKIPPED (no ${CHROMIUM}; apt-get install chromium, as .ci/run does)`);
+}
+
+/** The dashboard in a real Chromium against a real `ordercast serve` process, as a merchant uses it. */
+describe.skipIf(!available && !required)('dashboard in Chromium', () => {
+  let server: ServerProcess;
+  let dataDir: string;
+  let browser: Browser;
+  let receiver: WebhookReceiver;
+  let signInLink: string;
+  let secretKey: string;
+  let page: Page;
+  let pageErrors: string[] = [];
+
+  async function api<T = any>(method: string, urlPath: string, body?: unknown): Promise<T> {
+    const response = await fetch(`${server.baseUrl}${urlPath}`, {
+      method,
+      headers: { authorization: `Bearer ${secretKey}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const json = await response.json();
+    if (!response.ok) throw new Error(`${method} ${urlPath}: ${response.status} ${JSON.stringify(json)}`);
+    return json as T;
+  }
+
+  async function newPage(width = 1280, height = 860): Promise<Page> {
+    const p = await browser.newPage({ viewport: { width, height } });
+    p.on('pageerror', (error) => pageErrors.push(error.message));
+    return p;
+  }
+
+  async function shot(p: Page, name: string): Promise<void> {
+    await p.screenshot({ path: path.join(OUTPUT, `${name}.png`), fullPage: true });
+  }
+
+  function orderRow(p: Page, orderId: string) {
+    return p.locator(`tr[data-order-id="${orderId}"]`);
+  }
+
+  beforeAll(async () => {
+    if (!existsSync(BUILT)) throw new Error(`the dashboard is not built (${BUILT}): run \`npm run build\` first`);
+    mkdirSync(OUTPUT, { recursive: true });
+    dataDir = mkdtempSync(path.join(os.tmpdir(), 'ordercast-dashboard-'));
+    receiver = await startReceiver(() => ({ status: 500, body: '{"error":"receiver is down for maintenance"}' }));
+    // A fresh database with the demo project: the server prints the sign-in link itself.
+    server = await startServerProcess(['--data-dir', dataDir], {
+      ORDERCAST_RATE_LIMIT: '0',
+      ORDERCAST_WEBHOOK_ALLOW_PRIVATE: 'true',
+      ORDERCAST_WEBHOOK_RETRY_SCHEDULE: '0ms,200ms',
+      ORDERCAST_WEBHOOK_POLL_INTERVAL: '100ms',
+    });
+    const deadline = Date.now() + 10_000;
+    let match: RegExpExecArray | null = null;
+    while (!(match = /Dashboard: (http\S+)/.exec(server.output())) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+    if (!match) throw new Error(`no Dashboard: line in the server output:\n${server.output()}`);
+    signInLink = match[1] as string;
+    secretKey = /#key=(sk_\w+)/.exec(signInLink)?.[1] as string;
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+  });
+
+  afterEach(() => {
+    // Any uncaught error in the page fails the test that caused it.
+    const errors = pageErrors;
+    pageErrors = [];
+    expect(errors).toEqual([]);
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.stop();
+    await receiver?.close();
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('prints a sign-in link that carries the demo key in the fragment only', () => {
+    expect(signInLink).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/dashboard#key=sk_\w{40}$/);
+  });
+
+  it('serves the page with a strict CSP, hashed assets cached for good and index.html revalidated', async () => {
+    const index = await fetch(`${server.baseUrl}/dashboard`);
+    expect(index.status).toBe(200);
+    expect(index.headers.get('cache-control')).toBe('no-cache');
+    const csp = index.headers.get('content-security-policy') ?? '';
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).not.toContain('unsafe-inline');
+    const html = await index.text();
+    const script = /src="(\/dashboard\/assets\/[^"]+\.js)"/.exec(html)?.[1];
+    expect(script).toBeDefined();
+    const asset = await fetch(`${server.baseUrl}${script}`);
+    expect(asset.status).toBe(200);
+    expect(asset.headers.get('cache-control')).toContain('immutable');
+    expect(asset.headers.get('content-type')).toContain('javascript');
+    expect((await fetch(`${server.baseUrl}/dashboard/assets/..%2F..%2Fpackage.json`)).status).toBe(404);
+    // Pages of the app are routed by the page itself.
+    expect((await fetch(`${server.baseUrl}/dashboard/orders/ord_x`)).status).toBe(200);
+  });
+
+  it('refuses a wrong key with a clear message and keeps the user on the sign-in form', async () => {
+    const p = await newPage();
+    await p.goto(`${server.baseUrl}/dashboard`);
+    await p.getByLabel('Secret key').fill(`sk_${'x'.repeat(40)}`);
+    await p.getByRole('button', { name: 'Sign in' }).click();
+    const alert = p.getByRole('alert');
+    await alert.waitFor();
+    expect(await alert.textContent()).toContain('This secret key was refused');
+    await p.getByLabel('Secret key').fill(`pk_${'x'.repeat(40)}`);
+    await p.getByRole('button', { name: 'Sign in' }).click();
+    await p.getByText('the dashboard needs the project’s secret key').waitFor();
+    expect(await p.evaluate(() => sessionStorage.length)).toBe(0);
+    await shot(p, 'sign-in-refused');
+    await p.close();
+  });
+
+  it('signs in from the printed link, removes the key from the address bar and lists the orders', async () => {
+    const first = await api('POST', '/api/v2/orders', { externalId: 'checkout-1001', userExternalId: 'user-7', amount: '25.00', currency: 'EUR' });
+    const second = await api('POST', '/api/v2/orders', { externalId: 'checkout-1002', userExternalId: 'user-8', amount: '9.90', currency: 'USD' });
+    page = await newPage();
+    await page.goto(signInLink);
+    await orderRow(page, second.id).waitFor();
+    expect(page.url()).toBe(`${server.baseUrl}/dashboard`);
+    const ids = await page.locator('tr[data-order-id]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-order-id')));
+    expect(ids).toEqual([second.id, first.id]);
+    expect(await orderRow(page, first.id).textContent()).toContain('checkout-1001');
+    await page.locator('.connection[data-state="live"]').waitFor();
+  });
+
+  it('shows a status change and a new order live, without reloading', async () => {
+    await page.evaluate(() => ((window as any).notReloaded = true));
+    const [newest] = (await api('GET', '/api/v2/orders?limit=1')).data;
+    await api('POST', `/api/v2/orders/${newest.id}/status`, { status: 'PROCESSING', reason: 'card authorised' });
+    await orderRow(page, newest.id).locator('[data-status="PROCESSING"]').waitFor({ timeout: 10_000 });
+    expect(await orderRow(page, newest.id).locator('[data-field="version"]').textContent()).toBe('2');
+    const fresh = await api('POST', '/api/v2/orders', { externalId: 'checkout-1003', userExternalId: 'user-9', amount: '120.00', currency: 'EUR' });
+    await orderRow(page, fresh.id).waitFor({ timeout: 10_000 });
+    expect(await page.locator('tr[data-order-id]').first().getAttribute('data-order-id')).toBe(fresh.id);
+    expect(await page.evaluate(() => (window as any).notReloaded)).toBe(true);
+    await shot(page, 'orders-live');
+  });
+
+  it("opens an order's timeline and moves it to its next status from the page", async () => {
+    const [newest] = (await api('GET', '/api/v2/orders?externalId=checkout-1002')).data;
+    await orderRow(page, newest.id).getByRole('link').click();
+    await page.getByRole('heading', { name: 'checkout-1002' }).waitFor();
+    await page.locator('.timeline tr[data-version="2"]').waitFor();
+    expect(await page.locator('.timeline tr[data-version="2"]').textContent()).toContain('card authorised');
+    expect(await page.locator('[data-testid="lifecycle-diagram"] .node.current').getAttribute('data-status')).toBe('PROCESSING');
+    expect(await page.locator('[data-testid="lifecycle-diagram"] .node.next').evaluateAll((n) => n.map((x) => x.getAttribute('data-status')))).toEqual(
+      ['PENDING_DELIVERY', 'COMPLETED', 'FAILED', 'CANCELLED'],
+    );
+    await page.getByLabel('Next status').selectOption('PENDING_DELIVERY');
+    await page.getByLabel('Reason (optional)').fill('handed to the courier');
+    await page.getByRole('button', { name: 'Move' }).click();
+    await page.locator('.timeline tr[data-version="3"]').waitFor();
+    expect(await page.locator('.timeline tr[data-version="3"]').textContent()).toContain('handed to the courier');
+    expect((await api('GET', `/api/v2/orders/${newest.id}`)).status).toBe('PENDING_DELIVERY');
+    await page.locator('[data-testid="lifecycle-diagram"] .node.current[data-status="PENDING_DELIVERY"]').waitFor();
+    await shot(page, 'order');
+  });
+
+  it('shows a not-found state for an unknown order id in the URL', async () => {
+    const p = await newPage();
+    await p.goto(`${server.baseUrl}/dashboard/orders/ord_doesNotExist000000000000`);
+    // Signed in already: the key is in this tab's sessionStorage only, so a new tab signs in again.
+    await p.getByLabel('Secret key').fill(secretKey);
+    await p.getByRole('button', { name: 'Sign in' }).click();
+    await p.locator('[data-testid="order-not-found"]').waitFor();
+    expect(await p.locator('[data-testid="order-not-found"]').textContent()).toContain('ord_doesNotExist000000000000');
+    await p.getByRole('link', { name: 'Back to the orders' }).click();
+    await p.locator('tr[data-order-id]').first().waitFor();
+    await p.close();
+  });
+});
