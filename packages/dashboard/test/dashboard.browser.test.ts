@@ -188,4 +188,44 @@ describe.skipIf(!available && !required)('dashboard in Chromium', () => {
     await p.locator('tr[data-order-id]').first().waitFor();
     await p.close();
   });
+
+  it('finds an endpoint and its failed delivery with the attempts, and re-sends it', async () => {
+    const endpoint = await api('POST', '/api/v2/webhook-endpoints', { url: receiver.url, description: 'Order service (staging)' });
+    const order = await api('POST', '/api/v2/orders', { externalId: 'checkout-2001', userExternalId: 'user-7', amount: '5.00', currency: 'EUR' });
+    // The receiver answers 500 to both attempts of the schedule, so the delivery is given up.
+    const failed = await (async () => {
+      const deadline = Date.now() + 15_000;
+      for (;;) {
+        const [delivery] = (await api('GET', `/api/v2/webhook-deliveries?orderId=${order.id}&status=failed`)).data;
+        if (delivery) return delivery;
+        if (Date.now() > deadline) throw new Error('the delivery did not fail');
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    })();
+
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Webhooks' }).click();
+    const card = page.locator(`li[data-endpoint-id="${endpoint.id}"]`);
+    await card.waitFor();
+    expect(await card.textContent()).toContain(receiver.url);
+    await card.locator('[data-field="endpoint-state"]:text("failing")').waitFor({ timeout: 10_000 });
+
+    await page.getByLabel('Status', { exact: true }).selectOption('failed');
+    const row = page.locator(`details[data-delivery-id="${failed.id}"]`);
+    await row.waitFor();
+    expect(await row.getAttribute('data-status')).toBe('failed');
+    await row.locator('summary').click();
+    await row.locator('.attempts-table tbody tr').nth(1).waitFor();
+    const attempts = await row.locator('.attempts-table tbody tr').allTextContents();
+    expect(attempts).toHaveLength(2);
+    for (const attempt of attempts) expect(attempt).toContain('500');
+    expect(attempts[0]).toContain('receiver is down for maintenance');
+    await shot(page, 'webhooks-failed-delivery');
+
+    receiver.setHandler(() => ({ status: 200, body: '{"received":true}' }));
+    await page.getByLabel('Status', { exact: true }).selectOption('');
+    await row.getByRole('button', { name: /Re-send/ }).click();
+    await receiver.waitFor((requests) => requests.some((r) => r.headers['webhook-id'] === failed.id) && requests.length >= 3);
+    await page.locator(`details[data-delivery-id="${failed.id}"][data-status="succeeded"]`).waitFor({ timeout: 10_000 });
+    await shot(page, 'webhooks');
+  });
 });
