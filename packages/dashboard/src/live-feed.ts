@@ -12,6 +12,7 @@ export interface FeedListener {
 }
 
 const WAIT_SECONDS = 25;
+const RECENT_KEPT = 200;
 const FIRST_RETRY_MS = 500;
 const MAX_RETRY_MS = 10_000;
 
@@ -29,6 +30,8 @@ export function retryDelay(attempt: number): number {
  */
 export class LiveFeed {
   state: FeedState = 'connecting';
+  /** The newest events since sign-in, newest first, for the Events page to show on arrival. */
+  recent: FeedEvent[] = [];
   private readonly listeners = new Set<FeedListener>();
   private cursor = 'latest';
   private controller = new AbortController();
@@ -82,7 +85,10 @@ export class LiveFeed {
           hadGap = false;
           for (const l of this.listeners) l.resync?.();
         }
-        if (page.data.length > 0) for (const l of this.listeners) l.events?.(page.data);
+        if (page.data.length > 0) {
+          this.recent = [...page.data].reverse().concat(this.recent).slice(0, RECENT_KEPT);
+          for (const l of this.listeners) l.events?.(page.data);
+        }
       } catch (error) {
         if (!this.running) return;
         const apiError = error instanceof ApiError ? error : new ApiError(0, 'network_error', String(error));

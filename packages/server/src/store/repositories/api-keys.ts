@@ -54,13 +54,14 @@ export async function expireApiKeys(db: Executor, projectId: string, kind: ApiKe
   return Number(result.numUpdatedRows);
 }
 
-/** The project's keys that still work at `now` (never expiring, or in a rotation's grace period), oldest first. */
+/** The project's keys that still work at `now` (never expiring, or in a rotation's grace period): secret keys first, oldest first. */
 export async function listLiveApiKeys(db: Executor, projectId: string, now: string): Promise<ApiKeyRecord[]> {
   const rows = await db
     .selectFrom('api_keys')
     .selectAll()
     .where('project_id', '=', projectId)
     .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now)]))
+    .orderBy('kind', 'desc')
     .orderBy('created_at')
     .execute();
   return rows.map((row) => ({
