@@ -4,7 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startServerProcess, type ServerProcess } from '../../server/test/helpers/server-process.js';
+import { runCli, startServerProcess, type ServerProcess } from '../../server/test/helpers/server-process.js';
 import { startReceiver, type WebhookReceiver } from '../../server/test/helpers/webhook-receiver.js';
 
 const CHROMIUM = process.env.ORDERCAST_TEST_CHROMIUM ?? '/usr/bin/chromium';
@@ -27,6 +27,12 @@ describe.skipIf(!available && !required)('dashboard in Chromium', () => {
   let secretKey: string;
   let page: Page;
   let pageErrors: string[] = [];
+  const serverEnv = {
+    ORDERCAST_RATE_LIMIT: '0',
+    ORDERCAST_WEBHOOK_ALLOW_PRIVATE: 'true',
+    ORDERCAST_WEBHOOK_RETRY_SCHEDULE: '0ms,200ms',
+    ORDERCAST_WEBHOOK_POLL_INTERVAL: '100ms',
+  };
 
   async function api<T = any>(method: string, urlPath: string, body?: unknown): Promise<T> {
     const response = await fetch(`${server.baseUrl}${urlPath}`, {
@@ -59,12 +65,7 @@ describe.skipIf(!available && !required)('dashboard in Chromium', () => {
     dataDir = mkdtempSync(path.join(os.tmpdir(), 'ordercast-dashboard-'));
     receiver = await startReceiver(() => ({ status: 500, body: '{"error":"receiver is down for maintenance"}' }));
     // A fresh database with the demo project: the server prints the sign-in link itself.
-    server = await startServerProcess(['--data-dir', dataDir], {
-      ORDERCAST_RATE_LIMIT: '0',
-      ORDERCAST_WEBHOOK_ALLOW_PRIVATE: 'true',
-      ORDERCAST_WEBHOOK_RETRY_SCHEDULE: '0ms,200ms',
-      ORDERCAST_WEBHOOK_POLL_INTERVAL: '100ms',
-    });
+    server = await startServerProcess(['--data-dir', dataDir], serverEnv);
     const deadline = Date.now() + 10_000;
     let match: RegExpExecArray | null = null;
     while (!(match = /Dashboard: (http\S+)/.exec(server.output())) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
@@ -227,5 +228,101 @@ describe.skipIf(!available && !required)('dashboard in Chromium', () => {
     await receiver.waitFor((requests) => requests.some((r) => r.headers['webhook-id'] === failed.id) && requests.length >= 3);
     await page.locator(`details[data-delivery-id="${failed.id}"][data-status="succeeded"]`).waitFor({ timeout: 10_000 });
     await shot(page, 'webhooks');
+
+    // The order's own page lists its deliveries with their attempts too.
+    await row.getByRole('link', { name: order.id }).click();
+    await page.getByRole('heading', { name: 'checkout-2001' }).waitFor();
+    const own = page.locator(`details[data-delivery-id="${failed.id}"][data-status="succeeded"]`);
+    await own.waitFor();
+    await own.locator('summary').click();
+    await own.locator('.attempts-table tbody tr').nth(2).waitFor();
+    await page.setViewportSize({ width: 1280, height: 1000 });
+    await page.screenshot({ path: path.join(OUTPUT, 'dashboard-order.png') });
+    await page.setViewportSize({ width: 1280, height: 860 });
+  });
+
+  it('streams the project events on the Events page and shows the project with its lifecycle and key prefixes', async () => {
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Events' }).click();
+    await page.getByRole('heading', { name: 'Events' }).waitFor();
+    const order = await api('POST', '/api/v2/orders', { externalId: 'checkout-3001', amount: '1.00', currency: 'EUR' });
+    const created = page.locator('table.events tbody tr', { hasText: 'checkout-3001' });
+    await created.waitFor({ timeout: 10_000 });
+    expect(await created.textContent()).toContain('ORDER_CREATED');
+    await api('POST', `/api/v2/orders/${order.id}/status`, { status: 'CANCELLED', reason: 'customer changed their mind' });
+    await page.locator('table.events tbody tr').first().locator('[data-status="CANCELLED"]').waitFor({ timeout: 10_000 });
+    await shot(page, 'events');
+
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Project' }).click();
+    await page.getByRole('heading', { name: 'Demo shop' }).waitFor();
+    expect(await page.locator('[data-testid="lifecycle-diagram"] .node').count()).toBe(7);
+    expect(await page.locator('table.keys').textContent()).toContain(`${secretKey.slice(0, 11)}…`);
+    expect(await page.content()).not.toContain(secretKey);
+    await shot(page, 'project');
+  });
+
+  it('works by keyboard with a visible focus, and fits a 390 px wide screen with long text cut', async () => {
+    const long = `checkout-${'x'.repeat(180)}`;
+    const order = await api('POST', '/api/v2/orders', { externalId: long, userExternalId: `user-${'y'.repeat(200)}`, amount: '123456789.123456', currency: 'EUR' });
+    const phone = await newPage(390, 844);
+    await phone.goto(signInLink);
+    await orderRow(phone, order.id).waitFor();
+    expect(await phone.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    await shot(phone, 'orders-390px');
+
+    await phone.keyboard.press('Tab');
+    expect(await phone.evaluate(() => document.activeElement?.textContent)).toBe('Skip to content');
+    await phone.keyboard.press('Tab');
+    expect(await phone.evaluate(() => document.activeElement?.textContent)).toBe('Orders');
+    const outline = await phone.evaluate(() => getComputedStyle(document.activeElement as Element).outlineWidth);
+    expect(outline).toBe('3px');
+    await phone.keyboard.press('Tab');
+    await phone.keyboard.press('Enter');
+    await phone.getByRole('heading', { name: 'Webhooks' }).waitFor();
+
+    await phone.goto(`${server.baseUrl}/dashboard/orders/${order.id}`);
+    await phone.getByRole('heading', { name: long }).waitFor();
+    expect(await phone.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    await shot(phone, 'order-390px');
+    await phone.close();
+  });
+
+  it('shows a banner while the server is away and catches up by itself when it is back', async () => {
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Orders' }).click();
+    await page.locator('.connection[data-state="live"]').waitFor();
+    const port = new URL(server.baseUrl).port;
+    await server.stop();
+    await page.locator('[data-testid="offline-banner"]').waitFor({ timeout: 10_000 });
+    expect(await page.locator('[data-testid="offline-banner"]').textContent()).toContain('Reconnecting');
+    await shot(page, 'server-away');
+
+    server = await startServerProcess(['--data-dir', dataDir, '--port', port], serverEnv);
+    // Written as soon as the server is back, maybe before the page reconnects: it must not be missed.
+    const order = await api('POST', '/api/v2/orders', { externalId: 'after-restart', userExternalId: 'user-1', amount: '3.00', currency: 'EUR' });
+    await page.locator('.connection[data-state="live"]').waitFor({ timeout: 20_000 });
+    await orderRow(page, order.id).waitFor({ timeout: 10_000 });
+    expect(await page.locator('[data-testid="offline-banner"]').count()).toBe(0);
+  }, 45_000);
+
+  it('sends the user back to sign-in with a clear message when the key is rotated, and signs in with the new one', async () => {
+    const project = await api('GET', '/api/v2/project');
+    const { stdout } = runCli(['projects', 'rotate-key', '--project', project.id, '--kind', 'secret', '--grace', '0', '--data-dir', dataDir, '--json']);
+    const newKey = JSON.parse(stdout).key as string;
+    // A running server notices a rotation within 5 s (its key cache).
+    const deadline = Date.now() + 10_000;
+    while ((await fetch(`${server.baseUrl}/api/v2/project`, { headers: { authorization: `Bearer ${secretKey}` } })).status !== 401) {
+      if (Date.now() > deadline) throw new Error('the old key still works');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Webhooks' }).click();
+    const alert = page.getByRole('alert');
+    await alert.waitFor({ timeout: 10_000 });
+    expect(await alert.textContent()).toContain('no longer works');
+    expect(await page.evaluate(() => sessionStorage.length)).toBe(0);
+    await shot(page, 'key-rotated');
+
+    secretKey = newKey;
+    await page.getByLabel('Secret key').fill(newKey);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Webhooks' }).waitFor();
   });
 });

@@ -11,18 +11,25 @@ import { Cut, Link } from './ui.js';
 
 function useFeedState() {
   const { feed } = useSession();
-  const [state, setState] = useState<{ state: FeedState; retryInMs: number; attempt: number; message?: string }>({
+  const [state, setState] = useState<{ state: FeedState; retryAt: number; attempt: number; message?: string }>({
     state: feed.state,
-    retryInMs: 0,
+    retryAt: 0,
     attempt: 0,
   });
+  const [, tick] = useState(0);
   useEffect(
     () =>
       feed.subscribe({
-        state: (s, detail) => setState({ state: s, retryInMs: detail.retryInMs, attempt: detail.attempt, message: detail.error?.message }),
+        state: (s, detail) => setState({ state: s, retryAt: Date.now() + detail.retryInMs, attempt: detail.attempt, message: detail.error?.message }),
       }),
     [feed],
   );
+  // The countdown in the banner moves while the page waits to reconnect.
+  useEffect(() => {
+    if (state.state !== 'reconnecting') return;
+    const timer = setInterval(() => tick((n) => n + 1), 1000);
+    return () => clearInterval(timer);
+  }, [state.state]);
   return state;
 }
 
@@ -100,8 +107,9 @@ export function Shell(props: { onSignOut(): void }) {
       {connection.state === 'reconnecting' && (
         <div class="banner" role="alert" data-testid="offline-banner">
           <span>
-            Lost contact with the server{connection.message ? ` (${connection.message})` : ''}. Reconnecting in {Math.ceil(connection.retryInMs / 1000)} s
-            {connection.attempt > 1 ? `, attempt ${connection.attempt}` : ''}; the page catches up by itself.
+            Lost contact with the server{connection.message ? ` (${connection.message})` : ''}.{' '}
+            {connection.retryAt > Date.now() ? `Reconnecting in ${Math.ceil((connection.retryAt - Date.now()) / 1000)} s` : 'Reconnecting now'}
+            {connection.attempt > 1 ? ` (attempt ${connection.attempt})` : ''}; the page catches up by itself.
           </span>
           <button type="button" class="secondary small" onClick={() => feed.retryNow()}>
             Retry now

@@ -6,7 +6,7 @@ import { Cut, curl, EmptyState, ErrorNotice, Link, StatusBadge } from '../compon
 import { useSession } from '../context.js';
 import { formatAmount, formatTime } from '../format.js';
 import { mergeTimeline, readTimeline } from '../timeline.js';
-import type { ListPage, Order, OrderEvent, WebhookDelivery } from '../types.js';
+import type { ListPage, Order, OrderEvent, WebhookDelivery, WebhookEndpoint } from '../types.js';
 import { useFeed, useRefresh } from '../use-feed.js';
 
 function MoveForm(props: { order: Order; onMoved(order: Order): void }) {
@@ -85,6 +85,7 @@ export function OrderPage(props: { id: string }) {
   const [order, setOrder] = useState<Order | undefined>();
   const [timeline, setTimeline] = useState<OrderEvent[]>([]);
   const [deliveries, setDeliveries] = useState<WebhookDelivery[] | undefined>();
+  const [endpoints, setEndpoints] = useState<WebhookEndpoint[] | undefined>();
   const [error, setError] = useState<unknown>();
   const [missing, setMissing] = useState(false);
   const timelineRef = useRef<OrderEvent[]>([]);
@@ -94,6 +95,7 @@ export function OrderPage(props: { id: string }) {
     try {
       const page = await api.get<ListPage<WebhookDelivery>>(withQuery('/api/v2/webhook-deliveries', { orderId: props.id, limit: 50 }));
       setDeliveries(page.data);
+      if (page.data.length > 0 && !endpoints) setEndpoints((await api.get<ListPage<WebhookEndpoint>>('/api/v2/webhook-endpoints')).data);
     } catch {
       // The order itself is what this page is about; deliveries show again on the next refresh.
     }
@@ -255,6 +257,7 @@ export function OrderPage(props: { id: string }) {
                 <Cut text={e.eventName} class="mono" />
               </td>
               <td data-label="From → to">
+                <span class="transition">
                 {e.fromStatus ? (
                   <>
                     <StatusBadge status={e.fromStatus} /> → <StatusBadge status={e.toStatus} />
@@ -264,6 +267,7 @@ export function OrderPage(props: { id: string }) {
                     created as <StatusBadge status={e.toStatus} />
                   </>
                 )}
+                </span>
               </td>
               <td data-label="Reason">
                 <Cut text={e.reason} />
@@ -283,7 +287,7 @@ export function OrderPage(props: { id: string }) {
           curl={curl(origin, 'POST', '/api/v2/webhook-endpoints', { url: 'https://example.com/webhooks/ordercast' })}
         />
       )}
-      {deliveries && deliveries.length > 0 && <DeliveryList deliveries={deliveries} onChanged={() => void loadDeliveries()} />}
+      {deliveries && deliveries.length > 0 && <DeliveryList deliveries={deliveries} endpoints={endpoints} onChanged={() => void loadDeliveries()} />}
     </section>
   );
 }
