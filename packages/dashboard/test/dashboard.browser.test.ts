@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -48,11 +48,15 @@ describe.skipIf(!available && !required)('dashboard in Chromium', () => {
   async function newPage(width = 1280, height = 860): Promise<Page> {
     const p = await browser.newPage({ viewport: { width, height } });
     p.on('pageerror', (error) => pageErrors.push(error.message));
+    // The page must work under its own Content-Security-Policy: a blocked script or style is a failure.
+    p.on('console', (message) => {
+      if (message.type() === 'error' && /Content.Security.Policy|Refused to/i.test(message.text())) pageErrors.push(message.text());
+    });
     return p;
   }
 
-  async function shot(p: Page, name: string): Promise<void> {
-    await p.screenshot({ path: path.join(OUTPUT, `${name}.png`), fullPage: true });
+  async function shot(p: Page, name: string, fullPage = true): Promise<void> {
+    await p.screenshot({ path: path.join(OUTPUT, `${name}.png`), fullPage });
   }
 
   function orderRow(p: Page, orderId: string) {
@@ -285,6 +289,59 @@ describe.skipIf(!available && !required)('dashboard in Chromium', () => {
     await shot(phone, 'order-390px');
     await phone.close();
   });
+
+  it('pages through 5,000 orders and shows an order with 500 events whole', async () => {
+    // A second project, with a lifecycle that has a cycle, so one order can collect 500 events.
+    const lifecycleFile = path.join(dataDir, 'review-lifecycle.json');
+    writeFileSync(
+      lifecycleFile,
+      JSON.stringify({ name: 'review', statuses: ['open', 'held', 'closed'], initial: ['open'], final: ['closed'], transitions: { open: ['held', 'closed'], held: ['open', 'closed'] } }),
+    );
+    const big = JSON.parse(runCli(['projects', 'create', '--name', 'Big shop', '--lifecycle', lifecycleFile, '--data-dir', dataDir, '--json']).stdout);
+    const call = async (method: string, urlPath: string, body?: unknown) => {
+      const response = await fetch(`${server.baseUrl}${urlPath}`, {
+        method,
+        headers: { authorization: `Bearer ${big.secretKey}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      if (!response.ok) throw new Error(`${method} ${urlPath}: ${response.status} ${await response.text()}`);
+      return response.json();
+    };
+    const busy = await call('POST', '/api/v2/orders', { externalId: 'busy-order' });
+    for (let i = 0; i < 500; i++) await call('POST', `/api/v2/orders/${busy.id}/status`, { status: i % 2 === 0 ? 'held' : 'open', reason: `review ${i + 1}` });
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: 64 }, async () => {
+        while (next < 4999) {
+          const n = next++;
+          await call('POST', '/api/v2/orders', { externalId: `bulk-${n}`, amount: '1.00', currency: 'EUR' });
+        }
+      }),
+    );
+
+    const p = await newPage();
+    await p.goto(`${server.baseUrl}/dashboard#key=${big.secretKey}`);
+    await p.locator('tr[data-order-id]').first().waitFor();
+    expect(await p.locator('tr[data-order-id]').count()).toBe(25);
+    expect(await p.locator('tr[data-order-id]').first().textContent()).toContain('bulk-4998');
+    for (let i = 0; i < 3; i++) {
+      const before = await p.locator('tr[data-order-id]').first().getAttribute('data-order-id');
+      await p.getByRole('button', { name: 'Older →' }).click();
+      await p.waitForFunction((id) => document.querySelector('tr[data-order-id]')?.getAttribute('data-order-id') !== id, before);
+    }
+    expect(await p.locator('tr[data-order-id]').first().textContent()).toContain(`bulk-${4998 - 75}`);
+    await p.getByRole('button', { name: '← Newer' }).click();
+    await p.locator('tr[data-order-id]', { hasText: `bulk-${4998 - 50}` }).first().waitFor();
+
+    await p.getByLabel('Reference').fill('busy-order');
+    await p.getByRole('button', { name: 'Filter' }).click();
+    await p.locator(`tr[data-order-id="${busy.id}"]`).getByRole('link').click();
+    await p.locator('.timeline tr[data-version="501"]').waitFor({ timeout: 10_000 });
+    expect(await p.locator('.timeline tbody tr').count()).toBe(501);
+    expect(await p.locator('[data-testid="lifecycle-diagram"] .node.current').getAttribute('data-status')).toBe('open');
+    await shot(p, 'order-500-events', false);
+    await p.close();
+  }, 60_000);
 
   it('shows a banner while the server is away and catches up by itself when it is back', async () => {
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Orders' }).click();

@@ -8,21 +8,32 @@ const PAD = 8;
 const MAX_LABEL = 20;
 
 /**
- * Columns by the longest path from an initial status, so every move goes left to
- * right (a move back, in a lifecycle with a cycle, is drawn as a curve under the boxes).
+ * Columns by the longest path from an initial status over the moves forward, so every
+ * move goes left to right; a move back (a lifecycle may have cycles) is found by a
+ * depth-first walk and drawn as a curve under the boxes.
  */
 export function layoutLifecycle(lifecycle: Lifecycle): Map<string, { column: number; row: number }> {
-  const column = new Map<string, number>();
-  for (const s of lifecycle.initial) column.set(s, 0);
-  // Relax at most |statuses| times: longest paths in a DAG, and a bounded walk when there are cycles.
+  const back = new Set<string>();
+  const state = new Map<string, 'open' | 'done'>();
+  const visit = (from: string) => {
+    state.set(from, 'open');
+    for (const to of lifecycle.transitions[from] ?? []) {
+      if (state.get(to) === 'open') back.add(`${from}>${to}`);
+      else if (!state.has(to)) visit(to);
+    }
+    state.set(from, 'done');
+  };
+  for (const s of [...lifecycle.initial, ...lifecycle.statuses]) if (!state.has(s)) visit(s);
+
+  const column = new Map<string, number>(lifecycle.statuses.map((s) => [s, 0]));
+  // Without back edges the graph is acyclic: |statuses| rounds settle every longest path.
   for (let round = 0; round < lifecycle.statuses.length; round++) {
     let changed = false;
     for (const from of lifecycle.statuses) {
-      const c = column.get(from);
-      if (c === undefined) continue;
       for (const to of lifecycle.transitions[from] ?? []) {
-        const next = c + 1;
-        if ((column.get(to) ?? -1) < next && next < lifecycle.statuses.length) {
+        if (back.has(`${from}>${to}`)) continue;
+        const next = (column.get(from) ?? 0) + 1;
+        if ((column.get(to) ?? 0) < next) {
           column.set(to, next);
           changed = true;
         }
