@@ -1,5 +1,5 @@
 import { LifecycleDiagram } from '../components/lifecycle-diagram.js';
-import { Cut } from '../components/ui.js';
+import { Cut, StatusBadge } from '../components/ui.js';
 import { useSession } from '../context.js';
 import { formatTime } from '../format.js';
 
@@ -18,9 +18,37 @@ export function ProjectPage() {
 
       <h2>Lifecycle “{lifecycle.name}”</h2>
       <p class="small muted">
-        Orders start in {lifecycle.initial.join(' or ')} and end in {lifecycle.final.join(', ')}. Each status change is sent as the event named below.
+        Orders start in {lifecycle.initial.join(' or ')} and end in {lifecycle.final.join(', ')}. Webhooks and sockets name each change by the event below
+        (creation: <code>{lifecycle.createdEventName}</code>).
       </p>
       <LifecycleDiagram lifecycle={lifecycle} />
+      <table class="list statuses">
+        <thead>
+          <tr>
+            <th scope="col">Status</th>
+            <th scope="col">Event name</th>
+            <th scope="col">May move to</th>
+          </tr>
+        </thead>
+        <tbody>
+          {lifecycle.statuses.map((s) => (
+            <tr key={s} data-status={s}>
+              <td data-label="Status">
+                <span>
+                  <StatusBadge status={s} />
+                  {lifecycle.initial.includes(s) ? <span class="muted small"> initial</span> : null}
+                </span>
+              </td>
+              <td data-label="Event name">
+                <Cut text={lifecycle.eventNames[s]} class="mono" />
+              </td>
+              <td data-label="May move to">
+                <Cut text={(lifecycle.transitions[s] ?? []).join(', ') || 'final'} />
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
       <details class="panel">
         <summary>Lifecycle as JSON</summary>
         <pre class="json" tabIndex={0}>
