@@ -29,12 +29,16 @@ export interface RequestOptions {
 export class Api {
   onCredentialRefused: ((error: ApiError) => void) | undefined;
 
-  constructor(readonly secretKey: string) {}
+  /** `origin` is empty in the page (same-origin requests); tests outside a browser pass the server's. */
+  constructor(
+    readonly secretKey: string,
+    readonly origin = '',
+  ) {}
 
   async request<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
     let response: Response;
     try {
-      response = await fetch(path, {
+      response = await fetch(`${this.origin}${path}`, {
         method,
         headers: {
           authorization: `Bearer ${this.secretKey}`,

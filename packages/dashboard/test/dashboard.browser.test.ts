@@ -307,6 +307,15 @@ describe.skipIf(!available && !required)('dashboard in Chromium', () => {
       if (!response.ok) throw new Error(`${method} ${urlPath}: ${response.status} ${await response.text()}`);
       return response.json();
     };
+    // An empty project says how to fill it.
+    const empty = await newPage();
+    await empty.goto(`${server.baseUrl}/dashboard#key=${big.secretKey}`);
+    const curl = empty.locator('.empty pre.curl');
+    await curl.waitFor();
+    expect(await curl.textContent()).toContain(`curl -s -X POST ${server.baseUrl}/api/v2/orders`);
+    await shot(empty, 'orders-empty');
+    await empty.close();
+
     const busy = await call('POST', '/api/v2/orders', { externalId: 'busy-order' });
     for (let i = 0; i < 500; i++) await call('POST', `/api/v2/orders/${busy.id}/status`, { status: i % 2 === 0 ? 'held' : 'open', reason: `review ${i + 1}` });
     let next = 0;
