@@ -40,6 +40,11 @@ export function EmptyState(props: { title: string; curl: string; children?: Comp
       <pre class="curl" tabIndex={0} aria-label="command to run">
         <code>{props.curl}</code>
       </pre>
+      {props.curl.includes('$ORDERCAST_SECRET_KEY') && (
+        <p class="small muted">
+          Set <code>ORDERCAST_SECRET_KEY</code> to your secret key first; this page never shows it.
+        </p>
+      )}
     </div>
   );
 }
