@@ -203,6 +203,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     store,
     auth,
     orders,
+    projects,
     webhookEndpoints,
     webhookDeliveries,
     eventFeed: new EventFeedService(store, projectWaiters),

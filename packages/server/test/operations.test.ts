@@ -43,6 +43,7 @@ describe.each(testDialects)('operations endpoints on %s', (dialect) => {
       '/api/v2/orders/{id}',
       '/api/v2/orders/{id}/events',
       '/api/v2/orders/{id}/status',
+      '/api/v2/project',
       '/api/v2/tokens',
       '/api/v2/webhook-deliveries',
       '/api/v2/webhook-deliveries/{id}',

@@ -1,6 +1,9 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import type { Command } from 'commander';
 import { createApp, type App } from '../app.js';
 import { loadConfig } from '../config.js';
+import { DEFAULT_DASHBOARD_DIR } from '../http/routes/dashboard.js';
 import type { CreatedProject } from '../services/project-service.js';
 
 function demoInstructions(baseUrl: string, demo: CreatedProject): string {
@@ -27,6 +30,16 @@ function demoInstructions(baseUrl: string, demo: CreatedProject): string {
 
   API docs: ${baseUrl}/docs
 `;
+}
+
+/**
+ * The sign-in link carries the demo secret key in the URL fragment, which browsers
+ * never send to the server, so it stays out of request logs.
+ */
+function dashboardLine(baseUrl: string, demoSecretKey: string | undefined): string {
+  const built = existsSync(path.join(DEFAULT_DASHBOARD_DIR, 'index.html'));
+  const link = demoSecretKey ? `${baseUrl}/dashboard#key=${demoSecretKey}` : `${baseUrl}/dashboard`;
+  return `\n  Dashboard: ${link}${built ? '' : '  (not built yet: run `npm run build`)'}\n`;
 }
 
 export function registerServe(program: Command): void {
@@ -73,6 +86,7 @@ export function registerServe(program: Command): void {
           `${projectCount} project(s) in the database. Keys are shown only when made: \`npx ordercast projects create --name … --lifecycle onramp\` creates a project, \`npx ordercast projects rotate-key\` a new key`,
         );
       }
+      process.stdout.write(dashboardLine(url, demo?.secretKey));
 
       await new Promise<void>((resolve) => {
         let stopping = false;

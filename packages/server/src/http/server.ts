@@ -6,6 +6,7 @@ import type { Metrics } from '../metrics.js';
 import type { AuthService } from '../services/auth-service.js';
 import type { EventFeedService } from '../services/event-feed-service.js';
 import type { OrderService } from '../services/order-service.js';
+import type { ProjectService } from '../services/project-service.js';
 import type { WebhookDeliveryService } from '../services/webhook-delivery-service.js';
 import type { WebhookEndpointService } from '../services/webhook-endpoint-service.js';
 import type { Store } from '../store/database.js';
@@ -17,9 +18,11 @@ import { registerJsonBodyParser } from './json-body.js';
 import { refuseOversizeBeforeContinue } from './oversize-body.js';
 import { registerValidators } from './validators.js';
 import { RateLimiter } from './rate-limiter.js';
+import { dashboardRoutes, DEFAULT_DASHBOARD_DIR } from './routes/dashboard.js';
 import { eventRoutes } from './routes/events.js';
 import { operationsRoutes } from './routes/operations.js';
 import { orderRoutes } from './routes/orders.js';
+import { projectRoutes } from './routes/project.js';
 import { tokenRoutes } from './routes/tokens.js';
 import { webhookDeliveryRoutes, webhookDeliverySchema } from './routes/webhook-deliveries.js';
 import { webhookEndpointRoutes, webhookEndpointSchema } from './routes/webhook-endpoints.js';
@@ -31,6 +34,7 @@ export interface HttpDeps {
   store: Store;
   auth: AuthService;
   orders: OrderService;
+  projects: ProjectService;
   webhookEndpoints: WebhookEndpointService;
   webhookDeliveries: WebhookDeliveryService;
   eventFeed: EventFeedService;
@@ -42,6 +46,8 @@ export interface HttpDeps {
   corsOrigins: string[];
   /** Whether Redis carries events now (undefined without Redis): `/readyz` says `redis: degraded` when not. */
   brokerConnected?: () => boolean;
+  /** The built dashboard's folder (default: the one `npm run build` fills in this package). */
+  dashboardDir?: string;
 }
 
 /**
@@ -119,6 +125,8 @@ export async function buildHttpServer(deps: HttpDeps): Promise<FastifyInstance> 
   await app.register(webhookEndpointRoutes, { endpoints: deps.webhookEndpoints, deliveries: deps.webhookDeliveries });
   await app.register(webhookDeliveryRoutes, { deliveries: deps.webhookDeliveries });
   await app.register(eventRoutes, { feed: deps.eventFeed, shutdownSignal: deps.shutdownSignal });
+  await app.register(projectRoutes, { projects: deps.projects });
+  await app.register(dashboardRoutes, { dir: deps.dashboardDir ?? DEFAULT_DASHBOARD_DIR });
   await app.register(operationsRoutes, { store: deps.store, brokerConnected: deps.brokerConnected });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   app.get('/', { schema: { hide: true } }, async () => ({
@@ -126,6 +134,7 @@ export async function buildHttpServer(deps: HttpDeps): Promise<FastifyInstance> 
     version: deps.version,
     docs: '/docs',
     openapi: '/openapi.json',
+    dashboard: '/dashboard',
   }));
   return app;
 }
