@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { LogThrottle } from '../log-throttle.js';
-import { redactUrl } from '../store/database.js';
 import type { Logger } from '../logging.js';
+import { redactUrl } from '../redact-url.js';
 import type { Broker, HintListener, LogHint } from './broker.js';
 import { MemoryBroker } from './memory-broker.js';
 
@@ -42,10 +42,11 @@ export class RedisBroker implements Broker {
     this.subscriber.on('error', (error) => {
       const wasConnected = this.connected;
       this.connected = false;
-      const notLogged = wasConnected ? 0 : this.unreachableLog.take('unreachable');
-      if (notLogged === undefined) return;
+      // Losing the connection is always said; the failed reconnects after it are rate-limited.
+      const notLogged = this.unreachableLog.take('unreachable');
+      if (!wasConnected && notLogged === undefined) return;
       logger?.warn(
-        { err: error, redis: redactUrl(url), failuresNotLogged: notLogged },
+        { err: error, redis: redactUrl(url), failuresNotLogged: notLogged ?? 0 },
         wasConnected ? 'redis broker: connection lost; events are read from the log until it returns' : 'redis broker: cannot reach Redis; events are read from the log until it answers',
       );
     });

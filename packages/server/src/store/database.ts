@@ -3,6 +3,7 @@ import path from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
+import { redactUrl } from '../redact-url.js';
 import type { Database } from './schema.js';
 import { startCheckpointer } from './sqlite-checkpointer.js';
 import { ImmediateSqliteDialect } from './sqlite-immediate-dialect.js';
@@ -56,16 +57,6 @@ export const DEFAULT_STATEMENT_TIMEOUT_MS = 30_000;
 
 const INT8_OID = 20;
 const NUMERIC_OID = 1700;
-
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return '(unparseable url)';
-  }
-}
 
 function openReadConnection(file: string): SqliteDatabase.Database {
   const connection = new SqliteDatabase(file);

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { LogThrottle } from '../log-throttle.js';
 import type { Logger } from '../logging.js';
 import type { Metrics } from '../metrics.js';
 import { signingSecrets } from '../services/webhook-endpoint-service.js';
@@ -49,6 +50,7 @@ export class DeliveryDispatcher {
   private ready: Claimed[] = [];
   private readonly recorder: AttemptRecorder;
   private readonly failureLog: EndpointFailureLog;
+  private readonly claimFailureLog = new LogThrottle(10_000);
   private timer: NodeJS.Timeout | undefined;
   private immediate: NodeJS.Immediate | undefined;
   private running = false;
@@ -151,7 +153,9 @@ export class DeliveryDispatcher {
         this.moreDue = true;
       }
     } catch (error) {
-      this.logger.warn({ err: error }, 'webhook dispatcher could not claim deliveries; retrying');
+      // While the database is down every poll fails: one line per interval says so.
+      const notLogged = this.claimFailureLog.take('claim');
+      if (notLogged !== undefined) this.logger.warn({ err: error, failuresNotLogged: notLogged }, 'webhook dispatcher could not claim deliveries; retrying');
     } finally {
       this.polling = false;
     }
