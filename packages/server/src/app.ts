@@ -1,3 +1,4 @@
+import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from './config.js';
 import type { Broker } from './events/broker.js';
@@ -14,6 +15,7 @@ import { ChannelHub } from './realtime/channel-hub.js';
 import { HandshakeLimiter } from './realtime/handshake-limiter.js';
 import { SocketIoGateway } from './realtime/socketio/socketio-gateway.js';
 import { AuthService } from './services/auth-service.js';
+import { CredentialWatcher } from './services/credential-watcher.js';
 import { EventLogReader } from './services/event-log-reader.js';
 import { startIdempotencyRetention } from './services/idempotency-retention.js';
 import { OrderService } from './services/order-service.js';
@@ -23,7 +25,10 @@ import { sha256Hex } from './services/random.js';
 import { WebhookDeliveryService } from './services/webhook-delivery-service.js';
 import { WebhookEndpointService } from './services/webhook-endpoint-service.js';
 import { openStore, type Store } from './store/database.js';
+import { loadSecretBox } from './store/encryption-key.js';
 import { migrateToLatest } from './store/migrations.js';
+import type { SecretBox } from './store/secret-box.js';
+import { resealStoredSecrets } from './store/secret-reseal.js';
 import { VERSION } from './version.js';
 import { DeliveryDispatcher } from './webhooks/dispatcher.js';
 import { HttpSender } from './webhooks/http-sender.js';
@@ -55,6 +60,8 @@ export interface Core {
   config: Config;
   logger: Logger;
   store: Store;
+  /** Seals and opens the secrets stored in the database. */
+  secrets: SecretBox;
   broker: Broker;
   watchers: OrderWatchers;
   metrics: Metrics;
@@ -66,8 +73,46 @@ export interface Core {
   close(): Promise<void>;
 }
 
-/** Opens the database and brings its schema up to date. */
+/** Opens the database and brings its schema up to date, stored secrets included. */
 export async function openMigratedStore(config: Config, logger?: Logger, serving = false): Promise<Store> {
+  return (await openMigratedStoreWithSecrets(config, logger, serving)).store;
+}
+
+/**
+ * Opens the database, migrates it, loads the encryption key and re-seals every
+ * stored secret that is not sealed with it (see store/secret-reseal.ts).
+ */
+export async function openMigratedStoreWithSecrets(config: Config, logger?: Logger, serving = false): Promise<{ store: Store; secrets: SecretBox }> {
+  const store = await openSchemaUpToDate(config, logger, serving);
+  try {
+    const loaded = loadSecretBox({
+      key: config.encryptionKey,
+      previous: config.encryptionKeyPrevious,
+      dialect: store.dialect,
+      // Beside the SQLite file it unlocks, so the CLI and the server find the same key whatever their --data-dir.
+      keyFileDir: store.dialect === 'sqlite' && !store.location.endsWith(':memory:') ? path.dirname(store.location) : config.dataDir,
+    });
+    if (loaded.source === 'none') {
+      logger?.warn(
+        'SECURITY WARNING: ORDERCAST_ENCRYPTION_KEY is not set, so token secrets and webhook signing secrets are stored in PLAIN TEXT in PostgreSQL. ' +
+          'Set ORDERCAST_ENCRYPTION_KEY (32 bytes: `openssl rand -base64 32`) on every node and restart: existing secrets are encrypted at start. See docs/operations.md',
+      );
+    } else if (loaded.source === 'key file (created)') {
+      logger?.info({ keyFile: loaded.keyFile }, 'created the encryption key file for stored secrets: back it up with the database, or secrets cannot be read');
+    }
+    if (loaded.keyFileTooOpen) logger?.warn({ keyFile: loaded.keyFile }, 'the encryption key file is readable by other users: chmod 600 it');
+    const resealed = await resealStoredSecrets(store.db, loaded.box);
+    if (resealed.tokenSecrets + resealed.webhookEndpoints > 0) {
+      logger?.info({ ...resealed, keyId: loaded.box.currentKeyId }, 'stored secrets encrypted with the current key');
+    }
+    return { store, secrets: loaded.box };
+  } catch (error) {
+    await store.close().catch(() => {});
+    throw error;
+  }
+}
+
+async function openSchemaUpToDate(config: Config, logger?: Logger, serving = false): Promise<Store> {
   const store = openStore({
     databaseUrl: config.databaseUrl,
     dataDir: config.dataDir,
@@ -87,7 +132,7 @@ export async function openMigratedStore(config: Config, logger?: Logger, serving
 
 export async function createCore(config: Config, options: AppOptions = {}): Promise<Core> {
   const logger = options.logger ?? createLogger({ level: config.logLevel, pretty: config.logPretty });
-  const store = await openMigratedStore(config, logger, options.serving);
+  const { store, secrets } = await openMigratedStoreWithSecrets(config, logger, options.serving);
   const metrics = new Metrics();
   // Redis carries events between server processes; without it, events stay in this one.
   // The channel defaults to one per database, so deployments sharing a Redis never see each other's events.
@@ -95,7 +140,7 @@ export async function createCore(config: Config, options: AppOptions = {}): Prom
     ? new RedisBroker(config.redisUrl, config.redisChannel ?? `ordercast:events:${sha256Hex(store.location).slice(0, 16)}`, logger)
     : new MemoryBroker();
   const watchers = new OrderWatchers(broker);
-  const projects = new ProjectService(store);
+  const projects = new ProjectService(store, secrets);
   const auth = new AuthService(store, projects);
   const orders = new OrderService(store, projects, broker, watchers, {
     orderCreated: () => metrics.ordersCreated.inc(),
@@ -104,6 +149,7 @@ export async function createCore(config: Config, options: AppOptions = {}): Prom
   const webhookEndpoints = new WebhookEndpointService(store, projects, {
     allowPrivate: config.webhooks.allowPrivate,
     rotationGraceMs: config.webhooks.rotationGrace,
+    secrets,
   });
   const webhookDeliveries = new WebhookDeliveryService(store, webhookEndpoints);
   // Every event, from any writer (API or CLI), queues its webhooks in its own transaction.
@@ -113,6 +159,7 @@ export async function createCore(config: Config, options: AppOptions = {}): Prom
     config,
     logger,
     store,
+    secrets,
     broker,
     watchers,
     metrics,
@@ -151,6 +198,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
           pollInterval: config.webhooks.pollInterval,
           timeout: config.webhooks.timeout,
           disableAfter: config.webhooks.disableAfter,
+          signingSecrets: (endpoint, nowIso) => webhookEndpoints.signingSecrets(endpoint, nowIso),
         },
       )
     : undefined;
@@ -183,9 +231,11 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const hub = new ChannelHub();
   feed.subscribe((event) => hub.dispatch(event));
   const limiter = new HandshakeLimiter(config.realtime.handshakesPerSecond);
-  const socketio = new SocketIoGateway(http.server, { auth, orders, reader, hub, metrics, logger, limiter, config: config.realtime });
+  // Open sockets lose access when their key or token does (expiry, rotation, revocation, in any process).
+  const credentials = new CredentialWatcher(store, projects, logger);
+  const socketio = new SocketIoGateway(http.server, { auth, orders, reader, hub, metrics, logger, limiter, config: config.realtime, credentials });
   const centrifuge = new CentrifugeGateway(http.server, {
-    channels: new LogBackedUserChannels(auth, reader, hub),
+    channels: new LogBackedUserChannels(auth, reader, hub, credentials),
     metrics,
     logger,
     limiter,
@@ -220,6 +270,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         // Sockets first: open WebSockets would otherwise hold the HTTP server open.
         await centrifuge.close();
         await socketio.close();
+        credentials.close();
         await feed.stop();
         // Answers sent from now on say `Connection: close` (see http/server.ts); this also
         // closes connections left idle by answers that bypass the hooks (503 while closing).
