@@ -14,6 +14,11 @@ export class HandshakeLimiter {
     this.limiter = new RateLimiter(perSecond, perSecond * 2);
   }
 
+  /** How many buckets are held: one per address and per valid credential seen lately (bounded). */
+  get size(): number {
+    return this.limiter.size;
+  }
+
   allowIp(ip: string | undefined): boolean {
     return !this.limiter.enabled || this.limiter.take(`ip:${ip ?? 'unknown'}`).allowed;
   }
