@@ -59,6 +59,8 @@ interface Entry {
   parts: CredentialPart[];
   onLapse: (reason: LapseReason) => void;
   timer: NodeJS.Timeout | undefined;
+  /** The deadline the timer is set for, so a re-check that changes nothing leaves the timer alone. */
+  armedFor: number;
   done: boolean;
 }
 
@@ -89,7 +91,7 @@ export class CredentialWatcher {
   }
 
   watch(parts: CredentialPart[], onLapse: (reason: LapseReason) => void): CredentialWatch {
-    const entry: Entry = { parts, onLapse, timer: undefined, done: false };
+    const entry: Entry = { parts, onLapse, timer: undefined, armedFor: NaN, done: false };
     this.entries.add(entry);
     this.arm(entry);
     this.ensureRechecking();
@@ -131,13 +133,16 @@ export class CredentialWatcher {
     }
   }
 
-  private arm(entry: Entry): void {
-    clearTimeout(entry.timer);
+  private arm(entry: Entry, force = false): void {
     const { at, reason } = deadline(entry.parts);
+    if (!force && at === entry.armedFor) return;
+    clearTimeout(entry.timer);
+    entry.timer = undefined;
+    entry.armedFor = at;
     if (at === Infinity) return;
     const delay = at - Date.now();
     if (delay <= 0) return this.lapse(entry, reason);
-    entry.timer = setTimeout(() => this.arm(entry), Math.min(delay, MAX_TIMER_MS));
+    entry.timer = setTimeout(() => this.arm(entry, true), Math.min(delay, MAX_TIMER_MS));
     entry.timer.unref();
   }
 
