@@ -148,12 +148,13 @@ export class ProjectService {
     await this.get(projectId);
     const tokenSecret = newTokenSecret();
     const previousExpiresAt = new Date(Date.now() + Math.max(0, graceSeconds) * 1000).toISOString();
-    for (;;) {
+    for (let attempt = 1; ; attempt++) {
       const [stored] = await findTokenSecrets(this.store.db, [projectId]);
       if (!stored) throw new OrdercastError('project_not_found', `No project ${projectId}`);
       const next = { current: this.box.seal(tokenSecret), previous: stored.current, previousExpiresAt };
       // Compare and set: a concurrent rotation or re-encryption makes this one read again.
       if (await replaceTokenSecrets(this.store.db, stored, next)) break;
+      if (attempt === 5) throw new OrdercastError('service_unavailable', 'The token secret is being changed by another process: try again');
     }
     this.secretsCache.delete(projectId);
     return { tokenSecret, previousExpiresAt };
