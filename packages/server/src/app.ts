@@ -73,17 +73,31 @@ export interface Core {
   close(): Promise<void>;
 }
 
-/** Opens the database and brings its schema up to date, stored secrets included. */
+/** Opens the database and brings its schema up to date. */
 export async function openMigratedStore(config: Config, logger?: Logger, serving = false): Promise<Store> {
-  return (await openMigratedStoreWithSecrets(config, logger, serving)).store;
+  const store = openStore({
+    databaseUrl: config.databaseUrl,
+    dataDir: config.dataDir,
+    sqliteSynchronous: config.sqliteSynchronous,
+    checkpointInBackground: serving,
+    onBackgroundError: (message) => logger?.warn({ error: message }, 'SQLite background checkpoint failed; it will be tried again'),
+  });
+  try {
+    const applied = await migrateToLatest(store.db, store.dialect);
+    if (applied.length > 0) logger?.info({ migrations: applied }, 'database schema migrated');
+  } catch (error) {
+    await store.close().catch(() => {});
+    throw error;
+  }
+  return store;
 }
 
 /**
- * Opens the database, migrates it, loads the encryption key and re-seals every
+ * Opens and migrates the database, loads the encryption key and re-seals every
  * stored secret that is not sealed with it (see store/secret-reseal.ts).
  */
-export async function openMigratedStoreWithSecrets(config: Config, logger?: Logger, serving = false): Promise<{ store: Store; secrets: SecretBox }> {
-  const store = await openSchemaUpToDate(config, logger, serving);
+export async function openStoreWithSecrets(config: Config, logger?: Logger, serving = false): Promise<{ store: Store; secrets: SecretBox }> {
+  const store = await openMigratedStore(config, logger, serving);
   try {
     const loaded = loadSecretBox({
       key: config.encryptionKey,
@@ -112,27 +126,9 @@ export async function openMigratedStoreWithSecrets(config: Config, logger?: Logg
   }
 }
 
-async function openSchemaUpToDate(config: Config, logger?: Logger, serving = false): Promise<Store> {
-  const store = openStore({
-    databaseUrl: config.databaseUrl,
-    dataDir: config.dataDir,
-    sqliteSynchronous: config.sqliteSynchronous,
-    checkpointInBackground: serving,
-    onBackgroundError: (message) => logger?.warn({ error: message }, 'SQLite background checkpoint failed; it will be tried again'),
-  });
-  try {
-    const applied = await migrateToLatest(store.db, store.dialect);
-    if (applied.length > 0) logger?.info({ migrations: applied }, 'database schema migrated');
-  } catch (error) {
-    await store.close().catch(() => {});
-    throw error;
-  }
-  return store;
-}
-
 export async function createCore(config: Config, options: AppOptions = {}): Promise<Core> {
   const logger = options.logger ?? createLogger({ level: config.logLevel, pretty: config.logPretty });
-  const { store, secrets } = await openMigratedStoreWithSecrets(config, logger, options.serving);
+  const { store, secrets } = await openStoreWithSecrets(config, logger, options.serving);
   const metrics = new Metrics();
   // Redis carries events between server processes; without it, events stay in this one.
   // The channel defaults to one per database, so deployments sharing a Redis never see each other's events.
