@@ -225,7 +225,11 @@ export class SocketIoSession {
   private cutOffSlowClient(): void {
     this.deps.logger.warn({ socketId: this.socket.id, projectId: this.principal.projectId }, 'socket.io: closing a connection that does not read (over the buffer cap)');
     this.close();
-    (this.socket.conn as unknown as { close(discard?: boolean): void }).close(true);
+    const conn = this.socket.conn as unknown as { close(discard?: boolean): void; transport?: { socket?: { terminate?: () => void } } };
+    const ws = conn.transport?.socket;
+    conn.close(true);
+    // A WebSocket's close handshake would wait for the peer that does not read: drop it now, and its buffers with it.
+    ws?.terminate?.();
   }
 
   private scope() {
