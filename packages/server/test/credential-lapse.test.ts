@@ -150,7 +150,7 @@ describe.each(testDialects)('open sockets lose access with their credentials (%s
       const issued: string[] = [];
       const client = newCentrifuge(server, {}, {
         getToken: async () => {
-          const token = await userToken(server, project.secretKey, user, 3);
+          const token = await userToken(server, project.secretKey, user, 5);
           issued.push(token);
           return token;
         },
