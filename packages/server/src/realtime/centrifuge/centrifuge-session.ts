@@ -223,6 +223,7 @@ export class CentrifugeSession {
     this.state = 'connected';
     clearTimeout(this.connectTimer);
     this.credentialWatch = channels.watchCredential(user.credential, (reason) => this.lapse(reason));
+    if (this.closed) return; // it lapsed while the connect was being handled
     this.reply(command, 'connect', {
       client: this.id,
       version: this.options.version,
