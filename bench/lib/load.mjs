@@ -1,7 +1,9 @@
 // The load generator, run in its own process: autocannon with a plan read from
 // the JSON file named on argv, printing one JSON result line. Plans:
 //   { url, connections, durationSec, method, headers, paths: [...], ifNoneMatch?, body? }
-//   { kind: 'toggle', ... statuses: [a, b], orders: [{id, status}] }   (ingest: alternate each order's status)
+//   { kind: 'toggle', ... statuses: [a, b], orders: [{id, status}], refused?: { every, orderIds } }
+//     (ingest: alternate each order's status; with `refused`, every Nth request asks a final
+//     order to move, which the server refuses with 409)
 import { readFileSync } from 'node:fs';
 import autocannon from 'autocannon';
 
@@ -17,10 +19,15 @@ function requestsFor(plan) {
     const inFlight = new Set();
     const [a, b] = plan.statuses;
     let turn = 0;
+    let sent = 0;
     return [
       {
         method: 'POST',
         setupRequest(req) {
+          if (plan.refused && ++sent % plan.refused.every === 0) {
+            const finalId = plan.refused.orderIds[sent % plan.refused.orderIds.length];
+            return { ...req, path: `/api/v2/orders/${finalId}/status`, headers: { ...plan.headers, 'content-type': 'application/json' }, body: JSON.stringify({ status: a }) };
+          }
           let id;
           for (let tries = 0; tries < plan.orders.length; tries++) {
             id = plan.orders[turn++ % plan.orders.length].id;
@@ -35,6 +42,7 @@ function requestsFor(plan) {
           };
         },
         onResponse(code, body) {
+          if (code === 409 && plan.refused && JSON.parse(body).error?.details?.allowedNextStatuses?.length === 0) return;
           if (code !== 200) {
             firstFailure ??= `${code} ${body}`;
             return;

@@ -63,23 +63,26 @@ function profileArgs() {
   return dir ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(dir)] : [];
 }
 
-/** `ordercast serve` in its own process; resolves to { baseUrl, stop }. */
+/** `ordercast serve` in its own process; resolves to { baseUrl, metricsUrl, stop }. */
 export async function startOrdercast({ dataDir, databaseUrl, env = {} }) {
-  const args = [...profileArgs(), CLI, 'serve', '--port', '0', '--no-demo', '--data-dir', dataDir];
+  // Metrics on a free loopback port of their own: several servers may run at once.
+  const args = [...profileArgs(), CLI, 'serve', '--port', '0', '--metrics-port', '0', '--no-demo', '--data-dir', dataDir];
   if (databaseUrl) args.push('--database-url', databaseUrl);
   const proc = startProcess(args, {
     env: { ORDERCAST_LOG_FORMAT: 'json', ORDERCAST_RATE_LIMIT: '0', ORDERCAST_LOG_LEVEL: 'info', ...env },
     ready: /"url":"(http:\/\/[^"]+)"/,
   });
   const match = await proc.started;
-  return { baseUrl: match[1], stop: proc.stop, kill: proc.kill, pid: proc.child.pid };
+  const metricsUrl = /"metricsUrl":"(http:\/\/[^"]+)"/.exec(proc.output())?.[1];
+  return { baseUrl: match[1], metricsUrl, stop: proc.stop, kill: proc.kill, pid: proc.child.pid };
 }
 
 /** A baseline server script from bench/baselines; it prints `listening <url>`. */
 export async function startBaseline(script, env = {}) {
   const proc = startProcess([...profileArgs(), path.join(ROOT, 'bench/baselines', script)], { env, ready: /listening (http:\/\/\S+)/ });
   const match = await proc.started;
-  return { baseUrl: match[1], stop: proc.stop, kill: proc.kill, pid: proc.child.pid };
+  const metricsUrl = /"metricsUrl":"(http:\/\/[^"]+)"/.exec(proc.output())?.[1];
+  return { baseUrl: match[1], metricsUrl, stop: proc.stop, kill: proc.kill, pid: proc.child.pid };
 }
 
 /** Runs `ordercast <args>` to completion and parses its JSON output. */

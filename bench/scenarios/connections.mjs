@@ -16,13 +16,13 @@ function rssBytes(pid) {
   return Number(match[1]) * 1024;
 }
 
-async function ordercastHeap(baseUrl) {
-  const text = await (await fetch(`${baseUrl}/metrics`)).text();
+async function ordercastHeap(server) {
+  const text = await (await fetch(server.metricsUrl)).text();
   return Number(/^ordercast_nodejs_heap_size_used_bytes (\S+)$/m.exec(text)[1]);
 }
 
-async function baselineHeap(baseUrl) {
-  return (await (await fetch(`${baseUrl}/memory`)).json()).heapUsed;
+async function baselineHeap(server) {
+  return (await (await fetch(`${server.baseUrl}/memory`)).json()).heapUsed;
 }
 
 const settle = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -51,10 +51,10 @@ async function measure(dir, kind, server, heap, base, clients) {
   let group;
   try {
     await settle(1000);
-    const before = { rss: rssBytes(server.pid), heap: await heap(server.baseUrl) };
+    const before = { rss: rssBytes(server.pid), heap: await heap(server) };
     group = await openClients(dir, kind, base, clients);
     await settle(1500);
-    const after = { rss: rssBytes(server.pid), heap: await heap(server.baseUrl) };
+    const after = { rss: rssBytes(server.pid), heap: await heap(server) };
     return { rssPerConn: (after.rss - before.rss) / clients.length, heapPerConn: (after.heap - before.heap) / clients.length };
   } finally {
     // Stop the server first: its side then holds the TIME_WAITs, and the clients' ports are free for the next round.

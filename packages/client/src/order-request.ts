@@ -2,7 +2,7 @@ import { parseRetryAfter } from './backoff.js';
 import { restAuthorization } from './credentials.js';
 import { AbortError, AuthError, NetworkError, OrderNotFoundError, RateLimitedError, RequestError, ServerError } from './errors.js';
 import { looksLikeOrder } from './order-shape.js';
-import type { Credentials, Order } from './types.js';
+import type { Credentials, Order, StatusHistoryEntry } from './types.js';
 
 export interface OrderRequest {
   baseUrl: string;
@@ -100,4 +100,33 @@ function excerpt(text: string): string {
 
 function withTrailingSlash(baseUrl: string): string {
   return baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`;
+}
+
+/**
+ * Status changes of one order after `afterVersion` and before `beforeVersion`, from its
+ * events (`GET /orders/{id}/events`), for versions older than an order's bounded
+ * `statusHistory`. Best effort: on any failure it returns what it has.
+ */
+export async function requestStatusChanges(request: Omit<OrderRequest, 'knownVersion' | 'waitForChangeSeconds'>, afterVersion: number, beforeVersion: number): Promise<StatusHistoryEntry[]> {
+  const entries: StatusHistoryEntry[] = [];
+  let after = afterVersion;
+  try {
+    while (after < beforeVersion - 1) {
+      const url = new URL(`api/v2/orders/${encodeURIComponent(request.orderId)}/events`, withTrailingSlash(request.baseUrl));
+      url.searchParams.set('afterVersion', String(after));
+      url.searchParams.set('limit', String(Math.min(1000, beforeVersion - 1 - after)));
+      const signal = request.signal ? AbortSignal.any([request.signal, AbortSignal.timeout(REQUEST_GRACE_MS)]) : AbortSignal.timeout(REQUEST_GRACE_MS);
+      const response = await (request.fetch ?? fetch)(url, { headers: { authorization: restAuthorization(request.credentials), accept: 'application/json' }, signal });
+      if (!response.ok) break;
+      const page = (await response.json()) as { data?: Array<{ toStatus: string; reason: string | null; createdAt: string; version: number }>; hasMore?: boolean };
+      const events = (page.data ?? []).filter((e) => e.version > after && e.version < beforeVersion);
+      if (events.length === 0) break;
+      for (const e of events) entries.push({ status: e.toStatus, reason: e.reason, at: e.createdAt, version: e.version });
+      after = events[events.length - 1]!.version;
+      if (!page.hasMore) break;
+    }
+  } catch {
+    // The versions that could not be read are skipped, as before the history was bounded.
+  }
+  return entries;
 }

@@ -1,7 +1,8 @@
 import { AbortError, TimeoutError } from './errors.js';
 import { runPollLoop, type PollTuning } from './poll-loop.js';
 import type { Credentials, Order } from './types.js';
-import { VersionGate } from './version-gate.js';
+import { requestStatusChanges } from './order-request.js';
+import { FillingGate, VersionGate } from './version-gate.js';
 import { documentVisibility } from './visibility.js';
 
 export interface PollOrderOptions extends PollTuning {
@@ -22,7 +23,9 @@ export interface PollOrderOptions extends PollTuning {
  * ServerError/NetworkError after `maxConsecutiveErrors` failures in a row.
  */
 export function pollOrder(orderId: string, options: PollOrderOptions): Promise<Order> {
-  const gate = new VersionGate();
+  const gate = new FillingGate(new VersionGate(), (after, before) =>
+    requestStatusChanges({ baseUrl: options.baseUrl, credentials: options.credentials, orderId, fetch: options.fetch }, after, before),
+  );
   const stop = new AbortController();
   let lastError: unknown;
 
@@ -52,16 +55,16 @@ export function pollOrder(orderId: string, options: PollOrderOptions): Promise<O
         lastError = error;
         options.onRetry?.(error, attempt, delayMs);
       },
-      onOrder: (arrival) => {
-        for (const order of gate.admit(arrival)) {
+      onOrder: (arrival) =>
+        gate.admit(arrival, (order) => {
+          if (stop.signal.aborted) return;
           try {
             options.onUpdate?.(order);
           } catch (error) {
             return finish({ error });
           }
-          if (order.final) return finish({ order });
-        }
-      },
+          if (order.final) finish({ order });
+        }),
     }).then(
       () => undefined,
       (error) => finish({ error }),

@@ -3,7 +3,8 @@ import { OrderTracker, type TransportName } from './order-tracker.js';
 import { runPollLoop, type PollTuning } from './poll-loop.js';
 import { SocketTransport } from './socket-transport.js';
 import type { Credentials, Order } from './types.js';
-import { VersionGate } from './version-gate.js';
+import { requestStatusChanges } from './order-request.js';
+import { FillingGate, VersionGate } from './version-gate.js';
 import { documentVisibility } from './visibility.js';
 
 export interface TrackOrderOptions extends PollTuning {
@@ -31,7 +32,9 @@ export function trackOrder(orderId: string, options: TrackOrderOptions): OrderTr
   const mode = options.transport ?? 'auto';
   const connectTimeoutMs = options.socketConnectTimeoutMs ?? 5000;
   const visibility = options.visibility ?? documentVisibility();
-  const gate = new VersionGate();
+  const gate = new FillingGate(new VersionGate(), (after, before) =>
+    requestStatusChanges({ baseUrl: options.baseUrl, credentials: options.credentials, orderId, fetch: options.fetch }, after, before),
+  );
   let polling: AbortController | undefined;
   let socket: SocketTransport | undefined;
   let socketUp = false;
@@ -56,15 +59,16 @@ export function trackOrder(orderId: string, options: TrackOrderOptions): OrderTr
 
   function accept(arrival: Order): void {
     if (ended || arrival.id !== orderId) return;
-    for (const order of gate.admit(arrival)) {
+    gate.admit(arrival, (order) => {
+      if (ended) return;
       control.deliver(order);
       try {
         options.onUpdate?.(order);
       } catch (error) {
         return end({ error: error as Error });
       }
-      if (order.final) return end({ order });
-    }
+      if (order.final) end({ order });
+    });
   }
 
   function show(transport: TransportName): void {

@@ -80,6 +80,7 @@ export type ApiErrorCode =
   | 'webhook_endpoint_disabled'
   | 'route_not_found'
   | 'service_unavailable'
+  | 'database_unavailable'
   | 'internal_error';
 
 /** `{"error": {...}}`: the body of every REST error. */

@@ -2,11 +2,13 @@ import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from './config.js';
 import type { Broker } from './events/broker.js';
-import { EventFeed } from './events/event-feed.js';
+import { LogFollower } from './events/log-follower.js';
 import { MemoryBroker } from './events/memory-broker.js';
-import { OrderWatchers } from './events/order-watchers.js';
+import { Waiters } from './events/waiters.js';
 import { RedisBroker } from './events/redis-broker.js';
+import { startMetricsServer, type MetricsServer } from './http/metrics-server.js';
 import { buildHttpServer } from './http/server.js';
+import { LogThrottle } from './log-throttle.js';
 import { createLogger, type Logger } from './logging.js';
 import { Metrics } from './metrics.js';
 import { CentrifugeGateway } from './realtime/centrifuge/centrifuge-gateway.js';
@@ -30,19 +32,22 @@ import { migrateToLatest } from './store/migrations.js';
 import type { SecretBox } from './store/secret-box.js';
 import { resealStoredSecrets } from './store/secret-reseal.js';
 import { VERSION } from './version.js';
+import { DeliveryQueue } from './webhooks/delivery-queue.js';
 import { DeliveryDispatcher } from './webhooks/dispatcher.js';
 import { HttpSender } from './webhooks/http-sender.js';
 import { RetrySchedule } from './webhooks/retry-schedule.js';
 
 /** The composition root: the only place that knows every part. The core services, plus the servers. */
-export interface App extends Omit<Core, 'watchers' | 'close'> {
+export interface App extends Omit<Core, 'close'> {
   /** Undefined when ORDERCAST_WEBHOOK_DISPATCH=false (another process sends). */
   dispatcher: DeliveryDispatcher | undefined;
   http: FastifyInstance;
-  /** Every committed event, once, from the broker and the log tail: what the gateways fan out. */
-  feed: EventFeed;
+  /** The one follower of the log: every committed event, once, in commit order, to the gateways, long-polls, the feed and the dispatcher. */
+  follower: LogFollower;
   socketio: SocketIoGateway;
   centrifuge: CentrifugeGateway;
+  /** Where Prometheus scrapes, once listening (undefined when the metrics port is off). */
+  metricsUrl: string | undefined;
   /** Starts listening; resolves to the base URL. */
   listen(): Promise<string>;
   /** Stops accepting, finishes in-flight requests, closes the database. Safe to call twice. */
@@ -63,13 +68,17 @@ export interface Core {
   /** Seals and opens the secrets stored in the database. */
   secrets: SecretBox;
   broker: Broker;
-  watchers: OrderWatchers;
+  /** Long-polls waiting on an order, and feeds waiting on a project: woken by the log follower. */
+  orderWaiters: Waiters;
+  projectWaiters: Waiters;
   metrics: Metrics;
   projects: ProjectService;
   auth: AuthService;
   orders: OrderService;
   webhookEndpoints: WebhookEndpointService;
   webhookDeliveries: WebhookDeliveryService;
+  /** The dispatcher's claims and outcomes. */
+  deliveryQueue: DeliveryQueue;
   close(): Promise<void>;
 }
 
@@ -81,13 +90,20 @@ export async function openMigratedStore(config: Config, logger?: Logger, serving
     sqliteSynchronous: config.sqliteSynchronous,
     checkpointInBackground: serving,
     onBackgroundError: (message) => logger?.warn({ error: message }, 'SQLite background checkpoint failed; it will be tried again'),
+    connectTimeoutMs: config.databaseConnectTimeout,
+    statementTimeoutMs: config.databaseStatementTimeout,
+    onConnectionError: (error) => {
+      const notLogged = connectionLossLog.take('lost');
+      if (notLogged !== undefined) logger?.warn({ err: error, failuresNotLogged: notLogged }, 'database connection lost; it is replaced on next use');
+    },
   });
   try {
     const applied = await migrateToLatest(store.db, store.dialect);
     if (applied.length > 0) logger?.info({ migrations: applied }, 'database schema migrated');
   } catch (error) {
     await store.close().catch(() => {});
-    throw error;
+    // "connect ECONNREFUSED" alone does not say which database an operator got wrong.
+    throw new Error(`Cannot open the ${store.dialect === 'postgres' ? 'PostgreSQL' : 'SQLite'} database at ${store.location}: ${describeCause(error)}`, { cause: error });
   }
   return store;
 }
@@ -126,6 +142,16 @@ export async function openStoreWithSecrets(config: Config, logger?: Logger, serv
   }
 }
 
+/** One warning per interval while connections keep dying (a restart or failover drops them all). */
+const connectionLossLog = new LogThrottle(10_000);
+
+function describeCause(error: unknown): string {
+  const e = error as { message?: string; code?: string; errors?: Array<{ message?: string }> };
+  // pg reports a refused connection to several addresses as an AggregateError with an empty message.
+  const message = e?.message || e?.errors?.map((inner) => inner.message).join('; ') || String(error);
+  return e?.code && !message.includes(e.code) ? `${message} (${e.code})` : message;
+}
+
 export async function createCore(config: Config, options: AppOptions = {}): Promise<Core> {
   const logger = options.logger ?? createLogger({ level: config.logLevel, pretty: config.logPretty });
   const { store, secrets } = await openStoreWithSecrets(config, logger, options.serving);
@@ -135,10 +161,12 @@ export async function createCore(config: Config, options: AppOptions = {}): Prom
   const broker: Broker = config.redisUrl
     ? new RedisBroker(config.redisUrl, config.redisChannel ?? `ordercast:events:${sha256Hex(store.location).slice(0, 16)}`, logger)
     : new MemoryBroker();
-  const watchers = new OrderWatchers(broker);
+  if (broker instanceof RedisBroker) metrics.setBrokerProbe(() => broker.isConnected);
+  const orderWaiters = new Waiters();
+  const projectWaiters = new Waiters();
   const projects = new ProjectService(store, secrets);
   const auth = new AuthService(store, projects);
-  const orders = new OrderService(store, projects, broker, watchers, {
+  const orders = new OrderService(store, projects, broker, orderWaiters, {
     orderCreated: () => metrics.ordersCreated.inc(),
     orderTransitioned: (event) => metrics.transitions.inc({ status: event.toStatus }),
   });
@@ -148,24 +176,26 @@ export async function createCore(config: Config, options: AppOptions = {}): Prom
     secrets,
   });
   const webhookDeliveries = new WebhookDeliveryService(store, webhookEndpoints);
-  // Every event, from any writer (API or CLI), queues its webhooks in its own transaction.
-  orders.addEventWriteHook(webhookDeliveries.enqueueForEvent);
-  metrics.setWebhookQueueProbe(() => webhookDeliveries.queueStats());
+  const deliveryQueue = new DeliveryQueue(store);
+  metrics.setWebhookQueueProbe(() => deliveryQueue.queueStats());
   return {
     config,
     logger,
     store,
     secrets,
     broker,
-    watchers,
+    orderWaiters,
+    projectWaiters,
     metrics,
     projects,
     auth,
     orders,
     webhookEndpoints,
     webhookDeliveries,
+    deliveryQueue,
     async close() {
-      watchers.close();
+      orderWaiters.close();
+      projectWaiters.close();
       await broker.close();
       await store.close();
     },
@@ -174,7 +204,7 @@ export async function createCore(config: Config, options: AppOptions = {}): Prom
 
 export async function createApp(config: Config, options: AppOptions = {}): Promise<App> {
   const core = await createCore(config, { serving: true, ...options });
-  const { logger, store, broker, metrics, projects, auth, orders, webhookEndpoints, webhookDeliveries } = core;
+  const { logger, store, broker, metrics, projects, auth, orders, webhookEndpoints, webhookDeliveries, orderWaiters, projectWaiters } = core;
   const shutdown = new AbortController();
   const sender = new HttpSender({
     allowPrivate: config.webhooks.allowPrivate,
@@ -184,7 +214,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   });
   const dispatcher = config.webhooks.dispatch
     ? new DeliveryDispatcher(
-        webhookDeliveries,
+        core.deliveryQueue,
         sender,
         new RetrySchedule(config.webhooks.retrySchedule, config.webhooks.retryJitter, config.webhooks.maxRetryAfter),
         metrics,
@@ -198,10 +228,17 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         },
       )
     : undefined;
+  const follower = new LogFollower(store.log, broker, { pollMs: config.realtime.eventPollMs }, logger);
+  const hub = new ChannelHub();
+  follower.subscribe((event) => {
+    hub.dispatch(event);
+    orderWaiters.notify(event.orderId);
+    projectWaiters.notify(event.projectId);
+  });
   const stopWaking: Array<() => void> = [];
   if (dispatcher) {
-    // Hints only: the dispatcher also polls, so events written by other processes are sent too.
-    stopWaking.push(broker.subscribe(() => dispatcher.wake()));
+    // Hints only: the dispatcher also polls, so deliveries queued by other processes are sent too.
+    stopWaking.push(follower.subscribe(() => dispatcher.wake()));
     stopWaking.push(webhookDeliveries.onQueued(() => dispatcher.wake()));
   }
   const http = await buildHttpServer({
@@ -210,22 +247,22 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     store,
     auth,
     orders,
+    projects,
     webhookEndpoints,
     webhookDeliveries,
-    eventFeed: new EventFeedService(store, broker),
+    eventFeed: new EventFeedService(store, projectWaiters),
     bodyLimitBytes: config.bodyLimitBytes,
     rateLimitPerSecond: config.rateLimitPerSecond,
     rateLimitBurst: config.rateLimitBurst,
     version: VERSION,
     shutdownSignal: shutdown.signal,
     corsOrigins: config.corsOrigins,
+    brokerConnected: broker instanceof RedisBroker ? () => broker.isConnected : undefined,
   });
+  let metricsServer: MetricsServer | undefined;
 
   let retention: { stop(): void } | undefined;
   const reader = new EventLogReader(store);
-  const feed = new EventFeed(broker, reader, { pollMs: config.realtime.eventPollMs }, logger);
-  const hub = new ChannelHub();
-  feed.subscribe((event) => hub.dispatch(event));
   const limiter = new HandshakeLimiter(config.realtime.handshakesPerSecond);
   // Open sockets lose access when their key or token does (expiry, rotation, revocation, in any process).
   const credentials = new CredentialWatcher(store, projects, logger);
@@ -244,11 +281,15 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     ...core,
     dispatcher,
     http,
-    feed,
+    follower,
     socketio,
     centrifuge,
+    get metricsUrl() {
+      return metricsServer?.url;
+    },
     async listen() {
-      await feed.start();
+      if (config.metricsPort !== undefined) metricsServer = await startMetricsServer(metrics, config.metricsHost, config.metricsPort);
+      await follower.start();
       await http.listen({ host: config.host, port: config.port });
       retention = startIdempotencyRetention(store, logger);
       dispatcher?.start();
@@ -261,13 +302,14 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       closing ??= (async () => {
         shutdown.abort();
         retention?.stop();
-        core.watchers.close();
+        orderWaiters.close();
+        projectWaiters.close();
         for (const stop of stopWaking) stop();
         // Sockets first: open WebSockets would otherwise hold the HTTP server open.
         await centrifuge.close();
         await socketio.close();
         credentials.close();
-        await feed.stop();
+        await follower.stop();
         // Answers sent from now on say `Connection: close` (see http/server.ts); this also
         // closes connections left idle by answers that bypass the hooks (503 while closing).
         const closeIdle = setInterval(() => http.server.closeIdleConnections?.(), 200);
@@ -278,6 +320,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
           clearInterval(closeIdle);
         }
         await sender.close();
+        await metricsServer?.close();
         await core.close();
       })();
       return closing;

@@ -23,6 +23,14 @@ export interface Config {
   corsOrigins: string[];
   realtime: RealtimeConfig;
   webhooks: WebhookConfig;
+  /** ORDERCAST_DATABASE_CONNECT_TIMEOUT (PostgreSQL, ms): a request waiting longer for a connection gets 503. */
+  databaseConnectTimeout: number;
+  /** ORDERCAST_DATABASE_STATEMENT_TIMEOUT (PostgreSQL, ms): the server cancels statements running longer. */
+  databaseStatementTimeout: number;
+  /** ORDERCAST_METRICS_HOST: where Prometheus scrapes `/metrics` (default loopback only). */
+  metricsHost: string;
+  /** --metrics-port / ORDERCAST_METRICS_PORT: `/metrics` is served only there; `off` serves no metrics, 0 picks a free port. */
+  metricsPort: number | undefined;
   /** ORDERCAST_ENCRYPTION_KEY: seals stored secrets (32 bytes, hex or base64); see docs/operations.md. */
   encryptionKey: string | undefined;
   /** ORDERCAST_ENCRYPTION_KEY_PREVIOUS: keys that still open stored secrets while they are re-sealed. */
@@ -85,6 +93,7 @@ export type ConfigFlags = Partial<{
   redisUrl: string;
   logLevel: string;
   demo: boolean;
+  metricsPort: string | number;
 }>;
 
 export class ConfigError extends Error {}
@@ -182,10 +191,22 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     corsOrigins: corsOrigins(env.ORDERCAST_CORS_ORIGINS),
     realtime: loadRealtimeConfig(env),
     webhooks: loadWebhookConfig(env),
+    databaseConnectTimeout: Math.max(100, duration('ORDERCAST_DATABASE_CONNECT_TIMEOUT', env.ORDERCAST_DATABASE_CONNECT_TIMEOUT, '5s')),
+    databaseStatementTimeout: Math.max(100, duration('ORDERCAST_DATABASE_STATEMENT_TIMEOUT', env.ORDERCAST_DATABASE_STATEMENT_TIMEOUT, '30s')),
+    metricsHost: env.ORDERCAST_METRICS_HOST || '127.0.0.1',
+    metricsPort: metricsPort(flags.metricsPort ?? env.ORDERCAST_METRICS_PORT),
     encryptionKey: env.ORDERCAST_ENCRYPTION_KEY || undefined,
     encryptionKeyPrevious: env.ORDERCAST_ENCRYPTION_KEY_PREVIOUS || undefined,
   };
 }
+
+/** The default is a well-known loopback port; `off` (or `false`, `none`) turns the metrics listener off. */
+function metricsPort(raw: string | number | undefined): number | undefined {
+  if (typeof raw === 'string' && /^(off|false|none|disabled)$/i.test(raw.trim())) return undefined;
+  return integer('metrics port', raw, DEFAULT_METRICS_PORT, 0, 65535);
+}
+
+export const DEFAULT_METRICS_PORT = 9464;
 
 function loadRealtimeConfig(env: NodeJS.ProcessEnv): RealtimeConfig {
   const pingIntervalSeconds = integer('ORDERCAST_WS_PING_INTERVAL', env.ORDERCAST_WS_PING_INTERVAL, 25, 1, 3600);

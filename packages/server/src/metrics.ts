@@ -7,6 +7,7 @@ export type WebhookQueueProbe = () => Promise<{ pending: number; oldestPendingCr
 export class Metrics {
   readonly registry = new Registry();
   private queueProbe: WebhookQueueProbe | undefined;
+  private brokerProbe: (() => boolean) | undefined;
 
   readonly httpDuration = new Histogram({
     name: 'ordercast_http_request_duration_seconds',
@@ -45,6 +46,7 @@ export class Metrics {
     registers: [this.registry],
   });
   readonly webhookQueueDepth: Gauge;
+  readonly brokerConnected: Gauge;
   readonly webhookOldestPendingAge: Gauge;
 
   readonly realtimeConnections = new Gauge({
@@ -91,6 +93,15 @@ export class Metrics {
       });
       return lastRead;
     };
+    this.brokerConnected = new Gauge({
+      name: 'ordercast_broker_connected',
+      help: 'Whether the Redis broker connection is up (1) or down (0); absent without Redis',
+      labelNames: ['broker'],
+      registers: [this.registry],
+      collect() {
+        if (metrics.brokerProbe) this.set({ broker: 'redis' }, metrics.brokerProbe() ? 1 : 0);
+      },
+    });
     this.webhookQueueDepth = new Gauge({
       name: 'ordercast_webhook_queue_depth',
       help: 'Webhook deliveries waiting to be sent or retried (all processes)',
@@ -109,6 +120,11 @@ export class Metrics {
         if (stats) this.set(stats.oldestPendingCreatedAt ? Math.max(0, (Date.now() - Date.parse(stats.oldestPendingCreatedAt)) / 1000) : 0);
       },
     });
+  }
+
+  /** With Redis: whether its connection is up, read at each scrape. */
+  setBrokerProbe(probe: () => boolean): void {
+    this.brokerProbe = probe;
   }
 
   setWebhookQueueProbe(probe: WebhookQueueProbe): void {

@@ -113,7 +113,7 @@ describe.each(testDialects)('Centrifuge gateway (%s)', (dialect) => {
     // 500 orders created and paid: 1,000 publications on one channel, written as fast as the service goes.
     for (let i = 0; i < 500; i++) {
       const order = await server.app.orders.create(projectId, { userExternalId: 'burst-user' });
-      await server.app.orders.transition(projectId, order.order.id, { status: 'paid' });
+      await server.app.orders.transition(projectId, order.body.id, { status: 'paid' });
     }
     await waitFor(() => offsets.length >= 1000, '1,000 publications', 20_000);
     await new Promise((r) => setTimeout(r, 200));

@@ -16,11 +16,17 @@ describe.each(testDialects)('operations endpoints on %s', (dialect) => {
     expect(ready.body).toEqual({ status: 'ready', database: dialect });
   });
 
-  it('exposes Prometheus metrics for requests, orders created and transitions by status', async () => {
+  it('exposes Prometheus metrics for requests, orders created and transitions by status, on the metrics port only', async () => {
     const project = await server.createProject('store');
     const { body: order } = await server.request('POST', '/api/v2/orders', { key: project.secretKey, body: {} });
     await server.request('POST', `/api/v2/orders/${order.id}/status`, { key: project.secretKey, body: { status: 'paid' } });
-    const res = await fetch(`${server.baseUrl}/metrics`);
+    // Every tenant's volumes: not on the public API port.
+    const onApiPort = await server.request('GET', '/metrics');
+    expect(onApiPort.status).toBe(404);
+    expect(onApiPort.body.error.code).toBe('route_not_found');
+    expect(new URL(server.metricsUrl).hostname).toBe('127.0.0.1');
+    expect(new URL(server.metricsUrl).port).not.toBe(new URL(server.baseUrl).port);
+    const res = await fetch(server.metricsUrl);
     expect(res.headers.get('content-type')).toContain('text/plain');
     const text = await res.text();
     expect(text).toMatch(/^ordercast_orders_created_total 1$/m);
@@ -37,6 +43,7 @@ describe.each(testDialects)('operations endpoints on %s', (dialect) => {
       '/api/v2/orders/{id}',
       '/api/v2/orders/{id}/events',
       '/api/v2/orders/{id}/status',
+      '/api/v2/project',
       '/api/v2/tokens',
       '/api/v2/webhook-deliveries',
       '/api/v2/webhook-deliveries/{id}',
@@ -99,6 +106,33 @@ describe('CORS for checkout pages on other origins', () => {
       expect(other.headers.get('access-control-allow-origin')).toBeNull();
     } finally {
       await server.close();
+    }
+  });
+});
+
+describe('the metrics listener', () => {
+  it('defaults to loopback port 9464; `off` turns it off; anything else is a configuration error', async () => {
+    const { loadConfig, ConfigError } = await import('../src/config.js');
+    const defaults = loadConfig({}, {});
+    expect([defaults.metricsHost, defaults.metricsPort]).toEqual(['127.0.0.1', 9464]);
+    expect(loadConfig({}, { ORDERCAST_METRICS_PORT: 'off' }).metricsPort).toBeUndefined();
+    expect(loadConfig({ metricsPort: '9100' }, { ORDERCAST_METRICS_PORT: 'off' }).metricsPort).toBe(9100);
+    expect(() => loadConfig({}, { ORDERCAST_METRICS_PORT: 'public' })).toThrow(ConfigError);
+  });
+
+  it('is not started with `off`, and a port already taken stops the server with a message saying so', async () => {
+    const off = await startTestServer('sqlite', { ORDERCAST_METRICS_PORT: 'off' });
+    try {
+      expect(off.app.metricsUrl).toBeUndefined();
+    } finally {
+      await off.close();
+    }
+    const holder = await startTestServer('sqlite');
+    try {
+      const port = new URL(holder.metricsUrl).port;
+      await expect(startTestServer('sqlite', { ORDERCAST_METRICS_PORT: port })).rejects.toThrow(`Cannot serve metrics on 127.0.0.1:${port} (EADDRINUSE)`);
+    } finally {
+      await holder.close();
     }
   });
 });

@@ -68,7 +68,7 @@ describe('real-time limits and hygiene', () => {
     const after = await settledHeap();
     console.log(`[hygiene] ${process.env.CYCLES ?? 10_000} cycles in ${seconds.toFixed(1)} s; heap ${(before / 1e6).toFixed(1)} MB -> ${(after / 1e6).toFixed(1)} MB`);
     expect(after).toBeLessThan(before * 1.1);
-    const metrics = await (await fetch(`${server.baseUrl}/metrics`)).text();
+    const metrics = await (await fetch(server.metricsUrl)).text();
     expect(metrics).toMatch(/ordercast_realtime_connections\{gateway="centrifuge"\} 0/);
     expect(metrics).toMatch(/ordercast_realtime_connections\{gateway="socketio"\} 0/);
     expect(metrics).toMatch(/ordercast_realtime_subscriptions\{gateway="centrifuge"\} 0/);
@@ -88,7 +88,7 @@ describe('real-time limits and hygiene', () => {
     await client.ready(5000);
     await setStatus(server, project.secretKey, orderId, 'paid');
     await waitFor(() => pubs === 1 && updates === 1, 'one message on each gateway');
-    const metrics = await (await fetch(`${server.baseUrl}/metrics`)).text();
+    const metrics = await (await fetch(server.metricsUrl)).text();
     expect(metrics).toMatch(/ordercast_realtime_messages_sent_total\{gateway="centrifuge"\} [1-9]/);
     expect(metrics).toMatch(/ordercast_realtime_messages_sent_total\{gateway="socketio"\} [1-9]/);
     expect(metrics).toMatch(/ordercast_realtime_fanout_latency_seconds_count\{gateway="socketio"\} [1-9]/);

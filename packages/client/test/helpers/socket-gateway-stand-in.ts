@@ -14,7 +14,7 @@ export interface SocketGatewayStandIn {
 
 /**
  * A real Socket.IO server speaking the `/ws` protocol of issue 4 (subscribe:order acked with
- * `{order}` or `{error}`, then order:update), fed by the real server's event broker.
+ * `{order}` or `{error}`, then order:update), fed by the real server's log follower.
  * It plays a gateway that misbehaves in ways the real one does not: `echo` re-sends every
  * update twice plus a stale copy, as a reconnecting gateway might, to prove the client's
  * deduplication; `setMute` keeps connections open but never acknowledges.
@@ -43,7 +43,7 @@ export async function startSocketGatewayStandIn(ordercast: Ordercast, options: {
     socket.on('unsubscribe:order', (request: { orderId: string }) => socket.leave(request.orderId));
   });
   let previous: unknown;
-  const unsubscribe = ordercast.server.app.broker.subscribe((event) => {
+  const unsubscribe = ordercast.server.app.follower.subscribe((event) => {
     const update = orderUpdateOf(event);
     const room = gateway.to(event.orderId);
     room.emit('order:update', update);

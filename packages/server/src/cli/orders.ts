@@ -39,7 +39,7 @@ export function registerOrders(program: Command): void {
       .option('--json', 'print JSON'),
   ).action(async (flags) =>
     withCore(flags, async (core) => {
-      const { order } = await core.orders.create(flags.project, {
+      const { body: order } = await core.orders.create(flags.project, {
         externalId: flags.externalId,
         userExternalId: flags.user,
         amount: flags.amount,
@@ -71,7 +71,7 @@ export function registerOrders(program: Command): void {
       if (expectedVersion !== undefined && !Number.isInteger(expectedVersion)) {
         throw new OrdercastError('validation_failed', '--expected-version must be a whole number');
       }
-      const order = await core.orders.transition(flags.project, orderId, { status, reason: flags.reason, expectedVersion });
+      const { body: order } = await core.orders.transition(flags.project, orderId, { status, reason: flags.reason, expectedVersion });
       printOrder(order, Boolean(flags.json));
     }),
   );

@@ -1,6 +1,9 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import type { Command } from 'commander';
 import { createApp, type App } from '../app.js';
 import { loadConfig } from '../config.js';
+import { DEFAULT_DASHBOARD_DIR } from '../http/routes/dashboard.js';
 import type { CreatedProject } from '../services/project-service.js';
 
 function demoInstructions(baseUrl: string, demo: CreatedProject): string {
@@ -29,6 +32,16 @@ function demoInstructions(baseUrl: string, demo: CreatedProject): string {
 `;
 }
 
+/**
+ * The sign-in link carries the demo secret key in the URL fragment, which browsers
+ * never send to the server, so it stays out of request logs.
+ */
+function dashboardLine(baseUrl: string, demoSecretKey: string | undefined): string {
+  const built = existsSync(path.join(DEFAULT_DASHBOARD_DIR, 'index.html'));
+  const link = demoSecretKey ? `${baseUrl}/dashboard#key=${demoSecretKey}` : `${baseUrl}/dashboard`;
+  return `\n  Dashboard: ${link}${built ? '' : '  (not built yet: run `npm run build`)'}\n`;
+}
+
 export function registerServe(program: Command): void {
   program
     .command('serve')
@@ -38,6 +51,7 @@ export function registerServe(program: Command): void {
     .option('--data-dir <dir>', 'where the embedded SQLite database lives (env ORDERCAST_DATA_DIR, default ./.ordercast)')
     .option('--database-url <url>', 'postgres://… to use PostgreSQL (env DATABASE_URL)')
     .option('--redis-url <url>', 'redis://… to share events between server processes (env REDIS_URL)')
+    .option('--metrics-port <port>', 'serve Prometheus /metrics on this port of ORDERCAST_METRICS_HOST (default 127.0.0.1), never on the API port; 0 picks a free port, `off` serves none (env ORDERCAST_METRICS_PORT, default 9464)')
     .option('--log-level <level>', 'fatal, error, warn, info, debug or trace (env ORDERCAST_LOG_LEVEL)')
     .option('--no-demo', 'do not create a demo project in an empty database')
     .action(async (flags) => {
@@ -48,6 +62,7 @@ export function registerServe(program: Command): void {
         databaseUrl: flags.databaseUrl,
         redisUrl: flags.redisUrl,
         logLevel: flags.logLevel,
+        metricsPort: flags.metricsPort,
         demo: flags.demo === false ? false : undefined,
       });
       const app: App = await createApp(config);
@@ -56,14 +71,22 @@ export function registerServe(program: Command): void {
       if (config.demo && projectCount === 0) {
         demo = await app.projects.create({ name: 'Demo shop', lifecycle: 'onramp' });
       }
-      const url = await app.listen();
-      app.logger.info({ url, database: app.store.dialect, location: app.store.location }, `Ordercast listening on ${url}`);
+      let url: string;
+      try {
+        url = await app.listen();
+      } catch (error) {
+        // A port already taken: release the database and the broker, so the process can exit.
+        await app.close().catch(() => {});
+        throw error;
+      }
+      app.logger.info({ url, metricsUrl: app.metricsUrl, database: app.store.dialect, location: app.store.location }, `Ordercast listening on ${url}`);
       if (demo) process.stdout.write(demoInstructions(url, demo));
       else if (projectCount > 0) {
         app.logger.info(
           `${projectCount} project(s) in the database. Keys are shown only when made: \`npx ordercast projects create --name … --lifecycle onramp\` creates a project, \`npx ordercast projects rotate-key\` a new key`,
         );
       }
+      process.stdout.write(dashboardLine(url, demo?.secretKey));
 
       await new Promise<void>((resolve) => {
         let stopping = false;

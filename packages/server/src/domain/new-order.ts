@@ -23,6 +23,20 @@ const AMOUNT_PATTERN = /^(0|[1-9]\d{0,29})(\.\d{1,18})?$/;
 const CURRENCY_PATTERN = /^[A-Za-z0-9]{2,16}$/;
 export const MAX_METADATA_BYTES = 16 * 1024;
 export const MAX_METADATA_KEYS = 50;
+/** Nesting of objects and arrays inside metadata: deep enough for any real use, shallow enough for every recursive walk. */
+export const MAX_METADATA_DEPTH = 32;
+
+/** Whether `value` nests deeper than `limit`, found without recursion (the value may come from anyone). */
+function nestsDeeperThan(value: unknown, limit: number): boolean {
+  const stack: Array<{ value: unknown; depth: number }> = [{ value, depth: 0 }];
+  while (stack.length > 0) {
+    const next = stack.pop()!;
+    if (next.value === null || typeof next.value !== 'object') continue;
+    if (next.depth + 1 > limit) return true;
+    for (const child of Object.values(next.value as object)) stack.push({ value: child, depth: next.depth + 1 });
+  }
+  return false;
+}
 
 function fail(field: string, message: string): never {
   throw new OrdercastError('validation_failed', message, { field });
@@ -57,6 +71,8 @@ export function validateNewOrder(input: NewOrderInput): ValidNewOrder {
   const metadata = input.metadata ?? {};
   if (typeof metadata !== 'object' || Array.isArray(metadata)) fail('metadata', 'metadata must be a JSON object');
   if (Object.keys(metadata).length > MAX_METADATA_KEYS) fail('metadata', `metadata may have at most ${MAX_METADATA_KEYS} keys`);
+  // Before anything walks it recursively (serialising, the idempotency hash).
+  if (nestsDeeperThan(metadata, MAX_METADATA_DEPTH)) fail('metadata', `metadata may nest at most ${MAX_METADATA_DEPTH} levels of objects and arrays`);
   if (new TextEncoder().encode(JSON.stringify(metadata)).length > MAX_METADATA_BYTES) fail('metadata', `metadata may be at most ${MAX_METADATA_BYTES} bytes of JSON`);
   if (input.status !== undefined && typeof input.status !== 'string') fail('status', 'status must be a string');
   return {

@@ -13,6 +13,8 @@ export interface OrderEvent {
   id: string;
   /** Position in the whole log: increases with every event of every project. */
   seq: number;
+  /** PostgreSQL: the id of the transaction that wrote it, which orders the log by commit (see LogPosition); 0 on SQLite. */
+  txId: number;
   projectId: string;
   orderId: string;
   type: OrderEventType;
@@ -26,4 +28,23 @@ export interface OrderEvent {
   userOffset: number | null;
   createdAt: string;
   order: Order;
+}
+
+/**
+ * A place in the log, in commit order: PostgreSQL readers order by (txId, seq) and read
+ * only below the oldest transaction still in flight; on SQLite txId is always 0.
+ */
+export interface LogPosition {
+  txId: number;
+  seq: number;
+}
+
+export const LOG_START: LogPosition = { txId: 0, seq: 0 };
+
+export function positionOf(event: Pick<OrderEvent, 'txId' | 'seq'>): LogPosition {
+  return { txId: event.txId, seq: event.seq };
+}
+
+export function isAfter(a: LogPosition, b: LogPosition): boolean {
+  return a.txId > b.txId || (a.txId === b.txId && a.seq > b.seq);
 }

@@ -1,13 +1,17 @@
-import type { OrderEvent } from '../domain/order.js';
-
-export type EventListener = (event: OrderEvent) => void;
-
 /**
- * Carries committed events to every reader in every process. It is a hint that
- * wakes readers quickly: readers that miss a message catch up from the event log.
+ * That the log grew, and in which project. It carries no event: whoever hears it
+ * reads the log (events/log-follower.ts), so a hint that is lost or late delays a
+ * reader at most until its next read, and never loses anything.
  */
+export interface LogHint {
+  projectId: string;
+}
+
+export type HintListener = (hint: LogHint) => void;
+
+/** Carries hints to every follower, in this process and (with Redis) in the others. */
 export interface Broker {
-  publish(event: OrderEvent): void;
-  subscribe(listener: EventListener): () => void;
+  publish(hint: LogHint): void;
+  subscribe(listener: HintListener): () => void;
   close(): Promise<void>;
 }

@@ -1,21 +1,20 @@
-import type { OrderEvent } from '../domain/order.js';
-import type { Broker, EventListener } from './broker.js';
+import type { Broker, HintListener, LogHint } from './broker.js';
 
-/** The single-process broker: listeners run synchronously after the commit. */
+/** The single-process broker: listeners run synchronously, right after the commit. */
 export class MemoryBroker implements Broker {
-  private readonly listeners = new Set<EventListener>();
+  private readonly listeners = new Set<HintListener>();
 
-  publish(event: OrderEvent): void {
+  publish(hint: LogHint): void {
     for (const listener of this.listeners) {
       try {
-        listener(event);
+        listener(hint);
       } catch {
         // One faulty reader must not stop the others.
       }
     }
   }
 
-  subscribe(listener: EventListener): () => void {
+  subscribe(listener: HintListener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }

@@ -1,21 +1,22 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
-import type { OrderEvent } from '../domain/order.js';
+import { LogThrottle } from '../log-throttle.js';
+import { redactUrl } from '../store/database.js';
 import type { Logger } from '../logging.js';
-import type { Broker, EventListener } from './broker.js';
+import type { Broker, HintListener, LogHint } from './broker.js';
 import { MemoryBroker } from './memory-broker.js';
 
 interface Envelope {
   node: string;
-  event: OrderEvent;
+  hint: LogHint;
 }
 
 /**
  * Redis pub/sub across server processes. Local listeners are called at once, as
  * with MemoryBroker, so a node keeps serving its own writes while Redis is down;
  * messages that come back from Redis with this node's id are skipped.
- * Publishing never queues while disconnected: the log tailer (EventFeed) fills
- * whatever Redis did not carry.
+ * Publishing never queues while disconnected: each node's log follower reads the log
+ * on a timer too, so a hint Redis did not carry only delays it.
  */
 export class RedisBroker implements Broker {
   private readonly node = randomUUID();
@@ -24,6 +25,8 @@ export class RedisBroker implements Broker {
   private readonly subscriber: Redis;
   private connected = false;
   private closed = false;
+  /** While Redis stays unreachable, one warning per interval rather than one per reconnect attempt. */
+  private readonly unreachableLog = new LogThrottle(30_000);
 
   /** `channel` must be the same for every process of one deployment and differ between deployments. */
   constructor(url: string, private readonly channel: string, logger?: Logger) {
@@ -37,8 +40,14 @@ export class RedisBroker implements Broker {
     // Without error listeners ioredis would throw on every failed reconnect.
     this.publisher.on('error', () => {});
     this.subscriber.on('error', (error) => {
-      if (this.connected) logger?.warn({ err: error }, 'redis broker: connection lost; events are read from the log until it returns');
+      const wasConnected = this.connected;
       this.connected = false;
+      const notLogged = wasConnected ? 0 : this.unreachableLog.take('unreachable');
+      if (notLogged === undefined) return;
+      logger?.warn(
+        { err: error, redis: redactUrl(url), failuresNotLogged: notLogged },
+        wasConnected ? 'redis broker: connection lost; events are read from the log until it returns' : 'redis broker: cannot reach Redis; events are read from the log until it answers',
+      );
     });
     this.subscriber.on('ready', () => {
       if (!this.connected) logger?.info('redis broker: connected');
@@ -52,17 +61,22 @@ export class RedisBroker implements Broker {
       } catch {
         return;
       }
-      if (envelope.node !== this.node && envelope.event) this.local.publish(envelope.event);
+      if (envelope.node !== this.node && typeof envelope.hint?.projectId === 'string') this.local.publish(envelope.hint);
     });
   }
 
-  publish(event: OrderEvent): void {
-    this.local.publish(event);
-    if (this.publisher.status !== 'ready') return;
-    this.publisher.publish(this.channel, JSON.stringify({ node: this.node, event } satisfies Envelope)).catch(() => {});
+  /** Whether the subscription is live; while it is not, other processes' hints are missed and followers find their events on their next read of the log. */
+  get isConnected(): boolean {
+    return this.connected;
   }
 
-  subscribe(listener: EventListener): () => void {
+  publish(hint: LogHint): void {
+    this.local.publish(hint);
+    if (this.publisher.status !== 'ready') return;
+    this.publisher.publish(this.channel, JSON.stringify({ node: this.node, hint } satisfies Envelope)).catch(() => {});
+  }
+
+  subscribe(listener: HintListener): () => void {
     return this.local.subscribe(listener);
   }
 

@@ -32,5 +32,6 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   webhook_delivery_not_found: 404,
   webhook_endpoint_disabled: 409,
   service_unavailable: 503,
+  database_unavailable: 503,
   internal_error: 500,
 };

@@ -6,17 +6,23 @@ import type { Metrics } from '../metrics.js';
 import type { AuthService } from '../services/auth-service.js';
 import type { EventFeedService } from '../services/event-feed-service.js';
 import type { OrderService } from '../services/order-service.js';
+import type { ProjectService } from '../services/project-service.js';
 import type { WebhookDeliveryService } from '../services/webhook-delivery-service.js';
 import type { WebhookEndpointService } from '../services/webhook-endpoint-service.js';
 import type { Store } from '../store/database.js';
 import { registerAuth } from './auth-hook.js';
+import { answerClientError } from './client-error.js';
 import { registerCors } from './cors.js';
-import { registerErrorHandling } from './error-handler.js';
+import { registerErrorHandling, type ErrorHandler } from './error-handler.js';
+import { registerJsonBodyParser } from './json-body.js';
+import { refuseOversizeBeforeContinue } from './oversize-body.js';
 import { registerValidators } from './validators.js';
 import { RateLimiter } from './rate-limiter.js';
+import { dashboardRoutes, DEFAULT_DASHBOARD_DIR } from './routes/dashboard.js';
 import { eventRoutes } from './routes/events.js';
 import { operationsRoutes } from './routes/operations.js';
 import { orderRoutes } from './routes/orders.js';
+import { projectRoutes } from './routes/project.js';
 import { tokenRoutes } from './routes/tokens.js';
 import { webhookDeliveryRoutes, webhookDeliverySchema } from './routes/webhook-deliveries.js';
 import { webhookEndpointRoutes, webhookEndpointSchema } from './routes/webhook-endpoints.js';
@@ -28,6 +34,7 @@ export interface HttpDeps {
   store: Store;
   auth: AuthService;
   orders: OrderService;
+  projects: ProjectService;
   webhookEndpoints: WebhookEndpointService;
   webhookDeliveries: WebhookDeliveryService;
   eventFeed: EventFeedService;
@@ -37,6 +44,10 @@ export interface HttpDeps {
   version: string;
   shutdownSignal: AbortSignal;
   corsOrigins: string[];
+  /** Whether Redis carries events now (undefined without Redis): `/readyz` says `redis: degraded` when not. */
+  brokerConnected?: () => boolean;
+  /** The built dashboard's folder (default: the one `npm run build` fills in this package). */
+  dashboardDir?: string;
 }
 
 /**
@@ -48,6 +59,7 @@ function rewriteLegacyPrefix(url: string): string {
 }
 
 export async function buildHttpServer(deps: HttpDeps): Promise<FastifyInstance> {
+  let handleError: ErrorHandler = async () => {};
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
     // Per-request lines would dominate the logs and the hot path; onResponse logs at debug instead.
@@ -56,9 +68,16 @@ export async function buildHttpServer(deps: HttpDeps): Promise<FastifyInstance> 
     rewriteUrl: (req) => rewriteLegacyPrefix(req.url ?? '/'),
     requestIdHeader: 'x-request-id',
     return503OnClosing: true,
+    clientErrorHandler: answerClientError,
+    // A path with bad percent-encoding and the like: answered by our error handler, like any other error.
+    frameworkErrors: (error, request, reply) => {
+      void handleError(error, request, reply);
+    },
   });
 
-  registerErrorHandling(app, deps.bodyLimitBytes);
+  handleError = registerErrorHandling(app, deps.bodyLimitBytes);
+  registerJsonBodyParser(app);
+  refuseOversizeBeforeContinue(app.server, deps.bodyLimitBytes);
   registerValidators(app);
   app.addSchema(errorSchema);
   app.addSchema(orderSchema);
@@ -106,13 +125,16 @@ export async function buildHttpServer(deps: HttpDeps): Promise<FastifyInstance> 
   await app.register(webhookEndpointRoutes, { endpoints: deps.webhookEndpoints, deliveries: deps.webhookDeliveries });
   await app.register(webhookDeliveryRoutes, { deliveries: deps.webhookDeliveries });
   await app.register(eventRoutes, { feed: deps.eventFeed, shutdownSignal: deps.shutdownSignal });
-  await app.register(operationsRoutes, { store: deps.store, metrics: deps.metrics });
+  await app.register(projectRoutes, { projects: deps.projects });
+  await app.register(dashboardRoutes, { dir: deps.dashboardDir ?? DEFAULT_DASHBOARD_DIR });
+  await app.register(operationsRoutes, { store: deps.store, brokerConnected: deps.brokerConnected });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   app.get('/', { schema: { hide: true } }, async () => ({
     name: 'Ordercast',
     version: deps.version,
     docs: '/docs',
     openapi: '/openapi.json',
+    dashboard: '/dashboard',
   }));
   return app;
 }

@@ -1,8 +1,7 @@
 import { OrdercastError } from '../domain/errors.js';
-import type { OrderEvent } from '../domain/order.js';
-import type { Broker } from '../events/broker.js';
+import type { LogPosition, OrderEvent } from '../domain/order.js';
+import type { Waiters } from '../events/waiters.js';
 import type { Store } from '../store/database.js';
-import { latestEventSeq, listEventsAfterSeq } from '../store/repositories/order-events.js';
 
 export const MAX_FEED_PAGE = 500;
 export const MAX_FEED_WAIT_SECONDS = 30;
@@ -13,25 +12,30 @@ export interface FeedPage {
   nextCursor: string;
 }
 
-function parseAfter(after: string | undefined): number | 'latest' {
-  if (after === undefined || after === '') return 0;
+/** A position as an opaque cursor; a bare number is the older form (a seq on SQLite). */
+export function encodeFeedCursor(position: LogPosition): string {
+  return position.txId === 0 ? String(position.seq) : `${position.txId}.${position.seq}`;
+}
+
+function parseAfter(after: string | undefined): LogPosition | 'latest' {
+  if (after === undefined || after === '') return { txId: 0, seq: 0 };
   if (after === 'latest') return 'latest';
-  if (!/^\d{1,15}$/.test(after)) {
-    throw new OrdercastError('invalid_cursor', '`after` must be "latest" or a nextCursor this API returned', { field: 'after' });
-  }
-  return Number(after);
+  const match = /^(?:(\d{1,19})\.)?(\d{1,15})$/.exec(after);
+  if (!match) throw new OrdercastError('invalid_cursor', '`after` must be "latest" or a nextCursor this API returned', { field: 'after' });
+  return { txId: Number(match[1] ?? 0), seq: Number(match[2]) };
 }
 
 /**
- * A project's events in log order, for followers such as `ordercast listen`.
- * Long-polls: with `waitSeconds`, an empty page is held until an event arrives.
- * Broker messages wake it early; it re-reads the log every second regardless,
- * so events written by other processes are seen too.
+ * A project's events in commit order, for followers such as `ordercast listen`. The
+ * cursor is a position in the project's own events (store/log-reading.ts): it never
+ * skips an event, and `latest` moves only when this project writes.
+ * Long-polls: with `waitSeconds`, an empty page is held until the log follower sees an
+ * event of the project, re-reading every second regardless.
  */
 export class EventFeedService {
   constructor(
     private readonly store: Store,
-    private readonly broker: Broker,
+    private readonly projectWaiters: Waiters,
   ) {}
 
   async read(projectId: string, options: { after?: string; limit?: number; waitSeconds?: number; signal?: AbortSignal }): Promise<FeedPage> {
@@ -40,30 +44,15 @@ export class EventFeedService {
       throw new OrdercastError('validation_failed', `limit must be a whole number from 1 to ${MAX_FEED_PAGE}`, { field: 'limit' });
     }
     const parsed = parseAfter(options.after);
-    const after = parsed === 'latest' ? await latestEventSeq(this.store.db) : parsed;
+    const after = parsed === 'latest' ? await this.store.log.head(projectId) : parsed;
     const deadline = Date.now() + Math.min(options.waitSeconds ?? 0, MAX_FEED_WAIT_SECONDS) * 1000;
     for (;;) {
-      const events = await listEventsAfterSeq(this.store.db, after, limit, projectId);
+      const events = await this.store.log.after(after, limit, projectId);
       if (events.length > 0 || Date.now() >= deadline || options.signal?.aborted) {
-        return { events, nextCursor: String(events.length > 0 ? events[events.length - 1]!.seq : after) };
+        const last = events[events.length - 1];
+        return { events, nextCursor: encodeFeedCursor(last ? { txId: last.txId, seq: last.seq } : after) };
       }
-      await this.waitForProjectEvent(projectId, Math.min(1000, deadline - Date.now()), options.signal);
+      await this.projectWaiters.waitOnce(projectId, Math.min(1000, deadline - Date.now()), options.signal);
     }
-  }
-
-  private waitForProjectEvent(projectId: string, ms: number, signal?: AbortSignal): Promise<void> {
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        unsubscribe();
-        signal?.removeEventListener('abort', done);
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      const unsubscribe = this.broker.subscribe((event) => {
-        if (event.projectId === projectId) done();
-      });
-      signal?.addEventListener('abort', done, { once: true });
-    });
   }
 }

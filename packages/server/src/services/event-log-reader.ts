@@ -2,32 +2,17 @@ import type { OrderEvent } from '../domain/order.js';
 import type { Store } from '../store/database.js';
 import { channelPosition } from '../store/repositories/channel-offsets.js';
 import {
-  latestEventSeq,
-  listEventSeqsAfter,
-  listEventsBySeqs,
   listOrderEvents,
   listUserChannelEvents,
   type UserChannelQuery,
 } from '../store/repositories/order-events.js';
 
 /**
- * Read-only access to the event log for the real-time gateways and the log
- * tailer, so that no protocol code ever builds a query.
+ * Read-only access to the event log for the real-time gateways (history, recovery,
+ * gap filling), so that no protocol code ever builds a query.
  */
 export class EventLogReader {
   constructor(private readonly store: Store) {}
-
-  latestSeq(): Promise<number> {
-    return latestEventSeq(this.store.db);
-  }
-
-  seqsAfter(afterSeq: number, limit: number): Promise<number[]> {
-    return listEventSeqsAfter(this.store.db, afterSeq, limit);
-  }
-
-  eventsBySeqs(seqs: number[]): Promise<OrderEvent[]> {
-    return listEventsBySeqs(this.store.db, seqs);
-  }
 
   /** Events of one order after `afterVersion`, oldest first. */
   orderEventsAfter(orderId: string, afterVersion: number, limit: number): Promise<OrderEvent[]> {

@@ -1,33 +1,16 @@
-import type { Transaction } from 'kysely';
 import { OrdercastError } from '../domain/errors.js';
-import { assertInitialStatus, assertTransition, type Lifecycle } from '../domain/lifecycle.js';
+import { refuseInitialStatus, type Refusal } from '../domain/order-decisions.js';
 import { validateNewOrder, type NewOrderInput } from '../domain/new-order.js';
-import type { Order, OrderEvent, StatusHistoryEntry } from '../domain/order.js';
+import type { Order, OrderEvent } from '../domain/order.js';
 import type { Broker } from '../events/broker.js';
-import type { OrderWatchers } from '../events/order-watchers.js';
+import type { Waiters } from '../events/waiters.js';
 import type { Store } from '../store/database.js';
-import type { Database } from '../store/schema.js';
-import { nextChannelOffset } from '../store/repositories/channel-offsets.js';
-import { deleteIdempotencyRecord, findIdempotencyRecord, insertIdempotencyRecord } from '../store/repositories/idempotency-keys.js';
+import type { AppendCommand, AppendOutcome, IdempotencyClaim } from '../store/order-log.js';
+import { listOrderEvents } from '../store/repositories/order-events.js';
+import { listOrderRows, rowToOrder } from '../store/repositories/orders.js';
 import { IDEMPOTENCY_KEY_TTL_MS } from './idempotency-retention.js';
-import { insertEvent, listOrderEvents, type NewEvent } from '../store/repositories/order-events.js';
-import {
-  findOrderRow,
-  findOrderRowByExternalId,
-  insertOrder,
-  listOrderRows,
-  rowToOrder,
-  updateOrderStatusIfVersion,
-} from '../store/repositories/orders.js';
-import { isUniqueViolation } from '../store/transaction.js';
 import type { ProjectService } from './project-service.js';
 import { canonicalJson, newId, sha256Hex } from './random.js';
-
-/**
- * Runs inside the write transaction for every new event, so that whatever it
- * writes (webhook deliveries, for instance) commits or rolls back with the event.
- */
-export type EventWriteHook = (trx: Transaction<Database>, event: OrderEvent) => Promise<void>;
 
 export interface OrderServiceObserver {
   orderCreated?(order: Order): void;
@@ -62,17 +45,23 @@ export interface OrderListQuery {
   cursor?: string;
 }
 
-export interface CreateResult {
-  order: Order;
+/** The answer to a write: the order, or, for a repeated Idempotency-Key, the first answer replayed. */
+export interface WriteResult {
   /** True when an Idempotency-Key matched an earlier request and its response is replayed. */
   replayed: boolean;
   statusCode: number;
-  body: unknown;
+  body: Order;
+}
+
+export interface OrderEventPage {
+  object: 'list';
+  data: OrderEvent[];
+  hasMore: boolean;
 }
 
 export const MAX_PAGE_SIZE = 100;
 export const MAX_REASON_LENGTH = 1000;
-const MAX_TRANSITION_ATTEMPTS = 20;
+export const MAX_EVENTS_PAGE = 1000;
 
 function encodeCursor(seq: number): string {
   return Buffer.from(`o:${seq}`).toString('base64url');
@@ -96,94 +85,45 @@ function requireIsoDate(value: string | undefined, field: string): string | unde
   return date.toISOString();
 }
 
-export class OrderService {
-  private readonly hooks: EventWriteHook[] = [];
+function refusalError(refusal: Refusal): OrdercastError {
+  return new OrdercastError(refusal.code, refusal.message, refusal.details);
+}
 
+/** The key's claim; the hash covers what the request asks, so the same key for another request is refused. */
+function idempotencyClaim(key: string | undefined, request: unknown): IdempotencyClaim | undefined {
+  if (key === undefined) return undefined;
+  return { key, requestHash: sha256Hex(canonicalJson(request)), lapsedBefore: new Date(Date.now() - IDEMPOTENCY_KEY_TTL_MS).toISOString() };
+}
+
+/**
+ * Orders' use cases. Writes are commands to the order log (store/order-log.ts): the
+ * domain decides, the store appends, and refusals come back as values that become
+ * the errors users see here. After a commit, a hint wakes the log followers.
+ */
+export class OrderService {
   constructor(
     private readonly store: Store,
     private readonly projects: ProjectService,
     private readonly broker: Broker,
-    private readonly watchers: OrderWatchers,
+    private readonly orderWaiters: Waiters,
     private readonly observer: OrderServiceObserver = {},
   ) {}
 
-  /** Registers work that must commit atomically with every event. */
-  addEventWriteHook(hook: EventWriteHook): void {
-    this.hooks.push(hook);
-  }
-
-  async create(projectId: string, input: NewOrderInput, idempotencyKey?: string): Promise<CreateResult> {
+  async create(projectId: string, input: NewOrderInput, idempotencyKey?: string): Promise<WriteResult> {
     const project = await this.projects.get(projectId);
-    const valid = validateNewOrder(input);
-    const status = valid.status ?? (project.lifecycle.initial[0] as string);
-    assertInitialStatus(project.lifecycle, status);
-    const requestHash = idempotencyKey ? sha256Hex(canonicalJson(input)) : '';
-
-    for (let attempt = 1; ; attempt++) {
-      try {
-        const result = await this.store.write(async (trx) => {
-          if (idempotencyKey) {
-            let previous = await findIdempotencyRecord(trx, projectId, idempotencyKey);
-            if (previous && Date.parse(previous.createdAt) < Date.now() - IDEMPOTENCY_KEY_TTL_MS) {
-              await deleteIdempotencyRecord(trx, projectId, idempotencyKey);
-              previous = undefined;
-            }
-            if (previous) {
-              if (previous.requestHash !== requestHash) {
-                throw new OrdercastError(
-                  'idempotency_key_reused',
-                  'This Idempotency-Key was already used with a different request body; use a new key for a new order',
-                  { idempotencyKey },
-                );
-              }
-              const body = JSON.parse(previous.responseBody) as Order;
-              return { order: body, replayed: true, statusCode: previous.statusCode, body, event: undefined };
-            }
-          }
-          if (valid.externalId !== null && (await findOrderRowByExternalId(trx, projectId, valid.externalId))) {
-            throw new OrdercastError('external_id_taken', `An order with externalId "${valid.externalId}" already exists in this project`, {
-              externalId: valid.externalId,
-            });
-          }
-          const now = new Date().toISOString();
-          const history: StatusHistoryEntry[] = [{ status, reason: null, at: now, version: 1 }];
-          const row = await insertOrder(trx, { id: newId('ord'), projectId, ...valid, status, history, createdAt: now });
-          const order = rowToOrder(row, project.lifecycle);
-          const event = await this.appendEvent(trx, project.lifecycle, order, null, null, now);
-          if (idempotencyKey) {
-            await insertIdempotencyRecord(trx, {
-              projectId,
-              key: idempotencyKey,
-              requestHash,
-              statusCode: 201,
-              responseBody: JSON.stringify(order),
-              createdAt: now,
-            });
-          }
-          return { order, replayed: false, statusCode: 201, body: order, event };
-        });
-        if (result.event) this.afterCommit(result.event);
-        if (!result.replayed) this.observer.orderCreated?.(result.order);
-        return { order: result.order, replayed: result.replayed, statusCode: result.statusCode, body: result.body };
-      } catch (error) {
-        // Two requests with one Idempotency-Key raced (on the key or on their shared
-        // externalId): the loser runs again and replays the winner's answer.
-        if (idempotencyKey && attempt < 3 && isUniqueViolation(error)) continue;
-        if (isUniqueViolation(error, 'external_id')) {
-          throw new OrdercastError('external_id_taken', `An order with externalId "${valid.externalId}" already exists in this project`, {
-            externalId: valid.externalId,
-          });
-        }
-        throw error;
-      }
-    }
+    const order = validateNewOrder(input);
+    // Checked before the key is claimed, so a refused body never takes the key.
+    const refusal = refuseInitialStatus(project.lifecycle, order.status ?? (project.lifecycle.initial[0] as string));
+    if (refusal) throw refusalError(refusal);
+    // The hash is the one the first releases stored: keys taken before the upgrade still replay.
+    const claim = idempotencyClaim(idempotencyKey, input);
+    const result = await this.write({ kind: 'create', projectId, lifecycle: project.lifecycle, order, idempotency: claim });
+    if (!result.replayed) this.observer.orderCreated?.(result.body);
+    return result;
   }
 
-  /**
-   * Moves an order to a new status. Writers race with compare-and-set on the
-   * version: the loser re-reads and re-validates, so no update is ever lost.
-   */
-  async transition(projectId: string, orderId: string, input: TransitionInput): Promise<Order> {
+  /** Moves an order to a new status, as the lifecycle allows. Concurrent writers never lose a change. */
+  async transition(projectId: string, orderId: string, input: TransitionInput, idempotencyKey?: string): Promise<WriteResult> {
     const project = await this.projects.get(projectId);
     if (typeof input.status !== 'string' || input.status === '') {
       throw new OrdercastError('validation_failed', 'status is required', { field: 'status' });
@@ -192,66 +132,23 @@ export class OrderService {
     if (reason !== null && (typeof reason !== 'string' || reason.length > MAX_REASON_LENGTH)) {
       throw new OrdercastError('validation_failed', `reason must be a string of at most ${MAX_REASON_LENGTH} characters`, { field: 'reason' });
     }
-    for (let attempt = 1; attempt <= MAX_TRANSITION_ATTEMPTS; attempt++) {
-      const result = await this.store.write(async (trx) => {
-        const row = await findOrderRow(trx, projectId, orderId);
-        if (!row) throw new OrdercastError('order_not_found', `No order ${orderId}`, { orderId });
-        if (input.expectedVersion !== undefined && input.expectedVersion !== row.version) {
-          throw new OrdercastError('version_conflict', `The order is at version ${row.version}, not ${input.expectedVersion}`, {
-            currentVersion: row.version,
-            currentStatus: row.status,
-          });
-        }
-        assertTransition(project.lifecycle, row.status, input.status);
-        const now = new Date().toISOString();
-        const history = [...(JSON.parse(row.history) as StatusHistoryEntry[]), { status: input.status, reason, at: now, version: row.version + 1 }];
-        const updated = await updateOrderStatusIfVersion(trx, row.id, row.version, { status: input.status, history, updatedAt: now });
-        if (!updated) return undefined;
-        const order = rowToOrder(updated, project.lifecycle);
-        const event = await this.appendEvent(trx, project.lifecycle, order, row.status, reason, now);
-        return { order, event };
-      });
-      if (result) {
-        this.afterCommit(result.event);
-        this.observer.orderTransitioned?.(result.event);
-        return result.order;
-      }
+    const change = { status: input.status, reason, expectedVersion: input.expectedVersion };
+    const claim = idempotencyClaim(idempotencyKey, { transition: orderId, ...change });
+    return this.write({ kind: 'transition', projectId, lifecycle: project.lifecycle, orderId, change, idempotency: claim });
+  }
+
+  private async write(command: AppendCommand): Promise<WriteResult> {
+    const outcome: AppendOutcome = await this.store.orderLog.append(command, { orderId: newId('ord'), eventId: newId('evt') });
+    switch (outcome.kind) {
+      case 'refused':
+        throw refusalError(outcome.refusal);
+      case 'replayed':
+        return { replayed: true, statusCode: outcome.statusCode, body: outcome.body as Order };
+      case 'appended':
+        this.broker.publish({ projectId: command.projectId });
+        if (outcome.event.type === 'order.status_changed') this.observer.orderTransitioned?.(outcome.event);
+        return { replayed: false, statusCode: command.kind === 'create' ? 201 : 200, body: outcome.event.order };
     }
-    throw new OrdercastError('version_conflict', 'The order is being changed by many writers at once; try again', { orderId });
-  }
-
-  private async appendEvent(
-    trx: Transaction<Database>,
-    lifecycle: Lifecycle,
-    order: Order,
-    fromStatus: string | null,
-    reason: string | null,
-    at: string,
-  ): Promise<OrderEvent> {
-    const userOffset = order.userExternalId ? await nextChannelOffset(trx, order.projectId, order.userExternalId) : null;
-    const created = fromStatus === null;
-    const draft: NewEvent = {
-      id: newId('evt'),
-      projectId: order.projectId,
-      orderId: order.id,
-      type: created ? 'order.created' : 'order.status_changed',
-      eventName: created ? lifecycle.createdEventName : (lifecycle.eventNames[order.status] as string),
-      fromStatus,
-      toStatus: order.status,
-      reason,
-      version: order.version,
-      userExternalId: order.userExternalId,
-      userOffset,
-      createdAt: at,
-      order,
-    };
-    const event = await insertEvent(trx, draft);
-    for (const hook of this.hooks) await hook(trx, event);
-    return event;
-  }
-
-  private afterCommit(event: OrderEvent): void {
-    this.broker.publish(event);
   }
 
   async get(projectId: string, orderId: string, scope: ReadScope = {}): Promise<Order> {
@@ -272,7 +169,7 @@ export class OrderService {
     const deadline = Date.now() + timeoutMs;
     let order = await this.get(projectId, orderId, scope);
     while (order.version === knownVersion && Date.now() < deadline && !signal?.aborted) {
-      await this.watchers.waitOnce(orderId, Math.min(1000, deadline - Date.now()), signal);
+      await this.orderWaiters.waitOnce(orderId, Math.min(1000, deadline - Date.now()), signal);
       order = await this.get(projectId, orderId, scope);
     }
     return order;
@@ -313,8 +210,18 @@ export class OrderService {
     };
   }
 
-  async events(projectId: string, orderId: string, scope: ReadScope = {}): Promise<OrderEvent[]> {
+  /** An order's events after `afterVersion`, oldest first: its whole history, a page at a time. */
+  async events(projectId: string, orderId: string, scope: ReadScope = {}, page: { afterVersion?: number; limit?: number } = {}): Promise<OrderEventPage> {
+    const limit = page.limit ?? 100;
+    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_EVENTS_PAGE) {
+      throw new OrdercastError('validation_failed', `limit must be a whole number from 1 to ${MAX_EVENTS_PAGE}`, { field: 'limit' });
+    }
+    const afterVersion = page.afterVersion ?? 0;
+    if (!Number.isInteger(afterVersion) || afterVersion < 0) {
+      throw new OrdercastError('validation_failed', 'afterVersion must be a whole number of 0 or more', { field: 'afterVersion' });
+    }
     await this.get(projectId, orderId, scope);
-    return listOrderEvents(this.store.db, orderId);
+    const events = await listOrderEvents(this.store.db, orderId, afterVersion, limit + 1);
+    return { object: 'list', data: events.slice(0, limit), hasMore: events.length > limit };
   }
 }

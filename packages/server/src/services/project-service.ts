@@ -4,7 +4,7 @@ import { parseLifecycle, type Lifecycle } from '../domain/lifecycle.js';
 import { lifecyclePresets } from '../domain/lifecycle-presets.js';
 import type { Store } from '../store/database.js';
 import type { ApiKeyKind } from '../store/schema.js';
-import { expireApiKeys, insertApiKey } from '../store/repositories/api-keys.js';
+import { expireApiKeys, insertApiKey, listLiveApiKeys } from '../store/repositories/api-keys.js';
 import {
   countProjects,
   findProject,
@@ -56,6 +56,16 @@ export function tokenSecretId(secret: string): string {
 
 function newTokenSecret(): string {
   return `tks_${randomBase62(48)}`;
+}
+
+/** What a project's own secret key may read about it: never a key, a hash or the token secret. */
+export interface ProjectView {
+  id: string;
+  object: 'project';
+  name: string;
+  createdAt: string;
+  lifecycle: Lifecycle;
+  keys: { kind: ApiKeyKind; prefix: string; createdAt: string; expiresAt: string | null }[];
 }
 
 export const KEY_PREFIX: Record<ApiKeyKind, string> = { secret: 'sk_', publishable: 'pk_' };
@@ -217,6 +227,20 @@ export class ProjectService {
     if (this.cache.size > 10_000) this.cache.clear();
     this.cache.set(id, project);
     return project;
+  }
+
+  /** The project as its dashboard shows it: lifecycle and the prefixes of the keys that still work. */
+  async describe(id: string): Promise<ProjectView> {
+    const project = await this.get(id);
+    const keys = await listLiveApiKeys(this.store.db, id, new Date().toISOString());
+    return {
+      id: project.id,
+      object: 'project',
+      name: project.name,
+      createdAt: project.createdAt,
+      lifecycle: project.lifecycle,
+      keys: keys.map((key) => ({ kind: key.kind, prefix: key.keyPrefix, createdAt: key.createdAt, expiresAt: key.expiresAt })),
+    };
   }
 
   list(): Promise<ProjectRecord[]> {

@@ -1,15 +1,17 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
-import { Kysely, PostgresDialect, type Transaction } from 'kysely';
+import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import type { Database } from './schema.js';
 import { startCheckpointer } from './sqlite-checkpointer.js';
 import { ImmediateSqliteDialect } from './sqlite-immediate-dialect.js';
 import { withStatementCache } from './sqlite-statement-cache.js';
 import { findOrderRow, sqliteOrderRowReader, type OrderRow } from './repositories/orders.js';
-import { inTransaction } from './transaction.js';
-import { WriteBatcher } from './write-batcher.js';
+import { postgresLogReading, sqliteLogReading, type LogReading } from './log-reading.js';
+import type { OrderLog } from './order-log.js';
+import { PostgresOrderLog } from './postgres-order-log.js';
+import { SqliteOrderLog } from './sqlite-order-log.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -18,12 +20,10 @@ export interface Store {
   dialect: Dialect;
   /** Where the data lives, for logs: a file path or the URL without its password. */
   location: string;
-  /**
-   * Runs the work of one write in a transaction: on SQLite, batched with other
-   * writes waiting at the same moment (group commit); on PostgreSQL, alone.
-   * Resolves only once the work is committed.
-   */
-  write<T>(work: (trx: Transaction<Database>) => Promise<T>): Promise<T>;
+  /** The one write path of orders: decide, then append (see store/order-log.ts). */
+  orderLog: OrderLog;
+  /** The log in commit order, for followers (see store/log-reading.ts). */
+  log: LogReading;
   /**
    * One order row by id, committed state only. On SQLite it runs on a read-only
    * connection of its own: in WAL mode that reads the last commit without queueing
@@ -40,10 +40,19 @@ export interface StoreOptions {
   /** SQLite `synchronous`: NORMAL survives a process crash; FULL also a power loss. */
   sqliteSynchronous?: 'NORMAL' | 'FULL';
   poolSize?: number;
+  /** PostgreSQL: how long to wait for a new connection before the request fails with 503. */
+  connectTimeoutMs?: number;
+  /** PostgreSQL: statements running longer are cancelled by the server (`statement_timeout`). */
+  statementTimeoutMs?: number;
+  /** PostgreSQL: a connection died (server restart, failover, terminated backend); it is replaced on next use. */
+  onConnectionError?: (error: Error) => void;
   /** SQLite: checkpoint the WAL on a timer instead of inside commits (for servers). */
   checkpointInBackground?: boolean;
   onBackgroundError?: (message: string) => void;
 }
+
+export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
+export const DEFAULT_STATEMENT_TIMEOUT_MS = 30_000;
 
 const INT8_OID = 20;
 const NUMERIC_OID = 1700;
@@ -54,7 +63,7 @@ export function redactUrl(url: string): string {
     if (u.password) u.password = '***';
     return u.toString();
   } catch {
-    return 'postgres://(unparseable url)';
+    return '(unparseable url)';
   }
 }
 
@@ -70,21 +79,29 @@ export function openStore(options: StoreOptions): Store {
     const pool = new pg.Pool({
       connectionString: options.databaseUrl,
       max: options.poolSize ?? 10,
+      connectionTimeoutMillis: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+      statement_timeout: options.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS,
       // bigserial columns come back as numbers; offsets stay far below 2^53.
       types: {
         getTypeParser: ((oid: number, format?: any) =>
           oid === INT8_OID ? (v: string) => Number(v) : oid === NUMERIC_OID ? (v: string) => v : pg.types.getTypeParser(oid, format)) as any,
       },
     });
-    // A broken idle connection must not crash the process; the next query reconnects.
-    pool.on('error', () => {});
+    // A connection that dies must never crash the process: idle ones are reported by the pool,
+    // checked-out ones by the client itself (pg-pool removes its own listener on checkout, and an
+    // 'error' event without a listener exits). The statement running on it fails on its own, and
+    // the pool drops the dead client when it is released.
+    const reportLost = (error: Error) => options.onConnectionError?.(error);
+    pool.on('error', reportLost);
+    pool.on('connect', (client) => client.on('error', reportLost));
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     return {
       db,
       dialect: 'postgres',
       location: redactUrl(options.databaseUrl),
-      write: (work) => inTransaction(db, work),
-      readOrderRow: (projectId, id) => findOrderRow(db, projectId, id),
+      orderLog: new PostgresOrderLog(db),
+      log: postgresLogReading(db),
+      readOrderRow: (projectId, id) => findOrderRow(db, 'postgres', projectId, id),
       close: () => db.destroy(),
     };
   }
@@ -100,16 +117,16 @@ export function openStore(options: StoreOptions): Store {
   sqlite.pragma('foreign_keys = ON');
   const checkpointer = options.checkpointInBackground && file !== ':memory:' ? startCheckpointer(sqlite, 50, options.onBackgroundError) : undefined;
   const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: withStatementCache(sqlite) }) });
-  const batcher = new WriteBatcher(db);
   // A second connection to ':memory:' would be another, empty database.
   const reader = file === ':memory:' ? undefined : openReadConnection(file);
-  const readRow = reader ? sqliteOrderRowReader(db, reader) : undefined;
+  const readRow = reader ? sqliteOrderRowReader(reader) : undefined;
   return {
     db,
     dialect: 'sqlite',
     location: path.resolve(file),
-    write: (work) => batcher.run(work),
-    readOrderRow: readRow ? async (projectId, id) => readRow(projectId, id) : (projectId, id) => findOrderRow(db, projectId, id),
+    orderLog: new SqliteOrderLog(db, sqlite),
+    log: sqliteLogReading(reader ?? sqlite),
+    readOrderRow: readRow ? async (projectId, id) => readRow(projectId, id) : (projectId, id) => findOrderRow(db, 'sqlite', projectId, id),
     async close() {
       checkpointer?.stop();
       reader?.close();

@@ -1,4 +1,5 @@
 import { Migrator, sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import { RECENT_HISTORY_LIMIT } from '../domain/order-decisions.js';
 import type { Dialect } from './database.js';
 
 /**
@@ -187,6 +188,37 @@ function migrations(dialect: Dialect): Record<string, Migration> {
           .addColumn('error', 'text')
           .execute();
         await db.schema.createIndex('webhook_attempts_delivery').on('webhook_attempts').columns(['delivery_id', 'seq']).execute();
+      },
+    },
+
+    '0003_log_append': {
+      async up(db: Kysely<any>) {
+        // The history is the log: an order keeps only its latest few changes.
+        await db.schema.alterTable('orders').renameColumn('history', 'recent_history').execute();
+        let after = 0;
+        for (;;) {
+          const rows = await db.selectFrom('orders').select(['seq', 'recent_history']).where('seq', '>', after).orderBy('seq').limit(500).execute();
+          if (rows.length === 0) break;
+          for (const row of rows) {
+            const history = JSON.parse(row.recent_history) as unknown[];
+            if (history.length > RECENT_HISTORY_LIMIT) {
+              await db.updateTable('orders').set({ recent_history: JSON.stringify(history.slice(-RECENT_HISTORY_LIMIT)) }).where('seq', '=', row.seq).execute();
+            }
+          }
+          after = Number(rows[rows.length - 1].seq);
+        }
+        // The id of the transaction that wrote each event: followers read PostgreSQL's log
+        // only below the oldest transaction still in flight, so none is ever skipped
+        // (see store/log-reading.ts). SQLite has one writer: seq alone is commit order.
+        if (dialect === 'postgres') {
+          await sql`alter table order_events add column tx_id bigint not null default (pg_current_xact_id()::text::bigint)`.execute(db);
+          await db.schema.createIndex('order_events_tx_seq').on('order_events').columns(['tx_id', 'seq']).execute();
+          await db.schema.createIndex('order_events_project_tx_seq').on('order_events').columns(['project_id', 'tx_id', 'seq']).execute();
+        } else {
+          await db.schema.alterTable('order_events').addColumn('tx_id', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+        }
+        // The outbox insert picks a project's enabled endpoints in the append's own statement.
+        await db.schema.createIndex('webhook_endpoints_project_enabled').on('webhook_endpoints').columns(['project_id']).where(sql.ref('disabled_at'), 'is', null).execute();
       },
     },
     // The user-token secret becomes rotatable with overlap. Encrypting the stored secrets needs

@@ -40,7 +40,8 @@ export interface OrdersTable {
   metadata: string;
   status: string;
   version: number;
-  history: string;
+  /** JSON: the latest RECENT_HISTORY_LIMIT status changes; the whole history is order_events. */
+  recent_history: string;
   created_at: string;
   updated_at: string;
 }
@@ -58,8 +59,11 @@ export interface OrderEventsTable {
   version: number;
   user_external_id: string | null;
   user_offset: number | null;
+  /** JSON: the order right after the event (with its bounded recent history). */
   snapshot: string;
   created_at: string;
+  /** PostgreSQL: the writing transaction's id, for commit-ordered reading; 0 on SQLite. */
+  tx_id: Generated<number>;
 }
 
 /** One row per user channel: the last offset handed out, and the channel's epoch. */

@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from '../logging.js';
 import type { Metrics } from '../metrics.js';
-import type { AttemptBatchResult, AttemptRecord, WebhookDeliveryService } from '../services/webhook-delivery-service.js';
+import type { AttemptBatchResult, AttemptRecord, DeliveryQueue } from './delivery-queue.js';
 import type { DeliveryRow } from '../store/repositories/webhook-deliveries.js';
 import type { EndpointRecord } from '../store/repositories/webhook-endpoints.js';
 import { AttemptRecorder } from './attempt-recorder.js';
+import { EndpointFailureLog } from './failure-log.js';
 import type { HttpSender, SendResult } from './http-sender.js';
 import { parseRetryAfter, type RetrySchedule } from './retry-schedule.js';
 import { signatureHeaders } from './signing.js';
@@ -48,6 +49,7 @@ export class DeliveryDispatcher {
   private readonly inFlight = new Set<Promise<void>>();
   private ready: Claimed[] = [];
   private readonly recorder: AttemptRecorder;
+  private readonly failureLog: EndpointFailureLog;
   private timer: NodeJS.Timeout | undefined;
   private immediate: NodeJS.Immediate | undefined;
   private running = false;
@@ -63,7 +65,7 @@ export class DeliveryDispatcher {
   private readonly lowWater: number;
 
   constructor(
-    private readonly deliveries: WebhookDeliveryService,
+    private readonly deliveries: DeliveryQueue,
     private readonly sender: HttpSender,
     private readonly schedule: RetrySchedule,
     private readonly metrics: Metrics,
@@ -76,6 +78,7 @@ export class DeliveryDispatcher {
     this.leaseMs = options.timeout * 2 + 1_000;
     this.capacity = options.concurrency * 2;
     this.lowWater = Math.ceil(options.concurrency / 2);
+    this.failureLog = new EndpointFailureLog(logger);
     this.recorder = new AttemptRecorder(deliveries, this.workerId, Math.ceil(options.concurrency / 2), (records, result) => this.recorded(records, result));
   }
 
@@ -224,6 +227,7 @@ export class DeliveryDispatcher {
       }
     }
 
+    if (!succeeded) this.failureLog.failed(endpoint, result, status === 'failed' ? 'failed' : 'pending');
     // Written with the others that finish about now; the slot stays taken until then.
     await this.recorder.add({
       attempt: {

@@ -1,21 +1,7 @@
-import type { Order, OrderEvent } from '../domain/order.js';
 import type { WebhookEndpoint } from '../domain/webhook.js';
 
-/**
- * The webhook body, in the shape reference document 000's handler reads:
- * it switches on `eventName` and reads `data.id`. `data` is the order as it was
- * right after the event, including `status` and `version`.
- */
-export interface WebhookPayload {
-  id: string;
-  eventName: string;
-  createdAt: string;
-  data: Order | Record<string, unknown>;
-}
-
-export function eventPayload(event: Pick<OrderEvent, 'id' | 'eventName' | 'createdAt' | 'order'>): WebhookPayload {
-  return { id: event.id, eventName: event.eventName, createdAt: event.createdAt, data: event.order };
-}
+export { eventPayload, type WebhookPayload } from '../domain/webhook-payload.js';
+import type { WebhookPayload } from '../domain/webhook-payload.js';
 
 export const TEST_EVENT_NAME = 'WEBHOOK_TEST';
 

@@ -13,6 +13,8 @@ export function runCli(args: string[], env: Record<string, string> = {}) {
 export interface ServerProcess {
   child: ChildProcessWithoutNullStreams;
   baseUrl: string;
+  /** Where its Prometheus metrics are served (a free loopback port unless `args` say otherwise). */
+  metricsUrl: string | undefined;
   output(): string;
   /** Resolves with the exit code once the process has exited. */
   exited: Promise<number | null>;
@@ -26,7 +28,7 @@ export interface ServerProcess {
  * The one way tests start a server process; the other helpers shape its handle.
  */
 export async function startServerProcess(args: string[], env: Record<string, string> = {}): Promise<ServerProcess> {
-  const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', ...args], {
+  const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--metrics-port', '0', ...args], {
     env: { ...process.env, ORDERCAST_LOG_FORMAT: 'json', ...env },
   });
   let output = '';
@@ -48,9 +50,11 @@ export async function startServerProcess(args: string[], env: Record<string, str
       reject(new Error(`server exited with ${code} before listening:\n${output}`));
     });
   });
+  const metricsUrl = /"metricsUrl":"(http:\/\/[^"]+)"/.exec(output)?.[1];
   return {
     child,
     baseUrl,
+    metricsUrl,
     output: () => output,
     exited,
     async stop(signal = 'SIGTERM') {

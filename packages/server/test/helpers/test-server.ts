@@ -17,6 +17,8 @@ export interface ApiResponse<T = any> {
 export interface TestServer {
   app: App;
   baseUrl: string;
+  /** Prometheus `/metrics`, on a port of its own. */
+  metricsUrl: string;
   dialect: TestDialect;
   databaseUrl: string | undefined;
   dataDir: string;
@@ -31,13 +33,14 @@ export async function startTestServer(dialect: TestDialect, env: Record<string, 
   const pgSchema = dialect === 'postgres' ? await createPostgresSchema() : undefined;
   const config = loadConfig(
     { port: 0, host: '127.0.0.1', dataDir, databaseUrl: pgSchema?.url, demo: false },
-    { ORDERCAST_RATE_LIMIT: '0', ORDERCAST_WS_HANDSHAKE_RATE: '0', ORDERCAST_WS_MESSAGE_RATE: '0', ...env },
+    { ORDERCAST_RATE_LIMIT: '0', ORDERCAST_WS_HANDSHAKE_RATE: '0', ORDERCAST_WS_MESSAGE_RATE: '0', ORDERCAST_METRICS_PORT: '0', ...env },
   );
   const app = await createApp(config, { logger: pino({ level: 'silent' }) });
   const baseUrl = await app.listen();
   return {
     app,
     baseUrl,
+    metricsUrl: app.metricsUrl ?? '',
     dialect,
     databaseUrl: pgSchema?.url,
     dataDir,

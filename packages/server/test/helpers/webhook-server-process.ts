@@ -28,6 +28,8 @@ export function runCli(args: string[], env: Record<string, string> = {}): Promis
 
 export interface ServerProcess {
   url: string;
+  /** Its Prometheus `/metrics` (a port of its own). */
+  metricsUrl: string;
   child: ChildProcess;
   output(): string;
   /** Resolves when the process has exited. */
@@ -42,6 +44,7 @@ export async function startServerProcess(options: { dataDir: string; databaseUrl
   const server = await startServer(args, { ORDERCAST_RATE_LIMIT: '0', ...options.env });
   return {
     url: server.baseUrl,
+    metricsUrl: server.metricsUrl ?? '',
     child: server.child,
     output: server.output,
     exited: server.exited,

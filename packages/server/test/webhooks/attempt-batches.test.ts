@@ -5,7 +5,7 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCore, type Core } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
-import type { AttemptRecord } from '../../src/services/webhook-delivery-service.js';
+import type { AttemptRecord } from '../../src/webhooks/delivery-queue.js';
 import type { DeliveryRow } from '../../src/store/repositories/webhook-deliveries.js';
 import { createPostgresSchema, testDialects } from '../helpers/databases.js';
 
@@ -38,7 +38,7 @@ describe.each(testDialects)('recording attempts in batches (%s)', (dialect) => {
     const { project } = await core.projects.create({ name: 'batches', lifecycle: 'onramp' });
     const { endpoint } = await core.webhookEndpoints.create(project.id, { url: 'http://127.0.0.1:9/webhook' });
     for (let i = 0; i < count; i++) await core.orders.create(project.id, { externalId: `b-${i}` });
-    const rows = (await core.webhookDeliveries.claimDue(WORKER, 1000, 60_000)).filter((row) => row.endpoint_id === endpoint.id);
+    const rows = (await core.deliveryQueue.claimDue(WORKER, 1000, 60_000)).filter((row) => row.endpoint_id === endpoint.id);
     expect(rows).toHaveLength(count);
     return { projectId: project.id, endpointId: endpoint.id, rows };
   }
@@ -69,7 +69,7 @@ describe.each(testDialects)('recording attempts in batches (%s)', (dialect) => {
     const { projectId, rows } = await claimed(5);
     const at = new Date().toISOString();
     const codes = [200, 500, 204, 200, 503];
-    const result = await core.webhookDeliveries.recordAttempts(WORKER, rows.map((row, i) => record(row, codes[i]!, at)));
+    const result = await core.deliveryQueue.recordAttempts(WORKER, rows.map((row, i) => record(row, codes[i]!, at)));
     expect(result).toEqual({ disabled: [], unrecorded: [] });
     for (const [i, row] of rows.entries()) {
       const detail = await core.webhookDeliveries.get(projectId, row.id);
@@ -84,12 +84,12 @@ describe.each(testDialects)('recording attempts in batches (%s)', (dialect) => {
     const t0 = new Date(Date.now() - 1000).toISOString();
     const t1 = new Date().toISOString();
     // A success, then failures: the clock starts at the first failure after the success.
-    await core.webhookDeliveries.recordAttempts(WORKER, [record(rows[0]!, 200, t0), record(rows[1]!, 500, t1), record(rows[2]!, 500, t1)]);
+    await core.deliveryQueue.recordAttempts(WORKER, [record(rows[0]!, 200, t0), record(rows[1]!, 500, t1), record(rows[2]!, 500, t1)]);
     expect((await core.webhookEndpoints.get(projectId, endpointId)).failingSince).toBe(t1);
     // A failure, then a success: healthy again.
-    const again = (await core.webhookDeliveries.claimDue(WORKER, 1000, 60_000)).filter((row) => row.endpoint_id === endpointId);
+    const again = (await core.deliveryQueue.claimDue(WORKER, 1000, 60_000)).filter((row) => row.endpoint_id === endpointId);
     expect(again).toHaveLength(0);
-    await core.webhookDeliveries.recordAttempts(WORKER, [record(rows[3]!, 200, t1)]);
+    await core.deliveryQueue.recordAttempts(WORKER, [record(rows[3]!, 200, t1)]);
     expect((await core.webhookEndpoints.get(projectId, endpointId)).failingSince).toBeNull();
   });
 
@@ -99,7 +99,7 @@ describe.each(testDialects)('recording attempts in batches (%s)', (dialect) => {
     const records = rows.map((row) => record(row, 200, at));
     // A NOT NULL column left empty: the whole batch fails, then each record is tried alone.
     records[1] = { ...records[1]!, attempt: { ...records[1]!.attempt, url: null as unknown as string } };
-    const result = await core.webhookDeliveries.recordAttempts(WORKER, records);
+    const result = await core.deliveryQueue.recordAttempts(WORKER, records);
     expect(result.unrecorded.map((u) => u.record.attempt.deliveryId)).toEqual([rows[1]!.id]);
     for (const row of [rows[0]!, rows[2]!]) {
       const detail = await core.webhookDeliveries.get(projectId, row.id);
@@ -109,6 +109,6 @@ describe.each(testDialects)('recording attempts in batches (%s)', (dialect) => {
     // The refused one is still pending and still leased: it is sent again once its lease runs out.
     const refused = await core.webhookDeliveries.get(projectId, rows[1]!.id);
     expect(refused).toMatchObject({ status: 'pending', attemptCount: 0, attempts: [] });
-    expect((await core.webhookDeliveries.claimDue('wrk_other', 1000, 60_000)).map((row) => row.id)).not.toContain(rows[1]!.id);
+    expect((await core.deliveryQueue.claimDue('wrk_other', 1000, 60_000)).map((row) => row.id)).not.toContain(rows[1]!.id);
   });
 });

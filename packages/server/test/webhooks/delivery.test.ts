@@ -68,8 +68,12 @@ describe.each(testDialects)('webhook delivery (%s)', (dialect) => {
       expect(Math.abs(Number(r.headers['webhook-timestamp']) - Date.now() / 1000)).toBeLessThan(60);
       expect(r.headers['webhook-signature']).toMatch(/^v1,[A-Za-z0-9+/]+=*$/);
     }
-    // The delivery log names the same ids.
-    const log = await api.deliveries(`&endpointId=${endpoint.id}`);
+    // The delivery log names the same ids. Outcomes are written in batches after the receiver
+    // answers, so wait until all three are recorded before asserting what they say.
+    const log = await eventually(async () => {
+      const deliveries = await api.deliveries(`&endpointId=${endpoint.id}`);
+      return deliveries.length === 3 && deliveries.every((d) => d.status !== 'pending') ? deliveries : undefined;
+    }, 10_000, 'the three deliveries to be recorded');
     expect(log.map((d) => d.id).sort()).toEqual(requests.map((r) => r.headers['webhook-id']).sort());
     expect(log.every((d) => d.status === 'succeeded' && d.attemptCount === 1 && d.lastStatusCode === 200)).toBe(true);
   });
@@ -318,7 +322,7 @@ describe.each(testDialects)('webhook delivery (%s)', (dialect) => {
   });
 
   it('exposes delivery outcomes, attempt latency, queue depth and oldest pending age in /metrics', async () => {
-    const response = await fetch(`${server.baseUrl}/metrics`);
+    const response = await fetch(server.metricsUrl);
     const text = await response.text();
     expect(text).toMatch(/ordercast_webhook_deliveries_total\{outcome="succeeded"\} \d+/);
     expect(text).toMatch(/ordercast_webhook_deliveries_total\{outcome="failed"\} \d+/);

@@ -12,8 +12,8 @@ const ENV = {
   ORDERCAST_WEBHOOK_CONCURRENCY: '8',
 };
 
-async function successes(url: string): Promise<number> {
-  const text = await (await fetch(`${url}/metrics`)).text();
+async function successes(metricsUrl: string): Promise<number> {
+  const text = await (await fetch(metricsUrl)).text();
   return Number(/ordercast_webhook_deliveries_total\{outcome="succeeded"\} (\d+)/.exec(text)?.[1] ?? 0);
 }
 
@@ -69,7 +69,7 @@ describe.skipIf(!databaseUrlForTests())('two server processes on one PostgreSQL 
     expect(new Set(deliveries.map((d) => d.id))).toEqual(new Set(ids));
     expect(deliveries.every((d) => d.attemptCount === 1)).toBe(true);
     // Both processes did part of the work.
-    const [sentByA, sentByB] = [await successes(a.url), await successes(b.url)];
+    const [sentByA, sentByB] = [await successes(a.metricsUrl), await successes(b.metricsUrl)];
     expect(sentByA + sentByB).toBe(400);
     expect(sentByA).toBeGreaterThan(0);
     expect(sentByB).toBeGreaterThan(0);

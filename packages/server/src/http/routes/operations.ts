@@ -1,23 +1,20 @@
 import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
-import type { Metrics } from '../../metrics.js';
 import type { Store } from '../../store/database.js';
 
-export async function operationsRoutes(app: FastifyInstance, opts: { store: Store; metrics: Metrics }): Promise<void> {
+/** Liveness and readiness. `/metrics` is not here: it has a listener of its own (http/metrics-server.ts). */
+export async function operationsRoutes(app: FastifyInstance, opts: { store: Store; brokerConnected?: () => boolean }): Promise<void> {
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
 
   app.get('/readyz', { schema: { hide: true } }, async (request, reply) => {
+    // Without Redis this node still serves every event, from the log: degraded, not unready.
+    const redis = opts.brokerConnected ? { redis: opts.brokerConnected() ? 'ok' : 'degraded' } : {};
     try {
       await sql`select 1`.execute(opts.store.db);
-      return { status: 'ready', database: opts.store.dialect };
+      return { status: 'ready', database: opts.store.dialect, ...redis };
     } catch (error) {
       request.log.warn({ err: error }, 'database not reachable');
-      return reply.code(503).send({ status: 'unavailable', database: opts.store.dialect, reason: 'database not reachable' });
+      return reply.code(503).send({ status: 'unavailable', database: opts.store.dialect, reason: 'database not reachable', ...redis });
     }
-  });
-
-  app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
-    reply.header('content-type', opts.metrics.registry.contentType);
-    return opts.metrics.registry.metrics();
   });
 }

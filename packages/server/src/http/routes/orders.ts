@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { NewOrderInput } from '../../domain/new-order.js';
 import type { Order } from '../../domain/order.js';
-import { MAX_PAGE_SIZE, MAX_REASON_LENGTH, type OrderListQuery, type OrderService } from '../../services/order-service.js';
+import { MAX_EVENTS_PAGE, MAX_PAGE_SIZE, MAX_REASON_LENGTH, type OrderListQuery, type OrderService, type WriteResult } from '../../services/order-service.js';
 import { readScope } from '../auth-hook.js';
 import { publicEvent } from '../event-view.js';
 import { errorResponses, pageSchema } from '../schemas.js';
@@ -37,6 +37,13 @@ function sendOrder(reply: FastifyReply, order: Order, ifNoneMatch: string | unde
 }
 
 
+function sendWrite(reply: FastifyReply, result: WriteResult) {
+  if (result.replayed) reply.header('idempotent-replayed', 'true');
+  return sendOrder(reply, result.body, undefined, result.statusCode);
+}
+
+const idempotencyKeyHeader = { type: 'object', properties: { 'idempotency-key': { type: 'string', minLength: 1, maxLength: 255 } } } as const;
+
 export async function orderRoutes(app: FastifyInstance, opts: { orders: OrderService; shutdownSignal: AbortSignal }): Promise<void> {
   const { orders } = opts;
 
@@ -49,7 +56,7 @@ export async function orderRoutes(app: FastifyInstance, opts: { orders: OrderSer
         description:
           'Creates an order in an initial status of the project lifecycle. With an `Idempotency-Key` header, repeating the same request returns the first answer (with `Idempotent-Replayed: true`); the same key with a different body is a 409.',
         tags: ['orders'],
-        headers: { type: 'object', properties: { 'idempotency-key': { type: 'string', minLength: 1, maxLength: 255 } } },
+        headers: idempotencyKeyHeader,
         body: {
           type: 'object',
           additionalProperties: false,
@@ -65,11 +72,7 @@ export async function orderRoutes(app: FastifyInstance, opts: { orders: OrderSer
         response: { 200: { $ref: 'Order#' }, 201: { $ref: 'Order#' }, ...errorResponses },
       },
     },
-    async (request, reply) => {
-      const result = await orders.create(request.principal.projectId, request.body ?? {}, request.headers['idempotency-key']);
-      if (result.replayed) reply.header('idempotent-replayed', 'true');
-      return sendOrder(reply, result.body as Order, undefined, result.statusCode);
-    },
+    async (request, reply) => sendWrite(reply, await orders.create(request.principal.projectId, request.body ?? {}, request.headers['idempotency-key'])),
   );
 
   app.get<{ Params: { id: string }; Querystring: { waitForChange?: number } }>(
@@ -138,41 +141,55 @@ export async function orderRoutes(app: FastifyInstance, opts: { orders: OrderSer
     async (request) => orders.list(request.principal.projectId, request.query, readScope(request.principal)),
   );
 
-  app.get<{ Params: { id: string } }>(
+  app.get<{ Params: { id: string }; Querystring: { afterVersion?: number; limit?: number } }>(
     '/api/v2/orders/:id/events',
     {
       config: { allow: ['secret', 'user'] },
       schema: {
         summary: "An order's timeline",
-        description: 'Every event of the order, oldest first: the same events webhooks and sockets deliver.',
+        description:
+          "The order's events, oldest first: its whole history, the same events webhooks and sockets deliver. Pages by version: pass the last `version` you got as `afterVersion` while `hasMore` is true.",
         tags: ['orders'],
         params: orderIdParams,
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            afterVersion: { type: 'integer', minimum: 0, default: 0 },
+            limit: { type: 'integer', minimum: 1, maximum: MAX_EVENTS_PAGE, default: 100 },
+          },
+        },
         response: {
           200: {
             type: 'object',
-            properties: { object: { type: 'string', enum: ['list'] }, data: { type: 'array', items: { $ref: 'OrderEvent#' } } },
-            required: ['object', 'data'],
+            properties: {
+              object: { type: 'string', enum: ['list'] },
+              data: { type: 'array', items: { $ref: 'OrderEvent#' } },
+              hasMore: { type: 'boolean' },
+            },
+            required: ['object', 'data', 'hasMore'],
           },
           ...errorResponses,
         },
       },
     },
     async (request) => {
-      const events = await orders.events(request.principal.projectId, request.params.id, readScope(request.principal));
-      return { object: 'list', data: events.map(publicEvent) };
+      const page = await orders.events(request.principal.projectId, request.params.id, readScope(request.principal), request.query);
+      return { object: 'list', data: page.data.map(publicEvent), hasMore: page.hasMore };
     },
   );
 
-  app.post<{ Params: { id: string }; Body: { status: string; reason?: string | null; expectedVersion?: number } }>(
+  app.post<{ Params: { id: string }; Body: { status: string; reason?: string | null; expectedVersion?: number }; Headers: { 'idempotency-key'?: string } }>(
     '/api/v2/orders/:id/status',
     {
       config: { allow: ['secret'] },
       schema: {
         summary: "Change an order's status",
         description:
-          'Validated against the project lifecycle: a transition it does not allow is a 409 naming the current status and the allowed next ones. With `expectedVersion`, a stale version is a 409 too.',
+          'Validated against the project lifecycle: a transition it does not allow is a 409 naming the current status and the allowed next ones. With `expectedVersion`, a stale version is a 409 too. With an `Idempotency-Key` header, a retry of the same request returns the first answer (with `Idempotent-Replayed: true`) instead of a 409.',
         tags: ['orders'],
         params: orderIdParams,
+        headers: idempotencyKeyHeader,
         body: {
           type: 'object',
           additionalProperties: false,
@@ -186,9 +203,7 @@ export async function orderRoutes(app: FastifyInstance, opts: { orders: OrderSer
         response: { 200: { $ref: 'Order#' }, ...errorResponses },
       },
     },
-    async (request, reply) => {
-      const order = await orders.transition(request.principal.projectId, request.params.id, request.body);
-      return sendOrder(reply, order, undefined);
-    },
+    async (request, reply) =>
+      sendWrite(reply, await orders.transition(request.principal.projectId, request.params.id, request.body, request.headers['idempotency-key'])),
   );
 }

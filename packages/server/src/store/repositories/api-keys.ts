@@ -54,6 +54,27 @@ export async function expireApiKeys(db: Executor, projectId: string, kind: ApiKe
   return Number(result.numUpdatedRows);
 }
 
+/** The project's keys that still work at `now` (never expiring, or in a rotation's grace period): secret keys first, oldest first. */
+export async function listLiveApiKeys(db: Executor, projectId: string, now: string): Promise<ApiKeyRecord[]> {
+  const rows = await db
+    .selectFrom('api_keys')
+    .selectAll()
+    .where('project_id', '=', projectId)
+    .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now)]))
+    .orderBy('kind', 'desc')
+    .orderBy('created_at')
+    .execute();
+  return rows.map((row) => ({
+    id: row.id,
+    projectId: row.project_id,
+    kind: row.kind,
+    keyHash: row.key_hash,
+    keyPrefix: row.key_prefix,
+    createdAt: row.created_at,
+    expiresAt: row.expires_at,
+  }));
+}
+
 /** When each of these keys expires (null: never); a key missing from the result no longer exists. One query. */
 export async function findApiKeyExpiries(db: Executor, ids: readonly string[]): Promise<Map<string, string | null>> {
   const result = new Map<string, string | null>();

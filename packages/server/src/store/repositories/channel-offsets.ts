@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { precompiled } from '../precompiled-query.js';
 import type { Executor } from '../transaction.js';
 
 /**
@@ -10,30 +9,6 @@ import type { Executor } from '../transaction.js';
  */
 export function initialChannelEpoch(projectId: string, userExternalId: string): string {
   return createHash('sha256').update(`${projectId}\u0000${userExternalId}`).digest('base64url').slice(0, 12);
-}
-
-const bumpChannelOffset = precompiled((db: Executor, projectId: string, userExternalId: string, newEpoch: string) =>
-  db
-    .insertInto('channel_offsets')
-    .values({ project_id: projectId, user_external_id: userExternalId, last_offset: 1, epoch: newEpoch })
-    .onConflict((oc) =>
-      oc.columns(['project_id', 'user_external_id']).doUpdateSet((eb) => ({ last_offset: eb('channel_offsets.last_offset', '+', 1) })),
-    )
-    .returning('last_offset'),
-);
-
-/**
- * Hands out the next gap-free offset of a user's channel. The upsert takes a row
- * lock, so concurrent writers for one user queue up instead of colliding.
- */
-export async function nextChannelOffset(
-  db: Executor,
-  projectId: string,
-  userExternalId: string,
-  newEpoch = initialChannelEpoch(projectId, userExternalId),
-): Promise<number> {
-  const row = await bumpChannelOffset.firstOrThrow(db, projectId, userExternalId, newEpoch);
-  return Number(row.last_offset);
 }
 
 export async function findChannelPosition(

@@ -1,15 +1,19 @@
 import type { Selectable } from 'kysely';
-import type { OrderEvent, OrderEventType } from '../../domain/order.js';
+import { RECENT_HISTORY_LIMIT } from '../../domain/order-decisions.js';
+import type { Order, OrderEvent, OrderEventType } from '../../domain/order.js';
 import type { OrderEventsTable } from '../schema.js';
-import { precompiled } from '../precompiled-query.js';
 import type { Executor } from '../transaction.js';
 
-type EventRow = Selectable<OrderEventsTable>;
+export type EventRow = Selectable<OrderEventsTable>;
 
 export function rowToEvent(row: EventRow): OrderEvent {
+  const order = JSON.parse(row.snapshot) as Order;
+  // Events written before the history moved to the log carry all of it: cut to the documented window.
+  if (order.statusHistory.length > RECENT_HISTORY_LIMIT) order.statusHistory = order.statusHistory.slice(-RECENT_HISTORY_LIMIT);
   return {
     id: row.id,
-    seq: row.seq,
+    seq: Number(row.seq),
+    txId: Number(row.tx_id),
     projectId: row.project_id,
     orderId: row.order_id,
     type: row.type as OrderEventType,
@@ -21,67 +25,8 @@ export function rowToEvent(row: EventRow): OrderEvent {
     userExternalId: row.user_external_id,
     userOffset: row.user_offset,
     createdAt: row.created_at,
-    order: JSON.parse(row.snapshot),
+    order,
   };
-}
-
-export type NewEvent = Omit<OrderEvent, 'seq'>;
-
-const insertEventRow = precompiled(
-  (
-    db: Executor,
-    id: string,
-    projectId: string,
-    orderId: string,
-    type: string,
-    eventName: string,
-    fromStatus: string | null,
-    toStatus: string,
-    reason: string | null,
-    version: number,
-    userExternalId: string | null,
-    userOffset: number | null,
-    snapshot: string,
-    createdAt: string,
-  ) =>
-    db
-      .insertInto('order_events')
-      .values({
-        id,
-        project_id: projectId,
-        order_id: orderId,
-        type,
-        event_name: eventName,
-        from_status: fromStatus,
-        to_status: toStatus,
-        reason,
-        version,
-        user_external_id: userExternalId,
-        user_offset: userOffset,
-        snapshot,
-        created_at: createdAt,
-      })
-      .returning('seq'),
-);
-
-export async function insertEvent(db: Executor, event: NewEvent): Promise<OrderEvent> {
-  const row = await insertEventRow.firstOrThrow(
-    db,
-    event.id,
-    event.projectId,
-    event.orderId,
-    event.type,
-    event.eventName,
-    event.fromStatus,
-    event.toStatus,
-    event.reason,
-    event.version,
-    event.userExternalId,
-    event.userOffset,
-    JSON.stringify(event.order),
-    event.createdAt,
-  );
-  return { ...event, seq: row.seq };
 }
 
 /** The events of one order with a version greater than `afterVersion`, oldest first. */
@@ -95,19 +40,6 @@ export async function listOrderEvents(db: Executor, orderId: string, afterVersio
     .limit(limit)
     .execute();
   return rows.map(rowToEvent);
-}
-
-/** Events of the whole log after `afterSeq`, oldest first (feeds and catch-up). */
-export async function listEventsAfterSeq(db: Executor, afterSeq: number, limit: number, projectId?: string): Promise<OrderEvent[]> {
-  let query = db.selectFrom('order_events').selectAll().where('seq', '>', afterSeq);
-  if (projectId !== undefined) query = query.where('project_id', '=', projectId);
-  const rows = await query.orderBy('seq').limit(limit).execute();
-  return rows.map(rowToEvent);
-}
-
-export async function latestEventSeq(db: Executor): Promise<number> {
-  const row = await db.selectFrom('order_events').select((eb) => eb.fn.max('seq').as('top')).executeTakeFirst();
-  return Number(row?.top ?? 0);
 }
 
 export interface UserChannelQuery {
@@ -131,14 +63,3 @@ export async function listUserChannelEvents(db: Executor, query: UserChannelQuer
   return rows.map(rowToEvent);
 }
 
-/** Only the positions of the events after `afterSeq`: the log tailer's cheap probe. */
-export async function listEventSeqsAfter(db: Executor, afterSeq: number, limit: number): Promise<number[]> {
-  const rows = await db.selectFrom('order_events').select('seq').where('seq', '>', afterSeq).orderBy('seq').limit(limit).execute();
-  return rows.map((r) => Number(r.seq));
-}
-
-export async function listEventsBySeqs(db: Executor, seqs: number[]): Promise<OrderEvent[]> {
-  if (seqs.length === 0) return [];
-  const rows = await db.selectFrom('order_events').selectAll().where('seq', 'in', seqs).orderBy('seq').execute();
-  return rows.map(rowToEvent);
-}

@@ -1,17 +1,19 @@
+import { orderView, type OrderState } from '../../domain/order-decisions.js';
 import type { Order, StatusHistoryEntry } from '../../domain/order.js';
 import type { Lifecycle } from '../../domain/lifecycle.js';
 import type { OrdersTable } from '../schema.js';
 import { precompiled } from '../precompiled-query.js';
+import type { Dialect } from '../database.js';
 import type { Executor } from '../transaction.js';
 import type BetterSqlite3 from 'better-sqlite3';
 import type { Selectable } from 'kysely';
 
 export type OrderRow = Selectable<OrdersTable>;
 
-export function rowToOrder(row: OrderRow, lifecycle: Lifecycle): Order {
+/** The projection as the domain decides on it. */
+export function rowToOrderState(row: OrderRow): OrderState {
   return {
     id: row.id,
-    object: 'order',
     projectId: row.project_id,
     externalId: row.external_id,
     userExternalId: row.user_external_id,
@@ -20,75 +22,22 @@ export function rowToOrder(row: OrderRow, lifecycle: Lifecycle): Order {
     metadata: JSON.parse(row.metadata),
     status: row.status,
     version: row.version,
-    final: lifecycle.final.includes(row.status),
     createdAt: row.created_at,
     updatedAt: row.updated_at,
-    statusHistory: JSON.parse(row.history) as StatusHistoryEntry[],
+    statusHistory: JSON.parse(row.recent_history) as StatusHistoryEntry[],
   };
 }
 
-export type NewOrderRow = Pick<Order, 'id' | 'projectId' | 'externalId' | 'userExternalId' | 'amount' | 'currency' | 'metadata' | 'status'> & {
-  history: StatusHistoryEntry[];
-  createdAt: string;
-};
+export function rowToOrder(row: OrderRow, lifecycle: Lifecycle): Order {
+  return orderView(rowToOrderState(row), lifecycle);
+}
 
-const insertOrderRow = precompiled(
-  (
-    db: Executor,
-    id: string,
-    projectId: string,
-    externalId: string | null,
-    userExternalId: string | null,
-    amount: string | null,
-    currency: string | null,
-    metadata: string,
-    status: string,
-    history: string,
-    createdAt: string,
-  ) =>
-    db
-      .insertInto('orders')
-      .values({
-        id,
-        project_id: projectId,
-        external_id: externalId,
-        user_external_id: userExternalId,
-        amount,
-        currency,
-        metadata,
-        status,
-        version: 1,
-        history,
-        created_at: createdAt,
-        updated_at: createdAt,
-      })
-      .returningAll(),
+const orderById = precompiled('orderById', (db, projectId: string, id: string) =>
+  db.selectFrom('orders').selectAll().where('id', '=', id).where('project_id', '=', projectId),
 );
 
-export async function insertOrder(db: Executor, order: NewOrderRow): Promise<OrderRow> {
-  return insertOrderRow.firstOrThrow(
-    db,
-    order.id,
-    order.projectId,
-    order.externalId,
-    order.userExternalId,
-    order.amount,
-    order.currency,
-    JSON.stringify(order.metadata),
-    order.status,
-    JSON.stringify(order.history),
-    order.createdAt,
-  );
-}
-
-function orderByIdQuery(db: Executor, projectId: string, id: string) {
-  return db.selectFrom('orders').selectAll().where('id', '=', id).where('project_id', '=', projectId);
-}
-
-const orderById = precompiled(orderByIdQuery);
-
-export async function findOrderRow(db: Executor, projectId: string, id: string): Promise<OrderRow | undefined> {
-  return orderById.first(db, projectId, id);
+export async function findOrderRow(db: Executor, dialect: Dialect, projectId: string, id: string): Promise<OrderRow | undefined> {
+  return orderById.first(db, dialect, projectId, id);
 }
 
 /**
@@ -96,41 +45,14 @@ export async function findOrderRow(db: Executor, projectId: string, id: string):
  * polling hot path. The SQL is the typed query above, compiled once; each read
  * then skips Kysely's builder, compiler and connection queue.
  */
-export function sqliteOrderRowReader(db: Executor, connection: BetterSqlite3.Database): (projectId: string, id: string) => OrderRow | undefined {
+export function sqliteOrderRowReader(connection: BetterSqlite3.Database): (projectId: string, id: string) => OrderRow | undefined {
   // Prepared on first use: the table does not exist until migrations have run.
   let statement: BetterSqlite3.Statement | undefined;
   return (projectId, id) => {
-    const { sql, parameters } = orderById.bind(db, projectId, id);
+    const { sql, parameters } = orderById.bind('sqlite', projectId, id);
     statement ??= connection.prepare(sql);
     return statement.get(...parameters) as OrderRow | undefined;
   };
-}
-
-export async function findOrderRowByExternalId(db: Executor, projectId: string, externalId: string): Promise<OrderRow | undefined> {
-  return db.selectFrom('orders').selectAll().where('project_id', '=', projectId).where('external_id', '=', externalId).executeTakeFirst();
-}
-
-/**
- * Moves the order to its next version only if nobody else did first
- * (compare-and-set on `version`); returns undefined when another writer won.
- */
-const setStatusIfVersion = precompiled(
-  (db: Executor, id: string, expectedVersion: number, nextVersion: number, status: string, history: string, updatedAt: string) =>
-    db
-      .updateTable('orders')
-      .set({ status, version: nextVersion, history, updated_at: updatedAt })
-      .where('id', '=', id)
-      .where('version', '=', expectedVersion)
-      .returningAll(),
-);
-
-export async function updateOrderStatusIfVersion(
-  db: Executor,
-  id: string,
-  expectedVersion: number,
-  change: { status: string; history: StatusHistoryEntry[]; updatedAt: string },
-): Promise<OrderRow | undefined> {
-  return setStatusIfVersion.first(db, id, expectedVersion, expectedVersion + 1, change.status, JSON.stringify(change.history), change.updatedAt);
 }
 
 export interface OrderListFilter {

@@ -1,0 +1,72 @@
+import type { ComponentChildren } from 'preact';
+import { ApiError } from '../api.js';
+import { useSession } from '../context.js';
+import { statusTone } from '../format.js';
+import { href, onLinkClick } from '../router.js';
+
+export function Link(props: { to: string; children: ComponentChildren; class?: string; 'aria-current'?: 'page' | undefined }) {
+  return (
+    <a href={href(props.to)} class={props.class} aria-current={props['aria-current']} onClick={(e) => onLinkClick(e, props.to)}>
+      {props.children}
+    </a>
+  );
+}
+
+export function StatusBadge(props: { status: string }) {
+  const { project } = useSession();
+  return (
+    <span class={`badge tone-${statusTone(props.status, project.lifecycle.final)}`} title={props.status} data-status={props.status}>
+      {props.status}
+    </span>
+  );
+}
+
+/** Long text (ids, URLs, references, reasons) is cut with an ellipsis and shown whole on hover. */
+export function Cut(props: { text: string | null | undefined; class?: string }) {
+  if (props.text === null || props.text === undefined || props.text === '') return <span class="none">—</span>;
+  return (
+    <span class={`cut ${props.class ?? ''}`} title={props.text}>
+      {props.text}
+    </span>
+  );
+}
+
+/** An empty list says how to fill it. */
+export function EmptyState(props: { title: string; curl: string; children?: ComponentChildren }) {
+  return (
+    <div class="empty" role="status">
+      <p>{props.title}</p>
+      {props.children}
+      <pre class="curl" tabIndex={0} aria-label="command to run">
+        <code>{props.curl}</code>
+      </pre>
+      {props.curl.includes('$ORDERCAST_SECRET_KEY') && (
+        <p class="small muted">
+          Set <code>ORDERCAST_SECRET_KEY</code> to your secret key first; this page never shows it.
+        </p>
+      )}
+    </div>
+  );
+}
+
+export function ErrorNotice(props: { error: unknown; onRetry?: () => void }) {
+  const error = props.error;
+  const message = error instanceof ApiError ? `${error.message} (${error.code})` : error instanceof Error ? error.message : String(error);
+  return (
+    <div class="notice error" role="alert">
+      <span>{message}</span>
+      {props.onRetry && (
+        <button type="button" class="secondary" onClick={props.onRetry}>
+          Try again
+        </button>
+      )}
+    </div>
+  );
+}
+
+/** A `curl` line against this server with the key left as a shell variable, never pasted into the page. */
+export function curl(origin: string, method: string, path: string, body?: unknown): string {
+  const lines = [`curl -s${method === 'GET' ? '' : ` -X ${method}`} ${origin}${path}`, `  -H "Authorization: Bearer $ORDERCAST_SECRET_KEY"`];
+  if (body !== undefined) lines.push(`  -H 'Content-Type: application/json' -d '${JSON.stringify(body)}'`);
+  return lines.join(' \\\n');
+}

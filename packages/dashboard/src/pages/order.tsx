@@ -1,0 +1,293 @@
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { ApiError, withQuery } from '../api.js';
+import { DeliveryList, isNotFound } from '../components/deliveries.js';
+import { LifecycleDiagram } from '../components/lifecycle-diagram.js';
+import { Cut, curl, EmptyState, ErrorNotice, Link, StatusBadge } from '../components/ui.js';
+import { useSession } from '../context.js';
+import { formatAmount, formatTime } from '../format.js';
+import { mergeTimeline, readTimeline } from '../timeline.js';
+import type { ListPage, Order, OrderEvent, WebhookDelivery, WebhookEndpoint } from '../types.js';
+import { useFeed, useRefresh } from '../use-feed.js';
+
+function MoveForm(props: { order: Order; onMoved(order: Order): void }) {
+  const { api, project } = useSession();
+  const { order } = props;
+  const allowed = project.lifecycle.transitions[order.status] ?? [];
+  const [status, setStatus] = useState(allowed[0] ?? '');
+  const [reason, setReason] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>();
+  const [done, setDone] = useState<string | undefined>();
+
+  useEffect(() => {
+    if (!allowed.includes(status)) setStatus(allowed[0] ?? '');
+  }, [order.status]);
+
+  if (allowed.length === 0) {
+    return <p class="muted">{order.status} is a final status: this order does not move any more.</p>;
+  }
+
+  async function submit(event: Event) {
+    event.preventDefault();
+    setBusy(true);
+    setDone(undefined);
+    try {
+      const moved = await api.post<Order>(`/api/v2/orders/${encodeURIComponent(order.id)}/status`, {
+        status,
+        ...(reason.trim() ? { reason: reason.trim() } : {}),
+        // Someone else moving the order meanwhile is a conflict to see, not an update to overwrite.
+        expectedVersion: order.version,
+      });
+      setError(undefined);
+      setReason('');
+      setDone(`Moved to ${moved.status} (version ${moved.version}).`);
+      props.onMoved(moved);
+    } catch (e) {
+      setError(e);
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <form class="move" onSubmit={submit} aria-label="Change the status">
+      <div class="field">
+        <label for="next-status">Next status</label>
+        <select id="next-status" value={status} onChange={(e) => setStatus((e.target as HTMLSelectElement).value)}>
+          {allowed.map((s) => (
+            <option key={s} value={s}>
+              {s}
+            </option>
+          ))}
+        </select>
+      </div>
+      <div class="field grow">
+        <label for="move-reason">Reason (optional)</label>
+        <input id="move-reason" value={reason} maxLength={1000} placeholder="e.g. card authorised" onInput={(e) => setReason((e.target as HTMLInputElement).value)} />
+      </div>
+      <div class="field buttons">
+        <button type="submit" disabled={busy || !status}>
+          {busy ? 'Moving…' : 'Move'}
+        </button>
+      </div>
+      {done && (
+        <p class="notice ok" role="status">
+          {done}
+        </p>
+      )}
+      {error !== undefined && <ErrorNotice error={error} />}
+    </form>
+  );
+}
+
+export function OrderPage(props: { id: string }) {
+  const { api, project, origin } = useSession();
+  const [order, setOrder] = useState<Order | undefined>();
+  const [timeline, setTimeline] = useState<OrderEvent[]>([]);
+  const [deliveries, setDeliveries] = useState<WebhookDelivery[] | undefined>();
+  const [endpoints, setEndpoints] = useState<WebhookEndpoint[] | undefined>();
+  const [error, setError] = useState<unknown>();
+  const [missing, setMissing] = useState(false);
+  const timelineRef = useRef<OrderEvent[]>([]);
+  timelineRef.current = timeline;
+
+  async function loadDeliveries() {
+    try {
+      const page = await api.get<ListPage<WebhookDelivery>>(withQuery('/api/v2/webhook-deliveries', { orderId: props.id, limit: 50 }));
+      setDeliveries(page.data);
+      if (page.data.length > 0 && !endpoints) setEndpoints((await api.get<ListPage<WebhookEndpoint>>('/api/v2/webhook-endpoints')).data);
+    } catch {
+      // The order itself is what this page is about; deliveries show again on the next refresh.
+    }
+  }
+
+  async function load() {
+    try {
+      const [current, events] = await Promise.all([
+        api.get<Order>(`/api/v2/orders/${encodeURIComponent(props.id)}`),
+        readTimeline(api, props.id),
+      ]);
+      setOrder(current);
+      setTimeline(events);
+      setMissing(false);
+      setError(undefined);
+      void loadDeliveries();
+    } catch (e) {
+      if (isNotFound(e) && e instanceof ApiError && e.code === 'order_not_found') setMissing(true);
+      else setError(e);
+    }
+  }
+
+  /** Newer events than the timeline holds (after a move, or a feed event that skipped a version). */
+  async function loadTail() {
+    const last = timelineRef.current[timelineRef.current.length - 1];
+    try {
+      const more = last ? await readTimeline(api, props.id, last.version) : await readTimeline(api, props.id);
+      setTimeline((t) => mergeTimeline(t, more));
+    } catch {
+      // The live feed or the next resync fills the gap.
+    }
+  }
+
+  useEffect(() => {
+    setOrder(undefined);
+    setTimeline([]);
+    setDeliveries(undefined);
+    setMissing(false);
+    void load();
+  }, [props.id]);
+
+  useFeed({
+    resync: () => void load(),
+    events: (events) => {
+      const mine = events.filter((e) => e.orderId === props.id);
+      if (mine.length === 0) return;
+      const latest = mine[mine.length - 1]!.data;
+      setOrder((o) => (o && o.version >= latest.version ? o : latest));
+      const known = timelineRef.current[timelineRef.current.length - 1]?.version ?? 0;
+      const ordered = mine.map(({ data: _data, sequence: _sequence, ...event }) => event as OrderEvent);
+      if (ordered[0] && ordered[0].version === known + 1) setTimeline((t) => mergeTimeline(t, ordered));
+      else void loadTail();
+      // A change queues webhooks: show them without waiting for the refresh.
+      setTimeout(() => void loadDeliveries(), 1500);
+    },
+  });
+  useRefresh(() => void loadDeliveries(), 5000);
+
+  if (missing) {
+    return (
+      <section class="empty" role="status" data-testid="order-not-found">
+        <h1>Order not found</h1>
+        <p>
+          No order <code class="cut">{props.id}</code> in this project: it was deleted, belongs to another project, or the id is mistyped.
+        </p>
+        <p>
+          <Link to="/">Back to the orders</Link>
+        </p>
+      </section>
+    );
+  }
+  if (error !== undefined && !order) return <ErrorNotice error={error} onRetry={() => void load()} />;
+  if (!order) return <p aria-busy="true">Loading the order…</p>;
+
+  const visited = timeline.map((e) => e.toStatus);
+  return (
+    <section aria-labelledby="order-title">
+      <p class="small">
+        <Link to="/">← Orders</Link>
+      </p>
+      <div class="page-head">
+        <h1 id="order-title">
+          <Cut text={order.externalId ?? order.id} />
+        </h1>
+        <StatusBadge status={order.status} />
+        <span class="muted small">version {order.version}</span>
+      </div>
+      {error !== undefined && <ErrorNotice error={error} onRetry={() => void load()} />}
+      <dl class="facts">
+        <div>
+          <dt>Order id</dt>
+          <dd>
+            <Cut text={order.id} class="mono" />
+          </dd>
+        </div>
+        <div>
+          <dt>Reference</dt>
+          <dd>
+            <Cut text={order.externalId} />
+          </dd>
+        </div>
+        <div>
+          <dt>User</dt>
+          <dd>
+            <Cut text={order.userExternalId} />
+          </dd>
+        </div>
+        <div>
+          <dt>Amount</dt>
+          <dd>
+            <Cut text={formatAmount(order.amount, order.currency)} />
+          </dd>
+        </div>
+        <div>
+          <dt>Created</dt>
+          <dd>{formatTime(order.createdAt)}</dd>
+        </div>
+        <div>
+          <dt>Last change</dt>
+          <dd>{formatTime(order.updatedAt)}</dd>
+        </div>
+      </dl>
+
+      <h2 id="lifecycle-title">Lifecycle</h2>
+      <div class="legend" aria-hidden="true">
+        <span>■ current status</span>
+        <span>┅ allowed next</span>
+        <span>▣ final</span>
+      </div>
+      <LifecycleDiagram lifecycle={project.lifecycle} current={order.status} visited={visited} />
+      <div class="panel">
+        <MoveForm
+          order={order}
+          onMoved={(moved) => {
+            setOrder((o) => (o && o.version >= moved.version ? o : moved));
+            void loadTail();
+          }}
+        />
+      </div>
+
+      <h2 id="timeline-title">Timeline</h2>
+      <table class="list timeline" aria-labelledby="timeline-title">
+        <thead>
+          <tr>
+            <th scope="col">Time</th>
+            <th scope="col">Event</th>
+            <th scope="col">From → to</th>
+            <th scope="col">Reason</th>
+            <th scope="col" class="num">
+              Version
+            </th>
+          </tr>
+        </thead>
+        <tbody>
+          {timeline.map((e) => (
+            <tr key={e.version} data-version={e.version}>
+              <td data-label="Time">{formatTime(e.createdAt)}</td>
+              <td data-label="Event">
+                <Cut text={e.eventName} class="mono" />
+              </td>
+              <td data-label="From → to">
+                <span class="transition">
+                {e.fromStatus ? (
+                  <>
+                    <StatusBadge status={e.fromStatus} /> → <StatusBadge status={e.toStatus} />
+                  </>
+                ) : (
+                  <>
+                    created as <StatusBadge status={e.toStatus} />
+                  </>
+                )}
+                </span>
+              </td>
+              <td data-label="Reason">
+                <Cut text={e.reason} />
+              </td>
+              <td data-label="Version" class="num">
+                {e.version}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+
+      <h2>Webhook deliveries</h2>
+      {deliveries && deliveries.length === 0 && (
+        <EmptyState
+          title="No webhook delivery for this order: the project has no endpoint subscribed to its events. Add one and the next change is delivered:"
+          curl={curl(origin, 'POST', '/api/v2/webhook-endpoints', { url: 'https://example.com/webhooks/ordercast' })}
+        />
+      )}
+      {deliveries && deliveries.length > 0 && <DeliveryList deliveries={deliveries} endpoints={endpoints} onChanged={() => void loadDeliveries()} />}
+    </section>
+  );
+}

@@ -1,0 +1,241 @@
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { withQuery } from '../api.js';
+import { Cut, curl, EmptyState, ErrorNotice, Link, StatusBadge } from '../components/ui.js';
+import { useSession } from '../context.js';
+import { formatAgo, formatAmount, formatTime } from '../format.js';
+import type { FeedEvent, ListPage, Order } from '../types.js';
+import { useFeed } from '../use-feed.js';
+
+const PAGE_SIZE = 25;
+
+interface Filters {
+  status: string;
+  externalId: string;
+  userExternalId: string;
+}
+
+const NO_FILTERS: Filters = { status: '', externalId: '', userExternalId: '' };
+
+function matches(order: Order, filters: Filters): boolean {
+  return (
+    (!filters.status || order.status === filters.status) &&
+    (!filters.externalId || order.externalId === filters.externalId) &&
+    (!filters.userExternalId || order.userExternalId === filters.userExternalId)
+  );
+}
+
+export function OrdersPage() {
+  const { api, project, origin } = useSession();
+  const [filters, setFilters] = useState<Filters>(NO_FILTERS);
+  const [draft, setDraft] = useState<Filters>(NO_FILTERS);
+  // Cursors of the pages before this one; empty on the first (newest) page, the only one new orders join.
+  const [cursors, setCursors] = useState<string[]>([]);
+  const [cursor, setCursor] = useState<string | undefined>();
+  const [page, setPage] = useState<ListPage<Order> | undefined>();
+  const [error, setError] = useState<unknown>();
+  const [loading, setLoading] = useState(true);
+  const [changed, setChanged] = useState<Record<string, number>>({});
+  const [, tick] = useState(0);
+  const request = useRef(0);
+
+  async function load() {
+    const id = ++request.current;
+    setLoading(true);
+    try {
+      const result = await api.get<ListPage<Order>>(withQuery('/api/v2/orders', { limit: PAGE_SIZE, cursor, ...filters }));
+      if (id !== request.current) return;
+      setPage(result);
+      setError(undefined);
+    } catch (e) {
+      if (id === request.current) setError(e);
+    } finally {
+      if (id === request.current) setLoading(false);
+    }
+  }
+
+  useEffect(() => {
+    void load();
+  }, [filters, cursor]);
+
+  // "12 s ago" stays true without a reload.
+  useEffect(() => {
+    const timer = setInterval(() => tick((n) => n + 1), 10_000);
+    return () => clearInterval(timer);
+  }, []);
+
+  useFeed({
+    resync: () => void load(),
+    events: (events: FeedEvent[]) => {
+      setPage((current) => {
+        if (!current) return current;
+        let data = current.data;
+        let hasMore = current.hasMore;
+        const marks: Record<string, number> = {};
+        for (const event of events) {
+          const order = event.data;
+          const index = data.findIndex((o) => o.id === order.id);
+          if (index >= 0) {
+            if ((data[index] as Order).version < order.version) {
+              data = data.map((o, i) => (i === index ? order : o));
+              marks[order.id] = order.version;
+            }
+          } else if (event.type === 'order.created' && cursors.length === 0 && cursor === undefined && matches(order, filters)) {
+            data = [order, ...data];
+            marks[order.id] = order.version;
+            if (data.length > PAGE_SIZE) {
+              data = data.slice(0, PAGE_SIZE);
+              hasMore = true;
+            }
+          }
+        }
+        if (Object.keys(marks).length > 0) setChanged((c) => ({ ...c, ...marks }));
+        return data === current.data ? current : { ...current, data, hasMore };
+      });
+    },
+  });
+
+  function applyFilters(event: Event) {
+    event.preventDefault();
+    setCursors([]);
+    setCursor(undefined);
+    setFilters({ status: draft.status, externalId: draft.externalId.trim(), userExternalId: draft.userExternalId.trim() });
+  }
+
+  function clearFilters() {
+    setDraft(NO_FILTERS);
+    setCursors([]);
+    setCursor(undefined);
+    setFilters(NO_FILTERS);
+  }
+
+  const filtered = filters.status !== '' || filters.externalId !== '' || filters.userExternalId !== '';
+
+  return (
+    <section aria-labelledby="orders-title">
+      <div class="page-head">
+        <h1 id="orders-title">Orders</h1>
+        <span class="muted small">Newest first. New orders and status changes appear as they happen.</span>
+      </div>
+      <form class="filters" onSubmit={applyFilters} role="search" aria-label="Filter orders">
+        <div class="field">
+          <label for="filter-status">Status</label>
+          <select id="filter-status" value={draft.status} onChange={(e) => setDraft({ ...draft, status: (e.target as HTMLSelectElement).value })}>
+            <option value="">Any status</option>
+            {project.lifecycle.statuses.map((s) => (
+              <option key={s} value={s}>
+                {s}
+              </option>
+            ))}
+          </select>
+        </div>
+        <div class="field">
+          <label for="filter-reference">Reference</label>
+          <input id="filter-reference" value={draft.externalId} placeholder="externalId" onInput={(e) => setDraft({ ...draft, externalId: (e.target as HTMLInputElement).value })} />
+        </div>
+        <div class="field">
+          <label for="filter-user">User</label>
+          <input id="filter-user" value={draft.userExternalId} placeholder="userExternalId" onInput={(e) => setDraft({ ...draft, userExternalId: (e.target as HTMLInputElement).value })} />
+        </div>
+        <div class="field buttons">
+          <button type="submit">Filter</button>
+          {filtered && (
+            <button type="button" class="secondary" onClick={clearFilters}>
+              Clear
+            </button>
+          )}
+        </div>
+      </form>
+
+      {error !== undefined && <ErrorNotice error={error} onRetry={() => void load()} />}
+
+      {page && page.data.length === 0 && !loading && (
+        filtered ? (
+          <EmptyState title="No order matches these filters." curl={curl(origin, 'GET', withQuery('/api/v2/orders', { ...filters }))} />
+        ) : (
+          <EmptyState
+            title="No orders yet. Create one through the API and it appears here at once:"
+            curl={curl(origin, 'POST', '/api/v2/orders', { externalId: 'demo-1', userExternalId: 'user-1', amount: '25.00', currency: 'EUR' })}
+          />
+        )
+      )}
+
+      {page && page.data.length > 0 && (
+        <table class="list orders" aria-busy={loading}>
+          <thead>
+            <tr>
+              <th scope="col">Reference</th>
+              <th scope="col">Order id</th>
+              <th scope="col">User</th>
+              <th scope="col">Amount</th>
+              <th scope="col">Status</th>
+              <th scope="col" class="num">
+                Version
+              </th>
+              <th scope="col">Last change</th>
+            </tr>
+          </thead>
+          <tbody>
+            {page.data.map((order) => (
+              <tr key={order.id} data-order-id={order.id} class={changed[order.id] === order.version ? 'changed' : undefined}>
+                <td data-label="Reference">
+                  <Link to={`/orders/${order.id}`} class="row-link">
+                    <Cut text={order.externalId ?? '(no reference)'} />
+                  </Link>
+                </td>
+                <td data-label="Order id">
+                  <Cut text={order.id} class="mono" />
+                </td>
+                <td data-label="User">
+                  <Cut text={order.userExternalId} />
+                </td>
+                <td data-label="Amount">
+                  <Cut text={formatAmount(order.amount, order.currency)} />
+                </td>
+                <td data-label="Status">
+                  <StatusBadge status={order.status} />
+                </td>
+                <td data-label="Version" class="num" data-field="version">
+                  {order.version}
+                </td>
+                <td data-label="Last change">
+                  <time dateTime={order.updatedAt} title={formatTime(order.updatedAt)}>
+                    {formatAgo(order.updatedAt)}
+                  </time>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+
+      {page && (cursors.length > 0 || cursor !== undefined || page.hasMore) && (
+        <nav class="pager" aria-label="Pages of orders">
+          <button
+            type="button"
+            class="secondary"
+            disabled={cursor === undefined}
+            onClick={() => {
+              const previous = [...cursors];
+              const back = previous.pop();
+              setCursors(previous);
+              setCursor(back === '' ? undefined : back);
+            }}
+          >
+            ← Newer
+          </button>
+          <button
+            type="button"
+            class="secondary"
+            disabled={!page.hasMore || !page.nextCursor}
+            onClick={() => {
+              setCursors([...cursors, cursor ?? '']);
+              setCursor(page.nextCursor ?? undefined);
+            }}
+          >
+            Older →
+          </button>
+        </nav>
+      )}
+    </section>
+  );
+}

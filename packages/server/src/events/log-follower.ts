@@ -1,0 +1,115 @@
+import { isAfter, type LogPosition, type OrderEvent } from '../domain/order.js';
+import type { Logger } from '../logging.js';
+import type { LogReading } from '../store/log-reading.js';
+import type { Broker } from './broker.js';
+
+export type EventListener = (event: OrderEvent) => void;
+
+export interface LogFollowerOptions {
+  /** How often the log is read when no hint arrived: the bound on how late a missed hint makes an event. */
+  pollMs: number;
+  batchSize?: number;
+}
+
+/**
+ * The one follower of the log in a server process. It keeps a single commit-ordered
+ * cursor (store/log-reading.ts), so it never skips an event and never delivers one
+ * twice, and hands each event, in log order, to every listener: the real-time hub,
+ * long-poll waiters, the events feed and the webhook dispatcher. Hints (a local
+ * append, a broker message from another node) make it read at once; the timer makes
+ * it read anyway, so correctness never depends on a hint arriving.
+ */
+export class LogFollower {
+  private readonly listeners = new Set<EventListener>();
+  private readonly batchSize: number;
+  private position: LogPosition = { txId: 0, seq: 0 };
+  private reading: Promise<void> | undefined;
+  private readAgain = false;
+  private timer: NodeJS.Timeout | undefined;
+  private stopHints: (() => void) | undefined;
+  private stopped = false;
+
+  constructor(
+    private readonly log: LogReading,
+    private readonly hints: Broker,
+    private readonly options: LogFollowerOptions,
+    private readonly logger?: Logger,
+  ) {
+    this.batchSize = options.batchSize ?? 500;
+  }
+
+  subscribe(listener: EventListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  get current(): LogPosition {
+    return this.position;
+  }
+
+  /** Starts from the current end of the log: history is read by offset or version, not replayed here. */
+  async start(): Promise<void> {
+    this.position = await this.log.head();
+    this.stopHints = this.hints.subscribe(() => this.wake());
+    if (this.options.pollMs > 0) this.schedule();
+  }
+
+  /** Reads the log soon; hints call it. Reads never overlap: one arriving mid-read runs once more after it. */
+  wake(): void {
+    if (this.stopped) return;
+    if (this.reading) {
+      this.readAgain = true;
+      return;
+    }
+    this.reading = this.readUntilIdle()
+      .catch((error) => this.logger?.warn({ err: error }, 'log follower: reading the log failed; retrying on the next hint or tick'))
+      .finally(() => (this.reading = undefined));
+  }
+
+  /** Resolves once everything committed before the call has been handed to the listeners. */
+  async catchUp(): Promise<void> {
+    await this.reading;
+    this.wake();
+    await this.reading;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    this.stopHints?.();
+    await this.reading;
+    this.listeners.clear();
+  }
+
+  private schedule(): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => {
+      this.wake();
+      this.schedule();
+    }, this.options.pollMs);
+    this.timer.unref();
+  }
+
+  private async readUntilIdle(): Promise<void> {
+    do {
+      this.readAgain = false;
+      for (;;) {
+        const events = await this.log.after(this.position, this.batchSize);
+        for (const event of events) this.deliver(event);
+        if (events.length < this.batchSize || this.stopped) break;
+      }
+    } while (this.readAgain && !this.stopped);
+  }
+
+  private deliver(event: OrderEvent): void {
+    if (this.stopped || !isAfter(event, this.position)) return;
+    this.position = { txId: event.txId, seq: event.seq };
+    for (const listener of this.listeners) {
+      try {
+        listener(event);
+      } catch (error) {
+        this.logger?.error({ err: error }, 'log follower: a listener failed');
+      }
+    }
+  }
+}

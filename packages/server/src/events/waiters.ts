@@ -1,0 +1,42 @@
+/**
+ * Requests waiting for "something happened to X" (an order for long-polls, a project
+ * for the events feed), woken by the log follower. A waiter also gives up after `ms`,
+ * so a caller re-reads the database now and then whatever happens to wake-ups.
+ */
+export class Waiters {
+  private readonly waiting = new Map<string, Set<() => void>>();
+
+  /** Resolves at the first of: `notify(key)`, `ms` elapsed, or abort. */
+  waitOnce(key: string, ms: number, signal?: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+      let set = this.waiting.get(key);
+      if (!set) this.waiting.set(key, (set = new Set()));
+      const done = () => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', done);
+        set.delete(done);
+        if (set.size === 0 && this.waiting.get(key) === set) this.waiting.delete(key);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      signal?.addEventListener('abort', done, { once: true });
+      set.add(done);
+    });
+  }
+
+  notify(key: string): void {
+    const set = this.waiting.get(key);
+    if (set) for (const wake of [...set]) wake();
+  }
+
+  get waitingCount(): number {
+    let n = 0;
+    for (const set of this.waiting.values()) n += set.size;
+    return n;
+  }
+
+  /** Wakes everyone (shutdown). */
+  close(): void {
+    for (const set of [...this.waiting.values()]) for (const wake of [...set]) wake();
+  }
+}

@@ -1,0 +1,61 @@
+import type { FastifyInstance } from 'fastify';
+import type { ProjectService } from '../../services/project-service.js';
+import { errorResponses } from '../schemas.js';
+
+const lifecycleSchema = {
+  type: 'object',
+  properties: {
+    name: { type: 'string' },
+    statuses: { type: 'array', items: { type: 'string' } },
+    initial: { type: 'array', items: { type: 'string' } },
+    final: { type: 'array', items: { type: 'string' } },
+    transitions: { type: 'object', additionalProperties: { type: 'array', items: { type: 'string' } } },
+    createdEventName: { type: 'string' },
+    eventNames: { type: 'object', additionalProperties: { type: 'string' } },
+  },
+  required: ['name', 'statuses', 'initial', 'final', 'transitions', 'createdEventName', 'eventNames'],
+} as const;
+
+/** Read-only facts about the caller's own project, so a client can draw its lifecycle and show its keys. */
+export async function projectRoutes(app: FastifyInstance, opts: { projects: ProjectService }): Promise<void> {
+  app.get(
+    '/api/v2/project',
+    {
+      config: { allow: ['secret'] },
+      schema: {
+        summary: "The secret key's project",
+        description:
+          'The project name, its lifecycle (statuses, initial and final statuses, allowed transitions, event names) and the prefixes of the keys that still work (a rotated key in its grace period has `expiresAt`). Never a full key or secret.',
+        tags: ['project'],
+        response: {
+          200: {
+            type: 'object',
+            properties: {
+              id: { type: 'string' },
+              object: { type: 'string', enum: ['project'] },
+              name: { type: 'string' },
+              createdAt: { type: 'string', format: 'date-time' },
+              lifecycle: lifecycleSchema,
+              keys: {
+                type: 'array',
+                items: {
+                  type: 'object',
+                  properties: {
+                    kind: { type: 'string', enum: ['secret', 'publishable'] },
+                    prefix: { type: 'string', description: 'The first 11 characters of the key' },
+                    createdAt: { type: 'string', format: 'date-time' },
+                    expiresAt: { type: ['string', 'null'], format: 'date-time' },
+                  },
+                  required: ['kind', 'prefix', 'createdAt', 'expiresAt'],
+                },
+              },
+            },
+            required: ['id', 'object', 'name', 'createdAt', 'lifecycle', 'keys'],
+          },
+          ...errorResponses,
+        },
+      },
+    },
+    async (request) => opts.projects.describe(request.principal.projectId),
+  );
+}
