@@ -202,6 +202,17 @@ describe('the encryption key (sqlite)', () => {
     await expect(open({ ORDERCAST_ENCRYPTION_KEY: newKey() })).rejects.toThrow(/neither ORDERCAST_ENCRYPTION_KEY nor ORDERCAST_ENCRYPTION_KEY_PREVIOUS/);
   });
 
+  it('refuses to start on a stored secret that was altered (GCM authenticates it)', async () => {
+    const key = newKey();
+    const first = await open({ ORDERCAST_ENCRYPTION_KEY: key });
+    const { project } = await first.projects.create({ name: 'Tamper', lifecycle: 'onramp' });
+    const sealed = await storedTokenSecret(first, project.id);
+    const flipped = sealed.slice(0, -2) + (sealed.endsWith('A') ? 'B' : 'A') + sealed.slice(-1);
+    await first.store.db.updateTable('projects').set({ token_secret: flipped }).where('id', '=', project.id).execute();
+    await closeAll();
+    await expect(open({ ORDERCAST_ENCRYPTION_KEY: key })).rejects.toThrow(/does not decrypt: it was altered or truncated/);
+  });
+
   it('explains a malformed key', async () => {
     await expect(open({ ORDERCAST_ENCRYPTION_KEY: 'not-a-key' })).rejects.toThrow(/ORDERCAST_ENCRYPTION_KEY must be 32 random bytes, written as 64 hex digits or as base64/);
     await expect(open({ ORDERCAST_ENCRYPTION_KEY: randomBytes(16).toString('base64') })).rejects.toThrow(/32 random bytes/);
