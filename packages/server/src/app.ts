@@ -1,3 +1,4 @@
+import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from './config.js';
 import type { Broker } from './events/broker.js';
@@ -16,6 +17,7 @@ import { ChannelHub } from './realtime/channel-hub.js';
 import { HandshakeLimiter } from './realtime/handshake-limiter.js';
 import { SocketIoGateway } from './realtime/socketio/socketio-gateway.js';
 import { AuthService } from './services/auth-service.js';
+import { CredentialWatcher } from './services/credential-watcher.js';
 import { EventLogReader } from './services/event-log-reader.js';
 import { startIdempotencyRetention } from './services/idempotency-retention.js';
 import { OrderService } from './services/order-service.js';
@@ -25,7 +27,10 @@ import { sha256Hex } from './services/random.js';
 import { WebhookDeliveryService } from './services/webhook-delivery-service.js';
 import { WebhookEndpointService } from './services/webhook-endpoint-service.js';
 import { openStore, type Store } from './store/database.js';
+import { loadSecretBox } from './store/encryption-key.js';
 import { migrateToLatest } from './store/migrations.js';
+import type { SecretBox } from './store/secret-box.js';
+import { resealStoredSecrets } from './store/secret-reseal.js';
 import { VERSION } from './version.js';
 import { DeliveryQueue } from './webhooks/delivery-queue.js';
 import { DeliveryDispatcher } from './webhooks/dispatcher.js';
@@ -60,6 +65,8 @@ export interface Core {
   config: Config;
   logger: Logger;
   store: Store;
+  /** Seals and opens the secrets stored in the database. */
+  secrets: SecretBox;
   broker: Broker;
   /** Long-polls waiting on an order, and feeds waiting on a project: woken by the log follower. */
   orderWaiters: Waiters;
@@ -101,6 +108,40 @@ export async function openMigratedStore(config: Config, logger?: Logger, serving
   return store;
 }
 
+/**
+ * Opens and migrates the database, loads the encryption key and re-seals every
+ * stored secret that is not sealed with it (see store/secret-reseal.ts).
+ */
+export async function openStoreWithSecrets(config: Config, logger?: Logger, serving = false): Promise<{ store: Store; secrets: SecretBox }> {
+  const store = await openMigratedStore(config, logger, serving);
+  try {
+    const loaded = loadSecretBox({
+      key: config.encryptionKey,
+      previous: config.encryptionKeyPrevious,
+      dialect: store.dialect,
+      // Beside the SQLite file it unlocks, so the CLI and the server find the same key whatever their --data-dir.
+      keyFileDir: store.dialect === 'sqlite' && !store.location.endsWith(':memory:') ? path.dirname(store.location) : config.dataDir,
+    });
+    if (loaded.source === 'none') {
+      logger?.warn(
+        'SECURITY WARNING: ORDERCAST_ENCRYPTION_KEY is not set, so token secrets and webhook signing secrets are stored in PLAIN TEXT in PostgreSQL. ' +
+          'Set ORDERCAST_ENCRYPTION_KEY (32 bytes: `openssl rand -base64 32`) on every node and restart: existing secrets are encrypted at start. See docs/operations.md',
+      );
+    } else if (loaded.source === 'key file (created)') {
+      logger?.info({ keyFile: loaded.keyFile }, 'created the encryption key file for stored secrets: back it up with the database, or secrets cannot be read');
+    }
+    if (loaded.keyFileTooOpen) logger?.warn({ keyFile: loaded.keyFile }, 'the encryption key file is readable by other users: chmod 600 it');
+    const resealed = await resealStoredSecrets(store.db, loaded.box);
+    if (resealed.tokenSecrets + resealed.webhookEndpoints > 0) {
+      logger?.info({ ...resealed, keyId: loaded.box.currentKeyId }, 'stored secrets encrypted with the current key');
+    }
+    return { store, secrets: loaded.box };
+  } catch (error) {
+    await store.close().catch(() => {});
+    throw error;
+  }
+}
+
 /** One warning per interval while connections keep dying (a restart or failover drops them all). */
 const connectionLossLog = new LogThrottle(10_000);
 
@@ -113,7 +154,7 @@ function describeCause(error: unknown): string {
 
 export async function createCore(config: Config, options: AppOptions = {}): Promise<Core> {
   const logger = options.logger ?? createLogger({ level: config.logLevel, pretty: config.logPretty });
-  const store = await openMigratedStore(config, logger, options.serving);
+  const { store, secrets } = await openStoreWithSecrets(config, logger, options.serving);
   const metrics = new Metrics();
   // Redis carries events between server processes; without it, events stay in this one.
   // The channel defaults to one per database, so deployments sharing a Redis never see each other's events.
@@ -123,7 +164,7 @@ export async function createCore(config: Config, options: AppOptions = {}): Prom
   if (broker instanceof RedisBroker) metrics.setBrokerProbe(() => broker.isConnected);
   const orderWaiters = new Waiters();
   const projectWaiters = new Waiters();
-  const projects = new ProjectService(store);
+  const projects = new ProjectService(store, secrets);
   const auth = new AuthService(store, projects);
   const orders = new OrderService(store, projects, broker, orderWaiters, {
     orderCreated: () => metrics.ordersCreated.inc(),
@@ -132,6 +173,7 @@ export async function createCore(config: Config, options: AppOptions = {}): Prom
   const webhookEndpoints = new WebhookEndpointService(store, projects, {
     allowPrivate: config.webhooks.allowPrivate,
     rotationGraceMs: config.webhooks.rotationGrace,
+    secrets,
   });
   const webhookDeliveries = new WebhookDeliveryService(store, webhookEndpoints);
   const deliveryQueue = new DeliveryQueue(store);
@@ -140,6 +182,7 @@ export async function createCore(config: Config, options: AppOptions = {}): Prom
     config,
     logger,
     store,
+    secrets,
     broker,
     orderWaiters,
     projectWaiters,
@@ -181,6 +224,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
           pollInterval: config.webhooks.pollInterval,
           timeout: config.webhooks.timeout,
           disableAfter: config.webhooks.disableAfter,
+          signingSecrets: (endpoint, nowIso) => webhookEndpoints.signingSecrets(endpoint, nowIso),
         },
       )
     : undefined;
@@ -220,9 +264,11 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   let retention: { stop(): void } | undefined;
   const reader = new EventLogReader(store);
   const limiter = new HandshakeLimiter(config.realtime.handshakesPerSecond);
-  const socketio = new SocketIoGateway(http.server, { auth, orders, reader, hub, metrics, logger, limiter, config: config.realtime });
+  // Open sockets lose access when their key or token does (expiry, rotation, revocation, in any process).
+  const credentials = new CredentialWatcher(store, projects, logger);
+  const socketio = new SocketIoGateway(http.server, { auth, orders, reader, hub, metrics, logger, limiter, config: config.realtime, credentials });
   const centrifuge = new CentrifugeGateway(http.server, {
-    channels: new LogBackedUserChannels(auth, reader, hub),
+    channels: new LogBackedUserChannels(auth, reader, hub, credentials),
     metrics,
     logger,
     limiter,
@@ -262,6 +308,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         // Sockets first: open WebSockets would otherwise hold the HTTP server open.
         await centrifuge.close();
         await socketio.close();
+        credentials.close();
         await follower.stop();
         // Answers sent from now on say `Connection: close` (see http/server.ts); this also
         // closes connections left idle by answers that bypass the hooks (503 while closing).

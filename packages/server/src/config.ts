@@ -31,6 +31,10 @@ export interface Config {
   metricsHost: string;
   /** --metrics-port / ORDERCAST_METRICS_PORT: `/metrics` is served only there; `off` serves no metrics, 0 picks a free port. */
   metricsPort: number | undefined;
+  /** ORDERCAST_ENCRYPTION_KEY: seals stored secrets (32 bytes, hex or base64); see docs/operations.md. */
+  encryptionKey: string | undefined;
+  /** ORDERCAST_ENCRYPTION_KEY_PREVIOUS: keys that still open stored secrets while they are re-sealed. */
+  encryptionKeyPrevious: string | undefined;
 }
 
 /** Limits of the WebSocket gateways (Socket.IO at /ws, Centrifuge at /connection/websocket). */
@@ -53,6 +57,8 @@ export interface RealtimeConfig {
   historyLimit: number;
   /** ORDERCAST_EVENT_POLL_MS: how often the event log is read for events no broker message announced; 0 turns it off. */
   eventPollMs: number;
+  /** ORDERCAST_WS_MAX_BUFFERED_BYTES: bytes queued for a client that does not read before it is disconnected (both gateways). */
+  maxBufferedBytes: number;
 }
 
 /** How the webhook dispatcher sends, retries and gives up. Durations are milliseconds. */
@@ -189,6 +195,8 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     databaseStatementTimeout: Math.max(100, duration('ORDERCAST_DATABASE_STATEMENT_TIMEOUT', env.ORDERCAST_DATABASE_STATEMENT_TIMEOUT, '30s')),
     metricsHost: env.ORDERCAST_METRICS_HOST || '127.0.0.1',
     metricsPort: metricsPort(flags.metricsPort ?? env.ORDERCAST_METRICS_PORT),
+    encryptionKey: env.ORDERCAST_ENCRYPTION_KEY || undefined,
+    encryptionKeyPrevious: env.ORDERCAST_ENCRYPTION_KEY_PREVIOUS || undefined,
   };
 }
 
@@ -212,5 +220,6 @@ function loadRealtimeConfig(env: NodeJS.ProcessEnv): RealtimeConfig {
     connectTimeoutSeconds: integer('ORDERCAST_WS_CONNECT_TIMEOUT', env.ORDERCAST_WS_CONNECT_TIMEOUT, 15, 1, 3600),
     historyLimit: integer('ORDERCAST_WS_HISTORY_LIMIT', env.ORDERCAST_WS_HISTORY_LIMIT, 300, 1, 100_000),
     eventPollMs: integer('ORDERCAST_EVENT_POLL_MS', env.ORDERCAST_EVENT_POLL_MS, 1000, 0, 60_000),
+    maxBufferedBytes: integer('ORDERCAST_WS_MAX_BUFFERED_BYTES', env.ORDERCAST_WS_MAX_BUFFERED_BYTES, 4 * 1024 * 1024, 64 * 1024, 1024 * 1024 * 1024),
   };
 }

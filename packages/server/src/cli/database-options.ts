@@ -18,7 +18,7 @@ export function withDatabaseOptions(command: Command): Command {
 /** Opens the services for one CLI command, runs it, and always closes the database. */
 export async function withCore<T>(flags: DatabaseFlags, work: (core: Core) => Promise<T>): Promise<T> {
   const config = loadConfig({ dataDir: flags.dataDir, databaseUrl: flags.databaseUrl });
-  const core = await createCore(config, { logger: createLogger({ level: 'warn', pretty: true }) });
+  const core = await createCore(config, { logger: createLogger({ level: 'warn', pretty: true, stderr: true }) });
   try {
     return await work(core);
   } finally {

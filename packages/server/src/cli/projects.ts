@@ -31,7 +31,9 @@ export function registerProjects(program: Command): void {
       console.log(`  secret key       ${created.secretKey}`);
       console.log(`  publishable key  ${created.publishableKey}`);
       console.log(`  token secret     ${created.tokenSecret}`);
-      console.log('These are shown once: only their hashes are stored. Keep the secret key and token secret on your server.');
+      console.log(
+        'These are shown once: the keys are stored only as hashes, and the token secret encrypted. Keep the secret key and token secret on your server.',
+      );
     }),
   );
 
@@ -50,22 +52,31 @@ export function registerProjects(program: Command): void {
   withDatabaseOptions(
     projects
       .command('rotate-key')
-      .description('issue a new secret or publishable key; old ones stop working after the grace period')
+      .description('issue a new secret key, publishable key or token secret; the old ones stop working after the grace period')
       .requiredOption('--project <id>', 'project id')
-      .requiredOption('--kind <kind>', 'secret or publishable')
-      .option('--grace <seconds>', 'how long the old keys keep working', '0')
+      .requiredOption('--kind <kind>', 'secret, publishable, or token (the secret that signs user tokens)')
+      .option('--grace <seconds>', 'how long the old keys (or tokens signed with the old token secret) keep working', '0')
       .option('--json', 'print JSON'),
   ).action(async (flags) =>
     withCore(flags, async ({ projects: service }) => {
-      if (flags.kind !== 'secret' && flags.kind !== 'publishable') {
-        throw new OrdercastError('validation_failed', '--kind must be "secret" or "publishable"');
+      if (flags.kind !== 'secret' && flags.kind !== 'publishable' && flags.kind !== 'token') {
+        throw new OrdercastError('validation_failed', '--kind must be "secret", "publishable" or "token"');
       }
       const grace = Number(flags.grace);
       if (!Number.isInteger(grace) || grace < 0) throw new OrdercastError('validation_failed', '--grace must be a whole number of seconds');
+      if (flags.kind === 'token') {
+        const { tokenSecret, previousExpiresAt } = await service.rotateTokenSecret(flags.project, grace);
+        if (flags.json) return printJson({ projectId: flags.project, kind: 'token', tokenSecret, previousExpiresAt });
+        console.log(`new token secret: ${tokenSecret}`);
+        console.log(
+          `user tokens signed with the old token secret stop working at ${previousExpiresAt} (within 5 s of that on running servers, open sockets included); sign new tokens with the new secret`,
+        );
+        return;
+      }
       const { key, oldKeysExpireAt } = await service.rotateKey(flags.project, flags.kind, grace);
       if (flags.json) return printJson({ projectId: flags.project, kind: flags.kind, key, oldKeysExpireAt });
       console.log(`new ${flags.kind} key: ${key}`);
-      console.log(`old ${flags.kind} keys stop working at ${oldKeysExpireAt} (within 5 s of that on running servers)`);
+      console.log(`old ${flags.kind} keys stop working at ${oldKeysExpireAt} (within 5 s of that on running servers, open sockets included)`);
     }),
   );
 }

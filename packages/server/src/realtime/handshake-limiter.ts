@@ -1,8 +1,11 @@
 import { RateLimiter } from '../http/rate-limiter.js';
 
 /**
- * Refuses floods of new connections: one bucket per client IP and one per
- * credential, so neither one address nor one leaked key can exhaust the server.
+ * Refuses floods of new connections: one bucket per client IP, checked before
+ * anything else, and one per credential, checked only once the credential is
+ * known to be valid. So neither one address nor one leaked key can exhaust the
+ * server, and junk credentials cost an attacker their address's bucket without
+ * adding buckets of their own.
  */
 export class HandshakeLimiter {
   private readonly limiter: RateLimiter;
@@ -11,11 +14,17 @@ export class HandshakeLimiter {
     this.limiter = new RateLimiter(perSecond, perSecond * 2);
   }
 
+  /** How many buckets are held: one per address and per valid credential seen lately (bounded). */
+  get size(): number {
+    return this.limiter.size;
+  }
+
   allowIp(ip: string | undefined): boolean {
     return !this.limiter.enabled || this.limiter.take(`ip:${ip ?? 'unknown'}`).allowed;
   }
 
-  allowKey(key: string): boolean {
-    return !this.limiter.enabled || this.limiter.take(`key:${key}`).allowed;
+  /** `credential` names a checked identity (a key's id, or a project and user), never raw input. */
+  allowCredential(credential: string): boolean {
+    return !this.limiter.enabled || this.limiter.take(`credential:${credential}`).allowed;
   }
 }

@@ -2,17 +2,39 @@ import { errors as joseErrors, decodeJwt, jwtVerify, SignJWT } from 'jose';
 import { OrdercastError } from '../domain/errors.js';
 import type { Store } from '../store/database.js';
 import { findApiKeyByHash, type ApiKeyRecord } from '../store/repositories/api-keys.js';
-import type { ProjectService } from './project-service.js';
+import type { ProjectService, TokenSecrets } from './project-service.js';
 import { constantTimeEqual, sha256Hex } from './random.js';
 
 /** Who is calling, once their credential has been checked. */
-export type Principal =
-  | { kind: 'secret'; projectId: string; keyId: string }
-  | { kind: 'publishable'; projectId: string; keyId: string }
-  | { kind: 'user'; projectId: string; userExternalId: string; expiresAt: number };
+export type Principal = KeyPrincipal | UserPrincipal;
+
+export interface KeyPrincipal {
+  kind: 'secret' | 'publishable';
+  projectId: string;
+  keyId: string;
+  /** When the key stops working (ms since the epoch; a rotation sets it), or null. */
+  keyExpiresAtMs: number | null;
+}
+
+export interface UserPrincipal {
+  kind: 'user';
+  projectId: string;
+  userExternalId: string;
+  /** The token's `exp` (seconds since the epoch). */
+  expiresAt: number;
+  /** The id of the token secret that signed it (see ProjectService.tokenSecretId). */
+  tokenSecretId: string;
+  /** When the token lapses (ms): its `exp`, or earlier, when the grace of the rotated-out secret that signed it ends. */
+  lapsesAtMs: number;
+}
 
 export const MAX_USER_TOKEN_SECONDS = 7 * 24 * 3600;
 const KEY_CACHE_MS = 5_000;
+/** Unknown project ids in tokens are remembered this long, so forged tokens cost no query each. */
+const UNKNOWN_PROJECT_CACHE_MS = 5_000;
+const UNKNOWN_PROJECT_CACHE_SIZE = 10_000;
+/** Project ids are `prj_` and 24 characters; anything much longer is not one, and is not looked up or cached. */
+const MAX_PROJECT_ID_LENGTH = 64;
 const USER_ID_PATTERN = /^[^\s]{1,255}$/;
 
 export function assertUserExternalId(value: unknown): asserts value is string {
@@ -32,6 +54,8 @@ interface CachedKey {
 export class AuthService {
   /** Key lookups are cached briefly: a rotated key stops working within KEY_CACHE_MS. */
   private readonly keyCache = new Map<string, CachedKey>();
+  /** Project ids that tokens named and that do not exist, until when (a bounded LRU). */
+  private readonly unknownProjects = new Map<string, number>();
 
   constructor(
     private readonly store: Store,
@@ -70,7 +94,12 @@ export class AuthService {
     return findApiKeyByHash(this.store.db, hash).then((record) => {
       const fresh: CachedKey = {
         record,
-        principal: record && { kind: record.kind, projectId: record.projectId, keyId: record.id },
+        principal: record && {
+          kind: record.kind,
+          projectId: record.projectId,
+          keyId: record.id,
+          keyExpiresAtMs: record.expiresAt ? Date.parse(record.expiresAt) : null,
+        },
         expiresAtMs: record?.expiresAt ? Date.parse(record.expiresAt) : null,
         until: now + KEY_CACHE_MS,
       };
@@ -106,22 +135,43 @@ export class AuthService {
     }
     const projectId = claimedProject ?? expectedProjectId;
     if (!projectId) throw new OrdercastError('invalid_token', 'The user token has no "pid" (project id) claim');
-    let project;
+    if (projectId.length > MAX_PROJECT_ID_LENGTH) throw new OrdercastError('invalid_token', 'The user token names an unknown project');
+    const secrets = await this.tokenSecretsOf(projectId);
+    const now = Date.now();
+    const current = await verifyWith(token, secrets.current.secret);
+    if (current.outcome !== 'bad_signature') return userPrincipal(current, projectId, secrets.current.id, Infinity);
+    if (secrets.previous) {
+      const previous = await verifyWith(token, secrets.previous.secret);
+      if (previous.outcome !== 'bad_signature') {
+        if (secrets.previous.expiresAtMs <= now) {
+          throw new OrdercastError('token_expired', 'The user token was signed with a token secret that has been rotated out: ask the merchant backend for a new one');
+        }
+        return userPrincipal(previous, projectId, secrets.previous.id, secrets.previous.expiresAtMs);
+      }
+    }
+    throw new OrdercastError('invalid_token', 'The user token signature or claims are invalid');
+  }
+
+  /** A project's token secrets; unknown projects are answered from a short negative cache. */
+  private async tokenSecretsOf(projectId: string): Promise<TokenSecrets> {
+    const unknownUntil = this.unknownProjects.get(projectId);
+    if (unknownUntil !== undefined) {
+      if (unknownUntil >= Date.now()) throw new OrdercastError('invalid_token', 'The user token names an unknown project');
+      this.unknownProjects.delete(projectId);
+    }
     try {
-      project = await this.projects.get(projectId);
-    } catch {
+      return await this.projects.tokenSecrets(projectId);
+    } catch (error) {
+      if (!(error instanceof OrdercastError) || error.code !== 'project_not_found') throw error;
+      if (this.unknownProjects.size >= UNKNOWN_PROJECT_CACHE_SIZE) this.unknownProjects.delete(this.unknownProjects.keys().next().value as string);
+      this.unknownProjects.set(projectId, Date.now() + UNKNOWN_PROJECT_CACHE_MS);
       throw new OrdercastError('invalid_token', 'The user token names an unknown project');
     }
-    try {
-      const { payload } = await jwtVerify(token, new TextEncoder().encode(project.tokenSecret), { algorithms: ['HS256'] });
-      if (typeof payload.sub !== 'string' || payload.sub === '') throw new OrdercastError('invalid_token', 'The user token has no "sub" (userExternalId) claim');
-      if (typeof payload.exp !== 'number') throw new OrdercastError('invalid_token', 'The user token has no "exp" claim: user tokens must expire');
-      return { kind: 'user', projectId, userExternalId: payload.sub, expiresAt: payload.exp };
-    } catch (error) {
-      if (error instanceof OrdercastError) throw error;
-      if (error instanceof joseErrors.JWTExpired) throw new OrdercastError('token_expired', 'The user token has expired: ask the merchant backend for a new one');
-      throw new OrdercastError('invalid_token', 'The user token signature or claims are invalid');
-    }
+  }
+
+  /** How many unknown project ids are remembered (bounded). */
+  get unknownProjectCacheSize(): number {
+    return this.unknownProjects.size;
   }
 
   async issueUserToken(projectId: string, userExternalId: string, expiresInSeconds = 3600): Promise<{ token: string; expiresAt: string }> {
@@ -129,14 +179,45 @@ export class AuthService {
     if (!Number.isInteger(expiresInSeconds) || expiresInSeconds < 1 || expiresInSeconds > MAX_USER_TOKEN_SECONDS) {
       throw new OrdercastError('validation_failed', `expiresIn must be a whole number of seconds from 1 to ${MAX_USER_TOKEN_SECONDS}`, { field: 'expiresIn' });
     }
-    const project = await this.projects.get(projectId);
+    const secrets = await this.projects.tokenSecrets(projectId);
     const now = Math.floor(Date.now() / 1000);
     const token = await new SignJWT({ pid: projectId })
       .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
       .setSubject(userExternalId)
       .setIssuedAt(now)
       .setExpirationTime(now + expiresInSeconds)
-      .sign(new TextEncoder().encode(project.tokenSecret));
+      .sign(new TextEncoder().encode(secrets.current.secret));
     return { token, expiresAt: new Date((now + expiresInSeconds) * 1000).toISOString() };
   }
+}
+
+type Verified = { outcome: 'valid'; payload: Record<string, unknown> } | { outcome: 'expired' } | { outcome: 'bad_signature' } | { outcome: 'bad_claims' };
+
+/** Checks a token against one secret: whether that secret signed it, and if so whether its claims hold. */
+async function verifyWith(token: string, secret: string): Promise<Verified> {
+  try {
+    const { payload } = await jwtVerify(token, new TextEncoder().encode(secret), { algorithms: ['HS256'] });
+    return { outcome: 'valid', payload };
+  } catch (error) {
+    // jose checks the signature before the claims, so a claim error means this secret signed it.
+    if (error instanceof joseErrors.JWTExpired) return { outcome: 'expired' };
+    if (error instanceof joseErrors.JWTClaimValidationFailed) return { outcome: 'bad_claims' };
+    return { outcome: 'bad_signature' };
+  }
+}
+
+function userPrincipal(verified: Verified, projectId: string, tokenSecretId: string, secretLapsesAtMs: number): UserPrincipal {
+  if (verified.outcome === 'expired') throw new OrdercastError('token_expired', 'The user token has expired: ask the merchant backend for a new one');
+  if (verified.outcome !== 'valid') throw new OrdercastError('invalid_token', 'The user token signature or claims are invalid');
+  const { payload } = verified;
+  if (typeof payload.sub !== 'string' || payload.sub === '') throw new OrdercastError('invalid_token', 'The user token has no "sub" (userExternalId) claim');
+  if (typeof payload.exp !== 'number') throw new OrdercastError('invalid_token', 'The user token has no "exp" claim: user tokens must expire');
+  return {
+    kind: 'user',
+    projectId,
+    userExternalId: payload.sub,
+    expiresAt: payload.exp,
+    tokenSecretId,
+    lapsesAtMs: Math.min(payload.exp * 1000, secretLapsesAtMs),
+  };
 }

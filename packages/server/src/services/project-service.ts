@@ -5,17 +5,57 @@ import { lifecyclePresets } from '../domain/lifecycle-presets.js';
 import type { Store } from '../store/database.js';
 import type { ApiKeyKind } from '../store/schema.js';
 import { expireApiKeys, insertApiKey, listLiveApiKeys } from '../store/repositories/api-keys.js';
-import { countProjects, findProject, insertProject, listProjects, type ProjectRecord } from '../store/repositories/projects.js';
+import {
+  countProjects,
+  findProject,
+  findTokenSecrets,
+  insertProject,
+  listProjects,
+  replaceTokenSecrets,
+  type ProjectRecord,
+  type StoredTokenSecrets,
+} from '../store/repositories/projects.js';
+import type { SecretBox } from '../store/secret-box.js';
 import { inTransaction, type Executor } from '../store/transaction.js';
 import { newId, randomBase62, sha256Hex } from './random.js';
 
 export interface CreatedProject {
   project: ProjectRecord;
-  /** Shown once: only their hashes are stored. */
+  /** Shown once: the keys are stored as hashes only. */
   secretKey: string;
   publishableKey: string;
-  /** Signs user tokens (HS256); a merchant backend may sign its own with it. */
+  /** Signs user tokens (HS256); a merchant backend may sign its own with it. Stored encrypted. */
   tokenSecret: string;
+}
+
+/** One user-token signing secret, opened, with a short id that names it without revealing it. */
+export interface TokenSecret {
+  secret: string;
+  id: string;
+}
+
+/** A project's signing secrets: the current one signs, the previous one only verifies until its grace ends. */
+export interface TokenSecrets {
+  current: TokenSecret;
+  previous: (TokenSecret & { expiresAtMs: number }) | undefined;
+}
+
+/** Which secrets a project has now, by id only: what open connections are re-checked against. */
+export interface TokenSecretIds {
+  currentId: string;
+  previousId: string | undefined;
+  previousExpiresAtMs: number | undefined;
+}
+
+/** Token secrets are cached this long: a rotation made by another process is seen within it. */
+const TOKEN_SECRETS_CACHE_MS = 5_000;
+
+export function tokenSecretId(secret: string): string {
+  return sha256Hex(`ordercast token secret id:${secret}`).slice(0, 16);
+}
+
+function newTokenSecret(): string {
+  return `tks_${randomBase62(48)}`;
 }
 
 /** What a project's own secret key may read about it: never a key, a hash or the token secret. */
@@ -58,25 +98,26 @@ export function resolveLifecycle(spec: string | object): Lifecycle {
 
 export class ProjectService {
   private readonly cache = new Map<string, ProjectRecord>();
+  private readonly secretsCache = new Map<string, { secrets: TokenSecrets; until: number }>();
+  /** Opened secrets by their stored form, so a periodic re-check does not decrypt again. */
+  private readonly openedIds = new Map<string, string>();
 
-  constructor(private readonly store: Store) {}
+  constructor(
+    private readonly store: Store,
+    private readonly box: SecretBox,
+  ) {}
 
   async create(input: { name: string; lifecycle: string | object }): Promise<CreatedProject> {
     const name = input.name.trim();
     if (name === '' || name.length > 200) throw new OrdercastError('validation_failed', 'A project name must be 1 to 200 characters');
     const lifecycle = resolveLifecycle(input.lifecycle);
-    const project: ProjectRecord = {
-      id: newId('prj'),
-      name,
-      lifecycle,
-      tokenSecret: `tks_${randomBase62(48)}`,
-      createdAt: new Date().toISOString(),
-    };
+    const project: ProjectRecord = { id: newId('prj'), name, lifecycle, createdAt: new Date().toISOString() };
+    const tokenSecret = newTokenSecret();
     return inTransaction(this.store.db, async (trx) => {
-      await insertProject(trx, project);
+      await insertProject(trx, project, this.box.seal(tokenSecret));
       const secretKey = await this.addKey(trx, project.id, 'secret');
       const publishableKey = await this.addKey(trx, project.id, 'publishable');
-      return { project, secretKey, publishableKey, tokenSecret: project.tokenSecret };
+      return { project, secretKey, publishableKey, tokenSecret };
     });
   }
 
@@ -108,7 +149,76 @@ export class ProjectService {
     return { key, oldKeysExpireAt };
   }
 
-  /** Projects never change after creation except their keys, so they are cached. */
+  /**
+   * Issues a new user-token signing secret. Tokens signed with the old one keep
+   * verifying for `graceSeconds` (0: they stop at once, on running servers within
+   * 5 s); a secret rotated out before that is dropped at once. Returns the new secret.
+   */
+  async rotateTokenSecret(projectId: string, graceSeconds = 0): Promise<{ tokenSecret: string; previousExpiresAt: string }> {
+    await this.get(projectId);
+    const tokenSecret = newTokenSecret();
+    const previousExpiresAt = new Date(Date.now() + Math.max(0, graceSeconds) * 1000).toISOString();
+    for (let attempt = 1; ; attempt++) {
+      const [stored] = await findTokenSecrets(this.store.db, [projectId]);
+      if (!stored) throw new OrdercastError('project_not_found', `No project ${projectId}`);
+      const next = { current: this.box.seal(tokenSecret), previous: stored.current, previousExpiresAt };
+      // Compare and set: a concurrent rotation or re-encryption makes this one read again.
+      if (await replaceTokenSecrets(this.store.db, stored, next)) break;
+      if (attempt === 5) throw new OrdercastError('service_unavailable', 'The token secret is being changed by another process: try again');
+    }
+    this.secretsCache.delete(projectId);
+    return { tokenSecret, previousExpiresAt };
+  }
+
+  /** The project's token secrets, opened (cached for a few seconds). Throws project_not_found. */
+  async tokenSecrets(projectId: string): Promise<TokenSecrets> {
+    const now = Date.now();
+    const cached = this.secretsCache.get(projectId);
+    if (cached && cached.until >= now) return cached.secrets;
+    const [stored] = await findTokenSecrets(this.store.db, [projectId]);
+    if (!stored) throw new OrdercastError('project_not_found', `No project ${projectId}`);
+    const secrets = this.openTokenSecrets(stored);
+    if (this.secretsCache.size >= 10_000) this.secretsCache.delete(this.secretsCache.keys().next().value as string);
+    this.secretsCache.set(projectId, { secrets, until: now + TOKEN_SECRETS_CACHE_MS });
+    return secrets;
+  }
+
+  /** The ids of the token secrets of these projects as stored right now (one query, no cache). */
+  async currentTokenSecretIds(projectIds: readonly string[]): Promise<Map<string, TokenSecretIds>> {
+    const result = new Map<string, TokenSecretIds>();
+    for (const stored of await findTokenSecrets(this.store.db, projectIds)) {
+      result.set(stored.projectId, {
+        currentId: this.storedSecretId(stored.current),
+        previousId: stored.previous === null ? undefined : this.storedSecretId(stored.previous),
+        previousExpiresAtMs: stored.previousExpiresAt === null ? undefined : Date.parse(stored.previousExpiresAt),
+      });
+    }
+    return result;
+  }
+
+  private openTokenSecrets(stored: StoredTokenSecrets): TokenSecrets {
+    const current = this.box.open(stored.current);
+    const previous = stored.previous === null ? undefined : this.box.open(stored.previous);
+    return {
+      current: { secret: current, id: tokenSecretId(current) },
+      previous:
+        previous === undefined || stored.previousExpiresAt === null
+          ? undefined
+          : { secret: previous, id: tokenSecretId(previous), expiresAtMs: Date.parse(stored.previousExpiresAt) },
+    };
+  }
+
+  private storedSecretId(stored: string): string {
+    let id = this.openedIds.get(stored);
+    if (id === undefined) {
+      id = tokenSecretId(this.box.open(stored));
+      if (this.openedIds.size >= 10_000) this.openedIds.clear();
+      this.openedIds.set(stored, id);
+    }
+    return id;
+  }
+
+  /** Projects never change after creation except their keys and secrets (not part of the record), so they are cached. */
   async get(id: string): Promise<ProjectRecord> {
     const cached = this.cache.get(id);
     if (cached) return cached;

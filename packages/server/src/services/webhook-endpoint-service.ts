@@ -17,6 +17,7 @@ import { validateEndpointUrl } from '../webhooks/endpoint-url.js';
 import { OPERATIONAL_EVENT_NAMES } from '../webhooks/payload.js';
 import { generateSecret } from '../webhooks/signing.js';
 import type { ProjectService } from './project-service.js';
+import type { SecretBox } from '../store/secret-box.js';
 import { newId } from './random.js';
 
 export interface EndpointInput {
@@ -46,17 +47,20 @@ export function lifecycleEventNames(lifecycle: Lifecycle): string[] {
   return [...new Set([lifecycle.createdEventName, ...Object.values(lifecycle.eventNames), ...OPERATIONAL_EVENT_NAMES])];
 }
 
-/** The secrets that sign right now: the current one and old ones still in their grace period. */
-export function signingSecrets(record: EndpointRecord, now = new Date().toISOString()): string[] {
-  return record.secrets.filter((s) => s.expiresAt === null || s.expiresAt > now).map((s) => s.secret);
-}
-
 export class WebhookEndpointService {
   constructor(
     private readonly store: Store,
     private readonly projects: ProjectService,
-    private readonly options: { allowPrivate: boolean; rotationGraceMs: number },
+    private readonly options: { allowPrivate: boolean; rotationGraceMs: number; secrets: SecretBox },
   ) {}
+
+  /**
+   * The secrets that sign right now, opened: the current one and old ones still in
+   * their grace period. Records carry their secrets sealed, as stored.
+   */
+  signingSecrets(record: EndpointRecord, now = new Date().toISOString()): string[] {
+    return record.secrets.filter((s) => s.expiresAt === null || s.expiresAt > now).map((s) => this.options.secrets.open(s.secret));
+  }
 
   private async checkEvents(projectId: string, enabledEvents: string[] | undefined): Promise<string[]> {
     if (enabledEvents === undefined) return [ALL_EVENTS];
@@ -104,7 +108,7 @@ export class WebhookEndpointService {
       failingSince: null,
       createdAt: now,
       updatedAt: now,
-      secrets: [{ secret, expiresAt: null }],
+      secrets: [{ secret: this.options.secrets.seal(secret), expiresAt: null }],
     };
     await inTransaction(this.store.db, async (trx) => {
       if ((await listEndpoints(trx, projectId)).length >= MAX_ENDPOINTS_PER_PROJECT) {
@@ -175,7 +179,7 @@ export class WebhookEndpointService {
         .map((s) => (s.expiresAt === null || s.expiresAt > previousSecretExpiresAt ? { ...s, expiresAt: previousSecretExpiresAt } : s))
         .filter((s) => s.expiresAt !== null && s.expiresAt > nowIso)
         .slice(0, MAX_OLD_SECRETS);
-      current.secrets = [{ secret, expiresAt: null }, ...old];
+      current.secrets = [{ secret: this.options.secrets.seal(secret), expiresAt: null }, ...old];
       current.updatedAt = nowIso;
       await updateEndpointSecrets(trx, current.id, current.secrets, nowIso);
       return current;

@@ -221,6 +221,14 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.createIndex('webhook_endpoints_project_enabled').on('webhook_endpoints').columns(['project_id']).where(sql.ref('disabled_at'), 'is', null).execute();
       },
     },
+    // The user-token secret becomes rotatable with overlap. Encrypting the stored secrets needs
+    // the key, which migrations do not see: the on-start pass in store/secret-reseal.ts does it.
+    '0004_encrypted_secrets': {
+      async up(db: Kysely<any>) {
+        await db.schema.alterTable('projects').addColumn('token_secret_previous', 'text').execute();
+        await db.schema.alterTable('projects').addColumn('token_secret_previous_expires_at', 'text').execute();
+      },
+    },
   };
 }
 

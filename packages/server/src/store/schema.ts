@@ -9,7 +9,11 @@ export interface ProjectsTable {
   id: string;
   name: string;
   lifecycle: string;
+  /** Signs user tokens; sealed by the SecretBox (see store/secret-box.ts). */
   token_secret: string;
+  /** The secret `token_secret` replaced, still verifying tokens until `token_secret_previous_expires_at`. */
+  token_secret_previous: string | null;
+  token_secret_previous_expires_at: string | null;
   created_at: string;
 }
 
@@ -85,6 +89,7 @@ export interface WebhookEndpointsTable {
   url: string;
   description: string;
   enabled_events: string | null;
+  /** JSON `[{secret, expiresAt}]`, each `secret` sealed by the SecretBox. */
   secrets: string;
   disabled_at: string | null;
   disabled_reason: string | null;

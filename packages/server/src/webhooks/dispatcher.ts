@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import { LogThrottle } from '../log-throttle.js';
 import type { Logger } from '../logging.js';
 import type { Metrics } from '../metrics.js';
-import { signingSecrets } from '../services/webhook-endpoint-service.js';
 import type { AttemptBatchResult, AttemptRecord, DeliveryQueue } from './delivery-queue.js';
 import type { DeliveryRow } from '../store/repositories/webhook-deliveries.js';
 import type { EndpointRecord } from '../store/repositories/webhook-endpoints.js';
@@ -18,6 +17,8 @@ export interface DispatcherOptions {
   /** Per-attempt timeout; the lease outlives it so a live worker never loses its delivery. */
   timeout: number;
   disableAfter: number;
+  /** The endpoint's secrets that sign at that moment, opened (WebhookEndpointService.signingSecrets). */
+  signingSecrets(endpoint: EndpointRecord, nowIso: string): string[];
 }
 
 /** A claimed delivery waiting for a free slot, with its endpoint as read at the claim. */
@@ -203,7 +204,7 @@ export class DeliveryDispatcher {
 
   private async attempt(row: DeliveryRow, endpoint: EndpointRecord): Promise<void> {
     const attemptedAt = new Date();
-    const headers = signatureHeaders(signingSecrets(endpoint, attemptedAt.toISOString()), row.id, Math.floor(attemptedAt.getTime() / 1000), row.payload);
+    const headers = signatureHeaders(this.options.signingSecrets(endpoint, attemptedAt.toISOString()), row.id, Math.floor(attemptedAt.getTime() / 1000), row.payload);
     const result = await this.sender.post(endpoint.url, { ...headers }, row.payload);
     const succeeded = result.statusCode !== null && result.statusCode >= 200 && result.statusCode < 300;
     this.metrics.webhookAttemptDuration.observe({ outcome: attemptOutcomeLabel(result, succeeded) }, result.durationMs / 1000);

@@ -13,8 +13,31 @@ import { buildConnector } from 'undici';
 /** Ranges a local-development setting may open: the machine itself and private networks. */
 const PRIVATE_RANGES = new Set(['loopback', 'private', 'uniqueLocal', 'linkLocal', 'carrierGradeNat']);
 
-/** Cloud metadata services: refused even when private targets are allowed. */
-const METADATA_ADDRESSES = new Set(['169.254.169.254', 'fd00:ec2::254', '100.100.100.200']);
+/**
+ * Cloud platform services: refused even when private targets are allowed. AWS, GCP,
+ * Azure and OpenStack metadata (169.254.169.254, AWS's IPv6 fd00:ec2::254), Azure's
+ * WireServer (168.63.129.16, a public-looking address reachable only from inside Azure)
+ * and Alibaba Cloud's metadata (100.100.100.200).
+ */
+const METADATA_ADDRESSES = new Set(['169.254.169.254', 'fd00:ec2::254', '168.63.129.16', '100.100.100.200']);
+
+/**
+ * The IPv4 address an IPv6 address carries, for the forms that embed one: mapped
+ * (::ffff:a.b.c.d), IPv4-compatible (::a.b.c.d, deprecated), SIIT (::ffff:0:a.b.c.d),
+ * NAT64 (64:ff9b::a.b.c.d and the local-use 64:ff9b:1::/48) and 6to4 (2002:aabb:ccdd::).
+ * A stack or gateway on the way may turn each of them into a connection to that IPv4.
+ */
+export function embeddedIpv4(address: ipaddr.IPv6): { form: string; ipv4: string } | undefined {
+  const p = address.parts;
+  const low32 = `${p[6]! >> 8}.${p[6]! & 0xff}.${p[7]! >> 8}.${p[7]! & 0xff}`;
+  const zeroUntil = (n: number) => p.slice(0, n).every((x) => x === 0);
+  if (zeroUntil(5) && p[5] === 0xffff) return { form: 'ipv4Mapped', ipv4: low32 };
+  if (zeroUntil(6) && (p[6] !== 0 || p[7]! > 1)) return { form: 'ipv4Compatible', ipv4: low32 };
+  if (zeroUntil(4) && p[4] === 0xffff && p[5] === 0) return { form: 'rfc6145', ipv4: low32 };
+  if (p[0] === 0x64 && p[1] === 0xff9b && (p[2] === 0 || p[2] === 1)) return { form: 'nat64', ipv4: low32 };
+  if (p[0] === 0x2002) return { form: '6to4', ipv4: `${p[1]! >> 8}.${p[1]! & 0xff}.${p[2]! >> 8}.${p[2]! & 0xff}` };
+  return undefined;
+}
 
 export class AddressNotAllowedError extends Error {
   readonly code = 'address_not_allowed';
@@ -41,6 +64,12 @@ export function refusalReason(address: string, allowPrivate: boolean): string | 
   let canonical = unbracketed;
   if (ipaddr.isValid(unbracketed)) canonical = ipaddr.parse(unbracketed).toString();
   if (METADATA_ADDRESSES.has(canonical)) return 'cloud metadata';
+  if (ipaddr.IPv6.isValid(unbracketed) && !ipaddr.IPv4.isValid(unbracketed)) {
+    // Every IPv6 form that embeds an IPv4 address is refused, whatever it embeds: none is
+    // a webhook receiver's ordinary address, and each can reach the embedded IPv4 host.
+    const embedded = embeddedIpv4(ipaddr.IPv6.parse(unbracketed));
+    if (embedded) return METADATA_ADDRESSES.has(embedded.ipv4) ? 'cloud metadata' : embedded.form;
+  }
   const range = addressRange(unbracketed);
   if (range === 'unicast') return undefined;
   if (allowPrivate && PRIVATE_RANGES.has(range)) return undefined;

@@ -28,12 +28,33 @@ describe('address policy', () => {
     ['fc00::1', 'uniqueLocal'],
     ['fd00:ec2::254', 'cloud metadata'],
     ['ff02::1', 'multicast'],
+    ['::7f00:1', 'ipv4Compatible'],
+    ['::a00:1', 'ipv4Compatible'],
+    ['::808:808', 'ipv4Compatible'],
+    ['::a9fe:a9fe', 'cloud metadata'],
+    ['::ffff:a9fe:a9fe', 'cloud metadata'],
+    ['::ffff:0:7f00:1', 'rfc6145'],
+    ['64:ff9b::7f00:1', 'nat64'],
+    ['64:ff9b::a9fe:a9fe', 'cloud metadata'],
+    ['64:ff9b:1::a00:1', 'nat64'],
+    ['2002:7f00:1::1', '6to4'],
+    ['2002:a83f:8110::', 'cloud metadata'],
+    ['2001::1', 'teredo'],
+    ['168.63.129.16', 'cloud metadata'],
+    ['100.100.100.200', 'cloud metadata'],
+    ['100.127.255.254', 'carrierGradeNat'],
   ])('refuses %s (%s) by default', (address, reason) => {
     expect(refusalReason(address, false)).toBe(reason);
   });
 
   it('allows public addresses', () => {
     for (const address of ['8.8.8.8', '1.1.1.1', '2606:4700:4700::1111']) expect(refusalReason(address, false)).toBeUndefined();
+  });
+
+  it('refuses platform addresses and IPv4-embedding IPv6 forms even with the private setting', () => {
+    for (const address of ['168.63.129.16', '100.100.100.200', '::7f00:1', '64:ff9b::7f00:1', '2002:7f00:1::1', '::ffff:127.0.0.1']) {
+      expect(refusalReason(address, true)).toBeDefined();
+    }
   });
 
   it('opens loopback and private networks, but never metadata, multicast or unspecified, with the private setting', () => {
@@ -70,7 +91,7 @@ describe('the guard at connect time (real sockets)', () => {
     expect(receiver.requests).toHaveLength(0);
   });
 
-  it.each(['10.0.0.1', '169.254.169.254', '[::ffff:127.0.0.1]', '[::1]'])('refuses %s before any packet is sent', async (host) => {
+  it.each(['10.0.0.1', '169.254.169.254', '[::ffff:127.0.0.1]', '[::1]', '[::7f00:1]', '[::127.0.0.1]', '[64:ff9b::7f00:1]', '168.63.129.16', '100.100.100.200'])('refuses %s before any packet is sent', async (host) => {
     const result = await strict.post(`http://${host}:${receiver.port}/webhook`, {}, '{}');
     expect(result.errorCode).toBe('address_not_allowed');
     expect(result.durationMs).toBeLessThan(1000);
@@ -107,4 +128,14 @@ describe.each(testDialects)('the guard in the dispatcher (%s)', (dialect) => {
     expect(detail.attempts[0].error).toMatch(/localhost resolved to/);
     expect(receiver.requests).toHaveLength(0);
   });
+
+  it.each(['https://[::7f00:1]/', 'https://[::ffff:7f00:1]/', 'https://[64:ff9b::a9fe:a9fe]/', 'https://168.63.129.16/', 'https://100.100.100.200/'])(
+    'refuses to save %s',
+    async (url) => {
+      const api = webhookApi(server, await server.createProject('onramp'));
+      const response = await server.request('POST', '/api/v2/webhook-endpoints', { key: api.project.secretKey, body: { url } });
+      expect(response.status).toBe(400);
+      expect(response.body.error.code).toBe('webhook_url_not_allowed');
+    },
+  );
 });

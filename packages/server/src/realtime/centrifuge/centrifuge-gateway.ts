@@ -75,10 +75,11 @@ export class CentrifugeGateway {
         connectTimeoutMs: config.connectTimeoutSeconds * 1000,
         historyLimit: config.historyLimit,
         messagesPerSecond: config.messagesPerSecond,
-        allowConnect: (owner) => limiter.allowKey(`${owner.projectId}:${owner.userExternalId}`),
+        allowConnect: (owner) => limiter.allowCredential(`user:${owner.projectId}:${owner.userExternalId}`),
         onPublication: (committedAt) => metrics.messageSent('centrifuge', committedAt),
         onSubscribed: () => metrics.realtimeSubscriptions.inc({ gateway: 'centrifuge' }),
         onUnsubscribed: () => metrics.realtimeSubscriptions.dec({ gateway: 'centrifuge' }),
+        maxBufferedBytes: config.maxBufferedBytes,
       },
     );
     this.sockets.set(ws, session);

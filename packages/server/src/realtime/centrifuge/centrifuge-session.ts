@@ -6,7 +6,7 @@ import { OrderedDelivery } from '../ordered-delivery.js';
 import { publicationOf, readHistory, recoverChannel } from './channel-history.js';
 import { CodecError, decodeCommands, encodeFrame, type Command } from './codec.js';
 import { closeReason, DisconnectCodes, ErrorCodes, type ProtocolError } from './codes.js';
-import type { ChannelOwner, UserChannels } from './user-channels.js';
+import type { AuthenticatedUser, ChannelOwner, CredentialWatch, LapseReason, UserChannels } from './user-channels.js';
 
 /** The socket under a session: the gateway adapts a `ws` WebSocket to it. */
 export interface SessionTransport {
@@ -56,6 +56,9 @@ export class CentrifugeSession {
   private pongTimer: NodeJS.Timeout | undefined;
   private awaitingPong = false;
   private readonly rate: RateLimiter;
+  private credentialWatch: CredentialWatch | undefined;
+  /** Whether the token came in the protocol's `token` field: such clients refresh it (getToken). */
+  private refreshable = false;
 
   constructor(
     private readonly transport: SessionTransport,
@@ -85,6 +88,7 @@ export class CentrifugeSession {
     clearTimeout(this.connectTimer);
     clearTimeout(this.pingTimer);
     clearTimeout(this.pongTimer);
+    this.credentialWatch?.stop();
     if (this.unwatch) {
       this.unwatch();
       this.unwatch = undefined;
@@ -141,11 +145,12 @@ export class CentrifugeSession {
       }
       case 'unsubscribe':
         return this.reply(command, 'unsubscribe', {});
+      case 'refresh':
+        return this.refresh(command);
       case 'publish':
       case 'presence':
       case 'presence_stats':
       case 'rpc':
-      case 'refresh':
       case 'sub_refresh':
         return this.replyError(command, { code: ErrorCodes.notAvailable, message: `not available: ${command.method} is not supported by Ordercast` });
       default:
@@ -154,13 +159,18 @@ export class CentrifugeSession {
   }
 
   private async connect(command: Command): Promise<void> {
-    let owner: ChannelOwner;
+    const token = command.params.token;
+    if (token !== undefined && typeof token !== 'string') return this.disconnect(DisconnectCodes.badRequest, 'bad request: connect token must be a string');
+    // centrifuge-js sends `token` only when it has one; an empty string means none.
+    this.refreshable = typeof token === 'string' && token !== '';
+    let user: AuthenticatedUser;
     try {
-      owner = await this.options.channels.authenticate(command.params.data);
+      user = await this.options.channels.authenticate(command.params.data, this.refreshable ? (token as string) : undefined);
     } catch (error) {
       return this.refuseConnect(command, error);
     }
     if (this.closed) return;
+    const { owner } = user;
     if (!this.options.allowConnect(owner)) {
       return this.disconnect(DisconnectCodes.tooManyRequests, 'too many requests: reconnecting too often');
     }
@@ -212,9 +222,13 @@ export class CentrifugeSession {
     this.options.onSubscribed();
     this.state = 'connected';
     clearTimeout(this.connectTimer);
+    this.credentialWatch = channels.watchCredential(user.credential, (reason) => this.lapse(reason));
+    if (this.closed) return; // it lapsed while the connect was being handled
     this.reply(command, 'connect', {
       client: this.id,
       version: this.options.version,
+      // Only a client that sent `token` can refresh it; one with data.auth has no getToken, and would stop for good.
+      ...(this.refreshable ? { expires: true, ttl: refreshAfterSeconds(user.lapsesAtMs) } : {}),
       ping: Math.round(this.options.pingIntervalMs / 1000),
       pong: true,
       subs: { [channel]: subscribeResult },
@@ -223,11 +237,16 @@ export class CentrifugeSession {
     this.schedulePing(true);
   }
 
-  /** A refused token closes with a final code and a reason the user can read, so the client stops retrying. */
+  /**
+   * A refused token closes with a final code and a reason the user can read, so the
+   * client stops retrying. An expired token sent in `token` answers error 109 instead:
+   * centrifuge-js then calls getToken and connects again with the new one.
+   */
   private refuseConnect(command: Command, error: unknown): void {
     if (!isOrdercastError(error)) return this.replyError(command, this.internalError(error));
     switch (error.code) {
       case 'token_expired':
+        if (this.refreshable) return this.replyError(command, { code: ErrorCodes.tokenExpired, message: `token expired: ${error.message}` });
         return this.disconnect(DisconnectCodes.invalidToken, `token expired: ${error.message}`);
       case 'forbidden':
         return this.disconnect(DisconnectCodes.permissionDenied, `permission denied: ${error.message}`);
@@ -236,6 +255,40 @@ export class CentrifugeSession {
       default:
         return this.disconnect(DisconnectCodes.invalidToken, `invalid token: ${error.message}`);
     }
+  }
+
+  /**
+   * The protocol's `refresh`: a live connection presents a new token for the same
+   * user before the old one lapses, and keeps its subscription.
+   */
+  private async refresh(command: Command): Promise<void> {
+    const token = command.params.token;
+    if (typeof token !== 'string' || token === '') return this.replyError(command, { code: ErrorCodes.badRequest, message: 'bad request: refresh needs a token' });
+    let user: AuthenticatedUser;
+    try {
+      user = await this.options.channels.authenticate({ project_id: this.owner!.projectId }, token);
+    } catch (error) {
+      if (!isOrdercastError(error)) return this.replyError(command, this.internalError(error));
+      if (error.code === 'token_expired') return this.replyError(command, { code: ErrorCodes.tokenExpired, message: `token expired: ${error.message}` });
+      return this.disconnect(DisconnectCodes.invalidToken, `invalid token: ${error.message}`);
+    }
+    if (this.closed) return;
+    if (user.owner.projectId !== this.owner!.projectId || user.owner.userExternalId !== this.owner!.userExternalId) {
+      return this.disconnect(DisconnectCodes.invalidToken, 'invalid token: the new token is for another user than the connection');
+    }
+    this.refreshable = true;
+    this.credentialWatch?.update(user.credential);
+    this.reply(command, 'refresh', { client: this.id, version: this.options.version, expires: true, ttl: refreshAfterSeconds(user.lapsesAtMs) });
+  }
+
+  /**
+   * The credential lapsed while connected (expiry, or a rotation or revocation
+   * anywhere): close with 3005, which makes the client reconnect. Its next connect
+   * is checked afresh: a client with getToken gets error 109 and fetches a new
+   * token; one without it is refused with 3500 and the reason.
+   */
+  private lapse(reason: LapseReason): void {
+    this.disconnect(DisconnectCodes.expired, `expired: ${reason.message}`);
   }
 
   private async history(command: Command): Promise<void> {
@@ -292,4 +345,15 @@ export class CentrifugeSession {
     }
     this.transport.send(encodeFrame(messages));
   }
+}
+
+/**
+ * The `ttl` to announce: centrifuge-js refreshes when it runs out, so it runs out a
+ * little before the token does (a tenth of the time left, between 2 and 30 s),
+ * leaving time to call getToken and send `refresh`.
+ */
+export function refreshAfterSeconds(lapsesAtMs: number, now = Date.now()): number {
+  const left = lapsesAtMs - now;
+  const margin = Math.min(30_000, Math.max(2_000, left / 10));
+  return Math.max(1, Math.floor((left - margin) / 1000));
 }

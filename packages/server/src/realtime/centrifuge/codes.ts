@@ -12,6 +12,9 @@ export const ErrorCodes = {
   limitExceeded: 106,
   badRequest: 107,
   notAvailable: 108,
+  /** The connection token expired: centrifuge-js gets a new one from `getToken` and connects again. */
+  tokenExpired: 109,
+  expired: 110,
   tooManyRequests: 111,
   unrecoverablePosition: 112,
 } as const;
@@ -28,6 +31,8 @@ export interface ProtocolError {
  */
 export const DisconnectCodes = {
   shutdown: 3001,
+  /** The connection's credential lapsed: the client reconnects, and a client with `getToken` gets a new token on the way. */
+  expired: 3005,
   slow: 3008,
   noPong: 3012,
   tooManyRequests: 3013,

@@ -1,6 +1,7 @@
 import { OrdercastError } from '../../domain/errors.js';
 import type { OrderEvent } from '../../domain/order.js';
 import type { AuthService } from '../../services/auth-service.js';
+import { credentialParts, type CredentialPart, type CredentialWatch, type CredentialWatcher, type LapseReason } from '../../services/credential-watcher.js';
 import type { EventLogReader } from '../../services/event-log-reader.js';
 import { topics, type ChannelHub, type HubListener } from '../channel-hub.js';
 
@@ -14,13 +15,30 @@ export interface ChannelPosition {
   epoch: string;
 }
 
+/** A connection's checked user token: whose channel it opens, and what lapses when. */
+export interface AuthenticatedUser {
+  owner: ChannelOwner;
+  credential: CredentialPart[];
+  /** When the token stops granting access (ms since the epoch). */
+  lapsesAtMs: number;
+}
+
+export type { CredentialWatch, LapseReason };
+
 /**
  * Everything a Centrifuge session needs from the rest of the server, behind one
  * narrow interface: who the user is, where their channel stands, its history
  * (the event log) and its live events (the hub). The session never sees storage.
  */
 export interface UserChannels {
-  authenticate(data: unknown): Promise<ChannelOwner>;
+  /**
+   * Checks the user token: the protocol's own `token` field when given (centrifuge-js
+   * `token` / `getToken`), else `data.auth` (reference 003). `data`'s ids, when present,
+   * must be the token's.
+   */
+  authenticate(data: unknown, token?: string): Promise<AuthenticatedUser>;
+  /** Calls `onLapse` when the credential lapses: expiry, or a rotation or revocation anywhere. */
+  watchCredential(credential: CredentialPart[], onLapse: (reason: LapseReason) => void): CredentialWatch;
   channelName(owner: ChannelOwner): string;
   position(owner: ChannelOwner): Promise<ChannelPosition>;
   /** Events after `from` (or before it when `reverse`), by offset. */
@@ -38,14 +56,16 @@ export class LogBackedUserChannels implements UserChannels {
     private readonly auth: AuthService,
     private readonly reader: EventLogReader,
     private readonly hub: ChannelHub,
+    private readonly credentials: CredentialWatcher,
   ) {}
 
-  /** Reference 003 sends `data: { user_external_id, auth: <user JWT>, project_id }`. */
-  async authenticate(data: unknown): Promise<ChannelOwner> {
+  /** Reference 003 sends `data: { user_external_id, auth: <user JWT>, project_id }`; centrifuge-js's `token` option, the protocol's `token`. */
+  async authenticate(data: unknown, token?: string): Promise<AuthenticatedUser> {
     const fields = (typeof data === 'object' && data !== null ? data : {}) as Record<string, unknown>;
-    const { auth, user_external_id: userExternalId, project_id: projectId } = fields;
+    const { user_external_id: userExternalId, project_id: projectId } = fields;
+    const auth = token ?? fields.auth;
     if (typeof auth !== 'string' || auth === '') {
-      throw new OrdercastError('unauthorized', 'connect data.auth must be a user token (JWT)');
+      throw new OrdercastError('unauthorized', 'connect needs a user token (JWT): the token option (or getToken) of centrifuge-js, or data.auth');
     }
     if (projectId !== undefined && (typeof projectId !== 'string' || projectId === '')) {
       throw new OrdercastError('validation_failed', 'connect data.project_id must be a string');
@@ -60,7 +80,11 @@ export class LogBackedUserChannels implements UserChannels {
     if (userExternalId !== undefined && user.userExternalId !== userExternalId) {
       throw new OrdercastError('forbidden', "user_external_id does not match the user token: a user reads only their own channel");
     }
-    return { projectId: user.projectId, userExternalId: user.userExternalId };
+    return { owner: { projectId: user.projectId, userExternalId: user.userExternalId }, credential: credentialParts(user), lapsesAtMs: user.lapsesAtMs };
+  }
+
+  watchCredential(credential: CredentialPart[], onLapse: (reason: LapseReason) => void): CredentialWatch {
+    return this.credentials.watch(credential, onLapse);
   }
 
   channelName(owner: ChannelOwner): string {

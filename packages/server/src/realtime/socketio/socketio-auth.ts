@@ -1,9 +1,12 @@
 import { OrdercastError, isOrdercastError, type ErrorCode } from '../../domain/errors.js';
 import type { AuthService } from '../../services/auth-service.js';
+import { credentialParts, type CredentialPart } from '../../services/credential-watcher.js';
 import type { HandshakeLimiter } from '../handshake-limiter.js';
 
-/** Who a Socket.IO connection acts for. */
-export type SocketPrincipal = { kind: 'secret'; projectId: string } | { kind: 'user'; projectId: string; userExternalId: string };
+/** Who a Socket.IO connection acts for, and the credentials it holds (watched while it is open). */
+export type SocketPrincipal = ({ kind: 'secret'; projectId: string } | { kind: 'user'; projectId: string; userExternalId: string }) & {
+  credential: CredentialPart[];
+};
 
 /** The error a client sees in `connect_error`: `err.message`, and `err.data = {code, message}`. */
 export function connectError(code: ErrorCode, message: string): Error & { data: { code: ErrorCode; message: string } } {
@@ -25,16 +28,25 @@ export async function authenticateHandshake(
   if (typeof apiKey !== 'string' || apiKey === '') {
     throw new OrdercastError('unauthorized', 'Missing API key: connect with io("<base>/ws", { auth: { apiKey: "sk_…" } })');
   }
-  if (!limiter.allowKey(apiKey)) throw new OrdercastError('rate_limited', 'Too many connections with this key: retry in a few seconds');
+  // Counted by credential only once it is valid: unchecked strings never get a bucket of their own.
+  const tooMany = () => new OrdercastError('rate_limited', 'Too many connections with this key: retry in a few seconds');
   const principal = await auth.authenticate(apiKey);
-  if (principal.kind === 'secret') return { kind: 'secret', projectId: principal.projectId };
-  if (principal.kind === 'user') return { kind: 'user', projectId: principal.projectId, userExternalId: principal.userExternalId };
+  if (principal.kind === 'secret') {
+    if (!limiter.allowCredential(`key:${principal.keyId}`)) throw tooMany();
+    return { kind: 'secret', projectId: principal.projectId, credential: credentialParts(principal) };
+  }
+  if (principal.kind === 'user') {
+    if (!limiter.allowCredential(`user:${principal.projectId}:${principal.userExternalId}`)) throw tooMany();
+    return { kind: 'user', projectId: principal.projectId, userExternalId: principal.userExternalId, credential: credentialParts(principal) };
+  }
   if (typeof token !== 'string' || token === '') {
     throw new OrdercastError('unauthorized', 'A publishable key needs a user token too: auth: { apiKey: "pk_…", token: "<user JWT>" }');
   }
   const user = await auth.verifyUserToken(token, principal.projectId);
   if (user.projectId !== principal.projectId) throw new OrdercastError('invalid_token', 'The user token belongs to another project than the key');
-  return { kind: 'user', projectId: user.projectId, userExternalId: user.userExternalId };
+  if (!limiter.allowCredential(`user:${user.projectId}:${user.userExternalId}`)) throw tooMany();
+  // Both lapse: the publishable key (rotation) and the user token (expiry, secret rotation).
+  return { kind: 'user', projectId: user.projectId, userExternalId: user.userExternalId, credential: [...credentialParts(principal), ...credentialParts(user)] };
 }
 
 export function asConnectError(error: unknown): Error {

@@ -4,6 +4,7 @@ import type { RealtimeConfig } from '../../config.js';
 import type { Logger } from '../../logging.js';
 import type { Metrics } from '../../metrics.js';
 import type { AuthService } from '../../services/auth-service.js';
+import type { CredentialWatcher } from '../../services/credential-watcher.js';
 import type { EventLogReader } from '../../services/event-log-reader.js';
 import type { OrderService } from '../../services/order-service.js';
 import type { ChannelHub } from '../channel-hub.js';
@@ -22,6 +23,7 @@ export interface SocketIoGatewayDeps {
   logger: Logger;
   limiter: HandshakeLimiter;
   config: RealtimeConfig;
+  credentials: CredentialWatcher;
 }
 
 /**
@@ -60,7 +62,8 @@ export class SocketIoGateway {
       );
     });
     nsp.on('connection', (socket) => {
-      const session = new SocketIoSession(socket, socket.data.principal as SocketPrincipal, {
+      const principal = socket.data.principal as SocketPrincipal;
+      const session = new SocketIoSession(socket, principal, {
         orders: deps.orders,
         reader: deps.reader,
         hub: deps.hub,
@@ -68,10 +71,14 @@ export class SocketIoGateway {
         logger: deps.logger,
         maxSubscriptions: config.maxSubscriptionsPerConnection,
         messagesPerSecond: config.messagesPerSecond,
+        maxBufferedBytes: config.maxBufferedBytes,
       });
       this.sessions.add(session);
       deps.metrics.realtimeConnections.inc({ gateway: 'socketio' });
+      // The connection keeps access only as long as its credential does.
+      const watch = deps.credentials.watch(principal.credential, (reason) => session.endForCredential(reason));
       socket.on('disconnect', () => {
+        watch.stop();
         this.sessions.delete(session);
         deps.metrics.realtimeConnections.dec({ gateway: 'socketio' });
       });

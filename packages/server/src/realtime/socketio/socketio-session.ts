@@ -9,6 +9,7 @@ import type { OrderService } from '../../services/order-service.js';
 import { topics, type ChannelHub } from '../channel-hub.js';
 import { OrderedDelivery } from '../ordered-delivery.js';
 import { orderUpdateOf } from './order-update.js';
+import { OutboundBytes } from './outbound-bytes.js';
 import type { SocketPrincipal } from './socketio-auth.js';
 
 export interface SocketIoSessionDeps {
@@ -19,7 +20,11 @@ export interface SocketIoSessionDeps {
   logger: Logger;
   maxSubscriptions: number;
   messagesPerSecond: number;
+  /** Bytes that may wait for a client that does not read before it is cut off (the Centrifuge gateway's 4 MiB). */
+  maxBufferedBytes?: number;
 }
+
+export const DEFAULT_MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
 
 export interface ErrorReply {
   code: ErrorCode;
@@ -48,6 +53,7 @@ export class SocketIoSession {
   private readonly rate: RateLimiter;
   private projectFeed: (() => void) | undefined;
   private closed = false;
+  private readonly outbound: OutboundBytes;
 
   constructor(
     private readonly socket: Socket,
@@ -55,6 +61,7 @@ export class SocketIoSession {
     private readonly deps: SocketIoSessionDeps,
   ) {
     this.rate = new RateLimiter(deps.messagesPerSecond, deps.messagesPerSecond * 2);
+    this.outbound = new OutboundBytes(socket);
     socket.on('subscribe:order', (payload: unknown, ack?: unknown) => this.guard('subscribe:order', ack, () => this.subscribeOrder(payload)));
     socket.on('unsubscribe:order', (payload: unknown, ack?: unknown) => this.guard('unsubscribe:order', ack, async () => this.unsubscribeOrder(payload)));
     socket.on('subscribe:project', (_payload: unknown, ack?: unknown) => this.guard('subscribe:project', ack ?? _payload, async () => this.subscribeProject()));
@@ -80,6 +87,18 @@ export class SocketIoSession {
     this.closed = true;
     for (const orderId of [...this.subscriptions.keys()]) this.dropSubscription(orderId);
     this.unsubscribeProject();
+  }
+
+  /**
+   * The connection's credential lapsed (expired, rotated out past its grace, revoked):
+   * say why in an `auth:error` event, then disconnect from the server side, which
+   * tells socket.io-client not to reconnect by itself with the same credentials.
+   */
+  endForCredential(reason: ErrorReply): void {
+    if (this.closed) return;
+    this.socket.emit('auth:error', reason);
+    this.close();
+    this.socket.disconnect();
   }
 
   /** Answers through the ack when there is one, else with a `subscribe:error` event; never throws. */
@@ -198,12 +217,28 @@ export class SocketIoSession {
     this.deps.metrics.realtimeSubscriptions.dec({ gateway: 'socketio' });
   }
 
+  /**
+   * A client that does not read its socket: stop buffering for it and close the
+   * transport, dropping what is queued. socket.io-client sees "transport close",
+   * reconnects by itself and catches up from the log with `sinceVersion`.
+   */
+  private cutOffSlowClient(): void {
+    this.deps.logger.warn({ socketId: this.socket.id, projectId: this.principal.projectId }, 'socket.io: closing a connection that does not read (over the buffer cap)');
+    this.close();
+    const conn = this.socket.conn as unknown as { close(discard?: boolean): void; transport?: { socket?: { terminate?: () => void } } };
+    const ws = conn.transport?.socket;
+    conn.close(true);
+    // A WebSocket's close handshake would wait for the peer that does not read: drop it now, and its buffers with it.
+    ws?.terminate?.();
+  }
+
   private scope() {
     return this.principal.kind === 'user' ? { userExternalId: this.principal.userExternalId } : {};
   }
 
   private send(event: OrderEvent): void {
     if (this.closed) return;
+    if (this.outbound.get() > (this.deps.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES)) return this.cutOffSlowClient();
     this.socket.emit('order:update', orderUpdateOf(event));
     this.deps.metrics.messageSent('socketio', event.createdAt);
   }

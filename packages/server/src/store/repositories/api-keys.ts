@@ -74,3 +74,12 @@ export async function listLiveApiKeys(db: Executor, projectId: string, now: stri
     expiresAt: row.expires_at,
   }));
 }
+
+/** When each of these keys expires (null: never); a key missing from the result no longer exists. One query. */
+export async function findApiKeyExpiries(db: Executor, ids: readonly string[]): Promise<Map<string, string | null>> {
+  const result = new Map<string, string | null>();
+  if (ids.length === 0) return result;
+  const rows = await db.selectFrom('api_keys').select(['id', 'expires_at']).where('id', 'in', ids as string[]).execute();
+  for (const row of rows) result.set(row.id, row.expires_at);
+  return result;
+}

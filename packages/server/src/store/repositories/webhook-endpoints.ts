@@ -6,7 +6,10 @@ import type { Executor } from '../transaction.js';
 
 type EndpointRow = Selectable<WebhookEndpointsTable>;
 
-/** An endpoint with the secrets it signs with: never sent to API clients as is. */
+/**
+ * An endpoint with the secrets it signs with: never sent to API clients as is.
+ * Each `secret` is as stored, sealed by the SecretBox; WebhookEndpointService opens them to sign.
+ */
 export interface EndpointRecord extends WebhookEndpoint {
   secrets: WebhookSecret[];
 }
