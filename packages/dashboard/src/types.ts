@@ -36,7 +36,6 @@ export interface OrderEvent {
 
 /** An entry of `/events`: the timeline entry with the order as it was after it. */
 export interface FeedEvent extends OrderEvent {
-  sequence: number;
   data: Order;
 }
 

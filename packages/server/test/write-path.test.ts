@@ -132,7 +132,19 @@ describe.each(testDialects)('the write path on %s', (dialect) => {
     const mine = await create();
     const page = await server.request('GET', `/api/v2/events?after=${before}&waitForChange=10`, { key: project.secretKey });
     expect(page.body.data.map((e: any) => e.orderId)).toEqual([mine.id]);
+    expect(page.body.data[0]).not.toHaveProperty('sequence');
     expect(page.body.nextCursor).not.toBe(before);
+    // Sealed per project: opaque, refused by another project, and refused once altered.
+    expect(before).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    const foreign = await server.request('GET', `/api/v2/events?after=${before}`, { key: other.secretKey });
+    expect(foreign.status).toBe(400);
+    expect(foreign.body.error.code).toBe('invalid_cursor');
+    const altered = `${before.slice(0, 5)}${before[5] === 'A' ? 'B' : 'A'}${before.slice(6)}`;
+    const tampered = await server.request('GET', `/api/v2/events?after=${altered}`, { key: project.secretKey });
+    expect(tampered.status).toBe(400);
+    expect(tampered.body.error.code).toBe('invalid_cursor');
+    const numeric = await server.request('GET', '/api/v2/events?after=12', { key: project.secretKey });
+    expect(numeric.status).toBe(400);
   });
 
   it.runIf(dialect === 'sqlite')('commits writes that arrive together in one transaction, refusals included, with no transaction run again', async () => {

@@ -145,7 +145,7 @@ export function OrderPage(props: { id: string }) {
       const latest = mine[mine.length - 1]!.data;
       setOrder((o) => (o && o.version >= latest.version ? o : latest));
       const known = timelineRef.current[timelineRef.current.length - 1]?.version ?? 0;
-      const ordered = mine.map(({ data: _data, sequence: _sequence, ...event }) => event as OrderEvent);
+      const ordered = mine.map(({ data: _data, ...event }) => event as OrderEvent);
       if (ordered[0] && ordered[0].version === known + 1) setTimeline((t) => mergeTimeline(t, ordered));
       else void loadTail();
       // A change queues webhooks: show them without waiting for the refresh.

@@ -1,7 +1,9 @@
 import { OrdercastError } from '../domain/errors.js';
-import type { LogPosition, OrderEvent } from '../domain/order.js';
+import { LOG_START, positionOf, type LogPosition, type OrderEvent } from '../domain/order.js';
 import type { Waiters } from '../events/waiters.js';
 import type { Store } from '../store/database.js';
+import { readSetting } from '../store/repositories/settings.js';
+import { openFeedCursor, sealFeedCursor } from './feed-cursor.js';
 
 export const MAX_FEED_PAGE = 500;
 export const MAX_FEED_WAIT_SECONDS = 30;
@@ -12,45 +14,55 @@ export interface FeedPage {
   nextCursor: string;
 }
 
-/** A position as an opaque cursor; a bare number is the older form (a seq on SQLite). */
-export function encodeFeedCursor(position: LogPosition): string {
-  return position.txId === 0 ? String(position.seq) : `${position.txId}.${position.seq}`;
+function throwing(error: Error): never {
+  throw error;
 }
 
-function parseAfter(after: string | undefined): LogPosition | 'latest' {
-  if (after === undefined || after === '') return { txId: 0, seq: 0 };
-  if (after === 'latest') return 'latest';
-  const match = /^(?:(\d{1,19})\.)?(\d{1,15})$/.exec(after);
-  if (!match) throw new OrdercastError('invalid_cursor', '`after` must be "latest" or a nextCursor this API returned', { field: 'after' });
-  return { txId: Number(match[1] ?? 0), seq: Number(match[2]) };
+function invalidCursor(): OrdercastError {
+  return new OrdercastError('invalid_cursor', '`after` must be "latest" or a nextCursor this API returned to this project', { field: 'after' });
 }
 
 /**
  * A project's events in commit order, for followers such as `ordercast listen`. The
- * cursor is a position in the project's own events (store/log-reading.ts): it never
- * skips an event, and `latest` moves only when this project writes.
+ * cursor is a position in the log (store/log-reading.ts), sealed per project
+ * (feed-cursor.ts): it never skips an event, `latest` moves only when this project
+ * writes, and it tells nothing of other projects.
  * Long-polls: with `waitSeconds`, an empty page is held until the log follower sees an
  * event of the project, re-reading every second regardless.
  */
 export class EventFeedService {
+  private cursorKey: Promise<Buffer> | undefined;
+
   constructor(
     private readonly store: Store,
     private readonly projectWaiters: Waiters,
   ) {}
+
+  private key(): Promise<Buffer> {
+    this.cursorKey ??= readSetting(this.store.db, 'feed_cursor_key').then((hex) => {
+      if (!hex) throw new Error('the feed cursor key is missing from ordercast_settings: run `ordercast migrate`');
+      return Buffer.from(hex, 'hex');
+    });
+    this.cursorKey.catch(() => (this.cursorKey = undefined));
+    return this.cursorKey;
+  }
 
   async read(projectId: string, options: { after?: string; limit?: number; waitSeconds?: number; signal?: AbortSignal }): Promise<FeedPage> {
     const limit = options.limit ?? 100;
     if (!Number.isInteger(limit) || limit < 1 || limit > MAX_FEED_PAGE) {
       throw new OrdercastError('validation_failed', `limit must be a whole number from 1 to ${MAX_FEED_PAGE}`, { field: 'limit' });
     }
-    const parsed = parseAfter(options.after);
-    const after = parsed === 'latest' ? await this.store.log.head(projectId) : parsed;
+    const key = await this.key();
+    let after: LogPosition;
+    if (options.after === undefined || options.after === '') after = LOG_START;
+    else if (options.after === 'latest') after = await this.store.log.head(projectId);
+    else after = openFeedCursor(key, projectId, options.after) ?? throwing(invalidCursor());
     const deadline = Date.now() + Math.min(options.waitSeconds ?? 0, MAX_FEED_WAIT_SECONDS) * 1000;
     for (;;) {
       const events = await this.store.log.after(after, limit, projectId);
       if (events.length > 0 || Date.now() >= deadline || options.signal?.aborted) {
         const last = events[events.length - 1];
-        return { events, nextCursor: encodeFeedCursor(last ? { txId: last.txId, seq: last.seq } : after) };
+        return { events, nextCursor: sealFeedCursor(key, projectId, last ? positionOf(last) : after) };
       }
       await this.projectWaiters.waitOnce(projectId, Math.min(1000, deadline - Date.now()), options.signal);
     }

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { Migrator, sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 import { RECENT_HISTORY_LIMIT } from '../domain/order-decisions.js';
 import type { Dialect } from './database.js';
@@ -227,6 +228,18 @@ function migrations(dialect: Dialect): Record<string, Migration> {
       async up(db: Kysely<any>) {
         await db.schema.alterTable('projects').addColumn('token_secret_previous', 'text').execute();
         await db.schema.alterTable('projects').addColumn('token_secret_previous_expires_at', 'text').execute();
+      },
+    },
+
+    '0005_settings': {
+      async up(db: Kysely<any>) {
+        // Values the whole deployment shares, made once: every node reads the same ones.
+        await db.schema
+          .createTable('ordercast_settings')
+          .addColumn('name', 'text', (c) => c.primaryKey())
+          .addColumn('value', 'text', (c) => c.notNull())
+          .execute();
+        await db.insertInto('ordercast_settings').values({ name: 'feed_cursor_key', value: randomBytes(32).toString('hex') }).execute();
       },
     },
   };

@@ -137,6 +137,12 @@ export interface WebhookAttemptsTable {
   error: string | null;
 }
 
+/** Values the whole deployment shares, such as the key that seals event-feed cursors. */
+export interface SettingsTable {
+  name: string;
+  value: string;
+}
+
 export interface Database {
   projects: ProjectsTable;
   api_keys: ApiKeysTable;
@@ -147,4 +153,5 @@ export interface Database {
   webhook_endpoints: WebhookEndpointsTable;
   webhook_deliveries: WebhookDeliveriesTable;
   webhook_attempts: WebhookAttemptsTable;
+  ordercast_settings: SettingsTable;
 }

@@ -4,9 +4,9 @@ import { MAX_FEED_PAGE, MAX_FEED_WAIT_SECONDS, type EventFeedService } from '../
 import { publicEvent } from '../event-view.js';
 import { errorResponses } from '../schemas.js';
 
-/** A feed entry: the timeline entry plus its position in the log and the order snapshot. */
+/** A feed entry: the timeline entry plus the order as it was right after it. */
 function feedEvent(event: OrderEvent) {
-  return { ...publicEvent(event), sequence: event.seq, data: event.order };
+  return { ...publicEvent(event), data: event.order };
 }
 
 export async function eventRoutes(app: FastifyInstance, opts: { feed: EventFeedService; shutdownSignal: AbortSignal }): Promise<void> {
@@ -23,7 +23,7 @@ export async function eventRoutes(app: FastifyInstance, opts: { feed: EventFeedS
           type: 'object',
           additionalProperties: false,
           properties: {
-            after: { type: 'string', maxLength: 32 },
+            after: { type: 'string', maxLength: 64 },
             limit: { type: 'integer', minimum: 1, maximum: MAX_FEED_PAGE, default: 100 },
             waitForChange: { type: 'integer', minimum: 0, maximum: MAX_FEED_WAIT_SECONDS },
           },
@@ -40,7 +40,6 @@ export async function eventRoutes(app: FastifyInstance, opts: { feed: EventFeedS
                   properties: {
                     id: { type: 'string' },
                     object: { type: 'string', enum: ['event'] },
-                    sequence: { type: 'integer' },
                     type: { type: 'string' },
                     eventName: { type: 'string' },
                     orderId: { type: 'string' },
@@ -51,7 +50,7 @@ export async function eventRoutes(app: FastifyInstance, opts: { feed: EventFeedS
                     createdAt: { type: 'string', format: 'date-time' },
                     data: { $ref: 'Order#' },
                   },
-                  required: ['id', 'object', 'sequence', 'eventName', 'orderId', 'version', 'createdAt', 'data'],
+                  required: ['id', 'object', 'eventName', 'orderId', 'version', 'createdAt', 'data'],
                 },
               },
               nextCursor: { type: 'string' },
