@@ -169,6 +169,7 @@ export async function createCore(config: Config, options: AppOptions = {}): Prom
   const orders = new OrderService(store, projects, broker, orderWaiters, {
     orderCreated: () => metrics.ordersCreated.inc(),
     orderTransitioned: (event) => metrics.transitions.inc({ status: event.toStatus }),
+    deliveriesQueued: () => webhookDeliveries.notifyQueued(),
   });
   const webhookEndpoints = new WebhookEndpointService(store, projects, {
     allowPrivate: config.webhooks.allowPrivate,
@@ -237,8 +238,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   });
   const stopWaking: Array<() => void> = [];
   if (dispatcher) {
-    // Hints only: the dispatcher also polls, so deliveries queued by other processes are sent too.
-    stopWaking.push(follower.subscribe(() => dispatcher.wake()));
+    // Woken when a write of this process queued deliveries; it also polls, so deliveries queued by other processes are sent too.
     stopWaking.push(webhookDeliveries.onQueued(() => dispatcher.wake()));
   }
   const http = await buildHttpServer({

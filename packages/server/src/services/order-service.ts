@@ -15,6 +15,8 @@ import { canonicalJson, newId, sha256Hex } from './random.js';
 export interface OrderServiceObserver {
   orderCreated?(order: Order): void;
   orderTransitioned?(event: OrderEvent): void;
+  /** A write queued webhook deliveries (the dispatcher sends them at once). */
+  deliveriesQueued?(): void;
 }
 
 /** Limits what a reader may see: a user token reads only that user's orders. */
@@ -146,6 +148,7 @@ export class OrderService {
         return { replayed: true, statusCode: outcome.statusCode, body: outcome.body as Order };
       case 'appended':
         this.broker.publish({ projectId: command.projectId });
+        if (outcome.deliveries > 0) this.observer.deliveriesQueued?.();
         if (outcome.event.type === 'order.status_changed') this.observer.orderTransitioned?.(outcome.event);
         return { replayed: false, statusCode: command.kind === 'create' ? 201 : 200, body: outcome.event.order };
     }

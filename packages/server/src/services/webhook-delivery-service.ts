@@ -80,7 +80,8 @@ export class WebhookDeliveryService {
     return () => this.queuedListeners.delete(listener);
   }
 
-  private notifyQueued(): void {
+  /** Tells the dispatchers listening here that deliveries are waiting (the order log's append queues them too). */
+  notifyQueued(): void {
     for (const listener of this.queuedListeners) listener();
   }
 

@@ -90,7 +90,7 @@ export function openStore(options: StoreOptions): Store {
       db,
       dialect: 'postgres',
       location: redactUrl(options.databaseUrl),
-      orderLog: new PostgresOrderLog(db),
+      orderLog: new PostgresOrderLog(pool),
       log: postgresLogReading(db),
       readOrderRow: (projectId, id) => findOrderRow(db, 'postgres', projectId, id),
       close: () => db.destroy(),

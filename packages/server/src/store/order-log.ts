@@ -20,7 +20,7 @@ export type AppendCommand =
 
 /** What appending one command did. Every expected "no" is a value, never an exception. */
 export type AppendOutcome =
-  | { kind: 'appended'; event: OrderEvent }
+  | { kind: 'appended'; event: OrderEvent; /** Webhook outbox rows written with it. */ deliveries: number }
   | { kind: 'replayed'; statusCode: number; body: unknown }
   | { kind: 'refused'; refusal: Refusal };
 

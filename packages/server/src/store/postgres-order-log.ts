@@ -1,4 +1,4 @@
-import { CompiledQuery, type Kysely } from 'kysely';
+import type pg from 'pg';
 import type { OrderState } from '../domain/order-decisions.js';
 import {
   decide,
@@ -13,7 +13,6 @@ import {
   type StoredIdempotency,
 } from './order-log.js';
 import { rowToOrderState, type OrderRow } from './repositories/orders.js';
-import type { Database } from './schema.js';
 import { isConnectionError, isRetryable, isUniqueViolation } from './transaction.js';
 
 const MAX_ATTEMPTS = 20;
@@ -58,30 +57,41 @@ const APPEND_REST = `
     select project_id, :idempotencyKey, :requestHash, :statusCode, :orderJson, :at from changed where :idempotencyKey::text is not null
     returning 1
   )
-  select seq, tx_id, user_offset from event`;
+  select seq, tx_id, user_offset, (select count(*) from outbox)::int as deliveries from event`;
 
-const CREATE = numbered(`
+const READ_STATE_STATEMENT: Statement = { name: 'ordercast_read_state', sql: READ_STATE };
+
+const CREATE = numbered('ordercast_append_create', `
   with changed as (
     insert into orders (id, project_id, external_id, user_external_id, amount, currency, metadata, status, version, recent_history, created_at, updated_at)
     values (:orderId, :projectId, :externalId, :userExternalId, :amount, :currency, :metadataJson, :status, 1, :historyJson, :at, :at)
     returning id, project_id, user_external_id
   ),${APPEND_REST}`);
 
-const TRANSITION = numbered(`
+const TRANSITION = numbered('ordercast_append_transition', `
   with changed as (
     update orders set status = :status, version = :version, recent_history = :historyJson, updated_at = :at
     where id = :orderId and project_id = :projectId and version = :decidedOnVersion
     returning id, project_id, user_external_id
   ),${APPEND_REST}`);
 
+/**
+ * A statement run by name: PostgreSQL parses and plans it once per connection, and each
+ * run sends only its parameters, not the whole text again.
+ */
+interface Statement {
+  name?: string;
+  sql: string;
+}
+
 /** `:name` placeholders as PostgreSQL's `$1…`, numbered in order of first use. */
-function numbered(text: string): { sql: string; names: string[] } {
+function numbered(name: string, text: string): Statement & { names: string[] } {
   const names: string[] = [];
   const sql = text.replace(/(?<!:):([a-zA-Z]+)/g, (_, name: string) => {
     if (!names.includes(name)) names.push(name);
     return `$${names.indexOf(name) + 1}`;
   });
-  return { sql, names };
+  return { name, sql, names };
 }
 
 type StateRow = Partial<OrderRow> & {
@@ -101,9 +111,7 @@ type StateRow = Partial<OrderRow> & {
  * shows it did not commit, so a change is never applied twice.
  */
 export class PostgresOrderLog implements OrderLog {
-  constructor(
-    private readonly db: Kysely<Database>,
-  ) {}
+  constructor(private readonly pool: pg.Pool) {}
 
   async append(command: AppendCommand, ids: { orderId: string; eventId: string }): Promise<AppendOutcome> {
     const claim = command.idempotency;
@@ -114,7 +122,7 @@ export class PostgresOrderLog implements OrderLog {
       if (command.kind === 'transition' || claim) {
         let state: StateRow[];
         try {
-          state = await this.query<StateRow>(READ_STATE, [command.kind === 'transition' ? command.orderId : null, command.projectId, claim?.key ?? null]);
+          state = await this.query<StateRow>(READ_STATE_STATEMENT, [command.kind === 'transition' ? command.orderId : null, command.projectId, claim?.key ?? null]);
         } catch (error) {
           // A read changes nothing: once on a fresh connection, then a 503 for the caller.
           if (reconnected || !isConnectionError(error)) throw error;
@@ -140,10 +148,10 @@ export class PostgresOrderLog implements OrderLog {
       const record = eventRecord(command, decision.event);
       try {
         const statement = command.kind === 'create' ? CREATE : TRANSITION;
-        const written = await this.query<{ seq: number; tx_id: number; user_offset: number | null }>(statement.sql, this.parameters(statement, command, record, current));
+        const written = await this.query<{ seq: number; tx_id: number; user_offset: number | null; deliveries: number }>(statement, this.parameters(statement, command, record, current));
         const positions = written[0];
         if (!positions) continue; // the order moved since it was read: decide again
-        return { kind: 'appended', event: loggedEvent(record, { seq: positions.seq, txId: positions.tx_id, userOffset: positions.user_offset }) };
+        return { kind: 'appended', event: loggedEvent(record, { seq: positions.seq, txId: positions.tx_id, userOffset: positions.user_offset }), deliveries: positions.deliveries };
       } catch (error) {
         lastError = error;
         if (isConnectionError(error)) {
@@ -151,14 +159,16 @@ export class PostgresOrderLog implements OrderLog {
           // event id says which, read on a fresh connection; if that fails too, a 503.
           if (reconnected) throw error;
           reconnected = true;
-          const committed = await this.query<{ seq: number; tx_id: number; user_offset: number | null }>(
-            'select seq, tx_id, user_offset from order_events where id = $1',
+          const committed = await this.query<{ seq: number; tx_id: number; user_offset: number | null; deliveries: number }>(
+            'select seq, tx_id, user_offset, (select count(*) from webhook_deliveries where event_id = $1)::int as deliveries from order_events where id = $1',
             [record.event.id],
           ).catch(() => {
             throw error;
           });
           const positions = committed[0];
-          if (positions) return { kind: 'appended', event: loggedEvent(record, { seq: positions.seq, txId: positions.tx_id, userOffset: positions.user_offset }) };
+          if (positions) {
+            return { kind: 'appended', event: loggedEvent(record, { seq: positions.seq, txId: positions.tx_id, userOffset: positions.user_offset }), deliveries: positions.deliveries };
+          }
           continue;
         }
         // Two requests with one Idempotency-Key raced: the loser reads again and replays the winner's answer.
@@ -210,7 +220,8 @@ export class PostgresOrderLog implements OrderLog {
     });
   }
 
-  private async query<R>(sql: string, parameters: unknown[]): Promise<R[]> {
-    return (await this.db.executeQuery<R>(CompiledQuery.raw(sql, parameters))).rows;
+  private async query<R>(statement: Statement | string, parameters: unknown[]): Promise<R[]> {
+    const { name, sql } = typeof statement === 'string' ? { name: undefined, sql: statement } : statement;
+    return (await this.pool.query({ name, text: sql, values: parameters })).rows as R[];
   }
 }

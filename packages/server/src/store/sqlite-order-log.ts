@@ -183,9 +183,9 @@ export class SqliteOrderLog implements OrderLog {
     const seq = s.insertEvent
       .pluck()
       .get(event.id, projectId, order.id, event.type, event.eventName, event.fromStatus, event.toStatus, event.reason, event.version, order.userExternalId, userOffset, record.orderJson, at) as number;
-    s.insertOutbox.run(event.id, event.eventName, order.id, record.payloadJson, at, at, at, projectId, record.quotedEventName);
+    const deliveries = s.insertOutbox.run(event.id, event.eventName, order.id, record.payloadJson, at, at, at, projectId, record.quotedEventName).changes;
     if (claim) s.rememberIdempotency.run(projectId, claim.key, claim.requestHash, record.statusCode, record.orderJson, at);
-    return { kind: 'appended', event: loggedEvent(record, { seq, txId: 0, userOffset }) };
+    return { kind: 'appended', event: loggedEvent(record, { seq, txId: 0, userOffset }), deliveries };
   }
 
   private prepare(): Statements {
