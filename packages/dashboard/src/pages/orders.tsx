@@ -5,6 +5,7 @@ import { useSession } from '../context.js';
 import { formatAgo, formatAmount, formatTime } from '../format.js';
 import type { FeedEvent, ListPage, Order } from '../types.js';
 import { useFeed } from '../use-feed.js';
+import { CursorPager } from '../components/cursor-pager.js';
 
 const PAGE_SIZE = 25;
 
@@ -209,32 +210,17 @@ export function OrdersPage() {
       )}
 
       {page && (cursors.length > 0 || cursor !== undefined || page.hasMore) && (
-        <nav class="pager" aria-label="Pages of orders">
-          <button
-            type="button"
-            class="secondary"
-            disabled={cursor === undefined}
-            onClick={() => {
-              const previous = [...cursors];
-              const back = previous.pop();
-              setCursors(previous);
-              setCursor(back === '' ? undefined : back);
-            }}
-          >
-            ← Newer
-          </button>
-          <button
-            type="button"
-            class="secondary"
-            disabled={!page.hasMore || !page.nextCursor}
-            onClick={() => {
-              setCursors([...cursors, cursor ?? '']);
-              setCursor(page.nextCursor ?? undefined);
-            }}
-          >
-            Older →
-          </button>
-        </nav>
+        <CursorPager
+          label="Pages of orders"
+          cursor={cursor}
+          cursors={cursors}
+          nextCursor={page.nextCursor}
+          hasMore={page.hasMore}
+          onMove={(next, stack) => {
+            setCursors(stack);
+            setCursor(next);
+          }}
+        />
       )}
     </section>
   );

@@ -6,6 +6,7 @@ import { useSession } from '../context.js';
 import { formatTime } from '../format.js';
 import type { ListPage, WebhookDelivery, WebhookEndpoint } from '../types.js';
 import { useRefresh } from '../use-feed.js';
+import { CursorPager } from '../components/cursor-pager.js';
 
 /** Deliveries read to compute each endpoint's recent success rate. */
 const RATE_SAMPLE = 100;
@@ -386,32 +387,17 @@ export function WebhooksPage() {
       )}
       {deliveries && deliveries.data.length > 0 && <DeliveryList deliveries={deliveries.data} endpoints={endpoints} onChanged={() => void loadDeliveries()} />}
       {deliveries && (cursor !== undefined || deliveries.hasMore) && (
-        <nav class="pager" aria-label="Pages of deliveries">
-          <button
-            type="button"
-            class="secondary"
-            disabled={cursor === undefined}
-            onClick={() => {
-              const previous = [...cursors];
-              const back = previous.pop();
-              setCursors(previous);
-              setCursor(back === '' ? undefined : back);
-            }}
-          >
-            ← Newer
-          </button>
-          <button
-            type="button"
-            class="secondary"
-            disabled={!deliveries.hasMore || !deliveries.nextCursor}
-            onClick={() => {
-              setCursors([...cursors, cursor ?? '']);
-              setCursor(deliveries.nextCursor ?? undefined);
-            }}
-          >
-            Older →
-          </button>
-        </nav>
+        <CursorPager
+          label="Pages of deliveries"
+          cursor={cursor}
+          cursors={cursors}
+          nextCursor={deliveries.nextCursor}
+          hasMore={deliveries.hasMore}
+          onMove={(next, stack) => {
+            setCursors(stack);
+            setCursor(next);
+          }}
+        />
       )}
     </section>
   );
