@@ -64,7 +64,7 @@ export class FillingGate {
   private chain: Promise<void> = Promise.resolve();
 
   constructor(
-    readonly gate: VersionGate,
+    private readonly gate: VersionGate,
     private readonly readEarlier: (afterVersion: number, beforeVersion: number) => Promise<StatusHistoryEntry[]>,
   ) {}
 

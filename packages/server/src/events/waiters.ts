@@ -29,12 +29,6 @@ export class Waiters {
     if (set) for (const wake of [...set]) wake();
   }
 
-  get waitingCount(): number {
-    let n = 0;
-    for (const set of this.waiting.values()) n += set.size;
-    return n;
-  }
-
   /** Wakes everyone (shutdown). */
   close(): void {
     for (const set of [...this.waiting.values()]) for (const wake of [...set]) wake();

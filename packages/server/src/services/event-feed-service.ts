@@ -14,10 +14,6 @@ export interface FeedPage {
   nextCursor: string;
 }
 
-function throwing(error: Error): never {
-  throw error;
-}
-
 function invalidCursor(): OrdercastError {
   return new OrdercastError('invalid_cursor', '`after` must be "latest" or a nextCursor this API returned to this project', { field: 'after' });
 }
@@ -53,10 +49,11 @@ export class EventFeedService {
       throw new OrdercastError('validation_failed', `limit must be a whole number from 1 to ${MAX_FEED_PAGE}`, { field: 'limit' });
     }
     const key = await this.key();
-    let after: LogPosition;
+    let after: LogPosition | undefined;
     if (options.after === undefined || options.after === '') after = LOG_START;
     else if (options.after === 'latest') after = await this.store.log.head(projectId);
-    else after = openFeedCursor(key, projectId, options.after) ?? throwing(invalidCursor());
+    else after = openFeedCursor(key, projectId, options.after);
+    if (!after) throw invalidCursor();
     const deadline = Date.now() + Math.min(options.waitSeconds ?? 0, MAX_FEED_WAIT_SECONDS) * 1000;
     for (;;) {
       const events = await this.store.log.after(after, limit, projectId);

@@ -179,16 +179,18 @@ export class SqliteOrderLog implements OrderLog {
       // Under the batch's write lock nobody else can move the order, so this always matches.
       s.updateOrder.run(order.status, order.version, record.historyJson, at, order.id, current!.version);
     }
-    const userOffset = record.channelEpoch === null ? null : (s.nextChannelOffset.pluck().get(projectId, order.userExternalId, record.channelEpoch) as number);
-    const seq = s.insertEvent
-      .pluck()
-      .get(event.id, projectId, order.id, event.type, event.eventName, event.fromStatus, event.toStatus, event.reason, event.version, order.userExternalId, userOffset, record.orderJson, at) as number;
+    const userOffset = record.channelEpoch === null ? null : (s.nextChannelOffset.get(projectId, order.userExternalId, record.channelEpoch) as number);
+    const seq = s.insertEvent.get(event.id, projectId, order.id, event.type, event.eventName, event.fromStatus, event.toStatus, event.reason, event.version, order.userExternalId, userOffset, record.orderJson, at) as number;
     const deliveries = s.insertOutbox.run(event.id, event.eventName, order.id, record.payloadJson, at, at, at, projectId, record.quotedEventName).changes;
     if (claim) s.rememberIdempotency.run(projectId, claim.key, claim.requestHash, record.statusCode, record.orderJson, at);
     return { kind: 'appended', event: loggedEvent(record, { seq, txId: 0, userOffset }), deliveries };
   }
 
   private prepare(): Statements {
-    return Object.fromEntries(Object.entries(SQL).map(([name, text]) => [name, this.sqlite.prepare(text)])) as Statements;
+    const statements = Object.fromEntries(Object.entries(SQL).map(([name, text]) => [name, this.sqlite.prepare(text)])) as Statements;
+    // These two return one value: the new offset, the new seq.
+    statements.nextChannelOffset.pluck();
+    statements.insertEvent.pluck();
+    return statements;
   }
 }

@@ -1,4 +1,5 @@
-import type { ApiKeyKind } from '../schema.js';
+import type { Selectable } from 'kysely';
+import type { ApiKeyKind, ApiKeysTable } from '../schema.js';
 import type { Executor } from '../transaction.js';
 
 export interface ApiKeyRecord {
@@ -9,6 +10,18 @@ export interface ApiKeyRecord {
   keyPrefix: string;
   createdAt: string;
   expiresAt: string | null;
+}
+
+function rowToApiKey(row: Selectable<ApiKeysTable>): ApiKeyRecord {
+  return {
+    id: row.id,
+    projectId: row.project_id,
+    kind: row.kind,
+    keyHash: row.key_hash,
+    keyPrefix: row.key_prefix,
+    createdAt: row.created_at,
+    expiresAt: row.expires_at,
+  };
 }
 
 export async function insertApiKey(db: Executor, key: ApiKeyRecord): Promise<void> {
@@ -29,17 +42,7 @@ export async function insertApiKey(db: Executor, key: ApiKeyRecord): Promise<voi
 /** Looks a key up by the hash of its full text; the caller checks expiry. */
 export async function findApiKeyByHash(db: Executor, keyHash: string): Promise<ApiKeyRecord | undefined> {
   const row = await db.selectFrom('api_keys').selectAll().where('key_hash', '=', keyHash).executeTakeFirst();
-  return row
-    ? {
-        id: row.id,
-        projectId: row.project_id,
-        kind: row.kind,
-        keyHash: row.key_hash,
-        keyPrefix: row.key_prefix,
-        createdAt: row.created_at,
-        expiresAt: row.expires_at,
-      }
-    : undefined;
+  return row ? rowToApiKey(row) : undefined;
 }
 
 /** Makes every live key of that kind expire at `at` (rotation). */
@@ -64,15 +67,7 @@ export async function listLiveApiKeys(db: Executor, projectId: string, now: stri
     .orderBy('kind', 'desc')
     .orderBy('created_at')
     .execute();
-  return rows.map((row) => ({
-    id: row.id,
-    projectId: row.project_id,
-    kind: row.kind,
-    keyHash: row.key_hash,
-    keyPrefix: row.key_prefix,
-    createdAt: row.created_at,
-    expiresAt: row.expires_at,
-  }));
+  return rows.map(rowToApiKey);
 }
 
 /** When each of these keys expires (null: never); a key missing from the result no longer exists. One query. */
