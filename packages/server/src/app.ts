@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Config } from './config.js';
 import type { Broker } from './events/broker.js';
 import { LogFollower } from './events/log-follower.js';
+import { OrderReadCache } from './services/order-read-cache.js';
 import { MemoryBroker } from './events/memory-broker.js';
 import { Waiters } from './events/waiters.js';
 import { RedisBroker } from './events/redis-broker.js';
@@ -170,7 +171,8 @@ export async function createCore(config: Config, options: AppOptions = {}): Prom
     orderCreated: () => metrics.ordersCreated.inc(),
     orderTransitioned: (event) => metrics.transitions.inc({ status: event.toStatus }),
     deliveriesQueued: () => webhookDeliveries.notifyQueued(),
-  });
+  }, new OrderReadCache(config.orderCacheBytes));
+  metrics.setOrderCacheProbe(orders.readCache);
   const webhookEndpoints = new WebhookEndpointService(store, projects, {
     allowPrivate: config.webhooks.allowPrivate,
     rotationGraceMs: config.webhooks.rotationGrace,
@@ -232,6 +234,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const follower = new LogFollower(store.log, broker, { pollMs: config.realtime.eventPollMs }, logger);
   const hub = new ChannelHub();
   follower.subscribe((event) => {
+    // The cache first: a long-poll woken below must read the new state.
+    orders.followed(event);
     hub.dispatch(event);
     orderWaiters.notify(event.orderId);
     projectWaiters.notify(event.projectId);

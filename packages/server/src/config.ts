@@ -16,6 +16,8 @@ export interface Config {
   rateLimitPerSecond: number;
   rateLimitBurst: number;
   bodyLimitBytes: number;
+  /** ORDERCAST_ORDER_CACHE_MB: memory for recently read or changed orders that polls are answered from; 0 turns it off. */
+  orderCacheBytes: number;
   sqliteSynchronous: 'NORMAL' | 'FULL';
   /** Create a demo project with keys on first start of an empty database. */
   demo: boolean;
@@ -184,6 +186,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     logLevel,
     logPretty: env.ORDERCAST_LOG_FORMAT ? env.ORDERCAST_LOG_FORMAT === 'pretty' : Boolean(process.stdout.isTTY),
     rateLimitPerSecond,
+    orderCacheBytes: integer('ORDERCAST_ORDER_CACHE_MB', env.ORDERCAST_ORDER_CACHE_MB, 64, 0, 65_536) * 1024 * 1024,
     rateLimitBurst: integer('ORDERCAST_RATE_LIMIT_BURST', env.ORDERCAST_RATE_LIMIT_BURST, rateLimitPerSecond * 2, 0, 10_000_000),
     bodyLimitBytes: integer('ORDERCAST_BODY_LIMIT', env.ORDERCAST_BODY_LIMIT, 1024 * 1024, 1024, 64 * 1024 * 1024),
     sqliteSynchronous: synchronous,

@@ -4,10 +4,18 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 export type WebhookQueueProbe = () => Promise<{ pending: number; oldestPendingCreatedAt: string | null }>;
 
 /** The Prometheus metrics of one server process. */
+/** What the order read cache reports at each scrape. */
+export interface OrderCacheStats {
+  readonly hits: number;
+  readonly misses: number;
+  readonly sizeBytes: number;
+}
+
 export class Metrics {
   readonly registry = new Registry();
   private queueProbe: WebhookQueueProbe | undefined;
   private brokerProbe: (() => boolean) | undefined;
+  private orderCache: OrderCacheStats | undefined;
 
   readonly httpDuration = new Histogram({
     name: 'ordercast_http_request_duration_seconds',
@@ -93,6 +101,30 @@ export class Metrics {
       });
       return lastRead;
     };
+    // The cache counts for itself (no metrics code on the polling hot path); scrapes copy its totals.
+    for (const [name, help, read] of [
+      ['ordercast_order_cache_hits_total', 'Polls of one order answered from the read cache', (stats: OrderCacheStats) => stats.hits],
+      ['ordercast_order_cache_misses_total', 'Polls of one order that read the database', (stats: OrderCacheStats) => stats.misses],
+    ] as const) {
+      new Counter({
+        name,
+        help,
+        registers: [this.registry],
+        collect() {
+          if (!metrics.orderCache) return;
+          this.reset();
+          this.inc(read(metrics.orderCache));
+        },
+      });
+    }
+    new Gauge({
+      name: 'ordercast_order_cache_bytes',
+      help: 'Approximate memory held by the order read cache (bounded by ORDERCAST_ORDER_CACHE_MB)',
+      registers: [this.registry],
+      collect() {
+        if (metrics.orderCache) this.set(metrics.orderCache.sizeBytes);
+      },
+    });
     this.brokerConnected = new Gauge({
       name: 'ordercast_broker_connected',
       help: 'Whether the Redis broker connection is up (1) or down (0); absent without Redis',
@@ -125,6 +157,11 @@ export class Metrics {
   /** With Redis: whether its connection is up, read at each scrape. */
   setBrokerProbe(probe: () => boolean): void {
     this.brokerProbe = probe;
+  }
+
+  /** The order read cache's hits, misses and size, read at each scrape. */
+  setOrderCacheProbe(cache: OrderCacheStats): void {
+    this.orderCache = cache;
   }
 
   setWebhookQueueProbe(probe: WebhookQueueProbe): void {

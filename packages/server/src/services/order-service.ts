@@ -9,6 +9,7 @@ import type { AppendCommand, AppendOutcome, IdempotencyClaim } from '../store/or
 import { listOrderEvents } from '../store/repositories/order-events.js';
 import { listOrderRows, rowToOrder } from '../store/repositories/orders.js';
 import { IDEMPOTENCY_KEY_TTL_MS } from './idempotency-retention.js';
+import { OrderReadCache, type CachedOrder } from './order-read-cache.js';
 import type { ProjectService } from './project-service.js';
 import { canonicalJson, newId, sha256Hex } from './random.js';
 
@@ -92,6 +93,12 @@ function refusalError(refusal: Refusal): OrdercastError {
 }
 
 /** The key's claim; the hash covers what the request asks, so the same key for another request is refused. */
+function visible(entry: CachedOrder | undefined, projectId: string, scope: ReadScope): CachedOrder | undefined {
+  if (!entry || entry.projectId !== projectId) return undefined;
+  if (scope.userExternalId !== undefined && entry.order.userExternalId !== scope.userExternalId) return undefined;
+  return entry;
+}
+
 function idempotencyClaim(key: string | undefined, request: unknown): IdempotencyClaim | undefined {
   if (key === undefined) return undefined;
   return { key, requestHash: sha256Hex(canonicalJson(request)), lapsedBefore: new Date(Date.now() - IDEMPOTENCY_KEY_TTL_MS).toISOString() };
@@ -109,7 +116,23 @@ export class OrderService {
     private readonly broker: Broker,
     private readonly orderWaiters: Waiters,
     private readonly observer: OrderServiceObserver = {},
+    /** Recently read or changed orders: the polling path answers from it without the database. */
+    readonly readCache: OrderReadCache = new OrderReadCache(0),
   ) {}
+
+  /** What the log follower read, written by this process or another: keeps the read cache right. */
+  followed(event: OrderEvent): void {
+    this.readCache.offer(event.projectId, event.order);
+  }
+
+  /**
+   * The order from the read cache, when it holds it and the credential may see it;
+   * undefined sends the caller to `get`, which answers a missing or foreign order
+   * exactly as it always does. Synchronous, for the polling hot path.
+   */
+  cached(projectId: string, orderId: string, scope: ReadScope = {}): CachedOrder | undefined {
+    return visible(this.readCache.lookup(orderId), projectId, scope);
+  }
 
   async create(projectId: string, input: NewOrderInput, idempotencyKey?: string): Promise<WriteResult> {
     const project = await this.projects.get(projectId);
@@ -147,6 +170,7 @@ export class OrderService {
       case 'replayed':
         return { replayed: true, statusCode: outcome.statusCode, body: outcome.body as Order };
       case 'appended':
+        this.readCache.offer(command.projectId, outcome.event.order);
         this.broker.publish({ projectId: command.projectId });
         if (outcome.deliveries > 0) this.observer.deliveriesQueued?.();
         if (outcome.event.type === 'order.status_changed') this.observer.orderTransitioned?.(outcome.event);
@@ -155,13 +179,17 @@ export class OrderService {
   }
 
   async get(projectId: string, orderId: string, scope: ReadScope = {}): Promise<Order> {
+    const cached = visible(this.readCache.peek(orderId), projectId, scope);
+    if (cached) return cached.order;
     const project = await this.projects.get(projectId);
     const row = await this.store.readOrderRow(projectId, orderId);
     // Another user's order looks exactly like a missing one.
     if (!row || (scope.userExternalId !== undefined && row.user_external_id !== scope.userExternalId)) {
       throw new OrdercastError('order_not_found', `No order ${orderId}`, { orderId });
     }
-    return rowToOrder(row, project.lifecycle);
+    const order = rowToOrder(row, project.lifecycle);
+    this.readCache.offer(projectId, order);
+    return order;
   }
 
   /**

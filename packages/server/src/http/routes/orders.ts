@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { NewOrderInput } from '../../domain/new-order.js';
 import type { Order } from '../../domain/order.js';
 import { MAX_EVENTS_PAGE, MAX_PAGE_SIZE, MAX_REASON_LENGTH, type OrderListQuery, type OrderService, type WriteResult } from '../../services/order-service.js';
+import { etagOf, type CachedOrder } from '../../services/order-read-cache.js';
 import { readScope } from '../auth-hook.js';
 import { publicEvent } from '../event-view.js';
 import { errorResponses, pageSchema } from '../schemas.js';
@@ -14,9 +15,6 @@ const orderIdParams = {
   required: ['id'],
 } as const;
 
-export function etagOf(order: Order): string {
-  return `"v${order.version}"`;
-}
 
 /** The version a client already holds, from an `If-None-Match: "v7"` header. */
 function versionFromIfNoneMatch(header: string | undefined): number | undefined {
@@ -30,12 +28,21 @@ function ifNoneMatchHits(header: string | undefined, etag: string): boolean {
 }
 
 function sendOrder(reply: FastifyReply, order: Order, ifNoneMatch: string | undefined, code = 200) {
-  const etag = etagOf(order);
+  const etag = etagOf(order.version);
   reply.header('etag', etag);
   if (code === 200 && ifNoneMatchHits(ifNoneMatch, etag)) return reply.code(304).send();
   return reply.code(code).send(order);
 }
 
+
+/** The polling hot path: the ETag is known without rendering, and the body is rendered once per version. */
+function sendCached(reply: FastifyReply, orders: OrderService, entry: CachedOrder, ifNoneMatch: string | undefined) {
+  reply.header('etag', entry.etag);
+  if (ifNoneMatchHits(ifNoneMatch, entry.etag)) return reply.code(304).send();
+  // A string with a JSON content type is sent as it is: Fastify does not serialise it again.
+  const body = orders.readCache.bodyOf(entry, (order) => reply.serializeInput(order as unknown as Record<string, unknown>, '200') as string);
+  return reply.code(200).type('application/json; charset=utf-8').send(body);
+}
 
 function sendWrite(reply: FastifyReply, result: WriteResult) {
   if (result.replayed) reply.header('idempotent-replayed', 'true');
@@ -105,6 +112,8 @@ export async function orderRoutes(app: FastifyInstance, opts: { orders: OrderSer
         reply.raw.once('close', () => gone.abort());
         order = await orders.waitForChange(projectId, request.params.id, known, wait * 1000, scope, AbortSignal.any([gone.signal, opts.shutdownSignal]));
       } else {
+        const entry = orders.cached(projectId, request.params.id, scope);
+        if (entry) return sendCached(reply, orders, entry, ifNoneMatch);
         order = await orders.get(projectId, request.params.id, scope);
       }
       return sendOrder(reply, order, ifNoneMatch);
