@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // npm run bench [-- <scenario>…] [--quick] [--runs N]
-// Runs each scenario beside its baseline, prints one table and writes bench/results/latest.json.
+// Runs each scenario beside its baseline, prints one table and writes bench/results/latest.json;
+// a full run (every scenario, not --quick) also writes bench/results/<date>.json, to commit.
 import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { ROOT } from './lib/processes.mjs';
 import { connectionsScenario } from './scenarios/connections.mjs';
@@ -49,6 +51,9 @@ for (const r of rows) console.log(`  ${r.scenario}: ${r.notes}`);
 
 const resultsDir = path.join(ROOT, 'bench/results');
 mkdirSync(resultsDir, { recursive: true });
-const report = { date: new Date().toISOString(), quick, runs, node: process.version, seconds: Math.round((Date.now() - started) / 1000), rows };
-writeFileSync(path.join(resultsDir, 'latest.json'), `${JSON.stringify(report, null, 2)}\n`);
-log(`wrote bench/results/latest.json (${report.seconds} s)`);
+const machine = { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memoryGiB: Math.round(os.totalmem() / 2 ** 30), kernel: os.release() };
+const report = { date: new Date().toISOString(), quick, runs, node: process.version, machine, seconds: Math.round((Date.now() - started) / 1000), rows };
+const written = ['latest.json'];
+if (!quick && chosen.length === 0) written.push(`${report.date.slice(0, 10)}.json`);
+for (const file of written) writeFileSync(path.join(resultsDir, file), `${JSON.stringify(report, null, 2)}\n`);
+log(`wrote ${written.map((file) => `bench/results/${file}`).join(' and ')} (${report.seconds} s)`);

@@ -1,5 +1,5 @@
 // Push benchmark clients, in their own process. Reads a plan (JSON file named on argv):
-//   { kind: 'socketio' | 'centrifuge' | 'bare', url, secretKey?, projectId?, clients: [{ orderId, userExternalId?, token? }] }
+//   { kind: 'socketio' | 'centrifuge' | 'bare' | 'durable', url, secretKey?, projectId?, clients: [{ orderId, userExternalId?, token? }] }
 // opens one connection per client, prints "ready <n>", records commit-to-receipt latency
 // for every update, and on "stop" (stdin) prints one JSON line of results and exits.
 import { readFileSync } from 'node:fs';
@@ -91,7 +91,7 @@ function connectBare(client) {
   });
 }
 
-const connect = { socketio: connectSocketIo, centrifuge: connectCentrifuge, bare: connectBare }[plan.kind];
+const connect = { socketio: connectSocketIo, centrifuge: connectCentrifuge, bare: connectBare, durable: connectBare }[plan.kind];
 // Connect in waves, as a real population arrives, not all in one tick.
 for (let i = 0; i < plan.clients.length; i += 200) await Promise.all(plan.clients.slice(i, i + 200).map(connect));
 console.log(`ready ${plan.clients.length - failures}${firstFailure ? ` (first failure: ${firstFailure})` : ''}`);
