@@ -11,9 +11,10 @@ import { fanoutScenario } from './scenarios/fanout.mjs';
 import { ingestScenario } from './scenarios/ingest.mjs';
 import { pollScenario } from './scenarios/poll.mjs';
 import { pushScenario } from './scenarios/push.mjs';
+import { scaleScenario } from './scenarios/scale.mjs';
 import { webhooksScenario } from './scenarios/webhooks.mjs';
 
-const SCENARIOS = { poll: pollScenario, ingest: ingestScenario, push: pushScenario, connections: connectionsScenario, fanout: fanoutScenario, webhooks: webhooksScenario };
+const SCENARIOS = { poll: pollScenario, ingest: ingestScenario, push: pushScenario, connections: connectionsScenario, fanout: fanoutScenario, webhooks: webhooksScenario, scale: scaleScenario };
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');

@@ -16,7 +16,7 @@ function rssBytes(pid) {
   return Number(match[1]) * 1024;
 }
 
-async function ordercastHeap(server) {
+export async function ordercastHeap(server) {
   const text = await (await fetch(server.metricsUrl)).text();
   return Number(/^ordercast_nodejs_heap_size_used_bytes (\S+)$/m.exec(text)[1]);
 }
@@ -47,7 +47,7 @@ async function openClients(dir, kind, base, clients) {
 }
 
 /** Memory of one server process before and after `clients` connect. */
-async function measure(dir, kind, server, heap, base, clients) {
+export async function measure(dir, kind, server, heap, base, clients) {
   let group;
   try {
     await settle(1000);

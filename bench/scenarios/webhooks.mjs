@@ -17,7 +17,7 @@ async function stats(receiver) {
   return (await fetch(`${receiver}/stats`)).json();
 }
 
-async function waitForUnique(receiver, expected, timeoutMs) {
+export async function waitForUnique(receiver, expected, timeoutMs) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const s = await stats(receiver);
