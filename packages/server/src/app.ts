@@ -16,6 +16,7 @@ import { LogBackedUserChannels } from './realtime/centrifuge/user-channels.js';
 import { ChannelHub } from './realtime/channel-hub.js';
 import { HandshakeLimiter } from './realtime/handshake-limiter.js';
 import { SocketIoGateway } from './realtime/socketio/socketio-gateway.js';
+import { loadRealtimeSessionKey } from './services/realtime-session-key.js';
 import { AuthService } from './services/auth-service.js';
 import { CredentialWatcher } from './services/credential-watcher.js';
 import { EventLogReader } from './services/event-log-reader.js';
@@ -266,7 +267,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const limiter = new HandshakeLimiter(config.realtime.handshakesPerSecond);
   // Open sockets lose access when their key or token does (expiry, rotation, revocation, in any process).
   const credentials = new CredentialWatcher(store, projects, logger);
-  const socketio = new SocketIoGateway(http.server, { auth, orders, reader, hub, metrics, logger, limiter, config: config.realtime, credentials });
+  const recoveryKey = await loadRealtimeSessionKey(store);
+  const socketio = new SocketIoGateway(http.server, { auth, orders, reader, hub, metrics, logger, limiter, config: config.realtime, credentials, recoveryKey });
   const centrifuge = new CentrifugeGateway(http.server, {
     channels: new LogBackedUserChannels(auth, reader, hub, credentials),
     metrics,
