@@ -42,7 +42,7 @@ export class SocketIoGateway {
 
   constructor(httpServer: HttpServer, deps: SocketIoGatewayDeps) {
     const { config } = deps;
-    const windowMs = config.recoveryWindowSeconds * 1000;
+    const windowMs = config.recoveryWindowMs;
     const tokens = deps.recoveryKey && windowMs > 0 ? new RecoveryTokens(deps.recoveryKey) : undefined;
     // A connected session renews its checkpoint this often, so the one a client holds when it drops is never older.
     const checkpointEveryMs = Math.max(1000, Math.floor(windowMs / 2));
