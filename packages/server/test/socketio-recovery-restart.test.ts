@@ -1,4 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { io, type Socket } from 'socket.io-client';
@@ -18,6 +19,35 @@ async function api(base: string, key: string, method: string, urlPath: string, b
   const json = await res.json();
   if (res.status >= 300) throw new Error(`${method} ${urlPath}: ${res.status} ${JSON.stringify(json)}`);
   return json;
+}
+
+/** A TCP load balancer of one backend at a time: `target` says where new connections go. */
+async function balancer(): Promise<{ url: string; target: number; close(): Promise<void> }> {
+  const sockets = new Set<net.Socket>();
+  const lb = {
+    url: '',
+    target: 0,
+    close: () => {
+      for (const s of sockets) s.destroy();
+      return new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+  const server = net.createServer((client) => {
+    const upstream = net.connect(lb.target, '127.0.0.1');
+    for (const s of [client, upstream]) {
+      sockets.add(s);
+      s.on('error', () => {});
+      s.on('close', () => {
+        sockets.delete(s);
+        client.destroy();
+        upstream.destroy();
+      });
+    }
+    client.pipe(upstream).pipe(client);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  lb.url = `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`;
+  return lb;
 }
 
 describe('Socket.IO connection state recovery across a server crash', () => {
@@ -66,5 +96,43 @@ describe('Socket.IO connection state recovery across a server crash', () => {
     await api(server.baseUrl, project.secretKey, 'POST', `/api/v2/orders/${order.id}/status`, { status: 'COMPLETED' });
     await waitFor(() => versions.length === 3, 'the live version after recovery');
     expect(versions).toEqual([2, 3, 4]);
+  });
+
+  it('a client moved to another node by the load balancer is recovered there', async () => {
+    const project = await cli(['projects', 'create', '--name', 'Move', '--lifecycle', 'onramp', '--json', '--data-dir', dataDir]);
+    // Two nodes on one database (one SQLite file): each reads the log the other writes.
+    const a = await startServerProcess(['--no-demo', '--data-dir', dataDir], quiet);
+    const b = await startServerProcess(['--no-demo', '--data-dir', dataDir], quiet);
+    const lb = await balancer();
+    try {
+      lb.target = Number(new URL(a.baseUrl).port);
+      const order = await api(a.baseUrl, project.secretKey, 'POST', '/api/v2/orders', { status: 'AWAITING_PAYMENT_FROM_USER' });
+      const client = io(`${lb.url}/ws`, { auth: { apiKey: project.secretKey }, transports: ['websocket'], reconnectionDelay: 100, reconnectionDelayMax: 300 });
+      const connects: boolean[] = [];
+      const versions: number[] = [];
+      client.on('connect', () => connects.push(client.recovered));
+      client.on('order:update', (update) => versions.push(update.version));
+      try {
+        await waitFor(() => connects.length === 1, 'the first connect');
+        await client.timeout(5000).emitWithAck('subscribe:order', { orderId: order.id });
+        await api(a.baseUrl, project.secretKey, 'POST', `/api/v2/orders/${order.id}/status`, { status: 'PROCESSING' });
+        await waitFor(() => versions.length === 1, 'version 2 from node A');
+
+        lb.target = Number(new URL(b.baseUrl).port);
+        await a.stop('SIGKILL');
+        await api(b.baseUrl, project.secretKey, 'POST', `/api/v2/orders/${order.id}/status`, { status: 'PENDING_DELIVERY' });
+        await waitFor(() => versions.length === 2, 'the missed version from node B', 20_000);
+        expect(connects).toEqual([false, true]);
+        await api(b.baseUrl, project.secretKey, 'POST', `/api/v2/orders/${order.id}/status`, { status: 'COMPLETED' });
+        await waitFor(() => versions.length === 3, 'the live version from node B');
+        expect(versions).toEqual([2, 3, 4]);
+      } finally {
+        client.close();
+      }
+    } finally {
+      await lb.close();
+      await a.stop();
+      await b.stop();
+    }
   });
 });

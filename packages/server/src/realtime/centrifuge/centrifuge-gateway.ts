@@ -46,8 +46,15 @@ export class CentrifugeGateway {
     httpServer.on('upgrade', this.onUpgrade);
   }
 
+  private shuttingDown = false;
+
   get connectionCount(): number {
     return this.sockets.size + this.streams.size;
+  }
+
+  /** False once close() has begun: new HTTP streams are refused (503) so they cannot hold the server open. */
+  get accepting(): boolean {
+    return !this.shuttingDown;
   }
 
   trackStream(session: CentrifugeSession): void {
@@ -116,6 +123,7 @@ export class CentrifugeGateway {
 
   /** Closes every connection with 3001 (clients reconnect, to another node if there is one). */
   async close(): Promise<void> {
+    this.shuttingDown = true;
     this.httpServer.off('upgrade', this.onUpgrade);
     await this.disconnectAll(DisconnectCodes.shutdown, 'shutdown');
     this.wss.close();

@@ -84,6 +84,9 @@ export class CentrifugeHttpTransports {
 
   private openStream(request: FastifyRequest, reply: FastifyReply, kind: 'http_stream' | 'sse') {
     const connect = kind === 'sse' ? (request.query as Record<string, unknown>).cf_connect : request.body;
+    // cf_connect holds the credential: keep it out of request logs from here on.
+    if (kind === 'sse') request.raw.url = SSE_PATH;
+    if (!this.options.gateway.accepting) return refuse(reply, 503, 'service_unavailable', 'the server is shutting down: reconnect');
     if (typeof connect !== 'string' || connect.trim() === '') {
       const where = kind === 'sse' ? 'the cf_connect query parameter' : 'the request body';
       return refuse(reply, 400, 'bad_request', `${where} must hold the connect command (JSON)`);
