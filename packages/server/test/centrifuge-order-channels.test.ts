@@ -79,6 +79,35 @@ describe.each(testDialects)('Centrifuge order channels, RPC and HTTP transports 
     ]);
   });
 
+  it('sends each connection the publication of its own channel: one event, user channel and order channel, two offsets', async () => {
+    await createOrder(server, project.secretKey, { userExternalId: 'gus' });
+    const orderId = await createOrder(server, project.secretKey, { userExternalId: 'gus' });
+    const clients = [await asUser('gus'), await asUser('gus')];
+    const userChannel: Array<[string, number | undefined, number]> = [];
+    const orderChannel: Array<[number | undefined, number]> = [];
+    for (const client of clients) {
+      client.on('publication', (ctx) => userChannel.push([ctx.channel, ctx.offset, ctx.data.version]));
+      const sub = client.newSubscription(`order:${orderId}`);
+      const seen = watch(sub);
+      sub.on('publication', (ctx) => orderChannel.push([ctx.offset, ctx.data.version]));
+      sub.subscribe();
+      client.connect();
+      await waitFor(() => seen.subscribed.length === 1, 'subscribed');
+    }
+    await setStatus(server, project.secretKey, orderId, 'paid');
+    await waitFor(() => userChannel.length === 2 && orderChannel.length === 2, 'both publications on both connections');
+    const channel = `orders:${project.project.id}:gus`;
+    // The user's third event (two creations, then this change) is version 2 of the order.
+    expect(userChannel).toEqual([
+      [channel, 3, 2],
+      [channel, 3, 2],
+    ]);
+    expect(orderChannel).toEqual([
+      [2, 2],
+      [2, 2],
+    ]);
+  });
+
   it("refuses another user's order channel with 103, and nothing comes through history or publications", async () => {
     const orderId = await createOrder(server, project.secretKey, { userExternalId: 'bob' });
     const client = await asUser('eve');

@@ -1,12 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { isOrdercastError } from '../../domain/errors.js';
+import type { OrderEvent } from '../../domain/order.js';
 import { RateLimiter } from '../../http/rate-limiter.js';
 import type { Logger } from '../../logging.js';
 import { OrderedDelivery } from '../ordered-delivery.js';
-import { orderPublicationOf, publicationOf, readHistory, recoverChannel, userChannelStream, type HistoryStream } from './channel-history.js';
+import { orderPublicationOf, publicationOf, readHistory, recoverChannel, userChannelStream, type HistoryStream, type Publication } from './channel-history.js';
 import { CodecError, decodeCommands, encodeFrame, type Command } from './codec.js';
 import { closeReason, DisconnectCodes, ErrorCodes, type ProtocolError } from './codes.js';
 import { orderChannelStream, orderIdOfChannel, type ConnectionScope, type OrderChannels } from './order-channels.js';
+import { publicationFrame } from './publication-frames.js';
 import type { AuthenticatedUser, ChannelOwner, CredentialWatch, LapseReason, UserChannels } from './user-channels.js';
 
 /** The socket under a session: the gateway adapts a `ws` WebSocket to it. */
@@ -203,7 +205,7 @@ export class CentrifugeSession {
       const delivery = new OrderedDelivery({
         positionOf: (event) => event.userOffset ?? 0,
         readAfter: (offset) => channels.read(owner, { from: offset, limit: READ_BATCH }),
-        deliver: (event) => this.publish(channel, event.createdAt, publicationOf(event)),
+        deliver: (event) => this.publish(event, channel, publicationOf),
         onError: (error) => this.options.logger.warn({ err: error, channel }, 'centrifuge: catching up from the log failed'),
       });
       // Watch before reading the position: what commits in between waits in the delivery.
@@ -300,7 +302,7 @@ export class CentrifugeSession {
     const delivery = new OrderedDelivery({
       positionOf: (event) => event.version,
       readAfter: (version) => orders.read(orderId, version, READ_BATCH),
-      deliver: (event) => this.publish(channel, event.createdAt, orderPublicationOf(event)),
+      deliver: (event) => this.publish(event, channel, orderPublicationOf),
       onError: (error) => this.options.logger.warn({ err: error, channel }, 'centrifuge: catching up from the log failed'),
     });
     const unwatch = orders.watch(orderId, (event) => delivery.offer(event));
@@ -451,10 +453,10 @@ export class CentrifugeSession {
     }, delay);
   }
 
-  private publish(channel: string, committedAt: string, pub: object): void {
+  private publish(event: OrderEvent, channel: string, publication: (event: OrderEvent) => Publication): void {
     if (this.state !== 'connected') return;
-    this.write([{ push: { channel, pub } }]);
-    this.options.onPublication(committedAt);
+    this.writeFrame(publicationFrame(event, channel, publication));
+    this.options.onPublication(event.createdAt);
   }
 
   private reply(command: Command, method: string, result: object): void {
@@ -466,11 +468,15 @@ export class CentrifugeSession {
   }
 
   private write(messages: object[]): void {
+    this.writeFrame(encodeFrame(messages));
+  }
+
+  private writeFrame(frame: string): void {
     if (this.state === 'closed') return;
     if (this.transport.bufferedAmount() > (this.options.maxBufferedBytes ?? 4 * 1024 * 1024)) {
       return this.disconnect(DisconnectCodes.slow, 'slow: the client does not read fast enough');
     }
-    this.transport.send(encodeFrame(messages));
+    this.transport.send(frame);
   }
 }
 
