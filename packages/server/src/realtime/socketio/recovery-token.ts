@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, randomBytes, randomFillSync } from 'node:crypto';
 
 /**
  * Socket.IO connection state recovery without server memory. socket.io-client
@@ -34,6 +34,24 @@ const NONCE_BYTES = 12;
 const TAG_BYTES = 16;
 const PID_LABEL = Buffer.from('ordercast socket.io pid v1');
 const CHECKPOINT_LABEL = Buffer.from('ordercast socket.io checkpoint v1');
+
+/**
+ * Random nonces, drawn from the system in blocks: a checkpoint is sealed for every event
+ * a socket is sent, and one call for each would cost more than the encryption. Every
+ * nonce is still random (the key is shared by all nodes, so counters could collide).
+ */
+const noncePool = Buffer.alloc(NONCE_BYTES * 512);
+let nonceAt = noncePool.length;
+
+function nextNonce(): Buffer {
+  if (nonceAt === noncePool.length) {
+    randomFillSync(noncePool);
+    nonceAt = 0;
+  }
+  const nonce = Buffer.from(noncePool.subarray(nonceAt, nonceAt + NONCE_BYTES));
+  nonceAt += NONCE_BYTES;
+  return nonce;
+}
 
 export class RecoveryTokens {
   constructor(private readonly key: Buffer) {
@@ -73,7 +91,7 @@ export class RecoveryTokens {
   }
 
   private seal(label: Buffer, value: unknown): string {
-    const nonce = randomBytes(NONCE_BYTES);
+    const nonce = nextNonce();
     const cipher = createCipheriv('aes-256-gcm', this.key, nonce);
     cipher.setAAD(label);
     const body = Buffer.concat([cipher.update(JSON.stringify(value), 'utf8'), cipher.final()]);
