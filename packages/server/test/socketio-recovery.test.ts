@@ -141,6 +141,25 @@ describe.each(testDialects)('Socket.IO connection state recovery (%s)', (dialect
     expect(forged.recovered).toBe(false);
   });
 
+  it('will not pair the session id of one connection with the checkpoint of another', async () => {
+    const orderId = await createOrder(server, project.secretKey, { status: 'AWAITING_PAYMENT_FROM_USER' });
+    const [one, two] = [follow(server, { apiKey: project.secretKey }), follow(server, { apiKey: project.secretKey })];
+    sockets.push(one.socket, two.socket);
+    await waitFor(() => one.connects.length === 1 && two.connects.length === 1, 'both connect');
+    await emitWithAck(two.socket, 'subscribe:order', { orderId });
+    await setStatus(server, project.secretKey, orderId, 'PROCESSING');
+    await waitFor(() => two.versions.length === 1, 'version 2 on the second');
+    const { _pid: pid } = one.socket as unknown as { _pid: string };
+    const { _lastOffset: offset } = two.socket as unknown as { _lastOffset: string };
+    const mixed = io(`${server.baseUrl}/ws`, { auth: { apiKey: project.secretKey, pid, offset }, transports: ['websocket'], forceNew: true, reconnection: false });
+    sockets.push(mixed);
+    await new Promise<void>((resolve, reject) => {
+      mixed.once('connect', () => resolve());
+      mixed.once('connect_error', reject);
+    });
+    expect(mixed.recovered).toBe(false);
+  });
+
   it("will not resume another user's session, even with its genuine pid and checkpoint", async () => {
     const orderId = await createOrder(server, project.secretKey, { status: 'AWAITING_PAYMENT_FROM_USER', userExternalId: 'alice' });
     const alice = follow(server, { apiKey: project.publishableKey, token: await userToken(server, project.secretKey, 'alice') });
@@ -190,5 +209,34 @@ describe.each(testDialects)('Socket.IO connection state recovery (%s)', (dialect
     expect((await refused).message).toMatch(/expired/i);
     expect(client.connects).toEqual([false]);
     expect(client.versions).toEqual([]);
+  });
+});
+
+describe('Socket.IO connection state recovery window', () => {
+  it('does not recover a session away longer than ORDERCAST_WS_RECOVERY_WINDOW', async () => {
+    const server = await startTestServer('sqlite', { ORDERCAST_WS_RECOVERY_WINDOW: '1s' });
+    const project = await server.createProject('onramp');
+    const client = follow(server, { apiKey: project.secretKey });
+    try {
+      const orderId = await createOrder(server, project.secretKey, { status: 'AWAITING_PAYMENT_FROM_USER' });
+      await waitFor(() => client.connects.length === 1, 'the first connect');
+      await emitWithAck(client.socket, 'subscribe:order', { orderId });
+      const checkpointAt = Date.now();
+      client.socket.io.reconnection(false);
+      dropTransport(client.socket);
+      await waitFor(() => server.app.socketio.connectionCount === 0, 'the drop');
+      await setStatus(server, project.secretKey, orderId, 'PROCESSING');
+      // The window, plus the renewal interval a connected session's checkpoint may be old at the drop.
+      await waitFor(() => Date.now() > checkpointAt + 2500, 'the window to pass', 5000);
+      client.socket.io.reconnection(true);
+      client.socket.connect();
+      await waitFor(() => client.connects.length === 2, 'the reconnect');
+      expect(client.connects).toEqual([false, false]);
+      await emitWithAck(client.socket, 'unsubscribe:project');
+      expect(client.versions).toEqual([]);
+    } finally {
+      client.socket.close();
+      await server.close();
+    }
   });
 });
