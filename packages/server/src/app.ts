@@ -13,10 +13,13 @@ import { LogThrottle } from './log-throttle.js';
 import { createLogger, type Logger } from './logging.js';
 import { Metrics } from './metrics.js';
 import { CentrifugeGateway } from './realtime/centrifuge/centrifuge-gateway.js';
+import { CentrifugeHttpTransports } from './realtime/centrifuge/http-transports.js';
+import { LogBackedOrderChannels } from './realtime/centrifuge/order-channels.js';
 import { LogBackedUserChannels } from './realtime/centrifuge/user-channels.js';
 import { ChannelHub } from './realtime/channel-hub.js';
 import { HandshakeLimiter } from './realtime/handshake-limiter.js';
 import { SocketIoGateway } from './realtime/socketio/socketio-gateway.js';
+import { loadRealtimeSessionKey } from './services/realtime-session-key.js';
 import { AuthService } from './services/auth-service.js';
 import { CredentialWatcher } from './services/credential-watcher.js';
 import { EventLogReader } from './services/event-log-reader.js';
@@ -270,15 +273,19 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const limiter = new HandshakeLimiter(config.realtime.handshakesPerSecond);
   // Open sockets lose access when their key or token does (expiry, rotation, revocation, in any process).
   const credentials = new CredentialWatcher(store, projects, logger);
-  const socketio = new SocketIoGateway(http.server, { auth, orders, reader, hub, metrics, logger, limiter, config: config.realtime, credentials });
+  const recoveryKey = await loadRealtimeSessionKey(store);
+  const socketio = new SocketIoGateway(http.server, { auth, orders, reader, hub, metrics, logger, limiter, config: config.realtime, credentials, recoveryKey });
   const centrifuge = new CentrifugeGateway(http.server, {
     channels: new LogBackedUserChannels(auth, reader, hub, credentials),
+    orders: new LogBackedOrderChannels(orders, reader, hub),
     metrics,
     logger,
     limiter,
     config: config.realtime,
     version: VERSION,
   });
+  // centrifuge-js's HTTP-streaming and SSE fallbacks, with their /emulation endpoint.
+  await new CentrifugeHttpTransports({ gateway: centrifuge, limiter, maxFrameBytes: config.realtime.maxFrameBytes }).register(http);
 
   let closing: Promise<void> | undefined;
   return {

@@ -61,6 +61,8 @@ export interface RealtimeConfig {
   eventPollMs: number;
   /** ORDERCAST_WS_MAX_BUFFERED_BYTES: bytes queued for a client that does not read before it is disconnected (both gateways). */
   maxBufferedBytes: number;
+  /** ORDERCAST_WS_RECOVERY_WINDOW (a duration, default 2m): how long a dropped Socket.IO connection can be recovered (connection state recovery); 0 turns it off. Milliseconds. */
+  recoveryWindowMs: number;
 }
 
 /** How the webhook dispatcher sends, retries and gives up. Durations are milliseconds. */
@@ -224,5 +226,6 @@ function loadRealtimeConfig(env: NodeJS.ProcessEnv): RealtimeConfig {
     historyLimit: integer('ORDERCAST_WS_HISTORY_LIMIT', env.ORDERCAST_WS_HISTORY_LIMIT, 300, 1, 100_000),
     eventPollMs: integer('ORDERCAST_EVENT_POLL_MS', env.ORDERCAST_EVENT_POLL_MS, 1000, 0, 60_000),
     maxBufferedBytes: integer('ORDERCAST_WS_MAX_BUFFERED_BYTES', env.ORDERCAST_WS_MAX_BUFFERED_BYTES, 4 * 1024 * 1024, 64 * 1024, 1024 * 1024 * 1024),
+    recoveryWindowMs: duration('ORDERCAST_WS_RECOVERY_WINDOW', env.ORDERCAST_WS_RECOVERY_WINDOW, '2m'),
   };
 }

@@ -301,11 +301,12 @@ describe.each(testDialects)('Centrifuge gateway (%s)', (dialect) => {
       expect(await raw.closed).toEqual({ code: 3501, reason: 'bad request: send connect first' });
     });
 
-    it('answers an unknown method with 104, unsupported ones with 108 and a refresh without a token with 107, keeping the connection', async () => {
+    it('answers an unknown method (or RPC method) with 104, unsupported ones with 108 and a refresh without a token with 107, keeping the connection', async () => {
       const raw = await connected();
       raw.send([{ id: 2, teleport: {} }, { id: 3, publish: { channel: 'x', data: {} } }, { id: 4, presence: { channel: 'x' } }, { id: 5, rpc: {} }, { id: 6, refresh: {} }, { id: 7, unsubscribe: { channel: 'x' } }].map((c) => JSON.stringify(c)).join('\n'));
       expect((await raw.next((m) => m.id === 2)).error).toMatchObject({ code: 104 });
-      for (const id of [3, 4, 5]) expect((await raw.next((m) => m.id === id)).error).toMatchObject({ code: 108 });
+      for (const id of [3, 4]) expect((await raw.next((m) => m.id === id)).error).toMatchObject({ code: 108 });
+      expect((await raw.next((m) => m.id === 5)).error).toMatchObject({ code: 104 });
       expect((await raw.next((m) => m.id === 6)).error).toMatchObject({ code: 107 });
       expect(await raw.next((m) => m.id === 7)).toEqual({ id: 7, unsubscribe: {} });
       raw.ws.close();

@@ -1,4 +1,4 @@
-import type { OrderEvent } from '../domain/order.js';
+import type { LogPosition, OrderEvent } from '../domain/order.js';
 import type { Store } from '../store/database.js';
 import { channelPosition } from '../store/repositories/channel-offsets.js';
 import {
@@ -25,5 +25,15 @@ export class EventLogReader {
 
   userChannelPosition(projectId: string, userExternalId: string): Promise<{ offset: number; epoch: string }> {
     return channelPosition(this.store.db, projectId, userExternalId);
+  }
+
+  /** A project's events after a log position, in commit order (a recovered project feed). */
+  projectEventsAfter(projectId: string, after: LogPosition, limit: number): Promise<OrderEvent[]> {
+    return this.store.log.after(after, limit, projectId);
+  }
+
+  /** The log position of a project's latest event. */
+  projectHead(projectId: string): Promise<LogPosition> {
+    return this.store.log.head(projectId);
   }
 }

@@ -5,8 +5,9 @@ import type { RealtimeConfig } from '../../config.js';
 import type { Logger } from '../../logging.js';
 import type { Metrics } from '../../metrics.js';
 import type { HandshakeLimiter } from '../handshake-limiter.js';
-import { CentrifugeSession } from './centrifuge-session.js';
+import { CentrifugeSession, type SessionTransport } from './centrifuge-session.js';
 import { DisconnectCodes } from './codes.js';
+import type { OrderChannels } from './order-channels.js';
 import type { UserChannels } from './user-channels.js';
 
 export const CENTRIFUGE_PATH = '/connection/websocket';
@@ -14,6 +15,7 @@ const SOCKETIO_PATH = '/socket.io/';
 
 export interface CentrifugeGatewayDeps {
   channels: UserChannels;
+  orders: OrderChannels;
   metrics: Metrics;
   logger: Logger;
   limiter: HandshakeLimiter;
@@ -33,6 +35,8 @@ function refuseUpgrade(socket: Duplex, status: number, text: string): void {
 export class CentrifugeGateway {
   private readonly wss: WebSocketServer;
   private readonly sockets = new Map<WebSocket, CentrifugeSession>();
+  /** Sessions over HTTP streaming and SSE (http-transports.ts), counted and shut down with the sockets. */
+  private readonly streams = new Set<CentrifugeSession>();
   private readonly onUpgrade: (request: IncomingMessage, socket: Duplex, head: Buffer) => void;
 
   constructor(private readonly httpServer: HttpServer, private readonly deps: CentrifugeGatewayDeps) {
@@ -42,8 +46,24 @@ export class CentrifugeGateway {
     httpServer.on('upgrade', this.onUpgrade);
   }
 
+  private shuttingDown = false;
+
   get connectionCount(): number {
-    return this.sockets.size;
+    return this.sockets.size + this.streams.size;
+  }
+
+  /** False once close() has begun: new HTTP streams are refused (503) so they cannot hold the server open. */
+  get accepting(): boolean {
+    return !this.shuttingDown;
+  }
+
+  trackStream(session: CentrifugeSession): void {
+    this.streams.add(session);
+    this.deps.metrics.realtimeConnections.inc({ gateway: 'centrifuge' });
+  }
+
+  untrackStream(session: CentrifugeSession): void {
+    if (this.streams.delete(session)) this.deps.metrics.realtimeConnections.dec({ gateway: 'centrifuge' });
   }
 
   private upgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
@@ -58,30 +78,36 @@ export class CentrifugeGateway {
     this.wss.handleUpgrade(request, socket, head, (ws) => this.accept(ws));
   }
 
-  private accept(ws: WebSocket): void {
+  /** A protocol session over any transport: a WebSocket here, an HTTP stream or SSE in http-transports.ts. */
+  createSession(transport: SessionTransport, emulation?: { session: string; node: string }): CentrifugeSession {
     const { config, metrics, limiter } = this.deps;
-    const session = new CentrifugeSession(
-      {
-        send: (frame) => ws.send(frame),
-        close: (code, reason) => ws.close(code, reason),
-        bufferedAmount: () => ws.bufferedAmount,
-      },
-      {
-        channels: this.deps.channels,
-        logger: this.deps.logger,
-        version: this.deps.version,
-        pingIntervalMs: config.pingIntervalSeconds * 1000,
-        pongTimeoutMs: config.pongTimeoutSeconds * 1000,
-        connectTimeoutMs: config.connectTimeoutSeconds * 1000,
-        historyLimit: config.historyLimit,
-        messagesPerSecond: config.messagesPerSecond,
-        allowConnect: (owner) => limiter.allowCredential(`user:${owner.projectId}:${owner.userExternalId}`),
-        onPublication: (committedAt) => metrics.messageSent('centrifuge', committedAt),
-        onSubscribed: () => metrics.realtimeSubscriptions.inc({ gateway: 'centrifuge' }),
-        onUnsubscribed: () => metrics.realtimeSubscriptions.dec({ gateway: 'centrifuge' }),
-        maxBufferedBytes: config.maxBufferedBytes,
-      },
-    );
+    return new CentrifugeSession(transport, {
+      channels: this.deps.channels,
+      orders: this.deps.orders,
+      maxSubscriptions: config.maxSubscriptionsPerConnection,
+      emulation,
+      logger: this.deps.logger,
+      version: this.deps.version,
+      pingIntervalMs: config.pingIntervalSeconds * 1000,
+      pongTimeoutMs: config.pongTimeoutSeconds * 1000,
+      connectTimeoutMs: config.connectTimeoutSeconds * 1000,
+      historyLimit: config.historyLimit,
+      messagesPerSecond: config.messagesPerSecond,
+      allowConnect: (rateKey) => limiter.allowCredential(rateKey),
+      onPublication: (committedAt) => metrics.messageSent('centrifuge', committedAt),
+      onSubscribed: () => metrics.realtimeSubscriptions.inc({ gateway: 'centrifuge' }),
+      onUnsubscribed: () => metrics.realtimeSubscriptions.dec({ gateway: 'centrifuge' }),
+      maxBufferedBytes: config.maxBufferedBytes,
+    });
+  }
+
+  private accept(ws: WebSocket): void {
+    const { metrics } = this.deps;
+    const session = this.createSession({
+      send: (frame) => ws.send(frame),
+      close: (code, reason) => ws.close(code, reason),
+      bufferedAmount: () => ws.bufferedAmount,
+    });
     this.sockets.set(ws, session);
     metrics.realtimeConnections.inc({ gateway: 'centrifuge' });
     ws.on('message', (data, isBinary) => {
@@ -97,6 +123,7 @@ export class CentrifugeGateway {
 
   /** Closes every connection with 3001 (clients reconnect, to another node if there is one). */
   async close(): Promise<void> {
+    this.shuttingDown = true;
     this.httpServer.off('upgrade', this.onUpgrade);
     await this.disconnectAll(DisconnectCodes.shutdown, 'shutdown');
     this.wss.close();
@@ -104,6 +131,8 @@ export class CentrifugeGateway {
 
   /** Closes every connection with `code`; resolves when all are closed (forcibly after 1 s). */
   async disconnectAll(code: number, reason: string): Promise<void> {
+    // A stream's disconnect push is written and the response ended at once.
+    for (const session of [...this.streams]) session.disconnect(code, reason);
     const closing = [...this.sockets.keys()].map(
       (ws) =>
         new Promise<void>((resolve) => {

@@ -1,11 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { isOrdercastError } from '../../domain/errors.js';
+import type { OrderEvent } from '../../domain/order.js';
 import { RateLimiter } from '../../http/rate-limiter.js';
 import type { Logger } from '../../logging.js';
 import { OrderedDelivery } from '../ordered-delivery.js';
-import { publicationOf, readHistory, recoverChannel } from './channel-history.js';
+import { orderPublicationOf, publicationOf, readHistory, recoverChannel, userChannelStream, type HistoryStream, type Publication } from './channel-history.js';
 import { CodecError, decodeCommands, encodeFrame, type Command } from './codec.js';
 import { closeReason, DisconnectCodes, ErrorCodes, type ProtocolError } from './codes.js';
+import { orderChannelStream, orderIdOfChannel, type ConnectionScope, type OrderChannels } from './order-channels.js';
+import { publicationFrame } from './publication-frames.js';
 import type { AuthenticatedUser, ChannelOwner, CredentialWatch, LapseReason, UserChannels } from './user-channels.js';
 
 /** The socket under a session: the gateway adapts a `ws` WebSocket to it. */
@@ -18,6 +21,12 @@ export interface SessionTransport {
 
 export interface CentrifugeSessionOptions {
   channels: UserChannels;
+  /** `order:<id>` channels and the `order.get` RPC. */
+  orders: OrderChannels;
+  /** Client-side subscriptions one connection may hold. */
+  maxSubscriptions: number;
+  /** Set on HTTP-streaming and SSE connections: the ids the client sends back to the emulation endpoint. */
+  emulation?: { session: string; node: string };
   logger: Logger;
   version: string;
   pingIntervalMs: number;
@@ -26,8 +35,8 @@ export interface CentrifugeSessionOptions {
   historyLimit: number;
   /** Commands per second one connection may send (burst twice that); 0 turns the limit off. */
   messagesPerSecond: number;
-  /** Per-user connect rate limit; false refuses the connect with 3013. */
-  allowConnect(owner: ChannelOwner): boolean;
+  /** Per-credential connect rate limit (`user:<project>:<user>` or `key:<project>`); false refuses the connect with 3013. */
+  allowConnect(rateKey: string): boolean;
   onPublication(committedAt: string): void;
   onSubscribed(): void;
   onUnsubscribed(): void;
@@ -38,6 +47,16 @@ type State = 'connecting' | 'connected' | 'closed';
 
 const READ_BATCH = 200;
 
+/** The RPC methods served, each reading with the connection's credential. */
+export const RPC_METHODS = ['order.get'] as const;
+
+/** A client-side subscription to an `order:<id>` channel. */
+interface OrderSubscription {
+  delivery: OrderedDelivery;
+  unwatch: () => void;
+  stream: HistoryStream;
+}
+
 /**
  * One Centrifuge client connection: the protocol state machine (connect first,
  * then history and pings), with the user's channel subscribed server-side.
@@ -47,7 +66,9 @@ export class CentrifugeSession {
   readonly id = randomUUID();
   private state: State = 'connecting';
   private owner: ChannelOwner | undefined;
+  private scope: ConnectionScope | undefined;
   private channel = '';
+  private readonly orderSubscriptions = new Map<string, OrderSubscription>();
   private delivery: OrderedDelivery | undefined;
   private unwatch: (() => void) | undefined;
   private queue: Promise<void> = Promise.resolve();
@@ -95,6 +116,7 @@ export class CentrifugeSession {
       this.options.onUnsubscribed();
     }
     this.delivery?.close();
+    for (const channel of [...this.orderSubscriptions.keys()]) this.dropOrderSubscription(channel);
   }
 
   disconnect(code: number, reason: string): void {
@@ -138,19 +160,20 @@ export class CentrifugeSession {
         return this.connect(command);
       case 'history':
         return this.history(command);
-      case 'subscribe': {
+      case 'subscribe':
+        return this.subscribe(command);
+      case 'unsubscribe': {
         const channel = command.params.channel;
-        if (channel === this.channel) return this.replyError(command, { code: ErrorCodes.alreadySubscribed, message: 'already subscribed: this channel is subscribed on connect' });
-        return this.replyError(command, { code: ErrorCodes.permissionDenied, message: 'permission denied: a user may only read their own channel' });
-      }
-      case 'unsubscribe':
+        if (typeof channel === 'string') this.dropOrderSubscription(channel);
         return this.reply(command, 'unsubscribe', {});
+      }
+      case 'rpc':
+        return this.rpc(command);
       case 'refresh':
         return this.refresh(command);
       case 'publish':
       case 'presence':
       case 'presence_stats':
-      case 'rpc':
       case 'sub_refresh':
         return this.replyError(command, { code: ErrorCodes.notAvailable, message: `not available: ${command.method} is not supported by Ordercast` });
       default:
@@ -170,56 +193,45 @@ export class CentrifugeSession {
       return this.refuseConnect(command, error);
     }
     if (this.closed) return;
-    const { owner } = user;
-    if (!this.options.allowConnect(owner)) {
+    const { owner, scope } = user;
+    if (!this.options.allowConnect(owner ? `user:${owner.projectId}:${owner.userExternalId}` : `key:${scope.projectId}`)) {
       return this.disconnect(DisconnectCodes.tooManyRequests, 'too many requests: reconnecting too often');
     }
     const { channels, historyLimit } = this.options;
-    const channel = channels.channelName(owner);
-    const delivery = new OrderedDelivery({
-      positionOf: (event) => event.userOffset ?? 0,
-      readAfter: (offset) => channels.read(owner, { from: offset, limit: READ_BATCH }),
-      deliver: (event) => this.publish(channel, event.createdAt, publicationOf(event)),
-      onError: (error) => this.options.logger.warn({ err: error, channel }, 'centrifuge: catching up from the log failed'),
-    });
-    // Watch before reading the position: what commits in between waits in the delivery.
-    const unwatch = channels.watch(owner, (event) => delivery.offer(event));
-    let subscribeResult: Record<string, unknown>;
-    let startAt: number;
-    try {
-      const request = (command.params.subs as Record<string, { recover?: unknown; offset?: unknown; epoch?: unknown }> | undefined)?.[channel];
-      if (request && typeof request === 'object' && request.recover === true) {
-        const recovery = await recoverChannel(channels, owner, request, historyLimit);
-        startAt = recovery.position.offset;
-        subscribeResult = {
-          recoverable: true,
-          positioned: true,
-          epoch: recovery.position.epoch,
-          offset: recovery.announcedOffset,
-          was_recovering: true,
-          recovered: recovery.recovered,
-          ...(recovery.publications.length > 0 ? { publications: recovery.publications } : {}),
-        };
-      } else {
-        const position = await channels.position(owner);
-        startAt = position.offset;
-        subscribeResult = { recoverable: true, positioned: true, epoch: position.epoch, offset: position.offset };
+    const subs: Record<string, Record<string, unknown>> = {};
+    let live: { channel: string; delivery: OrderedDelivery; unwatch: () => void; startAt: number } | undefined;
+    if (owner) {
+      const channel = channels.channelName(owner);
+      const delivery = new OrderedDelivery({
+        positionOf: (event) => event.userOffset ?? 0,
+        readAfter: (offset) => channels.read(owner, { from: offset, limit: READ_BATCH }),
+        deliver: (event) => this.publish(event, channel, publicationOf),
+        onError: (error) => this.options.logger.warn({ err: error, channel }, 'centrifuge: catching up from the log failed'),
+      });
+      // Watch before reading the position: what commits in between waits in the delivery.
+      const unwatch = channels.watch(owner, (event) => delivery.offer(event));
+      try {
+        const request = (command.params.subs as Record<string, { recover?: unknown; offset?: unknown; epoch?: unknown }> | undefined)?.[channel];
+        const opened = await this.openStream(userChannelStream(channels, owner), request, historyLimit);
+        subs[channel] = opened.result;
+        live = { channel, delivery, unwatch, startAt: opened.startAt };
+      } catch (error) {
+        unwatch();
+        delivery.close();
+        return this.replyError(command, this.internalError(error));
       }
-    } catch (error) {
-      unwatch();
-      delivery.close();
-      return this.replyError(command, this.internalError(error));
+      if (this.closed) {
+        unwatch();
+        delivery.close();
+        return;
+      }
+      this.owner = owner;
+      this.channel = channel;
+      this.delivery = delivery;
+      this.unwatch = unwatch;
+      this.options.onSubscribed();
     }
-    if (this.closed) {
-      unwatch();
-      delivery.close();
-      return;
-    }
-    this.owner = owner;
-    this.channel = channel;
-    this.delivery = delivery;
-    this.unwatch = unwatch;
-    this.options.onSubscribed();
+    this.scope = scope;
     this.state = 'connected';
     clearTimeout(this.connectTimer);
     this.credentialWatch = channels.watchCredential(user.credential, (reason) => this.lapse(reason));
@@ -228,13 +240,121 @@ export class CentrifugeSession {
       client: this.id,
       version: this.options.version,
       // Only a client that sent `token` can refresh it; one with data.auth has no getToken, and would stop for good.
-      ...(this.refreshable ? { expires: true, ttl: refreshAfterSeconds(user.lapsesAtMs) } : {}),
+      ...(this.refreshable && owner ? { expires: true, ttl: refreshAfterSeconds(user.lapsesAtMs) } : {}),
       ping: Math.round(this.options.pingIntervalMs / 1000),
       pong: true,
-      subs: { [channel]: subscribeResult },
+      ...(Object.keys(subs).length > 0 ? { subs } : {}),
+      ...(this.options.emulation ?? {}),
     });
-    delivery.start(startAt);
+    live?.delivery.start(live.startAt);
     this.schedulePing(true);
+  }
+
+  /**
+   * The subscribe result of a channel, recovering from the client's offset when it
+   * asks to (Go's isStreamRecovered: see channel-history.ts), and where its live
+   * delivery starts.
+   */
+  private async openStream(
+    stream: HistoryStream,
+    request: { recover?: unknown; offset?: unknown; epoch?: unknown } | undefined,
+    cap: number,
+  ): Promise<{ result: Record<string, unknown>; startAt: number }> {
+    if (request && typeof request === 'object' && request.recover === true) {
+      const recovery = await recoverChannel(stream, request, cap);
+      return {
+        startAt: recovery.position.offset,
+        result: {
+          recoverable: true,
+          positioned: true,
+          epoch: recovery.position.epoch,
+          offset: recovery.announcedOffset,
+          was_recovering: true,
+          recovered: recovery.recovered,
+          ...(recovery.publications.length > 0 ? { publications: recovery.publications } : {}),
+        },
+      };
+    }
+    const position = await stream.position();
+    return { startAt: position.offset, result: { recoverable: true, positioned: true, epoch: position.epoch, offset: position.offset } };
+  }
+
+  /**
+   * A client-side subscription. Only `order:<id>` channels are served, for orders the
+   * connection's credential may read (a user token: that user's orders; a secret key:
+   * any order of its project). Anything else is 103, whether the order exists or not.
+   */
+  private async subscribe(command: Command): Promise<void> {
+    const channel = command.params.channel;
+    if (typeof channel !== 'string' || channel === '') return this.replyError(command, { code: ErrorCodes.badRequest, message: 'bad request: subscribe needs a channel' });
+    if (channel === this.channel || this.orderSubscriptions.has(channel)) {
+      return this.replyError(command, { code: ErrorCodes.alreadySubscribed, message: 'already subscribed' });
+    }
+    const orderId = orderIdOfChannel(channel);
+    if (orderId === undefined) {
+      return this.replyError(command, { code: ErrorCodes.permissionDenied, message: 'permission denied: subscribe to order:<id> channels of orders you may read' });
+    }
+    if (this.orderSubscriptions.size >= this.options.maxSubscriptions) {
+      return this.replyError(command, { code: ErrorCodes.limitExceeded, message: `limit exceeded: at most ${this.options.maxSubscriptions} subscriptions per connection` });
+    }
+    const { orders, historyLimit } = this.options;
+    const scope = this.scope!;
+    const delivery = new OrderedDelivery({
+      positionOf: (event) => event.version,
+      readAfter: (version) => orders.read(orderId, version, READ_BATCH),
+      deliver: (event) => this.publish(event, channel, orderPublicationOf),
+      onError: (error) => this.options.logger.warn({ err: error, channel }, 'centrifuge: catching up from the log failed'),
+    });
+    const unwatch = orders.watch(orderId, (event) => delivery.offer(event));
+    const release = () => {
+      unwatch();
+      delivery.close();
+    };
+    const stream = orderChannelStream(orders, scope, orderId);
+    let opened: { result: Record<string, unknown>; startAt: number };
+    try {
+      if (!(await orders.find(scope, orderId))) {
+        release();
+        return this.replyError(command, { code: ErrorCodes.permissionDenied, message: 'permission denied: no such order for this credential' });
+      }
+      opened = await this.openStream(stream, command.params, historyLimit);
+    } catch (error) {
+      release();
+      return this.replyError(command, this.internalError(error));
+    }
+    if (this.closed) return release();
+    this.orderSubscriptions.set(channel, { delivery, unwatch, stream });
+    this.options.onSubscribed();
+    this.reply(command, 'subscribe', opened.result);
+    delivery.start(opened.startAt);
+  }
+
+  private dropOrderSubscription(channel: string): void {
+    const subscription = this.orderSubscriptions.get(channel);
+    if (!subscription) return;
+    this.orderSubscriptions.delete(channel);
+    subscription.unwatch();
+    subscription.delivery.close();
+    this.options.onUnsubscribed();
+  }
+
+  /** `rpc` with method `order.get` and data `{id}`: the order, read with the connection's credential. */
+  private async rpc(command: Command): Promise<void> {
+    const { method, data } = command.params as { method?: unknown; data?: unknown };
+    if (typeof method !== 'string' || !(RPC_METHODS as readonly string[]).includes(method)) {
+      return this.replyError(command, { code: ErrorCodes.methodNotFound, message: `method not found: use ${RPC_METHODS.join(', ')}` });
+    }
+    const id = typeof data === 'object' && data !== null ? (data as { id?: unknown }).id : undefined;
+    if (typeof id !== 'string' || id === '' || id.length > 100) {
+      return this.replyError(command, { code: ErrorCodes.badRequest, message: 'bad request: order.get needs data {"id": "<order id>"}' });
+    }
+    try {
+      const order = await this.options.orders.find(this.scope!, id);
+      if (!order) return this.replyError(command, { code: ErrorCodes.permissionDenied, message: 'permission denied: no such order for this credential' });
+      this.reply(command, 'rpc', { data: order });
+    } catch (error) {
+      this.replyError(command, this.internalError(error));
+    }
   }
 
   /**
@@ -262,6 +382,7 @@ export class CentrifugeSession {
    * user before the old one lapses, and keeps its subscription.
    */
   private async refresh(command: Command): Promise<void> {
+    if (!this.owner) return this.replyError(command, { code: ErrorCodes.notAvailable, message: 'not available: a secret-key connection has no token to refresh' });
     const token = command.params.token;
     if (typeof token !== 'string' || token === '') return this.replyError(command, { code: ErrorCodes.badRequest, message: 'bad request: refresh needs a token' });
     let user: AuthenticatedUser;
@@ -273,7 +394,7 @@ export class CentrifugeSession {
       return this.disconnect(DisconnectCodes.invalidToken, `invalid token: ${error.message}`);
     }
     if (this.closed) return;
-    if (user.owner.projectId !== this.owner!.projectId || user.owner.userExternalId !== this.owner!.userExternalId) {
+    if (!user.owner || user.owner.projectId !== this.owner!.projectId || user.owner.userExternalId !== this.owner!.userExternalId) {
       return this.disconnect(DisconnectCodes.invalidToken, 'invalid token: the new token is for another user than the connection');
     }
     this.refreshable = true;
@@ -291,12 +412,20 @@ export class CentrifugeSession {
     this.disconnect(DisconnectCodes.expired, `expired: ${reason.message}`);
   }
 
+  /** History of a channel this connection is subscribed to (Centrifugo's allow_history_for_subscriber); 103 for any other. */
   private async history(command: Command): Promise<void> {
-    if (command.params.channel !== this.channel) {
-      return this.replyError(command, { code: ErrorCodes.permissionDenied, message: 'permission denied: history is only available for your own channel' });
+    const channel = command.params.channel;
+    const stream =
+      this.owner && channel === this.channel
+        ? userChannelStream(this.options.channels, this.owner)
+        : typeof channel === 'string'
+          ? this.orderSubscriptions.get(channel)?.stream
+          : undefined;
+    if (!stream) {
+      return this.replyError(command, { code: ErrorCodes.permissionDenied, message: 'permission denied: history is only available for channels you are subscribed to' });
     }
     try {
-      const result = await readHistory(this.options.channels, this.owner!, command.params, this.options.historyLimit);
+      const result = await readHistory(stream, command.params, this.options.historyLimit);
       this.reply(command, 'history', result);
     } catch (error) {
       if (typeof error === 'object' && error !== null && 'code' in error && typeof (error as ProtocolError).code === 'number') {
@@ -324,10 +453,10 @@ export class CentrifugeSession {
     }, delay);
   }
 
-  private publish(channel: string, committedAt: string, pub: object): void {
+  private publish(event: OrderEvent, channel: string, publication: (event: OrderEvent) => Publication): void {
     if (this.state !== 'connected') return;
-    this.write([{ push: { channel, pub } }]);
-    this.options.onPublication(committedAt);
+    this.writeFrame(publicationFrame(event, channel, publication));
+    this.options.onPublication(event.createdAt);
   }
 
   private reply(command: Command, method: string, result: object): void {
@@ -339,11 +468,15 @@ export class CentrifugeSession {
   }
 
   private write(messages: object[]): void {
+    this.writeFrame(encodeFrame(messages));
+  }
+
+  private writeFrame(frame: string): void {
     if (this.state === 'closed') return;
     if (this.transport.bufferedAmount() > (this.options.maxBufferedBytes ?? 4 * 1024 * 1024)) {
       return this.disconnect(DisconnectCodes.slow, 'slow: the client does not read fast enough');
     }
-    this.transport.send(encodeFrame(messages));
+    this.transport.send(frame);
   }
 }
 

@@ -2,6 +2,27 @@ import type { OrderEvent } from '../../domain/order.js';
 import { ErrorCodes, type ProtocolError } from './codes.js';
 import type { ChannelOwner, ChannelPosition, UserChannels } from './user-channels.js';
 
+/**
+ * One channel's stream as history and recovery read it: a user channel (offsets are
+ * the user's gap-free channel offsets) or an order channel (offsets are versions).
+ */
+export interface HistoryStream {
+  position(): Promise<ChannelPosition>;
+  /** Events after `from` (or before it when `reverse`, newest first), by offset. */
+  read(query: { from?: number; reverse?: boolean; limit: number }): Promise<OrderEvent[]>;
+  offsetOf(event: OrderEvent): number;
+  publication(event: OrderEvent): Publication;
+}
+
+export function userChannelStream(channels: UserChannels, owner: ChannelOwner): HistoryStream {
+  return {
+    position: () => channels.position(owner),
+    read: (query) => channels.read(owner, query),
+    offsetOf: (event) => event.userOffset ?? 0,
+    publication: publicationOf,
+  };
+}
+
 /** What reference 003's `client.on('publication', ctx => …)` gets in `ctx.data`. */
 export interface PublicationData {
   order_id: string;
@@ -18,10 +39,16 @@ export interface Publication {
 }
 
 export function publicationOf(event: OrderEvent): Publication {
-  return {
-    data: { order_id: event.orderId, status: event.toStatus, version: event.version, event: event.eventName, updated_at: event.createdAt },
-    offset: event.userOffset as number,
-  };
+  return { data: publicationData(event), offset: event.userOffset as number };
+}
+
+/** The same data on an `order:<id>` channel, where the offset is the order's version. */
+export function orderPublicationOf(event: OrderEvent): Publication {
+  return { data: publicationData(event), offset: event.version };
+}
+
+function publicationData(event: OrderEvent): PublicationData {
+  return { order_id: event.orderId, status: event.toStatus, version: event.version, event: event.eventName, updated_at: event.createdAt };
 }
 
 export interface HistoryResult {
@@ -44,12 +71,12 @@ function isOffset(value: unknown): value is number {
  * with `reverse`; a different epoch is error 112. The log keeps everything, so
  * nothing ever ages out.
  */
-export async function readHistory(channels: UserChannels, owner: ChannelOwner, params: Record<string, unknown>, cap: number): Promise<HistoryResult> {
+export async function readHistory(stream: HistoryStream, params: Record<string, unknown>, cap: number): Promise<HistoryResult> {
   const { limit = 0, since, reverse = false } = params as { limit?: unknown; since?: unknown; reverse?: unknown };
   if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < -1) throw badRequest('limit must be -1 (all), 0 (position only) or a positive whole number');
   if (typeof reverse !== 'boolean') throw badRequest('reverse must be true or false');
   let from: number | undefined;
-  const position = await channels.position(owner);
+  const position = await stream.position();
   if (since !== undefined && since !== null) {
     if (typeof since !== 'object') throw badRequest('since must be { offset, epoch }');
     const { offset = 0, epoch = '' } = since as { offset?: unknown; epoch?: unknown };
@@ -63,9 +90,9 @@ export async function readHistory(channels: UserChannels, owner: ChannelOwner, p
   }
   const count = limit === -1 ? cap : Math.min(limit, cap);
   if (count === 0) return { publications: [], epoch: position.epoch, offset: position.offset };
-  const events = await channels.read(owner, { from, reverse, limit: count });
-  const top = Math.max(position.offset, ...events.map((e) => e.userOffset ?? 0));
-  return { publications: events.map(publicationOf), epoch: position.epoch, offset: top };
+  const events = await stream.read({ from, reverse, limit: count });
+  const top = Math.max(position.offset, ...events.map((e) => stream.offsetOf(e)));
+  return { publications: events.map((e) => stream.publication(e)), epoch: position.epoch, offset: top };
 }
 
 export interface RecoveryResult {
@@ -84,23 +111,22 @@ export interface RecoveryResult {
  * client advances as it processes them. Otherwise the current top, nothing else.
  */
 export async function recoverChannel(
-  channels: UserChannels,
-  owner: ChannelOwner,
+  stream: HistoryStream,
   request: { offset?: unknown; epoch?: unknown },
   cap: number,
 ): Promise<RecoveryResult> {
-  const current = await channels.position(owner);
+  const current = await stream.position();
   const offset = isOffset(request.offset) ? request.offset : 0;
   const epoch = typeof request.epoch === 'string' ? request.epoch : '';
   const failed = { recovered: false, publications: [], position: current, announcedOffset: current.offset };
   if ((epoch !== '' && epoch !== current.epoch) || offset > current.offset) return failed;
-  const events = await channels.read(owner, { from: offset, limit: cap + 1 });
+  const events = await stream.read({ from: offset, limit: cap + 1 });
   if (events.length > cap) return failed;
-  if (events.length > 0 && events[0]!.userOffset !== offset + 1) return failed;
-  const last = events.length > 0 ? (events[events.length - 1]!.userOffset as number) : offset;
+  if (events.length > 0 && stream.offsetOf(events[0]!) !== offset + 1) return failed;
+  const last = events.length > 0 ? stream.offsetOf(events[events.length - 1]!) : offset;
   return {
     recovered: true,
-    publications: events.map(publicationOf),
+    publications: events.map((e) => stream.publication(e)),
     position: { offset: last, epoch: current.epoch },
     announcedOffset: offset,
   };

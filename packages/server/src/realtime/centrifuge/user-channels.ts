@@ -4,6 +4,7 @@ import type { AuthService } from '../../services/auth-service.js';
 import { credentialParts, type CredentialPart, type CredentialWatch, type CredentialWatcher, type LapseReason } from '../../services/credential-watcher.js';
 import type { EventLogReader } from '../../services/event-log-reader.js';
 import { topics, type ChannelHub, type HubListener } from '../channel-hub.js';
+import type { ConnectionScope } from './order-channels.js';
 
 export interface ChannelOwner {
   projectId: string;
@@ -15,9 +16,14 @@ export interface ChannelPosition {
   epoch: string;
 }
 
-/** A connection's checked user token: whose channel it opens, and what lapses when. */
+/**
+ * A connection's checked credential: whose channel it opens (a user token), what it
+ * may read, and what lapses when. A secret key opens no user channel: it reads any
+ * order of its project through `order:<id>` subscriptions and RPC.
+ */
 export interface AuthenticatedUser {
-  owner: ChannelOwner;
+  owner?: ChannelOwner;
+  scope: ConnectionScope;
   credential: CredentialPart[];
   /** When the token stops granting access (ms since the epoch). */
   lapsesAtMs: number;
@@ -67,6 +73,7 @@ export class LogBackedUserChannels implements UserChannels {
     if (typeof auth !== 'string' || auth === '') {
       throw new OrdercastError('unauthorized', 'connect needs a user token (JWT): the token option (or getToken) of centrifuge-js, or data.auth');
     }
+    if (auth.startsWith('sk_')) return this.authenticateSecretKey(auth, projectId);
     if (projectId !== undefined && (typeof projectId !== 'string' || projectId === '')) {
       throw new OrdercastError('validation_failed', 'connect data.project_id must be a string');
     }
@@ -80,7 +87,16 @@ export class LogBackedUserChannels implements UserChannels {
     if (userExternalId !== undefined && user.userExternalId !== userExternalId) {
       throw new OrdercastError('forbidden', "user_external_id does not match the user token: a user reads only their own channel");
     }
-    return { owner: { projectId: user.projectId, userExternalId: user.userExternalId }, credential: credentialParts(user), lapsesAtMs: user.lapsesAtMs };
+    const owner = { projectId: user.projectId, userExternalId: user.userExternalId };
+    return { owner, scope: owner, credential: credentialParts(user), lapsesAtMs: user.lapsesAtMs };
+  }
+
+  /** A backend may connect with its secret key (never ship one to a browser): no user channel, every order of the project. */
+  private async authenticateSecretKey(key: string, projectId: unknown): Promise<AuthenticatedUser> {
+    const principal = await this.auth.authenticate(key);
+    if (principal.kind !== 'secret') throw new OrdercastError('unauthorized', 'Invalid API key');
+    if (projectId !== undefined && principal.projectId !== projectId) throw new OrdercastError('invalid_token', 'project_id does not match the secret key');
+    return { scope: { projectId: principal.projectId }, credential: credentialParts(principal), lapsesAtMs: principal.keyExpiresAtMs ?? Number.MAX_SAFE_INTEGER };
   }
 
   watchCredential(credential: CredentialPart[], onLapse: (reason: LapseReason) => void): CredentialWatch {

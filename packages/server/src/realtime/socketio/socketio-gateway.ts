@@ -9,6 +9,8 @@ import type { EventLogReader } from '../../services/event-log-reader.js';
 import type { OrderService } from '../../services/order-service.js';
 import type { ChannelHub } from '../channel-hub.js';
 import type { HandshakeLimiter } from '../handshake-limiter.js';
+import { RECOVERED_KEY, recoveryAdapter, type RecoveredState } from './recovery-adapter.js';
+import { RecoveryTokens, type SessionIdentity } from './recovery-token.js';
 import { asConnectError, authenticateHandshake, connectError, type SocketPrincipal } from './socketio-auth.js';
 import { SocketIoSession } from './socketio-session.js';
 
@@ -24,6 +26,8 @@ export interface SocketIoGatewayDeps {
   limiter: HandshakeLimiter;
   config: RealtimeConfig;
   credentials: CredentialWatcher;
+  /** The key that seals recovery state (services/realtime-session-key.ts); without it, connection state recovery is off. */
+  recoveryKey?: Buffer;
 }
 
 /**
@@ -34,9 +38,14 @@ export interface SocketIoGatewayDeps {
 export class SocketIoGateway {
   private readonly io: Server;
   private readonly sessions = new Set<SocketIoSession>();
+  private readonly checkpointTimer: NodeJS.Timeout | undefined;
 
   constructor(httpServer: HttpServer, deps: SocketIoGatewayDeps) {
     const { config } = deps;
+    const windowMs = config.recoveryWindowMs;
+    const tokens = deps.recoveryKey && windowMs > 0 ? new RecoveryTokens(deps.recoveryKey) : undefined;
+    // A connected session renews its checkpoint this often, so the one a client holds when it drops is never older.
+    const checkpointEveryMs = Math.max(1000, Math.floor(windowMs / 2));
     this.io = new Server(httpServer, {
       serveClient: false,
       maxHttpBufferSize: config.maxFrameBytes,
@@ -47,6 +56,13 @@ export class SocketIoGateway {
       cors: { origin: true },
       // The Centrifuge gateway shares the HTTP server's upgrade event: do not cut its sockets.
       destroyUpgrade: false,
+      // Socket.IO's own recovery protocol (pid and offset in the handshake), served from sealed tokens and the log.
+      ...(tokens
+        ? {
+            connectionStateRecovery: { maxDisconnectionDuration: windowMs, skipMiddlewares: false },
+            adapter: recoveryAdapter(tokens, windowMs, checkpointEveryMs),
+          }
+        : {}),
     });
     this.io.of('/').use((_socket, next) =>
       next(connectError('route_not_found', `Connect to the ${SOCKETIO_NAMESPACE} namespace: io("<base>${SOCKETIO_NAMESPACE}", { auth: { apiKey } })`)),
@@ -55,6 +71,7 @@ export class SocketIoGateway {
     nsp.use((socket, next) => {
       authenticateHandshake(deps.auth, deps.limiter, socket.handshake.address, socket.handshake.auth).then(
         (principal) => {
+          if (tokens) adoptOrRenewSession(socket, principal, tokens);
           socket.data.principal = principal;
           next();
         },
@@ -72,6 +89,7 @@ export class SocketIoGateway {
         maxSubscriptions: config.maxSubscriptionsPerConnection,
         messagesPerSecond: config.messagesPerSecond,
         maxBufferedBytes: config.maxBufferedBytes,
+        recovery: tokens ? { tokens, identity: socket.data.identity as SessionIdentity, restored: socket.data[RECOVERED_KEY] as RecoveredState | undefined } : undefined,
       });
       this.sessions.add(session);
       deps.metrics.realtimeConnections.inc({ gateway: 'socketio' });
@@ -83,6 +101,12 @@ export class SocketIoGateway {
         deps.metrics.realtimeConnections.dec({ gateway: 'socketio' });
       });
     });
+    if (tokens) {
+      this.checkpointTimer = setInterval(() => {
+        for (const session of this.sessions) session.renewCheckpoint(checkpointEveryMs);
+      }, Math.max(500, Math.floor(checkpointEveryMs / 2)));
+      this.checkpointTimer.unref();
+    }
   }
 
   get connectionCount(): number {
@@ -96,7 +120,40 @@ export class SocketIoGateway {
    * tell socket.io-client not to.
    */
   async close(): Promise<void> {
+    clearInterval(this.checkpointTimer);
     this.io.engine.close();
     for (const session of this.sessions) session.close();
   }
+}
+
+function sameActor(identity: SessionIdentity, principal: SocketPrincipal): boolean {
+  return (
+    identity.projectId === principal.projectId &&
+    identity.kind === principal.kind &&
+    (principal.kind === 'secret' || identity.userExternalId === principal.userExternalId)
+  );
+}
+
+/**
+ * Runs once the handshake's credential is checked. A restored session is kept only
+ * when that credential acts for the same project and user as the session; otherwise
+ * (and for every new connection) the socket gets a new session and a new sealed pid,
+ * so socket.io-client reports `recovered === false` and nothing of the old one is sent.
+ */
+function adoptOrRenewSession(socket: import('socket.io').Socket, principal: SocketPrincipal, tokens: RecoveryTokens): void {
+  const restored = socket.data[RECOVERED_KEY] as RecoveredState | undefined;
+  if (restored && socket.recovered && sameActor(restored.identity, principal)) {
+    socket.data.identity = restored.identity;
+    return;
+  }
+  const identity: SessionIdentity = {
+    session: RecoveryTokens.newSessionId(),
+    projectId: principal.projectId,
+    kind: principal.kind,
+    ...(principal.kind === 'user' ? { userExternalId: principal.userExternalId } : {}),
+  };
+  (socket as unknown as { recovered: boolean }).recovered = false;
+  socket.data = { identity };
+  // socket.io sends this pid in its CONNECT packet; the client hands it back on reconnect.
+  (socket as unknown as { pid: string }).pid = tokens.pid(identity);
 }

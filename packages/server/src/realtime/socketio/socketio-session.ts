@@ -1,6 +1,6 @@
 import type { Socket } from 'socket.io';
 import { OrdercastError, isOrdercastError, type ErrorCode } from '../../domain/errors.js';
-import type { OrderEvent } from '../../domain/order.js';
+import type { LogPosition, OrderEvent } from '../../domain/order.js';
 import { RateLimiter } from '../../http/rate-limiter.js';
 import type { Logger } from '../../logging.js';
 import type { Metrics } from '../../metrics.js';
@@ -10,6 +10,8 @@ import { topics, type ChannelHub } from '../channel-hub.js';
 import { OrderedDelivery } from '../ordered-delivery.js';
 import { orderUpdateOf } from './order-update.js';
 import { OutboundBytes } from './outbound-bytes.js';
+import type { RecoveredState } from './recovery-adapter.js';
+import type { RecoveryTokens, SessionIdentity } from './recovery-token.js';
 import type { SocketPrincipal } from './socketio-auth.js';
 
 export interface SocketIoSessionDeps {
@@ -22,7 +24,12 @@ export interface SocketIoSessionDeps {
   messagesPerSecond: number;
   /** Bytes that may wait for a client that does not read before it is cut off (the Centrifuge gateway's 4 MiB). */
   maxBufferedBytes?: number;
+  /** Connection state recovery: the session's sealed identity, and what a recovered connection had received. */
+  recovery?: { tokens: RecoveryTokens; identity: SessionIdentity; restored?: RecoveredState };
 }
+
+/** The event that carries a fresh recovery checkpoint when no `order:update` does (after a subscribe, say); clients may ignore it. */
+export const CHECKPOINT_EVENT = 'recovery:checkpoint';
 
 export const DEFAULT_MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
 
@@ -37,11 +44,18 @@ type Ack = (reply: unknown) => void;
 export const CLIENT_EVENTS = ['subscribe:order', 'unsubscribe:order', 'subscribe:project', 'unsubscribe:project'] as const;
 
 const MAX_ORDER_ID_LENGTH = 100;
+
+/** Whether log position `a` comes before `b` (commit order). */
+function before(a: LogPosition, b: LogPosition): boolean {
+  return a.txId < b.txId || (a.txId === b.txId && a.seq < b.seq);
+}
 const CATCH_UP_BATCH = 200;
 
 interface OrderSubscription {
   delivery: OrderedDelivery;
   unsubscribe: () => void;
+  /** Set while a subscription restored by recovery has not been asked for again: the version it resumed from. */
+  restoredFrom?: number;
 }
 
 /**
@@ -54,6 +68,9 @@ export class SocketIoSession {
   private projectFeed: (() => void) | undefined;
   private closed = false;
   private readonly outbound: OutboundBytes;
+  /** The project feed's last delivered log position (for recovery checkpoints). */
+  private feedPosition: LogPosition | undefined;
+  private lastCheckpointAt = 0;
 
   constructor(
     private readonly socket: Socket,
@@ -76,6 +93,8 @@ export class SocketIoSession {
       else socket.emit('subscribe:error', reply);
     });
     socket.on('disconnect', () => this.close());
+    const restored = deps.recovery?.restored;
+    if (restored) this.restore(restored);
   }
 
   get subscriptionCount(): number {
@@ -145,7 +164,14 @@ export class SocketIoSession {
    */
   private async subscribeOrder(payload: unknown) {
     const { orderId, sinceVersion } = this.parseOrderRequest(payload, 'subscribe:order');
-    if (this.subscriptions.has(orderId)) this.dropSubscription(orderId);
+    const existing = this.subscriptions.get(orderId);
+    if (existing?.restoredFrom !== undefined && (sinceVersion === undefined || sinceVersion >= existing.restoredFrom)) {
+      // A client that subscribes again on reconnect, after a recovery already resumed this order: everything after
+      // `restoredFrom` is on its way on this socket, so a second replay would only repeat it.
+      existing.restoredFrom = undefined;
+      return this.deps.orders.get(this.principal.projectId, orderId, this.scope());
+    }
+    if (existing) this.dropSubscription(orderId);
     if (this.subscriptionCount >= this.deps.maxSubscriptions) {
       throw new OrdercastError('limit_exceeded', `At most ${this.deps.maxSubscriptions} subscriptions per connection: unsubscribe from finished orders first`, {
         limit: this.deps.maxSubscriptions,
@@ -170,7 +196,10 @@ export class SocketIoSession {
     if (this.subscriptions.get(orderId) !== subscription) return order;
     // `guard` acks when this resolves, in a microtask; setImmediate runs after it, so the ack always comes first.
     const replay = sinceVersion !== undefined && sinceVersion < order.version;
-    setImmediate(() => delivery.start(replay ? sinceVersion : order.version, replay));
+    setImmediate(() => {
+      delivery.start(replay ? sinceVersion : order.version, replay);
+      this.checkpointSoon();
+    });
     return order;
   }
 
@@ -178,6 +207,7 @@ export class SocketIoSession {
     const { orderId } = this.parseOrderRequest(payload, 'unsubscribe:order');
     const was = this.subscriptions.has(orderId);
     this.dropSubscription(orderId);
+    if (was) this.checkpointSoon();
     return { orderId, unsubscribed: was };
   }
 
@@ -186,24 +216,70 @@ export class SocketIoSession {
       throw new OrdercastError('forbidden', 'Only a secret key may follow every order of the project; a user token follows its own orders');
     }
     if (!this.projectFeed) {
-      // Events of one order may reach this node out of order (broker vs log tail): keep the newest version per order.
-      const latest = new Map<string, number>();
-      this.projectFeed = this.deps.hub.subscribe(topics.project(this.principal.projectId), (event) => {
-        if ((latest.get(event.orderId) ?? 0) >= event.version) return;
-        if (latest.size > 10_000) latest.clear();
-        latest.set(event.orderId, event.version);
-        this.send(event);
-      });
-      this.deps.metrics.realtimeSubscriptions.inc({ gateway: 'socketio' });
+      const feed = this.followProject();
+      // Recovery resumes the feed from the log only once its starting point is known.
+      this.deps.reader.projectHead(this.principal.projectId).then(
+        (head) => {
+          if (this.projectFeed !== feed) return;
+          if (!this.feedPosition || before(this.feedPosition, head)) this.feedPosition = head;
+          this.checkpointSoon();
+        },
+        (error) => this.deps.logger.warn({ err: error }, 'socket.io: reading the project feed position failed'),
+      );
     }
     return { projectId: this.principal.projectId, subscribed: true };
+  }
+
+  /**
+   * Follows the project's events from the hub. With `resumeAfter` (a recovered
+   * connection), first delivers what the log holds after that position, holding live
+   * events back meanwhile, then those of the held ones it had not read.
+   */
+  private followProject(resumeAfter?: LogPosition): () => void {
+    // Events of one order may reach this node out of order (broker vs log tail): keep the newest version per order.
+    const latest = new Map<string, number>();
+    const deliver = (event: OrderEvent) => {
+      if ((latest.get(event.orderId) ?? 0) >= event.version) return;
+      if (latest.size > 10_000) latest.clear();
+      latest.set(event.orderId, event.version);
+      const at = { txId: event.txId, seq: event.seq };
+      if (!this.feedPosition || before(this.feedPosition, at)) this.feedPosition = at;
+      this.send(event);
+    };
+    let held: OrderEvent[] | undefined = resumeAfter ? [] : undefined;
+    const unsubscribe = this.deps.hub.subscribe(topics.project(this.principal.projectId), (event) => (held ? held.push(event) : deliver(event)));
+    this.projectFeed = unsubscribe;
+    this.deps.metrics.realtimeSubscriptions.inc({ gateway: 'socketio' });
+    if (!resumeAfter) return unsubscribe;
+    this.feedPosition = resumeAfter;
+    const catchUp = async () => {
+      let after = resumeAfter;
+      for (;;) {
+        const events = await this.deps.reader.projectEventsAfter(this.principal.projectId, after, CATCH_UP_BATCH);
+        if (this.closed || this.projectFeed !== unsubscribe) return;
+        for (const event of events) deliver(event);
+        if (events.length < CATCH_UP_BATCH) break;
+        after = { txId: events[events.length - 1]!.txId, seq: events[events.length - 1]!.seq };
+      }
+    };
+    catchUp()
+      .catch((error) => this.deps.logger.warn({ err: error }, 'socket.io: resuming the project feed from the log failed'))
+      .finally(() => {
+        const waiting = held ?? [];
+        held = undefined;
+        // `deliver` drops what the catch-up already sent (same or older version of the order).
+        for (const event of waiting) deliver(event);
+      });
+    return unsubscribe;
   }
 
   private unsubscribeProject() {
     if (this.projectFeed) {
       this.projectFeed();
       this.projectFeed = undefined;
+      this.feedPosition = undefined;
       this.deps.metrics.realtimeSubscriptions.dec({ gateway: 'socketio' });
+      if (!this.closed) this.checkpointSoon();
     }
     return { projectId: this.principal.projectId, unsubscribed: true };
   }
@@ -239,7 +315,71 @@ export class SocketIoSession {
   private send(event: OrderEvent): void {
     if (this.closed) return;
     if (this.outbound.get() > (this.deps.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES)) return this.cutOffSlowClient();
-    this.socket.emit('order:update', orderUpdateOf(event));
+    if (this.deps.recovery) this.socket.emit('order:update', orderUpdateOf(event), this.checkpoint());
+    else this.socket.emit('order:update', orderUpdateOf(event));
     this.deps.metrics.messageSent('socketio', event.createdAt);
+  }
+
+  /**
+   * Resumes a recovered connection: each order it followed, from the version it had
+   * received, if the credential still reads that order; the log fills the gap.
+   */
+  private restore(restored: RecoveredState): void {
+    const { checkpoint } = restored;
+    for (const [orderId, version] of checkpoint.orders.slice(0, this.deps.maxSubscriptions)) {
+      const delivery = new OrderedDelivery({
+        positionOf: (event) => event.version,
+        readAfter: (after) => this.deps.reader.orderEventsAfter(orderId, after, CATCH_UP_BATCH),
+        deliver: (event) => this.send(event),
+        onError: (error) => this.deps.logger.warn({ err: error, orderId }, 'socket.io: catching up from the log failed'),
+      });
+      const subscription: OrderSubscription = {
+        delivery,
+        unsubscribe: this.deps.hub.subscribe(topics.order(orderId), (event) => delivery.offer(event)),
+        restoredFrom: version,
+      };
+      this.subscriptions.set(orderId, subscription);
+      this.deps.metrics.realtimeSubscriptions.inc({ gateway: 'socketio' });
+      this.deps.orders.get(this.principal.projectId, orderId, this.scope()).then(
+        () => {
+          if (this.subscriptions.get(orderId) === subscription) delivery.start(version, true);
+        },
+        () => {
+          // The credential no longer reads this order: it is not resumed.
+          if (this.subscriptions.get(orderId) === subscription) this.dropSubscription(orderId);
+        },
+      );
+    }
+    if (checkpoint.feed && this.principal.kind === 'secret') this.followProject(checkpoint.feed);
+  }
+
+  /** A sealed record of what this client has received so far, ending each event it is sent. */
+  private checkpoint(): string {
+    const recovery = this.deps.recovery!;
+    const orders: Array<[string, number]> = [];
+    for (const [orderId, subscription] of this.subscriptions) {
+      const at = subscription.delivery.current;
+      if (at >= 0) orders.push([orderId, at]);
+      else if (subscription.restoredFrom !== undefined) orders.push([orderId, subscription.restoredFrom]);
+    }
+    this.lastCheckpointAt = Date.now();
+    return recovery.tokens.checkpoint({
+      session: recovery.identity.session,
+      at: this.lastCheckpointAt,
+      orders,
+      ...(this.projectFeed && this.feedPosition ? { feed: this.feedPosition } : {}),
+    });
+  }
+
+  /** Sends a checkpoint on its own, for changes no `order:update` reports (a subscribe or unsubscribe). */
+  private checkpointSoon(): void {
+    if (!this.deps.recovery || this.closed) return;
+    this.socket.emit(CHECKPOINT_EVENT, this.checkpoint());
+  }
+
+  /** Keeps the client's checkpoint young while it is connected, so the recovery window counts from the drop. */
+  renewCheckpoint(olderThanMs: number): void {
+    if (!this.deps.recovery || this.closed || this.subscriptionCount === 0) return;
+    if (Date.now() - this.lastCheckpointAt >= olderThanMs) this.checkpointSoon();
   }
 }
