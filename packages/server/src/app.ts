@@ -47,6 +47,8 @@ export interface App extends Omit<Core, 'close'> {
   follower: LogFollower;
   socketio: SocketIoGateway;
   centrifuge: CentrifugeGateway;
+  /** Server-Sent Events streams (`/api/v2/orders/{id}/stream`, `/api/v2/stream`). */
+  sse: SseStreams;
   /** Where Prometheus scrapes, once listening (undefined when the metrics port is off). */
   metricsUrl: string | undefined;
   /** Starts listening; resolves to the base URL. */
@@ -302,6 +304,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     follower,
     socketio,
     centrifuge,
+    sse: streams,
     get metricsUrl() {
       return metricsServer?.url;
     },

@@ -57,9 +57,14 @@ type Cleanup = () => void;
  */
 export class SseStreams {
   private readonly quota: StreamQuota;
+  private readonly writers = new Set<SseWriter>();
 
   constructor(private readonly deps: SseStreamsDeps) {
     this.quota = new StreamQuota(deps.maxStreamsPerCredential);
+    // Shutting down: end every stream cleanly, so clients reconnect (with Last-Event-ID) to another node or the restarted one.
+    deps.shutdownSignal.addEventListener('abort', () => {
+      for (const writer of [...this.writers]) writer.end();
+    }, { once: true });
   }
 
   /** Credentials holding a stream now (for leak checks in tests). */
@@ -183,9 +188,8 @@ export class SseStreams {
       writer.end();
     });
     cleanups.push(() => watch.stop());
-    const onShutdown = () => writer.end();
-    this.deps.shutdownSignal.addEventListener('abort', onShutdown, { once: true });
-    cleanups.push(() => this.deps.shutdownSignal.removeEventListener('abort', onShutdown));
+    this.writers.add(writer);
+    cleanups.push(() => this.writers.delete(writer));
     this.deps.metrics.realtimeSubscriptions.inc({ gateway: 'sse' });
     cleanups.push(() => this.deps.metrics.realtimeSubscriptions.dec({ gateway: 'sse' }));
     writer.onClose(() => runAll(cleanups));
