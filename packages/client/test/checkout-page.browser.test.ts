@@ -66,4 +66,39 @@ describe.skipIf(!available && !required)('checkout page in Chromium', () => {
     await page.screenshot({ path: path.join(OUTPUT, 'checkout-page.png') });
     await page.close();
   }, 60_000);
+
+  it('follows the order over Server-Sent Events when WebSockets are blocked', async () => {
+    const order = await ordercast.createOrder({ userExternalId: 'shopper-2', amount: '12.00', currency: 'EUR' });
+    const page = await browser.newPage();
+    const pageErrors: string[] = [];
+    page.on('pageerror', (error) => pageErrors.push(error.message));
+    // A network that blocks WebSockets: every ws:// connection is closed before it says anything.
+    let blockedSockets = 0;
+    await page.routeWebSocket(/.*/, (ws) => {
+      blockedSockets++;
+      void ws.close({ code: 1008, reason: 'blocked' });
+    });
+    const streams: string[] = [];
+    page.on('request', (request) => {
+      if (new URL(request.url()).pathname.endsWith('/stream')) streams.push(request.url());
+    });
+    await page.goto(`${checkoutUrl}/?order=${order.id}&user=shopper-2`);
+    await page.waitForSelector('#status[data-status="AWAITING_PAYMENT_FROM_USER"]');
+    // The SDK's auto fallback: not the socket, not polling, but the SSE stream.
+    await page.waitForSelector('#transport:text("(live via sse)")', { timeout: 15_000 });
+
+    for (const status of ['PROCESSING', 'PENDING_DELIVERY', 'COMPLETED']) {
+      await ordercast.setStatus(order.id, status);
+      await page.waitForSelector(`#status[data-status="${status}"]`, { timeout: 15_000 });
+    }
+    await page.waitForSelector('#outcome[data-kind="final"]');
+    expect(await page.locator('#steps li').allTextContents()).toEqual(['AWAITING_PAYMENT_FROM_USER', 'PROCESSING', 'PENDING_DELIVERY', 'COMPLETED']);
+    expect(blockedSockets).toBeGreaterThan(0);
+    expect(streams.length).toBeGreaterThan(0);
+    // The user token travels in the Authorization header, never in the stream's URL.
+    expect(streams.some((url) => url.includes('token='))).toBe(false);
+    expect(pageErrors).toEqual([]);
+    await page.screenshot({ path: path.join(OUTPUT, 'checkout-page-sse.png') });
+    await page.close();
+  }, 60_000);
 });
