@@ -6,7 +6,6 @@ import type { Metrics } from '../metrics.js';
 import type { AuthService } from '../services/auth-service.js';
 import type { EventFeedService } from '../services/event-feed-service.js';
 import type { OrderService } from '../services/order-service.js';
-import type { SseStreams } from '../realtime/sse/sse-streams.js';
 import type { ProjectService } from '../services/project-service.js';
 import type { WebhookDeliveryService } from '../services/webhook-delivery-service.js';
 import type { WebhookEndpointService } from '../services/webhook-endpoint-service.js';
@@ -25,7 +24,7 @@ import { eventRoutes } from './routes/events.js';
 import { operationsRoutes } from './routes/operations.js';
 import { orderRoutes } from './routes/orders.js';
 import { projectRoutes } from './routes/project.js';
-import { streamRoutes } from './routes/streams.js';
+import { streamRoutes, type EventStreams } from './routes/streams.js';
 import { tokenRoutes } from './routes/tokens.js';
 import { webhookDeliveryRoutes, webhookDeliverySchema } from './routes/webhook-deliveries.js';
 import { webhookEndpointRoutes, webhookEndpointSchema } from './routes/webhook-endpoints.js';
@@ -50,7 +49,7 @@ export interface HttpDeps {
   /** Whether Redis carries events now (undefined without Redis): `/readyz` says `redis: degraded` when not. */
   brokerConnected?: () => boolean;
   /** Server-Sent Events streams (undefined: the stream routes are not served). */
-  streams?: SseStreams;
+  streams?: EventStreams;
   /** The built dashboard's folder (default: the one `npm run build` fills in this package). */
   dashboardDir?: string;
 }

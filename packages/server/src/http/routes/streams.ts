@@ -1,8 +1,28 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { OrdercastError } from '../../domain/errors.js';
-import type { SseStreams, StreamReply } from '../../realtime/sse/sse-streams.js';
-import type { AuthService, Principal } from '../../services/auth-service.js';
+import type { ServerResponse } from 'node:http';
+import type { AuthService, Principal, UserPrincipal } from '../../services/auth-service.js';
 import { errorResponses } from '../schemas.js';
+
+/** What a stream route hands over once the request is accepted: the raw response, and how to start the body. */
+export interface StreamReply {
+  response: ServerResponse;
+  /** Sends the 200 with this body (Fastify pipes it, so the usual hooks still add their headers). */
+  open(body: NodeJS.ReadableStream): void;
+}
+
+/** `no_content`: answered 204, nothing more will ever come. */
+export type StreamOutcome = 'streaming' | 'no_content';
+
+/**
+ * The streams these routes serve (realtime/sse/sse-streams.ts). Checks that fail before a
+ * stream opens throw an OrdercastError, answered as JSON like any other refusal.
+ */
+export interface EventStreams {
+  order(principal: Principal, orderId: string, lastEventId: string | undefined, reply: StreamReply): Promise<StreamOutcome>;
+  userChannel(principal: UserPrincipal, lastEventId: string | undefined, reply: StreamReply): Promise<StreamOutcome>;
+  project(principal: Principal, lastEventId: string | undefined, reply: StreamReply): Promise<StreamOutcome>;
+}
 
 /** `?token=` (for EventSource, which cannot set headers) holds a user token: long, but bounded. */
 const MAX_QUERY_TOKEN_LENGTH = 8192;
@@ -61,7 +81,7 @@ function lastEventId(request: FastifyRequest): string | undefined {
 }
 
 /** Server-Sent Events: `GET /api/v2/orders/{id}/stream` and `GET /api/v2/stream` (see docs/realtime.md). */
-export async function streamRoutes(app: FastifyInstance, opts: { streams: SseStreams; auth: AuthService }): Promise<void> {
+export async function streamRoutes(app: FastifyInstance, opts: { streams: EventStreams; auth: AuthService }): Promise<void> {
   // Encapsulated in this plugin: these two routes authenticate here, because of `?token=`.
   app.addHook('onRequest', (request, _reply, done) => {
     try {

@@ -3,7 +3,7 @@ import { OrdercastError } from '../../domain/errors.js';
 import type { OrderEvent } from '../../domain/order.js';
 import type { Logger } from '../../logging.js';
 import type { Metrics } from '../../metrics.js';
-import type { Principal } from '../../services/auth-service.js';
+import type { Principal, UserPrincipal } from '../../services/auth-service.js';
 import { credentialParts, type CredentialWatcher, type LapseReason } from '../../services/credential-watcher.js';
 import type { EventFeedService } from '../../services/event-feed-service.js';
 import type { EventLogReader } from '../../services/event-log-reader.js';
@@ -34,7 +34,7 @@ export interface SseStreamsDeps {
   shutdownSignal: AbortSignal;
 }
 
-/** What a route hands over once the request is accepted: the raw response, and how to start the body. */
+/** What the route hands over once the request is accepted: the raw response, and how to start the body (http/routes/streams.ts). */
 export interface StreamReply {
   response: ServerResponse;
   /** Sends the 200 with this body (Fastify pipes it, so the usual hooks still add their headers). */
@@ -113,7 +113,7 @@ export class SseStreams {
   }
 
   /** A user's channel (user token): `id:` is the channel offset, as Centrifuge's history counts it. */
-  async userChannel(principal: Principal & { kind: 'user' }, lastEventId: string | undefined, reply: StreamReply): Promise<StreamOutcome> {
+  async userChannel(principal: UserPrincipal, lastEventId: string | undefined, reply: StreamReply): Promise<StreamOutcome> {
     const after = parseCounter(lastEventId, 'the last channel offset you received');
     const { projectId, userExternalId } = principal;
     const cleanups: Cleanup[] = [this.quota.take(principal)];
