@@ -113,6 +113,30 @@ describe('trackOrder with the real Socket.IO gateway', () => {
     }
   });
 
+  it("transport 'sse': every version once and in order over the stream alone, reconnecting with Last-Event-ID when the stream is cut", async () => {
+    const order = await ordercast.createOrder();
+    const tracker = trackOrder(order.id, { baseUrl: proxy.baseUrl, credentials: { secretKey: ordercast.secretKey }, transport: 'sse', ...fast });
+    const transports: TransportName[] = [];
+    const versions: number[] = [];
+    tracker.on('transport', (t) => transports.push(t)).on('update', (o) => versions.push(o.version));
+    await waitUntil(() => tracker.transport === 'sse', 10_000, 'the stream');
+    await ordercast.setStatus(order.id, 'PAYMENT_DONE_MARKED_BY_USER');
+    await waitUntil(() => versions.length === 2, 5000, 'version 2');
+    proxy.cutStreams();
+    await waitUntil(() => tracker.transport === 'none', 5000, 'the stream to be cut');
+    // Written while no stream was open: the reconnect's Last-Event-ID brings them from the log.
+    await ordercast.setStatus(order.id, 'PROCESSING');
+    await ordercast.setStatus(order.id, 'PENDING_DELIVERY');
+    proxy.restoreStreams();
+    await waitUntil(() => versions.length === 4, 10_000, 'versions 3 and 4 after the reconnect');
+    await ordercast.setStatus(order.id, 'COMPLETED');
+    expect((await tracker.finished).status).toBe('COMPLETED');
+    expect(versions).toEqual([1, 2, 3, 4, 5]);
+    expect(transports).toEqual(['sse', 'none', 'sse']);
+    // No polling: only the stream was asked.
+    expect(proxy.requests.filter((p) => p.startsWith(`/api/v2/orders/${order.id}`) && !p.startsWith(`/api/v2/orders/${order.id}/stream`))).toEqual([]);
+  });
+
   it("transport 'sse': refused credentials are an AuthError, an unknown order an OrderNotFoundError", async () => {
     const order = await ordercast.createOrder();
     const bad = trackOrder(order.id, { baseUrl: proxy.baseUrl, credentials: { secretKey: 'sk_' + 'z'.repeat(40) }, transport: 'sse', ...fast });
