@@ -123,14 +123,15 @@ export async function buildHttpServer(deps: HttpDeps): Promise<FastifyInstance> 
   });
 
   registerCors(app, deps.corsOrigins);
-  registerAuth(app, deps.auth, new RateLimiter(deps.rateLimitPerSecond, deps.rateLimitBurst));
+  const rateLimiter = new RateLimiter(deps.rateLimitPerSecond, deps.rateLimitBurst);
+  registerAuth(app, deps.auth, rateLimiter);
   await app.register(orderRoutes, { orders: deps.orders, shutdownSignal: deps.shutdownSignal });
   await app.register(tokenRoutes, { auth: deps.auth });
   await app.register(webhookEndpointRoutes, { endpoints: deps.webhookEndpoints, deliveries: deps.webhookDeliveries });
   await app.register(webhookDeliveryRoutes, { deliveries: deps.webhookDeliveries });
   await app.register(eventRoutes, { feed: deps.eventFeed, shutdownSignal: deps.shutdownSignal });
   await app.register(projectRoutes, { projects: deps.projects });
-  if (deps.streams) await app.register(streamRoutes, { streams: deps.streams, auth: deps.auth });
+  if (deps.streams) await app.register(streamRoutes, { streams: deps.streams, auth: deps.auth, rateLimiter });
   await app.register(dashboardRoutes, { dir: deps.dashboardDir ?? DEFAULT_DASHBOARD_DIR });
   await app.register(operationsRoutes, { store: deps.store, brokerConnected: deps.brokerConnected });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());

@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { OrdercastError } from '../../domain/errors.js';
 import type { ServerResponse } from 'node:http';
 import type { AuthService, Principal, UserPrincipal } from '../../services/auth-service.js';
+import type { RateLimiter } from '../rate-limiter.js';
 import { errorResponses } from '../schemas.js';
 
 /** What a stream route hands over once the request is accepted: the raw response, and how to start the body. */
@@ -81,14 +82,23 @@ function lastEventId(request: FastifyRequest): string | undefined {
 }
 
 /** Server-Sent Events: `GET /api/v2/orders/{id}/stream` and `GET /api/v2/stream` (see docs/realtime.md). */
-export async function streamRoutes(app: FastifyInstance, opts: { streams: EventStreams; auth: AuthService }): Promise<void> {
+export async function streamRoutes(app: FastifyInstance, opts: { streams: EventStreams; auth: AuthService; rateLimiter: RateLimiter }): Promise<void> {
   // Encapsulated in this plugin: these two routes authenticate here, because of `?token=`.
-  app.addHook('onRequest', (request, _reply, done) => {
+  app.addHook('onRequest', (request, reply, done) => {
     try {
       const principal = streamCredential(opts.auth, request);
       const admit = (p: Principal) => {
         if (p.kind === 'publishable') throw new OrdercastError('forbidden', 'A publishable key cannot open a stream: use a user token or a secret key');
         request.principal = p;
+        // Opening a stream counts against the credential's request rate, like any other request (same buckets as the auth hook).
+        if (!opts.rateLimiter.enabled) return;
+        const decision = opts.rateLimiter.take(p.kind === 'user' ? `user:${p.projectId}:${p.userExternalId}` : `key:${p.keyId}`);
+        if (!decision.allowed) {
+          reply.header('retry-after', decision.retryAfterSeconds);
+          throw new OrdercastError('rate_limited', `Too many requests for this credential: retry after ${decision.retryAfterSeconds} s`, {
+            retryAfterSeconds: decision.retryAfterSeconds,
+          });
+        }
       };
       if (!(principal instanceof Promise)) {
         admit(principal);
