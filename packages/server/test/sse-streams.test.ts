@@ -123,12 +123,15 @@ describe.each(testDialects)('Server-Sent Events (%s)', (dialect) => {
     expect(forged.body.error.code).toBe('invalid_last_event_id');
   });
 
-  it('sends heartbeat comments on an idle stream', async () => {
+  it('sends heartbeat comments on an idle stream, with the CORS headers of the API', async () => {
     const orderId = await createOrder(server, secretKey);
     const text = await new Promise<string>((resolve, reject) => {
-      const request = http.get(`${server.baseUrl}/api/v2/orders/${orderId}/stream`, { headers: { authorization: `Bearer ${secretKey}` }, agent: false }, (response) => {
+      const headers = { authorization: `Bearer ${secretKey}`, origin: 'https://shop.example' };
+      const request = http.get(`${server.baseUrl}/api/v2/orders/${orderId}/stream`, { headers, agent: false }, (response) => {
         expect(response.headers['content-type']).toBe('text/event-stream; charset=utf-8');
         expect(response.headers['cache-control']).toBe('no-store');
+        // Readable from a checkout page on the merchant's own domain.
+        expect(response.headers['access-control-allow-origin']).toBe('*');
         let seen = '';
         response.setEncoding('utf8');
         response.on('data', (chunk: string) => {
@@ -142,6 +145,13 @@ describe.each(testDialects)('Server-Sent Events (%s)', (dialect) => {
       request.on('error', reject);
     });
     expect(text).toContain(`id: 1\nevent: order.update\ndata: {`);
+    // The SDK resumes with a Last-Event-ID header: a cross-origin page's preflight allows it.
+    const preflight = await fetch(`${server.baseUrl}/api/v2/orders/${orderId}/stream`, {
+      method: 'OPTIONS',
+      headers: { origin: 'https://shop.example', 'access-control-request-method': 'GET', 'access-control-request-headers': 'authorization, last-event-id' },
+    });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get('access-control-allow-headers')).toContain('last-event-id');
   });
 
   describe('bad inputs', () => {
