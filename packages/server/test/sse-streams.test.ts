@@ -184,6 +184,10 @@ describe.each(testDialects)('Server-Sent Events (%s)', (dialect) => {
       expect(theirs.status).toBe(200);
       const missing = await rawStream(`${server.baseUrl}/api/v2/orders/ord_nope/stream`, { authorization: `Bearer ${secretKey}` });
       expect([missing.status, missing.body.error.code]).toEqual([404, 'order_not_found']);
+      // HEAD would open a stream with nowhere to send it: not served.
+      const head = await fetch(url, { method: 'HEAD', headers: { authorization: `Bearer ${secretKey}` } });
+      expect(head.status).toBe(404);
+      await waitFor(() => server.app.sse.openHolders === 0, 'no stream left open');
     });
 
     it('1,000 streams opened by one credential: the first 100 open, the rest get 429 limit_exceeded, and closing gives the slots back', async () => {

@@ -113,6 +113,8 @@ export async function streamRoutes(app: FastifyInstance, opts: { streams: EventS
   app.get<{ Params: { id: string } }>(
     '/api/v2/orders/:id/stream',
     {
+      // A HEAD would open a stream with nowhere to send it.
+      exposeHeadRoute: false,
       schema: {
         summary: "Follow one order's status (Server-Sent Events)",
         description:
@@ -133,6 +135,7 @@ export async function streamRoutes(app: FastifyInstance, opts: { streams: EventS
   app.get(
     '/api/v2/stream',
     {
+      exposeHeadRoute: false,
       schema: {
         summary: "Follow a user's orders, or the whole project (Server-Sent Events)",
         description:
