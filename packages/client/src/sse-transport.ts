@@ -65,6 +65,8 @@ export class SseTransport {
     const known = options.knownVersion();
     if (known !== undefined) headers['last-event-id'] = String(known);
     let up = false;
+    // The server ends the stream after a final status: that end is not a failure, and there is nothing to reconnect for.
+    let sawFinal = false;
     let idle: ReturnType<typeof setTimeout> | undefined;
     const arm = (ms: number, why: string) => {
       clearTimeout(idle);
@@ -83,6 +85,7 @@ export class SseTransport {
           const order = parseJson(message.data, (payload) => parseOrderUpdate(payload, options.orderId));
           if (!order) return;
           this.attempts = 0;
+          sawFinal ||= order.final;
           options.onOrder(order);
         } else if (message.event === AUTH_ERROR_EVENT) {
           const reason = parseJson(message.data, (payload) => payload as { code?: string; message?: string });
@@ -100,8 +103,8 @@ export class SseTransport {
         }
         parser.push(value);
       }
-      // The server ended the stream (a final status, a restart): reconnect with Last-Event-ID.
-      if (!this.closed) {
+      // The server ended the stream (a restart, a lapsed credential): reconnect with Last-Event-ID.
+      if (!this.closed && !sawFinal) {
         options.onDown(new Error('the stream ended'));
         this.reconnectLater(true);
       }
