@@ -67,6 +67,33 @@ describe.skipIf(!available && !required)('checkout page in Chromium', () => {
     await page.close();
   }, 60_000);
 
+  it("a plain EventSource (no library) follows an order with the user token in ?token=, and stops by itself after the final status (its reconnect gets 204)", async () => {
+    const order = await ordercast.createOrder({ userExternalId: 'shopper-3' });
+    const token = await ordercast.userToken('shopper-3');
+    const page = await browser.newPage();
+    await page.goto(`${ordercast.baseUrl}/`);
+    await page.evaluate((url) => {
+      const w = window as unknown as { seen: string[]; state: number; opens: number };
+      w.seen = [];
+      w.opens = 0;
+      const source = new EventSource(url);
+      source.onopen = () => w.opens++;
+      source.addEventListener('order.update', (message) => w.seen.push(`${message.lastEventId}:${JSON.parse(message.data).status}`));
+      source.onerror = () => (w.state = source.readyState);
+    }, `${ordercast.baseUrl}/api/v2/orders/${order.id}/stream?token=${encodeURIComponent(token)}`);
+    await page.waitForFunction(() => (window as unknown as { seen: string[] }).seen.length === 1);
+    for (const status of ['PROCESSING', 'PENDING_DELIVERY', 'COMPLETED']) await ordercast.setStatus(order.id, status);
+    // After the final status the server ends the stream; the browser reconnects with Last-Event-ID: 4, gets 204, and closes for good.
+    await page.waitForFunction(() => (window as unknown as { state?: number }).state === EventSource.CLOSED, undefined, { timeout: 20_000 });
+    expect(await page.evaluate(() => (window as unknown as { seen: string[] }).seen)).toEqual([
+      '1:AWAITING_PAYMENT_FROM_USER',
+      '2:PROCESSING',
+      '3:PENDING_DELIVERY',
+      '4:COMPLETED',
+    ]);
+    await page.close();
+  }, 60_000);
+
   it('follows the order over Server-Sent Events when WebSockets are blocked', async () => {
     const order = await ordercast.createOrder({ userExternalId: 'shopper-2', amount: '12.00', currency: 'EUR' });
     const page = await browser.newPage();
