@@ -249,3 +249,25 @@ describe('Server-Sent Events: a client that never reads', () => {
     socket.destroy();
   });
 });
+
+describe('Server-Sent Events: shutting down with a client that never reads', () => {
+  it('cuts the stream off after a short grace instead of waiting on it for ever', async () => {
+    const server = await startTestServer('sqlite', { ORDERCAST_WS_MAX_BUFFERED_BYTES: String(256 * 1024 * 1024) });
+    const { secretKey } = await server.createProject(LOOP);
+    const orderId = await createOrder(server, secretKey, { metadata: { blob: 'x'.repeat(15_000) } });
+    const url = new URL(`${server.baseUrl}/api/v2/orders/${orderId}/stream`);
+    const socket = net.connect(Number(url.port), url.hostname);
+    socket.on('error', () => {});
+    await new Promise((resolve) => socket.once('connect', resolve));
+    socket.write(`GET ${url.pathname} HTTP/1.1\r\nHost: ${url.host}\r\nAuthorization: Bearer ${secretKey}\r\n\r\n`);
+    socket.pause();
+    await waitFor(() => server.app.sse.openHolders === 1, 'the stream to open');
+    // More than the kernel's socket buffers hold: the rest waits in the server for a reader that never comes.
+    for (let i = 0; i < 800; i++) await setStatus(server, secretKey, orderId, i % 2 === 0 ? 'b' : 'a');
+    const closing = server.close().then(() => 'closed');
+    const outcome = await Promise.race([closing, new Promise((resolve) => setTimeout(() => resolve('still waiting'), 8000))]);
+    socket.destroy();
+    await closing;
+    expect(outcome).toBe('closed');
+  }, 60_000);
+});

@@ -44,6 +44,9 @@ export interface StreamReply {
 /** How a stream request was answered: a stream, or `204` (nothing more will ever come). */
 export type StreamOutcome = 'streaming' | 'no_content';
 
+/** On shutdown, how long a stream's last bytes may wait for a client that does not read before it is cut off. */
+const SHUTDOWN_GRACE_MS = 1000;
+
 /** Something to undo when a stream ends: a hub subscription, a delivery, a quota slot. */
 type Cleanup = () => void;
 
@@ -62,9 +65,13 @@ export class SseStreams {
   constructor(private readonly deps: SseStreamsDeps) {
     this.quota = new StreamQuota(deps.maxStreamsPerCredential);
     // Shutting down: end every stream cleanly, so clients reconnect (with Last-Event-ID) to another node or the restarted one.
-    deps.shutdownSignal.addEventListener('abort', () => {
-      for (const writer of [...this.writers]) writer.end();
-    }, { once: true });
+    deps.shutdownSignal.addEventListener(
+      'abort',
+      () => {
+        for (const writer of [...this.writers]) writer.end(SHUTDOWN_GRACE_MS);
+      },
+      { once: true },
+    );
   }
 
   /** Credentials holding a stream now (for leak checks in tests). */
@@ -194,7 +201,7 @@ export class SseStreams {
     cleanups.push(() => this.deps.metrics.realtimeSubscriptions.dec({ gateway: 'sse' }));
     writer.onClose(() => runAll(cleanups));
     reply.open(writer.body);
-    if (this.deps.shutdownSignal.aborted) writer.end();
+    if (this.deps.shutdownSignal.aborted) writer.end(SHUTDOWN_GRACE_MS);
     return writer;
   }
 

@@ -50,11 +50,18 @@ export class SseWriter {
     this.write(`${id === undefined ? '' : `id: ${id}\n`}event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
   }
 
-  /** Ends the stream cleanly once what is queued has been sent. */
-  end(): void {
+  /**
+   * Ends the stream cleanly once what is queued has been sent. With `graceMs`, a client
+   * that has not taken it all by then is cut off (shutdown must not wait on a peer that does not read).
+   */
+  end(graceMs?: number): void {
     if (this.closed) return;
     this.body.end();
     this.finish();
+    if (graceMs === undefined || this.response.writableFinished) return;
+    const cutOff = setTimeout(() => this.response.destroy(), graceMs);
+    cutOff.unref();
+    this.response.once('close', () => clearTimeout(cutOff));
   }
 
   onClose(listener: () => void): void {
