@@ -28,8 +28,16 @@ export interface SseTransportOptions {
   onDown: (reason: unknown) => void;
   /** Retrying cannot help (bad credentials, unknown order). */
   onFatal: (error: OrdercastClientError) => void;
+  /**
+   * Stop for good, after `onDown` with a StreamStalledError, when a stream answers nothing
+   * within `connectTimeoutMs`: a proxy that buffers responses will not stop doing so.
+   */
+  giveUpWhenStalled?: boolean;
   fetch?: typeof fetch;
 }
+
+/** The stream brought no bytes within the connect timeout: most likely a proxy that buffers whole responses. */
+export class StreamStalledError extends Error {}
 
 /**
  * One order followed over Server-Sent Events (`GET /api/v2/orders/{id}/stream`), read with
@@ -72,7 +80,8 @@ export class SseTransport {
       clearTimeout(idle);
       idle = setTimeout(() => controller.abort(new Error(why)), ms);
     };
-    arm(options.connectTimeoutMs, `no answer from the stream within ${options.connectTimeoutMs} ms`);
+    clearTimeout(idle);
+    idle = setTimeout(() => controller.abort(new StreamStalledError(`no answer from the stream within ${options.connectTimeoutMs} ms`)), options.connectTimeoutMs);
     try {
       const response = await (options.fetch ?? fetch)(url, { headers, signal: controller.signal, cache: 'no-store' });
       // 204: the order is final and its last version is the one we hold; nothing more will come.
@@ -110,8 +119,10 @@ export class SseTransport {
       }
     } catch (error) {
       if (this.closed) return;
-      options.onDown(controller.signal.reason instanceof Error ? controller.signal.reason : error);
-      this.reconnectLater();
+      const reason = controller.signal.reason instanceof Error ? controller.signal.reason : error;
+      if (reason instanceof StreamStalledError && options.giveUpWhenStalled) this.close();
+      else this.reconnectLater();
+      options.onDown(reason);
     } finally {
       clearTimeout(idle);
     }
