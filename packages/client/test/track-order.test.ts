@@ -69,6 +69,8 @@ describe('trackOrder against a real server (no socket endpoint on this branch)',
       expect(transports).toEqual(['poll']);
       // It did try the socket first.
       expect(proxy.requests.some((path) => path.startsWith('/socket.io/'))).toBe(true);
+      // Then SSE, once: this proxy buffers whole responses, so the stream stalled and was not tried again.
+      expect(proxy.requests.filter((path) => path.endsWith('/stream'))).toHaveLength(1);
       // And after the final status: no socket reconnects, no polls.
       const asked = proxy.requests.length;
       await pause(2500);
