@@ -29,15 +29,16 @@ export interface SseTransportOptions {
   /** Retrying cannot help (bad credentials, unknown order). */
   onFatal: (error: OrdercastClientError) => void;
   /**
-   * Stop for good, after `onDown` with a StreamStalledError, when a stream answers nothing
-   * within `connectTimeoutMs`: a proxy that buffers responses will not stop doing so.
+   * Stop for good, after `onDown` with a StreamUnusableError, when retrying cannot help:
+   * the stream brought nothing within `connectTimeoutMs` (a proxy that buffers whole
+   * responses will not stop doing so), or the server has no stream route.
    */
-  giveUpWhenStalled?: boolean;
+  giveUpWhenUnusable?: boolean;
   fetch?: typeof fetch;
 }
 
-/** The stream brought no bytes within the connect timeout: most likely a proxy that buffers whole responses. */
-export class StreamStalledError extends Error {}
+/** SSE cannot work on this path: a proxy that buffers whole responses, or a server without the stream route. */
+export class StreamUnusableError extends Error {}
 
 /**
  * One order followed over Server-Sent Events (`GET /api/v2/orders/{id}/stream`), read with
@@ -81,7 +82,7 @@ export class SseTransport {
       idle = setTimeout(() => controller.abort(new Error(why)), ms);
     };
     clearTimeout(idle);
-    idle = setTimeout(() => controller.abort(new StreamStalledError(`no answer from the stream within ${options.connectTimeoutMs} ms`)), options.connectTimeoutMs);
+    idle = setTimeout(() => controller.abort(new StreamUnusableError(`no answer from the stream within ${options.connectTimeoutMs} ms`)), options.connectTimeoutMs);
     try {
       const response = await (options.fetch ?? fetch)(url, { headers, signal: controller.signal, cache: 'no-store' });
       // 204: the order is final and its last version is the one we hold; nothing more will come.
@@ -120,7 +121,7 @@ export class SseTransport {
     } catch (error) {
       if (this.closed) return;
       const reason = controller.signal.reason instanceof Error ? controller.signal.reason : error;
-      if (reason instanceof StreamStalledError && options.giveUpWhenStalled) this.close();
+      if (reason instanceof StreamUnusableError && options.giveUpWhenUnusable) this.close();
       else this.reconnectLater();
       options.onDown(reason);
     } finally {
@@ -134,7 +135,12 @@ export class SseTransport {
     const message = typeof body?.message === 'string' ? body.message : `HTTP ${response.status} from the order stream`;
     if (response.status === 401 || response.status === 403) return this.fail(new AuthError(code, message, { status: response.status }));
     if (response.status === 404 && code === 'order_not_found') return this.fail(new OrderNotFoundError(code, message, { status: response.status }));
-    // A server without SSE (404 route_not_found), a proxy's error page, 429, 5xx: down for now, tried again later.
+    if (response.status === 404 && this.options.giveUpWhenUnusable) {
+      // A server without the stream route (an older Ordercast, a gateway that does not pass it on).
+      this.close();
+      return this.options.onDown(new StreamUnusableError(`${message} (${code})`));
+    }
+    // A proxy's error page, 429, 5xx: down for now, tried again later.
     this.options.onDown(new OrdercastClientError(code, message, { status: response.status }));
     this.reconnectLater();
   }

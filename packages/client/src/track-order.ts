@@ -2,7 +2,7 @@ import { AbortError, TimeoutError, type OrdercastClientError } from './errors.js
 import { OrderTracker, type TransportName } from './order-tracker.js';
 import { runPollLoop, type PollTuning } from './poll-loop.js';
 import { SocketTransport } from './socket-transport.js';
-import { SseTransport, StreamStalledError } from './sse-transport.js';
+import { SseTransport, StreamUnusableError } from './sse-transport.js';
 import type { Credentials, Order } from './types.js';
 import { requestStatusChanges } from './order-request.js';
 import { FillingGate, VersionGate } from './version-gate.js';
@@ -50,8 +50,8 @@ export function trackOrder(orderId: string, options: TrackOrderOptions): OrderTr
   let sse: SseTransport | undefined;
   let sseUp = false;
   let sseTimer: ReturnType<typeof setTimeout> | undefined;
-  /** A stream that stalled (a buffering proxy): `auto` does not try SSE again and keeps polling. */
-  let sseStalled = false;
+  /** SSE cannot work here (a buffering proxy, no stream route): `auto` does not try it again, and polls. */
+  let sseUnusable = false;
   let ended = false;
   let fallbackTimer: ReturnType<typeof setTimeout> | undefined;
   let deadline: ReturnType<typeof setTimeout> | undefined;
@@ -117,7 +117,7 @@ export function trackOrder(orderId: string, options: TrackOrderOptions): OrderTr
   /** `auto`: the socket is not delivering, so SSE takes over; polling covers while SSE cannot (socket → SSE → poll). */
   function fallBack(): void {
     if (ended || socketUp) return;
-    if (!sse && !sseStalled) startSse();
+    if (!sse && !sseUnusable) startSse();
     // A stream still starting has its own deadline (sseTimer), and one that went down polls already.
     else if (!sse) startPolling();
   }
@@ -145,15 +145,15 @@ export function trackOrder(orderId: string, options: TrackOrderOptions): OrderTr
         const wasUp = sseUp;
         sseUp = false;
         if (mode === 'auto') {
-          if (reason instanceof StreamStalledError) {
-            sseStalled = true;
+          if (reason instanceof StreamUnusableError) {
+            sseUnusable = true;
             stopSse();
           }
           if (!socketUp) startPolling();
         } else if (wasUp) show('none');
       },
       onFatal: (error: OrdercastClientError) => end({ error }),
-      giveUpWhenStalled: mode === 'auto',
+      giveUpWhenUnusable: mode === 'auto',
     });
     sse.start();
     if (mode === 'auto') sseTimer = setTimeout(() => !sseUp && startPolling(), connectTimeoutMs);
