@@ -1,7 +1,7 @@
 import { AbortError } from './errors.js';
 import type { Order } from './types.js';
 
-export type TransportName = 'socket' | 'poll' | 'none';
+export type TransportName = 'socket' | 'sse' | 'poll' | 'none';
 
 export interface OrderTrackerEvents {
   /** A new version of the order: never a repeat, never older than the previous one. */

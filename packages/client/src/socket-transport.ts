@@ -26,6 +26,11 @@ export interface SocketTransportOptions {
   onDown: (reason: unknown) => void;
   /** Retrying cannot help (bad credentials, unknown order). */
   onFatal: (error: OrdercastClientError) => void;
+  /**
+   * WebSocket only, without Socket.IO's own HTTP long-polling: in `auto` the tracker has
+   * better HTTP fallbacks (SSE, then REST long-polls) that need no sticky sessions.
+   */
+  websocketOnly?: boolean;
 }
 
 /**
@@ -50,6 +55,7 @@ export class SocketTransport {
       reconnectionDelay: 1000,
       reconnectionDelayMax: RECONNECT_DELAY_MAX_MS,
       randomizationFactor: 0.5,
+      ...(options.websocketOnly ? { transports: ['websocket'] } : {}),
     });
     this.socket = socket;
     socket.on('connect', () => {

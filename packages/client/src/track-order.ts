@@ -2,6 +2,7 @@ import { AbortError, TimeoutError, type OrdercastClientError } from './errors.js
 import { OrderTracker, type TransportName } from './order-tracker.js';
 import { runPollLoop, type PollTuning } from './poll-loop.js';
 import { SocketTransport } from './socket-transport.js';
+import { SseTransport, StreamUnusableError } from './sse-transport.js';
 import type { Credentials, Order } from './types.js';
 import { requestStatusChanges } from './order-request.js';
 import { FillingGate, VersionGate } from './version-gate.js';
@@ -17,16 +18,24 @@ export interface TrackOrderOptions extends PollTuning {
   signal?: AbortSignal;
   /** Stop with a TimeoutError if the order is not final by then. Default: no limit. */
   maxWaitMs?: number;
-  /** `auto` (default): socket, polling while the socket is unavailable. */
-  transport?: 'auto' | 'socket' | 'poll';
-  /** In `auto`, start polling if the socket is not subscribed within this time. Default 5000 ms. */
+  /**
+   * `auto` (default): the Socket.IO WebSocket; while it is unavailable, Server-Sent Events;
+   * while those are unavailable too, REST long-polling (docs/client.md, "Transports").
+   * Or one of them only: `socket`, `sse`, `poll`.
+   */
+  transport?: 'auto' | 'socket' | 'sse' | 'poll';
+  /**
+   * How long the socket may take to subscribe, and the SSE stream to start, before `auto`
+   * moves on to the next transport. Default 5000 ms.
+   */
   socketConnectTimeoutMs?: number;
 }
 
 /**
- * Follows one order until its status is final, over the Socket.IO gateway with REST polling
- * as a fallback (or over one of them only). Every version reaches the caller once, in order,
- * whichever transport brought it.
+ * Follows one order until its status is final, over the Socket.IO gateway, with Server-Sent
+ * Events and then REST polling as fallbacks (or over one of them only). Every version reaches
+ * the caller once, in order, whichever transport brought it: each transport resumes from the
+ * version the gate holds, and the gate drops repeats and fills gaps.
  */
 export function trackOrder(orderId: string, options: TrackOrderOptions): OrderTracker {
   const mode = options.transport ?? 'auto';
@@ -38,6 +47,11 @@ export function trackOrder(orderId: string, options: TrackOrderOptions): OrderTr
   let polling: AbortController | undefined;
   let socket: SocketTransport | undefined;
   let socketUp = false;
+  let sse: SseTransport | undefined;
+  let sseUp = false;
+  let sseTimer: ReturnType<typeof setTimeout> | undefined;
+  /** SSE cannot work here (a buffering proxy, no stream route): `auto` does not try it again, and polls. */
+  let sseUnusable = false;
   let ended = false;
   let fallbackTimer: ReturnType<typeof setTimeout> | undefined;
   let deadline: ReturnType<typeof setTimeout> | undefined;
@@ -52,6 +66,7 @@ export function trackOrder(orderId: string, options: TrackOrderOptions): OrderTr
     clearTimeout(fallbackTimer);
     clearTimeout(deadline);
     stopPolling();
+    stopSse();
     socket?.close();
     for (const cleanup of cleanups) cleanup();
     control.settle(outcome);
@@ -99,6 +114,58 @@ export function trackOrder(orderId: string, options: TrackOrderOptions): OrderTr
     polling = undefined;
   }
 
+  /** `auto`: the socket is not delivering, so SSE takes over; polling covers while SSE cannot (socket → SSE → poll). */
+  function fallBack(): void {
+    if (ended || socketUp) return;
+    if (!sse && !sseUnusable) startSse();
+    // A stream still starting has its own deadline (sseTimer), and one that went down polls already.
+    else if (!sse) startPolling();
+  }
+
+  function startSse(): void {
+    if (ended || sse) return;
+    sseUp = false;
+    sse = new SseTransport({
+      baseUrl: options.baseUrl,
+      credentials: options.credentials,
+      orderId,
+      knownVersion: () => gate.version,
+      connectTimeoutMs,
+      fetch: options.fetch,
+      onOrder: accept,
+      onUp: () => {
+        sseUp = true;
+        clearTimeout(sseTimer);
+        // The stream starts at the current state (or after the version we hold, from the log): no gap.
+        stopPolling();
+        if (!socketUp) show('sse');
+      },
+      onDown: (reason) => {
+        lastError = reason;
+        const wasUp = sseUp;
+        sseUp = false;
+        if (mode === 'auto') {
+          if (reason instanceof StreamUnusableError) {
+            sseUnusable = true;
+            stopSse();
+          }
+          if (!socketUp) startPolling();
+        } else if (wasUp) show('none');
+      },
+      onFatal: (error: OrdercastClientError) => end({ error }),
+      giveUpWhenUnusable: mode === 'auto',
+    });
+    sse.start();
+    if (mode === 'auto') sseTimer = setTimeout(() => !sseUp && startPolling(), connectTimeoutMs);
+  }
+
+  function stopSse(): void {
+    clearTimeout(sseTimer);
+    sse?.close();
+    sse = undefined;
+    sseUp = false;
+  }
+
   function startSocket(): void {
     socket = new SocketTransport({
       baseUrl: options.baseUrl,
@@ -111,7 +178,8 @@ export function trackOrder(orderId: string, options: TrackOrderOptions): OrderTr
       onUp: () => {
         socketUp = true;
         clearTimeout(fallbackTimer);
-        // The subscribe ack carried the current order, so polling can stop without a gap.
+        // The subscribe ack carried the current order, so the fallbacks can stop without a gap.
+        stopSse();
         stopPolling();
         show('socket');
       },
@@ -121,10 +189,11 @@ export function trackOrder(orderId: string, options: TrackOrderOptions): OrderTr
         socketUp = false;
         if (mode === 'auto') {
           clearTimeout(fallbackTimer);
-          startPolling();
+          fallBack();
         } else if (wasUp) show('none');
       },
       onFatal: (error: OrdercastClientError) => end({ error }),
+      websocketOnly: mode === 'auto',
     });
     socket.start();
   }
@@ -148,8 +217,9 @@ export function trackOrder(orderId: string, options: TrackOrderOptions): OrderTr
   queueMicrotask(() => {
     if (ended) return;
     if (mode === 'poll') return startPolling();
+    if (mode === 'sse') return startSse();
     startSocket();
-    if (mode === 'auto') fallbackTimer = setTimeout(startPolling, connectTimeoutMs);
+    if (mode === 'auto') fallbackTimer = setTimeout(fallBack, connectTimeoutMs);
   });
   return tracker;
 }

@@ -63,6 +63,8 @@ export type ApiErrorCode =
   | 'project_not_found'
   | 'external_id_taken'
   | 'invalid_cursor'
+  | 'invalid_last_event_id'
+  | 'key_in_query'
   | 'unauthorized'
   | 'invalid_token'
   | 'token_expired'

@@ -66,4 +66,66 @@ describe.skipIf(!available && !required)('checkout page in Chromium', () => {
     await page.screenshot({ path: path.join(OUTPUT, 'checkout-page.png') });
     await page.close();
   }, 60_000);
+
+  it("a plain EventSource (no library) follows an order with the user token in ?token=, and stops by itself after the final status (its reconnect gets 204)", async () => {
+    const order = await ordercast.createOrder({ userExternalId: 'shopper-3' });
+    const token = await ordercast.userToken('shopper-3');
+    const page = await browser.newPage();
+    await page.goto(`${ordercast.baseUrl}/`);
+    await page.evaluate((url) => {
+      const w = window as unknown as { seen: string[]; state: number; opens: number };
+      w.seen = [];
+      w.opens = 0;
+      const source = new EventSource(url);
+      source.onopen = () => w.opens++;
+      source.addEventListener('order.update', (message) => w.seen.push(`${message.lastEventId}:${JSON.parse(message.data).status}`));
+      source.onerror = () => (w.state = source.readyState);
+    }, `${ordercast.baseUrl}/api/v2/orders/${order.id}/stream?token=${encodeURIComponent(token)}`);
+    await page.waitForFunction(() => (window as unknown as { seen: string[] }).seen.length === 1);
+    for (const status of ['PROCESSING', 'PENDING_DELIVERY', 'COMPLETED']) await ordercast.setStatus(order.id, status);
+    // After the final status the server ends the stream; the browser reconnects with Last-Event-ID: 4, gets 204, and closes for good.
+    await page.waitForFunction(() => (window as unknown as { state?: number }).state === EventSource.CLOSED, undefined, { timeout: 20_000 });
+    expect(await page.evaluate(() => (window as unknown as { seen: string[] }).seen)).toEqual([
+      '1:AWAITING_PAYMENT_FROM_USER',
+      '2:PROCESSING',
+      '3:PENDING_DELIVERY',
+      '4:COMPLETED',
+    ]);
+    await page.close();
+  }, 60_000);
+
+  it('follows the order over Server-Sent Events when WebSockets are blocked', async () => {
+    const order = await ordercast.createOrder({ userExternalId: 'shopper-2', amount: '12.00', currency: 'EUR' });
+    const page = await browser.newPage();
+    const pageErrors: string[] = [];
+    page.on('pageerror', (error) => pageErrors.push(error.message));
+    // A network that blocks WebSockets: every ws:// connection is closed before it says anything.
+    let blockedSockets = 0;
+    await page.routeWebSocket(/.*/, (ws) => {
+      blockedSockets++;
+      void ws.close({ code: 1008, reason: 'blocked' });
+    });
+    const streams: string[] = [];
+    page.on('request', (request) => {
+      if (new URL(request.url()).pathname.endsWith('/stream')) streams.push(request.url());
+    });
+    await page.goto(`${checkoutUrl}/?order=${order.id}&user=shopper-2`);
+    await page.waitForSelector('#status[data-status="AWAITING_PAYMENT_FROM_USER"]');
+    // The SDK's auto fallback: not the socket, not polling, but the SSE stream.
+    await page.waitForSelector('#transport:text("(live via sse)")', { timeout: 15_000 });
+
+    for (const status of ['PROCESSING', 'PENDING_DELIVERY', 'COMPLETED']) {
+      await ordercast.setStatus(order.id, status);
+      await page.waitForSelector(`#status[data-status="${status}"]`, { timeout: 15_000 });
+    }
+    await page.waitForSelector('#outcome[data-kind="final"]');
+    expect(await page.locator('#steps li').allTextContents()).toEqual(['AWAITING_PAYMENT_FROM_USER', 'PROCESSING', 'PENDING_DELIVERY', 'COMPLETED']);
+    expect(blockedSockets).toBeGreaterThan(0);
+    expect(streams.length).toBeGreaterThan(0);
+    // The user token travels in the Authorization header, never in the stream's URL.
+    expect(streams.some((url) => url.includes('token='))).toBe(false);
+    expect(pageErrors).toEqual([]);
+    await page.screenshot({ path: path.join(OUTPUT, 'checkout-page-sse.png') });
+    await page.close();
+  }, 60_000);
 });

@@ -69,10 +69,33 @@ describe('trackOrder against a real server (no socket endpoint on this branch)',
       expect(transports).toEqual(['poll']);
       // It did try the socket first.
       expect(proxy.requests.some((path) => path.startsWith('/socket.io/'))).toBe(true);
+      // Then SSE, once: this proxy buffers whole responses, so the stream stalled and was not tried again.
+      expect(proxy.requests.filter((path) => path.endsWith('/stream'))).toHaveLength(1);
       // And after the final status: no socket reconnects, no polls.
       const asked = proxy.requests.length;
       await pause(2500);
       expect(proxy.requests.length).toBe(asked);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it("transport 'auto' against a server without the stream route: asks for the stream once, then polls to the final status", async () => {
+    const order = await ordercast.createOrder();
+    // An older server: its 404 for a route it does not have.
+    const noStreams = { status: 404, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ error: { code: 'route_not_found', message: 'No route GET …/stream' } }) };
+    const proxy = await startFaultyProxy(ordercast.baseUrl, (_n, path) => (path.endsWith('/stream') ? noStreams : 'forward'));
+    try {
+      const transports: TransportName[] = [];
+      const versions: number[] = [];
+      const tracker = trackOrder(order.id, { baseUrl: proxy.baseUrl, credentials: { secretKey: ordercast.secretKey }, ...fast });
+      tracker.on('transport', (t) => transports.push(t)).on('update', (o) => versions.push(o.version));
+      await waitUntil(() => tracker.transport === 'poll', 10_000, 'polling');
+      await drive(order.id, ['PROCESSING', 'COMPLETED']);
+      expect((await tracker.finished).status).toBe('COMPLETED');
+      expect(versions).toEqual([1, 2, 3]);
+      expect(transports).toEqual(['poll']);
+      expect(proxy.requests.filter((path) => path.endsWith('/stream'))).toHaveLength(1);
     } finally {
       await proxy.close();
     }

@@ -19,6 +19,7 @@ import { LogBackedUserChannels } from './realtime/centrifuge/user-channels.js';
 import { ChannelHub } from './realtime/channel-hub.js';
 import { HandshakeLimiter } from './realtime/handshake-limiter.js';
 import { SocketIoGateway } from './realtime/socketio/socketio-gateway.js';
+import { SseStreams } from './realtime/sse/sse-streams.js';
 import { loadRealtimeSessionKey } from './services/realtime-session-key.js';
 import { AuthService } from './services/auth-service.js';
 import { CredentialWatcher } from './services/credential-watcher.js';
@@ -50,6 +51,8 @@ export interface App extends Omit<Core, 'close'> {
   follower: LogFollower;
   socketio: SocketIoGateway;
   centrifuge: CentrifugeGateway;
+  /** Server-Sent Events streams (`/api/v2/orders/{id}/stream`, `/api/v2/stream`). */
+  sse: SseStreams;
   /** Where Prometheus scrapes, once listening (undefined when the metrics port is off). */
   metricsUrl: string | undefined;
   /** Starts listening; resolves to the base URL. */
@@ -248,6 +251,22 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     // Woken when a write of this process queued deliveries; it also polls, so deliveries queued by other processes are sent too.
     stopWaking.push(webhookDeliveries.onQueued(() => dispatcher.wake()));
   }
+  const eventFeed = new EventFeedService(store, projectWaiters);
+  // Server-Sent Events: fed by the hub like the socket gateways; a watcher of their own closes streams whose credential lapsed.
+  const sseCredentials = new CredentialWatcher(store, projects, logger);
+  const streams = new SseStreams({
+    orders,
+    reader: new EventLogReader(store),
+    feed: eventFeed,
+    hub,
+    credentials: sseCredentials,
+    metrics,
+    logger,
+    heartbeatMs: config.sse.heartbeatMs,
+    maxStreamsPerCredential: config.sse.maxStreamsPerCredential,
+    maxBufferedBytes: config.realtime.maxBufferedBytes,
+    shutdownSignal: shutdown.signal,
+  });
   const http = await buildHttpServer({
     logger,
     metrics,
@@ -257,7 +276,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     projects,
     webhookEndpoints,
     webhookDeliveries,
-    eventFeed: new EventFeedService(store, projectWaiters),
+    eventFeed,
+    streams,
     bodyLimitBytes: config.bodyLimitBytes,
     rateLimitPerSecond: config.rateLimitPerSecond,
     rateLimitBurst: config.rateLimitBurst,
@@ -295,6 +315,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     follower,
     socketio,
     centrifuge,
+    sse: streams,
     get metricsUrl() {
       return metricsServer?.url;
     },
@@ -320,6 +341,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         await centrifuge.close();
         await socketio.close();
         credentials.close();
+        sseCredentials.close();
         await follower.stop();
         // Answers sent from now on say `Connection: close` (see http/server.ts); this also
         // closes connections left idle by answers that bypass the hooks (503 while closing).

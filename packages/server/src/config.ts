@@ -24,6 +24,8 @@ export interface Config {
   /** Origins browsers may call the API from: `*` or exact origins. */
   corsOrigins: string[];
   realtime: RealtimeConfig;
+  /** Server-Sent Events streams (`/api/v2/orders/{id}/stream`, `/api/v2/stream`). */
+  sse: SseConfig;
   webhooks: WebhookConfig;
   /** ORDERCAST_DATABASE_CONNECT_TIMEOUT (PostgreSQL, ms): a request waiting longer for a connection gets 503. */
   databaseConnectTimeout: number;
@@ -63,6 +65,14 @@ export interface RealtimeConfig {
   maxBufferedBytes: number;
   /** ORDERCAST_WS_RECOVERY_WINDOW (a duration, default 2m): how long a dropped Socket.IO connection can be recovered (connection state recovery); 0 turns it off. Milliseconds. */
   recoveryWindowMs: number;
+}
+
+/** Limits of the Server-Sent Events streams. */
+export interface SseConfig {
+  /** ORDERCAST_SSE_HEARTBEAT (a duration, default 15s): a comment line on idle streams, so proxies do not cut them. */
+  heartbeatMs: number;
+  /** ORDERCAST_SSE_MAX_STREAMS: streams one credential (a key, or one user's tokens) may hold open at once. */
+  maxStreamsPerCredential: number;
 }
 
 /** How the webhook dispatcher sends, retries and gives up. Durations are milliseconds. */
@@ -195,6 +205,10 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     demo: flags.demo ?? env.ORDERCAST_DEMO !== 'false',
     corsOrigins: corsOrigins(env.ORDERCAST_CORS_ORIGINS),
     realtime: loadRealtimeConfig(env),
+    sse: {
+      heartbeatMs: Math.max(100, duration('ORDERCAST_SSE_HEARTBEAT', env.ORDERCAST_SSE_HEARTBEAT, '15s')),
+      maxStreamsPerCredential: integer('ORDERCAST_SSE_MAX_STREAMS', env.ORDERCAST_SSE_MAX_STREAMS, 100, 1, 100_000),
+    },
     webhooks: loadWebhookConfig(env),
     databaseConnectTimeout: Math.max(100, duration('ORDERCAST_DATABASE_CONNECT_TIMEOUT', env.ORDERCAST_DATABASE_CONNECT_TIMEOUT, '5s')),
     databaseStatementTimeout: Math.max(100, duration('ORDERCAST_DATABASE_STATEMENT_TIMEOUT', env.ORDERCAST_DATABASE_STATEMENT_TIMEOUT, '30s')),

@@ -84,7 +84,7 @@ export class Metrics {
   });
 
   /** Counts one message written to a socket for `event` (its createdAt is the commit time). */
-  messageSent(gateway: 'socketio' | 'centrifuge', committedAt: string): void {
+  messageSent(gateway: 'socketio' | 'centrifuge' | 'sse', committedAt: string): void {
     this.realtimeMessages.inc({ gateway });
     const ms = Date.now() - Date.parse(committedAt);
     if (Number.isFinite(ms)) this.fanoutLatency.observe({ gateway }, Math.max(0, ms) / 1000);

@@ -1,5 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Agent, fetch as undiciFetch } from 'undici';
 
 /** What the proxy does with the n-th request (1-based). */
 export type Fault =
@@ -25,6 +26,10 @@ export interface FaultyProxy {
  */
 export async function startFaultyProxy(upstream: string, decide: (requestNumber: number, path: string) => Fault): Promise<FaultyProxy> {
   const requests: string[] = [];
+  // Connections of its own to Ordercast, destroyed on close: an aborted request can leave the
+  // shared pool holding a connection that never sent a request, and Node's server.close()
+  // waits for such a connection until its headersTimeout.
+  const upstreamPool = new Agent();
   const server = http.createServer(async (req, res) => {
     const path = req.url ?? '/';
     requests.push(path);
@@ -46,7 +51,7 @@ export async function startFaultyProxy(upstream: string, decide: (requestNumber:
         const value = req.headers[name];
         if (typeof value === 'string') headers[name] = value;
       }
-      const answer = await fetch(upstream + path, { headers, signal: controller.signal });
+      const answer = await undiciFetch(upstream + path, { headers, signal: controller.signal, dispatcher: upstreamPool });
       const body = Buffer.from(await answer.arrayBuffer());
       const passOn: Record<string, string> = {};
       for (const name of ['content-type', 'etag', 'retry-after']) {
@@ -70,6 +75,6 @@ export async function startFaultyProxy(upstream: string, decide: (requestNumber:
       new Promise<void>((resolve) => {
         server.closeAllConnections();
         server.close(() => resolve());
-      }),
+      }).then(() => upstreamPool.destroy()),
   };
 }

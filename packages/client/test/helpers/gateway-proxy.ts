@@ -9,10 +9,14 @@ export interface GatewayProxy {
   /** Cut every Socket.IO connection and refuse new ones, as a firewall that blocks WebSockets would; REST still passes. */
   cutSockets(): void;
   restoreSockets(): void;
+  /** Cut every Server-Sent Events stream and refuse new ones (a proxy that kills long responses); the rest of REST still passes. */
+  cutStreams(): void;
+  restoreStreams(): void;
   close(): Promise<void>;
 }
 
 const isSocketPath = (path: string) => path.startsWith('/socket.io/');
+const isStreamPath = (path: string) => /^\/api\/v2\/(orders\/[^/?]+\/)?stream(\?|$)/.test(path);
 
 /**
  * A real HTTP proxy in front of a real Ordercast server: every request and every
@@ -26,6 +30,8 @@ export async function startGatewayProxy(upstream: string): Promise<GatewayProxy>
   const liveSockets = new Set<net.Socket>();
   const liveResponses = new Set<http.ServerResponse>();
   let reachable = true;
+  let streamsReachable = true;
+  const liveStreams = new Set<http.ServerResponse>();
 
   const server = http.createServer((req, res) => {
     const path = req.url ?? '/';
@@ -34,6 +40,11 @@ export async function startGatewayProxy(upstream: string): Promise<GatewayProxy>
       if (!reachable) return req.socket.destroy();
       liveResponses.add(res);
       res.once('close', () => liveResponses.delete(res));
+    }
+    if (isStreamPath(path)) {
+      if (!streamsReachable) return req.socket.destroy();
+      liveStreams.add(res);
+      res.once('close', () => liveStreams.delete(res));
     }
     const forwarded = http.request({ host: target.hostname, port, method: req.method, path, headers: req.headers }, (answer) => {
       res.writeHead(answer.statusCode ?? 502, answer.headers);
@@ -76,6 +87,13 @@ export async function startGatewayProxy(upstream: string): Promise<GatewayProxy>
     },
     restoreSockets() {
       reachable = true;
+    },
+    cutStreams() {
+      streamsReachable = false;
+      for (const res of liveStreams) res.destroy();
+    },
+    restoreStreams() {
+      streamsReachable = true;
     },
     close: () =>
       new Promise<void>((resolve) => {

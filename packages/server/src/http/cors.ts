@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 
-const ALLOWED_HEADERS = 'authorization, content-type, if-none-match, idempotency-key, x-request-id';
+const ALLOWED_HEADERS = 'authorization, content-type, if-none-match, idempotency-key, last-event-id, x-request-id';
 const EXPOSED_HEADERS = 'etag, retry-after, ratelimit-limit, ratelimit-remaining, ratelimit-reset, idempotent-replayed, x-request-id';
 
 /**

@@ -15,6 +15,8 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   project_not_found: 404,
   external_id_taken: 409,
   invalid_cursor: 400,
+  invalid_last_event_id: 400,
+  key_in_query: 400,
   unauthorized: 401,
   invalid_token: 401,
   token_expired: 401,

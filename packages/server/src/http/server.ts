@@ -17,12 +17,14 @@ import { registerErrorHandling, type ErrorHandler } from './error-handler.js';
 import { registerJsonBodyParser } from './json-body.js';
 import { refuseOversizeBeforeContinue } from './oversize-body.js';
 import { registerValidators } from './validators.js';
+import { urlForLog } from './log-url.js';
 import { RateLimiter } from './rate-limiter.js';
 import { dashboardRoutes, DEFAULT_DASHBOARD_DIR } from './routes/dashboard.js';
 import { eventRoutes } from './routes/events.js';
 import { operationsRoutes } from './routes/operations.js';
 import { orderRoutes } from './routes/orders.js';
 import { projectRoutes } from './routes/project.js';
+import { streamRoutes, type EventStreams } from './routes/streams.js';
 import { tokenRoutes } from './routes/tokens.js';
 import { webhookDeliveryRoutes, webhookDeliverySchema } from './routes/webhook-deliveries.js';
 import { webhookEndpointRoutes, webhookEndpointSchema } from './routes/webhook-endpoints.js';
@@ -46,6 +48,8 @@ export interface HttpDeps {
   corsOrigins: string[];
   /** Whether Redis carries events now (undefined without Redis): `/readyz` says `redis: degraded` when not. */
   brokerConnected?: () => boolean;
+  /** Server-Sent Events streams (undefined: the stream routes are not served). */
+  streams?: EventStreams;
   /** The built dashboard's folder (default: the one `npm run build` fills in this package). */
   dashboardDir?: string;
 }
@@ -114,18 +118,20 @@ export async function buildHttpServer(deps: HttpDeps): Promise<FastifyInstance> 
       { method: request.method, route: request.routeOptions.url ?? 'unmatched', status_code: reply.statusCode },
       reply.elapsedTime / 1000,
     );
-    request.log.debug({ method: request.method, url: request.url, statusCode: reply.statusCode, ms: reply.elapsedTime }, 'request');
+    request.log.debug({ method: request.method, url: urlForLog(request.url), statusCode: reply.statusCode, ms: reply.elapsedTime }, 'request');
     done();
   });
 
   registerCors(app, deps.corsOrigins);
-  registerAuth(app, deps.auth, new RateLimiter(deps.rateLimitPerSecond, deps.rateLimitBurst));
+  const rateLimiter = new RateLimiter(deps.rateLimitPerSecond, deps.rateLimitBurst);
+  registerAuth(app, deps.auth, rateLimiter);
   await app.register(orderRoutes, { orders: deps.orders, shutdownSignal: deps.shutdownSignal });
   await app.register(tokenRoutes, { auth: deps.auth });
   await app.register(webhookEndpointRoutes, { endpoints: deps.webhookEndpoints, deliveries: deps.webhookDeliveries });
   await app.register(webhookDeliveryRoutes, { deliveries: deps.webhookDeliveries });
   await app.register(eventRoutes, { feed: deps.eventFeed, shutdownSignal: deps.shutdownSignal });
   await app.register(projectRoutes, { projects: deps.projects });
+  if (deps.streams) await app.register(streamRoutes, { streams: deps.streams, auth: deps.auth, rateLimiter });
   await app.register(dashboardRoutes, { dir: deps.dashboardDir ?? DEFAULT_DASHBOARD_DIR });
   await app.register(operationsRoutes, { store: deps.store, brokerConnected: deps.brokerConnected });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());

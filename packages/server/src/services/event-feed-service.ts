@@ -64,4 +64,25 @@ export class EventFeedService {
       await this.projectWaiters.waitOnce(projectId, Math.min(1000, deadline - Date.now()), options.signal);
     }
   }
+
+  /**
+   * Where a stream resumes: a cursor this project was given (an SSE `Last-Event-ID`), or
+   * the project's current end of the log. Undefined for a cursor that is not one.
+   */
+  async positionOf(projectId: string, cursor?: string): Promise<LogPosition | undefined> {
+    if (cursor === undefined) return this.store.log.head(projectId);
+    return openFeedCursor(await this.key(), projectId, cursor);
+  }
+
+  /** The project's events after a position, oldest first, each with its own cursor. */
+  async eventsAfter(projectId: string, position: LogPosition, limit: number): Promise<Array<{ event: OrderEvent; cursor: string }>> {
+    const key = await this.key();
+    const events = await this.store.log.after(position, limit, projectId);
+    return events.map((event) => ({ event, cursor: sealFeedCursor(key, projectId, positionOf(event)) }));
+  }
+
+  /** The cursor that resumes right after `event`. */
+  async cursorOf(event: OrderEvent): Promise<string> {
+    return sealFeedCursor(await this.key(), event.projectId, positionOf(event));
+  }
 }

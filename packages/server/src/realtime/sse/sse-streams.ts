@@ -1,0 +1,225 @@
+import type { ServerResponse } from 'node:http';
+import { OrdercastError } from '../../domain/errors.js';
+import type { OrderEvent } from '../../domain/order.js';
+import type { Logger } from '../../logging.js';
+import type { Metrics } from '../../metrics.js';
+import type { Principal, UserPrincipal } from '../../services/auth-service.js';
+import { credentialParts, type CredentialWatcher, type LapseReason } from '../../services/credential-watcher.js';
+import type { EventFeedService } from '../../services/event-feed-service.js';
+import type { EventLogReader } from '../../services/event-log-reader.js';
+import type { OrderService } from '../../services/order-service.js';
+import { topics, type ChannelHub } from '../channel-hub.js';
+import { OrderedDelivery } from '../ordered-delivery.js';
+import { orderUpdateOf } from '../socketio/order-update.js';
+import { FILL_PAGE, LogPositionDelivery } from './log-position-delivery.js';
+import { SseWriter } from './sse-writer.js';
+import { StreamQuota } from './stream-quota.js';
+
+/** The SSE event name of every update: its `data` is Socket.IO's `order:update` payload. */
+export const UPDATE_EVENT = 'order.update';
+/** Sent just before the server closes a stream whose credential lapsed: `data` is `{code, message}`. */
+export const AUTH_ERROR_EVENT = 'auth.error';
+
+export interface SseStreamsDeps {
+  orders: Pick<OrderService, 'get'>;
+  reader: EventLogReader;
+  feed: EventFeedService;
+  hub: ChannelHub;
+  credentials: CredentialWatcher;
+  metrics: Metrics;
+  logger: Logger;
+  heartbeatMs: number;
+  maxStreamsPerCredential: number;
+  maxBufferedBytes: number;
+  shutdownSignal: AbortSignal;
+}
+
+/** What the route hands over once the request is accepted: the raw response, and how to start the body (http/routes/streams.ts). */
+export interface StreamReply {
+  response: ServerResponse;
+  /** Sends the 200 with this body (Fastify pipes it, so the usual hooks still add their headers). */
+  open(body: NodeJS.ReadableStream): void;
+}
+
+/** How a stream request was answered: a stream, or `204` (nothing more will ever come). */
+export type StreamOutcome = 'streaming' | 'no_content';
+
+/** On shutdown, how long a stream's last bytes may wait for a client that does not read before it is cut off. */
+const SHUTDOWN_GRACE_MS = 1000;
+
+/** Something to undo when a stream ends: a hub subscription, a delivery, a quota slot. */
+type Cleanup = () => void;
+
+/**
+ * Server-Sent Events: one order's versions, one user's channel, or a project's feed.
+ * Every stream registers its live subscription on the hub first and reads its starting
+ * point from the log second (so nothing committed in between is missed), then delivers
+ * through the same ordered, deduplicating, gap-filling deliveries as the socket gateways.
+ * Everything checked before the stream opens (visibility, Last-Event-ID, quota) throws an
+ * OrdercastError, which the route answers as JSON with its status.
+ */
+export class SseStreams {
+  private readonly quota: StreamQuota;
+  private readonly writers = new Set<SseWriter>();
+
+  constructor(private readonly deps: SseStreamsDeps) {
+    this.quota = new StreamQuota(deps.maxStreamsPerCredential);
+    // Shutting down: end every stream cleanly, so clients reconnect (with Last-Event-ID) to another node or the restarted one.
+    deps.shutdownSignal.addEventListener(
+      'abort',
+      () => {
+        for (const writer of [...this.writers]) writer.end(SHUTDOWN_GRACE_MS);
+      },
+      { once: true },
+    );
+  }
+
+  /** Credentials holding a stream now (for leak checks in tests). */
+  get openHolders(): number {
+    return this.quota.holders;
+  }
+
+  /** One order's versions: `id:` is the version; the first message is the current state; ends after the final one. */
+  async order(principal: Principal, orderId: string, lastEventId: string | undefined, reply: StreamReply): Promise<StreamOutcome> {
+    const after = parseCounter(lastEventId, 'the last order version you received');
+    const cleanups: Cleanup[] = [this.quota.take(principal)];
+    let writer: SseWriter | undefined;
+    const delivery = new OrderedDelivery({
+      positionOf: (event) => event.version,
+      readAfter: (version) => this.deps.reader.orderEventsAfter(orderId, version, FILL_PAGE),
+      deliver: (event) => {
+        writer?.send(event.version, UPDATE_EVENT, orderUpdateOf(event));
+        this.deps.metrics.messageSent('sse', event.createdAt);
+        // A final status has no way out: nothing more will come, and the reconnect at this id gets 204.
+        if (event.order.final) writer?.end();
+      },
+      onError: (error) => this.failed(writer, error, { orderId }),
+    });
+    cleanups.push(() => delivery.close());
+    cleanups.push(this.deps.hub.subscribe(topics.order(orderId), (event) => delivery.offer(event)));
+    try {
+      const order = await this.deps.orders.get(principal.projectId, orderId, principal.kind === 'user' ? { userExternalId: principal.userExternalId } : {});
+      if (after !== undefined && after > order.version) {
+        throw new OrdercastError('invalid_last_event_id', `Last-Event-ID ${after} is beyond the order's current version ${order.version}`, {
+          lastEventId: after,
+          version: order.version,
+        });
+      }
+      if (order.final && after !== undefined && after >= order.version) {
+        runAll(cleanups);
+        return 'no_content';
+      }
+      writer = this.open(principal, reply, cleanups);
+      // From the version before the current one: the first message is the current state, read from the log like the rest.
+      delivery.start(after ?? order.version - 1, true);
+      return 'streaming';
+    } catch (error) {
+      runAll(cleanups);
+      throw error;
+    }
+  }
+
+  /** A user's channel (user token): `id:` is the channel offset, as Centrifuge's history counts it. */
+  async userChannel(principal: UserPrincipal, lastEventId: string | undefined, reply: StreamReply): Promise<StreamOutcome> {
+    const after = parseCounter(lastEventId, 'the last channel offset you received');
+    const { projectId, userExternalId } = principal;
+    const cleanups: Cleanup[] = [this.quota.take(principal)];
+    let writer: SseWriter | undefined;
+    const delivery = new OrderedDelivery({
+      positionOf: (event) => event.userOffset ?? 0,
+      readAfter: (offset) => this.deps.reader.userChannel({ projectId, userExternalId, from: offset, limit: FILL_PAGE }),
+      deliver: (event) => this.sendUpdate(writer, event.userOffset ?? 0, event),
+      onError: (error) => this.failed(writer, error, { projectId }),
+    });
+    cleanups.push(() => delivery.close());
+    cleanups.push(this.deps.hub.subscribe(topics.user(projectId, userExternalId), (event) => delivery.offer(event)));
+    try {
+      const { offset } = await this.deps.reader.userChannelPosition(projectId, userExternalId);
+      if (after !== undefined && after > offset) {
+        throw new OrdercastError('invalid_last_event_id', `Last-Event-ID ${after} is beyond the channel's current offset ${offset}`, {
+          lastEventId: after,
+          offset,
+        });
+      }
+      writer = this.open(principal, reply, cleanups);
+      delivery.start(after ?? offset, after !== undefined);
+      return 'streaming';
+    } catch (error) {
+      runAll(cleanups);
+      throw error;
+    }
+  }
+
+  /** Every order of the project (secret key): `id:` is the events feed's cursor, as `GET /events` gives it. */
+  async project(principal: Principal, lastEventId: string | undefined, reply: StreamReply): Promise<StreamOutcome> {
+    const { projectId } = principal;
+    const cleanups: Cleanup[] = [this.quota.take(principal)];
+    let writer: SseWriter | undefined;
+    const delivery = new LogPositionDelivery({
+      readAfter: (position) => this.deps.feed.eventsAfter(projectId, position, FILL_PAGE),
+      deliver: (event, cursor) => this.sendUpdate(writer, cursor, event),
+      onError: (error) => this.failed(writer, error, { projectId }),
+    });
+    cleanups.push(() => delivery.close());
+    cleanups.push(this.deps.hub.subscribe(topics.project(projectId), (event) => delivery.offer(event)));
+    try {
+      const start = await this.deps.feed.positionOf(projectId, lastEventId === '' ? undefined : lastEventId);
+      if (!start) {
+        throw new OrdercastError('invalid_last_event_id', 'Last-Event-ID must be an id this stream sent to this project (an events feed cursor)', {
+          field: 'Last-Event-ID',
+        });
+      }
+      writer = this.open(principal, reply, cleanups);
+      delivery.start(start);
+      return 'streaming';
+    } catch (error) {
+      runAll(cleanups);
+      throw error;
+    }
+  }
+
+  private sendUpdate(writer: SseWriter | undefined, id: string | number, event: OrderEvent): void {
+    writer?.send(id, UPDATE_EVENT, orderUpdateOf(event));
+    this.deps.metrics.messageSent('sse', event.createdAt);
+  }
+
+  /** Starts the body; from here on, ending the stream undoes everything in `cleanups`. */
+  private open(principal: Principal, reply: StreamReply, cleanups: Cleanup[]): SseWriter {
+    const writer = new SseWriter(reply.response, {
+      heartbeatMs: this.deps.heartbeatMs,
+      maxBufferedBytes: this.deps.maxBufferedBytes,
+      onOverflow: () => this.deps.logger.warn({ projectId: principal.projectId }, 'sse: closing a stream that does not read (over the buffer cap)'),
+    });
+    const watch = this.deps.credentials.watch(credentialParts(principal), (reason: LapseReason) => {
+      writer.send(undefined, AUTH_ERROR_EVENT, reason);
+      writer.end();
+    });
+    cleanups.push(() => watch.stop());
+    this.writers.add(writer);
+    cleanups.push(() => this.writers.delete(writer));
+    this.deps.metrics.realtimeSubscriptions.inc({ gateway: 'sse' });
+    cleanups.push(() => this.deps.metrics.realtimeSubscriptions.dec({ gateway: 'sse' }));
+    writer.onClose(() => runAll(cleanups));
+    reply.open(writer.body);
+    if (this.deps.shutdownSignal.aborted) writer.end(SHUTDOWN_GRACE_MS);
+    return writer;
+  }
+
+  private failed(writer: SseWriter | undefined, error: unknown, context: Record<string, string>): void {
+    this.deps.logger.warn({ err: error, ...context }, 'sse: reading the log failed; closing the stream (the client resumes by Last-Event-ID)');
+    writer?.end();
+  }
+}
+
+function runAll(cleanups: Cleanup[]): void {
+  for (const cleanup of cleanups.splice(0).reverse()) cleanup();
+}
+
+/** A `Last-Event-ID` that counts (a version, an offset): a whole number, or absent. */
+function parseCounter(raw: string | undefined, what: string): number | undefined {
+  if (raw === undefined || raw === '') return undefined;
+  if (!/^\d{1,15}$/.test(raw.trim())) {
+    throw new OrdercastError('invalid_last_event_id', `Last-Event-ID must be ${what}: a whole number of 0 or more`, { field: 'Last-Event-ID' });
+  }
+  return Number(raw.trim());
+}
