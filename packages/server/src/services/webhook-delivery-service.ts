@@ -108,6 +108,42 @@ export class WebhookDeliveryService {
     return deliveryView((await findDeliveryRow(this.store.db, projectId, id))!);
   }
 
+  /**
+   * Queues the catalogue's example of an event type for one endpoint, whatever its event
+   * filter: signed and sent like any delivery, with `"test": true` and fresh ids.
+   */
+  async sendExample(projectId: string, endpointId: string, eventType: unknown): Promise<DeliveryView> {
+    const endpoint = await this.endpoints.getRecord(projectId, endpointId);
+    const types = await this.endpoints.eventTypes(projectId);
+    const type = typeof eventType === 'string' ? types.find((t) => t.name === eventType) : undefined;
+    if (!type) {
+      const names = types.map((t) => t.name);
+      throw new OrdercastError(
+        'unknown_event_type',
+        `${typeof eventType === 'string' ? `"${eventType.slice(0, 128)}" is not an event type of this project` : 'eventType must be a string'}; its event types are ${names.join(', ')}`,
+        { field: 'eventType', eventTypes: names },
+      );
+    }
+    if (endpoint.disabled) {
+      throw new OrdercastError('webhook_endpoint_disabled', `Webhook endpoint ${endpointId} is disabled: enable it first (PATCH {"disabled": false})`, { endpointId });
+    }
+    const now = new Date().toISOString();
+    const id = newId('msg');
+    const eventId = newId('evt_test');
+    await insertDelivery(this.store.db, {
+      id,
+      projectId,
+      endpointId,
+      eventId,
+      eventName: type.name,
+      orderId: null,
+      payload: JSON.stringify({ ...type.example, id: eventId, createdAt: now, test: true }),
+      createdAt: now,
+    });
+    this.notifyQueued();
+    return deliveryView((await findDeliveryRow(this.store.db, projectId, id))!);
+  }
+
   async list(projectId: string, query: DeliveryListQuery): Promise<{ object: 'list'; data: DeliveryView[]; hasMore: boolean; nextCursor: string | null }> {
     const limit = query.limit ?? 20;
     if (!Number.isInteger(limit) || limit < 1 || limit > MAX_DELIVERY_PAGE) {

@@ -10,6 +10,7 @@ import { EndpointFailureLog } from './failure-log.js';
 import type { HttpSender, SendResult } from './http-sender.js';
 import { parseRetryAfter, type RetrySchedule } from './retry-schedule.js';
 import { signatureHeaders } from './signing.js';
+import { OPERATIONAL_EVENT_NAMES } from '../domain/operational-events.js';
 
 export interface DispatcherOptions {
   concurrency: number;
@@ -19,7 +20,14 @@ export interface DispatcherOptions {
   disableAfter: number;
   /** The endpoint's secrets that sign at that moment, opened (WebhookEndpointService.signingSecrets). */
   signingSecrets(endpoint: EndpointRecord, nowIso: string): string[];
+  /** The endpoint's custom headers, opened (WebhookEndpointService.customHeaders). */
+  customHeaders?(endpoint: EndpointRecord): Record<string, string>;
+  /** After this many failed attempts in a row, `endpoint.failing` is announced. */
+  failingAfter?: number;
 }
+
+/** Event names whose deliveries never announce `delivery.exhausted` (no notices about notices). */
+const NOT_ANNOUNCED_WHEN_EXHAUSTED = new Set(OPERATIONAL_EVENT_NAMES);
 
 /** A claimed delivery waiting for a free slot, with its endpoint as read at the claim. */
 interface Claimed {
@@ -49,6 +57,8 @@ export class DeliveryDispatcher {
   readonly workerId = `wrk_${randomBytes(8).toString('hex')}`;
   private readonly inFlight = new Set<Promise<void>>();
   private ready: Claimed[] = [];
+  /** Claimed deliveries of rate-limited endpoints waiting for their send slot. */
+  private readonly delayed = new Map<NodeJS.Timeout, Claimed>();
   private readonly recorder: AttemptRecorder;
   private readonly failureLog: EndpointFailureLog;
   private readonly claimFailureLog = new LogThrottle(10_000);
@@ -104,7 +114,7 @@ export class DeliveryDispatcher {
   }
 
   private room(): number {
-    return this.capacity - this.inFlight.size - this.ready.length;
+    return this.capacity - this.inFlight.size - this.ready.length - this.delayed.size;
   }
 
   /** Polls at the next turn of the event loop (a timer would add a millisecond or more). */
@@ -148,7 +158,7 @@ export class DeliveryDispatcher {
         if (rows.length === limit) this.moreDue = true;
         if (rows.length > 0) {
           const endpoints = await this.deliveries.findEndpoints(rows.map((row) => row.endpoint_id));
-          for (const row of rows) this.ready.push({ row, endpoint: endpoints.get(row.endpoint_id), leaseEnds: claimedAt + this.leaseMs });
+          for (const row of rows) await this.admit({ row, endpoint: endpoints.get(row.endpoint_id), leaseEnds: claimedAt + this.leaseMs });
         }
       } else {
         this.moreDue = true;
@@ -167,6 +177,37 @@ export class DeliveryDispatcher {
     this.fillSlots();
     this.pollIfWanted();
     this.schedulePoll(this.options.pollInterval);
+  }
+
+  /**
+   * A claimed delivery is ready at once, unless its endpoint has a rate limit: then it
+   * takes the endpoint's next send slot (shared through the database by every
+   * dispatcher) and waits for it, or, when the slot lies beyond what its lease allows,
+   * goes back to the queue due at the slot.
+   */
+  private async admit(claimed: Claimed): Promise<void> {
+    const limit = claimed.endpoint && !claimed.endpoint.disabled ? claimed.endpoint.rateLimit : null;
+    if (!limit) {
+      this.ready.push(claimed);
+      return;
+    }
+    const now = Date.now();
+    const slot = await this.deliveries.takeSendSlot(claimed.endpoint!.id, now, 1000 / limit);
+    const wait = slot - now;
+    if (wait <= 0) {
+      this.ready.push(claimed);
+    } else if (slot + this.options.timeout + LEASE_MARGIN_MS <= claimed.leaseEnds) {
+      const timer = setTimeout(() => {
+        this.delayed.delete(timer);
+        if (!this.running) return;
+        // At the head: it has waited its turn already.
+        this.ready.unshift(claimed);
+        this.fillSlots();
+      }, wait);
+      this.delayed.set(timer, claimed);
+    } else {
+      await this.deliveries.postpone(this.workerId, claimed.row.id, new Date(slot).toISOString());
+    }
   }
 
   /** Starts waiting deliveries while slots are free. */
@@ -205,7 +246,9 @@ export class DeliveryDispatcher {
   private async attempt(row: DeliveryRow, endpoint: EndpointRecord): Promise<void> {
     const attemptedAt = new Date();
     const headers = signatureHeaders(this.options.signingSecrets(endpoint, attemptedAt.toISOString()), row.id, Math.floor(attemptedAt.getTime() / 1000), row.payload);
-    const result = await this.sender.post(endpoint.url, { ...headers }, row.payload);
+    // Custom headers first: the signature headers (and the sender's own) always win.
+    const custom = endpoint.sealedHeaders !== null && this.options.customHeaders ? this.options.customHeaders(endpoint) : undefined;
+    const result = await this.sender.post(endpoint.url, custom ? { ...custom, ...headers } : { ...headers }, row.payload);
     const succeeded = result.statusCode !== null && result.statusCode >= 200 && result.statusCode < 300;
     this.metrics.webhookAttemptDuration.observe({ outcome: attemptOutcomeLabel(result, succeeded) }, result.durationMs / 1000);
 
@@ -251,6 +294,20 @@ export class DeliveryDispatcher {
       nextAttemptAt,
       disableEndpoint: disable,
       disableAfterMs: this.options.disableAfter,
+      failingAfter: this.options.failingAfter ?? 5,
+      exhausted:
+        status === 'failed' && !NOT_ANNOUNCED_WHEN_EXHAUSTED.has(row.event_name)
+          ? {
+              id: row.id,
+              endpointId: endpoint.id,
+              eventId: row.event_id,
+              eventName: row.event_name,
+              orderId: row.order_id,
+              attemptCount: Number(row.attempt_count) + 1,
+              lastStatusCode: result.statusCode,
+              lastError: result.error ?? (result.statusCode !== null ? `HTTP ${result.statusCode}` : null),
+            }
+          : undefined,
     });
     this.logger.debug(
       { deliveryId: row.id, endpointId: endpoint.id, statusCode: result.statusCode, error: result.errorCode, ms: Math.round(result.durationMs), next: status },
@@ -286,6 +343,11 @@ export class DeliveryDispatcher {
   private async releaseWaiting(): Promise<void> {
     const waiting = this.ready;
     this.ready = [];
+    for (const [timer, claimed] of this.delayed) {
+      clearTimeout(timer);
+      waiting.push(claimed);
+    }
+    this.delayed.clear();
     if (waiting.length === 0) return;
     try {
       await this.deliveries.releaseClaims(this.workerId, waiting.map((claimed) => claimed.row.id));
