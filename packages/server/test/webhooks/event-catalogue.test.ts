@@ -173,11 +173,14 @@ describe.each(testDialects)('event catalogue (%s)', (dialect) => {
       // Every type was also sent for real (the test event is the test event).
       if (type.name !== 'WEBHOOK_TEST') expect(seen.get(type.name)?.real, `${type.name} sent for real`).toBeGreaterThanOrEqual(1);
     }
-    const failing = all.requests.map((r) => JSON.parse(r.body)).find((p) => p.eventName === 'endpoint.failing');
-    expect(failing.data).toMatchObject({ object: 'webhook_endpoint', id: flakyEndpoint.id, state: 'failing', consecutiveFailures: 2 });
-    const exhausted = all.requests.map((r) => JSON.parse(r.body)).find((p) => p.eventName === 'delivery.exhausted');
+    const failing = all.requests.map((r) => JSON.parse(r.body)).find((p) => p.eventName === 'endpoint.failing' && p.test !== true);
+    expect(failing.data).toMatchObject({ object: 'webhook_endpoint', id: flakyEndpoint.id, state: 'failing' });
+    // Outcomes are written in batches: the run may pass 2 by several at once; it is announced once.
+    expect(failing.data.consecutiveFailures).toBeGreaterThanOrEqual(2);
+    expect(all.requests.filter((r) => JSON.parse(r.body).eventName === 'endpoint.failing' && JSON.parse(r.body).test !== true)).toHaveLength(1);
+    const exhausted = all.requests.map((r) => JSON.parse(r.body)).find((p) => p.eventName === 'delivery.exhausted' && p.test !== true);
     expect(exhausted.data).toMatchObject({ object: 'webhook_delivery', endpointId: flakyEndpoint.id, eventName: 'ORDER_CREATED', attemptCount: 3, lastStatusCode: 500 });
-    const disabled = all.requests.map((r) => JSON.parse(r.body)).find((p) => p.eventName === 'endpoint.disabled');
+    const disabled = all.requests.map((r) => JSON.parse(r.body)).find((p) => p.eventName === 'endpoint.disabled' && p.test !== true);
     expect(disabled.data).toMatchObject({ id: flakyEndpoint.id, state: 'disabled', disabled: true, disabledReason: 'the endpoint answered 410 Gone' });
     await eventually(async () => ((await api.endpoint(flakyEndpoint.id)).disabled ? true : undefined));
   });
