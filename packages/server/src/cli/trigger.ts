@@ -39,7 +39,7 @@ export function registerTrigger(program: Command): void {
       const project = await core.projects.get(flags.project);
       const walk = walkTo(project.lifecycle, eventType);
       if (!walk) {
-        const names = [...new Set([project.lifecycle.createdEventName, ...Object.values(project.lifecycle.eventNames)])];
+        const names = [...new Set([project.lifecycle.createdEventName, ...Object.values(project.lifecycle.eventNames)])].filter((name) => walkTo(project.lifecycle, name));
         throw new OrdercastError('unknown_event_type', `"${eventType}" is not an event an order of the ${project.lifecycle.name} lifecycle can emit; its events are ${names.join(', ')}`, {
           eventTypes: names,
         });
