@@ -48,7 +48,7 @@ export interface RetentionConfig {
   events: number;
   /** ORDERCAST_RETENTION_INTERVAL: time between passes (default 10m). */
   interval: number;
-  /** ORDERCAST_RETENTION_BATCH: rows per batch, each its own short transaction (default 200). */
+  /** ORDERCAST_RETENTION_BATCH: rows per batch, each its own short transaction (default 100). */
   batchSize: number;
 }
 
@@ -177,7 +177,7 @@ function loadRetentionConfig(env: NodeJS.ProcessEnv): RetentionConfig {
     deliveries: retentionAge('ORDERCAST_RETENTION_DELIVERIES', env.ORDERCAST_RETENTION_DELIVERIES, '90d'),
     events: retentionAge('ORDERCAST_RETENTION_EVENTS', env.ORDERCAST_RETENTION_EVENTS, 'off'),
     interval: Math.max(1000, duration('ORDERCAST_RETENTION_INTERVAL', env.ORDERCAST_RETENTION_INTERVAL, '10m')),
-    batchSize: integer('ORDERCAST_RETENTION_BATCH', env.ORDERCAST_RETENTION_BATCH, 200, 1, 10_000),
+    batchSize: integer('ORDERCAST_RETENTION_BATCH', env.ORDERCAST_RETENTION_BATCH, 100, 1, 10_000),
   };
 }
 
