@@ -59,6 +59,8 @@ export class DeliveryDispatcher {
   private ready: Claimed[] = [];
   /** Claimed deliveries of rate-limited endpoints waiting for their send slot. */
   private readonly delayed = new Map<NodeJS.Timeout, Claimed>();
+  /** When this process last handed a delivery of each rate-limited endpoint to a slot (ms). */
+  private readonly lastRateLimitedStart = new Map<string, number>();
   private readonly recorder: AttemptRecorder;
   private readonly failureLog: EndpointFailureLog;
   private readonly claimFailureLog = new LogThrottle(10_000);
@@ -193,21 +195,33 @@ export class DeliveryDispatcher {
     }
     const now = Date.now();
     const slot = await this.deliveries.takeSendSlot(claimed.endpoint!.id, now, 1000 / limit);
-    const wait = slot - now;
-    if (wait <= 0) {
-      this.ready.push(claimed);
-    } else if (slot + this.options.timeout + LEASE_MARGIN_MS <= claimed.leaseEnds) {
-      const timer = setTimeout(() => {
-        this.delayed.delete(timer);
-        if (!this.running) return;
-        // At the head: it has waited its turn already.
-        this.ready.unshift(claimed);
-        this.fillSlots();
-      }, wait);
-      this.delayed.set(timer, claimed);
+    if (slot + this.options.timeout + LEASE_MARGIN_MS <= claimed.leaseEnds) {
+      this.waitForSlot(claimed, Math.max(0, slot - now), 1000 / limit);
     } else {
       await this.deliveries.postpone(this.workerId, claimed.row.id, new Date(slot).toISOString());
     }
+  }
+
+  /**
+   * Waits, then hands the delivery to a free slot. Timers that fire late (a busy event
+   * loop) would fire together: each also keeps the interval after the last start of its
+   * endpoint in this process, so a stall delays sends instead of bunching them.
+   */
+  private waitForSlot(claimed: Claimed, wait: number, intervalMs: number): void {
+    const timer = setTimeout(() => {
+      this.delayed.delete(timer);
+      if (!this.running) return;
+      const endpointId = claimed.endpoint!.id;
+      const now = Date.now();
+      const gap = (this.lastRateLimitedStart.get(endpointId) ?? 0) + intervalMs - now;
+      if (gap > 0) return this.waitForSlot(claimed, gap, intervalMs);
+      this.lastRateLimitedStart.set(endpointId, now);
+      if (this.lastRateLimitedStart.size > 10_000) this.lastRateLimitedStart.clear();
+      // At the head: it has waited its turn already.
+      this.ready.unshift(claimed);
+      this.fillSlots();
+    }, wait);
+    this.delayed.set(timer, claimed);
   }
 
   /** Starts waiting deliveries while slots are free. */

@@ -26,6 +26,12 @@ function busiestSecond(times: number[]): number {
   return most;
 }
 
+/** When each delivery's (only) attempt started, as the delivery log records it. */
+async function attemptTimes(api: ReturnType<typeof webhookApi>, deliveries: Array<{ id: string }>): Promise<number[]> {
+  const details = await Promise.all(deliveries.map((d) => api.delivery(d.id)));
+  return details.map((d) => Date.parse(d.attempts[0].attemptedAt));
+}
+
 describe.each(testDialects)('webhook endpoint settings (%s)', (dialect) => {
   let server: TestServer;
   const receivers: WebhookReceiver[] = [];
@@ -126,17 +132,18 @@ describe.each(testDialects)('webhook endpoint settings (%s)', (dialect) => {
     const requests = await hook.waitForCount(30, 20_000);
     const times = requests.map((r) => r.receivedAt);
     const spread = Math.max(...times) - Math.min(...times);
-    console.log(`[rate limit 10/s, one dispatcher] 30 deliveries over ${spread} ms; busiest second: ${busiestSecond(times)}`);
-    expect(spread).toBeGreaterThanOrEqual(2500);
-    // Sends start at their slots (1/rate apart) or a little later, never earlier; arrivals
-    // jitter by the network and the receiver, so allow that much in any one second.
-    expect(busiestSecond(times)).toBeLessThanOrEqual(12);
     // All delivered, none counted as a failed attempt.
     const deliveries = await eventually(async () => {
       const list = await api.deliveries(`&endpointId=${endpoint.id}`);
       return list.every((d) => d.status !== 'pending') ? list : undefined;
     }, 5_000, 'the outcomes to be recorded');
     expect(deliveries.map((d) => [d.status, d.attemptCount])).toEqual(Array.from({ length: 30 }, () => ['succeeded', 1]));
+    const started = await attemptTimes(api, deliveries);
+    console.log(`[rate limit 10/s, one dispatcher] 30 deliveries over ${spread} ms at the receiver; busiest second: ${busiestSecond(started)} sent, ${busiestSecond(times)} received`);
+    expect(spread).toBeGreaterThanOrEqual(2500);
+    // What the limit controls: when attempts start. Arrivals also jitter with the network
+    // and the receiver (here in the same busy process), so they are only printed.
+    expect(busiestSecond(started)).toBeLessThanOrEqual(10);
   });
 
   it('holds the rate limit across the dispatchers of two servers sharing the database', async () => {
@@ -159,9 +166,16 @@ describe.each(testDialects)('webhook endpoint settings (%s)', (dialect) => {
       const requests = await hook.waitForCount(30, 20_000);
       const times = requests.map((r) => r.receivedAt);
       const spread = Math.max(...times) - Math.min(...times);
-      console.log(`[rate limit 10/s, two dispatchers] 30 deliveries over ${spread} ms; busiest second: ${busiestSecond(times)}`);
+      const deliveries = await eventually(async () => {
+        const list = await api.deliveries();
+        return list.length === 30 && list.every((d) => d.status === 'succeeded') ? list : undefined;
+      }, 5_000, 'the outcomes to be recorded');
+      const started = await attemptTimes(api, deliveries);
+      console.log(`[rate limit 10/s, two dispatchers] 30 deliveries over ${spread} ms at the receiver; busiest second: ${busiestSecond(started)} sent, ${busiestSecond(times)} received`);
       expect(spread).toBeGreaterThanOrEqual(2500);
-      expect(busiestSecond(times)).toBeLessThanOrEqual(12);
+      // Slots are shared through the database; a process that starts one late can come
+      // within an interval of the other's next one (see docs/webhooks.md): one more at most.
+      expect(busiestSecond(started)).toBeLessThanOrEqual(11);
     } finally {
       await second.close();
     }
