@@ -7,8 +7,8 @@ export const MAX_CUSTOM_HEADER_BYTES = 1024;
 
 /** RFC 9110 token characters. */
 const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]{1,128}$/;
-/** Visible ASCII, spaces and tabs, and bytes above 0x7f: no CR, LF, NUL or other controls. */
-const HEADER_VALUE = /^[\t\x20-\x7e\x80-\uffff]*$/;
+/** Visible ASCII, spaces and tabs, and Latin-1 (obs-text, sent as single bytes): no CR, LF, NUL or other controls. */
+const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 
 /**
  * Headers a sender must own: hop-by-hop ones (RFC 9110 §7.6.1), those that frame the
@@ -71,7 +71,7 @@ export function validateCustomHeaders(input: unknown): Record<string, string> {
     if (seen.has(lower)) throw new OrdercastError('invalid_webhook_header', `The ${name} header is given twice (names are case-insensitive)`, { field: 'headers', header: name });
     seen.add(lower);
     if (typeof value !== 'string' || !HEADER_VALUE.test(value)) {
-      throw new OrdercastError('invalid_webhook_header', `The value of ${name} must be a string without CR, LF or other control characters`, {
+      throw new OrdercastError('invalid_webhook_header', `The value of ${name} must be a string of visible ASCII or Latin-1 characters, spaces and tabs: no CR, LF or other control characters`, {
         field: 'headers',
         header: name,
       });
