@@ -251,7 +251,8 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.alterTable('webhook_endpoints').addColumn('headers', 'text').execute();
         await db.schema.alterTable('webhook_endpoints').addColumn('rate_limit', 'integer').execute();
         await db.schema.alterTable('webhook_endpoints').addColumn('metadata', 'text', (c) => c.notNull().defaultTo('{}')).execute();
-        await db.schema.alterTable('webhook_endpoints').addColumn('next_send_at_ms', 'bigint').execute();
+        // Fractional: an interval of 1000 / rateLimit ms is rarely whole.
+        await db.schema.alterTable('webhook_endpoints').addColumn('next_send_at_ms', 'double precision').execute();
         await db.schema.alterTable('webhook_endpoints').addColumn('consecutive_failures', 'integer', (c) => c.notNull().defaultTo(0)).execute();
         await db.schema.alterTable('webhook_endpoints').addColumn('healthy_since', 'text').execute();
         await db.updateTable('webhook_endpoints').set({ healthy_since: sql.ref('created_at') }).execute();

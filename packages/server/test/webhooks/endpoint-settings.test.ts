@@ -149,6 +149,15 @@ describe.each(testDialects)('webhook endpoint settings (%s)', (dialect) => {
     expect(busiestSecond(started)).toBeLessThanOrEqual(10);
   });
 
+  it('keeps a rate limit that does not divide a second: 3/s spreads 7 events over about 2 s (slots 333 ms apart)', async () => {
+    const api = webhookApi(server, await server.createProject());
+    const hook = await receiver();
+    await api.createEndpoint(hook.url, { rateLimit: 3 });
+    await Promise.all(Array.from({ length: 7 }, () => api.createOrder()));
+    const times = (await hook.waitForCount(7, 10_000)).map((r) => r.receivedAt);
+    expect(Math.max(...times) - Math.min(...times)).toBeGreaterThanOrEqual(1900);
+  });
+
   it('holds the rate limit across the dispatchers of two servers sharing the database', async () => {
     const second = await createApp(
       loadConfig(
