@@ -82,7 +82,7 @@ export class WebhookEndpointService {
 
   /** What API clients see: everything but the secrets, with the custom headers opened. */
   view(record: EndpointRecord): EndpointView {
-    const { secrets: _secrets, sealedHeaders: _headers, consecutiveFailures: _failures, healthySince: _since, ...endpoint } = record;
+    const { secrets: _secrets, sealedHeaders: _headers, consecutiveFailures: _failures, healthySince: _since, nextSendAtMs: _slot, ...endpoint } = record;
     return { object: 'webhook_endpoint', ...endpoint, headers: this.customHeaders(record) };
   }
 
@@ -162,6 +162,7 @@ export class WebhookEndpointService {
       metadata: checkMetadata(input.metadata),
       consecutiveFailures: 0,
       healthySince: input.disabled === true ? null : now,
+      nextSendAtMs: null,
     };
     await inTransaction(this.store.db, async (trx) => {
       if ((await listEndpoints(trx, projectId)).length >= MAX_ENDPOINTS_PER_PROJECT) {

@@ -193,10 +193,21 @@ export class DeliveryDispatcher {
       this.ready.push(claimed);
       return;
     }
+    const endpoint = claimed.endpoint!;
+    const interval = 1000 / limit;
     const now = Date.now();
-    const slot = await this.deliveries.takeSendSlot(claimed.endpoint!.id, now, 1000 / limit);
-    if (slot + this.options.timeout + LEASE_MARGIN_MS <= claimed.leaseEnds) {
-      this.waitForSlot(claimed, Math.max(0, slot - now), 1000 / limit);
+    // The latest a slot may be for the whole attempt to fit in the lease after it.
+    const horizon = claimed.leaseEnds - this.options.timeout - LEASE_MARGIN_MS;
+    // Known to be taken that far already (as read at the claim, or by this batch): back to
+    // the queue without taking a slot, which would only be lost.
+    if ((endpoint.nextSendAtMs ?? 0) > horizon) {
+      await this.deliveries.postpone(this.workerId, claimed.row.id, new Date(endpoint.nextSendAtMs!).toISOString());
+      return;
+    }
+    const slot = await this.deliveries.takeSendSlot(endpoint.id, now, interval);
+    endpoint.nextSendAtMs = slot + interval;
+    if (slot <= horizon) {
+      this.waitForSlot(claimed, Math.max(0, slot - now), interval);
     } else {
       await this.deliveries.postpone(this.workerId, claimed.row.id, new Date(slot).toISOString());
     }

@@ -158,6 +158,33 @@ describe.each(testDialects)('webhook endpoint settings (%s)', (dialect) => {
     expect(Math.max(...times) - Math.min(...times)).toBeGreaterThanOrEqual(1900);
   });
 
+  it('sends a backlog longer than a lease at its slots: what does not fit goes back to the queue, uncounted', async () => {
+    // A 2 s lease (timeout 500 ms): a claimed delivery may wait at most about 1 s for its slot.
+    const short = await startTestServer(dialect, { ...FAST, ORDERCAST_WEBHOOK_TIMEOUT: '500ms', ORDERCAST_WEBHOOK_CONNECT_TIMEOUT: '500ms' });
+    try {
+      const api = webhookApi(short, await short.createProject());
+      const hook = await receiver();
+      await api.createEndpoint(hook.url, { rateLimit: 2 });
+      await Promise.all(Array.from({ length: 8 }, () => api.createOrder()));
+      const times = (await hook.waitForCount(8, 15_000)).map((r) => r.receivedAt);
+      const deliveries = await eventually(async () => {
+        const list = await api.deliveries();
+        return list.length === 8 && list.every((d) => d.status === 'succeeded') ? list : undefined;
+      }, 5_000, 'the outcomes to be recorded');
+      expect(deliveries.every((d) => d.attemptCount === 1)).toBe(true);
+      const started = await attemptTimes(api, deliveries);
+      const spread = Math.max(...times) - Math.min(...times);
+      console.log(`[rate limit 2/s, 2 s lease] 8 deliveries over ${spread} ms; busiest second: ${busiestSecond(started)} sent`);
+      expect(busiestSecond(started)).toBeLessThanOrEqual(2);
+      expect(spread).toBeGreaterThanOrEqual(3400);
+      // Slots given back are not lost for long: 8 at 2/s take about 3.5 s, not much more.
+      expect(spread).toBeLessThan(6000);
+      expect(hook.requests).toHaveLength(8);
+    } finally {
+      await short.close();
+    }
+  });
+
   it('holds the rate limit across the dispatchers of two servers sharing the database', async () => {
     const second = await createApp(
       loadConfig(

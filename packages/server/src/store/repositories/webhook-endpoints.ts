@@ -16,6 +16,8 @@ export interface EndpointRecord extends Omit<WebhookEndpoint, 'headers'> {
   sealedHeaders: string | null;
   consecutiveFailures: number;
   healthySince: string | null;
+  /** The next free send slot of a rate-limited endpoint as read (ms since the epoch); see takeSendSlot. */
+  nextSendAtMs: number | null;
 }
 
 export function rowToEndpoint(row: EndpointRow): EndpointRecord {
@@ -37,6 +39,7 @@ export function rowToEndpoint(row: EndpointRow): EndpointRecord {
     metadata: JSON.parse(row.metadata) as Record<string, unknown>,
     consecutiveFailures: Number(row.consecutive_failures),
     healthySince: row.healthy_since,
+    nextSendAtMs: row.next_send_at_ms === null ? null : Number(row.next_send_at_ms),
   };
 }
 
