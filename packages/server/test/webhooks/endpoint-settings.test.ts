@@ -198,6 +198,8 @@ describe.each(testDialects)('webhook endpoint settings (%s)', (dialect) => {
       const api = webhookApi(server, await server.createProject());
       const hook = await receiver();
       await api.createEndpoint(hook.url, { rateLimit: 10 });
+      const sentBy = async (app: typeof second) => (await app.metrics.webhookDeliveries.get()).values.find((v) => v.labels.outcome === 'succeeded')?.value ?? 0;
+      const before = [await sentBy(server.app), await sentBy(second)];
       // Half the events written through each server, at once.
       await Promise.all(
         Array.from({ length: 30 }, (_, i) => (i % 2 === 0 ? api.createOrder() : second.orders.create(api.project.project.id, {}))),
@@ -212,6 +214,15 @@ describe.each(testDialects)('webhook endpoint settings (%s)', (dialect) => {
       const started = await attemptTimes(api, deliveries);
       console.log(`[rate limit 10/s, two dispatchers] 30 deliveries over ${spread} ms at the receiver; busiest second: ${busiestSecond(started)} sent, ${busiestSecond(times)} received`);
       expect(spread).toBeGreaterThanOrEqual(2500);
+      // Both dispatchers sent some: the limit held across them.
+      // (Counted just after each outcome is committed.)
+      const sent = await eventually(async () => {
+        const counts = [(await sentBy(server.app)) - before[0]!, (await sentBy(second)) - before[1]!];
+        return counts[0]! + counts[1]! === 30 ? counts : undefined;
+      }, 5_000, 'both counters');
+      console.log(`[rate limit 10/s, two dispatchers] sent by each: ${sent.join(' and ')}`);
+      expect(sent[0]! + sent[1]!).toBe(30);
+      expect(Math.min(...sent)).toBeGreaterThan(0);
       // Slots are shared through the database; a process that starts one late can come
       // within an interval of the other's next one (see docs/webhooks.md): one more at most.
       expect(busiestSecond(started)).toBeLessThanOrEqual(11);
