@@ -46,6 +46,8 @@ export interface OrderWebhookEvent {
   eventName: string;
   createdAt: string;
   data: Order;
+  /** Present, and true, on examples sent on demand (`POST /webhook-endpoints/{id}/send-example`). */
+  test?: boolean;
 }
 
 /** Every error code the REST API and the gateways answer with. */
