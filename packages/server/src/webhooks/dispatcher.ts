@@ -321,7 +321,8 @@ export class DeliveryDispatcher {
       disableAfterMs: this.options.disableAfter,
       failingAfter: this.options.failingAfter ?? 5,
       exhausted:
-        status === 'failed' && !NOT_ANNOUNCED_WHEN_EXHAUSTED.has(row.event_name)
+        // Retries ran out (a 410 is not that: it disables the endpoint, which is announced instead).
+        status === 'failed' && disable === undefined && !NOT_ANNOUNCED_WHEN_EXHAUSTED.has(row.event_name)
           ? {
               id: row.id,
               endpointId: endpoint.id,
