@@ -1,10 +1,23 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../src/config.js';
 import { testDialects } from '../helpers/databases.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
 import { webhookApi } from '../helpers/webhook-api.js';
 import { eventually, startReceiver, type WebhookReceiver } from '../helpers/webhook-receiver.js';
 
 const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+
+describe('retention settings', () => {
+  it('has documented defaults, takes durations or off, and refuses anything else with a clear message', () => {
+    expect(loadConfig({}, {}).retention).toEqual({ attemptBodies: 30 * DAY, deliveries: 90 * DAY, events: 0, interval: 10 * 60_000, batchSize: 100 });
+    const set = loadConfig({}, { ORDERCAST_RETENTION_ATTEMPT_BODIES: 'off', ORDERCAST_RETENTION_DELIVERIES: '12h', ORDERCAST_RETENTION_EVENTS: '400d', ORDERCAST_RETENTION_BATCH: '50' });
+    expect(set.retention).toMatchObject({ attemptBodies: 0, deliveries: 12 * HOUR, events: 400 * DAY, batchSize: 50 });
+    expect(() => loadConfig({}, { ORDERCAST_RETENTION_EVENTS: 'forever' })).toThrow(ConfigError);
+    expect(() => loadConfig({}, { ORDERCAST_RETENTION_EVENTS: 'forever' })).toThrow(/ORDERCAST_RETENTION_EVENTS must be a duration/);
+    expect(() => loadConfig({}, { ORDERCAST_RETENTION_BATCH: '0' })).toThrow(/ORDERCAST_RETENTION_BATCH must be a whole number from 1/);
+  });
+});
 
 describe.each(testDialects)('retention (%s)', (dialect) => {
   let server: TestServer;
