@@ -1,6 +1,6 @@
 import type { EndpointState } from '../domain/webhook.js';
 import type { Store } from '../store/database.js';
-import { attemptStatsSince, type AttemptWindowStats } from '../store/repositories/webhook-stats.js';
+import { attemptStatsSince, givenUpSince, type AttemptWindowStats } from '../store/repositories/webhook-stats.js';
 import type { WebhookEndpointService } from './webhook-endpoint-service.js';
 
 export interface EndpointStats {
@@ -21,6 +21,8 @@ export interface WindowStats {
   succeeded: number;
   /** Failed attempts: a delivery retried three times counts three. */
   failed: number;
+  /** Deliveries created in the window that were given up (retries ran out, 410, or the endpoint was disabled). */
+  givenUp: number;
   latencyMs: { p50: number | null; p99: number | null };
 }
 
@@ -41,7 +43,7 @@ export class WebhookStatsService {
     for (const [name, length] of Object.entries(WINDOWS) as Array<[keyof typeof WINDOWS, number]>) {
       const since = new Date(now - length).toISOString();
       const s: AttemptWindowStats = await attemptStatsSince(this.store.db, endpointId, since);
-      windows[name] = { since, succeeded: s.succeeded, failed: s.failed, latencyMs: { p50: s.p50, p99: s.p99 } };
+      windows[name] = { since, succeeded: s.succeeded, failed: s.failed, givenUp: await givenUpSince(this.store.db, endpointId, since), latencyMs: { p50: s.p50, p99: s.p99 } };
     }
     return { object: 'webhook_endpoint_stats', endpointId, state, stateSince, consecutiveFailures: record.consecutiveFailures, windows };
   }

@@ -241,7 +241,7 @@ describe.each(testDialects)('webhook endpoint settings (%s)', (dialect) => {
     const fresh = await api.request('GET', `/api/v2/webhook-endpoints/${good.id}/stats`);
     expect(fresh.status).toBe(200);
     expect(fresh.body).toMatchObject({ object: 'webhook_endpoint_stats', endpointId: good.id, state: 'enabled', consecutiveFailures: 0 });
-    expect(fresh.body.windows.hour).toMatchObject({ succeeded: 0, failed: 0, latencyMs: { p50: null, p99: null } });
+    expect(fresh.body.windows.hour).toMatchObject({ succeeded: 0, failed: 0, givenUp: 0, latencyMs: { p50: null, p99: null } });
 
     await api.createOrder();
     await api.createOrder();
@@ -257,13 +257,13 @@ describe.each(testDialects)('webhook endpoint settings (%s)', (dialect) => {
     const endpoint = await api.endpoint(bad.id);
     expect(stats).toMatchObject({ state: 'failing', stateSince: endpoint.failingSince, consecutiveFailures: 6 });
     for (const window of ['hour', 'day', 'week'] as const) {
-      expect(stats.windows[window]).toMatchObject({ succeeded: 0, failed: 6 });
+      expect(stats.windows[window]).toMatchObject({ succeeded: 0, failed: 6, givenUp: 2 });
       expect(stats.windows[window].latencyMs.p50).toBeGreaterThanOrEqual(0);
       expect(stats.windows[window].latencyMs.p99).toBeGreaterThanOrEqual(stats.windows[window].latencyMs.p50);
     }
     const goodStats = (await api.request('GET', `/api/v2/webhook-endpoints/${good.id}/stats`)).body;
     expect(goodStats).toMatchObject({ state: 'enabled', consecutiveFailures: 0 });
-    expect(goodStats.windows.hour).toMatchObject({ succeeded: 2, failed: 0 });
+    expect(goodStats.windows.hour).toMatchObject({ succeeded: 2, failed: 0, givenUp: 0 });
     expect(Date.parse(goodStats.stateSince)).toBeLessThanOrEqual(Date.now());
 
     await api.request('PATCH', `/api/v2/webhook-endpoints/${bad.id}`, { disabled: true });

@@ -58,9 +58,10 @@ const windowStatsSchema = {
     since: { type: 'string', format: 'date-time' },
     succeeded: { type: 'integer', description: 'Attempts answered 2xx (each a delivery that succeeded)' },
     failed: { type: 'integer', description: 'Failed attempts (a delivery retried three times counts three)' },
+    givenUp: { type: 'integer', description: 'Deliveries created in the window that were given up' },
     latencyMs: { type: 'object', properties: { p50: { type: ['integer', 'null'] }, p99: { type: ['integer', 'null'] } }, required: ['p50', 'p99'] },
   },
-  required: ['since', 'succeeded', 'failed', 'latencyMs'],
+  required: ['since', 'succeeded', 'failed', 'givenUp', 'latencyMs'],
 } as const;
 
 const endpointStatsSchema = {

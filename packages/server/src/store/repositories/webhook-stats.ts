@@ -1,5 +1,7 @@
 import type { Executor } from '../transaction.js';
 
+import { sql } from 'kysely';
+
 export interface AttemptWindowStats {
   succeeded: number;
   failed: number;
@@ -41,3 +43,16 @@ export async function attemptStatsSince(db: Executor, endpointId: string, since:
   return { succeeded, failed, p50: await percentile(0.5), p99: await percentile(0.99) };
 }
 
+
+/** Deliveries to the endpoint created since `since` that were given up (through the partial index on failed deliveries). */
+export async function givenUpSince(db: Executor, endpointId: string, since: string): Promise<number> {
+  const row = await db
+    .selectFrom('webhook_deliveries')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('endpoint_id', '=', endpointId)
+    // A literal, not a parameter: SQLite uses a partial index only when it can see the value.
+    .where('status', '=', sql.lit('failed'))
+    .where('created_at', '>=', since)
+    .executeTakeFirst();
+  return Number(row?.n ?? 0);
+}
