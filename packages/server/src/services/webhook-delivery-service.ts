@@ -11,7 +11,7 @@ import {
   rowToDelivery,
   type DeliveryRow,
 } from '../store/repositories/webhook-deliveries.js';
-import { TEST_EVENT_NAME, testPayload } from '../webhooks/payload.js';
+import { TEST_EVENT_NAME, testPayload, type WebhookPayload } from '../webhooks/payload.js';
 import type { WebhookEndpointService } from './webhook-endpoint-service.js';
 import { newId } from './random.js';
 
@@ -59,6 +59,12 @@ function isoDate(value: string | undefined, field: string): string | undefined {
     throw new OrdercastError('validation_failed', `${field} must be an ISO-8601 time, such as 2026-01-31T12:00:00Z`, { field });
   }
   return date.toISOString();
+}
+
+/** A catalogue example as sent: fresh id and time, this project's id on an example order, and marked as a test. */
+function exampleToSend(example: WebhookPayload, eventId: string, projectId: string, at: string): WebhookPayload & { test: true } {
+  const data = example.data as Record<string, unknown>;
+  return { ...example, id: eventId, createdAt: at, data: data.object === 'order' && 'projectId' in data ? { ...data, projectId } : data, test: true };
 }
 
 /**
@@ -137,7 +143,7 @@ export class WebhookDeliveryService {
       eventId,
       eventName: type.name,
       orderId: null,
-      payload: JSON.stringify({ ...type.example, id: eventId, createdAt: now, test: true }),
+      payload: JSON.stringify(exampleToSend(type.example, eventId, projectId, now)),
       createdAt: now,
     });
     this.notifyQueued();

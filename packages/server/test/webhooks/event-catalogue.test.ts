@@ -154,6 +154,10 @@ describe.each(testDialects)('event catalogue (%s)', (dialect) => {
     }
     await all.waitFor((requests) => requests.filter((r) => JSON.parse(r.body).test === true).length >= types.length, 15_000, 'every example');
 
+    // Examples of order events name this project.
+    const example = all.requests.map((r) => JSON.parse(r.body)).find((p) => p.eventName === 'ORDER_COMPLETED' && p.test === true);
+    expect(example.data).toMatchObject({ object: 'order', status: 'COMPLETED', projectId: api.project.project.id });
+    expect(example.id).toMatch(/^evt_test_/);
     // None of the operational events went to the endpoint they are about.
     expect(flaky.requests.every((r) => JSON.parse(r.body).eventName === 'ORDER_CREATED' || JSON.parse(r.body).eventName === 'WEBHOOK_TEST')).toBe(true);
 
