@@ -46,6 +46,8 @@ export interface OrderWebhookEvent {
   eventName: string;
   createdAt: string;
   data: Order;
+  /** Present, and true, on examples sent on demand (`POST /webhook-endpoints/{id}/send-example`). */
+  test?: boolean;
 }
 
 /** Every error code the REST API and the gateways answer with. */
@@ -80,6 +82,12 @@ export type ApiErrorCode =
   | 'webhook_endpoint_not_found'
   | 'webhook_delivery_not_found'
   | 'webhook_endpoint_disabled'
+  | 'invalid_webhook_header'
+  | 'forbidden_webhook_header'
+  | 'webhook_headers_too_large'
+  | 'invalid_rate_limit'
+  | 'unknown_event_type'
+  | 'secret_key_required'
   | 'route_not_found'
   | 'service_unavailable'
   | 'database_unavailable'

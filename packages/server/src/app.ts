@@ -31,6 +31,9 @@ import { ProjectService } from './services/project-service.js';
 import { sha256Hex } from './services/random.js';
 import { WebhookDeliveryService } from './services/webhook-delivery-service.js';
 import { WebhookEndpointService } from './services/webhook-endpoint-service.js';
+import { WebhookStatsService } from './services/webhook-stats-service.js';
+import { OrderExpungeService } from './services/order-expunge-service.js';
+import { RetentionService } from './services/retention.js';
 import { openStore, type Store } from './store/database.js';
 import { loadSecretBox } from './store/encryption-key.js';
 import { migrateToLatest } from './store/migrations.js';
@@ -46,6 +49,8 @@ import { RetrySchedule } from './webhooks/retry-schedule.js';
 export interface App extends Omit<Core, 'close'> {
   /** Undefined when ORDERCAST_WEBHOOK_DISPATCH=false (another process sends). */
   dispatcher: DeliveryDispatcher | undefined;
+  /** Prunes old attempt bodies, deliveries and events in the background (ORDERCAST_RETENTION_*). */
+  retention: RetentionService;
   http: FastifyInstance;
   /** The one follower of the log: every committed event, once, in commit order, to the gateways, long-polls, the feed and the dispatcher. */
   follower: LogFollower;
@@ -86,6 +91,8 @@ export interface Core {
   webhookDeliveries: WebhookDeliveryService;
   /** The dispatcher's claims and outcomes. */
   deliveryQueue: DeliveryQueue;
+  webhookStats: WebhookStatsService;
+  orderExpunge: OrderExpungeService;
   close(): Promise<void>;
 }
 
@@ -202,6 +209,8 @@ export async function createCore(config: Config, options: AppOptions = {}): Prom
     webhookEndpoints,
     webhookDeliveries,
     deliveryQueue,
+    webhookStats: new WebhookStatsService(store, webhookEndpoints),
+    orderExpunge: new OrderExpungeService(store, orders.readCache),
     async close() {
       orderWaiters.close();
       projectWaiters.close();
@@ -234,6 +243,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
           timeout: config.webhooks.timeout,
           disableAfter: config.webhooks.disableAfter,
           signingSecrets: (endpoint, nowIso) => webhookEndpoints.signingSecrets(endpoint, nowIso),
+          customHeaders: (endpoint) => webhookEndpoints.customHeaders(endpoint),
+          failingAfter: config.webhooks.failingAfter,
         },
       )
     : undefined;
@@ -278,6 +289,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     webhookDeliveries,
     eventFeed,
     streams,
+    webhookStats: core.webhookStats,
+    orderExpunge: core.orderExpunge,
     bodyLimitBytes: config.bodyLimitBytes,
     rateLimitPerSecond: config.rateLimitPerSecond,
     rateLimitBurst: config.rateLimitBurst,
@@ -289,6 +302,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   let metricsServer: MetricsServer | undefined;
 
   let retention: { stop(): void } | undefined;
+  const pruning = new RetentionService(store, { ...config.retention, pauseMs: 5 }, logger);
   const reader = new EventLogReader(store);
   const limiter = new HandshakeLimiter(config.realtime.handshakesPerSecond);
   // Open sockets lose access when their key or token does (expiry, rotation, revocation, in any process).
@@ -311,6 +325,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   return {
     ...core,
     dispatcher,
+    retention: pruning,
     http,
     follower,
     socketio,
@@ -324,6 +339,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       await follower.start();
       await http.listen({ host: config.host, port: config.port });
       retention = startIdempotencyRetention(store, logger);
+      pruning.start();
       dispatcher?.start();
       const address = http.server.address();
       const port = typeof address === 'object' && address ? address.port : config.port;
@@ -334,6 +350,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       closing ??= (async () => {
         shutdown.abort();
         retention?.stop();
+        await pruning.stop();
         orderWaiters.close();
         projectWaiters.close();
         for (const stop of stopWaking) stop();

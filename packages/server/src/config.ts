@@ -39,6 +39,21 @@ export interface Config {
   encryptionKey: string | undefined;
   /** ORDERCAST_ENCRYPTION_KEY_PREVIOUS: keys that still open stored secrets while they are re-sealed. */
   encryptionKeyPrevious: string | undefined;
+  retention: RetentionConfig;
+}
+
+/** What is pruned in the background, and when (see docs/webhooks.md, Retention). Ages in ms; 0 keeps for ever. */
+export interface RetentionConfig {
+  /** ORDERCAST_RETENTION_ATTEMPT_BODIES: response bodies and headers of webhook attempts (default 30d). */
+  attemptBodies: number;
+  /** ORDERCAST_RETENTION_DELIVERIES: deliveries that succeeded, with their attempts (default 90d). */
+  deliveries: number;
+  /** ORDERCAST_RETENTION_EVENTS: the events of orders unchanged for this long (default off: the log is kept). */
+  events: number;
+  /** ORDERCAST_RETENTION_INTERVAL: time between passes (default 10m). */
+  interval: number;
+  /** ORDERCAST_RETENTION_BATCH: rows per batch, each its own short transaction (default 100). */
+  batchSize: number;
 }
 
 /** Limits of the WebSocket gateways (Socket.IO at /ws, Centrifuge at /connection/websocket). */
@@ -97,6 +112,8 @@ export interface WebhookConfig {
   concurrency: number;
   /** Run the dispatcher in this process (false: only enqueue, another process sends). */
   dispatch: boolean;
+  /** ORDERCAST_WEBHOOK_FAILING_AFTER: failed attempts in a row before `endpoint.failing` is sent. */
+  failingAfter: number;
 }
 
 export type ConfigFlags = Partial<{
@@ -158,6 +175,23 @@ function loadWebhookConfig(env: NodeJS.ProcessEnv): WebhookConfig {
     pollInterval: Math.max(10, duration('ORDERCAST_WEBHOOK_POLL_INTERVAL', env.ORDERCAST_WEBHOOK_POLL_INTERVAL, '1s')),
     concurrency: integer('ORDERCAST_WEBHOOK_CONCURRENCY', env.ORDERCAST_WEBHOOK_CONCURRENCY, 16, 1, 1000),
     dispatch: bool('ORDERCAST_WEBHOOK_DISPATCH', env.ORDERCAST_WEBHOOK_DISPATCH, true),
+    failingAfter: integer('ORDERCAST_WEBHOOK_FAILING_AFTER', env.ORDERCAST_WEBHOOK_FAILING_AFTER, 5, 1, 1000),
+  };
+}
+
+/** A retention age: a duration, or `off` (also `0`) to keep for ever. */
+function retentionAge(name: string, raw: string | undefined, fallback: string): number {
+  const text = raw === undefined || raw.trim() === '' ? fallback : raw;
+  return /^\s*(off|never|false|0)\s*$/i.test(text) ? 0 : parseDuration(name, text);
+}
+
+function loadRetentionConfig(env: NodeJS.ProcessEnv): RetentionConfig {
+  return {
+    attemptBodies: retentionAge('ORDERCAST_RETENTION_ATTEMPT_BODIES', env.ORDERCAST_RETENTION_ATTEMPT_BODIES, '30d'),
+    deliveries: retentionAge('ORDERCAST_RETENTION_DELIVERIES', env.ORDERCAST_RETENTION_DELIVERIES, '90d'),
+    events: retentionAge('ORDERCAST_RETENTION_EVENTS', env.ORDERCAST_RETENTION_EVENTS, 'off'),
+    interval: Math.max(1000, duration('ORDERCAST_RETENTION_INTERVAL', env.ORDERCAST_RETENTION_INTERVAL, '10m')),
+    batchSize: integer('ORDERCAST_RETENTION_BATCH', env.ORDERCAST_RETENTION_BATCH, 100, 1, 10_000),
   };
 }
 
@@ -216,6 +250,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     metricsPort: metricsPort(flags.metricsPort ?? env.ORDERCAST_METRICS_PORT),
     encryptionKey: env.ORDERCAST_ENCRYPTION_KEY || undefined,
     encryptionKeyPrevious: env.ORDERCAST_ENCRYPTION_KEY_PREVIOUS || undefined,
+    retention: loadRetentionConfig(env),
   };
 }
 

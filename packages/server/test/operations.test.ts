@@ -38,10 +38,12 @@ describe.each(testDialects)('operations endpoints on %s', (dialect) => {
     const spec = (await server.request('GET', '/openapi.json')).body;
     expect(spec.openapi).toBe('3.1.0');
     expect(Object.keys(spec.paths).sort()).toEqual([
+      '/api/v2/event-types',
       '/api/v2/events',
       '/api/v2/orders',
       '/api/v2/orders/{id}',
       '/api/v2/orders/{id}/events',
+      '/api/v2/orders/{id}/expunge',
       '/api/v2/orders/{id}/status',
       '/api/v2/orders/{id}/stream',
       '/api/v2/project',
@@ -54,6 +56,8 @@ describe.each(testDialects)('operations endpoints on %s', (dialect) => {
       '/api/v2/webhook-endpoints/{id}',
       '/api/v2/webhook-endpoints/{id}/recover',
       '/api/v2/webhook-endpoints/{id}/rotate-secret',
+      '/api/v2/webhook-endpoints/{id}/send-example',
+      '/api/v2/webhook-endpoints/{id}/stats',
       '/api/v2/webhook-endpoints/{id}/test',
     ]);
     expect(spec.paths['/api/v2/orders'].post.responses['201']).toBeDefined();

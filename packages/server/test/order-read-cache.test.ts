@@ -46,6 +46,17 @@ describe('OrderReadCache', () => {
     expect(cache.size).toBeLessThan(200);
   });
 
+  it('reads an entry again once it is older than its age limit, and never takes an older version for it', () => {
+    const cache = new OrderReadCache(1024 * 1024, -1);
+    cache.offer('p', order('o1', 2, { wiped: false }));
+    expect(cache.lookup('o1')).toBeUndefined();
+    cache.offer('p', order('o1', 2, { wiped: false }));
+    cache.offer('p', order('o1', 2, { wiped: true }));
+    expect(cache.peek('o1')?.order.metadata).toEqual({ wiped: true });
+    cache.offer('p', order('o1', 1));
+    expect(cache.peek('o1')?.order.version).toBe(2);
+  });
+
   it('holds nothing when its size is 0', () => {
     const cache = new OrderReadCache(0);
     cache.offer('p', order('o1', 1));

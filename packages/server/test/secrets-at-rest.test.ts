@@ -52,12 +52,17 @@ describe.each(testDialects)('secrets at rest (%s)', (dialect) => {
   it('stores no token secret and no webhook signing secret in plain text', async () => {
     const project = await server.createProject();
     const key = project.secretKey;
-    const endpoint = await server.request('POST', '/api/v2/webhook-endpoints', { key, body: { url: 'https://receiver.example.com/hook' } });
+    // Custom headers often carry the receiver's credentials: they are stored encrypted too.
+    const receiverToken = `erp-${randomBytes(24).toString('hex')}`;
+    const endpoint = await server.request('POST', '/api/v2/webhook-endpoints', {
+      key,
+      body: { url: 'https://receiver.example.com/hook', headers: { Authorization: `Bearer ${receiverToken}`, 'X-Api-Key': `${receiverToken}-2` } },
+    });
     expect(endpoint.status).toBe(201);
     const rotated = await server.request('POST', `/api/v2/webhook-endpoints/${endpoint.body.id}/rotate-secret`, { key, body: { graceSeconds: 3600 } });
     expect(rotated.status).toBe(200);
     const { tokenSecret: newTokenSecret } = await server.app.projects.rotateTokenSecret(project.project.id, 3600);
-    const secrets = [project.tokenSecret, newTokenSecret, endpoint.body.secret as string, rotated.body.secret as string];
+    const secrets = [project.tokenSecret, newTokenSecret, endpoint.body.secret as string, rotated.body.secret as string, receiverToken];
     for (const secret of secrets) expect(secret.length).toBeGreaterThan(20);
 
     let raw: string;
@@ -183,7 +188,7 @@ describe('the encryption key (sqlite)', () => {
     const keyB = Buffer.from(newKey(), 'base64').toString('hex');
     const first = await open({ ORDERCAST_ENCRYPTION_KEY: keyA });
     const created = await first.projects.create({ name: 'Keys', lifecycle: 'onramp' });
-    const endpoint = await first.webhookEndpoints.create(created.project.id, { url: 'https://receiver.example.com/hook' });
+    const endpoint = await first.webhookEndpoints.create(created.project.id, { url: 'https://receiver.example.com/hook', headers: { Authorization: 'Bearer receiver-credential' } });
     const sealedWithA = await storedTokenSecret(first, created.project.id);
     await closeAll();
 
@@ -197,6 +202,8 @@ describe('the encryption key (sqlite)', () => {
     const third = await open({ ORDERCAST_ENCRYPTION_KEY: keyB });
     await expect(third.auth.verifyUserToken(await merchantToken(created.tokenSecret, created.project.id, 'u1'))).resolves.toMatchObject({ userExternalId: 'u1' });
     expect(third.webhookEndpoints.signingSecrets(await third.webhookEndpoints.getRecord(created.project.id, endpoint.endpoint.id))).toEqual([endpoint.secret]);
+    // The custom headers were re-encrypted with the new key too.
+    expect(third.webhookEndpoints.customHeaders(await third.webhookEndpoints.getRecord(created.project.id, endpoint.endpoint.id))).toEqual({ Authorization: 'Bearer receiver-credential' });
     await closeAll();
 
     await expect(open({ ORDERCAST_ENCRYPTION_KEY: newKey() })).rejects.toThrow(/neither ORDERCAST_ENCRYPTION_KEY nor ORDERCAST_ENCRYPTION_KEY_PREVIOUS/);

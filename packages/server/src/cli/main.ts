@@ -6,6 +6,7 @@ import { registerOrders } from './orders.js';
 import { reportCliError } from './output.js';
 import { registerProjects } from './projects.js';
 import { registerServe } from './serve.js';
+import { registerTrigger } from './trigger.js';
 
 /** Runs the CLI; resolves to the process exit code. */
 export async function main(argv: string[]): Promise<number> {
@@ -20,6 +21,7 @@ export async function main(argv: string[]): Promise<number> {
   registerProjects(program);
   registerOrders(program);
   registerListen(program);
+  registerTrigger(program);
   try {
     await program.parseAsync(argv);
     return 0;

@@ -18,7 +18,15 @@ export interface WebhookEndpoint {
   failingSince: string | null;
   createdAt: string;
   updatedAt: string;
+  /** Custom headers sent with every delivery. */
+  headers: Record<string, string>;
+  /** Most deliveries per second to this endpoint, across every dispatcher; null for no limit. */
+  rateLimit: number | null;
+  metadata: Record<string, unknown>;
 }
+
+/** What `GET /webhook-endpoints/{id}/stats` calls the endpoint's health. */
+export type EndpointState = 'enabled' | 'failing' | 'disabled';
 
 export type DeliveryStatus = 'pending' | 'succeeded' | 'failed';
 
@@ -59,7 +67,18 @@ export interface WebhookAttempt {
 
 export const ALL_EVENTS = '*';
 
+/** Earlier names of operational events, still honoured in `enabledEvents`. */
+const EVENT_NAME_ALIASES: Record<string, string> = { WEBHOOK_ENDPOINT_DISABLED: 'endpoint.disabled' };
+
+/**
+ * Operational events that `"*"` does not cover: one can come per failed delivery, so an
+ * endpoint gets them only by naming them. (`endpoint.disabled` is rare, and `"*"` always
+ * received it.)
+ */
+const NAMED_ONLY_EVENTS = new Set(['endpoint.failing', 'endpoint.recovered', 'delivery.exhausted']);
+
 /** Whether an endpoint with this filter receives an event of that name. */
 export function endpointWantsEvent(enabledEvents: string[], eventName: string): boolean {
-  return enabledEvents.includes(ALL_EVENTS) || enabledEvents.includes(eventName);
+  if (enabledEvents.includes(ALL_EVENTS) && !NAMED_ONLY_EVENTS.has(eventName)) return true;
+  return enabledEvents.some((name) => name === eventName || EVENT_NAME_ALIASES[name] === eventName);
 }

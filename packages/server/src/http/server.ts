@@ -9,6 +9,11 @@ import type { OrderService } from '../services/order-service.js';
 import type { ProjectService } from '../services/project-service.js';
 import type { WebhookDeliveryService } from '../services/webhook-delivery-service.js';
 import type { WebhookEndpointService } from '../services/webhook-endpoint-service.js';
+import type { WebhookStatsService } from '../services/webhook-stats-service.js';
+import type { OrderExpungeService } from '../services/order-expunge-service.js';
+import { openApiWebhooks } from './openapi-webhooks.js';
+import { eventTypeRoutes } from './routes/event-types.js';
+import { orderExpungeRoutes } from './routes/order-expunge.js';
 import type { Store } from '../store/database.js';
 import { registerAuth } from './auth-hook.js';
 import { answerClientError } from './client-error.js';
@@ -39,6 +44,8 @@ export interface HttpDeps {
   projects: ProjectService;
   webhookEndpoints: WebhookEndpointService;
   webhookDeliveries: WebhookDeliveryService;
+  webhookStats?: WebhookStatsService;
+  orderExpunge?: OrderExpungeService;
   eventFeed: EventFeedService;
   bodyLimitBytes: number;
   rateLimitPerSecond: number;
@@ -100,6 +107,7 @@ export async function buildHttpServer(deps: HttpDeps): Promise<FastifyInstance> 
       },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'A secret key (sk_…) or a user token (JWT)' } } },
       security: [{ bearer: [] }],
+      webhooks: openApiWebhooks(),
     },
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
   });
@@ -127,7 +135,9 @@ export async function buildHttpServer(deps: HttpDeps): Promise<FastifyInstance> 
   registerAuth(app, deps.auth, rateLimiter);
   await app.register(orderRoutes, { orders: deps.orders, shutdownSignal: deps.shutdownSignal });
   await app.register(tokenRoutes, { auth: deps.auth });
-  await app.register(webhookEndpointRoutes, { endpoints: deps.webhookEndpoints, deliveries: deps.webhookDeliveries });
+  await app.register(webhookEndpointRoutes, { endpoints: deps.webhookEndpoints, deliveries: deps.webhookDeliveries, stats: deps.webhookStats });
+  await app.register(eventTypeRoutes, { endpoints: deps.webhookEndpoints });
+  if (deps.orderExpunge) await app.register(orderExpungeRoutes, { expunge: deps.orderExpunge });
   await app.register(webhookDeliveryRoutes, { deliveries: deps.webhookDeliveries });
   await app.register(eventRoutes, { feed: deps.eventFeed, shutdownSignal: deps.shutdownSignal });
   await app.register(projectRoutes, { projects: deps.projects });

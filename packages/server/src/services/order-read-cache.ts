@@ -5,6 +5,8 @@ export interface CachedOrder {
   readonly projectId: string;
   readonly order: Order;
   readonly etag: string;
+  /** When it was offered (ms since the epoch): older entries are read again. */
+  readonly cachedAt: number;
   body: string | undefined;
   bytes: number;
 }
@@ -32,7 +34,14 @@ export class OrderReadCache {
   hits = 0;
   misses = 0;
 
-  constructor(private readonly maxBytes: number) {}
+  /**
+   * `maxAgeMs` bounds how long a state changed without a new version elsewhere (an
+   * order expunged by another process) can still be served: such an entry is read again.
+   */
+  constructor(
+    private readonly maxBytes: number,
+    private readonly maxAgeMs = 30_000,
+  ) {}
 
   get sizeBytes(): number {
     return this.bytes;
@@ -45,7 +54,8 @@ export class OrderReadCache {
   /** The cached order, counting the hit or miss; a hit becomes the most recently used. */
   lookup(orderId: string): CachedOrder | undefined {
     const entry = this.entries.get(orderId);
-    if (!entry) {
+    if (!entry || Date.now() - entry.cachedAt > this.maxAgeMs) {
+      if (entry) this.remove(orderId, entry);
       this.misses++;
       return undefined;
     }
@@ -64,7 +74,10 @@ export class OrderReadCache {
   offer(projectId: string, order: Order): void {
     if (this.maxBytes <= 0) return;
     const current = this.entries.get(order.id);
-    if (current && current.order.version >= order.version) return;
+    if (current) {
+      const expired = Date.now() - current.cachedAt > this.maxAgeMs;
+      if (current.order.version > order.version || (current.order.version === order.version && !expired)) return;
+    }
     if (current) this.remove(order.id, current);
     const entry = new Entry(projectId, order);
     this.entries.set(order.id, entry);
@@ -84,7 +97,7 @@ export class OrderReadCache {
     return entry.body;
   }
 
-  /** Drops an order whose stored state changed without a new version (its personal data wiped). */
+  /** Drops an order whose stored state changed without a new version (its personal data wiped, on this process). */
   forget(orderId: string): void {
     const entry = this.entries.get(orderId);
     if (entry) this.remove(orderId, entry);
@@ -105,6 +118,7 @@ export class OrderReadCache {
 
 class Entry implements CachedOrder {
   readonly etag: string;
+  readonly cachedAt = Date.now();
   body: string | undefined = undefined;
   bytes = UNRENDERED_BYTES;
 

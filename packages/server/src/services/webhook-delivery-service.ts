@@ -11,7 +11,7 @@ import {
   rowToDelivery,
   type DeliveryRow,
 } from '../store/repositories/webhook-deliveries.js';
-import { TEST_EVENT_NAME, testPayload } from '../webhooks/payload.js';
+import { TEST_EVENT_NAME, testPayload, type WebhookPayload } from '../webhooks/payload.js';
 import type { WebhookEndpointService } from './webhook-endpoint-service.js';
 import { newId } from './random.js';
 
@@ -61,6 +61,12 @@ function isoDate(value: string | undefined, field: string): string | undefined {
   return date.toISOString();
 }
 
+/** A catalogue example as sent: fresh id and time, this project's id on an example order, and marked as a test. */
+function exampleToSend(example: WebhookPayload, eventId: string, projectId: string, at: string): WebhookPayload & { test: true } {
+  const data = example.data as Record<string, unknown>;
+  return { ...example, id: eventId, createdAt: at, data: data.object === 'order' && 'projectId' in data ? { ...data, projectId } : data, test: true };
+}
+
 /**
  * The webhook delivery log as the REST API shows it: list, inspect, re-send, recover,
  * and test events. The outbox rows themselves are written by the order log's append;
@@ -102,6 +108,42 @@ export class WebhookDeliveryService {
       eventName: TEST_EVENT_NAME,
       orderId: null,
       payload: JSON.stringify(testPayload(eventId, endpointId, now)),
+      createdAt: now,
+    });
+    this.notifyQueued();
+    return deliveryView((await findDeliveryRow(this.store.db, projectId, id))!);
+  }
+
+  /**
+   * Queues the catalogue's example of an event type for one endpoint, whatever its event
+   * filter: signed and sent like any delivery, with `"test": true` and fresh ids.
+   */
+  async sendExample(projectId: string, endpointId: string, eventType: unknown): Promise<DeliveryView> {
+    const endpoint = await this.endpoints.getRecord(projectId, endpointId);
+    const types = await this.endpoints.eventTypes(projectId);
+    const type = typeof eventType === 'string' ? types.find((t) => t.name === eventType) : undefined;
+    if (!type) {
+      const names = types.map((t) => t.name);
+      throw new OrdercastError(
+        'unknown_event_type',
+        `${typeof eventType === 'string' ? `"${eventType.slice(0, 128)}" is not an event type of this project` : 'eventType must be a string'}; its event types are ${names.join(', ')}`,
+        { field: 'eventType', eventTypes: names },
+      );
+    }
+    if (endpoint.disabled) {
+      throw new OrdercastError('webhook_endpoint_disabled', `Webhook endpoint ${endpointId} is disabled: enable it first (PATCH {"disabled": false})`, { endpointId });
+    }
+    const now = new Date().toISOString();
+    const id = newId('msg');
+    const eventId = newId('evt_test');
+    await insertDelivery(this.store.db, {
+      id,
+      projectId,
+      endpointId,
+      eventId,
+      eventName: type.name,
+      orderId: null,
+      payload: JSON.stringify(exampleToSend(type.example, eventId, projectId, now)),
       createdAt: now,
     });
     this.notifyQueued();

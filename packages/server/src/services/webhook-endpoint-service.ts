@@ -14,7 +14,9 @@ import {
 } from '../store/repositories/webhook-endpoints.js';
 import { inTransaction } from '../store/transaction.js';
 import { validateEndpointUrl } from '../webhooks/endpoint-url.js';
-import { OPERATIONAL_EVENT_NAMES } from '../webhooks/payload.js';
+import { OPERATIONAL_EVENT_NAMES } from '../domain/operational-events.js';
+import { eventCatalogue, type EventType } from '../domain/event-catalogue.js';
+import { validateCustomHeaders } from '../domain/webhook-headers.js';
 import { generateSecret } from '../webhooks/signing.js';
 import type { ProjectService } from './project-service.js';
 import type { SecretBox } from '../store/secret-box.js';
@@ -25,6 +27,9 @@ export interface EndpointInput {
   description?: string;
   enabledEvents?: string[];
   disabled?: boolean;
+  headers?: Record<string, string> | null;
+  rateLimit?: number | null;
+  metadata?: Record<string, unknown> | null;
 }
 
 export interface EndpointView extends WebhookEndpoint {
@@ -35,16 +40,37 @@ export const MAX_ENDPOINTS_PER_PROJECT = 50;
 /** How many rotated-out secrets may still be signing at once. */
 const MAX_OLD_SECRETS = 10;
 export const MAX_ROTATION_GRACE_SECONDS = 7 * 24 * 3600;
-
-/** What API clients see: everything but the secrets. */
-export function endpointView(record: EndpointRecord): EndpointView {
-  const { secrets: _secrets, ...endpoint } = record;
-  return { object: 'webhook_endpoint', ...endpoint };
-}
+/** Deliveries per second: high enough for any receiver that wants a limit at all. */
+export const MAX_RATE_LIMIT = 10_000;
+export const MAX_ENDPOINT_METADATA_BYTES = 4096;
 
 /** Every event name an endpoint of a project with this lifecycle can receive. */
 export function lifecycleEventNames(lifecycle: Lifecycle): string[] {
-  return [...new Set([lifecycle.createdEventName, ...Object.values(lifecycle.eventNames), ...OPERATIONAL_EVENT_NAMES])];
+  return [...new Set([lifecycle.createdEventName, ...Object.values(lifecycle.eventNames), ...OPERATIONAL_EVENT_NAMES, ...LEGACY_EVENT_NAMES])];
+}
+
+/** Names endpoints could subscribe to before the operational events got theirs. */
+const LEGACY_EVENT_NAMES = ['WEBHOOK_ENDPOINT_DISABLED'];
+
+function checkRateLimit(value: unknown): number | null {
+  if (value === null || value === undefined) return null;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > MAX_RATE_LIMIT) {
+    throw new OrdercastError('invalid_rate_limit', `rateLimit must be a whole number of deliveries per second from 1 to ${MAX_RATE_LIMIT}, or null for no limit`, {
+      field: 'rateLimit',
+      min: 1,
+      max: MAX_RATE_LIMIT,
+    });
+  }
+  return value;
+}
+
+function checkMetadata(value: unknown): Record<string, unknown> {
+  if (value === null || value === undefined) return {};
+  if (typeof value !== 'object' || Array.isArray(value)) throw new OrdercastError('validation_failed', 'metadata must be a JSON object', { field: 'metadata' });
+  if (Buffer.byteLength(JSON.stringify(value)) > MAX_ENDPOINT_METADATA_BYTES) {
+    throw new OrdercastError('validation_failed', `metadata may be at most ${MAX_ENDPOINT_METADATA_BYTES} bytes of JSON`, { field: 'metadata' });
+  }
+  return value as Record<string, unknown>;
 }
 
 export class WebhookEndpointService {
@@ -53,6 +79,28 @@ export class WebhookEndpointService {
     private readonly projects: ProjectService,
     private readonly options: { allowPrivate: boolean; rotationGraceMs: number; secrets: SecretBox },
   ) {}
+
+  /** What API clients see: everything but the secrets, with the custom headers opened. */
+  view(record: EndpointRecord): EndpointView {
+    const { secrets: _secrets, sealedHeaders: _headers, consecutiveFailures: _failures, healthySince: _since, nextSendAtMs: _slot, ...endpoint } = record;
+    return { object: 'webhook_endpoint', ...endpoint, headers: this.customHeaders(record) };
+  }
+
+  /** The custom headers every delivery to the endpoint carries, opened. */
+  customHeaders(record: EndpointRecord): Record<string, string> {
+    return record.sealedHeaders === null ? {} : (JSON.parse(this.options.secrets.open(record.sealedHeaders)) as Record<string, string>);
+  }
+
+  /** Sealed, since custom headers often carry a receiver's credentials (an Authorization header). */
+  private sealHeaders(headers: Record<string, string>): string | null {
+    return Object.keys(headers).length === 0 ? null : this.options.secrets.seal(JSON.stringify(headers));
+  }
+
+  /** The event types the project's endpoints can receive, with schemas and examples. */
+  async eventTypes(projectId: string): Promise<EventType[]> {
+    const project = await this.projects.get(projectId);
+    return eventCatalogue(project.lifecycle);
+  }
 
   /**
    * The secrets that sign right now, opened: the current one and old ones still in
@@ -109,6 +157,12 @@ export class WebhookEndpointService {
       createdAt: now,
       updatedAt: now,
       secrets: [{ secret: this.options.secrets.seal(secret), expiresAt: null }],
+      sealedHeaders: this.sealHeaders(validateCustomHeaders(input.headers)),
+      rateLimit: checkRateLimit(input.rateLimit),
+      metadata: checkMetadata(input.metadata),
+      consecutiveFailures: 0,
+      healthySince: input.disabled === true ? null : now,
+      nextSendAtMs: null,
     };
     await inTransaction(this.store.db, async (trx) => {
       if ((await listEndpoints(trx, projectId)).length >= MAX_ENDPOINTS_PER_PROJECT) {
@@ -116,11 +170,11 @@ export class WebhookEndpointService {
       }
       await insertEndpoint(trx, record);
     });
-    return { endpoint: endpointView(record), secret };
+    return { endpoint: this.view(record), secret };
   }
 
   async list(projectId: string): Promise<EndpointView[]> {
-    return (await listEndpoints(this.store.db, projectId)).map(endpointView);
+    return (await listEndpoints(this.store.db, projectId)).map((record) => this.view(record));
   }
 
   /** The endpoint with its secrets, for the services that sign. */
@@ -131,7 +185,7 @@ export class WebhookEndpointService {
   }
 
   async get(projectId: string, id: string): Promise<EndpointView> {
-    return endpointView(await this.getRecord(projectId, id));
+    return this.view(await this.getRecord(projectId, id));
   }
 
   async update(projectId: string, id: string, input: EndpointInput): Promise<EndpointView> {
@@ -140,6 +194,9 @@ export class WebhookEndpointService {
     if (input.url !== undefined) record.url = validateEndpointUrl(input.url, this.options.allowPrivate);
     if (input.description !== undefined) record.description = this.checkDescription(input.description);
     if (input.enabledEvents !== undefined) record.enabledEvents = await this.checkEvents(projectId, input.enabledEvents);
+    if (input.headers !== undefined) record.sealedHeaders = this.sealHeaders(validateCustomHeaders(input.headers));
+    if (input.rateLimit !== undefined) record.rateLimit = checkRateLimit(input.rateLimit);
+    if (input.metadata !== undefined) record.metadata = checkMetadata(input.metadata);
     let reenabled = false;
     if (input.disabled === true && !record.disabled) {
       Object.assign(record, { disabled: true, disabledAt: now, disabledReason: 'disabled by the API' });
@@ -150,7 +207,7 @@ export class WebhookEndpointService {
     }
     record.updatedAt = now;
     await updateEndpointSettings(this.store.db, record, reenabled);
-    return endpointView(record);
+    return this.view(record);
   }
 
   async remove(projectId: string, id: string): Promise<void> {
@@ -184,6 +241,6 @@ export class WebhookEndpointService {
       await updateEndpointSecrets(trx, current.id, current.secrets, nowIso);
       return current;
     });
-    return { endpoint: endpointView(record), secret, previousSecretExpiresAt };
+    return { endpoint: this.view(record), secret, previousSecretExpiresAt };
   }
 }

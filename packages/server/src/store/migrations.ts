@@ -242,6 +242,42 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         await db.insertInto('ordercast_settings').values({ name: 'feed_cursor_key', value: randomBytes(32).toString('hex') }).execute();
       },
     },
+
+    '0006_webhook_product': {
+      async up(db: Kysely<any>) {
+        // Per-endpoint settings: custom headers (sealed JSON, as they may carry credentials), a
+        // rate limit, metadata; the next free send slot of a rate-limited endpoint (ms since the
+        // epoch, shared by every dispatcher); the health the stats and operational events report.
+        await db.schema.alterTable('webhook_endpoints').addColumn('headers', 'text').execute();
+        await db.schema.alterTable('webhook_endpoints').addColumn('rate_limit', 'integer').execute();
+        await db.schema.alterTable('webhook_endpoints').addColumn('metadata', 'text', (c) => c.notNull().defaultTo('{}')).execute();
+        // Fractional: an interval of 1000 / rateLimit ms is rarely whole.
+        await db.schema.alterTable('webhook_endpoints').addColumn('next_send_at_ms', 'double precision').execute();
+        await db.schema.alterTable('webhook_endpoints').addColumn('consecutive_failures', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+        await db.schema.alterTable('webhook_endpoints').addColumn('healthy_since', 'text').execute();
+        await db.updateTable('webhook_endpoints').set({ healthy_since: sql.ref('created_at') }).execute();
+        // Stats: "attempts to endpoint E since T".
+        await db.schema.createIndex('webhook_attempts_endpoint_time').on('webhook_attempts').columns(['endpoint_id', 'attempted_at']).execute();
+        // Retention: delivered deliveries by age; expunge: an order's deliveries.
+        await db.schema
+          .createIndex('webhook_deliveries_succeeded')
+          .on('webhook_deliveries')
+          .columns(['completed_at'])
+          .where(sql.ref('status'), '=', 'succeeded')
+          .execute();
+        await db.schema.createIndex('webhook_deliveries_order').on('webhook_deliveries').columns(['order_id']).execute();
+        // What `POST /orders/{id}/expunge` wiped, and when.
+        await db.schema
+          .createTable('order_expunges')
+          .addColumn('project_id', 'text', (c) => c.notNull())
+          .addColumn('order_id', 'text', (c) => c.notNull())
+          .addColumn('expunged_at', 'text', (c) => c.notNull())
+          .addColumn('events', 'integer', (c) => c.notNull())
+          .addColumn('deliveries', 'integer', (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('order_expunges_order').on('order_expunges').columns(['project_id', 'order_id']).execute();
+      },
+    },
   };
 }
 

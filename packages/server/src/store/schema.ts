@@ -96,6 +96,17 @@ export interface WebhookEndpointsTable {
   failing_since: string | null;
   created_at: string;
   updated_at: string;
+  /** JSON object of custom headers sent with every delivery, sealed by the SecretBox; null for none. */
+  headers: string | null;
+  /** Most deliveries per second to the endpoint; null for no limit. */
+  rate_limit: number | null;
+  /** JSON object. */
+  metadata: Generated<string>;
+  /** The next free send slot of a rate-limited endpoint (ms since the epoch), taken by every dispatcher. */
+  next_send_at_ms: number | null;
+  consecutive_failures: Generated<number>;
+  /** Since when the endpoint has been enabled and not failing (the start of its current healthy spell). */
+  healthy_since: string | null;
 }
 
 export type DeliveryStatus = 'pending' | 'succeeded' | 'failed';
@@ -137,6 +148,15 @@ export interface WebhookAttemptsTable {
   error: string | null;
 }
 
+/** One row per `POST /orders/{id}/expunge`: what was wiped, and when. */
+export interface OrderExpungesTable {
+  project_id: string;
+  order_id: string;
+  expunged_at: string;
+  events: number;
+  deliveries: number;
+}
+
 /** Values the whole deployment shares, such as the key that seals event-feed cursors. */
 export interface SettingsTable {
   name: string;
@@ -154,4 +174,5 @@ export interface Database {
   webhook_deliveries: WebhookDeliveriesTable;
   webhook_attempts: WebhookAttemptsTable;
   ordercast_settings: SettingsTable;
+  order_expunges: OrderExpungesTable;
 }

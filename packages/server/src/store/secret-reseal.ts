@@ -38,8 +38,17 @@ export async function resealStoredSecrets(db: Kysely<Database>, box: SecretBox):
     };
     if (await replaceTokenSecrets(db, stored, next)) result.tokenSecrets += 1;
   }
-  const endpoints = await db.selectFrom('webhook_endpoints').select(['id', 'secrets']).execute();
+  const endpoints = await db.selectFrom('webhook_endpoints').select(['id', 'secrets', 'headers']).execute();
   for (const row of endpoints) {
+    // Custom headers (they may carry a receiver's credentials), sealed whole as one JSON text.
+    if (row.headers !== null) {
+      box.open(row.headers);
+      if (!box.encrypting) result.plainText += isSealed(row.headers) ? 0 : 1;
+      else if (box.needsReseal(row.headers)) {
+        const written = await db.updateTable('webhook_endpoints').set({ headers: box.reseal(row.headers) }).where('id', '=', row.id).where('headers', '=', row.headers).executeTakeFirst();
+        if (Number(written.numUpdatedRows) > 0) result.webhookEndpoints += 1;
+      }
+    }
     const secrets = JSON.parse(row.secrets) as WebhookSecret[];
     for (const s of secrets) box.open(s.secret);
     if (!box.encrypting) {

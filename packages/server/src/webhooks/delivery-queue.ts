@@ -9,6 +9,7 @@ import {
   finishAttempts,
   insertDelivery,
   queueStats,
+  postponeDelivery,
   releaseLeases,
   type DeliveryOutcome,
   type DeliveryRow,
@@ -21,11 +22,21 @@ import {
   listEnabledEndpoints,
   markEndpointFailing,
   markEndpointHealthy,
+  takeSendSlot,
   type EndpointRecord,
 } from '../store/repositories/webhook-endpoints.js';
 import { inTransaction } from '../store/transaction.js';
 import { newId } from '../services/random.js';
-import { ENDPOINT_DISABLED_EVENT_NAME, endpointDisabledPayload } from './payload.js';
+import {
+  ENDPOINT_DISABLED,
+  ENDPOINT_FAILING,
+  ENDPOINT_RECOVERED,
+  deliveryExhaustedPayload,
+  endpointEventPayload,
+  type EndpointEventName,
+  type ExhaustedDelivery,
+} from '../domain/operational-events.js';
+import type { WebhookPayload } from '../domain/webhook-payload.js';
 
 /** What the dispatcher learned from one attempt, and what should happen next. */
 export interface AttemptRecord {
@@ -37,6 +48,10 @@ export interface AttemptRecord {
   disableEndpoint?: string;
   /** Endpoints failing longer than this are disabled. */
   disableAfterMs: number;
+  /** After this many failed attempts in a row, `endpoint.failing` is announced. */
+  failingAfter: number;
+  /** Set when the delivery was given up after its last retry: `delivery.exhausted` is announced. */
+  exhausted?: ExhaustedDelivery;
 }
 
 /** An endpoint that recording attempts disabled, and why. */
@@ -82,6 +97,16 @@ export class DeliveryQueue {
   /** Hands back deliveries this worker claimed but will not send (it is stopping), so others need not wait for the lease. */
   async releaseClaims(workerId: string, deliveryIds: readonly string[]): Promise<void> {
     if (deliveryIds.length > 0) await releaseLeases(this.store.db, deliveryIds, workerId);
+  }
+
+  /** Takes the next send slot of a rate-limited endpoint (ms since the epoch); see takeSendSlot. */
+  takeSendSlot(endpointId: string, nowMs: number, intervalMs: number): Promise<number> {
+    return takeSendSlot(this.store.db, this.store.dialect, endpointId, nowMs, intervalMs);
+  }
+
+  /** Hands a claimed delivery back, due at `at`, without counting an attempt (its endpoint's rate limit). */
+  async postpone(workerId: string, deliveryId: string, at: string): Promise<void> {
+    await postponeDelivery(this.store.db, deliveryId, workerId, at);
   }
 
   async giveUpWithoutAttempt(deliveryId: string, reason: string): Promise<void> {
@@ -142,6 +167,7 @@ export class DeliveryQueue {
     }
     const disabled: DisabledEndpoint[] = [];
     for (const [endpointId, list] of byEndpoint) {
+      const failingAfter = list[0]!.failingAfter;
       // Runs of successes and failures, in the order they happened, each written once.
       for (let i = 0; i < list.length; ) {
         const succeeded = list[i]!.attempt.outcome === 'succeeded';
@@ -150,50 +176,67 @@ export class DeliveryQueue {
         const run = list.slice(i, j);
         i = j;
         if (succeeded) {
-          await markEndpointHealthy(trx, endpointId);
+          const failuresBefore = await markEndpointHealthy(trx, endpointId, at);
+          if (failuresBefore >= failingAfter) await this.announceEndpoint(trx, endpointId, ENDPOINT_RECOVERED, at);
           continue;
         }
         let reason = run.find((record) => record.disableEndpoint !== undefined)?.disableEndpoint;
+        const health = await markEndpointFailing(trx, endpointId, run[0]!.attempt.attemptedAt, run.length);
+        const failuresBefore = health.consecutiveFailures - run.length;
+        if (failuresBefore < failingAfter && health.consecutiveFailures >= failingAfter) {
+          await this.announceEndpoint(trx, endpointId, ENDPOINT_FAILING, at);
+        }
         const firstFailure = run.find((record) => record.disableEndpoint === undefined);
-        if (firstFailure) {
-          const failingSince = await markEndpointFailing(trx, endpointId, firstFailure.attempt.attemptedAt);
-          if (reason === undefined && Date.parse(at) - Date.parse(failingSince) >= firstFailure.disableAfterMs) {
-            reason = `every attempt failed since ${failingSince}`;
-          }
+        if (firstFailure && reason === undefined && Date.parse(at) - Date.parse(health.failingSince) >= firstFailure.disableAfterMs) {
+          reason = `every attempt failed since ${health.failingSince}`;
         }
         if (reason !== undefined && (await disableEndpoint(trx, endpointId, at, reason))) {
-          const projectId = await this.announceDisabled(trx, endpointId, at);
+          const projectId = await this.announceEndpoint(trx, endpointId, ENDPOINT_DISABLED, at);
           disabled.push({ endpointId, projectId: projectId ?? '', reason });
         }
+      }
+      for (const record of list) {
+        if (record.exhausted) await this.announceExhausted(trx, record.exhausted, at);
       }
     }
     return disabled;
   }
 
   /**
-   * Tells the project, through its other endpoints, that one was disabled: the
-   * project learns about it even though the failing endpoint itself cannot.
+   * Tells the project, through its other endpoints that subscribe, about one endpoint's
+   * health: the project learns of it even though the failing endpoint itself cannot.
    * Returns the endpoint's project.
    */
-  private async announceDisabled(trx: Transaction<Database>, endpointId: string, at: string): Promise<string | undefined> {
-    const disabled = await findEndpointById(trx, endpointId);
-    if (!disabled) return undefined;
+  private async announceEndpoint(trx: Transaction<Database>, endpointId: string, eventName: EndpointEventName, at: string): Promise<string | undefined> {
+    const endpoint = await findEndpointById(trx, endpointId);
+    if (!endpoint) return undefined;
     const eventId = newId('evt');
-    const payload = JSON.stringify(endpointDisabledPayload(eventId, disabled, at));
-    for (const endpoint of await listEnabledEndpoints(trx, disabled.projectId)) {
-      if (!endpointWantsEvent(endpoint.enabledEvents, ENDPOINT_DISABLED_EVENT_NAME)) continue;
+    await this.announce(trx, endpoint.projectId, endpointId, endpointEventPayload(eventName, eventId, endpoint, endpoint.consecutiveFailures, at));
+    return endpoint.projectId;
+  }
+
+  private async announceExhausted(trx: Transaction<Database>, delivery: ExhaustedDelivery, at: string): Promise<void> {
+    const endpoint = await findEndpointById(trx, delivery.endpointId);
+    if (!endpoint) return;
+    await this.announce(trx, endpoint.projectId, endpoint.id, deliveryExhaustedPayload(newId('evt'), delivery, at));
+  }
+
+  /** Queues an operational event for the project's enabled endpoints that want it, except the one it is about. */
+  private async announce(trx: Transaction<Database>, projectId: string, aboutEndpointId: string, payload: WebhookPayload): Promise<void> {
+    const body = JSON.stringify(payload);
+    for (const endpoint of await listEnabledEndpoints(trx, projectId)) {
+      if (endpoint.id === aboutEndpointId || !endpointWantsEvent(endpoint.enabledEvents, payload.eventName)) continue;
       await insertDelivery(trx, {
         id: newId('msg'),
-        projectId: disabled.projectId,
+        projectId,
         endpointId: endpoint.id,
-        eventId,
-        eventName: ENDPOINT_DISABLED_EVENT_NAME,
+        eventId: payload.id,
+        eventName: payload.eventName,
         orderId: null,
-        payload,
-        createdAt: at,
+        payload: body,
+        createdAt: payload.createdAt,
       });
     }
-    return disabled.projectId;
   }
 
   queueStats(): Promise<QueueStats> {

@@ -10,6 +10,7 @@ import { EndpointFailureLog } from './failure-log.js';
 import type { HttpSender, SendResult } from './http-sender.js';
 import { parseRetryAfter, type RetrySchedule } from './retry-schedule.js';
 import { signatureHeaders } from './signing.js';
+import { OPERATIONAL_EVENT_NAMES } from '../domain/operational-events.js';
 
 export interface DispatcherOptions {
   concurrency: number;
@@ -19,7 +20,14 @@ export interface DispatcherOptions {
   disableAfter: number;
   /** The endpoint's secrets that sign at that moment, opened (WebhookEndpointService.signingSecrets). */
   signingSecrets(endpoint: EndpointRecord, nowIso: string): string[];
+  /** The endpoint's custom headers, opened (WebhookEndpointService.customHeaders). */
+  customHeaders?(endpoint: EndpointRecord): Record<string, string>;
+  /** After this many failed attempts in a row, `endpoint.failing` is announced. */
+  failingAfter?: number;
 }
+
+/** Event names whose deliveries never announce `delivery.exhausted` (no notices about notices). */
+const NOT_ANNOUNCED_WHEN_EXHAUSTED = new Set(OPERATIONAL_EVENT_NAMES);
 
 /** A claimed delivery waiting for a free slot, with its endpoint as read at the claim. */
 interface Claimed {
@@ -49,6 +57,10 @@ export class DeliveryDispatcher {
   readonly workerId = `wrk_${randomBytes(8).toString('hex')}`;
   private readonly inFlight = new Set<Promise<void>>();
   private ready: Claimed[] = [];
+  /** Claimed deliveries of rate-limited endpoints waiting for their send slot. */
+  private readonly delayed = new Map<NodeJS.Timeout, Claimed>();
+  /** When this process last handed a delivery of each rate-limited endpoint to a slot (ms). */
+  private readonly lastRateLimitedStart = new Map<string, number>();
   private readonly recorder: AttemptRecorder;
   private readonly failureLog: EndpointFailureLog;
   private readonly claimFailureLog = new LogThrottle(10_000);
@@ -104,7 +116,7 @@ export class DeliveryDispatcher {
   }
 
   private room(): number {
-    return this.capacity - this.inFlight.size - this.ready.length;
+    return this.capacity - this.inFlight.size - this.ready.length - this.delayed.size;
   }
 
   /** Polls at the next turn of the event loop (a timer would add a millisecond or more). */
@@ -148,7 +160,7 @@ export class DeliveryDispatcher {
         if (rows.length === limit) this.moreDue = true;
         if (rows.length > 0) {
           const endpoints = await this.deliveries.findEndpoints(rows.map((row) => row.endpoint_id));
-          for (const row of rows) this.ready.push({ row, endpoint: endpoints.get(row.endpoint_id), leaseEnds: claimedAt + this.leaseMs });
+          for (const row of rows) await this.admit({ row, endpoint: endpoints.get(row.endpoint_id), leaseEnds: claimedAt + this.leaseMs });
         }
       } else {
         this.moreDue = true;
@@ -167,6 +179,60 @@ export class DeliveryDispatcher {
     this.fillSlots();
     this.pollIfWanted();
     this.schedulePoll(this.options.pollInterval);
+  }
+
+  /**
+   * A claimed delivery is ready at once, unless its endpoint has a rate limit: then it
+   * takes the endpoint's next send slot (shared through the database by every
+   * dispatcher) and waits for it, or, when the slot lies beyond what its lease allows,
+   * goes back to the queue due at the slot.
+   */
+  private async admit(claimed: Claimed): Promise<void> {
+    const limit = claimed.endpoint && !claimed.endpoint.disabled ? claimed.endpoint.rateLimit : null;
+    if (!limit) {
+      this.ready.push(claimed);
+      return;
+    }
+    const endpoint = claimed.endpoint!;
+    const interval = 1000 / limit;
+    const now = Date.now();
+    // The latest a slot may be for the whole attempt to fit in the lease after it.
+    const horizon = claimed.leaseEnds - this.options.timeout - LEASE_MARGIN_MS;
+    // Known to be taken that far already (as read at the claim, or by this batch): back to
+    // the queue without taking a slot, which would only be lost.
+    if ((endpoint.nextSendAtMs ?? 0) > horizon) {
+      await this.deliveries.postpone(this.workerId, claimed.row.id, new Date(endpoint.nextSendAtMs!).toISOString());
+      return;
+    }
+    const slot = await this.deliveries.takeSendSlot(endpoint.id, now, interval);
+    endpoint.nextSendAtMs = slot + interval;
+    if (slot <= horizon) {
+      this.waitForSlot(claimed, Math.max(0, slot - now), interval);
+    } else {
+      await this.deliveries.postpone(this.workerId, claimed.row.id, new Date(slot).toISOString());
+    }
+  }
+
+  /**
+   * Waits, then hands the delivery to a free slot. Timers that fire late (a busy event
+   * loop) would fire together: each also keeps the interval after the last start of its
+   * endpoint in this process, so a stall delays sends instead of bunching them.
+   */
+  private waitForSlot(claimed: Claimed, wait: number, intervalMs: number): void {
+    const timer = setTimeout(() => {
+      this.delayed.delete(timer);
+      if (!this.running) return;
+      const endpointId = claimed.endpoint!.id;
+      const now = Date.now();
+      const gap = (this.lastRateLimitedStart.get(endpointId) ?? 0) + intervalMs - now;
+      if (gap > 0) return this.waitForSlot(claimed, gap, intervalMs);
+      this.lastRateLimitedStart.set(endpointId, now);
+      if (this.lastRateLimitedStart.size > 10_000) this.lastRateLimitedStart.clear();
+      // At the head: it has waited its turn already.
+      this.ready.unshift(claimed);
+      this.fillSlots();
+    }, wait);
+    this.delayed.set(timer, claimed);
   }
 
   /** Starts waiting deliveries while slots are free. */
@@ -205,7 +271,9 @@ export class DeliveryDispatcher {
   private async attempt(row: DeliveryRow, endpoint: EndpointRecord): Promise<void> {
     const attemptedAt = new Date();
     const headers = signatureHeaders(this.options.signingSecrets(endpoint, attemptedAt.toISOString()), row.id, Math.floor(attemptedAt.getTime() / 1000), row.payload);
-    const result = await this.sender.post(endpoint.url, { ...headers }, row.payload);
+    // Custom headers first: the signature headers (and the sender's own) always win.
+    const custom = endpoint.sealedHeaders !== null && this.options.customHeaders ? this.options.customHeaders(endpoint) : undefined;
+    const result = await this.sender.post(endpoint.url, custom ? { ...custom, ...headers } : { ...headers }, row.payload);
     const succeeded = result.statusCode !== null && result.statusCode >= 200 && result.statusCode < 300;
     this.metrics.webhookAttemptDuration.observe({ outcome: attemptOutcomeLabel(result, succeeded) }, result.durationMs / 1000);
 
@@ -251,6 +319,21 @@ export class DeliveryDispatcher {
       nextAttemptAt,
       disableEndpoint: disable,
       disableAfterMs: this.options.disableAfter,
+      failingAfter: this.options.failingAfter ?? 5,
+      exhausted:
+        // Retries ran out (a 410 is not that: it disables the endpoint, which is announced instead).
+        status === 'failed' && disable === undefined && !NOT_ANNOUNCED_WHEN_EXHAUSTED.has(row.event_name)
+          ? {
+              id: row.id,
+              endpointId: endpoint.id,
+              eventId: row.event_id,
+              eventName: row.event_name,
+              orderId: row.order_id,
+              attemptCount: Number(row.attempt_count) + 1,
+              lastStatusCode: result.statusCode,
+              lastError: result.error ?? (result.statusCode !== null ? `HTTP ${result.statusCode}` : null),
+            }
+          : undefined,
     });
     this.logger.debug(
       { deliveryId: row.id, endpointId: endpoint.id, statusCode: result.statusCode, error: result.errorCode, ms: Math.round(result.durationMs), next: status },
@@ -286,6 +369,11 @@ export class DeliveryDispatcher {
   private async releaseWaiting(): Promise<void> {
     const waiting = this.ready;
     this.ready = [];
+    for (const [timer, claimed] of this.delayed) {
+      clearTimeout(timer);
+      waiting.push(claimed);
+    }
+    this.delayed.clear();
     if (waiting.length === 0) return;
     try {
       await this.deliveries.releaseClaims(this.workerId, waiting.map((claimed) => claimed.row.id));

@@ -38,7 +38,7 @@ describe.each(testDialects)('endpoint health (%s)', (dialect) => {
     expect(disabled.failingSince).not.toBeNull();
     const [notice] = await ops.waitForCount(1);
     expect(JSON.parse(notice!.body)).toMatchObject({
-      eventName: 'WEBHOOK_ENDPOINT_DISABLED',
+      eventName: 'endpoint.disabled',
       data: { object: 'webhook_endpoint', id: endpoint.id, disabled: true, disabledReason: disabled.disabledReason },
     });
     await ops.close();

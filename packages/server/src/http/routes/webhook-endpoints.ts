@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { WebhookDeliveryService } from '../../services/webhook-delivery-service.js';
 import { MAX_ROTATION_GRACE_SECONDS, type EndpointInput, type WebhookEndpointService } from '../../services/webhook-endpoint-service.js';
+import type { WebhookStatsService } from '../../services/webhook-stats-service.js';
 import { errorResponses } from '../schemas.js';
 
 const idParams = {
@@ -20,6 +21,12 @@ const endpointProperties = {
     description: 'Event names of the project lifecycle to receive, or ["*"] (the default) for all',
   },
   disabled: { type: 'boolean' },
+  headers: {
+    type: ['object', 'null'],
+    description: 'Custom headers sent with every delivery (at most 10, 1 KB in all); not webhook-*, content-type, user-agent or hop-by-hop headers. Stored encrypted.',
+  },
+  rateLimit: { type: ['number', 'null'], description: 'At most this many deliveries per second to this endpoint, across every dispatcher; null for no limit' },
+  metadata: { type: ['object', 'null'], description: 'Your own key-value data (at most 4 KB of JSON)' },
 } as const;
 
 export const webhookEndpointSchema = {
@@ -38,8 +45,40 @@ export const webhookEndpointSchema = {
     failingSince: { type: ['string', 'null'], format: 'date-time', description: 'Start of the current run of failed attempts' },
     createdAt: { type: 'string', format: 'date-time' },
     updatedAt: { type: 'string', format: 'date-time' },
+    headers: { type: 'object', additionalProperties: { type: 'string' }, description: 'Custom headers sent with every delivery' },
+    rateLimit: { type: ['integer', 'null'], description: 'Most deliveries per second; null for no limit' },
+    metadata: { type: 'object', additionalProperties: true },
   },
-  required: ['id', 'object', 'projectId', 'url', 'description', 'enabledEvents', 'disabled', 'createdAt', 'updatedAt'],
+  required: ['id', 'object', 'projectId', 'url', 'description', 'enabledEvents', 'disabled', 'createdAt', 'updatedAt', 'headers', 'rateLimit', 'metadata'],
+} as const;
+
+const windowStatsSchema = {
+  type: 'object',
+  properties: {
+    since: { type: 'string', format: 'date-time' },
+    succeeded: { type: 'integer', description: 'Attempts answered 2xx (each a delivery that succeeded)' },
+    failed: { type: 'integer', description: 'Failed attempts (a delivery retried three times counts three)' },
+    givenUp: { type: 'integer', description: 'Deliveries created in the window that were given up' },
+    latencyMs: { type: 'object', properties: { p50: { type: ['integer', 'null'] }, p99: { type: ['integer', 'null'] } }, required: ['p50', 'p99'] },
+  },
+  required: ['since', 'succeeded', 'failed', 'givenUp', 'latencyMs'],
+} as const;
+
+const endpointStatsSchema = {
+  type: 'object',
+  properties: {
+    object: { type: 'string', enum: ['webhook_endpoint_stats'] },
+    endpointId: { type: 'string' },
+    state: { type: 'string', enum: ['enabled', 'failing', 'disabled'] },
+    stateSince: { type: ['string', 'null'], format: 'date-time' },
+    consecutiveFailures: { type: 'integer' },
+    windows: {
+      type: 'object',
+      properties: { hour: windowStatsSchema, day: windowStatsSchema, week: windowStatsSchema },
+      required: ['hour', 'day', 'week'],
+    },
+  },
+  required: ['object', 'endpointId', 'state', 'stateSince', 'consecutiveFailures', 'windows'],
 } as const;
 
 const endpointWithSecret = {
@@ -53,9 +92,9 @@ const endpointWithSecret = {
 
 export async function webhookEndpointRoutes(
   app: FastifyInstance,
-  opts: { endpoints: WebhookEndpointService; deliveries: WebhookDeliveryService },
+  opts: { endpoints: WebhookEndpointService; deliveries: WebhookDeliveryService; stats?: WebhookStatsService },
 ): Promise<void> {
-  const { endpoints, deliveries } = opts;
+  const { endpoints, deliveries, stats } = opts;
   const tags = ['webhooks'];
 
   app.post<{ Body: EndpointInput }>(
@@ -196,6 +235,41 @@ export async function webhookEndpointRoutes(
     },
     async (request, reply) => reply.code(202).send(await deliveries.enqueueTest(request.principal.projectId, request.params.id)),
   );
+
+  app.post<{ Params: { id: string }; Body: { eventType?: unknown } }>(
+    '/api/v2/webhook-endpoints/:id/send-example',
+    {
+      config: { allow: ['secret'] },
+      schema: {
+        summary: "Send an event type's example",
+        description:
+          'Queues the example of `eventType` from `GET /event-types` for this endpoint, whatever its event filter, through the normal outbox: signed, retried and logged like any delivery, with `"test": true` in the body. Returns the delivery.',
+        tags,
+        params: idParams,
+        body: { type: 'object', properties: { eventType: { description: 'An event type name, such as ORDER_COMPLETED' } }, required: ['eventType'] },
+        response: { 202: { $ref: 'WebhookDelivery#' }, 422: { $ref: 'Error#' }, ...errorResponses },
+      },
+    },
+    async (request, reply) => reply.code(202).send(await deliveries.sendExample(request.principal.projectId, request.params.id, request.body.eventType)),
+  );
+
+  if (stats) {
+    app.get<{ Params: { id: string } }>(
+      '/api/v2/webhook-endpoints/:id/stats',
+      {
+        config: { allow: ['secret'] },
+        schema: {
+          summary: "An endpoint's health",
+          description:
+            'The state (enabled, failing, disabled) and since when, and over the last hour, day and week: attempts that succeeded and failed, and their latency (p50, p99, ms).',
+          tags,
+          params: idParams,
+          response: { 200: endpointStatsSchema, ...errorResponses },
+        },
+      },
+      async (request) => stats.stats(request.principal.projectId, request.params.id),
+    );
+  }
 
   app.post<{ Params: { id: string }; Body: { since: string; until?: string } }>(
     '/api/v2/webhook-endpoints/:id/recover',

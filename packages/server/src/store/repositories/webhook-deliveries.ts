@@ -133,6 +133,16 @@ export async function releaseLeases(db: Executor, ids: readonly string[], worker
   }
 }
 
+/** Releases a lease this worker holds and makes the delivery due at `at`, counting no attempt. */
+export async function postponeDelivery(db: Executor, id: string, workerId: string, at: string): Promise<void> {
+  await db
+    .updateTable('webhook_deliveries')
+    .set({ locked_until: null, locked_by: null, next_attempt_at: at })
+    .where('id', '=', id)
+    .where('locked_by', '=', workerId)
+    .execute();
+}
+
 /** Gives up a delivery without an attempt (its endpoint is gone or disabled). */
 export async function failWithoutAttempt(db: Executor, id: string, reason: string, at: string): Promise<void> {
   await db

@@ -1,4 +1,4 @@
-import type { Selectable } from 'kysely';
+import { sql, type Selectable } from 'kysely';
 import { ALL_EVENTS, type WebhookEndpoint, type WebhookSecret } from '../../domain/webhook.js';
 import type { Dialect } from '../database.js';
 import type { WebhookEndpointsTable } from '../schema.js';
@@ -10,8 +10,14 @@ type EndpointRow = Selectable<WebhookEndpointsTable>;
  * An endpoint with the secrets it signs with: never sent to API clients as is.
  * Each `secret` is as stored, sealed by the SecretBox; WebhookEndpointService opens them to sign.
  */
-export interface EndpointRecord extends WebhookEndpoint {
+export interface EndpointRecord extends Omit<WebhookEndpoint, 'headers'> {
   secrets: WebhookSecret[];
+  /** The custom headers as stored: JSON sealed by the SecretBox, or null for none. */
+  sealedHeaders: string | null;
+  consecutiveFailures: number;
+  healthySince: string | null;
+  /** The next free send slot of a rate-limited endpoint as read (ms since the epoch); see takeSendSlot. */
+  nextSendAtMs: number | null;
 }
 
 export function rowToEndpoint(row: EndpointRow): EndpointRecord {
@@ -28,6 +34,12 @@ export function rowToEndpoint(row: EndpointRow): EndpointRecord {
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     secrets: JSON.parse(row.secrets) as WebhookSecret[],
+    sealedHeaders: row.headers,
+    rateLimit: row.rate_limit === null ? null : Number(row.rate_limit),
+    metadata: JSON.parse(row.metadata) as Record<string, unknown>,
+    consecutiveFailures: Number(row.consecutive_failures),
+    healthySince: row.healthy_since,
+    nextSendAtMs: row.next_send_at_ms === null ? null : Number(row.next_send_at_ms),
   };
 }
 
@@ -50,6 +62,10 @@ export async function insertEndpoint(db: Executor, endpoint: EndpointRecord): Pr
       failing_since: endpoint.failingSince,
       created_at: endpoint.createdAt,
       updated_at: endpoint.updatedAt,
+      headers: endpoint.sealedHeaders,
+      rate_limit: endpoint.rateLimit,
+      metadata: JSON.stringify(endpoint.metadata),
+      healthy_since: endpoint.healthySince,
     })
     .execute();
 }
@@ -68,7 +84,10 @@ export async function updateEndpointSettings(db: Executor, endpoint: EndpointRec
       enabled_events: enabledEventsColumn(endpoint.enabledEvents),
       disabled_at: endpoint.disabledAt,
       disabled_reason: endpoint.disabledReason,
-      ...(resetFailureClock ? { failing_since: null } : {}),
+      ...(resetFailureClock ? { failing_since: null, consecutive_failures: 0, healthy_since: endpoint.updatedAt } : {}),
+      headers: endpoint.sealedHeaders,
+      rate_limit: endpoint.rateLimit,
+      metadata: JSON.stringify(endpoint.metadata),
       updated_at: endpoint.updatedAt,
     })
     .where('id', '=', endpoint.id)
@@ -130,15 +149,41 @@ export async function deleteEndpoint(db: Executor, id: string): Promise<void> {
   await db.deleteFrom('webhook_endpoints').where('id', '=', id).execute();
 }
 
-/** Starts the failure clock if it is not running; returns the time it started. */
-export async function markEndpointFailing(db: Executor, id: string, at: string): Promise<string> {
-  await db.updateTable('webhook_endpoints').set({ failing_since: at }).where('id', '=', id).where('failing_since', 'is', null).execute();
-  const row = await db.selectFrom('webhook_endpoints').select('failing_since').where('id', '=', id).executeTakeFirst();
-  return row?.failing_since ?? at;
+/**
+ * Counts failed attempts in a row and starts the failure clock if it is not running.
+ * Returns when the clock started and the run's length after these failures.
+ */
+export async function markEndpointFailing(db: Executor, id: string, at: string, failures = 1): Promise<{ failingSince: string; consecutiveFailures: number }> {
+  await db
+    .updateTable('webhook_endpoints')
+    .set((eb) => ({ consecutive_failures: eb('consecutive_failures', '+', failures), failing_since: eb.fn.coalesce('failing_since', eb.val(at)) }))
+    .where('id', '=', id)
+    .execute();
+  const row = await db.selectFrom('webhook_endpoints').select(['failing_since', 'consecutive_failures']).where('id', '=', id).executeTakeFirst();
+  return { failingSince: row?.failing_since ?? at, consecutiveFailures: Number(row?.consecutive_failures ?? failures) };
 }
 
-export async function markEndpointHealthy(db: Executor, id: string): Promise<void> {
-  await db.updateTable('webhook_endpoints').set({ failing_since: null }).where('id', '=', id).where('failing_since', 'is not', null).execute();
+/** Ends a run of failures; returns how long the run was (0 when the endpoint was not failing). */
+export async function markEndpointHealthy(db: Executor, id: string, at: string): Promise<number> {
+  const row = await db.selectFrom('webhook_endpoints').select(['failing_since', 'consecutive_failures']).where('id', '=', id).executeTakeFirst();
+  if (!row || (row.failing_since === null && Number(row.consecutive_failures) === 0)) return 0;
+  await db.updateTable('webhook_endpoints').set({ failing_since: null, consecutive_failures: 0, healthy_since: at }).where('id', '=', id).execute();
+  return Number(row.consecutive_failures);
+}
+
+/**
+ * Takes the next send slot of a rate-limited endpoint: the later of now and the slot
+ * after the last one taken, one interval on. One UPDATE, so dispatchers in several
+ * processes never take the same slot. Returns the slot's time (ms since the epoch).
+ */
+export async function takeSendSlot(db: Executor, dialect: Dialect, id: string, nowMs: number, intervalMs: number): Promise<number> {
+  const later = dialect === 'postgres' ? sql`greatest(coalesce(next_send_at_ms, 0), ${nowMs}::double precision)` : sql`max(coalesce(next_send_at_ms, 0), ${nowMs})`;
+  const result = await sql<{ slot: number | string }>`
+    update webhook_endpoints set next_send_at_ms = ${later} + ${intervalMs}
+    where id = ${id}
+    returning next_send_at_ms - ${intervalMs} as slot`.execute(db);
+  const slot = result.rows[0]?.slot;
+  return slot === undefined ? nowMs : Number(slot);
 }
 
 /** Disables the endpoint unless it already is; returns true when this call disabled it. */
