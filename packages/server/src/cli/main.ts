@@ -6,6 +6,7 @@ import { registerOrders } from './orders.js';
 import { reportCliError } from './output.js';
 import { registerProjects } from './projects.js';
 import { registerServe } from './serve.js';
+import { registerWebhookEndpoints } from './webhook-endpoints.js';
 
 /** Runs the CLI; resolves to the process exit code. */
 export async function main(argv: string[]): Promise<number> {
@@ -19,6 +20,7 @@ export async function main(argv: string[]): Promise<number> {
   registerMigrate(program);
   registerProjects(program);
   registerOrders(program);
+  registerWebhookEndpoints(program);
   registerListen(program);
   try {
     await program.parseAsync(argv);

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { NewOrderInput } from '../../domain/new-order.js';
 import type { Order } from '../../domain/order.js';
-import { MAX_EVENTS_PAGE, MAX_PAGE_SIZE, MAX_REASON_LENGTH, type OrderListQuery, type OrderService, type WriteResult } from '../../services/order-service.js';
+import { MAX_EVENTS_PAGE, MAX_PAGE_SIZE, MAX_REASON_LENGTH, MAX_STATUS_FILTER, type OrderListQuery, type OrderService, type WriteResult } from '../../services/order-service.js';
 import { readScope } from '../auth-hook.js';
 import { publicEvent } from '../event-view.js';
 import { errorResponses, pageSchema } from '../schemas.js';
@@ -117,13 +117,14 @@ export async function orderRoutes(app: FastifyInstance, opts: { orders: OrderSer
       config: { allow: ['secret', 'user'] },
       schema: {
         summary: 'List orders',
-        description: 'Newest first. Pass `nextCursor` back as `cursor` for the next page. A user token lists only its own orders.',
+        description:
+          'Newest first. Pass `nextCursor` back as `cursor` for the next page. A user token lists only its own orders. Repeat `status` for orders in any of several statuses (`?status=PROCESSING&status=PENDING_DELIVERY`).',
         tags: ['orders'],
         querystring: {
           type: 'object',
           additionalProperties: false,
           properties: {
-            status: { type: 'string', minLength: 1, maxLength: 64 },
+            status: { type: 'array', items: { type: 'string', minLength: 1, maxLength: 64 }, minItems: 1, maxItems: MAX_STATUS_FILTER },
             userExternalId: { type: 'string', minLength: 1, maxLength: 255 },
             externalId: { type: 'string', minLength: 1, maxLength: 255 },
             createdAfter: { type: 'string', maxLength: 64 },
