@@ -53,6 +53,7 @@ export async function orderRoutes(app: FastifyInstance, opts: { orders: OrderSer
       config: { allow: ['secret'] },
       schema: {
         summary: 'Create an order',
+        operationId: 'createOrder',
         description:
           'Creates an order in an initial status of the project lifecycle. With an `Idempotency-Key` header, repeating the same request returns the first answer (with `Idempotent-Replayed: true`); the same key with a different body is a 409.',
         tags: ['orders'],
@@ -81,6 +82,7 @@ export async function orderRoutes(app: FastifyInstance, opts: { orders: OrderSer
       config: { allow: ['secret', 'user'] },
       schema: {
         summary: 'Get an order',
+        operationId: 'getOrder',
         description:
           'Returns the order with an `ETag`; `If-None-Match` with that ETag answers 304 while nothing changed. `waitForChange=N` (seconds, up to 30) holds the request until the order version differs from the one in `If-None-Match` (or the current one) or the time is up.',
         tags: ['orders'],
@@ -117,6 +119,7 @@ export async function orderRoutes(app: FastifyInstance, opts: { orders: OrderSer
       config: { allow: ['secret', 'user'] },
       schema: {
         summary: 'List orders',
+        operationId: 'listOrders',
         description:
           'Newest first. Pass `nextCursor` back as `cursor` for the next page. A user token lists only its own orders. Repeat `status` for orders in any of several statuses (`?status=PROCESSING&status=PENDING_DELIVERY`).',
         tags: ['orders'],
@@ -148,6 +151,7 @@ export async function orderRoutes(app: FastifyInstance, opts: { orders: OrderSer
       config: { allow: ['secret', 'user'] },
       schema: {
         summary: "An order's timeline",
+        operationId: 'listOrderEvents',
         description:
           "The order's events, oldest first: its whole history, the same events webhooks and sockets deliver. Pages by version: pass the last `version` you got as `afterVersion` while `hasMore` is true.",
         tags: ['orders'],
@@ -186,6 +190,7 @@ export async function orderRoutes(app: FastifyInstance, opts: { orders: OrderSer
       config: { allow: ['secret'] },
       schema: {
         summary: "Change an order's status",
+        operationId: 'changeOrderStatus',
         description:
           'Validated against the project lifecycle: a transition it does not allow is a 409 naming the current status and the allowed next ones. With `expectedVersion`, a stale version is a 409 too. With an `Idempotency-Key` header, a retry of the same request returns the first answer (with `Idempotent-Replayed: true`) instead of a 409.',
         tags: ['orders'],
