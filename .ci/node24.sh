@@ -56,14 +56,16 @@ rsync -a --delete \
   "$ROOT/" "$COPY/"
 
 cd "$COPY"
-BUILT_WITH=node_modules/better-sqlite3/build/ordercast-headers
-if [ "$(cat "$BUILT_WITH" 2>/dev/null)" != "$HEADERS_VERSION" ] ||
+# The build is redone when better-sqlite3 or the headers change, or when it does not load.
+BUILT_WITH=node_modules/better-sqlite3/build/ordercast-built-with
+WANTED="better-sqlite3 $(node -p 'require("./node_modules/better-sqlite3/package.json").version'), headers $HEADERS_VERSION"
+if [ "$(cat "$BUILT_WITH" 2>/dev/null)" != "$WANTED" ] ||
   ! on24 node -e 'new (require("better-sqlite3"))(":memory:").close()' >/dev/null 2>&1; then
   log "Building better-sqlite3 for Node $VERSION with the headers of $HEADERS_VERSION"
   # build-from-source: no attempt to download a prebuilt binary (no internet but npm).
   npm_config_build_from_source=true on24 npm rebuild better-sqlite3 --nodedir="$HEADERS"
   on24 node -e 'new (require("better-sqlite3"))(":memory:").close()'
-  echo "$HEADERS_VERSION" >"$BUILT_WITH"
+  echo "$WANTED" >"$BUILT_WITH"
 fi
 
 log "Running on Node $VERSION: ${*:-npm test}"
