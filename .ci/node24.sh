@@ -62,7 +62,9 @@ WANTED="better-sqlite3 $(node -p 'require("./node_modules/better-sqlite3/package
 if [ "$(cat "$BUILT_WITH" 2>/dev/null)" != "$WANTED" ] ||
   ! on24 node -e 'new (require("better-sqlite3"))(":memory:").close()' >/dev/null 2>&1; then
   log "Building better-sqlite3 for Node $VERSION with the headers of $HEADERS_VERSION"
-  # build-from-source: no attempt to download a prebuilt binary (no internet but npm).
+  # build-from-source: prebuild-install (better-sqlite3's install step) then does not try to
+  # download a prebuilt binary (no internet but npm). npm warns that it does not know the
+  # setting; prebuild-install reads it.
   npm_config_build_from_source=true on24 npm rebuild better-sqlite3 --nodedir="$HEADERS"
   on24 node -e 'new (require("better-sqlite3"))(":memory:").close()'
   echo "$WANTED" >"$BUILT_WITH"
