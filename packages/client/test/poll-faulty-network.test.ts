@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NetworkError, pollOrder, ServerError } from '../src/poll.js';
 import { startFaultyProxy, type FaultyProxy } from './helpers/faulty-proxy.js';
 import { startOrdercast, type Ordercast } from './helpers/ordercast.js';
+import { waitUntil } from './helpers/wait.js';
 
 const fast = { backoff: { baseMs: 20, capMs: 200 }, minIntervalMs: 50 };
 const captivePortal = '<!doctype html><html><head><title>Sign in to Wi-Fi</title></head><body>Accept the terms</body></html>';
@@ -32,8 +33,9 @@ describe('pollOrder over a bad network', () => {
       onRetry: (error) => retries.push(error),
       ...fast,
     });
-    for (const status of ['PROCESSING', 'PENDING_DELIVERY', 'COMPLETED']) {
-      await new Promise((r) => setTimeout(r, 200));
+    // Each change once the one before has come through the faulty network.
+    for (const [i, status] of ['PROCESSING', 'PENDING_DELIVERY', 'COMPLETED'].entries()) {
+      await waitUntil(() => versions.length === i + 1, 10_000, `version ${i + 1}`);
       await ordercast.setStatus(order.id, status);
     }
     const final = await done;

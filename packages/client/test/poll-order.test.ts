@@ -3,6 +3,7 @@ import { AbortError, AuthError, OrderNotFoundError, pollOrder, RateLimitedError,
 import type { Order } from '../src/types.js';
 import { startFaultyProxy } from './helpers/faulty-proxy.js';
 import { startOrdercast, type Ordercast } from './helpers/ordercast.js';
+import { waitUntil } from './helpers/wait.js';
 
 const fast = { backoff: { baseMs: 20, capMs: 200 }, minIntervalMs: 50 };
 
@@ -22,8 +23,9 @@ describe('pollOrder against a real server', () => {
       onUpdate: (update) => seen.push(`${update.version}:${update.status}`),
       ...fast,
     });
-    for (const status of ['PROCESSING', 'PENDING_DELIVERY', 'COMPLETED']) {
-      await new Promise((r) => setTimeout(r, 150));
+    // Each change once the one before has been seen, so every version comes from a poll of its own.
+    for (const [i, status] of ['PROCESSING', 'PENDING_DELIVERY', 'COMPLETED'].entries()) {
+      await waitUntil(() => seen.length === i + 1, 10_000, `version ${i + 1}`);
       await ordercast.setStatus(order.id, status);
     }
     const final = await done;
@@ -106,7 +108,8 @@ describe('pollOrder against a real server', () => {
     const controller = new AbortController();
     const updates: Order[] = [];
     const done = pollOrder(order.id, { baseUrl: ordercast.baseUrl, credentials: { secretKey: ordercast.secretKey }, signal: controller.signal, onUpdate: (o) => updates.push(o) });
-    await new Promise((r) => setTimeout(r, 300));
+    // The first answer is in: what follows is the long-poll for a change.
+    await waitUntil(() => updates.length === 1, 10_000, 'the first answer');
     controller.abort();
     const error = await done.catch((e) => e);
     expect(error).toBeInstanceOf(AbortError);

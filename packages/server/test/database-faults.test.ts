@@ -358,7 +358,7 @@ describe('SQLite when the disk is full', () => {
       const pages = Number(await readPragma(server, 'page_count'));
       await setPragma(server, `max_page_count = ${pages}`);
       const big = { metadata: { note: 'x'.repeat(8_000) } };
-      let full: Awaited<ReturnType<typeof server.request>> | undefined;
+      let full: Awaited<ReturnType<typeof server.request<any>>> | undefined;
       for (let i = 0; i < 50 && !full; i++) {
         const answer = await server.request('POST', '/api/v2/orders', { key: project.secretKey, body: big });
         if (answer.status !== 201) full = answer;

@@ -128,7 +128,7 @@ describe('hostile HTTP input gets a 4xx in the error shape', () => {
   it('refuses metadata nested 5,000 levels deep with 400, with or without an Idempotency-Key', async () => {
     // Written out as text: the test's own JSON.stringify would overflow the stack on it.
     const deep = `{"metadata":${'{"a":'.repeat(5_000)}{}${'}'.repeat(5_000)}}`;
-    for (const headers of [{}, { 'idempotency-key': 'deep-1' }]) {
+    for (const headers of [{}, { 'idempotency-key': 'deep-1' }] as Record<string, string>[]) {
       const answer = await server.request('POST', '/api/v2/orders', { key: project.secretKey, rawBody: deep, headers });
       expect(answer.status).toBe(400);
       expectErrorShape(answer.body, 'validation_failed');

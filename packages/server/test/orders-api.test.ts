@@ -360,7 +360,7 @@ describe.each(testDialects)('orders API on %s', (dialect) => {
 
   describe('authentication and isolation', () => {
     it('missing, malformed and unknown credentials are 401 unauthorized', async () => {
-      for (const headers of [{}, { authorization: 'Basic abc' }, { authorization: 'Bearer sk_not_a_real_key' }, { authorization: 'Bearer what' }]) {
+      for (const headers of [{}, { authorization: 'Basic abc' }, { authorization: 'Bearer sk_not_a_real_key' }, { authorization: 'Bearer what' }] as Record<string, string>[]) {
         const res = await server.request('GET', '/api/v2/orders', { headers });
         expect(res.status).toBe(401);
         expect(res.body.error.code).toBe('unauthorized');

@@ -202,7 +202,9 @@ describe('real-time across server processes', () => {
     await writeSome(10);
     await watcher.waitForVersion(version);
     startRedis();
-    await new Promise((r) => setTimeout(r, 1500));
+    // Both brokers back on Redis, so the next writes travel through it again.
+    const redisOk = async (server: ServerProcess) => ((await (await fetch(`${server.url}/readyz`)).json()) as { redis?: string }).redis === 'ok';
+    await waitFor(async () => (await redisOk(a)) && (await redisOk(b)), 'both servers back on Redis', 15_000);
     await writeSome(10);
     await watcher.waitForVersion(version);
     expect(version).toBe(31);

@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitFor } from './helpers/realtime.js';
 import { runCli, startServerProcess, type ServerProcess } from './helpers/server-process.js';
 
 /**
@@ -46,8 +47,8 @@ describe('reference document 000: the polling snippet', () => {
     child.stderr.on('data', (c) => (stderr += c));
     const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
 
-    // Let the first poll see PROCESSING, then finish the order.
-    await new Promise((r) => setTimeout(r, 1000));
+    // Once the first poll has seen PROCESSING, finish the order.
+    await waitFor(() => stdout.includes('Attempt 1: Status = PROCESSING'), 'the first poll', 10_000);
     await api('POST', `/api/v2/orders/${order.id}/status`, { status: 'PENDING_DELIVERY' });
     await api('POST', `/api/v2/orders/${order.id}/status`, { status: 'COMPLETED' });
 

@@ -158,7 +158,7 @@ describe.each(testDialects)('WebSocket frame fuzz (%s)', (dialect) => {
       databaseFlags = ['--data-dir', dir];
     }
     const created = runCli(['projects', 'create', '--name', 'Fuzz', '--lifecycle', 'store', '--json', ...databaseFlags]);
-    expect(created.code).toBe(0);
+    expect(created.code, created.stderr).toBe(0);
     project = JSON.parse(created.stdout);
     // No rate limits, so the frames reach the protocol code instead of the limiters.
     server = await startServerProcess([...databaseFlags, '--no-demo'], {

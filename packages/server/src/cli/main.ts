@@ -7,6 +7,7 @@ import { reportCliError } from './output.js';
 import { registerProjects } from './projects.js';
 import { registerServe } from './serve.js';
 import { registerTrigger } from './trigger.js';
+import { registerWebhookEndpoints } from './webhook-endpoints.js';
 
 /** Runs the CLI; resolves to the process exit code. */
 export async function main(argv: string[]): Promise<number> {
@@ -20,6 +21,7 @@ export async function main(argv: string[]): Promise<number> {
   registerMigrate(program);
   registerProjects(program);
   registerOrders(program);
+  registerWebhookEndpoints(program);
   registerListen(program);
   registerTrigger(program);
   try {

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { Order } from '../domain/order.js';
 import { OrdercastError } from '../domain/errors.js';
+import { MAX_PAGE_SIZE } from '../services/order-service.js';
 import { withCore, withDatabaseOptions } from './database-options.js';
 import { printJson } from './output.js';
 
@@ -11,6 +12,11 @@ function printOrder(order: Order, json: boolean): void {
   if (order.userExternalId) console.log(`  userExternalId  ${order.userExternalId}`);
   if (order.amount) console.log(`  amount          ${order.amount} ${order.currency ?? ''}`);
   for (const h of order.statusHistory) console.log(`  v${h.version}  ${h.at}  ${h.status}${h.reason ? `  (${h.reason})` : ''}`);
+}
+
+/** Commander's way to let an option repeat: each value is appended. */
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
 }
 
 function parseMetadata(text: string | undefined): Record<string, unknown> | undefined {
@@ -48,6 +54,37 @@ export function registerOrders(program: Command): void {
         metadata: parseMetadata(flags.metadata),
       });
       printOrder(order, Boolean(flags.json));
+    }),
+  );
+
+  withDatabaseOptions(
+    orders
+      .command('list')
+      .description('list orders, newest first (one page; --cursor for the next)')
+      .requiredOption('--project <id>', 'project id')
+      .option('--status <status>', 'only orders in this status; repeat for any of several', collect, [])
+      .option('--user <userExternalId>', "only this end customer's orders")
+      .option('--external-id <id>', "only the order with this merchant's reference")
+      .option('--limit <n>', `orders per page, 1 to ${MAX_PAGE_SIZE}`, '20')
+      .option('--cursor <cursor>', 'the nextCursor of the page before')
+      .option('--json', 'print the page as JSON: data, hasMore, nextCursor'),
+  ).action(async (flags) =>
+    withCore(flags, async (core) => {
+      const limit = Number(flags.limit);
+      if (!Number.isInteger(limit)) throw new OrdercastError('validation_failed', `--limit must be a whole number from 1 to ${MAX_PAGE_SIZE}`);
+      const page = await core.orders.list(flags.project, {
+        status: flags.status.length > 0 ? flags.status : undefined,
+        userExternalId: flags.user,
+        externalId: flags.externalId,
+        limit,
+        cursor: flags.cursor,
+      });
+      if (flags.json) return printJson(page);
+      if (page.data.length === 0) console.log('no orders');
+      for (const order of page.data) {
+        console.log(`${order.id}  ${order.status.padEnd(20)}  v${String(order.version).padEnd(3)}  ${order.createdAt}  ${order.userExternalId ?? ''}`);
+      }
+      if (page.nextCursor) console.log(`more: --cursor ${page.nextCursor}`);
     }),
   );
 

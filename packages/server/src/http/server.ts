@@ -104,7 +104,10 @@ export async function buildHttpServer(deps: HttpDeps): Promise<FastifyInstance> 
         version: deps.version,
         description:
           'Order-status tracking: write orders and status changes, poll them (ETag, long-poll), receive webhooks and WebSocket updates. Errors are `{"error": {"code", "message", "details"}}`.',
+        license: { name: 'Apache-2.0', url: 'https://www.apache.org/licenses/LICENSE-2.0' },
       },
+      // Relative: the server that serves this document is the one it describes, wherever it runs.
+      servers: [{ url: '/', description: 'the Ordercast server serving this document' }],
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'A secret key (sk_…) or a user token (JWT)' } } },
       security: [{ bearer: [] }],
       webhooks: openApiWebhooks(),

@@ -38,8 +38,12 @@ export interface OrderPage {
   nextCursor: string | null;
 }
 
+/** How many statuses one orders list may ask for (`?status=A&status=B…`). */
+export const MAX_STATUS_FILTER = 32;
+
 export interface OrderListQuery {
-  status?: string;
+  /** One status, or several: orders in any of them. */
+  status?: string | string[];
   userExternalId?: string;
   externalId?: string;
   createdAfter?: string;
@@ -212,18 +216,21 @@ export class OrderService {
     if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE_SIZE) {
       throw new OrdercastError('validation_failed', `limit must be a whole number from 1 to ${MAX_PAGE_SIZE}`, { field: 'limit' });
     }
-    if (query.status !== undefined && !project.lifecycle.statuses.includes(query.status)) {
-      throw new OrdercastError('unknown_status', `"${query.status}" is not a status of the ${project.lifecycle.name} lifecycle`, {
-        status: query.status,
-        statuses: project.lifecycle.statuses,
-      });
+    const statuses = query.status === undefined ? undefined : [query.status].flat();
+    for (const status of statuses ?? []) {
+      if (!project.lifecycle.statuses.includes(status)) {
+        throw new OrdercastError('unknown_status', `"${status}" is not a status of the ${project.lifecycle.name} lifecycle`, {
+          status,
+          statuses: project.lifecycle.statuses,
+        });
+      }
     }
     if (scope.userExternalId !== undefined && query.userExternalId !== undefined && query.userExternalId !== scope.userExternalId) {
       return { object: 'list', data: [], hasMore: false, nextCursor: null };
     }
     const rows = await listOrderRows(this.store.db, {
       projectId,
-      status: query.status,
+      statuses,
       userExternalId: scope.userExternalId ?? query.userExternalId,
       externalId: query.externalId,
       createdAfter: requireIsoDate(query.createdAfter, 'createdAfter'),

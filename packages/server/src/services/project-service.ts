@@ -81,11 +81,13 @@ export function resolveLifecycle(spec: string | object): Lifecycle {
   let text: string;
   try {
     text = readFileSync(spec, 'utf8');
-  } catch {
-    throw new OrdercastError(
-      'invalid_lifecycle',
-      `Unknown lifecycle "${spec}": use ${Object.keys(lifecyclePresets).join(' or ')}, or the path of a JSON file`,
-    );
+  } catch (error) {
+    const choices = `use ${Object.keys(lifecyclePresets).join(' or ')}, or the path of a JSON file`;
+    const code = (error as NodeJS.ErrnoException).code;
+    // A name that does not look like a file is most likely a mistyped preset.
+    if (code === 'ENOENT' && !looksLikeAPath(spec)) throw new OrdercastError('invalid_lifecycle', `Unknown lifecycle "${spec}": ${choices}`);
+    const reason = code === 'ENOENT' ? 'file not found' : (error as Error).message;
+    throw new OrdercastError('invalid_lifecycle', `Cannot read the lifecycle file ${spec}: ${reason} (${choices})`);
   }
   let json: unknown;
   try {
@@ -94,6 +96,10 @@ export function resolveLifecycle(spec: string | object): Lifecycle {
     throw new OrdercastError('invalid_lifecycle', `${spec} is not valid JSON: ${(error as Error).message}`);
   }
   return parseLifecycle(json);
+}
+
+function looksLikeAPath(spec: string): boolean {
+  return spec.includes('/') || spec.includes('\\') || spec.includes('.');
 }
 
 export class ProjectService {

@@ -27,7 +27,7 @@ export function rawRequest(baseUrl: string, bytes: string | Buffer, timeoutMs = 
       resolve(parseResponse(Buffer.concat(chunks).toString('latin1'), closedByServer));
     };
     const timer = setTimeout(finish, timeoutMs);
-    socket.on('data', (chunk) => chunks.push(chunk));
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
     socket.on('end', () => {
       closedByServer = true;
       finish();

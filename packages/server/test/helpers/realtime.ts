@@ -1,4 +1,4 @@
-import { Centrifuge, type CentrifugeOptions } from 'centrifuge';
+import { Centrifuge, type Options as CentrifugeOptions } from 'centrifuge';
 import { io, type Socket } from 'socket.io-client';
 import WebSocket from 'ws';
 import type { TestServer } from './test-server.js';

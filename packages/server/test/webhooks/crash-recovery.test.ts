@@ -24,7 +24,7 @@ describe.each(testDialects)('server stopped during a burst (%s)', (dialect) => {
   it.each([
     ['SIGKILL', 'duplicating only what was in flight'],
     ['SIGTERM', 'without duplicates (a graceful stop finishes what is in flight)'],
-  ] as const)('%s: delivers every committed event after a restart, %s', async (signal) => {
+  ] as Array<['SIGKILL' | 'SIGTERM', string]>)('%s: delivers every committed event after a restart, %s', async (signal) => {
     const dataDir = mkdtempSync(path.join(os.tmpdir(), 'ordercast-crash-'));
     cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
     const pg = dialect === 'postgres' ? await createPostgresSchema() : undefined;

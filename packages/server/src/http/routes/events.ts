@@ -16,6 +16,7 @@ export async function eventRoutes(app: FastifyInstance, opts: { feed: EventFeedS
       config: { allow: ['secret'] },
       schema: {
         summary: "Follow the project's events",
+        operationId: 'listEvents',
         description:
           'Events of every order of the project, oldest first, each with the order as it was after the event (`data`, as webhooks carry it). Start with `after=latest` (only new events) or without `after` (from the beginning), then pass `nextCursor` back as `after`. `waitForChange=N` holds an empty answer up to N seconds until an event arrives. `ordercast listen` uses this.',
         tags: ['events'],

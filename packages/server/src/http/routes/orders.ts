@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { NewOrderInput } from '../../domain/new-order.js';
 import type { Order } from '../../domain/order.js';
-import { MAX_EVENTS_PAGE, MAX_PAGE_SIZE, MAX_REASON_LENGTH, type OrderListQuery, type OrderService, type WriteResult } from '../../services/order-service.js';
+import { MAX_EVENTS_PAGE, MAX_PAGE_SIZE, MAX_REASON_LENGTH, MAX_STATUS_FILTER, type OrderListQuery, type OrderService, type WriteResult } from '../../services/order-service.js';
 import { etagOf, type CachedOrder } from '../../services/order-read-cache.js';
 import { readScope } from '../auth-hook.js';
 import { publicEvent } from '../event-view.js';
@@ -60,6 +60,7 @@ export async function orderRoutes(app: FastifyInstance, opts: { orders: OrderSer
       config: { allow: ['secret'] },
       schema: {
         summary: 'Create an order',
+        operationId: 'createOrder',
         description:
           'Creates an order in an initial status of the project lifecycle. With an `Idempotency-Key` header, repeating the same request returns the first answer (with `Idempotent-Replayed: true`); the same key with a different body is a 409.',
         tags: ['orders'],
@@ -88,6 +89,7 @@ export async function orderRoutes(app: FastifyInstance, opts: { orders: OrderSer
       config: { allow: ['secret', 'user'] },
       schema: {
         summary: 'Get an order',
+        operationId: 'getOrder',
         description:
           'Returns the order with an `ETag`; `If-None-Match` with that ETag answers 304 while nothing changed. `waitForChange=N` (seconds, up to 30) holds the request until the order version differs from the one in `If-None-Match` (or the current one) or the time is up.',
         tags: ['orders'],
@@ -126,13 +128,15 @@ export async function orderRoutes(app: FastifyInstance, opts: { orders: OrderSer
       config: { allow: ['secret', 'user'] },
       schema: {
         summary: 'List orders',
-        description: 'Newest first. Pass `nextCursor` back as `cursor` for the next page. A user token lists only its own orders.',
+        operationId: 'listOrders',
+        description:
+          'Newest first. Pass `nextCursor` back as `cursor` for the next page. A user token lists only its own orders. Repeat `status` for orders in any of several statuses (`?status=PROCESSING&status=PENDING_DELIVERY`).',
         tags: ['orders'],
         querystring: {
           type: 'object',
           additionalProperties: false,
           properties: {
-            status: { type: 'string', minLength: 1, maxLength: 64 },
+            status: { type: 'array', items: { type: 'string', minLength: 1, maxLength: 64 }, minItems: 1, maxItems: MAX_STATUS_FILTER },
             userExternalId: { type: 'string', minLength: 1, maxLength: 255 },
             externalId: { type: 'string', minLength: 1, maxLength: 255 },
             createdAfter: { type: 'string', maxLength: 64 },
@@ -156,6 +160,7 @@ export async function orderRoutes(app: FastifyInstance, opts: { orders: OrderSer
       config: { allow: ['secret', 'user'] },
       schema: {
         summary: "An order's timeline",
+        operationId: 'listOrderEvents',
         description:
           "The order's events, oldest first: its whole history, the same events webhooks and sockets deliver. Pages by version: pass the last `version` you got as `afterVersion` while `hasMore` is true.",
         tags: ['orders'],
@@ -194,6 +199,7 @@ export async function orderRoutes(app: FastifyInstance, opts: { orders: OrderSer
       config: { allow: ['secret'] },
       schema: {
         summary: "Change an order's status",
+        operationId: 'changeOrderStatus',
         description:
           'Validated against the project lifecycle: a transition it does not allow is a 409 naming the current status and the allowed next ones. With `expectedVersion`, a stale version is a 409 too. With an `Idempotency-Key` header, a retry of the same request returns the first answer (with `Idempotent-Replayed: true`) instead of a 409.',
         tags: ['orders'],

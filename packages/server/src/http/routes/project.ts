@@ -24,6 +24,7 @@ export async function projectRoutes(app: FastifyInstance, opts: { projects: Proj
       config: { allow: ['secret'] },
       schema: {
         summary: "The secret key's project",
+        operationId: 'getProject',
         description:
           'The project name, its lifecycle (statuses, initial and final statuses, allowed transitions, event names) and the prefixes of the keys that still work (a rotated key in its grace period has `expiresAt`). Never a full key or secret.',
         tags: ['project'],

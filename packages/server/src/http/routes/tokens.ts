@@ -9,6 +9,7 @@ export async function tokenRoutes(app: FastifyInstance, opts: { auth: AuthServic
       config: { allow: ['secret'] },
       schema: {
         summary: 'Issue a user token',
+        operationId: 'createUserToken',
         description:
           "A short-lived JWT (HS256, signed with the project's token secret) that lets a browser or app read that user's orders, over REST and WebSockets.",
         tags: ['auth'],

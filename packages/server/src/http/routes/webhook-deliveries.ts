@@ -60,6 +60,7 @@ export async function webhookDeliveryRoutes(app: FastifyInstance, opts: { delive
       config: { allow: ['secret'] },
       schema: {
         summary: 'List webhook deliveries',
+        operationId: 'listWebhookDeliveries',
         description: 'Newest first; pass `nextCursor` back as `cursor` for the next page.',
         tags,
         querystring: {
@@ -88,6 +89,7 @@ export async function webhookDeliveryRoutes(app: FastifyInstance, opts: { delive
       config: { allow: ['secret'] },
       schema: {
         summary: 'Get a webhook delivery with its attempts',
+        operationId: 'getWebhookDelivery',
         tags,
         params: idParams,
         response: {
@@ -109,6 +111,7 @@ export async function webhookDeliveryRoutes(app: FastifyInstance, opts: { delive
       config: { allow: ['secret'] },
       schema: {
         summary: 'Send a delivery again',
+        operationId: 'redeliverWebhookDelivery',
         description: 'Queues the delivery again at once with a fresh retry schedule; it keeps its `webhook-id`, so receivers can still de-duplicate.',
         tags,
         params: idParams,

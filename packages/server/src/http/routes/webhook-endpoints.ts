@@ -103,6 +103,7 @@ export async function webhookEndpointRoutes(
       config: { allow: ['secret'] },
       schema: {
         summary: 'Create a webhook endpoint',
+        operationId: 'createWebhookEndpoint',
         description: 'Every event of the project (or those in `enabledEvents`) is POSTed to `url`, signed per Standard Webhooks. The response holds the signing secret, shown only once.',
         tags,
         body: { type: 'object', additionalProperties: false, properties: endpointProperties, required: ['url'] },
@@ -121,6 +122,7 @@ export async function webhookEndpointRoutes(
       config: { allow: ['secret'] },
       schema: {
         summary: 'List webhook endpoints',
+        operationId: 'listWebhookEndpoints',
         tags,
         response: {
           200: {
@@ -139,7 +141,7 @@ export async function webhookEndpointRoutes(
     '/api/v2/webhook-endpoints/:id',
     {
       config: { allow: ['secret'] },
-      schema: { summary: 'Get a webhook endpoint', tags, params: idParams, response: { 200: { $ref: 'WebhookEndpoint#' }, ...errorResponses } },
+      schema: { summary: 'Get a webhook endpoint', operationId: 'getWebhookEndpoint', tags, params: idParams, response: { 200: { $ref: 'WebhookEndpoint#' }, ...errorResponses } },
     },
     async (request) => endpoints.get(request.principal.projectId, request.params.id),
   );
@@ -150,6 +152,7 @@ export async function webhookEndpointRoutes(
       config: { allow: ['secret'] },
       schema: {
         summary: 'Update a webhook endpoint',
+        operationId: 'updateWebhookEndpoint',
         description: '`{"disabled": false}` re-enables an endpoint and resets its failure clock; then `recover` re-sends what failed meanwhile.',
         tags,
         params: idParams,
@@ -166,6 +169,7 @@ export async function webhookEndpointRoutes(
       config: { allow: ['secret'] },
       schema: {
         summary: 'Delete a webhook endpoint',
+        operationId: 'deleteWebhookEndpoint',
         description: 'Deletes the endpoint with its delivery log; deliveries not yet sent are dropped.',
         tags,
         params: idParams,
@@ -191,6 +195,7 @@ export async function webhookEndpointRoutes(
       config: { allow: ['secret'] },
       schema: {
         summary: "Rotate an endpoint's signing secret",
+        operationId: 'rotateWebhookEndpointSecret',
         description:
           'Returns a new secret. Until `previousSecretExpiresAt` (default: 24 h) every delivery carries two `v1,` signatures, one per secret, so the receiver can switch without dropping a webhook.',
         tags,
@@ -227,6 +232,7 @@ export async function webhookEndpointRoutes(
       config: { allow: ['secret'] },
       schema: {
         summary: 'Send a signed test event',
+        operationId: 'sendWebhookEndpointTest',
         description: 'Queues a `WEBHOOK_TEST` event for this endpoint through the normal outbox (signed, retried, logged). Returns the delivery.',
         tags,
         params: idParams,
@@ -277,6 +283,7 @@ export async function webhookEndpointRoutes(
       config: { allow: ['secret'] },
       schema: {
         summary: 'Re-send failed deliveries of a time window',
+        operationId: 'recoverWebhookDeliveries',
         description: 'Every delivery to this endpoint that failed (was given up) and was created in [since, until) is queued again with a fresh retry schedule.',
         tags,
         params: idParams,

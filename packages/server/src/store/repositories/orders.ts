@@ -57,7 +57,8 @@ export function sqliteOrderRowReader(connection: BetterSqlite3.Database): (proje
 
 export interface OrderListFilter {
   projectId: string;
-  status?: string;
+  /** Orders in any of these statuses. */
+  statuses?: string[];
   userExternalId?: string;
   externalId?: string;
   createdAfter?: string;
@@ -69,7 +70,7 @@ export interface OrderListFilter {
 
 export async function listOrderRows(db: Executor, filter: OrderListFilter): Promise<OrderRow[]> {
   let query = db.selectFrom('orders').selectAll().where('project_id', '=', filter.projectId);
-  if (filter.status !== undefined) query = query.where('status', '=', filter.status);
+  if (filter.statuses !== undefined) query = query.where('status', 'in', filter.statuses);
   if (filter.userExternalId !== undefined) query = query.where('user_external_id', '=', filter.userExternalId);
   if (filter.externalId !== undefined) query = query.where('external_id', '=', filter.externalId);
   if (filter.createdAfter !== undefined) query = query.where('created_at', '>', filter.createdAfter);
