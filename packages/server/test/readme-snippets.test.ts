@@ -37,6 +37,7 @@ const KINDS = {
   cli: 'npx ordercast projects create',
   lifecycleJson: '"name": "parcel"',
   postgres: 'DATABASE_URL=postgres://user:pass@db.example.com',
+  curlWebhookProduct: '/api/v2/event-types',
   curlWebhooks: '/api/v2/webhook-endpoints',
   verifyWebhook: "from 'standardwebhooks'",
   listen: /^npx ordercast listen [^\n]*\n$/,
@@ -53,6 +54,8 @@ const NOT_RUN: Partial<Record<keyof typeof KINDS, string>> = {
   postgres: 'a placeholder host; the PostgreSQL suite (ORDERCAST_TEST_DATABASE_URL) serves on PostgreSQL',
   listen: 'runs until stopped: webhooks/listen.test.ts runs `ordercast listen --forward-to`',
   development: "the repository's own tooling, which CI runs",
+  curlWebhookProduct:
+    'placeholder ids (we_…, ord_…) to fill in: webhooks/event-catalogue.test.ts, webhooks/endpoint-settings.test.ts and order-expunge.test.ts make each of these calls',
 };
 
 function kindOf(block: Block): keyof typeof KINDS | undefined {

@@ -178,7 +178,7 @@ describe.each(testDialects)('Socket.IO connection state recovery (%s)', (dialect
       reconnection: false,
     });
     sockets.push(mallory);
-    const received: unknown[] = [];
+    const received: unknown[][] = [];
     mallory.onAny((event, ...args) => received.push([event, ...args]));
     await new Promise<void>((resolve, reject) => {
       mallory.once('connect', () => resolve());

@@ -62,6 +62,7 @@ describe.each(testDialects)('recording attempts in batches (%s)', (dialect) => {
       status: succeeded ? 'succeeded' : 'pending',
       nextAttemptAt: new Date(Date.parse(attemptedAt) + 60_000).toISOString(),
       disableAfterMs: 5 * DAY,
+      failingAfter: 5,
     };
   }
 

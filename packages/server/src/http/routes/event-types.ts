@@ -14,6 +14,7 @@ export async function eventTypeRoutes(app: FastifyInstance, opts: { endpoints: W
     {
       config: { allow: ['secret', 'user', 'publishable'] },
       schema: {
+        operationId: 'listEventTypes',
         summary: 'List the event types webhooks carry',
         description:
           "One entry per event the project's lifecycle can emit, plus the operational events (endpoint.failing, endpoint.recovered, endpoint.disabled, delivery.exhausted) and WEBHOOK_TEST. `schema` is a JSON Schema (2020-12) of the whole webhook body; `example` is valid against it. Needs a secret key.",

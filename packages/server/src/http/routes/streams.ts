@@ -116,6 +116,7 @@ export async function streamRoutes(app: FastifyInstance, opts: { streams: EventS
       // A HEAD would open a stream with nowhere to send it.
       exposeHeadRoute: false,
       schema: {
+        operationId: 'streamOrder',
         summary: "Follow one order's status (Server-Sent Events)",
         description:
           'Each message has `id:` the order version and `event: order.update`. The first is the current state; `Last-Event-ID: N` resumes with the versions after N. After a final status the stream ends, and a reconnect with its version gets 204. A user token may be passed as `?token=`.',
@@ -137,6 +138,7 @@ export async function streamRoutes(app: FastifyInstance, opts: { streams: EventS
     {
       exposeHeadRoute: false,
       schema: {
+        operationId: 'streamOrders',
         summary: "Follow a user's orders, or the whole project (Server-Sent Events)",
         description:
           "With a user token: that user's orders, `id:` being the user channel offset. With a secret key: every order of the project, `id:` being the events feed cursor. `Last-Event-ID` resumes after that id. Only new events come without it.",

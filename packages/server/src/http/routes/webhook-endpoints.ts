@@ -247,6 +247,7 @@ export async function webhookEndpointRoutes(
     {
       config: { allow: ['secret'] },
       schema: {
+        operationId: 'sendWebhookEndpointExample',
         summary: "Send an event type's example",
         description:
           'Queues the example of `eventType` from `GET /event-types` for this endpoint, whatever its event filter, through the normal outbox: signed, retried and logged like any delivery, with `"test": true` in the body. Returns the delivery.',
@@ -265,6 +266,7 @@ export async function webhookEndpointRoutes(
       {
         config: { allow: ['secret'] },
         schema: {
+          operationId: 'getWebhookEndpointStats',
           summary: "An endpoint's health",
           description:
             'The state (enabled, failing, disabled) and since when, and over the last hour, day and week: attempts that succeeded and failed, and their latency (p50, p99, ms).',
