@@ -6,6 +6,10 @@ import { LogFollower } from './events/log-follower.js';
 import { MemoryBroker } from './events/memory-broker.js';
 import { Waiters } from './events/waiters.js';
 import { RedisBroker } from './events/redis-broker.js';
+import { PostgresBroker } from './events/postgres-broker.js';
+import { isConnectedBroker } from './events/broker.js';
+import { interestOfTopic } from './realtime/channel-hub.js';
+import { postgresNotifier } from './store/pg-notify.js';
 import { startMetricsServer, type MetricsServer } from './http/metrics-server.js';
 import { buildHttpServer } from './http/server.js';
 import { LogThrottle } from './log-throttle.js';
@@ -152,18 +156,28 @@ function describeCause(error: unknown): string {
   return e?.code && !message.includes(e.code) ? `${message} (${e.code})` : message;
 }
 
+/** Servers listen; one-off CLI commands only notify (their writes still wake the servers). */
+async function startPostgresBroker(config: Config, store: Store, logger: Logger, listen: boolean): Promise<PostgresBroker> {
+  const notifier = postgresNotifier(store.db);
+  const broker = new PostgresBroker({ listenUrl: config.databaseListenUrl ?? config.databaseUrl!, channel: await notifier.channel(), notify: notifier.notify, logger });
+  if (listen) await broker.start();
+  return broker;
+}
+
 export async function createCore(config: Config, options: AppOptions = {}): Promise<Core> {
   const logger = options.logger ?? createLogger({ level: config.logLevel, pretty: config.logPretty });
   const { store, secrets } = await openStoreWithSecrets(config, logger, options.serving);
   const metrics = new Metrics();
-  // Redis carries events between server processes; without it, events stay in this one.
+  // Redis carries hints between server processes; without it, PostgreSQL does (LISTEN/NOTIFY); on SQLite they stay in this one.
   // The channel defaults to one per database, so deployments sharing a Redis never see each other's events.
   const broker: Broker = config.redisUrl
     ? new RedisBroker(config.redisUrl, config.redisChannel ?? `ordercast:events:${sha256Hex(store.location).slice(0, 16)}`, logger)
-    : new MemoryBroker();
-  if (broker instanceof RedisBroker) metrics.setBrokerProbe(() => broker.isConnected);
-  const orderWaiters = new Waiters();
-  const projectWaiters = new Waiters();
+    : store.dialect === 'postgres'
+      ? await startPostgresBroker(config, store, logger, Boolean(options.serving))
+      : new MemoryBroker();
+  if (isConnectedBroker(broker)) metrics.setBrokerProbe(() => broker.isConnected, broker.transport);
+  const orderWaiters = new Waiters((orderId) => broker.follow({ orderId }));
+  const projectWaiters = new Waiters((projectId) => broker.follow({ projectId }));
   const projects = new ProjectService(store, secrets);
   const auth = new AuthService(store, projects);
   const orders = new OrderService(store, projects, broker, orderWaiters, {
@@ -230,7 +244,11 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       )
     : undefined;
   const follower = new LogFollower(store.log, broker, { pollMs: config.realtime.eventPollMs }, logger);
-  const hub = new ChannelHub();
+  // A node asks for other nodes' hints only about what its clients follow (see docs/realtime.md, "Several nodes").
+  const hub = new ChannelHub((topic) => {
+    const interest = interestOfTopic(topic);
+    return interest ? broker.follow(interest) : () => {};
+  });
   follower.subscribe((event) => {
     hub.dispatch(event);
     orderWaiters.notify(event.orderId);
@@ -257,7 +275,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     version: VERSION,
     shutdownSignal: shutdown.signal,
     corsOrigins: config.corsOrigins,
-    brokerConnected: broker instanceof RedisBroker ? () => broker.isConnected : undefined,
+    brokerConnected: isConnectedBroker(broker) ? () => broker.isConnected : undefined,
+    brokerTransport: isConnectedBroker(broker) ? broker.transport : undefined,
   });
   let metricsServer: MetricsServer | undefined;
 

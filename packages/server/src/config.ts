@@ -7,6 +7,8 @@ export interface Config {
   dataDir: string;
   databaseUrl: string | undefined;
   redisUrl: string | undefined;
+  /** --database-listen-url / ORDERCAST_DATABASE_LISTEN_URL: a direct PostgreSQL connection for LISTEN when databaseUrl goes through a transaction pooler (default: databaseUrl). */
+  databaseListenUrl: string | undefined;
   /** ORDERCAST_REDIS_CHANNEL: the pub/sub channel of this deployment (default: derived from the database location). */
   redisChannel: string | undefined;
   logLevel: string;
@@ -91,6 +93,7 @@ export type ConfigFlags = Partial<{
   dataDir: string;
   databaseUrl: string;
   redisUrl: string;
+  databaseListenUrl: string;
   logLevel: string;
   demo: boolean;
   metricsPort: string | number;
@@ -180,6 +183,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     dataDir: path.resolve(flags.dataDir ?? env.ORDERCAST_DATA_DIR ?? '.ordercast'),
     databaseUrl: flags.databaseUrl ?? env.ORDERCAST_DATABASE_URL ?? env.DATABASE_URL ?? undefined,
     redisUrl: flags.redisUrl ?? env.ORDERCAST_REDIS_URL ?? env.REDIS_URL ?? undefined,
+    databaseListenUrl: databaseListenUrl(flags.databaseListenUrl ?? env.ORDERCAST_DATABASE_LISTEN_URL),
     redisChannel: env.ORDERCAST_REDIS_CHANNEL || undefined,
     logLevel,
     logPretty: env.ORDERCAST_LOG_FORMAT ? env.ORDERCAST_LOG_FORMAT === 'pretty' : Boolean(process.stdout.isTTY),
@@ -198,6 +202,12 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     encryptionKey: env.ORDERCAST_ENCRYPTION_KEY || undefined,
     encryptionKeyPrevious: env.ORDERCAST_ENCRYPTION_KEY_PREVIOUS || undefined,
   };
+}
+
+function databaseListenUrl(raw: string | undefined): string | undefined {
+  if (raw === undefined || raw === '') return undefined;
+  if (!/^postgres(ql)?:\/\//.test(raw)) throw new ConfigError('--database-listen-url (ORDERCAST_DATABASE_LISTEN_URL) must be a postgres://… URL');
+  return raw;
 }
 
 /** The default is a well-known loopback port; `off` (or `false`, `none`) turns the metrics listener off. */

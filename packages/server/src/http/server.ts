@@ -46,6 +46,8 @@ export interface HttpDeps {
   corsOrigins: string[];
   /** Whether Redis carries events now (undefined without Redis): `/readyz` says `redis: degraded` when not. */
   brokerConnected?: () => boolean;
+  /** What brokerConnected is about: `redis` (default) or `postgres` (`/readyz` then says `databaseListen`). */
+  brokerTransport?: string;
   /** The built dashboard's folder (default: the one `npm run build` fills in this package). */
   dashboardDir?: string;
 }
@@ -127,7 +129,7 @@ export async function buildHttpServer(deps: HttpDeps): Promise<FastifyInstance> 
   await app.register(eventRoutes, { feed: deps.eventFeed, shutdownSignal: deps.shutdownSignal });
   await app.register(projectRoutes, { projects: deps.projects });
   await app.register(dashboardRoutes, { dir: deps.dashboardDir ?? DEFAULT_DASHBOARD_DIR });
-  await app.register(operationsRoutes, { store: deps.store, brokerConnected: deps.brokerConnected });
+  await app.register(operationsRoutes, { store: deps.store, brokerConnected: deps.brokerConnected, brokerTransport: deps.brokerTransport });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   app.get('/', { schema: { hide: true } }, async () => ({
     name: 'Ordercast',
