@@ -96,6 +96,7 @@ export async function openMigratedStore(config: Config, logger?: Logger, serving
     onBackgroundError: (message) => logger?.warn({ error: message }, 'SQLite background checkpoint failed; it will be tried again'),
     connectTimeoutMs: config.databaseConnectTimeout,
     statementTimeoutMs: config.databaseStatementTimeout,
+    preparedStatements: config.databasePreparedStatements,
     onConnectionError: (error) => {
       const notLogged = connectionLossLog.take('lost');
       if (notLogged !== undefined) logger?.warn({ err: error, failuresNotLogged: notLogged }, 'database connection lost; it is replaced on next use');

@@ -9,6 +9,8 @@ export interface Config {
   redisUrl: string | undefined;
   /** --database-listen-url / ORDERCAST_DATABASE_LISTEN_URL: a direct PostgreSQL connection for LISTEN when databaseUrl goes through a transaction pooler (default: databaseUrl). */
   databaseListenUrl: string | undefined;
+  /** ORDERCAST_DATABASE_PREPARED_STATEMENTS (PostgreSQL, default true): false behind a transaction pooler that cannot keep named prepared statements (PgBouncer before 1.21). */
+  databasePreparedStatements: boolean;
   /** ORDERCAST_REDIS_CHANNEL: the pub/sub channel of this deployment (default: derived from the database location). */
   redisChannel: string | undefined;
   logLevel: string;
@@ -184,6 +186,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     databaseUrl: flags.databaseUrl ?? env.ORDERCAST_DATABASE_URL ?? env.DATABASE_URL ?? undefined,
     redisUrl: flags.redisUrl ?? env.ORDERCAST_REDIS_URL ?? env.REDIS_URL ?? undefined,
     databaseListenUrl: databaseListenUrl(flags.databaseListenUrl ?? env.ORDERCAST_DATABASE_LISTEN_URL),
+    databasePreparedStatements: bool('ORDERCAST_DATABASE_PREPARED_STATEMENTS', env.ORDERCAST_DATABASE_PREPARED_STATEMENTS, true),
     redisChannel: env.ORDERCAST_REDIS_CHANNEL || undefined,
     logLevel,
     logPretty: env.ORDERCAST_LOG_FORMAT ? env.ORDERCAST_LOG_FORMAT === 'pretty' : Boolean(process.stdout.isTTY),
