@@ -1,12 +1,14 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Centrifuge } from 'centrifuge';
+import pg from 'pg';
 import { io } from 'socket.io-client';
 import WebSocket from 'ws';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createPostgresSchema, databaseUrlForTests } from './helpers/databases.js';
-import { buildServer, cli, spawnServer } from './helpers/processes.js';
+import { buildServer, cli, freePort, spawnServer } from './helpers/processes.js';
 import { waitFor } from './helpers/realtime.js';
 import { allDeliveries, call, startServerProcess, type ServerProcess } from './helpers/webhook-server-process.js';
 import { eventually, startReceiver } from './helpers/webhook-receiver.js';
@@ -20,6 +22,21 @@ async function api(base: string, key: string, method: string, urlPath: string, b
   if (res.status >= 300) throw new Error(`${method} ${urlPath}: ${res.status} ${JSON.stringify(res.body)}`);
   return res.body;
 }
+
+/** Follows one order over Socket.IO on `base`; resolves once subscribed, with the versions it receives. */
+async function followOrder(base: string, key: string, orderId: string, cleanups: Array<() => Promise<void> | void>): Promise<number[]> {
+  const versions: number[] = [];
+  const socket = io(`${base}/ws`, { auth: { apiKey: key }, transports: ['websocket'], reconnection: false, forceNew: true });
+  cleanups.push(() => void socket.close());
+  socket.on('order:update', (update) => versions.push(update.version));
+  await new Promise<void>((resolve, reject) => {
+    socket.once('connect_error', reject);
+    socket.once('connect', () => socket.emit('subscribe:order', { orderId }, () => resolve()));
+  });
+  return versions;
+}
+
+const havePgBouncer = spawnSync('pgbouncer', ['--version'], { stdio: 'ignore' }).status === 0;
 
 describe.skipIf(!databaseUrlForTests())('several server processes on one PostgreSQL database, without Redis', () => {
   const cleanups: Array<() => Promise<void> | void> = [];
@@ -131,4 +148,75 @@ describe.skipIf(!databaseUrlForTests())('several server processes on one Postgre
     expect(sent.reduce((x, y) => x + y, 0)).toBe(240);
     console.log(`[three processes] 240 events delivered exactly once (sent per process: ${sent.join(', ')})`);
   }, 120_000);
+
+  it.skipIf(!havePgBouncer)('behind PgBouncer in transaction mode, with LISTEN on a direct connection, node B still hears every write on A', async () => {
+    // PgBouncer passes no `options`, so this test gets a database of its own rather than a schema.
+    const direct = new URL(databaseUrlForTests()!);
+    const database = `ordercast_pgb_${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
+    const admin = new pg.Client({ connectionString: direct.toString() });
+    await admin.connect();
+    await admin.query(`create database ${database}`);
+    cleanups.push(async () => {
+      await admin.query(`select pg_terminate_backend(pid) from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()`, [database]);
+      await admin.query(`drop database if exists ${database}`);
+      await admin.end();
+    });
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'ordercast-pgbouncer-'));
+    chmodSync(dir, 0o777);
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const port = await freePort();
+    const ini = path.join(dir, 'pgbouncer.ini');
+    writeFileSync(path.join(dir, 'userlist.txt'), `"${decodeURIComponent(direct.username || 'postgres')}" "${decodeURIComponent(direct.password)}"\n`);
+    writeFileSync(
+      ini,
+      [
+        '[databases]',
+        `${database} = host=${direct.hostname} port=${direct.port || 5432} dbname=${database}`,
+        '[pgbouncer]',
+        'listen_addr = 127.0.0.1',
+        `listen_port = ${port}`,
+        'unix_socket_dir =',
+        'auth_type = trust',
+        `auth_file = ${path.join(dir, 'userlist.txt')}`,
+        'pool_mode = transaction',
+        'ignore_startup_parameters = extra_float_digits,options,statement_timeout',
+      ].join('\n'),
+    );
+    // PgBouncer will not run as root: it drops to `nobody` when started as root.
+    const bouncer = spawn('pgbouncer', [...(process.getuid?.() === 0 ? ['-u', 'nobody'] : []), ini], { stdio: 'ignore' });
+    cleanups.push(() => void bouncer.kill());
+    const pooled = new URL(direct.toString());
+    pooled.port = String(port);
+    pooled.pathname = `/${database}`;
+    const listen = new URL(direct.toString());
+    listen.pathname = `/${database}`;
+    await waitFor(async () => {
+      const probe = new pg.Client({ connectionString: pooled.toString() });
+      try {
+        await probe.connect();
+        await probe.query('select 1');
+        return true;
+      } catch {
+        return false;
+      } finally {
+        await probe.end().catch(() => {});
+      }
+    }, 'PgBouncer to accept connections');
+
+    const dataDir = mkdtempSync(path.join(os.tmpdir(), 'ordercast-pgb-nodes-'));
+    cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
+    const env = { ORDERCAST_EVENT_POLL_MS: '0', ORDERCAST_REDIS_URL: '', REDIS_URL: '', ORDERCAST_DATABASE_PREPARED_STATEMENTS: 'false' };
+    const args = ['--port', '0', '--data-dir', dataDir, '--database-url', pooled.toString(), '--database-listen-url', listen.toString()];
+    const a = await spawnServer(args, env);
+    cleanups.push(() => a.stop());
+    const b = await spawnServer(args, env);
+    cleanups.push(() => b.stop());
+    expect(await (await fetch(`${b.url}/readyz`)).json()).toMatchObject({ status: 'ready', databaseListen: 'ok' });
+    const project = await cli(['projects', 'create', '--name', 'Pooled', '--lifecycle', lifecycleFile, '--json', '--database-url', listen.toString()]);
+    const order = await api(a.url, project.secretKey, 'POST', '/api/v2/orders', {});
+    const versions = await followOrder(b.url, project.secretKey, order.id, cleanups);
+    for (let i = 0; i < 50; i++) await api(a.url, project.secretKey, 'POST', `/api/v2/orders/${order.id}/status`, { status: i % 2 === 0 ? 'b' : 'a' });
+    await waitFor(() => versions.at(-1) === 51, 'version 51 on node B', 20_000);
+    expect(versions).toEqual(range(2, 51));
+  }, 90_000);
 });
