@@ -7,9 +7,9 @@ import pino from 'pino';
 import type { Socket } from 'socket.io-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createApp, type App } from '../src/app.js';
-import { loadConfig } from '../src/config.js';
+import { ConfigError, loadConfig } from '../src/config.js';
 import { PostgresBroker } from '../src/events/postgres-broker.js';
-import { orderShard } from '../src/events/redis-broker.js';
+import { orderShard, type RedisBroker } from '../src/events/redis-broker.js';
 import { createPostgresSchema, databaseUrlForTests } from './helpers/databases.js';
 import { redisUrlForTests } from './helpers/processes.js';
 import { connectSocket, emitWithAck, waitFor } from './helpers/realtime.js';
@@ -173,4 +173,51 @@ describe.skipIf(!pgUrl || !redisUrl)('nodes joined by Redis, under bad messages'
     expect(lines.length).toBeGreaterThanOrEqual(1);
     expect(lines.length).toBeLessThanOrEqual(2);
   }, 30_000);
+});
+
+describe.skipIf(!pgUrl || !redisUrl)('nodes joined by Redis subscribe only to what their clients follow', () => {
+  it('a node with no clients listens on no channel; one subscribes to a project or an order shard while a client follows it, and lets go after', async () => {
+    const schema = await createPostgresSchema();
+    cleanups.push(() => schema.drop());
+    const prefix = `ordercast:test:${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
+    const env = { ORDERCAST_REDIS_URL: redisUrl!, ORDERCAST_REDIS_CHANNEL: prefix };
+    const writer = await startNode(schema.url, env);
+    const reader = await startNode(schema.url, env);
+    const project = await writer.app.projects.create({ name: 'Interest', lifecycle: 'onramp' });
+    const order = await post(writer, project.secretKey, '/api/v2/orders', {});
+    const redis = new Redis(redisUrl!);
+    cleanups.push(() => void redis.disconnect());
+    const listeners = async (channel: string) => Number(((await redis.call('pubsub', 'numsub', channel)) as [string, number])[1]);
+    const projectChannel = `${prefix}:p:${project.project.id}`;
+    const shardChannel = `${prefix}:o:${orderShard(order.id)}`;
+    expect((writer.app.broker as RedisBroker).subscribedChannels).toBe(0);
+    expect((reader.app.broker as RedisBroker).subscribedChannels).toBe(0);
+
+    const seen = await follow(reader, project.secretKey, order.id);
+    await waitFor(async () => (await listeners(shardChannel)) === 1, 'the reader to subscribe to the order shard');
+    expect(await listeners(projectChannel)).toBe(0);
+    await emitWithAck(seen.socket, 'subscribe:project');
+    await waitFor(async () => (await listeners(projectChannel)) === 1, 'the reader to subscribe to the project');
+    expect((writer.app.broker as RedisBroker).subscribedChannels).toBe(0);
+
+    await post(writer, project.secretKey, `/api/v2/orders/${order.id}/status`, { status: 'PROCESSING' });
+    await waitFor(() => seen.versions.includes(2), 'the change to reach the reader');
+
+    seen.socket.close();
+    await waitFor(async () => (await listeners(projectChannel)) + (await listeners(shardChannel)) === 0, 'the reader to let go of both channels');
+    expect((reader.app.broker as RedisBroker).subscribedChannels).toBe(0);
+  }, 30_000);
+});
+
+describe('configuration of the LISTEN connection', () => {
+  it('takes --database-listen-url or ORDERCAST_DATABASE_LISTEN_URL, and refuses anything but a postgres:// URL', () => {
+    expect(loadConfig({}, {}).databaseListenUrl).toBeUndefined();
+    expect(loadConfig({}, { ORDERCAST_DATABASE_LISTEN_URL: 'postgres://db:5432/app' }).databaseListenUrl).toBe('postgres://db:5432/app');
+    expect(loadConfig({ databaseListenUrl: 'postgresql://direct/app' }, { ORDERCAST_DATABASE_LISTEN_URL: 'postgres://db/app' }).databaseListenUrl).toBe('postgresql://direct/app');
+    expect(() => loadConfig({ databaseListenUrl: 'redis://127.0.0.1:6379' }, {})).toThrow(ConfigError);
+    expect(() => loadConfig({}, { ORDERCAST_DATABASE_LISTEN_URL: 'db:5432' })).toThrow(/must be a postgres/);
+    expect(loadConfig({}, {}).databasePreparedStatements).toBe(true);
+    expect(loadConfig({}, { ORDERCAST_DATABASE_PREPARED_STATEMENTS: 'false' }).databasePreparedStatements).toBe(false);
+    expect(() => loadConfig({}, { ORDERCAST_DATABASE_PREPARED_STATEMENTS: 'sometimes' })).toThrow(ConfigError);
+  });
 });
