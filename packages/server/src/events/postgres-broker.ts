@@ -73,7 +73,7 @@ export class PostgresBroker implements ConnectedBroker {
     this.local.publish(hint);
     if (this.closed) return;
     this.pending.add(JSON.stringify({ node: this.node, hint } satisfies Envelope));
-    this.sending ??= this.send().finally(() => (this.sending = undefined));
+    this.sending ??= this.send();
   }
 
   subscribe(listener: HintListener): () => void {
@@ -98,17 +98,22 @@ export class PostgresBroker implements ConnectedBroker {
 
   /** Hints published while a NOTIFY is on its way go out together in the next one. */
   private async send(): Promise<void> {
-    while (this.pending.size > 0 && !this.closed) {
-      const payloads = [...this.pending];
-      this.pending.clear();
-      try {
-        await this.options.notify(this.options.channel, payloads);
-      } catch (error) {
-        const notLogged = this.sendLog.take('notify');
-        if (notLogged !== undefined) {
-          this.options.logger?.warn({ err: error, failuresNotLogged: notLogged }, 'postgres broker: NOTIFY failed; other nodes find these events on their next read of the log');
+    try {
+      while (this.pending.size > 0 && !this.closed) {
+        const payloads = [...this.pending];
+        this.pending.clear();
+        try {
+          await this.options.notify(this.options.channel, payloads);
+        } catch (error) {
+          const notLogged = this.sendLog.take('notify');
+          if (notLogged !== undefined) {
+            this.options.logger?.warn({ err: error, failuresNotLogged: notLogged }, 'postgres broker: NOTIFY failed; other nodes find these events on their next read of the log');
+          }
         }
       }
+    } finally {
+      // In the same tick as the last look at `pending`: a hint published after it starts a new send.
+      this.sending = undefined;
     }
   }
 
