@@ -177,6 +177,9 @@ export async function createCore(config: Config, options: AppOptions = {}): Prom
       ? await startPostgresBroker(config, store, logger, Boolean(options.serving))
       : new MemoryBroker();
   if (isConnectedBroker(broker)) metrics.setBrokerProbe(() => broker.isConnected, broker.transport);
+  if (config.databaseListenUrl && !(broker instanceof PostgresBroker)) {
+    logger.warn(config.redisUrl ? 'ORDERCAST_DATABASE_LISTEN_URL is not used: Redis carries hints between nodes' : 'ORDERCAST_DATABASE_LISTEN_URL is not used: it is for PostgreSQL');
+  }
   const orderWaiters = new Waiters((orderId) => broker.follow({ orderId }));
   const projectWaiters = new Waiters((projectId) => broker.follow({ projectId }));
   const projects = new ProjectService(store, secrets);

@@ -100,6 +100,7 @@ describe.skipIf(!pgUrl)('nodes joined by PostgreSQL LISTEN/NOTIFY, under faults'
     expect(broker.isConnected).toBe(true);
     expect(broker.listenBackendPid).not.toBe(pid);
     expect((await (await fetch(`${b.url}/readyz`)).json()).databaseListen).toBe('ok');
+    expect(await b.app.metrics.registry.metrics()).toMatch(/^ordercast_broker_connected\{broker="postgres"\} 1$/m);
     // Unless the reconnect won the race against one request, /readyz said so while it was down.
     if (readiness.databaseListen !== 'ok') expect(readiness).toMatchObject({ status: 'ready', databaseListen: 'degraded' });
     expect(b.warnings.some((w) => /LISTEN connection lost/.test(w.msg))).toBe(true);
