@@ -248,7 +248,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       )
     : undefined;
   const follower = new LogFollower(store.log, broker, { pollMs: config.realtime.eventPollMs, settleMs: store.dialect === 'postgres' ? 50 : 0 }, logger);
-  // A node asks for other nodes' hints only about what its clients follow (see docs/realtime.md, "Several nodes").
+  // A node asks for other nodes' hints only about what its clients follow (see docs/realtime.md, "Running several nodes").
   const hub = new ChannelHub((topic) => {
     const interest = interestOfTopic(topic);
     return interest ? broker.follow(interest) : () => {};

@@ -7,7 +7,6 @@ export async function operationsRoutes(app: FastifyInstance, opts: { store: Stor
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
 
   app.get('/readyz', { schema: { hide: true } }, async (request, reply) => {
-    // Without Redis this node still serves every event, from the log: degraded, not unready.
     // Without Redis (or the LISTEN connection) this node still serves every event, from the log: degraded, not unready.
     const brokerKey = opts.brokerTransport === 'postgres' ? 'databaseListen' : 'redis';
     const redis = opts.brokerConnected ? { [brokerKey]: opts.brokerConnected() ? 'ok' : 'degraded' } : {};
