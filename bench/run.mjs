@@ -8,13 +8,15 @@ import path from 'node:path';
 import { ROOT } from './lib/processes.mjs';
 import { connectionsScenario } from './scenarios/connections.mjs';
 import { fanoutScenario } from './scenarios/fanout.mjs';
+import { idleNodesScenario } from './scenarios/idle-nodes.mjs';
 import { ingestScenario } from './scenarios/ingest.mjs';
+import { nodesScenario } from './scenarios/nodes.mjs';
 import { pollScenario } from './scenarios/poll.mjs';
 import { pushScenario } from './scenarios/push.mjs';
 import { scaleScenario } from './scenarios/scale.mjs';
 import { webhooksScenario } from './scenarios/webhooks.mjs';
 
-const SCENARIOS = { poll: pollScenario, ingest: ingestScenario, push: pushScenario, connections: connectionsScenario, fanout: fanoutScenario, webhooks: webhooksScenario, scale: scaleScenario };
+const SCENARIOS = { poll: pollScenario, ingest: ingestScenario, push: pushScenario, connections: connectionsScenario, fanout: fanoutScenario, webhooks: webhooksScenario, nodes: nodesScenario, 'idle-nodes': idleNodesScenario, scale: scaleScenario };
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');

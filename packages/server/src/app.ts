@@ -7,6 +7,10 @@ import { OrderReadCache } from './services/order-read-cache.js';
 import { MemoryBroker } from './events/memory-broker.js';
 import { Waiters } from './events/waiters.js';
 import { RedisBroker } from './events/redis-broker.js';
+import { PostgresBroker } from './events/postgres-broker.js';
+import { isConnectedBroker } from './events/broker.js';
+import { interestOfTopic } from './realtime/channel-hub.js';
+import { postgresNotifier } from './store/pg-notify.js';
 import { startMetricsServer, type MetricsServer } from './http/metrics-server.js';
 import { buildHttpServer } from './http/server.js';
 import { LogThrottle } from './log-throttle.js';
@@ -106,6 +110,7 @@ export async function openMigratedStore(config: Config, logger?: Logger, serving
     onBackgroundError: (message) => logger?.warn({ error: message }, 'SQLite background checkpoint failed; it will be tried again'),
     connectTimeoutMs: config.databaseConnectTimeout,
     statementTimeoutMs: config.databaseStatementTimeout,
+    preparedStatements: config.databasePreparedStatements,
     onConnectionError: (error) => {
       const notLogged = connectionLossLog.take('lost');
       if (notLogged !== undefined) logger?.warn({ err: error, failuresNotLogged: notLogged }, 'database connection lost; it is replaced on next use');
@@ -166,18 +171,31 @@ function describeCause(error: unknown): string {
   return e?.code && !message.includes(e.code) ? `${message} (${e.code})` : message;
 }
 
+/** Servers listen; one-off CLI commands only notify (their writes still wake the servers). */
+async function startPostgresBroker(config: Config, store: Store, logger: Logger, listen: boolean): Promise<PostgresBroker> {
+  const notifier = postgresNotifier(store.db);
+  const broker = new PostgresBroker({ listenUrl: config.databaseListenUrl ?? config.databaseUrl!, channel: await notifier.channel(), notify: notifier.notify, logger });
+  if (listen) await broker.start();
+  return broker;
+}
+
 export async function createCore(config: Config, options: AppOptions = {}): Promise<Core> {
   const logger = options.logger ?? createLogger({ level: config.logLevel, pretty: config.logPretty });
   const { store, secrets } = await openStoreWithSecrets(config, logger, options.serving);
   const metrics = new Metrics();
-  // Redis carries events between server processes; without it, events stay in this one.
+  // Redis carries hints between server processes; without it, PostgreSQL does (LISTEN/NOTIFY); on SQLite they stay in this one.
   // The channel defaults to one per database, so deployments sharing a Redis never see each other's events.
   const broker: Broker = config.redisUrl
     ? new RedisBroker(config.redisUrl, config.redisChannel ?? `ordercast:events:${sha256Hex(store.location).slice(0, 16)}`, logger)
-    : new MemoryBroker();
-  if (broker instanceof RedisBroker) metrics.setBrokerProbe(() => broker.isConnected);
-  const orderWaiters = new Waiters();
-  const projectWaiters = new Waiters();
+    : store.dialect === 'postgres'
+      ? await startPostgresBroker(config, store, logger, Boolean(options.serving))
+      : new MemoryBroker();
+  if (isConnectedBroker(broker)) metrics.setBrokerProbe(() => broker.isConnected, broker.transport);
+  if (config.databaseListenUrl && !(broker instanceof PostgresBroker)) {
+    logger.warn(config.redisUrl ? 'ORDERCAST_DATABASE_LISTEN_URL is not used: Redis carries hints between nodes' : 'ORDERCAST_DATABASE_LISTEN_URL is not used: it is for PostgreSQL');
+  }
+  const orderWaiters = new Waiters((orderId) => broker.follow({ orderId }));
+  const projectWaiters = new Waiters((projectId) => broker.follow({ projectId }));
   const projects = new ProjectService(store, secrets);
   const auth = new AuthService(store, projects);
   const orders = new OrderService(store, projects, broker, orderWaiters, {
@@ -248,8 +266,12 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         },
       )
     : undefined;
-  const follower = new LogFollower(store.log, broker, { pollMs: config.realtime.eventPollMs }, logger);
-  const hub = new ChannelHub();
+  const follower = new LogFollower(store.log, broker, { pollMs: config.realtime.eventPollMs, settleMs: store.dialect === 'postgres' ? 50 : 0 }, logger);
+  // A node asks for other nodes' hints only about what its clients follow (see docs/realtime.md, "Running several nodes").
+  const hub = new ChannelHub((topic) => {
+    const interest = interestOfTopic(topic);
+    return interest ? broker.follow(interest) : () => {};
+  });
   follower.subscribe((event) => {
     // The cache first: a long-poll woken below must read the new state.
     orders.followed(event);
@@ -297,7 +319,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     version: VERSION,
     shutdownSignal: shutdown.signal,
     corsOrigins: config.corsOrigins,
-    brokerConnected: broker instanceof RedisBroker ? () => broker.isConnected : undefined,
+    brokerConnected: isConnectedBroker(broker) ? () => broker.isConnected : undefined,
+    brokerTransport: isConnectedBroker(broker) ? broker.transport : undefined,
   });
   let metricsServer: MetricsServer | undefined;
 

@@ -7,6 +7,10 @@ export interface Config {
   dataDir: string;
   databaseUrl: string | undefined;
   redisUrl: string | undefined;
+  /** --database-listen-url / ORDERCAST_DATABASE_LISTEN_URL: a direct PostgreSQL connection for LISTEN when databaseUrl goes through a transaction pooler (default: databaseUrl). */
+  databaseListenUrl: string | undefined;
+  /** ORDERCAST_DATABASE_PREPARED_STATEMENTS (PostgreSQL, default true): false behind a transaction pooler that cannot keep named prepared statements (PgBouncer before 1.21). */
+  databasePreparedStatements: boolean;
   /** ORDERCAST_REDIS_CHANNEL: the pub/sub channel of this deployment (default: derived from the database location). */
   redisChannel: string | undefined;
   logLevel: string;
@@ -122,6 +126,7 @@ export type ConfigFlags = Partial<{
   dataDir: string;
   databaseUrl: string;
   redisUrl: string;
+  databaseListenUrl: string;
   logLevel: string;
   demo: boolean;
   metricsPort: string | number;
@@ -228,6 +233,8 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     dataDir: path.resolve(flags.dataDir ?? env.ORDERCAST_DATA_DIR ?? '.ordercast'),
     databaseUrl: flags.databaseUrl ?? env.ORDERCAST_DATABASE_URL ?? env.DATABASE_URL ?? undefined,
     redisUrl: flags.redisUrl ?? env.ORDERCAST_REDIS_URL ?? env.REDIS_URL ?? undefined,
+    databaseListenUrl: databaseListenUrl(flags.databaseListenUrl ?? env.ORDERCAST_DATABASE_LISTEN_URL),
+    databasePreparedStatements: bool('ORDERCAST_DATABASE_PREPARED_STATEMENTS', env.ORDERCAST_DATABASE_PREPARED_STATEMENTS, true),
     redisChannel: env.ORDERCAST_REDIS_CHANNEL || undefined,
     logLevel,
     logPretty: env.ORDERCAST_LOG_FORMAT ? env.ORDERCAST_LOG_FORMAT === 'pretty' : Boolean(process.stdout.isTTY),
@@ -252,6 +259,12 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     encryptionKeyPrevious: env.ORDERCAST_ENCRYPTION_KEY_PREVIOUS || undefined,
     retention: loadRetentionConfig(env),
   };
+}
+
+function databaseListenUrl(raw: string | undefined): string | undefined {
+  if (raw === undefined || raw === '') return undefined;
+  if (!/^postgres(ql)?:\/\//.test(raw)) throw new ConfigError('--database-listen-url (ORDERCAST_DATABASE_LISTEN_URL) must be a postgres://… URL');
+  return raw;
 }
 
 /** The default is a well-known loopback port; `off` (or `false`, `none`) turns the metrics listener off. */

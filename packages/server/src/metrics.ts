@@ -16,6 +16,7 @@ export class Metrics {
   private queueProbe: WebhookQueueProbe | undefined;
   private brokerProbe: (() => boolean) | undefined;
   private orderCache: OrderCacheStats | undefined;
+  private brokerName = 'redis';
 
   readonly httpDuration = new Histogram({
     name: 'ordercast_http_request_duration_seconds',
@@ -127,11 +128,11 @@ export class Metrics {
     });
     this.brokerConnected = new Gauge({
       name: 'ordercast_broker_connected',
-      help: 'Whether the Redis broker connection is up (1) or down (0); absent without Redis',
+      help: 'Whether the connection that carries hints between processes (Redis, or the PostgreSQL LISTEN connection) is up (1) or down (0); absent on a single process',
       labelNames: ['broker'],
       registers: [this.registry],
       collect() {
-        if (metrics.brokerProbe) this.set({ broker: 'redis' }, metrics.brokerProbe() ? 1 : 0);
+        if (metrics.brokerProbe) this.set({ broker: metrics.brokerName }, metrics.brokerProbe() ? 1 : 0);
       },
     });
     this.webhookQueueDepth = new Gauge({
@@ -155,8 +156,10 @@ export class Metrics {
   }
 
   /** With Redis: whether its connection is up, read at each scrape. */
-  setBrokerProbe(probe: () => boolean): void {
+  /** `name`: what carries hints between processes (`redis`, or `postgres` for LISTEN/NOTIFY). */
+  setBrokerProbe(probe: () => boolean, name = 'redis'): void {
     this.brokerProbe = probe;
+    this.brokerName = name;
   }
 
   /** The order read cache's hits, misses and size, read at each scrape. */

@@ -9,6 +9,13 @@ export interface LogFollowerOptions {
   /** How often the log is read when no hint arrived: the bound on how late a missed hint makes an event. */
   pollMs: number;
   batchSize?: number;
+  /**
+   * Reads once more this long after a hint (0: never). On PostgreSQL a commit is only
+   * readable once every transaction that started before it has ended (store/log-reading.ts),
+   * so a hint can arrive while its event is still held back by an unrelated transaction;
+   * this bounds that wait without waiting for the timer.
+   */
+  settleMs?: number;
 }
 
 /**
@@ -26,6 +33,7 @@ export class LogFollower {
   private reading: Promise<void> | undefined;
   private readAgain = false;
   private timer: NodeJS.Timeout | undefined;
+  private settleTimer: NodeJS.Timeout | undefined;
   private stopHints: (() => void) | undefined;
   private stopped = false;
 
@@ -50,7 +58,10 @@ export class LogFollower {
   /** Starts from the current end of the log: history is read by offset or version, not replayed here. */
   async start(): Promise<void> {
     this.position = await this.log.head();
-    this.stopHints = this.hints.subscribe(() => this.wake());
+    this.stopHints = this.hints.subscribe(() => {
+      this.wake();
+      this.settleLater();
+    });
     if (this.options.pollMs > 0) this.schedule();
   }
 
@@ -76,9 +87,20 @@ export class LogFollower {
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
+    clearTimeout(this.settleTimer);
     this.stopHints?.();
     await this.reading;
     this.listeners.clear();
+  }
+
+  /** At most one settling read pending: under a steady stream of hints, one per `settleMs`. */
+  private settleLater(): void {
+    if (!this.options.settleMs || this.settleTimer || this.stopped) return;
+    this.settleTimer = setTimeout(() => {
+      this.settleTimer = undefined;
+      this.wake();
+    }, this.options.settleMs);
+    this.settleTimer.unref();
   }
 
   private schedule(): void {

@@ -4,7 +4,7 @@ import type { Broker, HintListener, LogHint } from './broker.js';
 export class MemoryBroker implements Broker {
   private readonly listeners = new Set<HintListener>();
 
-  publish(hint: LogHint): void {
+  publish(hint: LogHint | undefined): void {
     for (const listener of this.listeners) {
       try {
         listener(hint);
@@ -17,6 +17,11 @@ export class MemoryBroker implements Broker {
   subscribe(listener: HintListener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  /** Every hint is local here, so every hint is wanted. */
+  follow(): () => void {
+    return () => {};
   }
 
   async close(): Promise<void> {

@@ -3,7 +3,8 @@ import { Redis } from 'ioredis';
 import { LogThrottle } from '../log-throttle.js';
 import type { Logger } from '../logging.js';
 import { redactUrl } from '../redact-url.js';
-import type { Broker, HintListener, LogHint } from './broker.js';
+import type { ConnectedBroker, HintListener, Interest, LogHint } from './broker.js';
+import { InterestSet, parseHint } from './interest.js';
 import { MemoryBroker } from './memory-broker.js';
 
 interface Envelope {
@@ -11,25 +12,54 @@ interface Envelope {
   hint: LogHint;
 }
 
+/** Orders are spread over this many channels: a node following a few orders hears about a 64th of the others. */
+export const ORDER_SHARDS = 64;
+
+/** The shard of an order id: the same on every node (FNV-1a of the id). */
+export function orderShard(orderId: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < orderId.length; i++) {
+    hash ^= orderId.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return (hash >>> 0) % ORDER_SHARDS;
+}
+
 /**
- * Redis pub/sub across server processes. Local listeners are called at once, as
- * with MemoryBroker, so a node keeps serving its own writes while Redis is down;
- * messages that come back from Redis with this node's id are skipped.
- * Publishing never queues while disconnected: each node's log follower reads the log
- * on a timer too, so a hint Redis did not carry only delays it.
+ * Redis pub/sub across server processes, one channel per project and one per shard
+ * of order ids under the deployment's prefix. A node subscribes only to what its
+ * readers follow (see Broker.follow), so a node whose clients follow nothing of a
+ * project neither receives nor wakes for that project's writes; the writer publishes
+ * each hint to its project's channel and, for a one-order write, to the order's shard.
+ *
+ * Local listeners are called at once, as with MemoryBroker, so a node keeps serving
+ * its own writes while Redis is down; messages that come back with this node's id
+ * are skipped. Publishing never queues while disconnected: each node's log follower
+ * reads the log on a timer too, so a hint Redis did not carry only delays it, and
+ * when the subscription comes back every listener is told to read the log once.
  */
-export class RedisBroker implements Broker {
+export class RedisBroker implements ConnectedBroker {
+  readonly transport = 'redis';
   private readonly node = randomUUID();
   private readonly local = new MemoryBroker();
   private readonly publisher: Redis;
   private readonly subscriber: Redis;
+  private readonly interests: InterestSet;
+  /** Channels subscribed, counted: several followed orders share one shard channel. */
+  private readonly channels = new Map<string, number>();
   private connected = false;
+  private everConnected = false;
   private closed = false;
   /** While Redis stays unreachable, one warning per interval rather than one per reconnect attempt. */
   private readonly unreachableLog = new LogThrottle(30_000);
+  private readonly rejectedLog = new LogThrottle(30_000);
 
-  /** `channel` must be the same for every process of one deployment and differ between deployments. */
-  constructor(url: string, private readonly channel: string, logger?: Logger) {
+  /** `prefix` must be the same for every process of one deployment and differ between deployments. */
+  constructor(
+    url: string,
+    private readonly prefix: string,
+    private readonly logger?: Logger,
+  ) {
     const options = {
       lazyConnect: false,
       maxRetriesPerRequest: 1,
@@ -37,6 +67,10 @@ export class RedisBroker implements Broker {
     };
     this.publisher = new Redis(url, { ...options, enableOfflineQueue: false });
     this.subscriber = new Redis(url, options);
+    this.interests = new InterestSet({
+      opened: (interest) => this.retain(this.channelOf(interest)),
+      closed: (interest) => this.release(this.channelOf(interest)),
+    });
     // Without error listeners ioredis would throw on every failed reconnect.
     this.publisher.on('error', () => {});
     this.subscriber.on('error', (error) => {
@@ -50,20 +84,15 @@ export class RedisBroker implements Broker {
         wasConnected ? 'redis broker: connection lost; events are read from the log until it returns' : 'redis broker: cannot reach Redis; events are read from the log until it answers',
       );
     });
+    this.subscriber.on('close', () => (this.connected = false));
     this.subscriber.on('ready', () => {
       if (!this.connected) logger?.info('redis broker: connected');
       this.connected = true;
+      // ioredis subscribes again by itself; hints sent while it was away are found in the log.
+      if (this.everConnected) this.local.publish(undefined);
+      this.everConnected = true;
     });
-    this.subscriber.subscribe(channel).catch(() => {});
-    this.subscriber.on('message', (_channel: string, message: string) => {
-      let envelope: Envelope;
-      try {
-        envelope = JSON.parse(message) as Envelope;
-      } catch {
-        return;
-      }
-      if (envelope.node !== this.node && typeof envelope.hint?.projectId === 'string') this.local.publish(envelope.hint);
-    });
+    this.subscriber.on('message', (channel: string, message: string) => this.receive(channel, message));
   }
 
   /** Whether the subscription is live; while it is not, other processes' hints are missed and followers find their events on their next read of the log. */
@@ -71,14 +100,33 @@ export class RedisBroker implements Broker {
     return this.connected;
   }
 
+  /** Redis channels this node listens on (for tests and the bench). */
+  get subscribedChannels(): number {
+    return this.channels.size;
+  }
+
   publish(hint: LogHint): void {
     this.local.publish(hint);
     if (this.publisher.status !== 'ready') return;
-    this.publisher.publish(this.channel, JSON.stringify({ node: this.node, hint } satisfies Envelope)).catch(() => {});
+    const message = JSON.stringify({ node: this.node, hint } satisfies Envelope);
+    if (hint.orderId === undefined) {
+      this.publisher.publish(this.projectChannel(hint.projectId), message).catch(() => {});
+      return;
+    }
+    this.publisher
+      .pipeline()
+      .publish(this.projectChannel(hint.projectId), message)
+      .publish(this.shardChannel(orderShard(hint.orderId)), message)
+      .exec()
+      .catch(() => {});
   }
 
   subscribe(listener: HintListener): () => void {
     return this.local.subscribe(listener);
+  }
+
+  follow(interest: Interest): () => void {
+    return this.interests.follow(interest);
   }
 
   async close(): Promise<void> {
@@ -89,5 +137,55 @@ export class RedisBroker implements Broker {
       if (client.status === 'ready') await client.quit().catch(() => client.disconnect());
       else client.disconnect();
     }
+  }
+
+  private receive(channel: string, message: string): void {
+    let envelope: Partial<Envelope> | undefined;
+    try {
+      envelope = JSON.parse(message) as Partial<Envelope>;
+    } catch {
+      envelope = undefined;
+    }
+    if (envelope?.node === this.node) return;
+    const hint = parseHint(envelope?.hint);
+    if (!hint || typeof envelope?.node !== 'string') return this.reject(channel, 'not a hint from an Ordercast node');
+    // A hint names the project or order of its channel: anything else was not published by a node of this deployment.
+    const belongs = channel === this.projectChannel(hint.projectId) || (hint.orderId !== undefined && channel === this.shardChannel(orderShard(hint.orderId)));
+    if (!belongs) return this.reject(channel, 'names a project or order of another channel');
+    // Orders share shard channels, and a subscription may outlive its last follower by a round trip.
+    if (this.interests.matches(hint)) this.local.publish(hint);
+  }
+
+  private reject(channel: string, reason: string): void {
+    const notLogged = this.rejectedLog.take(reason);
+    if (notLogged !== undefined) this.logger?.warn({ channel, reason, rejectedNotLogged: notLogged }, 'redis broker: ignored a message that is not a hint of this deployment');
+  }
+
+  private projectChannel(projectId: string): string {
+    return `${this.prefix}:p:${projectId}`;
+  }
+
+  private shardChannel(shard: number): string {
+    return `${this.prefix}:o:${shard}`;
+  }
+
+  private channelOf(interest: Interest): string {
+    return 'orderId' in interest ? this.shardChannel(orderShard(interest.orderId)) : this.projectChannel(interest.projectId);
+  }
+
+  private retain(channel: string): void {
+    const count = this.channels.get(channel) ?? 0;
+    this.channels.set(channel, count + 1);
+    if (count === 0 && !this.closed) this.subscriber.subscribe(channel).catch(() => {});
+  }
+
+  private release(channel: string): void {
+    const left = (this.channels.get(channel) ?? 1) - 1;
+    if (left > 0) {
+      this.channels.set(channel, left);
+      return;
+    }
+    this.channels.delete(channel);
+    if (!this.closed) this.subscriber.unsubscribe(channel).catch(() => {});
   }
 }

@@ -5,17 +5,28 @@
  */
 export class Waiters {
   private readonly waiting = new Map<string, Set<() => void>>();
+  private readonly released = new Map<string, () => void>();
+
+  /** `follow(key)` is called when the first waiter on `key` arrives, and what it returns when the last one leaves (see Broker.follow). */
+  constructor(private readonly follow?: (key: string) => () => void) {}
 
   /** Resolves at the first of: `notify(key)`, `ms` elapsed, or abort. */
   waitOnce(key: string, ms: number, signal?: AbortSignal): Promise<void> {
     return new Promise((resolve) => {
       let set = this.waiting.get(key);
-      if (!set) this.waiting.set(key, (set = new Set()));
+      if (!set) {
+        this.waiting.set(key, (set = new Set()));
+        if (this.follow) this.released.set(key, this.follow(key));
+      }
       const done = () => {
         clearTimeout(timer);
         signal?.removeEventListener('abort', done);
         set.delete(done);
-        if (set.size === 0 && this.waiting.get(key) === set) this.waiting.delete(key);
+        if (set.size === 0 && this.waiting.get(key) === set) {
+          this.waiting.delete(key);
+          this.released.get(key)?.();
+          this.released.delete(key);
+        }
         resolve();
       };
       const timer = setTimeout(done, ms);

@@ -57,6 +57,8 @@ export interface HttpDeps {
   brokerConnected?: () => boolean;
   /** Server-Sent Events streams (undefined: the stream routes are not served). */
   streams?: EventStreams;
+  /** What brokerConnected is about: `redis` (default) or `postgres` (`/readyz` then says `databaseListen`). */
+  brokerTransport?: string;
   /** The built dashboard's folder (default: the one `npm run build` fills in this package). */
   dashboardDir?: string;
 }
@@ -146,7 +148,7 @@ export async function buildHttpServer(deps: HttpDeps): Promise<FastifyInstance> 
   await app.register(projectRoutes, { projects: deps.projects });
   if (deps.streams) await app.register(streamRoutes, { streams: deps.streams, auth: deps.auth, rateLimiter });
   await app.register(dashboardRoutes, { dir: deps.dashboardDir ?? DEFAULT_DASHBOARD_DIR });
-  await app.register(operationsRoutes, { store: deps.store, brokerConnected: deps.brokerConnected });
+  await app.register(operationsRoutes, { store: deps.store, brokerConnected: deps.brokerConnected, brokerTransport: deps.brokerTransport });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   app.get('/', { schema: { hide: true } }, async () => ({
     name: 'Ordercast',

@@ -175,7 +175,7 @@ export class OrderService {
         return { replayed: true, statusCode: outcome.statusCode, body: outcome.body as Order };
       case 'appended':
         this.readCache.offer(command.projectId, outcome.event.order);
-        this.broker.publish({ projectId: command.projectId });
+        this.broker.publish({ projectId: command.projectId, orderId: outcome.event.orderId });
         if (outcome.deliveries > 0) this.observer.deliveriesQueued?.();
         if (outcome.event.type === 'order.status_changed') this.observer.orderTransitioned?.(outcome.event);
         return { replayed: false, statusCode: command.kind === 'create' ? 201 : 200, body: outcome.event.order };

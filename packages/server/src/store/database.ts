@@ -47,6 +47,8 @@ export interface StoreOptions {
   statementTimeoutMs?: number;
   /** PostgreSQL: a connection died (server restart, failover, terminated backend); it is replaced on next use. */
   onConnectionError?: (error: Error) => void;
+  /** PostgreSQL: run the write path's statements by name, prepared once per connection (default); off behind a transaction pooler that cannot keep them. */
+  preparedStatements?: boolean;
   /** SQLite: checkpoint the WAL on a timer instead of inside commits (for servers). */
   checkpointInBackground?: boolean;
   onBackgroundError?: (message: string) => void;
@@ -90,7 +92,7 @@ export function openStore(options: StoreOptions): Store {
       db,
       dialect: 'postgres',
       location: redactUrl(options.databaseUrl),
-      orderLog: new PostgresOrderLog(pool),
+      orderLog: new PostgresOrderLog(pool, options.preparedStatements ?? true),
       log: postgresLogReading(db),
       readOrderRow: (projectId, id) => findOrderRow(db, 'postgres', projectId, id),
       close: () => db.destroy(),

@@ -111,7 +111,11 @@ type StateRow = Partial<OrderRow> & {
  * shows it did not commit, so a change is never applied twice.
  */
 export class PostgresOrderLog implements OrderLog {
-  constructor(private readonly pool: pg.Pool) {}
+  /** `namedStatements: false` for transaction poolers that cannot keep a statement prepared on one connection (PgBouncer before 1.21). */
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly namedStatements = true,
+  ) {}
 
   async append(command: AppendCommand, ids: { orderId: string; eventId: string }): Promise<AppendOutcome> {
     const claim = command.idempotency;
@@ -222,6 +226,6 @@ export class PostgresOrderLog implements OrderLog {
 
   private async query<R>(statement: Statement | string, parameters: unknown[]): Promise<R[]> {
     const { name, sql } = typeof statement === 'string' ? { name: undefined, sql: statement } : statement;
-    return (await this.pool.query({ name, text: sql, values: parameters })).rows as R[];
+    return (await this.pool.query({ name: this.namedStatements ? name : undefined, text: sql, values: parameters })).rows as R[];
   }
 }

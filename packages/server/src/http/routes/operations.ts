@@ -3,12 +3,13 @@ import { sql } from 'kysely';
 import type { Store } from '../../store/database.js';
 
 /** Liveness and readiness. `/metrics` is not here: it has a listener of its own (http/metrics-server.ts). */
-export async function operationsRoutes(app: FastifyInstance, opts: { store: Store; brokerConnected?: () => boolean }): Promise<void> {
+export async function operationsRoutes(app: FastifyInstance, opts: { store: Store; brokerConnected?: () => boolean; brokerTransport?: string }): Promise<void> {
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
 
   app.get('/readyz', { schema: { hide: true } }, async (request, reply) => {
-    // Without Redis this node still serves every event, from the log: degraded, not unready.
-    const redis = opts.brokerConnected ? { redis: opts.brokerConnected() ? 'ok' : 'degraded' } : {};
+    // Without Redis (or the LISTEN connection) this node still serves every event, from the log: degraded, not unready.
+    const brokerKey = opts.brokerTransport === 'postgres' ? 'databaseListen' : 'redis';
+    const redis = opts.brokerConnected ? { [brokerKey]: opts.brokerConnected() ? 'ok' : 'degraded' } : {};
     try {
       await sql`select 1`.execute(opts.store.db);
       return { status: 'ready', database: opts.store.dialect, ...redis };
