@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Config } from './config.js';
 import type { Broker } from './events/broker.js';
 import { LogFollower } from './events/log-follower.js';
+import { HealthService } from './services/health-service.js';
 import { OrderReadCache } from './services/order-read-cache.js';
 import { MemoryBroker } from './events/memory-broker.js';
 import { Waiters } from './events/waiters.js';
@@ -13,8 +14,8 @@ import { interestOfTopic } from './realtime/channel-hub.js';
 import { postgresNotifier } from './store/pg-notify.js';
 import { startMetricsServer, type MetricsServer } from './http/metrics-server.js';
 import { buildHttpServer } from './http/server.js';
-import { LogThrottle } from './log-throttle.js';
-import { createLogger, type Logger } from './logging.js';
+import { LogThrottle } from './lib/log-throttle.js';
+import { createLogger, type Logger } from './lib/logging.js';
 import { Metrics } from './metrics.js';
 import { CentrifugeGateway } from './realtime/centrifuge/centrifuge-gateway.js';
 import { CentrifugeHttpTransports } from './realtime/centrifuge/http-transports.js';
@@ -32,7 +33,7 @@ import { startIdempotencyRetention } from './services/idempotency-retention.js';
 import { OrderService } from './services/order-service.js';
 import { EventFeedService } from './services/event-feed-service.js';
 import { ProjectService } from './services/project-service.js';
-import { sha256Hex } from './services/random.js';
+import { sha256Hex } from './lib/hashing.js';
 import { WebhookDeliveryService } from './services/webhook-delivery-service.js';
 import { WebhookEndpointService } from './services/webhook-endpoint-service.js';
 import { WebhookStatsService } from './services/webhook-stats-service.js';
@@ -303,7 +304,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const http = await buildHttpServer({
     logger,
     metrics,
-    store,
+    health: new HealthService(store),
     auth,
     orders,
     projects,

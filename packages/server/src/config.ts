@@ -1,4 +1,8 @@
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** Where `npm run build` puts the dashboard (packages/dashboard builds into the server package, so it ships with it). */
+export const DEFAULT_DASHBOARD_DIR = fileURLToPath(new URL('../dashboard/', import.meta.url));
 
 /** Everything the server can be told, read once from flags and environment. */
 export interface Config {

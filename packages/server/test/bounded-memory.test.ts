@@ -7,7 +7,7 @@ import type { Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCore, type Core } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
-import { RateLimiter } from '../src/http/rate-limiter.js';
+import { RateLimiter } from '../src/lib/rate-limiter.js';
 import { HandshakeLimiter } from '../src/realtime/handshake-limiter.js';
 import { authenticateHandshake } from '../src/realtime/socketio/socketio-auth.js';
 import { testDialects } from './helpers/databases.js';

@@ -4,7 +4,8 @@ import path from 'node:path';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore, type Store } from '../src/store/database.js';
-import { inTransaction, isConnectionError, isDatabaseUnavailable } from '../src/store/transaction.js';
+import { isConnectionError, isDatabaseUnavailable } from '../src/lib/database-errors.js';
+import { inTransaction } from '../src/store/transaction.js';
 import { createPostgresSchema, databaseUrlForTests } from './helpers/databases.js';
 
 describe.skipIf(!databaseUrlForTests())('a transaction whose PostgreSQL connection dies before COMMIT', () => {

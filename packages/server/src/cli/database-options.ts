@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { createCore, type Core } from '../app.js';
 import { loadConfig } from '../config.js';
-import { createLogger } from '../logging.js';
+import { createLogger } from '../lib/logging.js';
 
 export interface DatabaseFlags {
   dataDir?: string;

@@ -1,11 +1,11 @@
 import type { Command } from 'commander';
 import { OrdercastError } from '../domain/errors.js';
 import type { Order } from '../domain/order.js';
-import { newId } from '../services/random.js';
+import { newId } from '../lib/ids.js';
 import { VERSION } from '../version.js';
 import { HttpSender } from '../webhooks/http-sender.js';
-import { eventPayload } from '../webhooks/payload.js';
-import { generateSecret, SECRET_PREFIX, signatureHeaders } from '../webhooks/signing.js';
+import { eventPayload } from '../domain/webhook-payload.js';
+import { generateSecret, SECRET_PREFIX, signatureHeaders } from '../lib/standard-webhooks.js';
 
 interface FeedEvent {
   id: string;

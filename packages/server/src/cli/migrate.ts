@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { openStoreWithSecrets } from '../app.js';
 import { loadConfig } from '../config.js';
-import { createLogger } from '../logging.js';
+import { createLogger } from '../lib/logging.js';
 import { withDatabaseOptions } from './database-options.js';
 
 export function registerMigrate(program: Command): void {

@@ -2,8 +2,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { createApp, type App } from '../app.js';
-import { loadConfig } from '../config.js';
-import { DEFAULT_DASHBOARD_DIR } from '../http/routes/dashboard.js';
+import { DEFAULT_DASHBOARD_DIR, loadConfig } from '../config.js';
 import type { CreatedProject } from '../services/project-service.js';
 
 function demoInstructions(baseUrl: string, demo: CreatedProject): string {

@@ -1,5 +1,5 @@
 import { isAfter, type LogPosition, type OrderEvent } from '../domain/order.js';
-import type { Logger } from '../logging.js';
+import type { Logger } from '../lib/logging.js';
 import type { LogReading } from '../store/log-reading.js';
 import type { Broker } from './broker.js';
 

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
-import { LogThrottle } from '../log-throttle.js';
-import type { Logger } from '../logging.js';
-import { redactUrl } from '../redact-url.js';
+import { LogThrottle } from '../lib/log-throttle.js';
+import type { Logger } from '../lib/logging.js';
+import { redactUrl } from '../lib/redact-url.js';
 import type { ConnectedBroker, HintListener, Interest, LogHint } from './broker.js';
 import { InterestSet, parseHint } from './interest.js';
 import { MemoryBroker } from './memory-broker.js';

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { OrdercastError } from '../domain/errors.js';
 import type { AuthService, Principal } from '../services/auth-service.js';
 import type { ReadScope } from '../services/order-service.js';
-import type { RateLimiter } from './rate-limiter.js';
+import type { RateLimiter } from '../lib/rate-limiter.js';
 
 export type PrincipalKind = Principal['kind'];
 

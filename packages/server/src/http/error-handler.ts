@@ -1,7 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { LogThrottle } from '../log-throttle.js';
+import { LogThrottle } from '../lib/log-throttle.js';
 import { isOrdercastError, OrdercastError, type ErrorCode } from '../domain/errors.js';
-import { isDatabaseUnavailable } from '../store/transaction.js';
+import { isDatabaseUnavailable } from '../lib/database-errors.js';
 import { errorBody } from './error-body.js';
 import { ERROR_STATUS } from './error-status.js';
 import { drainRequestBody, payloadTooLargeMessage } from './oversize-body.js';

@@ -1,7 +1,7 @@
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import type { Logger } from '../logging.js';
+import type { Logger } from '../lib/logging.js';
 import type { Metrics } from '../metrics.js';
 import type { AuthService } from '../services/auth-service.js';
 import type { EventFeedService } from '../services/event-feed-service.js';
@@ -14,7 +14,7 @@ import type { OrderExpungeService } from '../services/order-expunge-service.js';
 import { openApiWebhooks } from './openapi-webhooks.js';
 import { eventTypeRoutes } from './routes/event-types.js';
 import { orderExpungeRoutes } from './routes/order-expunge.js';
-import type { Store } from '../store/database.js';
+import type { HealthService } from '../services/health-service.js';
 import { registerAuth } from './auth-hook.js';
 import { answerClientError } from './client-error.js';
 import { registerCors } from './cors.js';
@@ -23,8 +23,9 @@ import { registerJsonBodyParser } from './json-body.js';
 import { refuseOversizeBeforeContinue } from './oversize-body.js';
 import { registerValidators } from './validators.js';
 import { urlForLog } from './log-url.js';
-import { RateLimiter } from './rate-limiter.js';
-import { dashboardRoutes, DEFAULT_DASHBOARD_DIR } from './routes/dashboard.js';
+import { RateLimiter } from '../lib/rate-limiter.js';
+import { DEFAULT_DASHBOARD_DIR } from '../config.js';
+import { dashboardRoutes } from './routes/dashboard.js';
 import { eventRoutes } from './routes/events.js';
 import { operationsRoutes } from './routes/operations.js';
 import { orderRoutes } from './routes/orders.js';
@@ -38,7 +39,7 @@ import { errorSchema, orderEventSchema, orderSchema } from './schemas.js';
 export interface HttpDeps {
   logger: Logger;
   metrics: Metrics;
-  store: Store;
+  health: HealthService;
   auth: AuthService;
   orders: OrderService;
   projects: ProjectService;
@@ -148,7 +149,7 @@ export async function buildHttpServer(deps: HttpDeps): Promise<FastifyInstance> 
   await app.register(projectRoutes, { projects: deps.projects });
   if (deps.streams) await app.register(streamRoutes, { streams: deps.streams, auth: deps.auth, rateLimiter });
   await app.register(dashboardRoutes, { dir: deps.dashboardDir ?? DEFAULT_DASHBOARD_DIR });
-  await app.register(operationsRoutes, { store: deps.store, brokerConnected: deps.brokerConnected, brokerTransport: deps.brokerTransport });
+  await app.register(operationsRoutes, { health: deps.health, brokerConnected: deps.brokerConnected, brokerTransport: deps.brokerTransport });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   app.get('/', { schema: { hide: true } }, async () => ({
     name: 'Ordercast',

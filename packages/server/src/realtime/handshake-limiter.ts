@@ -1,4 +1,4 @@
-import { RateLimiter } from '../http/rate-limiter.js';
+import { RateLimiter } from '../lib/rate-limiter.js';
 
 /**
  * Refuses floods of new connections: one bucket per client IP, checked before

@@ -3,7 +3,8 @@ import { OrdercastError } from '../domain/errors.js';
 import type { Store } from '../store/database.js';
 import { findApiKeyByHash, type ApiKeyRecord } from '../store/repositories/api-keys.js';
 import type { ProjectService, TokenSecrets } from './project-service.js';
-import { constantTimeEqual, sha256Hex } from './random.js';
+import { constantTimeEqual } from '../lib/constant-time.js';
+import { sha256Hex } from '../lib/hashing.js';
 
 /** Who is calling, once their credential has been checked. */
 export type Principal = KeyPrincipal | UserPrincipal;

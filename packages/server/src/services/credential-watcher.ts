@@ -1,5 +1,5 @@
 import type { ErrorCode } from '../domain/errors.js';
-import type { Logger } from '../logging.js';
+import type { Logger } from '../lib/logging.js';
 import type { Store } from '../store/database.js';
 import { findApiKeyExpiries } from '../store/repositories/api-keys.js';
 import type { Principal } from './auth-service.js';

@@ -11,7 +11,9 @@ import { listOrderRows, rowToOrder } from '../store/repositories/orders.js';
 import { IDEMPOTENCY_KEY_TTL_MS } from './idempotency-retention.js';
 import { OrderReadCache, type CachedOrder } from './order-read-cache.js';
 import type { ProjectService } from './project-service.js';
-import { canonicalJson, newId, sha256Hex } from './random.js';
+import { canonicalJson } from '../lib/canonical-json.js';
+import { newId } from '../lib/ids.js';
+import { sha256Hex } from '../lib/hashing.js';
 
 export interface OrderServiceObserver {
   orderCreated?(order: Order): void;

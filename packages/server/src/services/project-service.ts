@@ -17,7 +17,8 @@ import {
 } from '../store/repositories/projects.js';
 import type { SecretBox } from '../store/secret-box.js';
 import { inTransaction, type Executor } from '../store/transaction.js';
-import { newId, randomBase62, sha256Hex } from './random.js';
+import { newId, randomBase62 } from '../lib/ids.js';
+import { sha256Hex } from '../lib/hashing.js';
 
 export interface CreatedProject {
   project: ProjectRecord;

@@ -1,4 +1,4 @@
-import type { Logger } from '../logging.js';
+import type { Logger } from '../lib/logging.js';
 import type { Store } from '../store/database.js';
 import { pruneAttemptBodies, pruneDeliveredDeliveries, pruneOrderEvents, type ScanResult } from '../store/repositories/retention.js';
 import { inTransaction } from '../store/transaction.js';

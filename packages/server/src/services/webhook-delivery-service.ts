@@ -11,9 +11,10 @@ import {
   rowToDelivery,
   type DeliveryRow,
 } from '../store/repositories/webhook-deliveries.js';
-import { TEST_EVENT_NAME, testPayload, type WebhookPayload } from '../webhooks/payload.js';
+import { TEST_EVENT_NAME, testPayload } from '../domain/operational-events.js';
+import type { WebhookPayload } from '../domain/webhook-payload.js';
 import type { WebhookEndpointService } from './webhook-endpoint-service.js';
-import { newId } from './random.js';
+import { newId } from '../lib/ids.js';
 
 export interface DeliveryView extends WebhookDelivery {
   object: 'webhook_delivery';

@@ -13,14 +13,14 @@ import {
   type EndpointRecord,
 } from '../store/repositories/webhook-endpoints.js';
 import { inTransaction } from '../store/transaction.js';
-import { validateEndpointUrl } from '../webhooks/endpoint-url.js';
+import { validateEndpointUrl } from './webhook-endpoint-url.js';
 import { OPERATIONAL_EVENT_NAMES } from '../domain/operational-events.js';
 import { eventCatalogue, type EventType } from '../domain/event-catalogue.js';
 import { validateCustomHeaders } from '../domain/webhook-headers.js';
-import { generateSecret } from '../webhooks/signing.js';
+import { generateSecret } from '../lib/standard-webhooks.js';
 import type { ProjectService } from './project-service.js';
 import type { SecretBox } from '../store/secret-box.js';
-import { newId } from './random.js';
+import { newId } from '../lib/ids.js';
 
 export interface EndpointInput {
   url?: string;

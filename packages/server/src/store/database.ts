@@ -3,7 +3,7 @@ import path from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
-import { redactUrl } from '../redact-url.js';
+import { redactUrl } from '../lib/redact-url.js';
 import type { Database } from './schema.js';
 import { startCheckpointer } from './sqlite-checkpointer.js';
 import { ImmediateSqliteDialect } from './sqlite-immediate-dialect.js';
@@ -14,7 +14,9 @@ import type { OrderLog } from './order-log.js';
 import { PostgresOrderLog } from './postgres-order-log.js';
 import { SqliteOrderLog } from './sqlite-order-log.js';
 
-export type Dialect = 'sqlite' | 'postgres';
+import type { Dialect } from './dialect.js';
+
+export type { Dialect };
 
 export interface Store {
   db: Kysely<Database>;

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Migrator, sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 import { RECENT_HISTORY_LIMIT } from '../domain/order-decisions.js';
-import type { Dialect } from './database.js';
+import type { Dialect } from './dialect.js';
 
 /**
  * Migrations live in code, in order. One set serves both dialects; the only

@@ -13,7 +13,7 @@ import {
   type StoredIdempotency,
 } from './order-log.js';
 import { rowToOrderState, type OrderRow } from './repositories/orders.js';
-import { isConnectionError, isRetryable, isUniqueViolation } from './transaction.js';
+import { isConnectionError, isRetryable, isUniqueViolation } from '../lib/database-errors.js';
 
 const MAX_ATTEMPTS = 20;
 

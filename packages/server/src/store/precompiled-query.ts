@@ -10,7 +10,7 @@ import {
   SqliteQueryCompiler,
   type Compilable,
 } from 'kysely';
-import type { Dialect } from './database.js';
+import type { Dialect } from './dialect.js';
 import type { Database } from './schema.js';
 import type { Executor } from './transaction.js';
 

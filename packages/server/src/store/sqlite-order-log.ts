@@ -14,7 +14,7 @@ import {
 } from './order-log.js';
 import { rowToOrderState, type OrderRow } from './repositories/orders.js';
 import type { Database } from './schema.js';
-import { isDatabaseUnavailable } from './transaction.js';
+import { isDatabaseUnavailable } from '../lib/database-errors.js';
 
 interface Pending {
   command: AppendCommand;

@@ -26,7 +26,7 @@ import {
   type EndpointRecord,
 } from '../store/repositories/webhook-endpoints.js';
 import { inTransaction } from '../store/transaction.js';
-import { newId } from '../services/random.js';
+import { newId } from '../lib/ids.js';
 import {
   ENDPOINT_DISABLED,
   ENDPOINT_FAILING,

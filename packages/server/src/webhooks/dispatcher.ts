@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { LogThrottle } from '../log-throttle.js';
-import type { Logger } from '../logging.js';
+import { LogThrottle } from '../lib/log-throttle.js';
+import type { Logger } from '../lib/logging.js';
 import type { Metrics } from '../metrics.js';
 import type { AttemptBatchResult, AttemptRecord, DeliveryQueue } from './delivery-queue.js';
 import type { DeliveryRow } from '../store/repositories/webhook-deliveries.js';
@@ -9,7 +9,7 @@ import { AttemptRecorder } from './attempt-recorder.js';
 import { EndpointFailureLog } from './failure-log.js';
 import type { HttpSender, SendResult } from './http-sender.js';
 import { parseRetryAfter, type RetrySchedule } from './retry-schedule.js';
-import { signatureHeaders } from './signing.js';
+import { signatureHeaders } from '../lib/standard-webhooks.js';
 import { OPERATIONAL_EVENT_NAMES } from '../domain/operational-events.js';
 
 export interface DispatcherOptions {

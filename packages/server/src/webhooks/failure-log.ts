@@ -1,5 +1,5 @@
-import { LogThrottle } from '../log-throttle.js';
-import type { Logger } from '../logging.js';
+import { LogThrottle } from '../lib/log-throttle.js';
+import type { Logger } from '../lib/logging.js';
 import type { EndpointRecord } from '../store/repositories/webhook-endpoints.js';
 import type { SendResult } from './http-sender.js';
 

@@ -1,6 +1,6 @@
 import { Webhook, WebhookVerificationError } from 'standardwebhooks';
 import { describe, expect, it } from 'vitest';
-import { generateSecret, sign, signatureHeaders } from '../../src/webhooks/signing.js';
+import { generateSecret, sign, signatureHeaders } from '../../src/lib/standard-webhooks.js';
 
 // The vector every Standard Webhooks library tests ("sign function works").
 const VECTOR = {

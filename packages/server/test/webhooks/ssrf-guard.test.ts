@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HttpSender } from '../../src/webhooks/http-sender.js';
-import { refusalReason } from '../../src/webhooks/ssrf-guard.js';
+import { refusalReason } from '../../src/lib/ssrf-guard.js';
 import { testDialects } from '../helpers/databases.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
 import { webhookApi } from '../helpers/webhook-api.js';

@@ -1,10 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, FastifyReply } from 'fastify';
-
-/** Where `npm run build` puts the dashboard (packages/dashboard builds into the server package, so it ships with it). */
-export const DEFAULT_DASHBOARD_DIR = fileURLToPath(new URL('../../../dashboard/', import.meta.url));
 
 /**
  * Scripts, styles and requests only from this origin, nothing inline: a key kept in

@@ -1,9 +1,8 @@
 import type { FastifyInstance } from 'fastify';
-import { sql } from 'kysely';
-import type { Store } from '../../store/database.js';
+import type { HealthService } from '../../services/health-service.js';
 
 /** Liveness and readiness. `/metrics` is not here: it has a listener of its own (http/metrics-server.ts). */
-export async function operationsRoutes(app: FastifyInstance, opts: { store: Store; brokerConnected?: () => boolean; brokerTransport?: string }): Promise<void> {
+export async function operationsRoutes(app: FastifyInstance, opts: { health: HealthService; brokerConnected?: () => boolean; brokerTransport?: string }): Promise<void> {
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
 
   app.get('/readyz', { schema: { hide: true } }, async (request, reply) => {
@@ -11,11 +10,11 @@ export async function operationsRoutes(app: FastifyInstance, opts: { store: Stor
     const brokerKey = opts.brokerTransport === 'postgres' ? 'databaseListen' : 'redis';
     const redis = opts.brokerConnected ? { [brokerKey]: opts.brokerConnected() ? 'ok' : 'degraded' } : {};
     try {
-      await sql`select 1`.execute(opts.store.db);
-      return { status: 'ready', database: opts.store.dialect, ...redis };
+      await opts.health.checkDatabase();
+      return { status: 'ready', database: opts.health.database, ...redis };
     } catch (error) {
       request.log.warn({ err: error }, 'database not reachable');
-      return reply.code(503).send({ status: 'unavailable', database: opts.store.dialect, reason: 'database not reachable', ...redis });
+      return reply.code(503).send({ status: 'unavailable', database: opts.health.database, reason: 'database not reachable', ...redis });
     }
   });
 }

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { OrdercastError } from '../../domain/errors.js';
 import type { ServerResponse } from 'node:http';
 import type { AuthService, Principal, UserPrincipal } from '../../services/auth-service.js';
-import type { RateLimiter } from '../rate-limiter.js';
+import type { RateLimiter } from '../../lib/rate-limiter.js';
 import { errorResponses } from '../schemas.js';
 
 /** What a stream route hands over once the request is accepted: the raw response, and how to start the body. */

@@ -2,7 +2,7 @@ import type { IncomingMessage, Server as HttpServer } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { RealtimeConfig } from '../../config.js';
-import type { Logger } from '../../logging.js';
+import type { Logger } from '../../lib/logging.js';
 import type { Metrics } from '../../metrics.js';
 import type { HandshakeLimiter } from '../handshake-limiter.js';
 import { CentrifugeSession, type SessionTransport } from './centrifuge-session.js';

@@ -1,13 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { isOrdercastError } from '../../domain/errors.js';
 import type { OrderEvent } from '../../domain/order.js';
-import { RateLimiter } from '../../http/rate-limiter.js';
-import type { Logger } from '../../logging.js';
+import { RateLimiter } from '../../lib/rate-limiter.js';
+import type { Logger } from '../../lib/logging.js';
 import { OrderedDelivery } from '../ordered-delivery.js';
 import { orderPublicationOf, publicationOf, readHistory, recoverChannel, userChannelStream, type HistoryStream, type Publication } from './channel-history.js';
 import { CodecError, decodeCommands, encodeFrame, type Command } from './codec.js';
 import { closeReason, DisconnectCodes, ErrorCodes, type ProtocolError } from './codes.js';
-import { orderChannelStream, orderIdOfChannel, type ConnectionScope, type OrderChannels } from './order-channels.js';
+import type { ConnectionScope } from './connection-scope.js';
+import { orderChannelStream, orderIdOfChannel, type OrderChannels } from './order-channels.js';
 import { publicationFrame } from './publication-frames.js';
 import type { AuthenticatedUser, ChannelOwner, CredentialWatch, LapseReason, UserChannels } from './user-channels.js';
 

@@ -5,12 +5,8 @@ import type { EventLogReader } from '../../services/event-log-reader.js';
 import type { OrderService } from '../../services/order-service.js';
 import { topics, type ChannelHub, type HubListener } from '../channel-hub.js';
 import { orderPublicationOf, type HistoryStream } from './channel-history.js';
+import type { ConnectionScope } from './connection-scope.js';
 
-/** What a Centrifuge connection may read: a whole project (secret key), or one user's orders in it (user token). */
-export interface ConnectionScope {
-  projectId: string;
-  userExternalId?: string;
-}
 
 export const ORDER_CHANNEL_PREFIX = 'order:';
 const MAX_ORDER_ID_LENGTH = 100;

@@ -4,7 +4,7 @@ import type { AuthService } from '../../services/auth-service.js';
 import { credentialParts, type CredentialPart, type CredentialWatch, type CredentialWatcher, type LapseReason } from '../../services/credential-watcher.js';
 import type { EventLogReader } from '../../services/event-log-reader.js';
 import { topics, type ChannelHub, type HubListener } from '../channel-hub.js';
-import type { ConnectionScope } from './order-channels.js';
+import type { ConnectionScope } from './connection-scope.js';
 
 export interface ChannelOwner {
   projectId: string;

@@ -1,7 +1,7 @@
 import type { Server as HttpServer } from 'node:http';
 import { Server } from 'socket.io';
 import type { RealtimeConfig } from '../../config.js';
-import type { Logger } from '../../logging.js';
+import type { Logger } from '../../lib/logging.js';
 import type { Metrics } from '../../metrics.js';
 import type { AuthService } from '../../services/auth-service.js';
 import type { CredentialWatcher } from '../../services/credential-watcher.js';

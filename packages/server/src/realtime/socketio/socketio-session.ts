@@ -1,8 +1,8 @@
 import type { Socket } from 'socket.io';
 import { OrdercastError, isOrdercastError, type ErrorCode } from '../../domain/errors.js';
 import type { LogPosition, OrderEvent } from '../../domain/order.js';
-import { RateLimiter } from '../../http/rate-limiter.js';
-import type { Logger } from '../../logging.js';
+import { RateLimiter } from '../../lib/rate-limiter.js';
+import type { Logger } from '../../lib/logging.js';
 import type { Metrics } from '../../metrics.js';
 import type { EventLogReader } from '../../services/event-log-reader.js';
 import type { OrderService } from '../../services/order-service.js';

@@ -1,7 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import { OrdercastError } from '../../domain/errors.js';
 import type { OrderEvent } from '../../domain/order.js';
-import type { Logger } from '../../logging.js';
+import type { Logger } from '../../lib/logging.js';
 import type { Metrics } from '../../metrics.js';
 import type { Principal, UserPrincipal } from '../../services/auth-service.js';
 import { credentialParts, type CredentialWatcher, type LapseReason } from '../../services/credential-watcher.js';

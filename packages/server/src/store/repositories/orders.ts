@@ -3,7 +3,7 @@ import type { Order, StatusHistoryEntry } from '../../domain/order.js';
 import type { Lifecycle } from '../../domain/lifecycle.js';
 import type { OrdersTable } from '../schema.js';
 import { precompiled } from '../precompiled-query.js';
-import type { Dialect } from '../database.js';
+import type { Dialect } from '../dialect.js';
 import type { Executor } from '../transaction.js';
 import type BetterSqlite3 from 'better-sqlite3';
 import type { Selectable } from 'kysely';

@@ -1,7 +1,7 @@
 import { sql, type Selectable } from 'kysely';
 import type { WebhookDelivery } from '../../domain/webhook.js';
 import { paddedPieces } from '../batch-shapes.js';
-import type { Dialect } from '../database.js';
+import type { Dialect } from '../dialect.js';
 import type { DeliveryStatus, WebhookDeliveriesTable } from '../schema.js';
 import type { Executor } from '../transaction.js';
 

@@ -1,6 +1,6 @@
 import { sql, type Selectable } from 'kysely';
 import { ALL_EVENTS, type WebhookEndpoint, type WebhookSecret } from '../../domain/webhook.js';
-import type { Dialect } from '../database.js';
+import type { Dialect } from '../dialect.js';
 import type { WebhookEndpointsTable } from '../schema.js';
 import type { Executor } from '../transaction.js';
 

@@ -1,6 +1,6 @@
 import net from 'node:net';
 import { OrdercastError } from '../domain/errors.js';
-import { refusalReason } from './ssrf-guard.js';
+import { refusalReason } from '../lib/ssrf-guard.js';
 
 export const MAX_URL_LENGTH = 2048;
 
