@@ -132,7 +132,11 @@ async function main() {
     console.log(report('writes, retention idle   ', idle));
     console.log(report('writes, retention pruning', busy));
     console.log(
-      `pruned: ${result.attemptBodies} attempt bodies, ${result.deliveries} deliveries (with their attempts), ${result.events} events in ${result.batches} batches over ${(passMs / 1000).toFixed(1)} s; longest batch ${fmt(result.longestBatchMs)} (${Object.entries(result.longestBatchMsByKind).map(([k, v]) => `${k} ${fmt(v)}`).join(', ')})`,
+      `pruned: ${result.attemptBodies} attempt bodies, ${result.deliveries} deliveries (with their attempts), ${result.events} events in ${result.batches} batches over ${(passMs / 1000).toFixed(1)} s; longest batch ${fmt(result.longestBatchMs)} (${Object.entries(
+        result.longestBatchMsByKind,
+      )
+        .map(([k, v]) => `${k} ${fmt(v)}`)
+        .join(', ')})`,
     );
   } finally {
     await app.close();

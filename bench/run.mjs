@@ -16,7 +16,17 @@ import { pushScenario } from './scenarios/push.mjs';
 import { scaleScenario } from './scenarios/scale.mjs';
 import { webhooksScenario } from './scenarios/webhooks.mjs';
 
-const SCENARIOS = { poll: pollScenario, ingest: ingestScenario, push: pushScenario, connections: connectionsScenario, fanout: fanoutScenario, webhooks: webhooksScenario, nodes: nodesScenario, 'idle-nodes': idleNodesScenario, scale: scaleScenario };
+const SCENARIOS = {
+  poll: pollScenario,
+  ingest: ingestScenario,
+  push: pushScenario,
+  connections: connectionsScenario,
+  fanout: fanoutScenario,
+  webhooks: webhooksScenario,
+  nodes: nodesScenario,
+  'idle-nodes': idleNodesScenario,
+  scale: scaleScenario,
+};
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
@@ -45,7 +55,14 @@ const num = (v) => (Math.abs(v) < 100 ? v.toFixed(1) : String(Math.round(v)));
 const fmt = (s) => (s.runs > 1 ? `${num(s.median)} (${num(s.min)}–${num(s.max)})` : num(s.median));
 const table = [
   ['scenario', 'ordercast median (min–max)', 'baseline median (min–max)', 'ratio', 'target', 'meets'],
-  ...rows.map((r) => [r.scenario, fmt(r.ordercast), fmt(r.baseline), `${r.ratio.toFixed(2)}×`, r.target, r.meets === 'smoke' ? 'smoke only' : r.meets ? 'yes' : 'NO']),
+  ...rows.map((r) => [
+    r.scenario,
+    fmt(r.ordercast),
+    fmt(r.baseline),
+    `${r.ratio.toFixed(2)}×`,
+    r.target,
+    r.meets === 'smoke' ? 'smoke only' : r.meets ? 'yes' : 'NO',
+  ]),
 ];
 const widths = table[0].map((_, c) => Math.max(...table.map((row) => row[c].length)));
 console.log('');

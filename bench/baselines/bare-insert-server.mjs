@@ -11,7 +11,9 @@ let insert;
 
 if (databaseUrl) {
   const pool = new pg.Pool({ connectionString: databaseUrl, max: 10 });
-  await pool.query('create table if not exists baseline_events (id bigserial primary key, order_id text not null, status text not null, created_at text not null)');
+  await pool.query(
+    'create table if not exists baseline_events (id bigserial primary key, order_id text not null, status text not null, created_at text not null)',
+  );
   insert = async (orderId, status) => {
     const client = await pool.connect();
     try {
@@ -26,7 +28,9 @@ if (databaseUrl) {
   const db = new Database(path.join(process.env.BASELINE_DATA_DIR, 'baseline.db'));
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
-  db.exec('create table if not exists baseline_events (id integer primary key autoincrement, order_id text not null, status text not null, created_at text not null)');
+  db.exec(
+    'create table if not exists baseline_events (id integer primary key autoincrement, order_id text not null, status text not null, created_at text not null)',
+  );
   const stmt = db.prepare('insert into baseline_events (order_id, status, created_at) values (?, ?, ?)');
   const tx = db.transaction((orderId, status) => stmt.run(orderId, status, new Date().toISOString()));
   insert = async (orderId, status) => tx(orderId, status);

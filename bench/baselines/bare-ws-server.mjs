@@ -19,7 +19,9 @@ function durableCommit(dir) {
   const db = new Database(path.join(dir, 'durable-baseline.db'));
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
-  db.exec('create table if not exists baseline_events (id integer primary key autoincrement, order_id text not null, version integer not null, body text not null)');
+  db.exec(
+    'create table if not exists baseline_events (id integer primary key autoincrement, order_id text not null, version integer not null, body text not null)',
+  );
   const insert = db.prepare('insert into baseline_events (order_id, version, body) values (?, ?, ?)');
   return db.transaction((batch) => {
     for (const update of batch) insert.run(update.orderId, update.version, update.body);
@@ -51,7 +53,11 @@ const server = http.createServer((req, res) => {
         versions.set(orderId, version);
         const now = new Date().toISOString();
         const order = { id: orderId, object: 'order', status: version % 2 ? 'ping' : 'pong', version, updatedAt: now };
-        batch.push({ orderId, version, body: JSON.stringify({ orderId, status: order.status, previousStatus: null, version, updatedAt: now, eventName: 'order_pong', order }) });
+        batch.push({
+          orderId,
+          version,
+          body: JSON.stringify({ orderId, status: order.status, previousStatus: null, version, updatedAt: now, eventName: 'order_pong', order }),
+        });
       }
       if (batch.length > 0) commit(batch);
       for (const update of batch) clients.get(update.orderId)?.send(update.body);

@@ -26,7 +26,12 @@ function requestsFor(plan) {
         setupRequest(req) {
           if (plan.refused && ++sent % plan.refused.every === 0) {
             const finalId = plan.refused.orderIds[sent % plan.refused.orderIds.length];
-            return { ...req, path: `/api/v2/orders/${finalId}/status`, headers: { ...plan.headers, 'content-type': 'application/json' }, body: JSON.stringify({ status: a }) };
+            return {
+              ...req,
+              path: `/api/v2/orders/${finalId}/status`,
+              headers: { ...plan.headers, 'content-type': 'application/json' },
+              body: JSON.stringify({ status: a }),
+            };
           }
           let id;
           for (let tries = 0; tries < plan.orders.length; tries++) {

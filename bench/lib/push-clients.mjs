@@ -52,7 +52,14 @@ function connectCentrifuge(client) {
   return new Promise((resolve) => {
     const ws = new WebSocket(`${plan.url.replace(/^http/, 'ws')}/connection/websocket`);
     closers.push(() => ws.close());
-    ws.on('open', () => ws.send(JSON.stringify({ id: 1, connect: { data: { user_external_id: client.userExternalId, auth: client.token, project_id: plan.projectId }, name: 'bench' } })));
+    ws.on('open', () =>
+      ws.send(
+        JSON.stringify({
+          id: 1,
+          connect: { data: { user_external_id: client.userExternalId, auth: client.token, project_id: plan.projectId }, name: 'bench' },
+        }),
+      ),
+    );
     ws.on('message', (data) => {
       for (const line of data.toString().split('\n')) {
         if (!line.trim()) continue;
@@ -100,7 +107,18 @@ process.stdin.on('data', (chunk) => {
   if (!chunk.toString().includes('stop')) return;
   const sorted = latencies.sort((a, b) => a - b);
   const at = (p) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] : null);
-  console.log(JSON.stringify({ received: sorted.length, p50: at(50), p99: at(99), max: sorted.at(-1) ?? null, gaps, duplicates, failures, latencies: sorted.map((v) => Math.round(v * 100) / 100) }));
+  console.log(
+    JSON.stringify({
+      received: sorted.length,
+      p50: at(50),
+      p99: at(99),
+      max: sorted.at(-1) ?? null,
+      gaps,
+      duplicates,
+      failures,
+      latencies: sorted.map((v) => Math.round(v * 100) / 100),
+    }),
+  );
   for (const close of closers) close();
   setTimeout(() => process.exit(0), 200);
 });

@@ -25,7 +25,8 @@ export async function startClients(tmp, kind, bases, clients) {
   try {
     const ready = await Promise.all(procs.map((p) => p.started));
     const connected = ready.reduce((n, m) => n + Number(m[1]), 0);
-    if (connected !== clients.length) throw new Error(`push ${kind}: only ${connected} of ${clients.length} clients subscribed${ready.map((m) => m[2]).join('')}`);
+    if (connected !== clients.length)
+      throw new Error(`push ${kind}: only ${connected} of ${clients.length} clients subscribed${ready.map((m) => m[2]).join('')}`);
   } catch (error) {
     await Promise.all(procs.map((p) => p.stop()));
     throw error;
@@ -107,4 +108,3 @@ export async function drive(baseUrl, secretKey, orderIds, status, rate, seconds)
   if (failed > 0) throw new Error(`push: ${failed} transitions failed; first: ${firstFailure}`);
   return total;
 }
-

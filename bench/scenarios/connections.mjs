@@ -38,7 +38,8 @@ async function openClients(dir, kind, base, clients) {
   try {
     const ready = await Promise.all(procs.map((p) => p.started));
     const connected = ready.reduce((n, m) => n + Number(m[1]), 0);
-    if (connected !== clients.length) throw new Error(`connections ${kind}: only ${connected} of ${clients.length} connected${ready.map((m) => m[2]).join('')}`);
+    if (connected !== clients.length)
+      throw new Error(`connections ${kind}: only ${connected} of ${clients.length} connected${ready.map((m) => m[2]).join('')}`);
   } catch (error) {
     await stop();
     throw error;
@@ -88,7 +89,9 @@ export async function connectionsScenario({ quick, runs, log }) {
         const result = await measure(tmp.dir, kind === 'library' ? 'socketio' : kind, server, reference ? baselineHeap : ordercastHeap, base, clients);
         samples[kind].push(result.rssPerConn / 1024);
         samples[`${kind}Heap`].push(result.heapPerConn / 1024);
-        log(`connections ${kind} run ${run}/${runs}: ${(result.rssPerConn / 1024).toFixed(1)} KiB RSS, ${(result.heapPerConn / 1024).toFixed(1)} KiB heap per connection`);
+        log(
+          `connections ${kind} run ${run}/${runs}: ${(result.rssPerConn / 1024).toFixed(1)} KiB RSS, ${(result.heapPerConn / 1024).toFixed(1)} KiB heap per connection`,
+        );
       }
     }
   } finally {

@@ -18,7 +18,12 @@ function cpuSeconds(pid) {
 }
 
 async function measure(tmp, servers, orderIds, status, secretKey, clients, rate, seconds) {
-  const group = await startClients(tmp, 'socketio', servers.map((s) => ({ url: s.baseUrl, secretKey })), clients);
+  const group = await startClients(
+    tmp,
+    'socketio',
+    servers.map((s) => ({ url: s.baseUrl, secretKey })),
+    clients,
+  );
   const cpuBefore = servers.map((s) => cpuSeconds(s.pid));
   await drive(servers[0].baseUrl, secretKey, orderIds, status, rate, seconds);
   await new Promise((r) => setTimeout(r, 1500));
@@ -70,7 +75,9 @@ export async function fanoutScenario({ quick, runs, log }) {
       samples.oneP99.push(one.p99);
       samples.twoCpu.push(two.cpuPerMessageMs);
       samples.oneCpu.push(one.cpuPerMessageMs);
-      log(`fanout run ${run}/${runs}: p99 ${two.p99.toFixed(1)} vs ${one.p99.toFixed(1)} ms; CPU per message ${two.cpuPerMessageMs.toFixed(3)} vs ${one.cpuPerMessageMs.toFixed(3)} ms`);
+      log(
+        `fanout run ${run}/${runs}: p99 ${two.p99.toFixed(1)} vs ${one.p99.toFixed(1)} ms; CPU per message ${two.cpuPerMessageMs.toFixed(3)} vs ${one.cpuPerMessageMs.toFixed(3)} ms`,
+      );
     }
   } finally {
     tmp.remove();

@@ -45,7 +45,12 @@ export async function idleNodesScenario({ quick, runs, log }) {
         const [writer, active] = servers;
         const orderIds = await seedOrders(writer.baseUrl, project.secretKey, clientCount);
         const status = new Map(orderIds.map((id) => [id, 'ping']));
-        const group = await startClients(tmp.dir, 'socketio', [{ url: active.baseUrl, secretKey: project.secretKey }], orderIds.map((orderId) => ({ orderId })));
+        const group = await startClients(
+          tmp.dir,
+          'socketio',
+          [{ url: active.baseUrl, secretKey: project.secretKey }],
+          orderIds.map((orderId) => ({ orderId })),
+        );
         // Warm up (each node compiles its read path and grows its heap once, a one-off cost
         // that would otherwise land in the measured window), then a quiet window as long as the measured one.
         await drive(writer.baseUrl, project.secretKey, orderIds, status, rate, WARM_UP_SECONDS);
@@ -81,7 +86,9 @@ export async function idleNodesScenario({ quick, runs, log }) {
           `idle-nodes run ${run}/${runs}: CPU ms per event: writer ${perEvent[0].toFixed(3)}, active ${perEvent[1].toFixed(3)}, idle ${perEvent
             .slice(2)
             .map((v) => v.toFixed(3))
-            .join(', ')} (idle/active ${(idleMs / perEvent[1]).toFixed(2)}); without subtracting the quiet window: active ${rawPerEvent[1].toFixed(3)}, idle ${rawPerEvent
+            .join(
+              ', ',
+            )} (idle/active ${(idleMs / perEvent[1]).toFixed(2)}); without subtracting the quiet window: active ${rawPerEvent[1].toFixed(3)}, idle ${rawPerEvent
             .slice(2)
             .map((v) => v.toFixed(3))
             .join(', ')}; p99 ${result.p99.toFixed(1)} ms`,

@@ -56,26 +56,41 @@ async function ingestOn(dialect, pgBaseUrl, { quick, runs, log }) {
       const plan = { kind: 'toggle', connections, durationSec, headers, statuses: ['ping', 'pong'], orders: ids.map((id) => ({ id, status: 'ping' })) };
       const o = await runLoad({ ...plan, url: server.baseUrl });
       const b = await runLoad({ ...plan, url: baseline.baseUrl });
-      for (const [name, r] of [['ordercast', o], ['baseline', b]]) {
+      for (const [name, r] of [
+        ['ordercast', o],
+        ['baseline', b],
+      ]) {
         const wrong = Object.entries(r.statusCodes).filter(([code]) => Number(code) !== 200);
-        if (wrong.length > 0 || r.errors > 0) throw new Error(`ingest ${dialect} ${name}: unexpected answers ${JSON.stringify(r.statusCodes)}, errors ${r.errors}; first: ${r.firstFailure}`);
+        if (wrong.length > 0 || r.errors > 0)
+          throw new Error(`ingest ${dialect} ${name}: unexpected answers ${JSON.stringify(r.statusCodes)}, errors ${r.errors}; first: ${r.firstFailure}`);
       }
       const mixedIds = await seedOrders(server.baseUrl, project.secretKey, orderCount, (i) => ({ userExternalId: `user-m${run}-${i % 500}` }));
-      const mixed = await runLoad({ ...plan, orders: mixedIds.map((id) => ({ id, status: 'ping' })), url: server.baseUrl, refused: { every: 10, orderIds: finals } });
+      const mixed = await runLoad({
+        ...plan,
+        orders: mixedIds.map((id) => ({ id, status: 'ping' })),
+        url: server.baseUrl,
+        refused: { every: 10, orderIds: finals },
+      });
       const refusedCount = mixed.statusCodes['409']?.count ?? 0;
       const unexpected = Object.entries(mixed.statusCodes).filter(([code]) => code !== '200' && code !== '409');
       if (unexpected.length > 0 || mixed.errors > 0 || refusedCount < mixed.total / 20) {
-        throw new Error(`ingest ${dialect} with refusals: unexpected answers ${JSON.stringify(mixed.statusCodes)}, errors ${mixed.errors}; first: ${mixed.firstFailure}`);
+        throw new Error(
+          `ingest ${dialect} with refusals: unexpected answers ${JSON.stringify(mixed.statusCodes)}, errors ${mixed.errors}; first: ${mixed.firstFailure}`,
+        );
       }
       withRefusals.push((mixed.statusCodes['200']?.count ?? 0) / durationSec);
       ours.push(o.requestsPerSec);
       base.push(b.requestsPerSec);
       oursP99.push(o.latencyP99);
       baseP99.push(b.latencyP99);
-      log(`ingest ${dialect} run ${run}/${runs}: ${Math.round(o.requestsPerSec)} vs ${Math.round(b.requestsPerSec)} transitions/s, p99 ${o.latencyP99} vs ${b.latencyP99} ms; with 10% refused: ${Math.round(withRefusals.at(-1))} valid/s`);
+      log(
+        `ingest ${dialect} run ${run}/${runs}: ${Math.round(o.requestsPerSec)} vs ${Math.round(b.requestsPerSec)} transitions/s, p99 ${o.latencyP99} vs ${b.latencyP99} ms; with 10% refused: ${Math.round(withRefusals.at(-1))} valid/s`,
+      );
     }
     const age = await costWithAge(server.baseUrl, headers, project.secretKey, quick);
-    log(`ingest ${dialect}: a change at age ${age.oldAt} costs ${age.oldMs} ms (${age.oldBytes} bytes), at age ${age.youngAt} ${age.youngMs} ms (${age.youngBytes} bytes)`);
+    log(
+      `ingest ${dialect}: a change at age ${age.oldAt} costs ${age.oldMs} ms (${age.oldBytes} bytes), at age ${age.youngAt} ${age.youngMs} ms (${age.youngBytes} bytes)`,
+    );
     const oS = summarize(ours);
     const bS = summarize(base);
     const ratio = oS.median / bS.median;
@@ -101,15 +116,18 @@ async function ingestOn(dialect, pgBaseUrl, { quick, runs, log }) {
       meets: ageRatio <= 1.5 && age.oldBytes <= age.youngBytes * 1.05,
       notes: `median latency of ${AGE_WINDOW} sequential changes around each age; the order (= event snapshot = webhook data) is ${age.oldBytes} vs ${age.youngBytes} bytes`,
     });
-    return [{
-      scenario: `ingest ${dialect} (transitions/s)`,
-      ordercast: oS,
-      baseline: bS,
-      ratio,
-      target: `≥ 0.5× baseline${absolute ? `; ≥ ${absolute}/s` : ''}`,
-      meets: ratio >= 0.5 && oS.median >= absolute,
-      notes: `p99 ${summarize(oursP99).median} ms vs ${summarize(baseP99).median} ms; ${connections} connections, ${durationSec} s, every transition committed with its event row`,
-    }, ...rows];
+    return [
+      {
+        scenario: `ingest ${dialect} (transitions/s)`,
+        ordercast: oS,
+        baseline: bS,
+        ratio,
+        target: `≥ 0.5× baseline${absolute ? `; ≥ ${absolute}/s` : ''}`,
+        meets: ratio >= 0.5 && oS.median >= absolute,
+        notes: `p99 ${summarize(oursP99).median} ms vs ${summarize(baseP99).median} ms; ${connections} connections, ${durationSec} s, every transition committed with its event row`,
+      },
+      ...rows,
+    ];
   } finally {
     await server.stop();
     await baseline.stop();
@@ -122,7 +140,11 @@ async function ingestOn(dialect, pgBaseUrl, { quick, runs, log }) {
 const AGE_WINDOW = 20;
 
 async function postStatus(baseUrl, headers, id, status) {
-  const response = await fetch(`${baseUrl}/api/v2/orders/${id}/status`, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify({ status }) });
+  const response = await fetch(`${baseUrl}/api/v2/orders/${id}/status`, {
+    method: 'POST',
+    headers: { ...headers, 'content-type': 'application/json' },
+    body: JSON.stringify({ status }),
+  });
   const text = await response.text();
   if (response.status !== 200) throw new Error(`ingest: moving ${id} to ${status} answered ${response.status} ${text}`);
   return text;
@@ -142,7 +164,14 @@ async function costWithAge(baseUrl, headers, secretKey, quick) {
     bytes.set(change, body.length);
   }
   const around = (at) => summarize(Array.from({ length: AGE_WINDOW }, (_, i) => timings.get(at - AGE_WINDOW / 2 + i))).median;
-  return { oldAt, youngAt, oldMs: Number(around(oldAt).toFixed(3)), youngMs: Number(around(youngAt).toFixed(3)), oldBytes: bytes.get(oldAt), youngBytes: bytes.get(youngAt) };
+  return {
+    oldAt,
+    youngAt,
+    oldMs: Number(around(oldAt).toFixed(3)),
+    youngMs: Number(around(youngAt).toFixed(3)),
+    oldBytes: bytes.get(oldAt),
+    youngBytes: bytes.get(youngAt),
+  };
 }
 
 export async function ingestScenario(options) {

@@ -66,7 +66,9 @@ export async function nodesScenario({ quick, runs, log }) {
       samples.otherP99.push(other.p99);
       samples.sameP50.push(same.p50);
       samples.sameP99.push(same.p99);
-      log(`nodes run ${run}/${runs}: A→B p50 ${other.p50.toFixed(1)} p99 ${other.p99.toFixed(1)} max ${other.max.toFixed(1)} ms; A→A p50 ${same.p50.toFixed(1)} p99 ${same.p99.toFixed(1)} ms`);
+      log(
+        `nodes run ${run}/${runs}: A→B p50 ${other.p50.toFixed(1)} p99 ${other.p99.toFixed(1)} max ${other.max.toFixed(1)} ms; A→A p50 ${same.p50.toFixed(1)} p99 ${same.p99.toFixed(1)} ms`,
+      );
     }
   } finally {
     for (const server of servers) await server.stop();

@@ -31,7 +31,12 @@ export async function pollScenario({ quick, runs, log }) {
       const base200 = await runLoad({ url: baseline.baseUrl, connections, durationSec, headers, paths });
       const ours304 = await runLoad({ url: server.baseUrl, connections, durationSec, headers, paths, ifNoneMatch: '"v1"' });
       const base304 = await runLoad({ url: baseline.baseUrl, connections, durationSec, headers, paths, ifNoneMatch: '"v1"' });
-      for (const [name, r, expected] of [['ours200', ours200, 200], ['base200', base200, 200], ['ours304', ours304, 304], ['base304', base304, 304]]) {
+      for (const [name, r, expected] of [
+        ['ours200', ours200, 200],
+        ['base200', base200, 200],
+        ['ours304', ours304, 304],
+        ['base304', base304, 304],
+      ]) {
         const wrong = Object.entries(r.statusCodes).filter(([code]) => Number(code) !== expected);
         if (wrong.length > 0 || r.errors > 0) throw new Error(`poll ${name}: unexpected answers ${JSON.stringify(r.statusCodes)}, errors ${r.errors}`);
       }
@@ -43,7 +48,9 @@ export async function pollScenario({ quick, runs, log }) {
       samples.baseP99.push(base200.latencyP99);
       samples.ours304P99.push(ours304.latencyP99);
       samples.base304P99.push(base304.latencyP99);
-      log(`poll run ${run}/${runs}: 200 path ${Math.round(ours200.requestsPerSec)} vs ${Math.round(base200.requestsPerSec)} req/s; 304 path ${Math.round(ours304.requestsPerSec)} vs ${Math.round(base304.requestsPerSec)} req/s`);
+      log(
+        `poll run ${run}/${runs}: 200 path ${Math.round(ours200.requestsPerSec)} vs ${Math.round(base200.requestsPerSec)} req/s; 304 path ${Math.round(ours304.requestsPerSec)} vs ${Math.round(base304.requestsPerSec)} req/s`,
+      );
     }
     const rows = [];
     for (const [label, ours, base, oursP99, baseP99, target] of [

@@ -28,7 +28,11 @@ export async function pushScenario({ quick, runs, log }) {
     for (let run = 1; run <= runs; run++) {
       for (const kind of ['socketio', 'centrifuge', 'bare', 'durable']) {
         const baseline =
-          kind === 'bare' ? await startBaseline('bare-ws-server.mjs') : kind === 'durable' ? await startBaseline('bare-ws-server.mjs', { BASELINE_DURABLE_DIR: tmp.dir }) : undefined;
+          kind === 'bare'
+            ? await startBaseline('bare-ws-server.mjs')
+            : kind === 'durable'
+              ? await startBaseline('bare-ws-server.mjs', { BASELINE_DURABLE_DIR: tmp.dir })
+              : undefined;
         const group = await startClients(tmp.dir, kind, [baseline ? { url: baseline.baseUrl } : base], clients);
         if (baseline) {
           await fetch(`${baseline.baseUrl}/start?rate=${rate}&seconds=${seconds}`, { method: 'POST' });
@@ -45,7 +49,9 @@ export async function pushScenario({ quick, runs, log }) {
         }
         samples[kind].push(result.p99);
         notes[kind].push(result);
-        log(`push ${kind} run ${run}/${runs}: p50 ${result.p50.toFixed(1)} ms, p99 ${result.p99.toFixed(1)} ms, max ${result.max.toFixed(1)} ms over ${result.received} updates`);
+        log(
+          `push ${kind} run ${run}/${runs}: p50 ${result.p50.toFixed(1)} ms, p99 ${result.p99.toFixed(1)} ms, max ${result.max.toFixed(1)} ms over ${result.received} updates`,
+        );
       }
     }
   } finally {

@@ -22,7 +22,11 @@ const EVENTS_PER_ORDER = 5;
 const dbFile = (dir) => path.join(dir, 'ordercast.db');
 
 async function api(baseUrl, key, method, urlPath, body) {
-  const res = await fetch(`${baseUrl}${urlPath}`, { method, headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: body && JSON.stringify(body) });
+  const res = await fetch(`${baseUrl}${urlPath}`, {
+    method,
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+    body: body && JSON.stringify(body),
+  });
   const text = await res.text();
   if (res.status >= 300) throw new Error(`scale: ${method} ${urlPath} answered ${res.status} ${text}`);
   return JSON.parse(text);
@@ -34,11 +38,27 @@ async function ordersDatabase(orders, log) {
   const project = await createPingPongProject(tmp.dir);
   const server = await startOrdercast({ dataDir: tmp.dir });
   try {
-    const template = await api(server.baseUrl, project.secretKey, 'POST', '/api/v2/orders', { userExternalId: 'template-user', amount: '25.00', currency: 'EUR' });
-    for (let v = 1; v < EVENTS_PER_ORDER; v++) await api(server.baseUrl, project.secretKey, 'POST', `/api/v2/orders/${template.id}/status`, { status: v % 2 ? 'pong' : 'ping' });
+    const template = await api(server.baseUrl, project.secretKey, 'POST', '/api/v2/orders', {
+      userExternalId: 'template-user',
+      amount: '25.00',
+      currency: 'EUR',
+    });
+    for (let v = 1; v < EVENTS_PER_ORDER; v++)
+      await api(server.baseUrl, project.secretKey, 'POST', `/api/v2/orders/${template.id}/status`, { status: v % 2 ? 'pong' : 'ping' });
     await server.stop();
     cloneOrders(dbFile(tmp.dir), template.id, orders - 1, (line) => log(`scale: ${line}`));
-    return { tmp, project, ids: (n) => Array.from({ length: n }, (_, k) => `ord_bulk${Math.floor((k * (orders - 1)) / n).toString(36).padStart(8, '0')}`) };
+    return {
+      tmp,
+      project,
+      ids: (n) =>
+        Array.from(
+          { length: n },
+          (_, k) =>
+            `ord_bulk${Math.floor((k * (orders - 1)) / n)
+              .toString(36)
+              .padStart(8, '0')}`,
+        ),
+    };
   } catch (error) {
     await server.stop();
     tmp.remove();
@@ -62,12 +82,22 @@ async function pollAndIngest({ quick, runs, log }, sizes) {
         try {
           for (let run = 1; run <= runs; run++) {
             const poll = await runLoad({ url: server.baseUrl, connections, durationSec, headers, paths });
-            if (Object.keys(poll.statusCodes).some((code) => code !== '200') || poll.errors > 0) throw new Error(`scale poll: ${JSON.stringify(poll.statusCodes)}`);
+            if (Object.keys(poll.statusCodes).some((code) => code !== '200') || poll.errors > 0)
+              throw new Error(`scale poll: ${JSON.stringify(poll.statusCodes)}`);
             (samples[`poll-${cache}-${label}`] ??= []).push(poll.requestsPerSec);
             if (cache === 'off') continue;
             const fresh = await seedOrders(server.baseUrl, db.project.secretKey, quick ? 500 : 2000, (i) => ({ userExternalId: `ingest-${run}-${i % 200}` }));
-            const ingest = await runLoad({ kind: 'toggle', url: server.baseUrl, connections, durationSec, headers, statuses: ['ping', 'pong'], orders: fresh.map((id) => ({ id, status: 'ping' })) });
-            if (Object.keys(ingest.statusCodes).some((code) => code !== '200') || ingest.errors > 0) throw new Error(`scale ingest: ${JSON.stringify(ingest.statusCodes)}`);
+            const ingest = await runLoad({
+              kind: 'toggle',
+              url: server.baseUrl,
+              connections,
+              durationSec,
+              headers,
+              statuses: ['ping', 'pong'],
+              orders: fresh.map((id) => ({ id, status: 'ping' })),
+            });
+            if (Object.keys(ingest.statusCodes).some((code) => code !== '200') || ingest.errors > 0)
+              throw new Error(`scale ingest: ${JSON.stringify(ingest.statusCodes)}`);
             (samples[`ingest-${label}`] ??= []).push(ingest.requestsPerSec);
             log(`scale ${label} run ${run}/${runs}: poll ${Math.round(poll.requestsPerSec)} req/s, ingest ${Math.round(ingest.requestsPerSec)} transitions/s`);
           }
@@ -117,7 +147,9 @@ async function webhookDrain({ quick, runs, log }, oldDeliveries) {
           tmp.remove();
         }
       }
-      log(`scale webhooks run ${run}/${runs}: ${Math.round(samples.old.at(-1))} deliveries/s beside ${oldDeliveries.toLocaleString('en')} old ones, ${Math.round(samples.fresh.at(-1))} on a fresh table`);
+      log(
+        `scale webhooks run ${run}/${runs}: ${Math.round(samples.old.at(-1))} deliveries/s beside ${oldDeliveries.toLocaleString('en')} old ones, ${Math.round(samples.fresh.at(-1))} on a fresh table`,
+      );
     }
   } finally {
     await receiverProc.stop();
@@ -141,7 +173,14 @@ async function connectionMemory({ runs, log }, counts) {
     for (let run = 1; run <= runs; run++) {
       for (const n of counts) {
         const server = await startOrdercast({ dataDir: tmp.dir, env: { ORDERCAST_WS_HANDSHAKE_RATE: '0' } });
-        const result = await measure(tmp.dir, 'socketio', server, ordercastHeap, { url: server.baseUrl, secretKey: project.secretKey, projectId: project.id }, clients.slice(0, n));
+        const result = await measure(
+          tmp.dir,
+          'socketio',
+          server,
+          ordercastHeap,
+          { url: server.baseUrl, secretKey: project.secretKey, projectId: project.id },
+          clients.slice(0, n),
+        );
         samples[n].push(result.rssPerConn / 1024);
         log(`scale connections run ${run}/${runs}: ${(result.rssPerConn / 1024).toFixed(1)} KiB RSS per connection at ${n}`);
       }
@@ -184,10 +223,34 @@ export async function scaleScenario(options) {
     };
   })();
   return [
-    higherIsBetter(`scale: poll req/s, ${big} orders vs ${small}`, data['poll-on-big'], data['poll-on-small'], 0.8, `10,000 orders polled in turn, spread over the whole table; from the read cache`),
-    higherIsBetter(`scale: poll req/s, cache off, ${big} vs ${small}`, data['poll-off-big'], data['poll-off-small'], 0.8, `the same with ORDERCAST_ORDER_CACHE_MB=0: every poll reads SQLite`),
-    higherIsBetter(`scale: ingest transitions/s, ${big} orders vs ${small}`, data['ingest-big'], data['ingest-small'], 0.8, `${(sizes.big * EVENTS_PER_ORDER).toLocaleString('en')} vs ${(sizes.small * EVENTS_PER_ORDER).toLocaleString('en')} events in the log; fresh orders each run`),
-    higherIsBetter(`scale: webhook drain/s, ${oldDeliveries.toLocaleString('en')} old deliveries vs none`, drain.old, drain.fresh, 0.8, `the same backlog drained beside a table of delivered deliveries 30 days old`),
+    higherIsBetter(
+      `scale: poll req/s, ${big} orders vs ${small}`,
+      data['poll-on-big'],
+      data['poll-on-small'],
+      0.8,
+      `10,000 orders polled in turn, spread over the whole table; from the read cache`,
+    ),
+    higherIsBetter(
+      `scale: poll req/s, cache off, ${big} vs ${small}`,
+      data['poll-off-big'],
+      data['poll-off-small'],
+      0.8,
+      `the same with ORDERCAST_ORDER_CACHE_MB=0: every poll reads SQLite`,
+    ),
+    higherIsBetter(
+      `scale: ingest transitions/s, ${big} orders vs ${small}`,
+      data['ingest-big'],
+      data['ingest-small'],
+      0.8,
+      `${(sizes.big * EVENTS_PER_ORDER).toLocaleString('en')} vs ${(sizes.small * EVENTS_PER_ORDER).toLocaleString('en')} events in the log; fresh orders each run`,
+    ),
+    higherIsBetter(
+      `scale: webhook drain/s, ${oldDeliveries.toLocaleString('en')} old deliveries vs none`,
+      drain.old,
+      drain.fresh,
+      0.8,
+      `the same backlog drained beside a table of delivered deliveries 30 days old`,
+    ),
     perConnection,
   ];
 }

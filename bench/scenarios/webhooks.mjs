@@ -66,7 +66,9 @@ export async function webhooksScenario({ quick, runs, log }) {
   const headers = { authorization: `Bearer ${project.secretKey}`, 'content-type': 'application/json' };
   try {
     const writer = await startOrdercast({ dataDir: seed.dir, env: { ...env, ORDERCAST_WEBHOOK_DISPATCH: 'false' } });
-    const endpoint = await (await fetch(`${writer.baseUrl}/api/v2/webhook-endpoints`, { method: 'POST', headers, body: JSON.stringify({ url: `${receiver}/hook` }) })).json();
+    const endpoint = await (
+      await fetch(`${writer.baseUrl}/api/v2/webhook-endpoints`, { method: 'POST', headers, body: JSON.stringify({ url: `${receiver}/hook` }) })
+    ).json();
     if (!endpoint.secret) throw new Error(`could not create the webhook endpoint: ${JSON.stringify(endpoint)}`);
     log(`webhooks: writing a backlog of ${backlog} events`);
     await seedOrders(writer.baseUrl, project.secretKey, backlog, (i) => ({ externalId: `wh-${i}`, amount: '25.00', currency: 'EUR', status: 'PROCESSING' }));
@@ -85,7 +87,13 @@ export async function webhooksScenario({ quick, runs, log }) {
           // Steady rate: commit-to-receipt latency.
           await fetch(`${receiver}/reset`, { method: 'POST' });
           const steady = rate * steadySeconds;
-          await paced(steady, rate, (i) => fetch(`${server.baseUrl}/api/v2/orders`, { method: 'POST', headers, body: JSON.stringify({ externalId: `steady-${i}`, status: 'PROCESSING' }) }).then((r) => r.arrayBuffer()));
+          await paced(steady, rate, (i) =>
+            fetch(`${server.baseUrl}/api/v2/orders`, {
+              method: 'POST',
+              headers,
+              body: JSON.stringify({ externalId: `steady-${i}`, status: 'PROCESSING' }),
+            }).then((r) => r.arrayBuffer()),
+          );
           const steadyStats = await waitForUnique(receiver, steady, 120_000);
           // Baseline, same receiver and concurrency.
           await fetch(`${receiver}/reset`, { method: 'POST' });
@@ -99,7 +107,9 @@ export async function webhooksScenario({ quick, runs, log }) {
           samples.base.push(base);
           samples.oursP99.push(steadyStats.p99);
           samples.baseP99.push(baseSteady.p99);
-          log(`webhooks run ${run}/${runs}: ${Math.round(ours)} vs ${Math.round(base)} deliveries/s; p99 at ${rate}/s ${steadyStats.p99.toFixed(1)} vs ${baseSteady.p99.toFixed(1)} ms`);
+          log(
+            `webhooks run ${run}/${runs}: ${Math.round(ours)} vs ${Math.round(base)} deliveries/s; p99 at ${rate}/s ${steadyStats.p99.toFixed(1)} vs ${baseSteady.p99.toFixed(1)} ms`,
+          );
         } finally {
           await server.stop();
         }

@@ -54,7 +54,7 @@ function forward(req, res) {
       answer.pipe(res);
     },
   );
-  upstream.once('error', () => res.headersSent ? res.destroy() : res.writeHead(502).end('Ordercast is unreachable'));
+  upstream.once('error', () => (res.headersSent ? res.destroy() : res.writeHead(502).end('Ordercast is unreachable')));
   res.once('close', () => upstream.destroy());
   req.pipe(upstream);
 }

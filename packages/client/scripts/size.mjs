@@ -36,7 +36,10 @@ export async function measure(code) {
     });
     const { output } = await bundle.generate({ format: 'esm', minify: true });
     await bundle.close();
-    const text = output.filter((chunk) => chunk.type === 'chunk').map((chunk) => chunk.code).join('\n');
+    const text = output
+      .filter((chunk) => chunk.type === 'chunk')
+      .map((chunk) => chunk.code)
+      .join('\n');
     return { code: text, minifiedBytes: Buffer.byteLength(text), gzipBytes: gzipSync(text, { level: 9 }).length };
   } finally {
     rmSync(dir, { recursive: true, force: true });

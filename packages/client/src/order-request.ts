@@ -40,7 +40,8 @@ export async function requestOrder(request: OrderRequest): Promise<OrderResponse
     text = response.status === 304 ? '' : await response.text();
   } catch (error) {
     if (request.signal?.aborted) throw new AbortError(undefined, { cause: request.signal.reason });
-    if (timeout.aborted) throw new NetworkError('request_timeout', `No answer from ${url.origin} within ${wait * 1000 + REQUEST_GRACE_MS} ms`, { cause: error });
+    if (timeout.aborted)
+      throw new NetworkError('request_timeout', `No answer from ${url.origin} within ${wait * 1000 + REQUEST_GRACE_MS} ms`, { cause: error });
     throw new NetworkError('network_error', `Request to ${url.origin} failed: ${(error as Error)?.message ?? error}`, { cause: error });
   }
   if (response.status === 304) return { kind: 'not_modified' };
@@ -107,7 +108,11 @@ function withTrailingSlash(baseUrl: string): string {
  * events (`GET /orders/{id}/events`), for versions older than an order's bounded
  * `statusHistory`. Best effort: on any failure it returns what it has.
  */
-export async function requestStatusChanges(request: Omit<OrderRequest, 'knownVersion' | 'waitForChangeSeconds'>, afterVersion: number, beforeVersion: number): Promise<StatusHistoryEntry[]> {
+export async function requestStatusChanges(
+  request: Omit<OrderRequest, 'knownVersion' | 'waitForChangeSeconds'>,
+  afterVersion: number,
+  beforeVersion: number,
+): Promise<StatusHistoryEntry[]> {
   const entries: StatusHistoryEntry[] = [];
   let after = afterVersion;
   try {
@@ -116,9 +121,15 @@ export async function requestStatusChanges(request: Omit<OrderRequest, 'knownVer
       url.searchParams.set('afterVersion', String(after));
       url.searchParams.set('limit', String(Math.min(1000, beforeVersion - 1 - after)));
       const signal = request.signal ? AbortSignal.any([request.signal, AbortSignal.timeout(REQUEST_GRACE_MS)]) : AbortSignal.timeout(REQUEST_GRACE_MS);
-      const response = await (request.fetch ?? fetch)(url, { headers: { authorization: restAuthorization(request.credentials), accept: 'application/json' }, signal });
+      const response = await (request.fetch ?? fetch)(url, {
+        headers: { authorization: restAuthorization(request.credentials), accept: 'application/json' },
+        signal,
+      });
       if (!response.ok) break;
-      const page = (await response.json()) as { data?: Array<{ toStatus: string; reason: string | null; createdAt: string; version: number }>; hasMore?: boolean };
+      const page = (await response.json()) as {
+        data?: Array<{ toStatus: string; reason: string | null; createdAt: string; version: number }>;
+        hasMore?: boolean;
+      };
       const events = (page.data ?? []).filter((e) => e.version > after && e.version < beforeVersion);
       if (events.length === 0) break;
       for (const e of events) entries.push({ status: e.toStatus, reason: e.reason, at: e.createdAt, version: e.version });

@@ -41,7 +41,10 @@ export function pollOrder(orderId: string, options: PollOrderOptions): Promise<O
     const deadline =
       options.maxWaitMs === undefined
         ? undefined
-        : setTimeout(() => finish({ error: new TimeoutError(`Order ${orderId} was not final after ${options.maxWaitMs} ms`, { cause: lastError }) }), options.maxWaitMs);
+        : setTimeout(
+            () => finish({ error: new TimeoutError(`Order ${orderId} was not final after ${options.maxWaitMs} ms`, { cause: lastError }) }),
+            options.maxWaitMs,
+          );
     if (options.signal?.aborted) return onAbort();
     options.signal?.addEventListener('abort', onAbort, { once: true });
 

@@ -2,7 +2,15 @@ import { io, type Socket } from 'socket.io-client';
 import { fullJitterDelay } from './backoff.js';
 import { socketAuth } from './credentials.js';
 import { AuthError, OrderNotFoundError, OrdercastClientError } from './errors.js';
-import { parseOrderUpdate, parseSubscribeAck, SOCKET_NAMESPACE, SUBSCRIBE_EVENT, subscribeRequest, UNSUBSCRIBE_EVENT, UPDATE_EVENT } from './socket-messages.js';
+import {
+  parseOrderUpdate,
+  parseSubscribeAck,
+  SOCKET_NAMESPACE,
+  SUBSCRIBE_EVENT,
+  subscribeRequest,
+  UNSUBSCRIBE_EVENT,
+  UPDATE_EVENT,
+} from './socket-messages.js';
 import type { Credentials, Order } from './types.js';
 
 const RECONNECT_DELAY_MAX_MS = 5000;

@@ -82,7 +82,10 @@ export class SseTransport {
       idle = setTimeout(() => controller.abort(new Error(why)), ms);
     };
     clearTimeout(idle);
-    idle = setTimeout(() => controller.abort(new StreamUnusableError(`no answer from the stream within ${options.connectTimeoutMs} ms`)), options.connectTimeoutMs);
+    idle = setTimeout(
+      () => controller.abort(new StreamUnusableError(`no answer from the stream within ${options.connectTimeoutMs} ms`)),
+      options.connectTimeoutMs,
+    );
     try {
       const response = await (options.fetch ?? fetch)(url, { headers, signal: controller.signal, cache: 'no-store' });
       // 204: the order is final and its last version is the one we hold; nothing more will come.

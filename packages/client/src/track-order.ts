@@ -206,7 +206,10 @@ export function trackOrder(orderId: string, options: TrackOrderOptions): OrderTr
   options.signal?.addEventListener('abort', onAbort, { once: true });
   cleanups.push(() => options.signal?.removeEventListener('abort', onAbort));
   if (options.maxWaitMs !== undefined) {
-    deadline = setTimeout(() => end({ error: new TimeoutError(`Order ${orderId} was not final after ${options.maxWaitMs} ms`, { cause: lastError }) }), options.maxWaitMs);
+    deadline = setTimeout(
+      () => end({ error: new TimeoutError(`Order ${orderId} was not final after ${options.maxWaitMs} ms`, { cause: lastError }) }),
+      options.maxWaitMs,
+    );
   }
   if (visibility) {
     // Back in the foreground: the poll loop wakes by itself; a sleeping socket is nudged.

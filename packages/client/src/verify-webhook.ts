@@ -48,12 +48,15 @@ export function verifyWebhook<T = OrderWebhookEvent>(
   const timestamp = readHeader(headers, 'webhook-timestamp');
   const signatures = readHeader(headers, 'webhook-signature');
 
-  if (!/^\d{1,15}$/.test(timestamp)) throw new WebhookVerificationError('invalid_timestamp', `webhook-timestamp is not Unix seconds: ${JSON.stringify(timestamp.slice(0, 40))}`);
+  if (!/^\d{1,15}$/.test(timestamp))
+    throw new WebhookVerificationError('invalid_timestamp', `webhook-timestamp is not Unix seconds: ${JSON.stringify(timestamp.slice(0, 40))}`);
   const tolerance = options.toleranceSeconds ?? 300;
   const nowSeconds = Math.floor(Number(options.now ?? Date.now()) / 1000);
   const sentAt = Number(timestamp);
-  if (nowSeconds - sentAt > tolerance) throw new WebhookVerificationError('timestamp_too_old', `webhook-timestamp is ${nowSeconds - sentAt} s old (tolerance ${tolerance} s)`);
-  if (sentAt - nowSeconds > tolerance) throw new WebhookVerificationError('timestamp_too_new', `webhook-timestamp is ${sentAt - nowSeconds} s in the future (tolerance ${tolerance} s)`);
+  if (nowSeconds - sentAt > tolerance)
+    throw new WebhookVerificationError('timestamp_too_old', `webhook-timestamp is ${nowSeconds - sentAt} s old (tolerance ${tolerance} s)`);
+  if (sentAt - nowSeconds > tolerance)
+    throw new WebhookVerificationError('timestamp_too_new', `webhook-timestamp is ${sentAt - nowSeconds} s in the future (tolerance ${tolerance} s)`);
 
   const body = typeof rawBody === 'string' ? Buffer.from(rawBody, 'utf8') : Buffer.from(rawBody.buffer, rawBody.byteOffset, rawBody.byteLength);
   const expected = createHmac('sha256', key).update(`${id}.${timestamp}.`).update(body).digest();

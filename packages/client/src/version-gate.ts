@@ -43,15 +43,17 @@ export class VersionGate {
     const history = [...known.values()].sort((a, b) => a.version - b.version);
     const skipped = history
       .filter((entry) => entry.version > previous.version && entry.version < order.version)
-      .map((entry): Order => ({
-        ...order,
-        status: entry.status,
-        version: entry.version,
-        updatedAt: entry.at,
-        // Only the newest status can be final: a final status has no way out.
-        final: false,
-        statusHistory: order.statusHistory.filter((recent) => recent.version <= entry.version),
-      }));
+      .map(
+        (entry): Order => ({
+          ...order,
+          status: entry.status,
+          version: entry.version,
+          updatedAt: entry.at,
+          // Only the newest status can be final: a final status has no way out.
+          final: false,
+          statusHistory: order.statusHistory.filter((recent) => recent.version <= entry.version),
+        }),
+      );
     return [...skipped, order];
   }
 }

@@ -34,7 +34,15 @@ describe.skipIf(!available && !required)('checkout page in Chromium', () => {
     checkoutUrl = (await checkout.waitFor(/on (http\S+)/))[1] as string;
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     });
   });
   afterAll(async () => {
@@ -67,20 +75,23 @@ describe.skipIf(!available && !required)('checkout page in Chromium', () => {
     await page.close();
   }, 60_000);
 
-  it("a plain EventSource (no library) follows an order with the user token in ?token=, and stops by itself after the final status (its reconnect gets 204)", async () => {
+  it('a plain EventSource (no library) follows an order with the user token in ?token=, and stops by itself after the final status (its reconnect gets 204)', async () => {
     const order = await ordercast.createOrder({ userExternalId: 'shopper-3' });
     const token = await ordercast.userToken('shopper-3');
     const page = await browser.newPage();
     await page.goto(`${ordercast.baseUrl}/`);
-    await page.evaluate((url) => {
-      const w = window as unknown as { seen: string[]; state: number; opens: number };
-      w.seen = [];
-      w.opens = 0;
-      const source = new EventSource(url);
-      source.onopen = () => w.opens++;
-      source.addEventListener('order.update', (message) => w.seen.push(`${message.lastEventId}:${JSON.parse(message.data).status}`));
-      source.onerror = () => (w.state = source.readyState);
-    }, `${ordercast.baseUrl}/api/v2/orders/${order.id}/stream?token=${encodeURIComponent(token)}`);
+    await page.evaluate(
+      (url) => {
+        const w = window as unknown as { seen: string[]; state: number; opens: number };
+        w.seen = [];
+        w.opens = 0;
+        const source = new EventSource(url);
+        source.onopen = () => w.opens++;
+        source.addEventListener('order.update', (message) => w.seen.push(`${message.lastEventId}:${JSON.parse(message.data).status}`));
+        source.onerror = () => (w.state = source.readyState);
+      },
+      `${ordercast.baseUrl}/api/v2/orders/${order.id}/stream?token=${encodeURIComponent(token)}`,
+    );
     await page.waitForFunction(() => (window as unknown as { seen: string[] }).seen.length === 1);
     for (const status of ['PROCESSING', 'PENDING_DELIVERY', 'COMPLETED']) await ordercast.setStatus(order.id, status);
     // After the final status the server ends the stream; the browser reconnects with Last-Event-ID: 4, gets 204, and closes for good.

@@ -33,7 +33,12 @@ describe('examples', () => {
     await pause(100);
     await ordercast.setStatus(order.id, 'COMPLETED');
     expect(await child.exited).toBe(0);
-    expect(child.stdout().trim().split('\n')).toEqual(['v1: Status = PROCESSING', 'v2: Status = PENDING_DELIVERY', 'v3: Status = COMPLETED', 'Final status: COMPLETED']);
+    expect(child.stdout().trim().split('\n')).toEqual([
+      'v1: Status = PROCESSING',
+      'v2: Status = PENDING_DELIVERY',
+      'v3: Status = COMPLETED',
+      'Final status: COMPLETED',
+    ]);
   });
 
   it('track-order.mjs exits 1 naming the error for an unknown order', async () => {
@@ -50,7 +55,12 @@ describe('examples', () => {
     const completed = await ordercast.setStatus(order.id, 'CANCELLED');
     const body = JSON.stringify({ id: 'evt_1', eventName: 'ORDER_CANCELLED', createdAt: completed.updatedAt, data: completed });
     const now = new Date();
-    const headers = { 'content-type': 'application/json', 'webhook-id': 'msg_1', 'webhook-timestamp': String(Math.floor(now.getTime() / 1000)), 'webhook-signature': new Webhook(secret).sign('msg_1', now, body) };
+    const headers = {
+      'content-type': 'application/json',
+      'webhook-id': 'msg_1',
+      'webhook-timestamp': String(Math.floor(now.getTime() / 1000)),
+      'webhook-signature': new Webhook(secret).sign('msg_1', now, body),
+    };
 
     const delivered = await fetch(url, { method: 'POST', headers, body });
     expect(delivered.status).toBe(200);

@@ -28,9 +28,25 @@ describe('versions older than the history window', () => {
 
   it('VersionGate asks for exactly the versions the history does not cover', () => {
     const at = (version: number): Order => ({
-      id: 'ord_1', object: 'order', projectId: 'p', externalId: null, userExternalId: null, amount: null, currency: null, metadata: {},
-      status: `S${version}`, version, final: false, createdAt: 't', updatedAt: `t${version}`,
-      statusHistory: Array.from({ length: Math.min(10, version) }, (_, i) => ({ status: `S${version - i}`, reason: null, at: `t${version - i}`, version: version - i })).reverse(),
+      id: 'ord_1',
+      object: 'order',
+      projectId: 'p',
+      externalId: null,
+      userExternalId: null,
+      amount: null,
+      currency: null,
+      metadata: {},
+      status: `S${version}`,
+      version,
+      final: false,
+      createdAt: 't',
+      updatedAt: `t${version}`,
+      statusHistory: Array.from({ length: Math.min(10, version) }, (_, i) => ({
+        status: `S${version - i}`,
+        reason: null,
+        at: `t${version - i}`,
+        version: version - i,
+      })).reverse(),
     });
     const gate = new VersionGate();
     gate.admit(at(2));
@@ -53,7 +69,13 @@ describe('versions older than the history window', () => {
       return fetch(input, init);
     };
     const versions: number[] = [];
-    const done = pollOrder(orderId, { baseUrl: ordercast.baseUrl, credentials: { secretKey: loopSecret }, fetch: slowFetch, minIntervalMs: 10, onUpdate: (o) => versions.push(o.version) });
+    const done = pollOrder(orderId, {
+      baseUrl: ordercast.baseUrl,
+      credentials: { secretKey: loopSecret },
+      fetch: slowFetch,
+      minIntervalMs: 10,
+      onUpdate: (o) => versions.push(o.version),
+    });
     await waitUntil(() => orderRequests === 2, 10_000, 'the second poll');
     for (let i = 0; i < 25; i++) {
       const moved = await ordercast.server.request('POST', `/api/v2/orders/${orderId}/status`, { key: loopSecret, body: { status: i % 2 ? 'a' : 'b' } });

@@ -52,7 +52,9 @@ describe('pollOrder against a real server', () => {
   it('rejects an unknown order id with OrderNotFoundError after one request', async () => {
     const proxy = await startFaultyProxy(ordercast.baseUrl, () => 'forward');
     try {
-      const error = await pollOrder('ord_doesnotexist000000000000', { baseUrl: proxy.baseUrl, credentials: { secretKey: ordercast.secretKey } }).catch((e) => e);
+      const error = await pollOrder('ord_doesnotexist000000000000', { baseUrl: proxy.baseUrl, credentials: { secretKey: ordercast.secretKey } }).catch(
+        (e) => e,
+      );
       expect(error).toBeInstanceOf(OrderNotFoundError);
       expect(error.code).toBe('order_not_found');
       expect(error.status).toBe(404);
@@ -107,7 +109,12 @@ describe('pollOrder against a real server', () => {
     const order = await ordercast.createOrder();
     const controller = new AbortController();
     const updates: Order[] = [];
-    const done = pollOrder(order.id, { baseUrl: ordercast.baseUrl, credentials: { secretKey: ordercast.secretKey }, signal: controller.signal, onUpdate: (o) => updates.push(o) });
+    const done = pollOrder(order.id, {
+      baseUrl: ordercast.baseUrl,
+      credentials: { secretKey: ordercast.secretKey },
+      signal: controller.signal,
+      onUpdate: (o) => updates.push(o),
+    });
     // The first answer is in: what follows is the long-poll for a change.
     await waitUntil(() => updates.length === 1, 10_000, 'the first answer');
     controller.abort();

@@ -10,7 +10,8 @@ function parse(chunks: string[]): SseMessage[] {
 
 describe('the text/event-stream parser of the SDK', () => {
   it('reads messages split anywhere across chunks, with any line ending, skipping comments', () => {
-    const stream = ': ordercast stream\r\n\r\nid: 1\r\nevent: order.update\r\ndata: {"a":1}\r\n\r\n: heartbeat\n\nid: 2\revent: order.update\rdata: {"a":2}\r\r';
+    const stream =
+      ': ordercast stream\r\n\r\nid: 1\r\nevent: order.update\r\ndata: {"a":1}\r\n\r\n: heartbeat\n\nid: 2\revent: order.update\rdata: {"a":2}\r\r';
     const whole = parse([stream]);
     expect(whole).toEqual([
       { id: '1', event: 'order.update', data: '{"a":1}' },

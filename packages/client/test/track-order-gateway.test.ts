@@ -143,7 +143,12 @@ describe('trackOrder with the real Socket.IO gateway', () => {
     const error = await bad.finished.catch((e) => e);
     expect(error).toBeInstanceOf(AuthError);
     expect(error.code).toBe('unauthorized');
-    const missing = trackOrder('ord_doesnotexist000000000000', { baseUrl: proxy.baseUrl, credentials: { secretKey: ordercast.secretKey }, transport: 'sse', ...fast });
+    const missing = trackOrder('ord_doesnotexist000000000000', {
+      baseUrl: proxy.baseUrl,
+      credentials: { secretKey: ordercast.secretKey },
+      transport: 'sse',
+      ...fast,
+    });
     await expect(missing.finished).rejects.toBeInstanceOf(OrderNotFoundError);
   });
 
@@ -156,7 +161,12 @@ describe('trackOrder with the real Socket.IO gateway', () => {
   });
 
   it("takes the gateway's order_not_found as OrderNotFoundError", async () => {
-    const tracker = trackOrder('ord_doesnotexist000000000000', { baseUrl: proxy.baseUrl, credentials: { secretKey: ordercast.secretKey }, transport: 'socket', ...fast });
+    const tracker = trackOrder('ord_doesnotexist000000000000', {
+      baseUrl: proxy.baseUrl,
+      credentials: { secretKey: ordercast.secretKey },
+      transport: 'socket',
+      ...fast,
+    });
     await expect(tracker.finished).rejects.toBeInstanceOf(OrderNotFoundError);
   });
 });

@@ -54,5 +54,4 @@ describe('trackOrder with a misbehaving Socket.IO gateway', () => {
       gateway.setMute(false);
     }
   });
-
 });

@@ -25,7 +25,13 @@ describe('trackOrder against a real server (no socket endpoint on this branch)',
   it("transport 'poll': events, async iterator and finished all see the same ordered stream", async () => {
     const order = await ordercast.createOrder();
     const onUpdate: number[] = [];
-    const tracker = trackOrder(order.id, { baseUrl: ordercast.baseUrl, credentials: { secretKey: ordercast.secretKey }, transport: 'poll', onUpdate: (o) => onUpdate.push(o.version), ...fast });
+    const tracker = trackOrder(order.id, {
+      baseUrl: ordercast.baseUrl,
+      credentials: { secretKey: ordercast.secretKey },
+      transport: 'poll',
+      onUpdate: (o) => onUpdate.push(o.version),
+      ...fast,
+    });
     const events: string[] = [];
     tracker.on('update', (o) => events.push(`update ${o.version} ${o.status}`));
     tracker.on('final', (o) => events.push(`final ${o.status}`));
@@ -83,7 +89,11 @@ describe('trackOrder against a real server (no socket endpoint on this branch)',
   it("transport 'auto' against a server without the stream route: asks for the stream once, then polls to the final status", async () => {
     const order = await ordercast.createOrder();
     // An older server: its 404 for a route it does not have.
-    const noStreams = { status: 404, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ error: { code: 'route_not_found', message: 'No route GET …/stream' } }) };
+    const noStreams = {
+      status: 404,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ error: { code: 'route_not_found', message: 'No route GET …/stream' } }),
+    };
     const proxy = await startFaultyProxy(ordercast.baseUrl, (_n, path) => (path.endsWith('/stream') ? noStreams : 'forward'));
     try {
       const transports: TransportName[] = [];
@@ -106,7 +116,12 @@ describe('trackOrder against a real server (no socket endpoint on this branch)',
     const proxy = await startFaultyProxy(ordercast.baseUrl, (n) => (n % 2 === 0 ? 'drop' : 'forward'));
     try {
       const versions: number[] = [];
-      const tracker = trackOrder(order.id, { baseUrl: proxy.baseUrl, credentials: { secretKey: ordercast.secretKey }, onUpdate: (o) => versions.push(o.version), ...fast });
+      const tracker = trackOrder(order.id, {
+        baseUrl: proxy.baseUrl,
+        credentials: { secretKey: ordercast.secretKey },
+        onUpdate: (o) => versions.push(o.version),
+        ...fast,
+      });
       await waitUntil(() => versions.length === 1, 10_000, 'the first snapshot');
       await drive(order.id, ['PROCESSING', 'PENDING_DELIVERY', 'COMPLETED'], 300);
       expect((await tracker.finished).status).toBe('COMPLETED');
@@ -170,7 +185,12 @@ describe('trackOrder against a real server (no socket endpoint on this branch)',
   it('rejects with AbortError on abort, without an error event, and breaking out of a loop stops tracking', async () => {
     const order = await ordercast.createOrder();
     const controller = new AbortController();
-    const tracker = trackOrder(order.id, { baseUrl: ordercast.baseUrl, credentials: { secretKey: ordercast.secretKey }, signal: controller.signal, transport: 'poll' });
+    const tracker = trackOrder(order.id, {
+      baseUrl: ordercast.baseUrl,
+      credentials: { secretKey: ordercast.secretKey },
+      signal: controller.signal,
+      transport: 'poll',
+    });
     const emitted: Error[] = [];
     tracker.on('error', (e) => emitted.push(e));
     await waitUntil(() => tracker.order !== undefined);
@@ -202,7 +222,13 @@ describe('trackOrder against a real server (no socket endpoint on this branch)',
     const proxy = await startFaultyProxy(ordercast.baseUrl, () => 'forward');
     try {
       const statuses: string[] = [];
-      const tracker = trackOrder(order.id, { baseUrl: proxy.baseUrl, credentials: { secretKey: ordercast.secretKey }, transport: 'poll', visibility, hiddenIntervalMs: 60_000 });
+      const tracker = trackOrder(order.id, {
+        baseUrl: proxy.baseUrl,
+        credentials: { secretKey: ordercast.secretKey },
+        transport: 'poll',
+        visibility,
+        hiddenIntervalMs: 60_000,
+      });
       tracker.on('update', (o) => statuses.push(o.status));
       await waitUntil(() => statuses.length === 1);
       await ordercast.setStatus(order.id, 'PAYMENT_DONE_MARKED_BY_USER');

@@ -80,8 +80,17 @@ describe('verifyWebhook', () => {
   it('agrees with the standardwebhooks library on what it signs', () => {
     const library = new Webhook(secret);
     const now = new Date();
-    const body = JSON.stringify({ id: 'evt_1', eventName: 'ORDER_COMPLETED', createdAt: now.toISOString(), data: { id: 'ord_1', status: 'COMPLETED', version: 3 } });
-    const signed = { 'webhook-id': 'msg_1', 'webhook-timestamp': String(Math.floor(now.getTime() / 1000)), 'webhook-signature': library.sign('msg_1', now, body) };
+    const body = JSON.stringify({
+      id: 'evt_1',
+      eventName: 'ORDER_COMPLETED',
+      createdAt: now.toISOString(),
+      data: { id: 'ord_1', status: 'COMPLETED', version: 3 },
+    });
+    const signed = {
+      'webhook-id': 'msg_1',
+      'webhook-timestamp': String(Math.floor(now.getTime() / 1000)),
+      'webhook-signature': library.sign('msg_1', now, body),
+    };
     const event = verifyWebhook(body, signed, secret);
     expect(event.eventName).toBe('ORDER_COMPLETED');
     expect(event.data.status).toBe('COMPLETED');
@@ -93,7 +102,11 @@ describe('verifyWebhook', () => {
   it('says so when a correctly signed body is not JSON', () => {
     const library = new Webhook(secret);
     const now = new Date();
-    const signed = { 'webhook-id': 'msg_2', 'webhook-timestamp': String(Math.floor(now.getTime() / 1000)), 'webhook-signature': library.sign('msg_2', now, 'not json') };
+    const signed = {
+      'webhook-id': 'msg_2',
+      'webhook-timestamp': String(Math.floor(now.getTime() / 1000)),
+      'webhook-signature': library.sign('msg_2', now, 'not json'),
+    };
     expect(failure(() => verifyWebhook('not json', signed, secret))).toBe('invalid_payload');
   });
 });

@@ -58,7 +58,9 @@ describe('the Socket.IO message shapes', () => {
   it('reads a subscribe ack as the current order or an error', () => {
     expect(parseSubscribeAck({ order: order(2) })).toEqual({ order: order(2) });
     expect(parseSubscribeAck(order(2))).toEqual({ order: order(2) });
-    expect(parseSubscribeAck({ error: { code: 'order_not_found', message: 'No such order' } })).toEqual({ error: { code: 'order_not_found', message: 'No such order' } });
+    expect(parseSubscribeAck({ error: { code: 'order_not_found', message: 'No such order' } })).toEqual({
+      error: { code: 'order_not_found', message: 'No such order' },
+    });
     expect(parseSubscribeAck({ code: 'forbidden', message: 'no' })).toEqual({ error: { code: 'forbidden', message: 'no' } });
     expect(parseSubscribeAck('ok')).toMatchObject({ error: { code: 'invalid_ack' } });
   });

@@ -28,7 +28,13 @@ export function measureDashboard(dir = BUILT_DIR) {
   });
   if (!files.some((f) => f.file === 'index.html')) throw new Error(`no built dashboard in ${dir}: run \`npm run build\` first`);
   const gzipBytes = files.reduce((sum, f) => sum + f.gzipBytes, 0);
-  return { files, bytes: files.reduce((sum, f) => sum + f.bytes, 0), gzipBytes, budgetGzipBytes: BUDGET_GZIP_BYTES, withinBudget: gzipBytes <= BUDGET_GZIP_BYTES };
+  return {
+    files,
+    bytes: files.reduce((sum, f) => sum + f.bytes, 0),
+    gzipBytes,
+    budgetGzipBytes: BUDGET_GZIP_BYTES,
+    withinBudget: gzipBytes <= BUDGET_GZIP_BYTES,
+  };
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {

@@ -13,13 +13,16 @@ export type Route =
 
 export function parseRoute(pathname: string): Route {
   const rest = pathname.startsWith(BASE) ? pathname.slice(BASE.length) : pathname;
-  const parts = rest.split('/').filter(Boolean).map((p) => {
-    try {
-      return decodeURIComponent(p);
-    } catch {
-      return p;
-    }
-  });
+  const parts = rest
+    .split('/')
+    .filter(Boolean)
+    .map((p) => {
+      try {
+        return decodeURIComponent(p);
+      } catch {
+        return p;
+      }
+    });
   if (parts.length === 0 || (parts.length === 1 && parts[0] === 'orders')) return { page: 'orders' };
   if (parts.length === 2 && parts[0] === 'orders') return { page: 'order', id: parts[1] as string };
   if (parts.length === 1 && parts[0] === 'webhooks') return { page: 'webhooks' };

@@ -39,7 +39,13 @@ describe('lifecycle layout', () => {
   it('puts every move forward left to right, by the longest path from an initial status', () => {
     const place = layoutLifecycle(onramp);
     const column = (s: string) => place.get(s)?.column;
-    expect([column('AWAITING_PAYMENT_FROM_USER'), column('PAYMENT_DONE_MARKED_BY_USER'), column('PROCESSING'), column('PENDING_DELIVERY'), column('COMPLETED')]).toEqual([0, 1, 2, 3, 4]);
+    expect([
+      column('AWAITING_PAYMENT_FROM_USER'),
+      column('PAYMENT_DONE_MARKED_BY_USER'),
+      column('PROCESSING'),
+      column('PENDING_DELIVERY'),
+      column('COMPLETED'),
+    ]).toEqual([0, 1, 2, 3, 4]);
     for (const [from, targets] of Object.entries(onramp.transitions)) for (const to of targets) expect(column(to)).toBeGreaterThan(column(from) as number);
     // No two statuses share a box.
     const spots = [...place.values()].map((p) => `${p.column}:${p.row}`);

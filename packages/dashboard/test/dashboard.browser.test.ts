@@ -78,7 +78,15 @@ describe.skipIf(!available && !required)('dashboard in Chromium', () => {
     secretKey = /#key=(sk_\w+)/.exec(signInLink)?.[1] as string;
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     });
   });
 
@@ -168,9 +176,12 @@ describe.skipIf(!available && !required)('dashboard in Chromium', () => {
     await page.locator('.timeline tr[data-version="2"]').waitFor();
     expect(await page.locator('.timeline tr[data-version="2"]').textContent()).toContain('card authorised');
     expect(await page.locator('[data-testid="lifecycle-diagram"] .node.current').getAttribute('data-status')).toBe('PROCESSING');
-    expect(await page.locator('[data-testid="lifecycle-diagram"] .node.next').evaluateAll((n) => n.map((x) => x.getAttribute('data-status')))).toEqual(
-      ['PENDING_DELIVERY', 'COMPLETED', 'FAILED', 'CANCELLED'],
-    );
+    expect(await page.locator('[data-testid="lifecycle-diagram"] .node.next').evaluateAll((n) => n.map((x) => x.getAttribute('data-status')))).toEqual([
+      'PENDING_DELIVERY',
+      'COMPLETED',
+      'FAILED',
+      'CANCELLED',
+    ]);
     await page.getByLabel('Next status').selectOption('PENDING_DELIVERY');
     await page.getByLabel('Reason (optional)').fill('handed to the courier');
     await page.getByRole('button', { name: 'Move' }).click();
@@ -303,7 +314,12 @@ describe.skipIf(!available && !required)('dashboard in Chromium', () => {
 
   it('works by keyboard with a visible focus, and fits a 390 px wide screen with long text cut', async () => {
     const long = `checkout-${'x'.repeat(180)}`;
-    const order = await api('POST', '/api/v2/orders', { externalId: long, userExternalId: `user-${'y'.repeat(200)}`, amount: '123456789.123456', currency: 'EUR' });
+    const order = await api('POST', '/api/v2/orders', {
+      externalId: long,
+      userExternalId: `user-${'y'.repeat(200)}`,
+      amount: '123456789.123456',
+      currency: 'EUR',
+    });
     const phone = await newPage(390, 844);
     await phone.goto(signInLink);
     await orderRow(phone, order.id).waitFor();
@@ -332,7 +348,13 @@ describe.skipIf(!available && !required)('dashboard in Chromium', () => {
     const lifecycleFile = path.join(dataDir, 'review-lifecycle.json');
     writeFileSync(
       lifecycleFile,
-      JSON.stringify({ name: 'review', statuses: ['open', 'held', 'closed'], initial: ['open'], final: ['closed'], transitions: { open: ['held', 'closed'], held: ['open', 'closed'] } }),
+      JSON.stringify({
+        name: 'review',
+        statuses: ['open', 'held', 'closed'],
+        initial: ['open'],
+        final: ['closed'],
+        transitions: { open: ['held', 'closed'], held: ['open', 'closed'] },
+      }),
     );
     const big = JSON.parse(runCli(['projects', 'create', '--name', 'Big shop', '--lifecycle', lifecycleFile, '--data-dir', dataDir, '--json']).stdout);
     const call = async (method: string, urlPath: string, body?: unknown) => {
@@ -356,7 +378,8 @@ describe.skipIf(!available && !required)('dashboard in Chromium', () => {
     const busy = await call('POST', '/api/v2/orders', { externalId: 'busy-order' });
     // The 500 changes of one order go one after the other; the 4,999 other orders are written alongside.
     const changes = (async () => {
-      for (let i = 0; i < 500; i++) await call('POST', `/api/v2/orders/${busy.id}/status`, { status: i % 2 === 0 ? 'held' : 'open', reason: `review ${i + 1}` });
+      for (let i = 0; i < 500; i++)
+        await call('POST', `/api/v2/orders/${busy.id}/status`, { status: i % 2 === 0 ? 'held' : 'open', reason: `review ${i + 1}` });
     })();
     let next = 0;
     await Promise.all([

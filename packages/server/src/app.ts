@@ -123,7 +123,9 @@ export async function openMigratedStore(config: Config, logger?: Logger, serving
   } catch (error) {
     await store.close().catch(() => {});
     // "connect ECONNREFUSED" alone does not say which database an operator got wrong.
-    throw new Error(`Cannot open the ${store.dialect === 'postgres' ? 'PostgreSQL' : 'SQLite'} database at ${store.location}: ${describeCause(error)}`, { cause: error });
+    throw new Error(`Cannot open the ${store.dialect === 'postgres' ? 'PostgreSQL' : 'SQLite'} database at ${store.location}: ${describeCause(error)}`, {
+      cause: error,
+    });
   }
   return store;
 }
@@ -175,7 +177,12 @@ function describeCause(error: unknown): string {
 /** Servers listen; one-off CLI commands only notify (their writes still wake the servers). */
 async function startPostgresBroker(config: Config, store: Store, logger: Logger, listen: boolean): Promise<PostgresBroker> {
   const notifier = postgresNotifier(store.db);
-  const broker = new PostgresBroker({ listenUrl: config.databaseListenUrl ?? config.databaseUrl!, channel: await notifier.channel(), notify: notifier.notify, logger });
+  const broker = new PostgresBroker({
+    listenUrl: config.databaseListenUrl ?? config.databaseUrl!,
+    channel: await notifier.channel(),
+    notify: notifier.notify,
+    logger,
+  });
   if (listen) await broker.start();
   return broker;
 }
@@ -193,17 +200,28 @@ export async function createCore(config: Config, options: AppOptions = {}): Prom
       : new MemoryBroker();
   if (isConnectedBroker(broker)) metrics.setBrokerProbe(() => broker.isConnected, broker.transport);
   if (config.databaseListenUrl && !(broker instanceof PostgresBroker)) {
-    logger.warn(config.redisUrl ? 'ORDERCAST_DATABASE_LISTEN_URL is not used: Redis carries hints between nodes' : 'ORDERCAST_DATABASE_LISTEN_URL is not used: it is for PostgreSQL');
+    logger.warn(
+      config.redisUrl
+        ? 'ORDERCAST_DATABASE_LISTEN_URL is not used: Redis carries hints between nodes'
+        : 'ORDERCAST_DATABASE_LISTEN_URL is not used: it is for PostgreSQL',
+    );
   }
   const orderWaiters = new Waiters((orderId) => broker.follow({ orderId }));
   const projectWaiters = new Waiters((projectId) => broker.follow({ projectId }));
   const projects = new ProjectService(store, secrets);
   const auth = new AuthService(store, projects);
-  const orders = new OrderService(store, projects, broker, orderWaiters, {
-    orderCreated: () => metrics.ordersCreated.inc(),
-    orderTransitioned: (event) => metrics.transitions.inc({ status: event.toStatus }),
-    deliveriesQueued: () => webhookDeliveries.notifyQueued(),
-  }, new OrderReadCache(config.orderCacheBytes));
+  const orders = new OrderService(
+    store,
+    projects,
+    broker,
+    orderWaiters,
+    {
+      orderCreated: () => metrics.ordersCreated.inc(),
+      orderTransitioned: (event) => metrics.transitions.inc({ status: event.toStatus }),
+      deliveriesQueued: () => webhookDeliveries.notifyQueued(),
+    },
+    new OrderReadCache(config.orderCacheBytes),
+  );
   metrics.setOrderCacheProbe(orders.readCache);
   const webhookEndpoints = new WebhookEndpointService(store, projects, {
     allowPrivate: config.webhooks.allowPrivate,

@@ -215,7 +215,10 @@ function integer(name: string, raw: string | number | undefined, fallback: numbe
 
 function corsOrigins(raw: string | undefined): string[] {
   if (raw === undefined || raw.trim() === '') return ['*'];
-  const list = raw.split(',').map((o) => o.trim()).filter(Boolean);
+  const list = raw
+    .split(',')
+    .map((o) => o.trim())
+    .filter(Boolean);
   for (const origin of list) {
     if (origin !== '*' && !/^https?:\/\/[^/\s]+$/.test(origin)) {
       throw new ConfigError(`ORDERCAST_CORS_ORIGINS: "${origin}" is not an origin such as https://shop.example.com (or *)`);

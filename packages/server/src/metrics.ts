@@ -97,9 +97,11 @@ export class Metrics {
     let lastRead: Promise<{ pending: number; oldestPendingCreatedAt: string | null } | undefined> | undefined;
     // Both gauges read the queue once per scrape.
     const readQueue = () => {
-      lastRead ??= (metrics.queueProbe?.() ?? Promise.resolve(undefined)).catch(() => undefined).finally(() => {
-        setTimeout(() => (lastRead = undefined), 100).unref?.();
-      });
+      lastRead ??= (metrics.queueProbe?.() ?? Promise.resolve(undefined))
+        .catch(() => undefined)
+        .finally(() => {
+          setTimeout(() => (lastRead = undefined), 100).unref?.();
+        });
       return lastRead;
     };
     // The cache counts for itself (no metrics code on the polling hot path); scrapes copy its totals.

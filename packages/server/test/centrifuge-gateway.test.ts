@@ -54,14 +54,14 @@ describe.each(testDialects)('Centrifuge gateway (%s)', (dialect) => {
       live.push(ctx.data);
     });
     client.connect();
-    client.on('subscribed', function (ctx) {
+    client.on('subscribed', (ctx) => {
       client.history(ctx.channel, { limit: -1, since: { offset: 0 } as StreamPosition, reverse: false }).then(
-        function (resp) {
+        (resp) => {
           resp.publications.forEach((ctx) => {
             history.push(ctx.data);
           });
         },
-        function (err) {
+        (err) => {
           historyError = err;
         },
       );
@@ -212,7 +212,10 @@ describe.each(testDialects)('Centrifuge gateway (%s)', (dialect) => {
     await createOrder(server, project.secretKey, { userExternalId: user });
     const token = await userToken(server, project.secretKey, user);
     const channel = `orders:${projectId}:${user}`;
-    for (const sub of [{ recover: true, offset: 1, epoch: 'old-epoch' }, { recover: true, offset: 9 }]) {
+    for (const sub of [
+      { recover: true, offset: 1, epoch: 'old-epoch' },
+      { recover: true, offset: 9 },
+    ]) {
       const raw = await rawCentrifugeSocket(server);
       raw.send(JSON.stringify({ id: 1, connect: { data: { user_external_id: user, auth: token, project_id: projectId }, subs: { [channel]: sub } } }));
       const reply = await raw.next((m) => m.id === 1);
@@ -279,7 +282,9 @@ describe.each(testDialects)('Centrifuge gateway (%s)', (dialect) => {
   describe('bad inputs', () => {
     async function connected(user = 'raw-user') {
       const raw = await rawCentrifugeSocket(server);
-      raw.send(JSON.stringify({ id: 1, connect: { data: { user_external_id: user, auth: await userToken(server, project.secretKey, user), project_id: projectId } } }));
+      raw.send(
+        JSON.stringify({ id: 1, connect: { data: { user_external_id: user, auth: await userToken(server, project.secretKey, user), project_id: projectId } } }),
+      );
       await raw.next((m) => m.id === 1);
       return raw;
     }
@@ -304,7 +309,18 @@ describe.each(testDialects)('Centrifuge gateway (%s)', (dialect) => {
 
     it('answers an unknown method (or RPC method) with 104, unsupported ones with 108 and a refresh without a token with 107, keeping the connection', async () => {
       const raw = await connected();
-      raw.send([{ id: 2, teleport: {} }, { id: 3, publish: { channel: 'x', data: {} } }, { id: 4, presence: { channel: 'x' } }, { id: 5, rpc: {} }, { id: 6, refresh: {} }, { id: 7, unsubscribe: { channel: 'x' } }].map((c) => JSON.stringify(c)).join('\n'));
+      raw.send(
+        [
+          { id: 2, teleport: {} },
+          { id: 3, publish: { channel: 'x', data: {} } },
+          { id: 4, presence: { channel: 'x' } },
+          { id: 5, rpc: {} },
+          { id: 6, refresh: {} },
+          { id: 7, unsubscribe: { channel: 'x' } },
+        ]
+          .map((c) => JSON.stringify(c))
+          .join('\n'),
+      );
       expect((await raw.next((m) => m.id === 2)).error).toMatchObject({ code: 104 });
       for (const id of [3, 4]) expect((await raw.next((m) => m.id === id)).error).toMatchObject({ code: 108 });
       expect((await raw.next((m) => m.id === 5)).error).toMatchObject({ code: 104 });
@@ -318,7 +334,9 @@ describe.each(testDialects)('Centrifuge gateway (%s)', (dialect) => {
       const channel = `orders:${projectId}:many-subs`;
       // 20 frames of 500 commands: each frame stays under the 64 KiB limit.
       for (let batch = 0; batch < 20; batch++) {
-        const lines = Array.from({ length: 500 }, (_, i) => JSON.stringify({ id: 2 + batch * 500 + i, subscribe: { channel: i % 2 ? channel : `orders:${projectId}:other-${i}` } }));
+        const lines = Array.from({ length: 500 }, (_, i) =>
+          JSON.stringify({ id: 2 + batch * 500 + i, subscribe: { channel: i % 2 ? channel : `orders:${projectId}:other-${i}` } }),
+        );
         raw.send(lines.join('\n'));
       }
       await waitFor(() => raw.messages.filter((m) => m.id >= 2).length === 10_000, '10,000 replies', 20_000);
@@ -334,7 +352,9 @@ describe.each(testDialects)('Centrifuge gateway (%s)', (dialect) => {
       try {
         const p = await limited.createProject('store');
         const raw = await rawCentrifugeSocket(limited);
-        raw.send(JSON.stringify({ id: 1, connect: { data: { user_external_id: 'r', auth: await userToken(limited, p.secretKey, 'r'), project_id: p.project.id } } }));
+        raw.send(
+          JSON.stringify({ id: 1, connect: { data: { user_external_id: 'r', auth: await userToken(limited, p.secretKey, 'r'), project_id: p.project.id } } }),
+        );
         await raw.next((m) => m.id === 1);
         raw.send(Array.from({ length: 30 }, (_, i) => JSON.stringify({ id: 2 + i, history: { channel: `orders:${p.project.id}:r`, limit: 0 } })).join('\n'));
         await waitFor(() => raw.messages.filter((m) => m.id >= 2).length === 30, '30 replies');
@@ -354,7 +374,9 @@ describe.each(testDialects)('Centrifuge gateway (%s)', (dialect) => {
         const raw = await rawCentrifugeSocket(stale);
         expect(await raw.closed).toEqual({ code: 3502, reason: 'stale: no connect command in time' });
         const quiet = await rawCentrifugeSocket(stale);
-        quiet.send(JSON.stringify({ id: 1, connect: { data: { user_external_id: 'q', auth: await userToken(stale, p.secretKey, 'q'), project_id: p.project.id } } }));
+        quiet.send(
+          JSON.stringify({ id: 1, connect: { data: { user_external_id: 'q', auth: await userToken(stale, p.secretKey, 'q'), project_id: p.project.id } } }),
+        );
         await quiet.next((m) => m.id === 1);
         expect(await quiet.next((m) => Object.keys(m).length === 0)).toEqual({});
         expect(await quiet.closed).toEqual({ code: 3012, reason: 'no pong' });

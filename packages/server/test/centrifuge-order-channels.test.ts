@@ -1,6 +1,5 @@
 import { Centrifuge, type Subscription } from 'centrifuge';
 import { EventSource } from 'eventsource';
-import WebSocket from 'ws';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { CreatedProject } from '../src/services/project-service.js';
 import { testDialects } from './helpers/databases.js';

@@ -41,7 +41,16 @@ describe('ordercast CLI', () => {
 
   it('accepts a custom lifecycle file and explains every problem of an invalid one', () => {
     const good = path.join(dataDir, 'parcel.json');
-    writeFileSync(good, JSON.stringify({ name: 'parcel', statuses: ['created', 'shipped', 'delivered'], initial: ['created'], final: ['delivered'], transitions: { created: ['shipped'], shipped: ['delivered'] } }));
+    writeFileSync(
+      good,
+      JSON.stringify({
+        name: 'parcel',
+        statuses: ['created', 'shipped', 'delivered'],
+        initial: ['created'],
+        final: ['delivered'],
+        transitions: { created: ['shipped'], shipped: ['delivered'] },
+      }),
+    );
     const ok = cli('projects', 'create', '--name', 'Parcels', '--lifecycle', good, '--json');
     expect(ok.code).toBe(0);
     expect(JSON.parse(ok.stdout).lifecycle.eventNames.shipped).toBe('order_shipped');

@@ -87,7 +87,10 @@ describe.each(testDialects)('open sockets lose access with their credentials (%s
       let refusal: any;
       await waitFor(
         async () => {
-          refusal = await connectSocket(server.baseUrl, { apiKey: own.secretKey }).then((s) => (sockets.push(s), undefined), (error) => error);
+          refusal = await connectSocket(server.baseUrl, { apiKey: own.secretKey }).then(
+            (s) => (sockets.push(s), undefined),
+            (error) => error,
+          );
           return refusal !== undefined;
         },
         'the old key to be refused',
@@ -148,13 +151,17 @@ describe.each(testDialects)('open sockets lose access with their credentials (%s
       const user = 'refreshing';
       const orderId = await createOrder(server, project.secretKey, { userExternalId: user });
       const issued: string[] = [];
-      const client = newCentrifuge(server, {}, {
-        getToken: async () => {
-          const token = await userToken(server, project.secretKey, user, 5);
-          issued.push(token);
-          return token;
+      const client = newCentrifuge(
+        server,
+        {},
+        {
+          getToken: async () => {
+            const token = await userToken(server, project.secretKey, user, 5);
+            issued.push(token);
+            return token;
+          },
         },
-      });
+      );
       clients.push(client);
       const connecting: number[] = [];
       const publications: any[] = [];
@@ -203,13 +210,17 @@ describe.each(testDialects)('open sockets lose access with their credentials (%s
       await waitFor(() => Date.now() > expiryMs(expired) + 100, 'the token to expire', 5_000);
       let calls = 0;
       const errors: number[] = [];
-      const client = newCentrifuge(server, {}, {
-        token: expired,
-        getToken: async () => {
-          calls += 1;
-          return userToken(server, project.secretKey, user, 600);
+      const client = newCentrifuge(
+        server,
+        {},
+        {
+          token: expired,
+          getToken: async () => {
+            calls += 1;
+            return userToken(server, project.secretKey, user, 600);
+          },
         },
-      });
+      );
       clients.push(client);
       client.on('error', (ctx) => errors.push(ctx.error.code));
       client.connect();
@@ -222,12 +233,16 @@ describe.each(testDialects)('open sockets lose access with their credentials (%s
       const own = await server.createProject('store');
       const user = 'rotated';
       let calls = 0;
-      const client = newCentrifuge(server, {}, {
-        getToken: async () => {
-          calls += 1;
-          return userToken(server, own.secretKey, user, 600);
+      const client = newCentrifuge(
+        server,
+        {},
+        {
+          getToken: async () => {
+            calls += 1;
+            return userToken(server, own.secretKey, user, 600);
+          },
         },
-      });
+      );
       clients.push(client);
       const connecting: number[] = [];
       client.on('connecting', (ctx) => connecting.push(ctx.code));

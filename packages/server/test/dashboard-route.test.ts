@@ -51,7 +51,12 @@ describe('the /dashboard route', () => {
 
   it('never serves a file outside the assets folder', async () => {
     const fastify = await app(path.join(dir, 'built'));
-    for (const url of ['/dashboard/assets/../../secret.txt', '/dashboard/assets/..%2F..%2Fsecret.txt', '/dashboard/assets/%2e%2e/%2e%2e/secret.txt', '/dashboard/assets/nope.js']) {
+    for (const url of [
+      '/dashboard/assets/../../secret.txt',
+      '/dashboard/assets/..%2F..%2Fsecret.txt',
+      '/dashboard/assets/%2e%2e/%2e%2e/secret.txt',
+      '/dashboard/assets/nope.js',
+    ]) {
       const response = await fastify.inject({ url });
       expect(response.body).not.toContain('not for the web');
       if (response.statusCode === 200) expect(response.headers['content-type']).toContain('text/html');

@@ -72,7 +72,17 @@ describe('a database URL that points nowhere', () => {
           probe.close(() => resolve(port));
         });
       });
-      const result = runCli(['serve', '--port', '0', '--metrics-port', 'off', '--data-dir', dir, '--database-url', `postgres://shop:hunter2@127.0.0.1:${closed}/orders`]);
+      const result = runCli([
+        'serve',
+        '--port',
+        '0',
+        '--metrics-port',
+        'off',
+        '--data-dir',
+        dir,
+        '--database-url',
+        `postgres://shop:hunter2@127.0.0.1:${closed}/orders`,
+      ]);
       expect(result.code).toBe(1);
       expect(result.stderr).toContain(`Cannot open the PostgreSQL database at postgres://shop:***@127.0.0.1:${closed}/orders`);
       expect(result.stderr).toContain('ECONNREFUSED');
@@ -134,7 +144,8 @@ describe.skipIf(!databaseUrlForTests())('PostgreSQL connections cut under load',
     let missingRetryAfter = 0;
     let stop = false;
     const count = (answer: Answer) => {
-      const key = answer.status === 'network error' ? 'network error' : answer.status >= 500 ? `${answer.status} ${answer.body?.error?.code}` : String(answer.status);
+      const key =
+        answer.status === 'network error' ? 'network error' : answer.status >= 500 ? `${answer.status} ${answer.body?.error?.code}` : String(answer.status);
       answers.set(key, (answers.get(key) ?? 0) + 1);
       if (answer.status === 503 && !answer.headers?.get('retry-after')) missingRetryAfter++;
     };
@@ -170,7 +181,9 @@ describe.skipIf(!databaseUrlForTests())('PostgreSQL connections cut under load',
     const terminated: number[] = [];
     await new Promise((resolve) => setTimeout(resolve, 500));
     for (let cut = 0; cut < CUTS; cut++) {
-      const result = await admin.query('select pg_terminate_backend(pid) from pg_stat_activity where application_name = $1 and pid <> pg_backend_pid()', [appName]);
+      const result = await admin.query('select pg_terminate_backend(pid) from pg_stat_activity where application_name = $1 and pid <> pg_backend_pid()', [
+        appName,
+      ]);
       terminated.push(result.rowCount ?? 0);
       await new Promise((resolve) => setTimeout(resolve, 600));
     }
@@ -180,14 +193,18 @@ describe.skipIf(!databaseUrlForTests())('PostgreSQL connections cut under load',
 
     const total = [...answers.values()].reduce((a, b) => a + b, 0);
     const good = [...answers.entries()].filter(([key]) => key === '200' || key.startsWith('503 ')).reduce((n, [, v]) => n + v, 0);
-    console.log(`[db cuts] backends terminated per cut ${terminated.join(', ')}; answers ${JSON.stringify(Object.fromEntries(answers))}; ${acknowledged.length} acknowledged transitions`);
+    console.log(
+      `[db cuts] backends terminated per cut ${terminated.join(', ')}; answers ${JSON.stringify(Object.fromEntries(answers))}; ${acknowledged.length} acknowledged transitions`,
+    );
 
     // The cuts hit live connections, and the server lived through every one.
     expect(terminated.every((n) => n > 0)).toBe(true);
     expect(server.child.exitCode).toBeNull();
     expect(server.output()).not.toMatch(/Unhandled 'error' event|uncaught/i);
     expect(good / total).toBeGreaterThanOrEqual(0.99);
-    expect([...answers.keys()].every((key) => key === '200' || key === '503 database_unavailable' || key === 'network error' || !key.startsWith('5'))).toBe(true);
+    expect([...answers.keys()].every((key) => key === '200' || key === '503 database_unavailable' || key === 'network error' || !key.startsWith('5'))).toBe(
+      true,
+    );
     expect(missingRetryAfter).toBe(0);
     expect(acknowledged.length).toBeGreaterThan(20);
 

@@ -68,7 +68,11 @@ describe('services that are unreachable or failing are not silent', () => {
   it.skipIf(!redisUrlForTests())('a reachable Redis: /readyz says redis ok and the broker metric is 1', async () => {
     const server = await startServerProcess(['--no-demo', '--data-dir', tempDir(), '--redis-url', redisUrlForTests()!]);
     cleanups.push(() => server.stop());
-    await eventually(async () => ((await (await fetch(server.metricsUrl!)).text()).includes('ordercast_broker_connected{broker="redis"} 1') ? true : undefined), 10_000, 'the broker to connect');
+    await eventually(
+      async () => ((await (await fetch(server.metricsUrl!)).text()).includes('ordercast_broker_connected{broker="redis"} 1') ? true : undefined),
+      10_000,
+      'the broker to connect',
+    );
     expect(await (await fetch(`${server.baseUrl}/readyz`)).json()).toEqual({ status: 'ready', database: 'sqlite', redis: 'ok' });
   });
 
@@ -100,10 +104,14 @@ describe('services that are unreachable or failing are not silent', () => {
 
     // Every attempt of the three deliveries (4 each) is made and fails...
     await failing.waitForCount(12, 15_000);
-    await eventually(async () => {
-      const list = await call(server.baseUrl, project.secretKey, 'GET', `/api/v2/webhook-deliveries?endpointId=${second.body.id}&limit=100`);
-      return list.body.data.length === 3 && list.body.data.every((d: any) => d.status === 'failed') ? true : undefined;
-    }, 15_000, 'the refused endpoint to give up');
+    await eventually(
+      async () => {
+        const list = await call(server.baseUrl, project.secretKey, 'GET', `/api/v2/webhook-deliveries?endpointId=${second.body.id}&limit=100`);
+        return list.body.data.length === 3 && list.body.data.every((d: any) => d.status === 'failed') ? true : undefined;
+      },
+      15_000,
+      'the refused endpoint to give up',
+    );
     // ...and the log has one warning for each endpoint.
     const warnings = logLines(server, /webhook delivery failed/);
     expect(warnings.filter((w) => w.endpointId === first.body.id)).toHaveLength(1);

@@ -141,7 +141,17 @@ describe('first hour on the command line', () => {
 
   it('ordercast webhooks endpoints create, list and delete, with the same checks as the API', () => {
     const project = json('projects', 'create', '--name', 'Hooks', '--lifecycle', 'store');
-    const created = json('webhooks', 'endpoints', 'create', '--project', project.id, '--url', 'https://merchant.example.com/hook', '--events', 'order_paid,order_done');
+    const created = json(
+      'webhooks',
+      'endpoints',
+      'create',
+      '--project',
+      project.id,
+      '--url',
+      'https://merchant.example.com/hook',
+      '--events',
+      'order_paid,order_done',
+    );
     expect(created).toMatchObject({ url: 'https://merchant.example.com/hook', enabledEvents: ['order_paid', 'order_done'], disabled: false });
     expect(created.secret).toMatch(/^whsec_/);
     const listed = json('webhooks', 'endpoints', 'list', '--project', project.id);
@@ -180,20 +190,29 @@ describe('first hour in the docs', () => {
     expect(operations).toContain('GET /api/v2/events');
     // Table rows start with `METHOD /path…`; api.md writes paths without the /api/v2 prefix.
     const rows = (file: string) =>
-      [...readText(file).matchAll(/^\| `(GET|POST|PATCH|PUT|DELETE) ([^`?]+)[^`]*` \|/gm)].map((m) => `${m[1]} ${m[2]!.startsWith('/api/') ? '' : '/api/v2'}${m[2]}`);
+      [...readText(file).matchAll(/^\| `(GET|POST|PATCH|PUT|DELETE) ([^`?]+)[^`]*` \|/gm)].map(
+        (m) => `${m[1]} ${m[2]!.startsWith('/api/') ? '' : '/api/v2'}${m[2]}`,
+      );
     const docs = readdirSync(path.join(repoRoot, 'docs')).filter((f) => f.endsWith('.md'));
     const documented = new Set(docs.flatMap((f) => rows(`docs/${f}`)));
     expect(operations.filter((operation) => !documented.has(operation))).toEqual([]);
   });
 
   it('names public documents a reader can open, never our private reference documents', () => {
-    const files = ['README.md', 'CONTRIBUTING.md', 'examples/README.md', ...readdirSync(path.join(repoRoot, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+    const files = [
+      'README.md',
+      'CONTRIBUTING.md',
+      'examples/README.md',
+      ...readdirSync(path.join(repoRoot, 'docs'))
+        .filter((f) => f.endsWith('.md'))
+        .map((f) => `docs/${f}`),
+    ];
     for (const file of files) {
       expect(readText(file), file).not.toMatch(/reference (integration guide|document|client|snippet|0\d\d)|reference-0\d\d|reference 0\d\d/i);
     }
   });
 
-  it("describes the subscribe:order acknowledgement in docs/client.md as the server sends it: the order, or { code, message }", () => {
+  it('describes the subscribe:order acknowledgement in docs/client.md as the server sends it: the order, or { code, message }', () => {
     const client = readText('docs/client.md');
     expect(client).toContain('the ack is the current\norder itself');
     expect(client).not.toContain('`{ order }` or `{ error: { code, message } }`');

@@ -73,7 +73,6 @@ describe('oversize bodies (server process)', () => {
       expectErrorShape(JSON.parse(result.body), 'payload_too_large');
     }
   }, 30_000);
-
 });
 
 describe('hostile HTTP input gets a 4xx in the error shape', () => {
@@ -108,7 +107,11 @@ describe('hostile HTTP input gets a 4xx in the error shape', () => {
   });
 
   it('answers a path that climbs out of the docs directory with 4xx, never the file or a 500', async () => {
-    for (const target of ['/docs/static/../../../../etc/passwd', '/docs/static/..%2f..%2f..%2f..%2fetc%2fpasswd', '/docs/static/%2e%2e/%2e%2e/%2e%2e/etc/passwd']) {
+    for (const target of [
+      '/docs/static/../../../../etc/passwd',
+      '/docs/static/..%2f..%2f..%2f..%2fetc%2fpasswd',
+      '/docs/static/%2e%2e/%2e%2e/%2e%2e/etc/passwd',
+    ]) {
       const answer = await rawRequest(server.baseUrl, `GET ${target} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`);
       expect(answer.status, target).toBeGreaterThanOrEqual(400);
       expect(answer.status, target).toBeLessThan(500);
@@ -134,7 +137,11 @@ describe('hostile HTTP input gets a 4xx in the error shape', () => {
       expectErrorShape(answer.body, 'validation_failed');
     }
     // Under the body's limit but over the metadata's: the field is named.
-    const answer = await server.request('POST', '/api/v2/orders', { key: project.secretKey, body: { metadata: nested(40) }, headers: { 'idempotency-key': 'deep-2' } });
+    const answer = await server.request('POST', '/api/v2/orders', {
+      key: project.secretKey,
+      body: { metadata: nested(40) },
+      headers: { 'idempotency-key': 'deep-2' },
+    });
     expect(answer.status).toBe(400);
     expect(answer.body.error.details).toEqual({ field: 'metadata' });
     // Reasonable nesting is fine.
@@ -169,7 +176,11 @@ describe('hostile HTTP input gets a 4xx in the error shape', () => {
 
   it('answers a text/plain body with 415 unsupported_media_type, as documented', async () => {
     for (const contentType of ['text/plain', 'text/plain; charset=utf-8', 'application/x-www-form-urlencoded']) {
-      const answer = await server.request('POST', '/api/v2/orders', { key: project.secretKey, rawBody: '{"externalId":"t"}', headers: { 'content-type': contentType } });
+      const answer = await server.request('POST', '/api/v2/orders', {
+        key: project.secretKey,
+        rawBody: '{"externalId":"t"}',
+        headers: { 'content-type': contentType },
+      });
       expect(answer.status, contentType).toBe(415);
       expectErrorShape(answer.body, 'unsupported_media_type');
     }
@@ -181,7 +192,22 @@ function runCurlWithBody(baseUrl: string, key: string, expectHeader: string, bod
   return new Promise((resolve) => {
     const child = execFile(
       'curl',
-      ['-sS', '-X', 'POST', `${baseUrl}/api/v2/orders`, '-H', `Authorization: Bearer ${key}`, '-H', 'Content-Type: application/json', '-H', expectHeader, '--data-binary', '@-', '-w', '\n%{http_code}'],
+      [
+        '-sS',
+        '-X',
+        'POST',
+        `${baseUrl}/api/v2/orders`,
+        '-H',
+        `Authorization: Bearer ${key}`,
+        '-H',
+        'Content-Type: application/json',
+        '-H',
+        expectHeader,
+        '--data-binary',
+        '@-',
+        '-w',
+        '\n%{http_code}',
+      ],
       { maxBuffer: 1024 * 1024 },
       (_error, stdout, stderr) => {
         const lines = String(stdout).split('\n');

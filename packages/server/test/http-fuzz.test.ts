@@ -46,7 +46,11 @@ describe('HTTP fuzzing: thousands of malformed requests', () => {
     dataDir = mkdtempSync(path.join(os.tmpdir(), 'ordercast-fuzz-'));
     const created = runCli(['projects', 'create', '--name', 'fuzz', '--lifecycle', 'onramp', '--json', '--data-dir', dataDir]);
     secretKey = JSON.parse(created.stdout).secretKey;
-    server = await startServerProcess(['--no-demo', '--data-dir', dataDir], { ORDERCAST_RATE_LIMIT: '0', ORDERCAST_WS_HANDSHAKE_RATE: '0', ORDERCAST_WS_MESSAGE_RATE: '0' });
+    server = await startServerProcess(['--no-demo', '--data-dir', dataDir], {
+      ORDERCAST_RATE_LIMIT: '0',
+      ORDERCAST_WS_HANDSHAKE_RATE: '0',
+      ORDERCAST_WS_MESSAGE_RATE: '0',
+    });
     const order = await fetch(`${server.baseUrl}/api/v2/orders`, {
       method: 'POST',
       headers: { authorization: `Bearer ${secretKey}`, 'content-type': 'application/json' },
@@ -56,7 +60,19 @@ describe('HTTP fuzzing: thousands of malformed requests', () => {
     // Every documented route, plus the ones the OpenAPI document does not list.
     const spec = (await (await fetch(`${server.baseUrl}/openapi.json`)).json()) as { paths: Record<string, Record<string, unknown>> };
     routes = Object.entries(spec.paths).flatMap(([p, methods]) => Object.keys(methods).map((m) => ({ method: m.toUpperCase(), path: p })));
-    for (const p of ['/', '/healthz', '/readyz', '/openapi.json', '/docs', '/docs/static/index.html', '/docs/static/../../../../etc/passwd', '/metrics', '/ws/', '/connection/websocket', '/api/api/v2/orders']) {
+    for (const p of [
+      '/',
+      '/healthz',
+      '/readyz',
+      '/openapi.json',
+      '/docs',
+      '/docs/static/index.html',
+      '/docs/static/../../../../etc/passwd',
+      '/metrics',
+      '/ws/',
+      '/connection/websocket',
+      '/api/api/v2/orders',
+    ]) {
       routes.push({ method: 'GET', path: p });
     }
   });
@@ -72,8 +88,43 @@ describe('HTTP fuzzing: thousands of malformed requests', () => {
     const bytes = (n: number) => Buffer.from(Array.from({ length: n }, () => int(256)));
     const host = new URL(server.baseUrl).host;
 
-    const hostileValues = ['-1', '0', '1e309', 'NaN', 'abc', '', '%', '%00', '%ff%fe', '[]', '{}', 'null', '9'.repeat(400), 'a'.repeat(5000), '../../etc/passwd', '<script>', "' or 1=1 --", '\u0000', 'latest', 'true'];
-    const queryNames = ['limit', 'cursor', 'after', 'waitForChange', 'status', 'userExternalId', 'externalId', 'createdAfter', 'createdBefore', 'endpointId', 'orderId', 'since', 'x'];
+    const hostileValues = [
+      '-1',
+      '0',
+      '1e309',
+      'NaN',
+      'abc',
+      '',
+      '%',
+      '%00',
+      '%ff%fe',
+      '[]',
+      '{}',
+      'null',
+      '9'.repeat(400),
+      'a'.repeat(5000),
+      '../../etc/passwd',
+      '<script>',
+      "' or 1=1 --",
+      '\u0000',
+      'latest',
+      'true',
+    ];
+    const queryNames = [
+      'limit',
+      'cursor',
+      'after',
+      'waitForChange',
+      'status',
+      'userExternalId',
+      'externalId',
+      'createdAfter',
+      'createdBefore',
+      'endpointId',
+      'orderId',
+      'since',
+      'x',
+    ];
     const bodies = [
       '{',
       '{"status":',
@@ -98,7 +149,15 @@ describe('HTTP fuzzing: thousands of malformed requests', () => {
       '{"expiresIn":-5}',
       '{"graceSeconds":1e100}',
     ];
-    const auth = () => pick([`Authorization: Bearer ${secretKey}\r\n`, `Authorization: Bearer ${secretKey}\r\n`, 'Authorization: Bearer sk_bogus\r\n', 'Authorization: Basic Zm9vOmJhcg==\r\n', 'Authorization: Bearer eyJhbGciOiJub25lIn0.e30.\r\n', '']);
+    const auth = () =>
+      pick([
+        `Authorization: Bearer ${secretKey}\r\n`,
+        `Authorization: Bearer ${secretKey}\r\n`,
+        'Authorization: Bearer sk_bogus\r\n',
+        'Authorization: Basic Zm9vOmJhcg==\r\n',
+        'Authorization: Bearer eyJhbGciOiJub25lIn0.e30.\r\n',
+        '',
+      ]);
     const routePath = () => {
       const route = pick(routes);
       const id = pick([orderId, 'ord_missing', '%2e%2e', 'x'.repeat(500), '%00', 'whk_x', 'dlv_x', '']);
@@ -116,53 +175,68 @@ describe('HTTP fuzzing: thousands of malformed requests', () => {
       `${method} ${p} HTTP/1.1\r\nHost: ${host}\r\n${auth()}Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`;
 
     const generators: Array<[string, () => string | Buffer]> = [
-      ['bad query on a route', () => {
-        const r = routePath();
-        return `${r.method} ${withQuery(r.path)} HTTP/1.1\r\nHost: ${host}\r\n${auth()}Connection: close\r\n\r\n`;
-      }],
-      ['bad JSON on a route', () => {
-        const r = routePath();
-        return jsonRequest(pick(['POST', 'PATCH', 'PUT', 'DELETE', r.method]), withQuery(r.path), pick(bodies));
-      }],
-      ['bad request line', () =>
-        pick([
-          `${pick(['GET', 'POST', 'G E T', 'get', 'FOO', 'CONNECT', 'TRACE', '\u0000', ''])} ${pick(['/', '*', '//x', '/%', 'http://evil.example/', '/\u0000', `/${'a'.repeat(20_000)}`, ''])} ${pick(['HTTP/1.1', 'HTTP/1.0', 'HTTP/2.0', 'HTTP/9', 'HTTPS/1.1', 'HTTP/1.1 extra', ''])}\r\nHost: x\r\nConnection: close\r\n\r\n`,
-          'GET\r\n\r\n',
-          '\r\n\r\n\r\n',
-          `GET /healthz HTTP/1.1\n\n`,
-          `GET / HTTP/1.1\rHost: x\r\r`,
-        ])],
-      ['bad headers', () => {
-        const r = routePath();
-        const header = pick([
-          'Bad Header Line\r\n',
-          'X-A: \u0000\r\n',
-          ': no-name\r\n',
-          'Content-Length: -1\r\n',
-          'Content-Length: 1\r\nContent-Length: 2\r\n',
-          'Content-Length: 5\r\nTransfer-Encoding: chunked\r\n',
-          'Transfer-Encoding: chunked\r\n',
-          'Transfer-Encoding: gzip, chunked\r\n',
-          `X-Big: ${'a'.repeat(20_000)}\r\n`,
-          Array.from({ length: 300 }, (_, i) => `X-H${i}: ${i}\r\n`).join(''),
-          'Content-Type: application/json; charset=ebcdic\r\n',
-          'Content-Type: multipart/form-data; boundary=x\r\n',
-          'Content-Encoding: gzip\r\n',
-          'Expect: 100-continue\r\n',
-          'Expect: teapot\r\n',
-          'If-None-Match: "\u00ff"\r\n',
-          'Authorization: Bearer\r\n',
-          `Authorization: Bearer ${'x'.repeat(10_000)}\r\n`,
-          'Idempotency-Key: \r\n',
-          `Idempotency-Key: ${'k'.repeat(5000)}\r\n`,
-          'Origin: null\r\n',
-          'Upgrade: websocket\r\nConnection: Upgrade\r\n',
-          'Sec-WebSocket-Key: !!!\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 99\r\n',
-        ]);
-        const body = pick(['', '{}', 'zz\r\n{}\r\n0\r\n\r\n', '5\r\n{"a":\r\n0\r\n\r\n']);
-        return `${r.method} ${r.path} HTTP/1.1\r\nHost: ${host}\r\n${auth()}${header}\r\n${body}`;
-      }],
-      ['random bytes', () => (random() < 0.5 ? bytes(1 + int(2000)) : Buffer.concat([Buffer.from(`POST /api/v2/orders HTTP/1.1\r\nHost: ${host}\r\n`), bytes(1 + int(500))]))],
+      [
+        'bad query on a route',
+        () => {
+          const r = routePath();
+          return `${r.method} ${withQuery(r.path)} HTTP/1.1\r\nHost: ${host}\r\n${auth()}Connection: close\r\n\r\n`;
+        },
+      ],
+      [
+        'bad JSON on a route',
+        () => {
+          const r = routePath();
+          return jsonRequest(pick(['POST', 'PATCH', 'PUT', 'DELETE', r.method]), withQuery(r.path), pick(bodies));
+        },
+      ],
+      [
+        'bad request line',
+        () =>
+          pick([
+            `${pick(['GET', 'POST', 'G E T', 'get', 'FOO', 'CONNECT', 'TRACE', '\u0000', ''])} ${pick(['/', '*', '//x', '/%', 'http://evil.example/', '/\u0000', `/${'a'.repeat(20_000)}`, ''])} ${pick(['HTTP/1.1', 'HTTP/1.0', 'HTTP/2.0', 'HTTP/9', 'HTTPS/1.1', 'HTTP/1.1 extra', ''])}\r\nHost: x\r\nConnection: close\r\n\r\n`,
+            'GET\r\n\r\n',
+            '\r\n\r\n\r\n',
+            `GET /healthz HTTP/1.1\n\n`,
+            `GET / HTTP/1.1\rHost: x\r\r`,
+          ]),
+      ],
+      [
+        'bad headers',
+        () => {
+          const r = routePath();
+          const header = pick([
+            'Bad Header Line\r\n',
+            'X-A: \u0000\r\n',
+            ': no-name\r\n',
+            'Content-Length: -1\r\n',
+            'Content-Length: 1\r\nContent-Length: 2\r\n',
+            'Content-Length: 5\r\nTransfer-Encoding: chunked\r\n',
+            'Transfer-Encoding: chunked\r\n',
+            'Transfer-Encoding: gzip, chunked\r\n',
+            `X-Big: ${'a'.repeat(20_000)}\r\n`,
+            Array.from({ length: 300 }, (_, i) => `X-H${i}: ${i}\r\n`).join(''),
+            'Content-Type: application/json; charset=ebcdic\r\n',
+            'Content-Type: multipart/form-data; boundary=x\r\n',
+            'Content-Encoding: gzip\r\n',
+            'Expect: 100-continue\r\n',
+            'Expect: teapot\r\n',
+            'If-None-Match: "\u00ff"\r\n',
+            'Authorization: Bearer\r\n',
+            `Authorization: Bearer ${'x'.repeat(10_000)}\r\n`,
+            'Idempotency-Key: \r\n',
+            `Idempotency-Key: ${'k'.repeat(5000)}\r\n`,
+            'Origin: null\r\n',
+            'Upgrade: websocket\r\nConnection: Upgrade\r\n',
+            'Sec-WebSocket-Key: !!!\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 99\r\n',
+          ]);
+          const body = pick(['', '{}', 'zz\r\n{}\r\n0\r\n\r\n', '5\r\n{"a":\r\n0\r\n\r\n']);
+          return `${r.method} ${r.path} HTTP/1.1\r\nHost: ${host}\r\n${auth()}${header}\r\n${body}`;
+        },
+      ],
+      [
+        'random bytes',
+        () => (random() < 0.5 ? bytes(1 + int(2000)) : Buffer.concat([Buffer.from(`POST /api/v2/orders HTTP/1.1\r\nHost: ${host}\r\n`), bytes(1 + int(500))])),
+      ],
     ];
 
     const counts = new Map<string, number>();
@@ -198,7 +272,17 @@ describe('HTTP fuzzing: thousands of malformed requests', () => {
         await new Promise<void>((resolve) => {
           ws.once('open', () => {
             for (let i = 0; i < 20; i++) {
-              const frame = pick<string | Buffer>([bytes(int(300)), '{', '{"id":1,"connect":{"token":5}}', '{"id":"x","subscribe":{"channel":null}}', '42["subscribe:order",{"orderId":{"$gt":""}}]', '40{"apiKey":[]}', '4' + 'x'.repeat(1000), '[]', 'null']);
+              const frame = pick<string | Buffer>([
+                bytes(int(300)),
+                '{',
+                '{"id":1,"connect":{"token":5}}',
+                '{"id":"x","subscribe":{"channel":null}}',
+                '42["subscribe:order",{"orderId":{"$gt":""}}]',
+                '40{"apiKey":[]}',
+                '4' + 'x'.repeat(1000),
+                '[]',
+                'null',
+              ]);
               ws.send(frame);
               frames++;
             }
@@ -210,7 +294,9 @@ describe('HTTP fuzzing: thousands of malformed requests', () => {
       }
     }
 
-    console.log(`[fuzz] seed ${SEED}: ${sent} requests ${JSON.stringify(Object.fromEntries(counts))}, ${frames} WebSocket frames, ${fiveHundreds.length} 5xx, ${notInShape.length} errors not in the error shape`);
+    console.log(
+      `[fuzz] seed ${SEED}: ${sent} requests ${JSON.stringify(Object.fromEntries(counts))}, ${frames} WebSocket frames, ${fiveHundreds.length} 5xx, ${notInShape.length} errors not in the error shape`,
+    );
     expect(fiveHundreds.slice(0, 5)).toEqual([]);
     expect(notInShape.slice(0, 5)).toEqual([]);
     expect(sent).toBeGreaterThanOrEqual(1_000);

@@ -87,7 +87,12 @@ describe('custom lifecycles', () => {
   });
 
   it('rejects unknown statuses in transitions, initial and final', () => {
-    const problems = problemsOf({ ...valid, initial: ['nope'], final: ['delivered', 'gone'], transitions: { ...valid.transitions, created: ['shipped', 'teleported'] } });
+    const problems = problemsOf({
+      ...valid,
+      initial: ['nope'],
+      final: ['delivered', 'gone'],
+      transitions: { ...valid.transitions, created: ['shipped', 'teleported'] },
+    });
     expect(problems).toContain('initial status "nope" is not in statuses');
     expect(problems).toContain('final status "gone" is not in statuses');
     expect(problems.some((p) => p.includes('"teleported" is not in statuses'))).toBe(true);

@@ -8,7 +8,7 @@ import type { Socket } from 'socket.io-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createApp, type App } from '../src/app.js';
 import { ConfigError, loadConfig } from '../src/config.js';
-import { PostgresBroker } from '../src/events/postgres-broker.js';
+import type { PostgresBroker } from '../src/events/postgres-broker.js';
 import { orderShard, type RedisBroker } from '../src/events/redis-broker.js';
 import { createPostgresSchema, databaseUrlForTests } from './helpers/databases.js';
 import { redisUrlForTests } from './helpers/processes.js';
@@ -33,7 +33,14 @@ async function startNode(databaseUrl: string, env: Record<string, string> = {}):
   // The log is never read on a timer: only hints (or the catch-up after a reconnect) bring other nodes' events.
   const config = loadConfig(
     { port: 0, host: '127.0.0.1', dataDir, databaseUrl, demo: false },
-    { ORDERCAST_RATE_LIMIT: '0', ORDERCAST_WS_HANDSHAKE_RATE: '0', ORDERCAST_WS_MESSAGE_RATE: '0', ORDERCAST_METRICS_PORT: 'off', ORDERCAST_EVENT_POLL_MS: '0', ...env },
+    {
+      ORDERCAST_RATE_LIMIT: '0',
+      ORDERCAST_WS_HANDSHAKE_RATE: '0',
+      ORDERCAST_WS_MESSAGE_RATE: '0',
+      ORDERCAST_METRICS_PORT: 'off',
+      ORDERCAST_EVENT_POLL_MS: '0',
+      ...env,
+    },
   );
   const app = await createApp(config, { logger });
   const url = await app.listen();
@@ -45,7 +52,11 @@ async function startNode(databaseUrl: string, env: Record<string, string> = {}):
 }
 
 async function post(node: Node, key: string, urlPath: string, body: unknown): Promise<any> {
-  const res = await fetch(`${node.url}${urlPath}`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const res = await fetch(`${node.url}${urlPath}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
   const json = await res.json();
   if (res.status >= 300) throw new Error(`${urlPath}: ${res.status} ${JSON.stringify(json)}`);
   return json;
@@ -214,7 +225,9 @@ describe('configuration of the LISTEN connection', () => {
   it('takes --database-listen-url or ORDERCAST_DATABASE_LISTEN_URL, and refuses anything but a postgres:// URL', () => {
     expect(loadConfig({}, {}).databaseListenUrl).toBeUndefined();
     expect(loadConfig({}, { ORDERCAST_DATABASE_LISTEN_URL: 'postgres://db:5432/app' }).databaseListenUrl).toBe('postgres://db:5432/app');
-    expect(loadConfig({ databaseListenUrl: 'postgresql://direct/app' }, { ORDERCAST_DATABASE_LISTEN_URL: 'postgres://db/app' }).databaseListenUrl).toBe('postgresql://direct/app');
+    expect(loadConfig({ databaseListenUrl: 'postgresql://direct/app' }, { ORDERCAST_DATABASE_LISTEN_URL: 'postgres://db/app' }).databaseListenUrl).toBe(
+      'postgresql://direct/app',
+    );
     expect(() => loadConfig({ databaseListenUrl: 'redis://127.0.0.1:6379' }, {})).toThrow(ConfigError);
     expect(() => loadConfig({}, { ORDERCAST_DATABASE_LISTEN_URL: 'db:5432' })).toThrow(/must be a postgres/);
     expect(loadConfig({}, {}).databasePreparedStatements).toBe(true);

@@ -90,7 +90,11 @@ describe('CORS for checkout pages on other origins', () => {
       const project = await server.createProject('store');
       const preflight = await fetch(`${server.baseUrl}/api/v2/orders/ord_x`, {
         method: 'OPTIONS',
-        headers: { origin: 'https://shop.example.com', 'access-control-request-method': 'GET', 'access-control-request-headers': 'authorization, if-none-match' },
+        headers: {
+          origin: 'https://shop.example.com',
+          'access-control-request-method': 'GET',
+          'access-control-request-headers': 'authorization, if-none-match',
+        },
       });
       expect(preflight.status).toBe(204);
       expect(preflight.headers.get('access-control-allow-origin')).toBe('*');

@@ -27,12 +27,20 @@ describe.each(testDialects)('order expunge (%s)', (dialect) => {
       await db.selectFrom('orders').selectAll().where('id', '=', orderId).execute(),
       await db.selectFrom('order_events').selectAll().where('order_id', '=', orderId).execute(),
       deliveries,
-      await db.selectFrom('webhook_attempts').selectAll().where('delivery_id', 'in', deliveries.map((d) => d.id)).execute(),
+      await db
+        .selectFrom('webhook_attempts')
+        .selectAll()
+        .where(
+          'delivery_id',
+          'in',
+          deliveries.map((d) => d.id),
+        )
+        .execute(),
       await db.selectFrom('idempotency_keys').selectAll().execute(),
     ]);
   }
 
-  it("wipes userExternalId and metadata from the order, its events, its payloads and stored answers, and records it", async () => {
+  it('wipes userExternalId and metadata from the order, its events, its payloads and stored answers, and records it', async () => {
     const api = webhookApi(server, await server.createProject());
     await api.createEndpoint(receiver.url);
     const body = { status: 'PROCESSING', userExternalId: EMAIL, metadata: { email: EMAIL, cart: 'c-1' }, amount: '12.00', currency: 'EUR' };

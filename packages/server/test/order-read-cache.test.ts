@@ -77,7 +77,10 @@ describe.each(testDialects)('polling from the read cache on %s', (dialect) => {
     project = await server.createProject('onramp', 'Cached');
     other = await server.createProject('onramp', 'Other tenant');
     lifecycleFile = path.join(server.dataDir, 'ping.json');
-    writeFileSync(lifecycleFile, JSON.stringify({ name: 'ping', statuses: ['a', 'b', 'done'], initial: ['a'], final: ['done'], transitions: { a: ['b', 'done'], b: ['a', 'done'] } }));
+    writeFileSync(
+      lifecycleFile,
+      JSON.stringify({ name: 'ping', statuses: ['a', 'b', 'done'], initial: ['a'], final: ['done'], transitions: { a: ['b', 'done'], b: ['a', 'done'] } }),
+    );
   });
   afterAll(async () => server?.close());
 

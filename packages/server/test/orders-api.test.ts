@@ -2,7 +2,7 @@ import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CreatedProject } from '../src/services/project-service.js';
 import { testDialects } from './helpers/databases.js';
-import { startTestServer, type TestServer } from './helpers/test-server.js';
+import { startTestServer, type ApiResponse, type TestServer } from './helpers/test-server.js';
 
 function signToken(secret: string, claims: Record<string, unknown>, expiresAt: number) {
   return new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).setIssuedAt().setExpirationTime(expiresAt).sign(new TextEncoder().encode(secret));
@@ -196,9 +196,7 @@ describe.each(testDialects)('orders API on %s', (dialect) => {
         transitions: { ping: ['pong', 'end'], pong: ['ping', 'end'] },
       });
       const { body: order } = await createOrder(pingPong, { userExternalId: 'racer' });
-      const results = await Promise.all(
-        Array.from({ length: 40 }, (_, i) => transition(pingPong, order.id, { status: i % 2 === 0 ? 'pong' : 'ping' })),
-      );
+      const results = await Promise.all(Array.from({ length: 40 }, (_, i) => transition(pingPong, order.id, { status: i % 2 === 0 ? 'pong' : 'ping' })));
       for (const r of results) expect([200, 409]).toContain(r.status);
       const wins = results.filter((r) => r.status === 200).length;
       expect(wins).toBeGreaterThan(0);
@@ -322,7 +320,10 @@ describe.each(testDialects)('orders API on %s', (dialect) => {
     });
 
     it('a 2 MB body is 413 payload_too_large, and the server keeps serving', async () => {
-      const res = await server.request('POST', '/api/v2/orders', { key: onramp.secretKey, rawBody: JSON.stringify({ metadata: { blob: 'x'.repeat(2 * 1024 * 1024) } }) });
+      const res = await server.request('POST', '/api/v2/orders', {
+        key: onramp.secretKey,
+        rawBody: JSON.stringify({ metadata: { blob: 'x'.repeat(2 * 1024 * 1024) } }),
+      });
       expect(res.status).toBe(413);
       expect(res.body.error.code).toBe('payload_too_large');
       expect((await server.request('GET', '/healthz')).status).toBe(200);
@@ -345,7 +346,11 @@ describe.each(testDialects)('orders API on %s', (dialect) => {
     });
 
     it('a body that is not JSON at all is 415 unsupported_media_type', async () => {
-      const res = await server.request('POST', '/api/v2/orders', { key: onramp.secretKey, rawBody: 'amount=1', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+      const res = await server.request('POST', '/api/v2/orders', {
+        key: onramp.secretKey,
+        rawBody: 'amount=1',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      });
       expect(res.status).toBe(415);
       expect(res.body.error.code).toBe('unsupported_media_type');
     });
@@ -360,7 +365,10 @@ describe.each(testDialects)('orders API on %s', (dialect) => {
 
   describe('authentication and isolation', () => {
     it('missing, malformed and unknown credentials are 401 unauthorized', async () => {
-      for (const headers of [{}, { authorization: 'Basic abc' }, { authorization: 'Bearer sk_not_a_real_key' }, { authorization: 'Bearer what' }] as Record<string, string>[]) {
+      for (const headers of [{}, { authorization: 'Basic abc' }, { authorization: 'Bearer sk_not_a_real_key' }, { authorization: 'Bearer what' }] as Record<
+        string,
+        string
+      >[]) {
         const res = await server.request('GET', '/api/v2/orders', { headers });
         expect(res.status).toBe(401);
         expect(res.body.error.code).toBe('unauthorized');
@@ -482,7 +490,10 @@ describe.each(testDialects)('orders API on %s', (dialect) => {
       expect(stale.status).toBe(200);
       expect(stale.body.version).toBe(2);
       const started = Date.now();
-      const unchanged = await server.request('GET', `/api/v2/orders/${order.id}?waitForChange=1`, { key: onramp.secretKey, headers: { 'if-none-match': '"v2"' } });
+      const unchanged = await server.request('GET', `/api/v2/orders/${order.id}?waitForChange=1`, {
+        key: onramp.secretKey,
+        headers: { 'if-none-match': '"v2"' },
+      });
       expect(unchanged.status).toBe(304);
       expect(Date.now() - started).toBeGreaterThanOrEqual(900);
     });
@@ -507,7 +518,7 @@ describe('rate limiting', () => {
     const a = await server.createProject('store', 'A');
     const b = await server.createProject('store', 'B');
     const statuses: number[] = [];
-    let last;
+    let last: ApiResponse | undefined;
     for (let i = 0; i < 4; i++) {
       last = await server.request('GET', '/api/v2/orders', { key: a.secretKey });
       statuses.push(last.status);

@@ -17,7 +17,12 @@ describe('precompiled queries', () => {
   });
 
   it('refuse a builder that computes a value from an argument instead of passing it through', () => {
-    const derived = precompiled('derived', (db, version: number) => db.selectFrom('orders').selectAll().where('version', '=', (version as number) + 1));
+    const derived = precompiled('derived', (db, version: number) =>
+      db
+        .selectFrom('orders')
+        .selectAll()
+        .where('version', '=', (version as number) + 1),
+    );
     expect(() => derived.bind('sqlite', 1)).toThrow(/argument 1 is not bound/);
     precompiledQueries.splice(precompiledQueries.indexOf(derived as never), 1);
   });

@@ -229,7 +229,9 @@ const handleOrderCompleted = async (order) => console.log('completed', order.id,
 
   it('the Centrifuge snippet: the history from offset 0, then publications', async () => {
     const order = await newOrder();
-    const code = localhost(block('centrifuge')).replaceAll("'<user token>'", `'${await userToken()}'`).replaceAll("'prj_…'", `'${onramp.project.id}'`);
+    const code = localhost(block('centrifuge'))
+      .replaceAll("'<user token>'", `'${await userToken()}'`)
+      .replaceAll("'prj_…'", `'${onramp.project.id}'`);
     const snippet = runModule(moduleOf(code));
     running.push(snippet);
     await waitFor(() => snippet.output().includes(order.id), `the history in:\n${snippet.output()}`);

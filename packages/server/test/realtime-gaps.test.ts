@@ -33,7 +33,11 @@ describe('gap filling from the event log', () => {
     const updates: string[] = [];
     socket.on('order:update', (u) => updates.push(`${u.version}:${u.status}`));
     await emitWithAck(socket, 'subscribe:order', { orderId });
-    const client = newCentrifuge(server, { user_external_id: 'gap-user', auth: await userToken(server, project.secretKey, 'gap-user'), project_id: project.project.id });
+    const client = newCentrifuge(server, {
+      user_external_id: 'gap-user',
+      auth: await userToken(server, project.secretKey, 'gap-user'),
+      project_id: project.project.id,
+    });
     const pubs: string[] = [];
     client.on('publication', (ctx) => pubs.push(`${ctx.offset}:${ctx.data.status}`));
     client.connect();

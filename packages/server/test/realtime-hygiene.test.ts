@@ -66,7 +66,9 @@ describe('real-time limits and hygiene', () => {
     const seconds = (Date.now() - started) / 1000;
     await waitFor(() => server.app.centrifuge.connectionCount === 0 && server.app.socketio.connectionCount === 0, 'every connection to be released');
     const after = await settledHeap();
-    console.log(`[hygiene] ${process.env.CYCLES ?? 10_000} cycles in ${seconds.toFixed(1)} s; heap ${(before / 1e6).toFixed(1)} MB -> ${(after / 1e6).toFixed(1)} MB`);
+    console.log(
+      `[hygiene] ${process.env.CYCLES ?? 10_000} cycles in ${seconds.toFixed(1)} s; heap ${(before / 1e6).toFixed(1)} MB -> ${(after / 1e6).toFixed(1)} MB`,
+    );
     expect(after).toBeLessThan(before * 1.1);
     const metrics = await (await fetch(server.metricsUrl)).text();
     expect(metrics).toMatch(/ordercast_realtime_connections\{gateway="centrifuge"\} 0/);
@@ -79,7 +81,11 @@ describe('real-time limits and hygiene', () => {
     const orderId = await createOrder(server, project.secretKey, { userExternalId: 'metrics-user' });
     const socket = await connectSocket(server.baseUrl, { apiKey: project.secretKey });
     await emitWithAck(socket, 'subscribe:order', { orderId });
-    const client = newCentrifuge(server, { user_external_id: 'metrics-user', auth: await userToken(server, project.secretKey, 'metrics-user'), project_id: project.project.id });
+    const client = newCentrifuge(server, {
+      user_external_id: 'metrics-user',
+      auth: await userToken(server, project.secretKey, 'metrics-user'),
+      project_id: project.project.id,
+    });
     let pubs = 0;
     let updates = 0;
     client.on('publication', () => pubs++);

@@ -65,9 +65,11 @@ class Watcher {
   }
 
   async waitForVersion(version: number, ms = 20_000): Promise<void> {
-    await waitFor(() => this.socketVersions.at(-1) === version && this.centrifugeVersions.at(-1) === version, `version ${version} on both gateways`, ms).catch((e) => {
-      throw new Error(`${e.message}: socket.io saw ${this.socketVersions.join(',')}; centrifuge saw ${this.centrifugeVersions.join(',')}`);
-    });
+    await waitFor(() => this.socketVersions.at(-1) === version && this.centrifugeVersions.at(-1) === version, `version ${version} on both gateways`, ms).catch(
+      (e) => {
+        throw new Error(`${e.message}: socket.io saw ${this.socketVersions.join(',')}; centrifuge saw ${this.centrifugeVersions.join(',')}`);
+      },
+    );
   }
 
   stop(): void {
@@ -194,7 +196,8 @@ describe('real-time across server processes', () => {
     await watcher.start(a.url, project.secretKey, project.id, order.id, 'u1');
     let version = 1;
     const writeSome = async (n: number) => {
-      for (let i = 0; i < n; i++, version++) await api(b.url, project.secretKey, 'POST', `/api/v2/orders/${order.id}/status`, { status: version % 2 === 1 ? 'b' : 'a' });
+      for (let i = 0; i < n; i++, version++)
+        await api(b.url, project.secretKey, 'POST', `/api/v2/orders/${order.id}/status`, { status: version % 2 === 1 ? 'b' : 'a' });
     };
     await writeSome(10);
     await watcher.waitForVersion(version);

@@ -175,7 +175,11 @@ describe('the encryption key (sqlite)', () => {
 
     const second = await open({ ORDERCAST_ENCRYPTION_KEY: key });
     expect(await storedTokenSecret(second, project.id)).toMatch(/^enc:v1:/);
-    const storedEndpoint = await second.store.db.selectFrom('webhook_endpoints').select('secrets').where('id', '=', endpoint.endpoint.id).executeTakeFirstOrThrow();
+    const storedEndpoint = await second.store.db
+      .selectFrom('webhook_endpoints')
+      .select('secrets')
+      .where('id', '=', endpoint.endpoint.id)
+      .executeTakeFirstOrThrow();
     expect(storedEndpoint.secrets).not.toContain(endpoint.secret.slice(6));
     // The same secrets, now read through the cipher.
     const principal = await second.auth.verifyUserToken(await merchantToken(plainTokenSecret, project.id, 'u1'));
@@ -188,7 +192,10 @@ describe('the encryption key (sqlite)', () => {
     const keyB = Buffer.from(newKey(), 'base64').toString('hex');
     const first = await open({ ORDERCAST_ENCRYPTION_KEY: keyA });
     const created = await first.projects.create({ name: 'Keys', lifecycle: 'onramp' });
-    const endpoint = await first.webhookEndpoints.create(created.project.id, { url: 'https://receiver.example.com/hook', headers: { Authorization: 'Bearer receiver-credential' } });
+    const endpoint = await first.webhookEndpoints.create(created.project.id, {
+      url: 'https://receiver.example.com/hook',
+      headers: { Authorization: 'Bearer receiver-credential' },
+    });
     const sealedWithA = await storedTokenSecret(first, created.project.id);
     await closeAll();
 
@@ -200,10 +207,14 @@ describe('the encryption key (sqlite)', () => {
 
     // The previous key can go once the secrets were re-encrypted.
     const third = await open({ ORDERCAST_ENCRYPTION_KEY: keyB });
-    await expect(third.auth.verifyUserToken(await merchantToken(created.tokenSecret, created.project.id, 'u1'))).resolves.toMatchObject({ userExternalId: 'u1' });
+    await expect(third.auth.verifyUserToken(await merchantToken(created.tokenSecret, created.project.id, 'u1'))).resolves.toMatchObject({
+      userExternalId: 'u1',
+    });
     expect(third.webhookEndpoints.signingSecrets(await third.webhookEndpoints.getRecord(created.project.id, endpoint.endpoint.id))).toEqual([endpoint.secret]);
     // The custom headers were re-encrypted with the new key too.
-    expect(third.webhookEndpoints.customHeaders(await third.webhookEndpoints.getRecord(created.project.id, endpoint.endpoint.id))).toEqual({ Authorization: 'Bearer receiver-credential' });
+    expect(third.webhookEndpoints.customHeaders(await third.webhookEndpoints.getRecord(created.project.id, endpoint.endpoint.id))).toEqual({
+      Authorization: 'Bearer receiver-credential',
+    });
     await closeAll();
 
     await expect(open({ ORDERCAST_ENCRYPTION_KEY: newKey() })).rejects.toThrow(/neither ORDERCAST_ENCRYPTION_KEY nor ORDERCAST_ENCRYPTION_KEY_PREVIOUS/);
@@ -221,7 +232,9 @@ describe('the encryption key (sqlite)', () => {
   });
 
   it('explains a malformed key', async () => {
-    await expect(open({ ORDERCAST_ENCRYPTION_KEY: 'not-a-key' })).rejects.toThrow(/ORDERCAST_ENCRYPTION_KEY must be 32 random bytes, written as 64 hex digits or as base64/);
+    await expect(open({ ORDERCAST_ENCRYPTION_KEY: 'not-a-key' })).rejects.toThrow(
+      /ORDERCAST_ENCRYPTION_KEY must be 32 random bytes, written as 64 hex digits or as base64/,
+    );
     await expect(open({ ORDERCAST_ENCRYPTION_KEY: randomBytes(16).toString('base64') })).rejects.toThrow(/32 random bytes/);
   });
 });
@@ -248,7 +261,9 @@ describe.skipIf(!testDialects.includes('postgres'))('the encryption key (postgre
         const after = await sealed.store.db.selectFrom('projects').select('token_secret').executeTakeFirstOrThrow();
         expect(after.token_secret).toMatch(/^enc:v1:/);
         expect(lines.join('\n')).not.toContain('SECURITY WARNING');
-        await expect(sealed.auth.verifyUserToken(await merchantToken(created.tokenSecret, created.project.id, 'u1'))).resolves.toMatchObject({ userExternalId: 'u1' });
+        await expect(sealed.auth.verifyUserToken(await merchantToken(created.tokenSecret, created.project.id, 'u1'))).resolves.toMatchObject({
+          userExternalId: 'u1',
+        });
       } finally {
         await sealed.close();
       }

@@ -67,7 +67,13 @@ describe.each(testDialects)('Socket.IO gateway (%s)', (dialect) => {
     expect(ack).toMatchObject({ id: orderId, status: 'AWAITING_PAYMENT_FROM_USER', version: 1 });
     await setStatus(server, project.secretKey, orderId, 'PROCESSING');
     await waitFor(() => updates.length === 1, 'one update');
-    expect(updates[0]).toMatchObject({ orderId, status: 'PROCESSING', previousStatus: 'AWAITING_PAYMENT_FROM_USER', version: 2, eventName: 'ORDER_PROCESSING' });
+    expect(updates[0]).toMatchObject({
+      orderId,
+      status: 'PROCESSING',
+      previousStatus: 'AWAITING_PAYMENT_FROM_USER',
+      version: 2,
+      eventName: 'ORDER_PROCESSING',
+    });
     const off = await emitWithAck(socket, 'unsubscribe:order', { orderId });
     expect(off).toEqual({ orderId, unsubscribed: true });
     await setStatus(server, project.secretKey, orderId, 'COMPLETED');
@@ -131,7 +137,9 @@ describe.each(testDialects)('Socket.IO gateway (%s)', (dialect) => {
 
   it('reconnects with socket.io-client and catches up through sinceVersion', async () => {
     const orderId = await createOrder(server, project.secretKey, { status: 'AWAITING_PAYMENT_FROM_USER' });
-    const socket = track(io(`${server.baseUrl}/ws`, { auth: { apiKey: project.secretKey }, transports: ['websocket'], reconnectionDelay: 50, reconnectionDelayMax: 100 }));
+    const socket = track(
+      io(`${server.baseUrl}/ws`, { auth: { apiKey: project.secretKey }, transports: ['websocket'], reconnectionDelay: 50, reconnectionDelayMax: 100 }),
+    );
     let lastVersion = 0;
     const statuses: string[] = [];
     socket.on('order:update', (u) => {

@@ -132,7 +132,12 @@ describe.each(testDialects)('Socket.IO connection state recovery (%s)', (dialect
     expect(client.versions).toEqual([2, 2]);
 
     // A made-up pid and offset, sent by hand: a plain new connection.
-    const forged = io(`${server.baseUrl}/ws`, { auth: { apiKey: project.secretKey, pid: 'x'.repeat(40), offset: 'y'.repeat(80) }, transports: ['websocket'], forceNew: true, reconnection: false });
+    const forged = io(`${server.baseUrl}/ws`, {
+      auth: { apiKey: project.secretKey, pid: 'x'.repeat(40), offset: 'y'.repeat(80) },
+      transports: ['websocket'],
+      forceNew: true,
+      reconnection: false,
+    });
     sockets.push(forged);
     await new Promise<void>((resolve, reject) => {
       forged.once('connect', () => resolve());
@@ -151,7 +156,12 @@ describe.each(testDialects)('Socket.IO connection state recovery (%s)', (dialect
     await waitFor(() => two.versions.length === 1, 'version 2 on the second');
     const { _pid: pid } = one.socket as unknown as { _pid: string };
     const { _lastOffset: offset } = two.socket as unknown as { _lastOffset: string };
-    const mixed = io(`${server.baseUrl}/ws`, { auth: { apiKey: project.secretKey, pid, offset }, transports: ['websocket'], forceNew: true, reconnection: false });
+    const mixed = io(`${server.baseUrl}/ws`, {
+      auth: { apiKey: project.secretKey, pid, offset },
+      transports: ['websocket'],
+      forceNew: true,
+      reconnection: false,
+    });
     sockets.push(mixed);
     await new Promise<void>((resolve, reject) => {
       mixed.once('connect', () => resolve());

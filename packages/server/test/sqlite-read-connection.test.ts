@@ -30,7 +30,10 @@ describe('SQLite order reads on their own connection', () => {
 
   const newOrder = { externalId: null, userExternalId: null, amount: null, currency: null, metadata: {}, status: undefined };
   const insertOrder = async (target: Store, id: string) => {
-    const outcome = await target.orderLog.append({ kind: 'create', projectId: 'prj_a', lifecycle: storeLifecycle, order: newOrder }, { orderId: id, eventId: `evt_${id}` });
+    const outcome = await target.orderLog.append(
+      { kind: 'create', projectId: 'prj_a', lifecycle: storeLifecycle, order: newOrder },
+      { orderId: id, eventId: `evt_${id}` },
+    );
     expect(outcome.kind).toBe('appended');
   };
   const move = (target: Store, id: string, status: string) => {

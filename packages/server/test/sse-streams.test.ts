@@ -13,7 +13,6 @@ describe.each(testDialects)('Server-Sent Events (%s)', (dialect) => {
   let server: TestServer;
   let secretKey: string;
   let publishableKey: string;
-  let projectId: string;
   const open: RecordingEventSource[] = [];
   const follow = (url: string, options?: ConstructorParameters<typeof RecordingEventSource>[1]) => {
     const source = new RecordingEventSource(url, options);
@@ -25,7 +24,6 @@ describe.each(testDialects)('Server-Sent Events (%s)', (dialect) => {
     server = await startTestServer(dialect, { ORDERCAST_SSE_HEARTBEAT: '200ms' });
     const project = await server.createProject(LOOP);
     ({ secretKey, publishableKey } = project);
-    projectId = project.project.id;
   });
   afterEach(() => {
     for (const source of open.splice(0)) source.close();
@@ -155,7 +153,7 @@ describe.each(testDialects)('Server-Sent Events (%s)', (dialect) => {
   });
 
   describe('bad inputs', () => {
-    it('refuses a Last-Event-ID that is not a number, API keys in ?token=, bad tokens, publishable keys and other users\' orders', async () => {
+    it("refuses a Last-Event-ID that is not a number, API keys in ?token=, bad tokens, publishable keys and other users' orders", async () => {
       const orderId = await createOrder(server, secretKey, { userExternalId: 'owner' });
       const url = `${server.baseUrl}/api/v2/orders/${orderId}/stream`;
       const notNumber = await rawStream(url, { authorization: `Bearer ${secretKey}`, 'last-event-id': 'abc' });

@@ -26,7 +26,24 @@ function prng(seed: number) {
 
 type Rng = ReturnType<typeof prng>;
 
-const ODD_VALUES = ['null', 'true', '-1', '0', '1e309', '4294967296', '-0', '"x"', '""', '[]', '{}', '[[[[[[[[]]]]]]]]', '{"__proto__":{"polluted":1}}', '"\\ud800"', '"\\u0000"', '9007199254740993'];
+const ODD_VALUES = [
+  'null',
+  'true',
+  '-1',
+  '0',
+  '1e309',
+  '4294967296',
+  '-0',
+  '"x"',
+  '""',
+  '[]',
+  '{}',
+  '[[[[[[[[]]]]]]]]',
+  '{"__proto__":{"polluted":1}}',
+  '"\\ud800"',
+  '"\\u0000"',
+  '9007199254740993',
+];
 
 function deep(depth: number): string {
   return '['.repeat(depth) + ']'.repeat(depth);
@@ -55,7 +72,21 @@ function mutate(rng: Rng, text: string): string {
 /** Centrifuge commands, well-formed or nearly: the gateway must answer or close, never crash. */
 function centrifugeFrame(rng: Rng, token: string): string | Buffer {
   const id = rng.pick(['1', '2', '0', '-1', '4294967296', '1.5', '"1"', 'null']);
-  const method = rng.pick(['connect', 'history', 'subscribe', 'unsubscribe', 'refresh', 'publish', 'rpc', 'send', 'presence', 'sub_refresh', 'nope', '__proto__', 'constructor']);
+  const method = rng.pick([
+    'connect',
+    'history',
+    'subscribe',
+    'unsubscribe',
+    'refresh',
+    'publish',
+    'rpc',
+    'send',
+    'presence',
+    'sub_refresh',
+    'nope',
+    '__proto__',
+    'constructor',
+  ]);
   const params = rng.pick([
     `{"token":"${token}"}`,
     `{"token":${rng.pick(ODD_VALUES)}}`,

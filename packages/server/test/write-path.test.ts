@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CreatedProject } from '../src/services/project-service.js';
-import { SqliteOrderLog } from '../src/store/sqlite-order-log.js';
+import type { SqliteOrderLog } from '../src/store/sqlite-order-log.js';
 import { testDialects } from './helpers/databases.js';
 import { startTestServer, type TestServer } from './helpers/test-server.js';
 
@@ -45,7 +45,9 @@ describe.each(testDialects)('the write path on %s', (dialect) => {
     ];
     // Good writes on the other orders, interleaved with the bad ones so they share batches.
     for (const order of orders.slice(6)) requests.push({ id: order.id, body: { status: 'pong', expectedVersion: 1 }, expect: 200 });
-    const answers = await Promise.all(requests.map((r, i) => (i % 2 === 0 ? move(r.id, r.body) : new Promise((resolve) => setImmediate(resolve)).then(() => move(r.id, r.body)))));
+    const answers = await Promise.all(
+      requests.map((r, i) => (i % 2 === 0 ? move(r.id, r.body) : new Promise((resolve) => setImmediate(resolve)).then(() => move(r.id, r.body)))),
+    );
     answers.forEach((answer, i) => {
       expect(answer.status, JSON.stringify(requests[i])).toBe(requests[i]!.expect);
       if (requests[i]!.code) expect(answer.body.error.code).toBe(requests[i]!.code);

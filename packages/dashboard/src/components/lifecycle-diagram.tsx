@@ -68,7 +68,9 @@ export function LifecycleDiagram(props: { lifecycle: Lifecycle; current?: string
   const columns = Math.max(...[...place.values()].map((p) => p.column)) + 1;
   const rows = Math.max(...[...place.values()].map((p) => p.row)) + 1;
   const width = PAD * 2 + columns * NODE_W + (columns - 1) * GAP_X;
-  const movesBack = lifecycle.statuses.some((from) => (lifecycle.transitions[from] ?? []).some((to) => (place.get(to)?.column ?? 0) <= (place.get(from)?.column ?? 0)));
+  const movesBack = lifecycle.statuses.some((from) =>
+    (lifecycle.transitions[from] ?? []).some((to) => (place.get(to)?.column ?? 0) <= (place.get(from)?.column ?? 0)),
+  );
   // Room under the boxes for the curves of moves back, when the lifecycle has any.
   const height = PAD * 2 + rows * NODE_H + (rows - 1) * GAP_Y + (movesBack ? 24 : 0);
   const at = (s: string) => {

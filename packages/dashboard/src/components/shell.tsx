@@ -95,7 +95,13 @@ export function Shell(props: { onSignOut(): void }) {
           ))}
         </nav>
         <div class="top-right">
-          <span class={`connection ${connection.state}`} role="status" aria-live="polite" data-state={connection.state} title="Live updates from GET /api/v2/events">
+          <span
+            class={`connection ${connection.state}`}
+            role="status"
+            aria-live="polite"
+            data-state={connection.state}
+            title="Live updates from GET /api/v2/events"
+          >
             <span class="dot" aria-hidden="true" />
             {LABEL[connection.state]}
           </span>

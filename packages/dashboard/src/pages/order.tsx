@@ -63,7 +63,13 @@ function MoveForm(props: { order: Order; onMoved(order: Order): void }) {
       </div>
       <div class="field grow">
         <label for="move-reason">Reason (optional)</label>
-        <input id="move-reason" value={reason} maxLength={1000} placeholder="e.g. card authorised" onInput={(e) => setReason((e.target as HTMLInputElement).value)} />
+        <input
+          id="move-reason"
+          value={reason}
+          maxLength={1000}
+          placeholder="e.g. card authorised"
+          onInput={(e) => setReason((e.target as HTMLInputElement).value)}
+        />
       </div>
       <div class="field buttons">
         <button type="submit" disabled={busy || !status}>
@@ -103,10 +109,7 @@ export function OrderPage(props: { id: string }) {
 
   async function load() {
     try {
-      const [current, events] = await Promise.all([
-        api.get<Order>(`/api/v2/orders/${encodeURIComponent(props.id)}`),
-        readTimeline(api, props.id),
-      ]);
+      const [current, events] = await Promise.all([api.get<Order>(`/api/v2/orders/${encodeURIComponent(props.id)}`), readTimeline(api, props.id)]);
       setOrder(current);
       setTimeline(events);
       setMissing(false);
@@ -258,15 +261,15 @@ export function OrderPage(props: { id: string }) {
               </td>
               <td data-label="From → to">
                 <span class="transition">
-                {e.fromStatus ? (
-                  <>
-                    <StatusBadge status={e.fromStatus} /> → <StatusBadge status={e.toStatus} />
-                  </>
-                ) : (
-                  <>
-                    created as <StatusBadge status={e.toStatus} />
-                  </>
-                )}
+                  {e.fromStatus ? (
+                    <>
+                      <StatusBadge status={e.fromStatus} /> → <StatusBadge status={e.toStatus} />
+                    </>
+                  ) : (
+                    <>
+                      created as <StatusBadge status={e.toStatus} />
+                    </>
+                  )}
                 </span>
               </td>
               <td data-label="Reason">

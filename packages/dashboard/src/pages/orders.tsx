@@ -131,11 +131,21 @@ export function OrdersPage() {
         </div>
         <div class="field">
           <label for="filter-reference">Reference</label>
-          <input id="filter-reference" value={draft.externalId} placeholder="externalId" onInput={(e) => setDraft({ ...draft, externalId: (e.target as HTMLInputElement).value })} />
+          <input
+            id="filter-reference"
+            value={draft.externalId}
+            placeholder="externalId"
+            onInput={(e) => setDraft({ ...draft, externalId: (e.target as HTMLInputElement).value })}
+          />
         </div>
         <div class="field">
           <label for="filter-user">User</label>
-          <input id="filter-user" value={draft.userExternalId} placeholder="userExternalId" onInput={(e) => setDraft({ ...draft, userExternalId: (e.target as HTMLInputElement).value })} />
+          <input
+            id="filter-user"
+            value={draft.userExternalId}
+            placeholder="userExternalId"
+            onInput={(e) => setDraft({ ...draft, userExternalId: (e.target as HTMLInputElement).value })}
+          />
         </div>
         <div class="field buttons">
           <button type="submit">Filter</button>
@@ -149,16 +159,17 @@ export function OrdersPage() {
 
       {error !== undefined && <ErrorNotice error={error} onRetry={() => void load()} />}
 
-      {page && page.data.length === 0 && !loading && (
-        filtered ? (
+      {page &&
+        page.data.length === 0 &&
+        !loading &&
+        (filtered ? (
           <EmptyState title="No order matches these filters." curl={curl(origin, 'GET', withQuery('/api/v2/orders', { ...filters }))} />
         ) : (
           <EmptyState
             title="No orders yet. Create one through the API and it appears here at once:"
             curl={curl(origin, 'POST', '/api/v2/orders', { externalId: 'demo-1', userExternalId: 'user-1', amount: '25.00', currency: 'EUR' })}
           />
-        )
-      )}
+        ))}
 
       {page && page.data.length > 0 && (
         <table class="list orders" aria-busy={loading}>

@@ -47,7 +47,8 @@ export function SignIn(props: { message?: string; onSubmit(key: string): Promise
           {busy ? 'Signing in…' : 'Sign in'}
         </button>
         <p class="hint small">
-          <code>npm start</code> prints a sign-in link for the demo project. For another project: <code>npx ordercast projects create --name Shop --lifecycle onramp</code>.
+          <code>npm start</code> prints a sign-in link for the demo project. For another project:{' '}
+          <code>npx ordercast projects create --name Shop --lifecycle onramp</code>.
         </p>
       </form>
     </main>

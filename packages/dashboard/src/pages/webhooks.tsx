@@ -64,7 +64,15 @@ function EndpointForm(props: { initial?: WebhookEndpoint; onSaved(endpoint: Webh
       <div class="filters">
         <div class="field grow">
           <label for={`${prefix}-url`}>Endpoint URL</label>
-          <input id={`${prefix}-url`} type="url" required maxLength={2048} placeholder="https://example.com/webhooks/ordercast" value={url} onInput={(e) => setUrl((e.target as HTMLInputElement).value)} />
+          <input
+            id={`${prefix}-url`}
+            type="url"
+            required
+            maxLength={2048}
+            placeholder="https://example.com/webhooks/ordercast"
+            value={url}
+            onInput={(e) => setUrl((e.target as HTMLInputElement).value)}
+          />
         </div>
         <div class="field grow">
           <label for={`${prefix}-description`}>Description</label>
@@ -306,7 +314,10 @@ export function WebhooksPage() {
 
       <h2>Endpoints</h2>
       {endpoints && endpoints.length === 0 && (
-        <EmptyState title="No endpoint yet. Add one below, or with:" curl={curl(origin, 'POST', '/api/v2/webhook-endpoints', { url: 'https://example.com/webhooks/ordercast' })} />
+        <EmptyState
+          title="No endpoint yet. Add one below, or with:"
+          curl={curl(origin, 'POST', '/api/v2/webhook-endpoints', { url: 'https://example.com/webhooks/ordercast' })}
+        />
       )}
       {endpoints && endpoints.length > 0 && (
         <ul class="endpoints">

@@ -59,7 +59,14 @@ async function listen(flags: ListenFlags): Promise<void> {
     throw new OrdercastError('validation_failed', '--secret must be a whsec_… secret');
   }
   const secret = flags.secret ?? generateSecret();
-  const only = flags.events ? new Set(flags.events.split(',').map((s) => s.trim()).filter(Boolean)) : undefined;
+  const only = flags.events
+    ? new Set(
+        flags.events
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean),
+      )
+    : undefined;
   const apiUrl = flags.apiUrl.replace(/\/+$/, '');
   // A local tool forwarding to the developer's own machine: private targets are the point.
   const sender = new HttpSender({ allowPrivate: true, timeout: 15_000, connectTimeout: 5_000, userAgent: `Ordercast/${VERSION} (listen)` });
@@ -106,7 +113,9 @@ async function listen(flags: ListenFlags): Promise<void> {
       const headers = signatureHeaders([secret], msgId, Math.floor(Date.now() / 1000), body);
       const result = await sender.post(target.toString(), { ...headers }, body);
       const outcome = result.statusCode !== null ? String(result.statusCode) : `error (${result.errorCode}: ${result.error})`;
-      console.log(`${new Date().toISOString()}  ${event.eventName}  ${event.orderId}  v${event.version}  -> ${outcome}  ${Math.round(result.durationMs)} ms  [${msgId}]`);
+      console.log(
+        `${new Date().toISOString()}  ${event.eventName}  ${event.orderId}  v${event.version}  -> ${outcome}  ${Math.round(result.durationMs)} ms  [${msgId}]`,
+      );
     }
     cursor = page.nextCursor;
   }

@@ -5,13 +5,11 @@ import { createLogger } from '../lib/logging.js';
 import { withDatabaseOptions } from './database-options.js';
 
 export function registerMigrate(program: Command): void {
-  withDatabaseOptions(program.command('migrate').description('bring the database schema up to date (serve also does this at start)')).action(
-    async (flags) => {
-      const config = loadConfig({ dataDir: flags.dataDir, databaseUrl: flags.databaseUrl });
-      // Stored secrets are brought to the current encryption key too; warnings go to stderr.
-      const { store } = await openStoreWithSecrets(config, createLogger({ level: 'warn', pretty: true, stderr: true }));
-      console.log(`database schema is up to date (${store.dialect}: ${store.location})`);
-      await store.close();
-    },
-  );
+  withDatabaseOptions(program.command('migrate').description('bring the database schema up to date (serve also does this at start)')).action(async (flags) => {
+    const config = loadConfig({ dataDir: flags.dataDir, databaseUrl: flags.databaseUrl });
+    // Stored secrets are brought to the current encryption key too; warnings go to stderr.
+    const { store } = await openStoreWithSecrets(config, createLogger({ level: 'warn', pretty: true, stderr: true }));
+    console.log(`database schema is up to date (${store.dialect}: ${store.location})`);
+    await store.close();
+  });
 }

@@ -50,8 +50,14 @@ export function registerServe(program: Command): void {
     .option('--data-dir <dir>', 'where the embedded SQLite database lives (env ORDERCAST_DATA_DIR, default ./.ordercast)')
     .option('--database-url <url>', 'postgres://… to use PostgreSQL (env DATABASE_URL)')
     .option('--redis-url <url>', 'redis://… to share events between server processes (env REDIS_URL)')
-    .option('--database-listen-url <url>', 'postgres://… direct connection for LISTEN when --database-url goes through a transaction pooler such as PgBouncer (env ORDERCAST_DATABASE_LISTEN_URL)')
-    .option('--metrics-port <port>', 'serve Prometheus /metrics on this port of ORDERCAST_METRICS_HOST (default 127.0.0.1), never on the API port; 0 picks a free port, `off` serves none (env ORDERCAST_METRICS_PORT, default 9464)')
+    .option(
+      '--database-listen-url <url>',
+      'postgres://… direct connection for LISTEN when --database-url goes through a transaction pooler such as PgBouncer (env ORDERCAST_DATABASE_LISTEN_URL)',
+    )
+    .option(
+      '--metrics-port <port>',
+      'serve Prometheus /metrics on this port of ORDERCAST_METRICS_HOST (default 127.0.0.1), never on the API port; 0 picks a free port, `off` serves none (env ORDERCAST_METRICS_PORT, default 9464)',
+    )
     .option('--log-level <level>', 'fatal, error, warn, info, debug or trace (env ORDERCAST_LOG_LEVEL)')
     .option('--no-demo', 'do not create a demo project in an empty database')
     .action(async (flags) => {

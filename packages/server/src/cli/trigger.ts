@@ -29,28 +29,44 @@ export function registerTrigger(program: Command): void {
   withDatabaseOptions(
     program
       .command('trigger')
-      .description("create a test order and walk it through its lifecycle to the given event, as `stripe trigger` does; its webhooks go to every endpoint that subscribes")
+      .description(
+        'create a test order and walk it through its lifecycle to the given event, as `stripe trigger` does; its webhooks go to every endpoint that subscribes',
+      )
       .argument('<eventType>', 'an event of the project lifecycle, such as ORDER_COMPLETED')
       .requiredOption('--project <id>', 'project id')
-      .option('--endpoint <id>', 'a webhook endpoint to check and report on: it must exist, be enabled and want the event; the deliveries queued for it are printed')
+      .option(
+        '--endpoint <id>',
+        'a webhook endpoint to check and report on: it must exist, be enabled and want the event; the deliveries queued for it are printed',
+      )
       .option('--json', 'print JSON'),
   ).action(async (eventType: string, flags) =>
     withCore(flags, async (core) => {
       const project = await core.projects.get(flags.project);
       const walk = walkTo(project.lifecycle, eventType);
       if (!walk) {
-        const names = [...new Set([project.lifecycle.createdEventName, ...Object.values(project.lifecycle.eventNames)])].filter((name) => walkTo(project.lifecycle, name));
-        throw new OrdercastError('unknown_event_type', `"${eventType}" is not an event an order of the ${project.lifecycle.name} lifecycle can emit; its events are ${names.join(', ')}`, {
-          eventTypes: names,
-        });
+        const names = [...new Set([project.lifecycle.createdEventName, ...Object.values(project.lifecycle.eventNames)])].filter((name) =>
+          walkTo(project.lifecycle, name),
+        );
+        throw new OrdercastError(
+          'unknown_event_type',
+          `"${eventType}" is not an event an order of the ${project.lifecycle.name} lifecycle can emit; its events are ${names.join(', ')}`,
+          {
+            eventTypes: names,
+          },
+        );
       }
       if (flags.endpoint !== undefined) {
         const endpoint = await core.webhookEndpoints.getRecord(flags.project, flags.endpoint);
-        if (endpoint.disabled) throw new OrdercastError('webhook_endpoint_disabled', `Webhook endpoint ${endpoint.id} is disabled: enable it first`, { endpointId: endpoint.id });
+        if (endpoint.disabled)
+          throw new OrdercastError('webhook_endpoint_disabled', `Webhook endpoint ${endpoint.id} is disabled: enable it first`, { endpointId: endpoint.id });
         if (!endpointWantsEvent(endpoint.enabledEvents, eventType)) {
-          throw new OrdercastError('unknown_event_name', `Webhook endpoint ${endpoint.id} does not subscribe to ${eventType} (its events: ${endpoint.enabledEvents.join(', ')})`, {
-            endpointId: endpoint.id,
-          });
+          throw new OrdercastError(
+            'unknown_event_name',
+            `Webhook endpoint ${endpoint.id} does not subscribe to ${eventType} (its events: ${endpoint.enabledEvents.join(', ')})`,
+            {
+              endpointId: endpoint.id,
+            },
+          );
         }
       }
       const { body: created } = await core.orders.create(flags.project, {
@@ -61,7 +77,9 @@ export function registerTrigger(program: Command): void {
       let order = created;
       for (const status of walk.slice(1)) order = (await core.orders.transition(flags.project, order.id, { status, reason: 'ordercast trigger' })).body;
       const deliveries =
-        flags.endpoint === undefined ? [] : (await core.webhookDeliveries.list(flags.project, { endpointId: flags.endpoint, orderId: order.id, limit: 100 })).data.reverse();
+        flags.endpoint === undefined
+          ? []
+          : (await core.webhookDeliveries.list(flags.project, { endpointId: flags.endpoint, orderId: order.id, limit: 100 })).data.reverse();
       if (flags.json) return printJson({ order, deliveries });
       console.log(`Created test order ${order.id} and walked it ${walk.join(' -> ')}`);
       for (const h of order.statusHistory) console.log(`  v${h.version}  ${h.status}`);

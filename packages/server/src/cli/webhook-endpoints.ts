@@ -4,11 +4,21 @@ import { withCore, withDatabaseOptions } from './database-options.js';
 import { printJson } from './output.js';
 
 function collect(value: string, previous: string[]): string[] {
-  return [...previous, ...value.split(',').map((name) => name.trim()).filter(Boolean)];
+  return [
+    ...previous,
+    ...value
+      .split(',')
+      .map((name) => name.trim())
+      .filter(Boolean),
+  ];
 }
 
 function printEndpoint(endpoint: EndpointView): void {
-  const state = endpoint.disabled ? `disabled${endpoint.disabledReason ? ` (${endpoint.disabledReason})` : ''}` : endpoint.failingSince ? `failing since ${endpoint.failingSince}` : 'enabled';
+  const state = endpoint.disabled
+    ? `disabled${endpoint.disabledReason ? ` (${endpoint.disabledReason})` : ''}`
+    : endpoint.failingSince
+      ? `failing since ${endpoint.failingSince}`
+      : 'enabled';
   console.log(`${endpoint.id}  ${endpoint.url}  [${endpoint.enabledEvents.join(', ')}]  ${state}${endpoint.description ? `  ${endpoint.description}` : ''}`);
 }
 
@@ -23,14 +33,15 @@ export function registerWebhookEndpoints(program: Command): void {
     .command('endpoints')
     .description('list, create and delete webhook endpoints');
 
-  withDatabaseOptions(endpoints.command('list').description("list a project's webhook endpoints").requiredOption('--project <id>', 'project id').option('--json', 'print JSON')).action(
-    async (flags) =>
-      withCore(flags, async (core) => {
-        const all = await core.webhookEndpoints.list(flags.project);
-        if (flags.json) return printJson(all);
-        if (all.length === 0) console.log('no webhook endpoints: add one with `ordercast webhooks endpoints create --project … --url https://…`');
-        for (const endpoint of all) printEndpoint(endpoint);
-      }),
+  withDatabaseOptions(
+    endpoints.command('list').description("list a project's webhook endpoints").requiredOption('--project <id>', 'project id').option('--json', 'print JSON'),
+  ).action(async (flags) =>
+    withCore(flags, async (core) => {
+      const all = await core.webhookEndpoints.list(flags.project);
+      if (flags.json) return printJson(all);
+      if (all.length === 0) console.log('no webhook endpoints: add one with `ordercast webhooks endpoints create --project … --url https://…`');
+      for (const endpoint of all) printEndpoint(endpoint);
+    }),
   );
 
   withDatabaseOptions(
@@ -56,7 +67,12 @@ export function registerWebhookEndpoints(program: Command): void {
   );
 
   withDatabaseOptions(
-    endpoints.command('delete').description('delete an endpoint with its delivery log (deliveries not yet sent are dropped)').argument('<endpointId>').requiredOption('--project <id>', 'project id').option('--json', 'print JSON'),
+    endpoints
+      .command('delete')
+      .description('delete an endpoint with its delivery log (deliveries not yet sent are dropped)')
+      .argument('<endpointId>')
+      .requiredOption('--project <id>', 'project id')
+      .option('--json', 'print JSON'),
   ).action(async (endpointId, flags) =>
     withCore(flags, async (core) => {
       await core.webhookEndpoints.remove(flags.project, endpointId);

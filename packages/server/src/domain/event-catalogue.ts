@@ -65,7 +65,22 @@ function orderSchema(lifecycle: Lifecycle, statuses: string[]): JsonSchema {
       updatedAt: dateTime,
       statusHistory: statusHistorySchema(lifecycle.statuses),
     },
-    required: ['id', 'object', 'projectId', 'externalId', 'userExternalId', 'amount', 'currency', 'metadata', 'status', 'version', 'final', 'createdAt', 'updatedAt', 'statusHistory'],
+    required: [
+      'id',
+      'object',
+      'projectId',
+      'externalId',
+      'userExternalId',
+      'amount',
+      'currency',
+      'metadata',
+      'status',
+      'version',
+      'final',
+      'createdAt',
+      'updatedAt',
+      'statusHistory',
+    ],
   };
 }
 
@@ -218,13 +233,19 @@ export function operationalEventTypes(): EventType[] {
   return [
     endpointEventType(
       ENDPOINT_FAILING,
-      'One of the project\'s endpoints has failed this many attempts in a row (ORDERCAST_WEBHOOK_FAILING_AFTER, 5 by default). Sent once per run of failures.',
+      "One of the project's endpoints has failed this many attempts in a row (ORDERCAST_WEBHOOK_FAILING_AFTER, 5 by default). Sent once per run of failures.",
       endpointEventPayload(ENDPOINT_FAILING, 'evt_example', { ...exampleEndpoint, disabledAt: null, disabledReason: null, failingSince }, 5, EXAMPLE_TIME),
     ),
     endpointEventType(
       ENDPOINT_RECOVERED,
       'An endpoint that was reported failing answered 2xx again.',
-      endpointEventPayload(ENDPOINT_RECOVERED, 'evt_example', { ...exampleEndpoint, disabledAt: null, disabledReason: null, failingSince: null }, 0, EXAMPLE_TIME),
+      endpointEventPayload(
+        ENDPOINT_RECOVERED,
+        'evt_example',
+        { ...exampleEndpoint, disabledAt: null, disabledReason: null, failingSince: null },
+        0,
+        EXAMPLE_TIME,
+      ),
     ),
     endpointEventType(
       ENDPOINT_DISABLED,
@@ -239,7 +260,7 @@ export function operationalEventTypes(): EventType[] {
     ),
     {
       name: DELIVERY_EXHAUSTED,
-      description: 'A delivery to one of the project\'s endpoints used up its retry schedule and was given up; `recover` or `redeliver` sends it again.',
+      description: "A delivery to one of the project's endpoints used up its retry schedule and was given up; `recover` or `redeliver` sends it again.",
       schema: payloadSchema(DELIVERY_EXHAUSTED, `${DELIVERY_EXHAUSTED} webhook`, {
         type: 'object',
         additionalProperties: false,
@@ -258,7 +279,16 @@ export function operationalEventTypes(): EventType[] {
       }),
       example: deliveryExhaustedPayload(
         'evt_example',
-        { id: 'msg_example', endpointId: 'we_example', eventId: 'evt_order_example', eventName: 'ORDER_COMPLETED', orderId: 'ord_example', attemptCount: 10, lastStatusCode: 500, lastError: 'HTTP 500' },
+        {
+          id: 'msg_example',
+          endpointId: 'we_example',
+          eventId: 'evt_order_example',
+          eventName: 'ORDER_COMPLETED',
+          orderId: 'ord_example',
+          attemptCount: 10,
+          lastStatusCode: 500,
+          lastError: 'HTTP 500',
+        },
         EXAMPLE_TIME,
       ),
     },

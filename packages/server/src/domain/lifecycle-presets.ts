@@ -4,15 +4,7 @@ import { parseLifecycle, type Lifecycle } from './lifecycle.js';
  * `onramp`: the fiat-to-crypto order lifecycle of reference document 000.
  * Final statuses are exactly the ones its polling snippet stops on.
  */
-const onrampStatuses = [
-  'AWAITING_PAYMENT_FROM_USER',
-  'PAYMENT_DONE_MARKED_BY_USER',
-  'PROCESSING',
-  'PENDING_DELIVERY',
-  'COMPLETED',
-  'FAILED',
-  'CANCELLED',
-];
+const onrampStatuses = ['AWAITING_PAYMENT_FROM_USER', 'PAYMENT_DONE_MARKED_BY_USER', 'PROCESSING', 'PENDING_DELIVERY', 'COMPLETED', 'FAILED', 'CANCELLED'];
 
 export const onrampLifecycle: Lifecycle = parseLifecycle({
   name: 'onramp',

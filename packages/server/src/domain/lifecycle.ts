@@ -116,7 +116,9 @@ export function parseLifecycle(input: unknown): Lifecycle {
   }
 
   if (problems.length > 0) {
-    throw new OrdercastError('invalid_lifecycle', `Invalid lifecycle: ${problems[0]}${problems.length > 1 ? ` (and ${problems.length - 1} more)` : ''}`, { problems });
+    throw new OrdercastError('invalid_lifecycle', `Invalid lifecycle: ${problems[0]}${problems.length > 1 ? ` (and ${problems.length - 1} more)` : ''}`, {
+      problems,
+    });
   }
   for (const s of statuses) transitions[s] ??= [];
   return { name, statuses, initial, final, transitions, createdEventName, eventNames };

@@ -73,7 +73,8 @@ export function validateNewOrder(input: NewOrderInput): ValidNewOrder {
   if (Object.keys(metadata).length > MAX_METADATA_KEYS) fail('metadata', `metadata may have at most ${MAX_METADATA_KEYS} keys`);
   // Before anything walks it recursively (serialising, the idempotency hash).
   if (nestsDeeperThan(metadata, MAX_METADATA_DEPTH)) fail('metadata', `metadata may nest at most ${MAX_METADATA_DEPTH} levels of objects and arrays`);
-  if (new TextEncoder().encode(JSON.stringify(metadata)).length > MAX_METADATA_BYTES) fail('metadata', `metadata may be at most ${MAX_METADATA_BYTES} bytes of JSON`);
+  if (new TextEncoder().encode(JSON.stringify(metadata)).length > MAX_METADATA_BYTES)
+    fail('metadata', `metadata may be at most ${MAX_METADATA_BYTES} bytes of JSON`);
   if (input.status !== undefined && typeof input.status !== 'string') fail('status', 'status must be a string');
   return {
     externalId: optionalId(input.externalId, 'externalId'),

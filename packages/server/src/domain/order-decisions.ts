@@ -48,7 +48,11 @@ function withEntry(history: readonly StatusHistoryEntry[], entry: StatusHistoryE
 /** Whether `status` is one an order of this lifecycle may be created in. */
 export function refuseInitialStatus(lifecycle: Lifecycle, status: string): Refusal | undefined {
   if (!lifecycle.statuses.includes(status)) {
-    return { code: 'unknown_status', message: `"${status}" is not a status of the ${lifecycle.name} lifecycle`, details: { status, statuses: lifecycle.statuses } };
+    return {
+      code: 'unknown_status',
+      message: `"${status}" is not a status of the ${lifecycle.name} lifecycle`,
+      details: { status, statuses: lifecycle.statuses },
+    };
   }
   if (!lifecycle.initial.includes(status)) {
     return {

@@ -68,13 +68,18 @@ export function validateCustomHeaders(input: unknown): Record<string, string> {
         { field: 'headers', header: name },
       );
     }
-    if (seen.has(lower)) throw new OrdercastError('invalid_webhook_header', `The ${name} header is given twice (names are case-insensitive)`, { field: 'headers', header: name });
+    if (seen.has(lower))
+      throw new OrdercastError('invalid_webhook_header', `The ${name} header is given twice (names are case-insensitive)`, { field: 'headers', header: name });
     seen.add(lower);
     if (typeof value !== 'string' || !HEADER_VALUE.test(value)) {
-      throw new OrdercastError('invalid_webhook_header', `The value of ${name} must be a string of visible ASCII or Latin-1 characters, spaces and tabs: no CR, LF or other control characters`, {
-        field: 'headers',
-        header: name,
-      });
+      throw new OrdercastError(
+        'invalid_webhook_header',
+        `The value of ${name} must be a string of visible ASCII or Latin-1 characters, spaces and tabs: no CR, LF or other control characters`,
+        {
+          field: 'headers',
+          header: name,
+        },
+      );
     }
     if (value !== value.trim()) {
       throw new OrdercastError('invalid_webhook_header', `The value of ${name} must not start or end with whitespace`, { field: 'headers', header: name });
@@ -82,10 +87,14 @@ export function validateCustomHeaders(input: unknown): Record<string, string> {
     bytes += utf8.encode(name).length + utf8.encode(value).length;
   }
   if (bytes > MAX_CUSTOM_HEADER_BYTES) {
-    throw new OrdercastError('webhook_headers_too_large', `Custom headers may take at most ${MAX_CUSTOM_HEADER_BYTES} bytes in all, names and values (got ${bytes})`, {
-      field: 'headers',
-      maxBytes: MAX_CUSTOM_HEADER_BYTES,
-    });
+    throw new OrdercastError(
+      'webhook_headers_too_large',
+      `Custom headers may take at most ${MAX_CUSTOM_HEADER_BYTES} bytes in all, names and values (got ${bytes})`,
+      {
+        field: 'headers',
+        maxBytes: MAX_CUSTOM_HEADER_BYTES,
+      },
+    );
   }
   return Object.fromEntries(entries) as Record<string, string>;
 }

@@ -107,7 +107,10 @@ export class PostgresBroker implements ConnectedBroker {
         } catch (error) {
           const notLogged = this.sendLog.take('notify');
           if (notLogged !== undefined) {
-            this.options.logger?.warn({ err: error, failuresNotLogged: notLogged }, 'postgres broker: NOTIFY failed; other nodes find these events on their next read of the log');
+            this.options.logger?.warn(
+              { err: error, failuresNotLogged: notLogged },
+              'postgres broker: NOTIFY failed; other nodes find these events on their next read of the log',
+            );
           }
         }
       }
@@ -161,8 +164,8 @@ export class PostgresBroker implements ConnectedBroker {
       this.options.logger?.warn(
         { err: error, database: redactUrl(this.options.listenUrl), failuresNotLogged: notLogged ?? 0 },
         wasConnected
-          ? 'postgres broker: LISTEN connection lost; other nodes\' events are read from the log until it returns'
-          : 'postgres broker: cannot LISTEN; other nodes\' events are read from the log until it can',
+          ? "postgres broker: LISTEN connection lost; other nodes' events are read from the log until it returns"
+          : "postgres broker: cannot LISTEN; other nodes' events are read from the log until it can",
       );
     }
     const delay = Math.min(100 * 2 ** this.attempts++, this.options.maxReconnectDelayMs ?? 2_000);

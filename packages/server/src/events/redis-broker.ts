@@ -81,7 +81,9 @@ export class RedisBroker implements ConnectedBroker {
       if (!wasConnected && notLogged === undefined) return;
       logger?.warn(
         { err: error, redis: redactUrl(url), failuresNotLogged: notLogged ?? 0 },
-        wasConnected ? 'redis broker: connection lost; events are read from the log until it returns' : 'redis broker: cannot reach Redis; events are read from the log until it answers',
+        wasConnected
+          ? 'redis broker: connection lost; events are read from the log until it returns'
+          : 'redis broker: cannot reach Redis; events are read from the log until it answers',
       );
     });
     this.subscriber.on('close', () => (this.connected = false));
@@ -158,7 +160,8 @@ export class RedisBroker implements ConnectedBroker {
 
   private reject(channel: string, reason: string): void {
     const notLogged = this.rejectedLog.take(reason);
-    if (notLogged !== undefined) this.logger?.warn({ channel, reason, rejectedNotLogged: notLogged }, 'redis broker: ignored a message that is not a hint of this deployment');
+    if (notLogged !== undefined)
+      this.logger?.warn({ channel, reason, rejectedNotLogged: notLogged }, 'redis broker: ignored a message that is not a hint of this deployment');
   }
 
   private projectChannel(projectId: string): string {

@@ -30,12 +30,20 @@ function fromFastifyError(error: FastifyError, bodyLimit: number): OrdercastErro
   if (error.validation) {
     const where = error.validationContext ?? 'request';
     const errors = error.validation.map((v) => {
-      const field = (v.instancePath || '').replace(/^\//, '').replace(/\//g, '.') || (v.params as { missingProperty?: string; additionalProperty?: string })?.missingProperty || (v.params as { additionalProperty?: string })?.additionalProperty || where;
+      const field =
+        (v.instancePath || '').replace(/^\//, '').replace(/\//g, '.') ||
+        (v.params as { missingProperty?: string; additionalProperty?: string })?.missingProperty ||
+        (v.params as { additionalProperty?: string })?.additionalProperty ||
+        where;
       const extra = (v.params as { additionalProperty?: string })?.additionalProperty;
       return { in: where, field, message: extra ? `unknown field "${extra}"` : (v.message ?? 'is invalid') };
     });
     const first = errors[0];
-    return new OrdercastError('validation_failed', first ? `${first.in === 'body' ? '' : `${first.in} `}${first.field}: ${first.message}` : 'The request is invalid', { errors });
+    return new OrdercastError(
+      'validation_failed',
+      first ? `${first.in === 'body' ? '' : `${first.in} `}${first.field}: ${first.message}` : 'The request is invalid',
+      { errors },
+    );
   }
   switch (error.code) {
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
@@ -80,7 +88,10 @@ export function registerErrorHandling(app: FastifyInstance, bodyLimit: number): 
       if (status === 503) reply.header('retry-after', String(RETRY_AFTER_SECONDS));
       // A client still sending a refused body must be able to read the refusal.
       if (known.code === 'payload_too_large') await drainRequestBody(request.raw);
-      return reply.code(status).header('cache-control', 'no-store').send(errorBody(known.code, known.message, known.details));
+      return reply
+        .code(status)
+        .header('cache-control', 'no-store')
+        .send(errorBody(known.code, known.message, known.details));
     }
     request.log.error({ err: error }, 'unhandled error');
     return reply

@@ -15,7 +15,11 @@ export function openApiWebhooks(): Record<string, any> {
       else types.set(type.name, { type, lifecycles: [preset] });
     }
   }
-  const operational = new Set(eventCatalogue(lifecyclePresets.onramp!).slice(-5).map((t) => t.name));
+  const operational = new Set(
+    eventCatalogue(lifecyclePresets.onramp!)
+      .slice(-5)
+      .map((t) => t.name),
+  );
   const webhooks: Record<string, any> = {};
   for (const [name, { type, lifecycles }] of types) {
     const { $schema: _dialect, ...schema } = type.schema;
@@ -28,7 +32,13 @@ export function openApiWebhooks(): Record<string, any> {
         parameters: [
           { name: 'webhook-id', in: 'header', required: true, schema: { type: 'string' }, description: 'The delivery id (the same on every retry)' },
           { name: 'webhook-timestamp', in: 'header', required: true, schema: { type: 'string' }, description: 'Unix seconds of this attempt' },
-          { name: 'webhook-signature', in: 'header', required: true, schema: { type: 'string' }, description: 'Space-separated `v1,<base64 HMAC-SHA256>` signatures (Standard Webhooks)' },
+          {
+            name: 'webhook-signature',
+            in: 'header',
+            required: true,
+            schema: { type: 'string' },
+            description: 'Space-separated `v1,<base64 HMAC-SHA256>` signatures (Standard Webhooks)',
+          },
         ],
         requestBody: { required: true, content: { 'application/json': { schema, example: type.example } } },
         responses: { '2XX': { description: 'Received; any other answer is retried (410 Gone disables the endpoint)' } },

@@ -46,7 +46,9 @@ export class AddressNotAllowedError extends Error {
     readonly range: string,
     host?: string,
   ) {
-    super(`${host && host !== address ? `${host} resolved to ${address}, which` : address} is a ${range} address: webhooks may only target public addresses (set ORDERCAST_WEBHOOK_ALLOW_PRIVATE=true for local development)`);
+    super(
+      `${host && host !== address ? `${host} resolved to ${address}, which` : address} is a ${range} address: webhooks may only target public addresses (set ORDERCAST_WEBHOOK_ALLOW_PRIVATE=true for local development)`,
+    );
     this.name = 'AddressNotAllowedError';
   }
 }

@@ -53,9 +53,7 @@ export class OrderedDelivery {
   }
 
   private enqueue(step: () => Promise<void> | void): void {
-    this.chain = this.chain
-      .then(() => (this.closed ? undefined : step()))
-      .catch((error) => this.options.onError?.(error));
+    this.chain = this.chain.then(() => (this.closed ? undefined : step())).catch((error) => this.options.onError?.(error));
   }
 
   private async apply(event: OrderEvent): Promise<void> {

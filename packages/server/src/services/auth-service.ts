@@ -145,7 +145,10 @@ export class AuthService {
       const previous = await verifyWith(token, secrets.previous.secret);
       if (previous.outcome !== 'bad_signature') {
         if (secrets.previous.expiresAtMs <= now) {
-          throw new OrdercastError('token_expired', 'The user token was signed with a token secret that has been rotated out: ask the merchant backend for a new one');
+          throw new OrdercastError(
+            'token_expired',
+            'The user token was signed with a token secret that has been rotated out: ask the merchant backend for a new one',
+          );
         }
         return userPrincipal(previous, projectId, secrets.previous.id, secrets.previous.expiresAtMs);
       }

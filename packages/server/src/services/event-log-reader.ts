@@ -1,11 +1,7 @@
 import type { LogPosition, OrderEvent } from '../domain/order.js';
 import type { Store } from '../store/database.js';
 import { channelPosition } from '../store/repositories/channel-offsets.js';
-import {
-  listOrderEvents,
-  listUserChannelEvents,
-  type UserChannelQuery,
-} from '../store/repositories/order-events.js';
+import { listOrderEvents, listUserChannelEvents, type UserChannelQuery } from '../store/repositories/order-events.js';
 
 /**
  * Read-only access to the event log for the real-time gateways (history, recovery,

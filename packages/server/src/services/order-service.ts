@@ -202,7 +202,14 @@ export class OrderService {
    * Long-poll: returns as soon as the order's version differs from
    * `knownVersion`, or the current order once `timeoutMs` has passed.
    */
-  async waitForChange(projectId: string, orderId: string, knownVersion: number, timeoutMs: number, scope: ReadScope = {}, signal?: AbortSignal): Promise<Order> {
+  async waitForChange(
+    projectId: string,
+    orderId: string,
+    knownVersion: number,
+    timeoutMs: number,
+    scope: ReadScope = {},
+    signal?: AbortSignal,
+  ): Promise<Order> {
     const deadline = Date.now() + timeoutMs;
     let order = await this.get(projectId, orderId, scope);
     while (order.version === knownVersion && Date.now() < deadline && !signal?.aborted) {

@@ -107,7 +107,11 @@ export class RetentionService {
     return result;
   }
 
-  private async batches(result: RetentionPass, kind: Kind, batch: (db: Parameters<Parameters<typeof inTransaction>[1]>[0]) => Promise<ScanResult>): Promise<void> {
+  private async batches(
+    result: RetentionPass,
+    kind: Kind,
+    batch: (db: Parameters<Parameters<typeof inTransaction>[1]>[0]) => Promise<ScanResult>,
+  ): Promise<void> {
     for (;;) {
       if (this.stopped) return;
       // Timed from inside the transaction: how long the batch holds it (on SQLite, the one writer), not how long it queued for it.

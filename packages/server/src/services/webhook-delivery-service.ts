@@ -96,7 +96,9 @@ export class WebhookDeliveryService {
   async enqueueTest(projectId: string, endpointId: string): Promise<DeliveryView> {
     const endpoint = await this.endpoints.getRecord(projectId, endpointId);
     if (endpoint.disabled) {
-      throw new OrdercastError('webhook_endpoint_disabled', `Webhook endpoint ${endpointId} is disabled: enable it first (PATCH {"disabled": false})`, { endpointId });
+      throw new OrdercastError('webhook_endpoint_disabled', `Webhook endpoint ${endpointId} is disabled: enable it first (PATCH {"disabled": false})`, {
+        endpointId,
+      });
     }
     const now = new Date().toISOString();
     const id = newId('msg');
@@ -132,7 +134,9 @@ export class WebhookDeliveryService {
       );
     }
     if (endpoint.disabled) {
-      throw new OrdercastError('webhook_endpoint_disabled', `Webhook endpoint ${endpointId} is disabled: enable it first (PATCH {"disabled": false})`, { endpointId });
+      throw new OrdercastError('webhook_endpoint_disabled', `Webhook endpoint ${endpointId} is disabled: enable it first (PATCH {"disabled": false})`, {
+        endpointId,
+      });
     }
     const now = new Date().toISOString();
     const id = newId('msg');
@@ -196,10 +200,16 @@ export class WebhookDeliveryService {
   }
 
   /** Re-queues every failed delivery to the endpoint created in [since, until). */
-  async recover(projectId: string, endpointId: string, input: { since?: string; until?: string }): Promise<{ object: 'webhook_recovery'; endpointId: string; since: string; until: string; requeued: number }> {
+  async recover(
+    projectId: string,
+    endpointId: string,
+    input: { since?: string; until?: string },
+  ): Promise<{ object: 'webhook_recovery'; endpointId: string; since: string; until: string; requeued: number }> {
     const endpoint = await this.endpoints.getRecord(projectId, endpointId);
     if (endpoint.disabled) {
-      throw new OrdercastError('webhook_endpoint_disabled', `Webhook endpoint ${endpointId} is disabled: enable it first (PATCH {"disabled": false})`, { endpointId });
+      throw new OrdercastError('webhook_endpoint_disabled', `Webhook endpoint ${endpointId} is disabled: enable it first (PATCH {"disabled": false})`, {
+        endpointId,
+      });
     }
     const since = isoDate(input.since, 'since');
     if (since === undefined) throw new OrdercastError('validation_failed', 'since is required', { field: 'since' });

@@ -55,11 +55,15 @@ const LEGACY_EVENT_NAMES = ['WEBHOOK_ENDPOINT_DISABLED'];
 function checkRateLimit(value: unknown): number | null {
   if (value === null || value === undefined) return null;
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > MAX_RATE_LIMIT) {
-    throw new OrdercastError('invalid_rate_limit', `rateLimit must be a whole number of deliveries per second from 1 to ${MAX_RATE_LIMIT}, or null for no limit`, {
-      field: 'rateLimit',
-      min: 1,
-      max: MAX_RATE_LIMIT,
-    });
+    throw new OrdercastError(
+      'invalid_rate_limit',
+      `rateLimit must be a whole number of deliveries per second from 1 to ${MAX_RATE_LIMIT}, or null for no limit`,
+      {
+        field: 'rateLimit',
+        min: 1,
+        max: MAX_RATE_LIMIT,
+      },
+    );
   }
   return value;
 }
@@ -219,7 +223,11 @@ export class WebhookEndpointService {
    * Issues a new secret. The old one keeps signing beside it (two `v1,`
    * signatures) until the grace period ends, so receivers can switch without loss.
    */
-  async rotateSecret(projectId: string, id: string, graceSeconds?: number): Promise<{ endpoint: EndpointView; secret: string; previousSecretExpiresAt: string }> {
+  async rotateSecret(
+    projectId: string,
+    id: string,
+    graceSeconds?: number,
+  ): Promise<{ endpoint: EndpointView; secret: string; previousSecretExpiresAt: string }> {
     const graceMs = graceSeconds === undefined ? this.options.rotationGraceMs : graceSeconds * 1000;
     if (!Number.isFinite(graceMs) || graceMs < 0 || graceMs > MAX_ROTATION_GRACE_SECONDS * 1000) {
       throw new OrdercastError('validation_failed', `graceSeconds must be from 0 to ${MAX_ROTATION_GRACE_SECONDS}`, { field: 'graceSeconds' });

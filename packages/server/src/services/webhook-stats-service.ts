@@ -43,7 +43,13 @@ export class WebhookStatsService {
     for (const [name, length] of Object.entries(WINDOWS) as Array<[keyof typeof WINDOWS, number]>) {
       const since = new Date(now - length).toISOString();
       const s: AttemptWindowStats = await attemptStatsSince(this.store.db, endpointId, since);
-      windows[name] = { since, succeeded: s.succeeded, failed: s.failed, givenUp: await givenUpSince(this.store.db, endpointId, since), latencyMs: { p50: s.p50, p99: s.p99 } };
+      windows[name] = {
+        since,
+        succeeded: s.succeeded,
+        failed: s.failed,
+        givenUp: await givenUpSince(this.store.db, endpointId, since),
+        latencyMs: { p50: s.p50, p99: s.p99 },
+      };
     }
     return { object: 'webhook_endpoint_stats', endpointId, state, stateSince, consecutiveFailures: record.consecutiveFailures, windows };
   }

@@ -16,9 +16,7 @@ export function parseEncryptionKey(name: string, text: string): Buffer {
     const bytes = Buffer.from(trimmed.replace(/-/g, '+').replace(/_/g, '/'), 'base64');
     if (bytes.length === KEY_BYTES) return bytes;
   }
-  throw new EncryptionKeyError(
-    `${name} must be ${KEY_BYTES} random bytes, written as 64 hex digits or as base64 (make one with \`openssl rand -base64 32\`)`,
-  );
+  throw new EncryptionKeyError(`${name} must be ${KEY_BYTES} random bytes, written as 64 hex digits or as base64 (make one with \`openssl rand -base64 32\`)`);
 }
 
 export interface EncryptionKeySettings {

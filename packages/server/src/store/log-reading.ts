@@ -61,11 +61,17 @@ export function postgresLogReading(db: Kysely<Database>): LogReading {
     async after(position, limit, projectId) {
       const rows =
         projectId === undefined
-          ? await run(`select * from order_events where (tx_id, seq) > ($1, $2) and tx_id < ${horizon} order by tx_id, seq limit $3`, [position.txId, position.seq, limit])
-          : await run(
-              `select * from order_events where project_id = $4 and (tx_id, seq) > ($1, $2) and tx_id < ${horizon} order by tx_id, seq limit $3`,
-              [position.txId, position.seq, limit, projectId],
-            );
+          ? await run(`select * from order_events where (tx_id, seq) > ($1, $2) and tx_id < ${horizon} order by tx_id, seq limit $3`, [
+              position.txId,
+              position.seq,
+              limit,
+            ])
+          : await run(`select * from order_events where project_id = $4 and (tx_id, seq) > ($1, $2) and tx_id < ${horizon} order by tx_id, seq limit $3`, [
+              position.txId,
+              position.seq,
+              limit,
+              projectId,
+            ]);
       return rows.map(rowToEvent);
     },
     async head(projectId) {

@@ -203,7 +203,11 @@ function migrations(dialect: Dialect): Record<string, Migration> {
           for (const row of rows) {
             const history = JSON.parse(row.recent_history) as unknown[];
             if (history.length > RECENT_HISTORY_LIMIT) {
-              await db.updateTable('orders').set({ recent_history: JSON.stringify(history.slice(-RECENT_HISTORY_LIMIT)) }).where('seq', '=', row.seq).execute();
+              await db
+                .updateTable('orders')
+                .set({ recent_history: JSON.stringify(history.slice(-RECENT_HISTORY_LIMIT)) })
+                .where('seq', '=', row.seq)
+                .execute();
             }
           }
           after = Number(rows[rows.length - 1].seq);
@@ -216,10 +220,18 @@ function migrations(dialect: Dialect): Record<string, Migration> {
           await db.schema.createIndex('order_events_tx_seq').on('order_events').columns(['tx_id', 'seq']).execute();
           await db.schema.createIndex('order_events_project_tx_seq').on('order_events').columns(['project_id', 'tx_id', 'seq']).execute();
         } else {
-          await db.schema.alterTable('order_events').addColumn('tx_id', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+          await db.schema
+            .alterTable('order_events')
+            .addColumn('tx_id', 'integer', (c) => c.notNull().defaultTo(0))
+            .execute();
         }
         // The outbox insert picks a project's enabled endpoints in the append's own statement.
-        await db.schema.createIndex('webhook_endpoints_project_enabled').on('webhook_endpoints').columns(['project_id']).where(sql.ref('disabled_at'), 'is', null).execute();
+        await db.schema
+          .createIndex('webhook_endpoints_project_enabled')
+          .on('webhook_endpoints')
+          .columns(['project_id'])
+          .where(sql.ref('disabled_at'), 'is', null)
+          .execute();
       },
     },
     // The user-token secret becomes rotatable with overlap. Encrypting the stored secrets needs
@@ -239,7 +251,10 @@ function migrations(dialect: Dialect): Record<string, Migration> {
           .addColumn('name', 'text', (c) => c.primaryKey())
           .addColumn('value', 'text', (c) => c.notNull())
           .execute();
-        await db.insertInto('ordercast_settings').values({ name: 'feed_cursor_key', value: randomBytes(32).toString('hex') }).execute();
+        await db
+          .insertInto('ordercast_settings')
+          .values({ name: 'feed_cursor_key', value: randomBytes(32).toString('hex') })
+          .execute();
       },
     },
 
@@ -250,12 +265,21 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         // epoch, shared by every dispatcher); the health the stats and operational events report.
         await db.schema.alterTable('webhook_endpoints').addColumn('headers', 'text').execute();
         await db.schema.alterTable('webhook_endpoints').addColumn('rate_limit', 'integer').execute();
-        await db.schema.alterTable('webhook_endpoints').addColumn('metadata', 'text', (c) => c.notNull().defaultTo('{}')).execute();
+        await db.schema
+          .alterTable('webhook_endpoints')
+          .addColumn('metadata', 'text', (c) => c.notNull().defaultTo('{}'))
+          .execute();
         // Fractional: an interval of 1000 / rateLimit ms is rarely whole.
         await db.schema.alterTable('webhook_endpoints').addColumn('next_send_at_ms', 'double precision').execute();
-        await db.schema.alterTable('webhook_endpoints').addColumn('consecutive_failures', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+        await db.schema
+          .alterTable('webhook_endpoints')
+          .addColumn('consecutive_failures', 'integer', (c) => c.notNull().defaultTo(0))
+          .execute();
         await db.schema.alterTable('webhook_endpoints').addColumn('healthy_since', 'text').execute();
-        await db.updateTable('webhook_endpoints').set({ healthy_since: sql.ref('created_at') }).execute();
+        await db
+          .updateTable('webhook_endpoints')
+          .set({ healthy_since: sql.ref('created_at') })
+          .execute();
         // Stats: "attempts to endpoint E since T".
         await db.schema.createIndex('webhook_attempts_endpoint_time').on('webhook_attempts').columns(['endpoint_id', 'attempted_at']).execute();
         // Retention: delivered deliveries by age; expunge: an order's deliveries.

@@ -1,6 +1,14 @@
 import type { Lifecycle } from '../domain/lifecycle.js';
 import type { ValidNewOrder } from '../domain/new-order.js';
-import { decideCreate, decideTransition, type DecidedEvent, type Decision, type OrderState, type Refusal, type TransitionCommand } from '../domain/order-decisions.js';
+import {
+  decideCreate,
+  decideTransition,
+  type DecidedEvent,
+  type Decision,
+  type OrderState,
+  type Refusal,
+  type TransitionCommand,
+} from '../domain/order-decisions.js';
 import type { OrderEvent } from '../domain/order.js';
 import { eventPayloadJson } from '../domain/webhook-payload.js';
 import { initialChannelEpoch } from './repositories/channel-offsets.js';
@@ -20,7 +28,7 @@ export type AppendCommand =
 
 /** What appending one command did. Every expected "no" is a value, never an exception. */
 export type AppendOutcome =
-  | { kind: 'appended'; event: OrderEvent; /** Webhook outbox rows written with it. */ deliveries: number }
+  | { kind: 'appended'; event: OrderEvent /** Webhook outbox rows written with it. */; deliveries: number }
   | { kind: 'replayed'; statusCode: number; body: unknown }
   | { kind: 'refused'; refusal: Refusal };
 

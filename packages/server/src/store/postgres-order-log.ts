@@ -61,19 +61,25 @@ const APPEND_REST = `
 
 const READ_STATE_STATEMENT: Statement = { name: 'ordercast_read_state', sql: READ_STATE };
 
-const CREATE = numbered('ordercast_append_create', `
+const CREATE = numbered(
+  'ordercast_append_create',
+  `
   with changed as (
     insert into orders (id, project_id, external_id, user_external_id, amount, currency, metadata, status, version, recent_history, created_at, updated_at)
     values (:orderId, :projectId, :externalId, :userExternalId, :amount, :currency, :metadataJson, :status, 1, :historyJson, :at, :at)
     returning id, project_id, user_external_id
-  ),${APPEND_REST}`);
+  ),${APPEND_REST}`,
+);
 
-const TRANSITION = numbered('ordercast_append_transition', `
+const TRANSITION = numbered(
+  'ordercast_append_transition',
+  `
   with changed as (
     update orders set status = :status, version = :version, recent_history = :historyJson, updated_at = :at
     where id = :orderId and project_id = :projectId and version = :decidedOnVersion
     returning id, project_id, user_external_id
-  ),${APPEND_REST}`);
+  ),${APPEND_REST}`,
+);
 
 /**
  * A statement run by name: PostgreSQL parses and plans it once per connection, and each
@@ -126,7 +132,11 @@ export class PostgresOrderLog implements OrderLog {
       if (command.kind === 'transition' || claim) {
         let state: StateRow[];
         try {
-          state = await this.query<StateRow>(READ_STATE_STATEMENT, [command.kind === 'transition' ? command.orderId : null, command.projectId, claim?.key ?? null]);
+          state = await this.query<StateRow>(READ_STATE_STATEMENT, [
+            command.kind === 'transition' ? command.orderId : null,
+            command.projectId,
+            claim?.key ?? null,
+          ]);
         } catch (error) {
           // A read changes nothing: once on a fresh connection, then a 503 for the caller.
           if (reconnected || !isConnectionError(error)) throw error;
@@ -140,7 +150,11 @@ export class PostgresOrderLog implements OrderLog {
             : { requestHash: row.idem_request_hash, statusCode: row.idem_status_code!, responseBody: row.idem_response_body!, createdAt: row.idem_created_at! };
         const earlier = idempotencyOutcome(claim, stored);
         if (earlier === 'lapsed') {
-          await this.query('delete from idempotency_keys where project_id = $1 and key = $2 and created_at < $3', [command.projectId, claim!.key, claim!.lapsedBefore]);
+          await this.query('delete from idempotency_keys where project_id = $1 and key = $2 and created_at < $3', [
+            command.projectId,
+            claim!.key,
+            claim!.lapsedBefore,
+          ]);
           continue;
         }
         if (earlier) return earlier;
@@ -152,10 +166,17 @@ export class PostgresOrderLog implements OrderLog {
       const record = eventRecord(command, decision.event);
       try {
         const statement = command.kind === 'create' ? CREATE : TRANSITION;
-        const written = await this.query<{ seq: number; tx_id: number; user_offset: number | null; deliveries: number }>(statement, this.parameters(statement, command, record, current));
+        const written = await this.query<{ seq: number; tx_id: number; user_offset: number | null; deliveries: number }>(
+          statement,
+          this.parameters(statement, command, record, current),
+        );
         const positions = written[0];
         if (!positions) continue; // the order moved since it was read: decide again
-        return { kind: 'appended', event: loggedEvent(record, { seq: positions.seq, txId: positions.tx_id, userOffset: positions.user_offset }), deliveries: positions.deliveries };
+        return {
+          kind: 'appended',
+          event: loggedEvent(record, { seq: positions.seq, txId: positions.tx_id, userOffset: positions.user_offset }),
+          deliveries: positions.deliveries,
+        };
       } catch (error) {
         lastError = error;
         if (isConnectionError(error)) {
@@ -171,7 +192,11 @@ export class PostgresOrderLog implements OrderLog {
           });
           const positions = committed[0];
           if (positions) {
-            return { kind: 'appended', event: loggedEvent(record, { seq: positions.seq, txId: positions.tx_id, userOffset: positions.user_offset }), deliveries: positions.deliveries };
+            return {
+              kind: 'appended',
+              event: loggedEvent(record, { seq: positions.seq, txId: positions.tx_id, userOffset: positions.user_offset }),
+              deliveries: positions.deliveries,
+            };
           }
           continue;
         }

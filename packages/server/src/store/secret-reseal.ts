@@ -45,7 +45,12 @@ export async function resealStoredSecrets(db: Kysely<Database>, box: SecretBox):
       box.open(row.headers);
       if (!box.encrypting) result.plainText += isSealed(row.headers) ? 0 : 1;
       else if (box.needsReseal(row.headers)) {
-        const written = await db.updateTable('webhook_endpoints').set({ headers: box.reseal(row.headers) }).where('id', '=', row.id).where('headers', '=', row.headers).executeTakeFirst();
+        const written = await db
+          .updateTable('webhook_endpoints')
+          .set({ headers: box.reseal(row.headers) })
+          .where('id', '=', row.id)
+          .where('headers', '=', row.headers)
+          .executeTakeFirst();
         if (Number(written.numUpdatedRows) > 0) result.webhookEndpoints += 1;
       }
     }
@@ -57,7 +62,12 @@ export async function resealStoredSecrets(db: Kysely<Database>, box: SecretBox):
     }
     if (!secrets.some((s) => box.needsReseal(s.secret))) continue;
     const next = JSON.stringify(secrets.map((s) => ({ ...s, secret: box.reseal(s.secret) })));
-    const written = await db.updateTable('webhook_endpoints').set({ secrets: next }).where('id', '=', row.id).where('secrets', '=', row.secrets).executeTakeFirst();
+    const written = await db
+      .updateTable('webhook_endpoints')
+      .set({ secrets: next })
+      .where('id', '=', row.id)
+      .where('secrets', '=', row.secrets)
+      .executeTakeFirst();
     if (Number(written.numUpdatedRows) > 0) result.webhookEndpoints += 1;
   }
   return result;

@@ -29,7 +29,8 @@ const MAX_BATCH = 256;
 const MAX_BUSY_ATTEMPTS = 5;
 
 const SQL = {
-  idempotency: 'select request_hash as requestHash, status_code as statusCode, response_body as responseBody, created_at as createdAt from idempotency_keys where project_id = ? and key = ?',
+  idempotency:
+    'select request_hash as requestHash, status_code as statusCode, response_body as responseBody, created_at as createdAt from idempotency_keys where project_id = ? and key = ?',
   forgetIdempotency: 'delete from idempotency_keys where project_id = ? and key = ?',
   rememberIdempotency: 'insert into idempotency_keys (project_id, key, request_hash, status_code, response_body, created_at) values (?, ?, ?, ?, ?, ?)',
   order: 'select * from orders where id = ? and project_id = ?',
@@ -174,13 +175,40 @@ export class SqliteOrderLog implements OrderLog {
     const { event } = decision;
     const order = event.order;
     if (command.kind === 'create') {
-      s.insertOrder.run(order.id, projectId, order.externalId, order.userExternalId, order.amount, order.currency, record.metadataJson, order.status, 1, record.historyJson, at, at);
+      s.insertOrder.run(
+        order.id,
+        projectId,
+        order.externalId,
+        order.userExternalId,
+        order.amount,
+        order.currency,
+        record.metadataJson,
+        order.status,
+        1,
+        record.historyJson,
+        at,
+        at,
+      );
     } else {
       // Under the batch's write lock nobody else can move the order, so this always matches.
       s.updateOrder.run(order.status, order.version, record.historyJson, at, order.id, current!.version);
     }
     const userOffset = record.channelEpoch === null ? null : (s.nextChannelOffset.get(projectId, order.userExternalId, record.channelEpoch) as number);
-    const seq = s.insertEvent.get(event.id, projectId, order.id, event.type, event.eventName, event.fromStatus, event.toStatus, event.reason, event.version, order.userExternalId, userOffset, record.orderJson, at) as number;
+    const seq = s.insertEvent.get(
+      event.id,
+      projectId,
+      order.id,
+      event.type,
+      event.eventName,
+      event.fromStatus,
+      event.toStatus,
+      event.reason,
+      event.version,
+      order.userExternalId,
+      userOffset,
+      record.orderJson,
+      at,
+    ) as number;
     const deliveries = s.insertOutbox.run(event.id, event.eventName, order.id, record.payloadJson, at, at, at, projectId, record.quotedEventName).changes;
     if (claim) s.rememberIdempotency.run(projectId, claim.key, claim.requestHash, record.statusCode, record.orderJson, at);
     return { kind: 'appended', event: loggedEvent(record, { seq, txId: 0, userOffset }), deliveries };

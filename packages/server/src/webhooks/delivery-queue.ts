@@ -144,7 +144,10 @@ export class DeliveryQueue {
 
   private async writeAttempts(trx: Transaction<Database>, workerId: string, records: readonly AttemptRecord[]): Promise<DisabledEndpoint[]> {
     const at = new Date().toISOString();
-    await insertAttempts(trx, records.map((record) => record.attempt));
+    await insertAttempts(
+      trx,
+      records.map((record) => record.attempt),
+    );
     // Deliveries with the same outcome (a burst of 200s) move on in one statement.
     const outcomes = new Map<string, { outcome: DeliveryOutcome; ids: string[] }>();
     for (const { attempt, status, nextAttemptAt } of records) {

@@ -270,7 +270,12 @@ export class DeliveryDispatcher {
 
   private async attempt(row: DeliveryRow, endpoint: EndpointRecord): Promise<void> {
     const attemptedAt = new Date();
-    const headers = signatureHeaders(this.options.signingSecrets(endpoint, attemptedAt.toISOString()), row.id, Math.floor(attemptedAt.getTime() / 1000), row.payload);
+    const headers = signatureHeaders(
+      this.options.signingSecrets(endpoint, attemptedAt.toISOString()),
+      row.id,
+      Math.floor(attemptedAt.getTime() / 1000),
+      row.payload,
+    );
     // Custom headers first: the signature headers (and the sender's own) always win.
     const custom = endpoint.sealedHeaders !== null && this.options.customHeaders ? this.options.customHeaders(endpoint) : undefined;
     const result = await this.sender.post(endpoint.url, custom ? { ...custom, ...headers } : { ...headers }, row.payload);
@@ -287,8 +292,7 @@ export class DeliveryDispatcher {
         status = 'failed';
         disable = 'the endpoint answered 410 Gone';
       } else {
-        const retryAfter =
-          result.statusCode === 429 || result.statusCode === 503 ? parseRetryAfter(result.headers?.['retry-after']) : undefined;
+        const retryAfter = result.statusCode === 429 || result.statusCode === 503 ? parseRetryAfter(result.headers?.['retry-after']) : undefined;
         const delay = this.schedule.nextDelay(attemptsMade, retryAfter);
         if (delay === undefined) {
           status = 'failed';
@@ -376,7 +380,10 @@ export class DeliveryDispatcher {
     this.delayed.clear();
     if (waiting.length === 0) return;
     try {
-      await this.deliveries.releaseClaims(this.workerId, waiting.map((claimed) => claimed.row.id));
+      await this.deliveries.releaseClaims(
+        this.workerId,
+        waiting.map((claimed) => claimed.row.id),
+      );
     } catch (error) {
       // Their leases run out and another worker sends them.
       this.logger.warn({ err: error }, 'webhook dispatcher could not release its claims');

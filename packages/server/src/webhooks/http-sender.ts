@@ -194,7 +194,12 @@ function describeError(error: unknown, options: HttpSenderOptions): { code: stri
   if (error instanceof undiciErrors.ConnectTimeoutError) {
     return { code: 'connect_timeout', message: `could not connect within ${options.connectTimeout} ms` };
   }
-  if (e?.name === 'TimeoutError' || e?.name === 'AbortError' || error instanceof undiciErrors.HeadersTimeoutError || error instanceof undiciErrors.BodyTimeoutError) {
+  if (
+    e?.name === 'TimeoutError' ||
+    e?.name === 'AbortError' ||
+    error instanceof undiciErrors.HeadersTimeoutError ||
+    error instanceof undiciErrors.BodyTimeoutError
+  ) {
     return { code: 'timeout', message: `no response within ${options.timeout} ms` };
   }
   switch (cause?.code) {

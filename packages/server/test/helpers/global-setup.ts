@@ -7,9 +7,7 @@ export default function setup(): void {
   if (pg) {
     console.log(`[ordercast tests] PostgreSQL suite: ON (${pg.replace(/:[^:@/]*@/, ':***@')})`);
   } else {
-    console.log(
-      '[ordercast tests] PostgreSQL suite: SKIPPED (set ORDERCAST_TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test to run it; CI does)',
-    );
+    console.log('[ordercast tests] PostgreSQL suite: SKIPPED (set ORDERCAST_TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test to run it; CI does)');
   }
   const redis = redisUrlForTests();
   if (redis) {

@@ -86,16 +86,20 @@ export async function rawCentrifugeSocket(server: TestServer): Promise<{
     send: (text) => ws.send(text),
     async next(predicate = () => true, ms = 5000) {
       let found: any;
-      await waitFor(() => {
-        while (read < messages.length) {
-          const m = messages[read++];
-          if (predicate(m)) {
-            found = m;
-            return true;
+      await waitFor(
+        () => {
+          while (read < messages.length) {
+            const m = messages[read++];
+            if (predicate(m)) {
+              found = m;
+              return true;
+            }
           }
-        }
-        return false;
-      }, 'a centrifuge message', ms);
+          return false;
+        },
+        'a centrifuge message',
+        ms,
+      );
       return found;
     },
   };

@@ -23,7 +23,11 @@ export interface TestServer {
   databaseUrl: string | undefined;
   dataDir: string;
   createProject(lifecycle?: string | object, name?: string): Promise<CreatedProject>;
-  request<T = any>(method: string, urlPath: string, options?: { key?: string; body?: unknown; rawBody?: string; headers?: Record<string, string> }): Promise<ApiResponse<T>>;
+  request<T = any>(
+    method: string,
+    urlPath: string,
+    options?: { key?: string; body?: unknown; rawBody?: string; headers?: Record<string, string> },
+  ): Promise<ApiResponse<T>>;
   close(): Promise<void>;
 }
 
@@ -53,7 +57,7 @@ export async function startTestServer(dialect: TestDialect, env: Record<string, 
       if (body !== undefined && !headers['content-type']) headers['content-type'] = 'application/json';
       const response = await fetch(`${baseUrl}${urlPath}`, { method, headers, body });
       const text = await response.text();
-      let parsed: unknown = undefined;
+      let parsed: unknown;
       try {
         parsed = text ? JSON.parse(text) : undefined;
       } catch {

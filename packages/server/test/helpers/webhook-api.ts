@@ -36,10 +36,14 @@ export function webhookApi(server: TestServer, project: CreatedProject) {
     },
     /** Waits until the delivery is no longer pending and returns it with its attempts. */
     async settled(deliveryId: string, timeoutMs = 15_000): Promise<any> {
-      return eventually(async () => {
-        const d = await api.delivery(deliveryId);
-        return d.status !== 'pending' ? d : undefined;
-      }, timeoutMs, `delivery ${deliveryId} to finish`);
+      return eventually(
+        async () => {
+          const d = await api.delivery(deliveryId);
+          return d.status !== 'pending' ? d : undefined;
+        },
+        timeoutMs,
+        `delivery ${deliveryId} to finish`,
+      );
     },
     async sendTest(endpointId: string): Promise<any> {
       const response = await server.request('POST', `/api/v2/webhook-endpoints/${endpointId}/test`, { key });

@@ -35,7 +35,10 @@ export interface WebhookReceiver {
   close(): Promise<void>;
 }
 
-export async function startReceiver(handler: ReceiverHandler = () => ({ status: 200, body: '{"received":true}' }), path = '/webhook'): Promise<WebhookReceiver> {
+export async function startReceiver(
+  handler: ReceiverHandler = () => ({ status: 200, body: '{"received":true}' }),
+  path = '/webhook',
+): Promise<WebhookReceiver> {
   let current = handler;
   const requests: ReceivedRequest[] = [];
   const sockets = new Set<import('node:net').Socket>();

@@ -70,7 +70,12 @@ export async function allDeliveries(baseUrl: string, key: string, query = ''): P
   const out: any[] = [];
   let cursor: string | null = null;
   do {
-    const page: { status: number; body: any } = await call(baseUrl, key, 'GET', `/api/v2/webhook-deliveries?limit=100${query}${cursor ? `&cursor=${cursor}` : ''}`);
+    const page: { status: number; body: any } = await call(
+      baseUrl,
+      key,
+      'GET',
+      `/api/v2/webhook-deliveries?limit=100${query}${cursor ? `&cursor=${cursor}` : ''}`,
+    );
     if (page.status !== 200) throw new Error(`deliveries: ${page.status} ${JSON.stringify(page.body)}`);
     out.push(...page.body.data);
     cursor = page.body.nextCursor;

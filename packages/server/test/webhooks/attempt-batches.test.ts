@@ -70,7 +70,10 @@ describe.each(testDialects)('recording attempts in batches (%s)', (dialect) => {
     const { projectId, rows } = await claimed(5);
     const at = new Date().toISOString();
     const codes = [200, 500, 204, 200, 503];
-    const result = await core.deliveryQueue.recordAttempts(WORKER, rows.map((row, i) => record(row, codes[i]!, at)));
+    const result = await core.deliveryQueue.recordAttempts(
+      WORKER,
+      rows.map((row, i) => record(row, codes[i]!, at)),
+    );
     expect(result).toEqual({ disabled: [], unrecorded: [] });
     for (const [i, row] of rows.entries()) {
       const detail = await core.webhookDeliveries.get(projectId, row.id);

@@ -24,80 +24,88 @@ describe.each(testDialects)('server stopped during a burst (%s)', (dialect) => {
   it.each([
     ['SIGKILL', 'duplicating only what was in flight'],
     ['SIGTERM', 'without duplicates (a graceful stop finishes what is in flight)'],
-  ] as Array<['SIGKILL' | 'SIGTERM', string]>)('%s: delivers every committed event after a restart, %s', async (signal) => {
-    const dataDir = mkdtempSync(path.join(os.tmpdir(), 'ordercast-crash-'));
-    cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
-    const pg = dialect === 'postgres' ? await createPostgresSchema() : undefined;
-    if (pg) cleanups.push(() => pg.drop());
-    const db = ['--data-dir', dataDir, ...(pg ? ['--database-url', pg.url] : [])];
-    const project = JSON.parse(await runCli(['projects', 'create', '--name', 'crash', '--lifecycle', 'onramp', '--json', ...db]));
+  ] as Array<['SIGKILL' | 'SIGTERM', string]>)(
+    '%s: delivers every committed event after a restart, %s',
+    async (signal) => {
+      const dataDir = mkdtempSync(path.join(os.tmpdir(), 'ordercast-crash-'));
+      cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
+      const pg = dialect === 'postgres' ? await createPostgresSchema() : undefined;
+      if (pg) cleanups.push(() => pg.drop());
+      const db = ['--data-dir', dataDir, ...(pg ? ['--database-url', pg.url] : [])];
+      const project = JSON.parse(await runCli(['projects', 'create', '--name', 'crash', '--lifecycle', 'onramp', '--json', ...db]));
 
-    // A receiver that takes a little time, so deliveries are in flight when the server dies.
-    const receiver: WebhookReceiver = await startReceiver(async () => {
-      await new Promise((resolve) => setTimeout(resolve, 15));
-      return { status: 200 };
-    });
-    cleanups.push(() => receiver.close());
+      // A receiver that takes a little time, so deliveries are in flight when the server dies.
+      const receiver: WebhookReceiver = await startReceiver(async () => {
+        await new Promise((resolve) => setTimeout(resolve, 15));
+        return { status: 200 };
+      });
+      cleanups.push(() => receiver.close());
 
-    let server: ServerProcess = await startServerProcess({ dataDir, databaseUrl: pg?.url, env: ENV });
-    cleanups.push(() => server.kill('SIGKILL'));
-    const endpoint = await call(server.url, project.secretKey, 'POST', '/api/v2/webhook-endpoints', { url: receiver.url });
-    expect(endpoint.status).toBe(201);
+      let server: ServerProcess = await startServerProcess({ dataDir, databaseUrl: pg?.url, env: ENV });
+      cleanups.push(() => server.kill('SIGKILL'));
+      const endpoint = await call(server.url, project.secretKey, 'POST', '/api/v2/webhook-endpoints', { url: receiver.url });
+      expect(endpoint.status).toBe(201);
 
-    // The burst: 60 orders moving through three statuses, eight writers at once.
-    const acknowledged: Array<{ orderId: string; version: number }> = [];
-    let stop = false;
-    const writer = async (n: number) => {
-      for (let i = n; i < 60 && !stop; i += 8) {
-        try {
-          const created = await call(server.url, project.secretKey, 'POST', '/api/v2/orders', { externalId: `burst-${i}` });
-          if (created.status !== 201) return;
-          acknowledged.push({ orderId: created.body.id, version: 1 });
-          for (const status of ['PROCESSING', 'PENDING_DELIVERY', 'COMPLETED']) {
-            const moved = await call(server.url, project.secretKey, 'POST', `/api/v2/orders/${created.body.id}/status`, { status });
-            if (moved.status !== 200) return;
-            acknowledged.push({ orderId: created.body.id, version: moved.body.version });
+      // The burst: 60 orders moving through three statuses, eight writers at once.
+      const acknowledged: Array<{ orderId: string; version: number }> = [];
+      let stop = false;
+      const writer = async (n: number) => {
+        for (let i = n; i < 60 && !stop; i += 8) {
+          try {
+            const created = await call(server.url, project.secretKey, 'POST', '/api/v2/orders', { externalId: `burst-${i}` });
+            if (created.status !== 201) return;
+            acknowledged.push({ orderId: created.body.id, version: 1 });
+            for (const status of ['PROCESSING', 'PENDING_DELIVERY', 'COMPLETED']) {
+              const moved = await call(server.url, project.secretKey, 'POST', `/api/v2/orders/${created.body.id}/status`, { status });
+              if (moved.status !== 200) return;
+              acknowledged.push({ orderId: created.body.id, version: moved.body.version });
+            }
+          } catch {
+            return; // the server died under us
           }
-        } catch {
-          return; // the server died under us
         }
-      }
-    };
-    const burst = Promise.all(Array.from({ length: 8 }, (_, n) => writer(n)));
-    await receiver.waitForCount(40, 20_000);
-    const killedAt = Date.now();
-    await server.kill(signal);
-    const stopMs = Date.now() - killedAt;
-    stop = true;
-    await burst;
-    const receivedBeforeKill = receiver.requests.length;
-    expect(acknowledged.length).toBeGreaterThanOrEqual(40);
+      };
+      const burst = Promise.all(Array.from({ length: 8 }, (_, n) => writer(n)));
+      await receiver.waitForCount(40, 20_000);
+      const killedAt = Date.now();
+      await server.kill(signal);
+      const stopMs = Date.now() - killedAt;
+      stop = true;
+      await burst;
+      const receivedBeforeKill = receiver.requests.length;
+      expect(acknowledged.length).toBeGreaterThanOrEqual(40);
 
-    const restartAt = Date.now();
-    server = await startServerProcess({ dataDir, databaseUrl: pg?.url, env: ENV });
-    const deliveries = await eventually(async () => {
-      const all = await allDeliveries(server.url, project.secretKey);
-      return all.length > 0 && all.every((d) => d.status === 'succeeded') ? all : undefined;
-    }, 30_000, 'every delivery to succeed after the restart');
+      const restartAt = Date.now();
+      server = await startServerProcess({ dataDir, databaseUrl: pg?.url, env: ENV });
+      const deliveries = await eventually(
+        async () => {
+          const all = await allDeliveries(server.url, project.secretKey);
+          return all.length > 0 && all.every((d) => d.status === 'succeeded') ? all : undefined;
+        },
+        30_000,
+        'every delivery to succeed after the restart',
+      );
 
-    const catchUpMs = Date.now() - restartAt;
-    const received = new Map<string, number>();
-    for (const r of receiver.requests) received.set(String(r.headers['webhook-id']), (received.get(String(r.headers['webhook-id'])) ?? 0) + 1);
-    // Every committed event's delivery reached the receiver…
-    for (const d of deliveries) expect(received.has(d.id), `delivery ${d.id} (${d.eventName}) was never received`).toBe(true);
-    expect(received.size).toBe(deliveries.length);
-    // …including every write the API acknowledged before the crash…
-    const seen = new Set(receiver.requests.map((r) => `${JSON.parse(r.body).data.id}@${JSON.parse(r.body).data.version}`));
-    for (const a of acknowledged) expect(seen.has(`${a.orderId}@${a.version}`)).toBe(true);
-    // …and only deliveries in flight at the kill (at most the concurrency) came twice.
-    const duplicates = [...received.values()].filter((n) => n > 1).length;
-    expect(duplicates).toBeLessThanOrEqual(signal === 'SIGKILL' ? 8 : 0);
-    // A graceful stop does not wait out keep-alive timeouts (it once took 70 s).
-    expect(stopMs).toBeLessThan(10_000);
-    console.log(
-      `[${signal} ${dialect}] ${deliveries.length} events, ${receivedBeforeKill} received before the signal, ${acknowledged.length} writes acknowledged, ${duplicates} duplicate deliveries; stop took ${stopMs} ms, restart and catch-up ${catchUpMs} ms`,
-    );
-  }, 90_000);
+      const catchUpMs = Date.now() - restartAt;
+      const received = new Map<string, number>();
+      for (const r of receiver.requests) received.set(String(r.headers['webhook-id']), (received.get(String(r.headers['webhook-id'])) ?? 0) + 1);
+      // Every committed event's delivery reached the receiver…
+      for (const d of deliveries) expect(received.has(d.id), `delivery ${d.id} (${d.eventName}) was never received`).toBe(true);
+      expect(received.size).toBe(deliveries.length);
+      // …including every write the API acknowledged before the crash…
+      const seen = new Set(receiver.requests.map((r) => `${JSON.parse(r.body).data.id}@${JSON.parse(r.body).data.version}`));
+      for (const a of acknowledged) expect(seen.has(`${a.orderId}@${a.version}`)).toBe(true);
+      // …and only deliveries in flight at the kill (at most the concurrency) came twice.
+      const duplicates = [...received.values()].filter((n) => n > 1).length;
+      expect(duplicates).toBeLessThanOrEqual(signal === 'SIGKILL' ? 8 : 0);
+      // A graceful stop does not wait out keep-alive timeouts (it once took 70 s).
+      expect(stopMs).toBeLessThan(10_000);
+      console.log(
+        `[${signal} ${dialect}] ${deliveries.length} events, ${receivedBeforeKill} received before the signal, ${acknowledged.length} writes acknowledged, ${duplicates} duplicate deliveries; stop took ${stopMs} ms, restart and catch-up ${catchUpMs} ms`,
+      );
+    },
+    90_000,
+  );
 
   it('delivers events written by another process (the CLI), found by polling the outbox', async () => {
     const dataDir = mkdtempSync(path.join(os.tmpdir(), 'ordercast-cli-'));

@@ -70,10 +70,14 @@ describe.each(testDialects)('webhook delivery (%s)', (dialect) => {
     }
     // The delivery log names the same ids. Outcomes are written in batches after the receiver
     // answers, so wait until all three are recorded before asserting what they say.
-    const log = await eventually(async () => {
-      const deliveries = await api.deliveries(`&endpointId=${endpoint.id}`);
-      return deliveries.length === 3 && deliveries.every((d) => d.status !== 'pending') ? deliveries : undefined;
-    }, 10_000, 'the three deliveries to be recorded');
+    const log = await eventually(
+      async () => {
+        const deliveries = await api.deliveries(`&endpointId=${endpoint.id}`);
+        return deliveries.length === 3 && deliveries.every((d) => d.status !== 'pending') ? deliveries : undefined;
+      },
+      10_000,
+      'the three deliveries to be recorded',
+    );
     expect(log.map((d) => d.id).sort()).toEqual(requests.map((r) => r.headers['webhook-id']).sort());
     expect(log.every((d) => d.status === 'succeeded' && d.attemptCount === 1 && d.lastStatusCode === 200)).toBe(true);
   });
@@ -147,10 +151,14 @@ describe.each(testDialects)('webhook delivery (%s)', (dialect) => {
     });
     const endpoint = await api.createEndpoint(hook.url);
     await Promise.all(Array.from({ length: 45 }, (_, i) => api.createOrder({ externalId: `burst-${i}` })));
-    const deliveries = await eventually(async () => {
-      const all = await api.deliveries(`&endpointId=${endpoint.id}`);
-      return all.length === 45 && all.every((d) => d.status === 'succeeded') ? all : undefined;
-    }, 20_000, 'every delivery of the burst to succeed');
+    const deliveries = await eventually(
+      async () => {
+        const all = await api.deliveries(`&endpointId=${endpoint.id}`);
+        return all.length === 45 && all.every((d) => d.status === 'succeeded') ? all : undefined;
+      },
+      20_000,
+      'every delivery of the burst to succeed',
+    );
     for (const d of deliveries) {
       const detail = await api.delivery(d.id);
       // What the receiver answered, attempt by attempt, is what the delivery log holds.
@@ -189,7 +197,10 @@ describe.each(testDialects)('webhook delivery (%s)', (dialect) => {
       expect(done.status).toBe('succeeded');
       expect(got).toEqual([delivery.id]);
       // A window that holds no failure re-queues nothing.
-      const empty = await api.request('POST', `/api/v2/webhook-endpoints/${endpoint.id}/recover`, { since: '2020-01-01T00:00:00Z', until: '2020-01-02T00:00:00Z' });
+      const empty = await api.request('POST', `/api/v2/webhook-endpoints/${endpoint.id}/recover`, {
+        since: '2020-01-01T00:00:00Z',
+        until: '2020-01-02T00:00:00Z',
+      });
       expect(empty.body.requeued).toBe(0);
     } finally {
       await new Promise<void>((resolve) => back.close(() => resolve()));
@@ -318,7 +329,9 @@ describe.each(testDialects)('webhook delivery (%s)', (dialect) => {
     // The sender hung up: far less than 100 MB was ever written, let alone buffered.
     expect(hook.bytesStreamed).toBeLessThan(32 * 1024 * 1024);
     expect(process.memoryUsage().heapUsed - heapBefore).toBeLessThan(64 * 1024 * 1024);
-    console.log(`[100 MB response] stored ${detail.attempts[0].responseBody.length} bytes; receiver wrote ${(hook.bytesStreamed / 1048576).toFixed(1)} MiB before the hang-up; attempt ${detail.attempts[0].durationMs} ms`);
+    console.log(
+      `[100 MB response] stored ${detail.attempts[0].responseBody.length} bytes; receiver wrote ${(hook.bytesStreamed / 1048576).toFixed(1)} MiB before the hang-up; attempt ${detail.attempts[0].durationMs} ms`,
+    );
   });
 
   it('exposes delivery outcomes, attempt latency, queue depth and oldest pending age in /metrics', async () => {

@@ -30,10 +30,14 @@ describe.each(testDialects)('endpoint health (%s)', (dialect) => {
     const ops = await startReceiver();
     await api.createEndpoint(ops.url, { enabledEvents: ['WEBHOOK_ENDPOINT_DISABLED'] });
     const order = await api.createOrder();
-    const disabled = await eventually(async () => {
-      const e = await api.endpoint(endpoint.id);
-      return e.disabled ? e : undefined;
-    }, 10_000, 'the endpoint to be disabled');
+    const disabled = await eventually(
+      async () => {
+        const e = await api.endpoint(endpoint.id);
+        return e.disabled ? e : undefined;
+      },
+      10_000,
+      'the endpoint to be disabled',
+    );
     expect(disabled.disabledReason).toMatch(/^every attempt failed since /);
     expect(disabled.failingSince).not.toBeNull();
     const [notice] = await ops.waitForCount(1);

@@ -122,7 +122,10 @@ describe.each(testDialects)('webhook endpoint settings (%s)', (dialect) => {
     }
     // Ten headers within 1 KB are fine; so is removing the limit again.
     const ten = Object.fromEntries(Array.from({ length: 10 }, (_, i) => [`X-H${i}`, 'v'.repeat(50)]));
-    expect((await api.request('PATCH', `/api/v2/webhook-endpoints/${endpoint.id}`, { headers: ten, rateLimit: 5 })).body).toMatchObject({ headers: ten, rateLimit: 5 });
+    expect((await api.request('PATCH', `/api/v2/webhook-endpoints/${endpoint.id}`, { headers: ten, rateLimit: 5 })).body).toMatchObject({
+      headers: ten,
+      rateLimit: 5,
+    });
     expect((await api.request('PATCH', `/api/v2/webhook-endpoints/${endpoint.id}`, { rateLimit: null })).body.rateLimit).toBeNull();
   });
 
@@ -136,13 +139,19 @@ describe.each(testDialects)('webhook endpoint settings (%s)', (dialect) => {
     const times = requests.map((r) => r.receivedAt);
     const spread = Math.max(...times) - Math.min(...times);
     // All delivered, none counted as a failed attempt.
-    const deliveries = await eventually(async () => {
-      const list = await api.deliveries(`&endpointId=${endpoint.id}`);
-      return list.every((d) => d.status !== 'pending') ? list : undefined;
-    }, 5_000, 'the outcomes to be recorded');
+    const deliveries = await eventually(
+      async () => {
+        const list = await api.deliveries(`&endpointId=${endpoint.id}`);
+        return list.every((d) => d.status !== 'pending') ? list : undefined;
+      },
+      5_000,
+      'the outcomes to be recorded',
+    );
     expect(deliveries.map((d) => [d.status, d.attemptCount])).toEqual(Array.from({ length: 30 }, () => ['succeeded', 1]));
     const started = await attemptTimes(api, deliveries);
-    console.log(`[rate limit 10/s, one dispatcher] 30 deliveries over ${spread} ms at the receiver; busiest second: ${busiestSecond(started)} sent, ${busiestSecond(times)} received`);
+    console.log(
+      `[rate limit 10/s, one dispatcher] 30 deliveries over ${spread} ms at the receiver; busiest second: ${busiestSecond(started)} sent, ${busiestSecond(times)} received`,
+    );
     expect(spread).toBeGreaterThanOrEqual(2500);
     // What the limit controls: when attempts start. Arrivals also jitter with the network
     // and the receiver (here in the same busy process), so they are only printed.
@@ -167,10 +176,14 @@ describe.each(testDialects)('webhook endpoint settings (%s)', (dialect) => {
       await api.createEndpoint(hook.url, { rateLimit: 2 });
       await Promise.all(Array.from({ length: 8 }, () => api.createOrder()));
       const times = (await hook.waitForCount(8, 15_000)).map((r) => r.receivedAt);
-      const deliveries = await eventually(async () => {
-        const list = await api.deliveries();
-        return list.length === 8 && list.every((d) => d.status === 'succeeded') ? list : undefined;
-      }, 5_000, 'the outcomes to be recorded');
+      const deliveries = await eventually(
+        async () => {
+          const list = await api.deliveries();
+          return list.length === 8 && list.every((d) => d.status === 'succeeded') ? list : undefined;
+        },
+        5_000,
+        'the outcomes to be recorded',
+      );
       expect(deliveries.every((d) => d.attemptCount === 1)).toBe(true);
       const started = await attemptTimes(api, deliveries);
       const spread = Math.max(...times) - Math.min(...times);
@@ -201,25 +214,33 @@ describe.each(testDialects)('webhook endpoint settings (%s)', (dialect) => {
       const sentBy = async (app: typeof second) => (await app.metrics.webhookDeliveries.get()).values.find((v) => v.labels.outcome === 'succeeded')?.value ?? 0;
       const before = [await sentBy(server.app), await sentBy(second)];
       // Half the events written through each server, at once.
-      await Promise.all(
-        Array.from({ length: 30 }, (_, i) => (i % 2 === 0 ? api.createOrder() : second.orders.create(api.project.project.id, {}))),
-      );
+      await Promise.all(Array.from({ length: 30 }, (_, i) => (i % 2 === 0 ? api.createOrder() : second.orders.create(api.project.project.id, {}))));
       const requests = await hook.waitForCount(30, 20_000);
       const times = requests.map((r) => r.receivedAt);
       const spread = Math.max(...times) - Math.min(...times);
-      const deliveries = await eventually(async () => {
-        const list = await api.deliveries();
-        return list.length === 30 && list.every((d) => d.status === 'succeeded') ? list : undefined;
-      }, 5_000, 'the outcomes to be recorded');
+      const deliveries = await eventually(
+        async () => {
+          const list = await api.deliveries();
+          return list.length === 30 && list.every((d) => d.status === 'succeeded') ? list : undefined;
+        },
+        5_000,
+        'the outcomes to be recorded',
+      );
       const started = await attemptTimes(api, deliveries);
-      console.log(`[rate limit 10/s, two dispatchers] 30 deliveries over ${spread} ms at the receiver; busiest second: ${busiestSecond(started)} sent, ${busiestSecond(times)} received`);
+      console.log(
+        `[rate limit 10/s, two dispatchers] 30 deliveries over ${spread} ms at the receiver; busiest second: ${busiestSecond(started)} sent, ${busiestSecond(times)} received`,
+      );
       expect(spread).toBeGreaterThanOrEqual(2500);
       // Both dispatchers sent some: the limit held across them.
       // (Counted just after each outcome is committed.)
-      const sent = await eventually(async () => {
-        const counts = [(await sentBy(server.app)) - before[0]!, (await sentBy(second)) - before[1]!];
-        return counts[0]! + counts[1]! === 30 ? counts : undefined;
-      }, 5_000, 'both counters');
+      const sent = await eventually(
+        async () => {
+          const counts = [(await sentBy(server.app)) - before[0]!, (await sentBy(second)) - before[1]!];
+          return counts[0]! + counts[1]! === 30 ? counts : undefined;
+        },
+        5_000,
+        'both counters',
+      );
       console.log(`[rate limit 10/s, two dispatchers] sent by each: ${sent.join(' and ')}`);
       expect(sent[0]! + sent[1]!).toBe(30);
       expect(Math.min(...sent)).toBeGreaterThan(0);
@@ -231,7 +252,7 @@ describe.each(testDialects)('webhook endpoint settings (%s)', (dialect) => {
     }
   });
 
-  it('stats count a failing receiver\'s failures, with latency, state and since when', async () => {
+  it("stats count a failing receiver's failures, with latency, state and since when", async () => {
     const api = webhookApi(server, await server.createProject());
     const failing = await receiver(() => ({ status: 500 }));
     const healthy = await receiver();
@@ -246,10 +267,14 @@ describe.each(testDialects)('webhook endpoint settings (%s)', (dialect) => {
     await api.createOrder();
     await api.createOrder();
     // Two deliveries, three attempts each, all 500.
-    const given = await eventually(async () => {
-      const list = await api.deliveries(`&endpointId=${bad.id}`);
-      return list.length === 2 && list.every((d) => d.status === 'failed') ? list : undefined;
-    }, 15_000, 'both deliveries to fail');
+    const given = await eventually(
+      async () => {
+        const list = await api.deliveries(`&endpointId=${bad.id}`);
+        return list.length === 2 && list.every((d) => d.status === 'failed') ? list : undefined;
+      },
+      15_000,
+      'both deliveries to fail',
+    );
     expect(given).toHaveLength(2);
     await eventually(async () => ((await api.deliveries(`&endpointId=${good.id}`)).every((d) => d.status === 'succeeded') ? true : undefined));
 

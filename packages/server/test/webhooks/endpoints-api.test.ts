@@ -137,7 +137,10 @@ describe.each(testDialects)('webhook endpoints API (%s)', (dialect) => {
     expect(redeliver.body.error.code).toBe('webhook_delivery_not_found');
     const get = await server.request('GET', '/api/v2/webhook-deliveries/msg_nope', { key: project.secretKey });
     expect(get.body.error.code).toBe('webhook_delivery_not_found');
-    const recover = await server.request('POST', '/api/v2/webhook-endpoints/we_nope/recover', { key: project.secretKey, body: { since: '2026-01-01T00:00:00Z' } });
+    const recover = await server.request('POST', '/api/v2/webhook-endpoints/we_nope/recover', {
+      key: project.secretKey,
+      body: { since: '2026-01-01T00:00:00Z' },
+    });
     expect(recover.body.error.code).toBe('webhook_endpoint_not_found');
   });
 });

@@ -190,13 +190,19 @@ describe.each(testDialects)('event catalogue (%s)', (dialect) => {
     expect(failing.data.consecutiveFailures).toBeGreaterThanOrEqual(2);
     expect(all.requests.filter((r) => JSON.parse(r.body).eventName === 'endpoint.failing' && JSON.parse(r.body).test !== true)).toHaveLength(1);
     const exhausted = all.requests.map((r) => JSON.parse(r.body)).find((p) => p.eventName === 'delivery.exhausted' && p.test !== true);
-    expect(exhausted.data).toMatchObject({ object: 'webhook_delivery', endpointId: flakyEndpoint.id, eventName: 'ORDER_CREATED', attemptCount: 3, lastStatusCode: 500 });
+    expect(exhausted.data).toMatchObject({
+      object: 'webhook_delivery',
+      endpointId: flakyEndpoint.id,
+      eventName: 'ORDER_CREATED',
+      attemptCount: 3,
+      lastStatusCode: 500,
+    });
     const disabled = all.requests.map((r) => JSON.parse(r.body)).find((p) => p.eventName === 'endpoint.disabled' && p.test !== true);
     expect(disabled.data).toMatchObject({ id: flakyEndpoint.id, state: 'disabled', disabled: true, disabledReason: 'the endpoint answered 410 Gone' });
     await eventually(async () => ((await api.endpoint(flakyEndpoint.id)).disabled ? true : undefined));
   });
 
-  it('send-example refuses an unknown event type, another project\'s endpoint and a disabled one, each with its code', async () => {
+  it("send-example refuses an unknown event type, another project's endpoint and a disabled one, each with its code", async () => {
     const api = webhookApi(server, await server.createProject('onramp'));
     const endpoint = await api.createEndpoint('http://127.0.0.1:9/hook');
     const unknown = await api.request('POST', `/api/v2/webhook-endpoints/${endpoint.id}/send-example`, { eventType: 'ORDER_SHIPPED_TO_MARS' });

@@ -27,8 +27,12 @@ describe.skipIf(!databaseUrlForTests())('two server processes on one PostgreSQL 
     const pg = await createPostgresSchema();
     cleanups.push(() => pg.drop());
     const dirs = [0, 1].map(() => mkdtempSync(path.join(os.tmpdir(), 'ordercast-two-')));
-    cleanups.push(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
-    const project = JSON.parse(await runCli(['projects', 'create', '--name', 'two', '--lifecycle', 'onramp', '--json', '--data-dir', dirs[0]!, '--database-url', pg.url]));
+    cleanups.push(() => {
+      for (const d of dirs) rmSync(d, { recursive: true, force: true });
+    });
+    const project = JSON.parse(
+      await runCli(['projects', 'create', '--name', 'two', '--lifecycle', 'onramp', '--json', '--data-dir', dirs[0]!, '--database-url', pg.url]),
+    );
     const receiver = await startReceiver();
     cleanups.push(() => receiver.close());
     const servers: ServerProcess[] = [];
@@ -55,10 +59,14 @@ describe.skipIf(!databaseUrlForTests())('two server processes on one PostgreSQL 
     const started = Date.now();
     await Promise.all(Array.from({ length: 10 }, (_, n) => writer(n)));
     await receiver.waitForCount(400, 30_000);
-    const deliveries = await eventually(async () => {
-      const all = await allDeliveries(a.url, project.secretKey);
-      return all.length === 400 && all.every((d) => d.status === 'succeeded') ? all : undefined;
-    }, 20_000, 'all 400 deliveries to succeed');
+    const deliveries = await eventually(
+      async () => {
+        const all = await allDeliveries(a.url, project.secretKey);
+        return all.length === 400 && all.every((d) => d.status === 'succeeded') ? all : undefined;
+      },
+      20_000,
+      'all 400 deliveries to succeed',
+    );
     const elapsed = Date.now() - started;
     // Give a late duplicate, if there were one, time to arrive.
     await new Promise((resolve) => setTimeout(resolve, 500));

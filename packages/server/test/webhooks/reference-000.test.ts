@@ -19,29 +19,29 @@ function makeReferenceHandler(secret: string, calls: string[]) {
 
   return async function POST(request: Request) {
     try {
-      const payload = await request.text()
-      const signature = request.headers.get('x-OZZOBiT-signature')
-      void signature
+      const payload = await request.text();
+      const signature = request.headers.get('x-OZZOBiT-signature');
+      void signature;
       // Verify webhook signature
       // (See decryption guide for full implementation)
-      new Webhook(secret).verify(payload, Object.fromEntries(request.headers))
-      const event = JSON.parse(payload)
-      const eventName = event.eventName
+      new Webhook(secret).verify(payload, Object.fromEntries(request.headers));
+      const event = JSON.parse(payload);
+      const eventName = event.eventName;
       switch (eventName) {
         case 'ORDER_COMPLETED':
-          await handleOrderCompleted(event.data)
-          break
+          await handleOrderCompleted(event.data);
+          break;
         case 'ORDER_FAILED':
-          await handleOrderFailed(event.data)
-          break
+          await handleOrderFailed(event.data);
+          break;
         case 'ORDER_PROCESSING':
-          await updateOrderStatus(event.data.id, 'PROCESSING')
-          break
+          await updateOrderStatus(event.data.id, 'PROCESSING');
+          break;
       }
-      return Response.json({ received: true })
+      return Response.json({ received: true });
     } catch (error) {
-      calls.push(`error:${(error as Error).message}`)
-      return new Response('Error', { status: 500 })
+      calls.push(`error:${(error as Error).message}`);
+      return new Response('Error', { status: 500 });
     }
   };
 }

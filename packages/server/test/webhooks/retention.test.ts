@@ -11,7 +11,10 @@ const DAY = 24 * HOUR;
 describe('retention settings', () => {
   it('has documented defaults, takes durations or off, and refuses anything else with a clear message', () => {
     expect(loadConfig({}, {}).retention).toEqual({ attemptBodies: 30 * DAY, deliveries: 90 * DAY, events: 0, interval: 10 * 60_000, batchSize: 100 });
-    const set = loadConfig({}, { ORDERCAST_RETENTION_ATTEMPT_BODIES: 'off', ORDERCAST_RETENTION_DELIVERIES: '12h', ORDERCAST_RETENTION_EVENTS: '400d', ORDERCAST_RETENTION_BATCH: '50' });
+    const set = loadConfig(
+      {},
+      { ORDERCAST_RETENTION_ATTEMPT_BODIES: 'off', ORDERCAST_RETENTION_DELIVERIES: '12h', ORDERCAST_RETENTION_EVENTS: '400d', ORDERCAST_RETENTION_BATCH: '50' },
+    );
     expect(set.retention).toMatchObject({ attemptBodies: 0, deliveries: 12 * HOUR, events: 400 * DAY, batchSize: 50 });
     expect(() => loadConfig({}, { ORDERCAST_RETENTION_EVENTS: 'forever' })).toThrow(ConfigError);
     expect(() => loadConfig({}, { ORDERCAST_RETENTION_EVENTS: 'forever' })).toThrow(/ORDERCAST_RETENTION_EVENTS must be a duration/);
@@ -54,10 +57,14 @@ describe.each(testDialects)('retention (%s)', (dialect) => {
     await api.transition(quiet.id, 'COMPLETED');
     const active = await api.createOrder({ status: 'PROCESSING' });
     const settled = async (count: number) =>
-      eventually(async () => {
-        const list = await api.deliveries();
-        return list.length === count && list.every((d) => d.status !== 'pending') ? list : undefined;
-      }, 10_000, `${count} settled deliveries`);
+      eventually(
+        async () => {
+          const list = await api.deliveries();
+          return list.length === count && list.every((d) => d.status !== 'pending') ? list : undefined;
+        },
+        10_000,
+        `${count} settled deliveries`,
+      );
     const old = await settled(5);
     const oldFailed = old.find((d) => d.endpointId === failing.id && d.orderId === quiet.id)!;
     expect(oldFailed.status).toBe('failed');
@@ -81,7 +88,12 @@ describe.each(testDialects)('retention (%s)', (dialect) => {
     const oldSucceeded = old.filter((d) => d.status === 'succeeded').map((d) => d.id);
     expect(oldSucceeded.length).toBe(3);
     for (const id of oldSucceeded) expect((await api.request('GET', `/api/v2/webhook-deliveries/${id}`)).status).toBe(404);
-    expect(left.map((d) => d.id).sort()).toEqual(all.filter((d) => !oldSucceeded.includes(d.id)).map((d) => d.id).sort());
+    expect(left.map((d) => d.id).sort()).toEqual(
+      all
+        .filter((d) => !oldSucceeded.includes(d.id))
+        .map((d) => d.id)
+        .sort(),
+    );
     const failedDetail = await api.delivery(oldFailed.id);
     expect(failedDetail.status).toBe('failed');
     expect(failedDetail.attempts).toHaveLength(1);

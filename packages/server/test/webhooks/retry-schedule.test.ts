@@ -10,7 +10,10 @@ describe('retry schedule', () => {
   });
 
   it('reads ORDERCAST_WEBHOOK_* settings and rejects nonsense clearly', () => {
-    const { webhooks } = loadConfig({}, { ORDERCAST_WEBHOOK_RETRY_SCHEDULE: '0, 250ms, 2m', ORDERCAST_WEBHOOK_ALLOW_PRIVATE: 'true', ORDERCAST_WEBHOOK_DISABLE_AFTER: '2d' });
+    const { webhooks } = loadConfig(
+      {},
+      { ORDERCAST_WEBHOOK_RETRY_SCHEDULE: '0, 250ms, 2m', ORDERCAST_WEBHOOK_ALLOW_PRIVATE: 'true', ORDERCAST_WEBHOOK_DISABLE_AFTER: '2d' },
+    );
     expect(webhooks.retrySchedule).toEqual([0, 250, 120_000]);
     expect(webhooks.allowPrivate).toBe(true);
     expect(webhooks.disableAfter).toBe(2 * 86400e3);

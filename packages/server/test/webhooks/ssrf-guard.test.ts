@@ -91,7 +91,17 @@ describe('the guard at connect time (real sockets)', () => {
     expect(receiver.requests).toHaveLength(0);
   });
 
-  it.each(['10.0.0.1', '169.254.169.254', '[::ffff:127.0.0.1]', '[::1]', '[::7f00:1]', '[::127.0.0.1]', '[64:ff9b::7f00:1]', '168.63.129.16', '100.100.100.200'])('refuses %s before any packet is sent', async (host) => {
+  it.each([
+    '10.0.0.1',
+    '169.254.169.254',
+    '[::ffff:127.0.0.1]',
+    '[::1]',
+    '[::7f00:1]',
+    '[::127.0.0.1]',
+    '[64:ff9b::7f00:1]',
+    '168.63.129.16',
+    '100.100.100.200',
+  ])('refuses %s before any packet is sent', async (host) => {
     const result = await strict.post(`http://${host}:${receiver.port}/webhook`, {}, '{}');
     expect(result.errorCode).toBe('address_not_allowed');
     expect(result.durationMs).toBeLessThan(1000);

@@ -46,7 +46,10 @@ export async function eventTypeRoutes(app: FastifyInstance, opts: { endpoints: W
     },
     async (request) => {
       if (request.principal.kind !== 'secret') {
-        throw new OrdercastError('secret_key_required', `The event catalogue needs a secret key (sk_…); this ${request.principal.kind === 'user' ? 'user token' : 'publishable key'} cannot read it`);
+        throw new OrdercastError(
+          'secret_key_required',
+          `The event catalogue needs a secret key (sk_…); this ${request.principal.kind === 'user' ? 'user token' : 'publishable key'} cannot read it`,
+        );
       }
       return { object: 'list', data: await opts.endpoints.eventTypes(request.principal.projectId) };
     },

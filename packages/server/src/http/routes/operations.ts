@@ -2,7 +2,10 @@ import type { FastifyInstance } from 'fastify';
 import type { HealthService } from '../../services/health-service.js';
 
 /** Liveness and readiness. `/metrics` is not here: it has a listener of its own (http/metrics-server.ts). */
-export async function operationsRoutes(app: FastifyInstance, opts: { health: HealthService; brokerConnected?: () => boolean; brokerTransport?: string }): Promise<void> {
+export async function operationsRoutes(
+  app: FastifyInstance,
+  opts: { health: HealthService; brokerConnected?: () => boolean; brokerTransport?: string },
+): Promise<void> {
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
 
   app.get('/readyz', { schema: { hide: true } }, async (request, reply) => {

@@ -11,7 +11,7 @@ export async function orderExpungeRoutes(app: FastifyInstance, opts: { expunge: 
         operationId: 'expungeOrder',
         summary: "Erase an order's personal data",
         description:
-          'Empties `userExternalId` and `metadata` on the order, in the snapshot of each of its events, in its stored webhook payloads (and drops the receivers\' answers to them) and in the stored answers of its idempotency keys. The order keeps its id, amounts, statuses and history. The expunge is recorded. Calling it again is harmless.',
+          "Empties `userExternalId` and `metadata` on the order, in the snapshot of each of its events, in its stored webhook payloads (and drops the receivers' answers to them) and in the stored answers of its idempotency keys. The order keeps its id, amounts, statuses and history. The expunge is recorded. Calling it again is harmless.",
         tags: ['orders'],
         params: { type: 'object', properties: { id: { type: 'string', minLength: 1, maxLength: 100 } }, required: ['id'] },
         response: {

@@ -1,7 +1,15 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { NewOrderInput } from '../../domain/new-order.js';
 import type { Order } from '../../domain/order.js';
-import { MAX_EVENTS_PAGE, MAX_PAGE_SIZE, MAX_REASON_LENGTH, MAX_STATUS_FILTER, type OrderListQuery, type OrderService, type WriteResult } from '../../services/order-service.js';
+import {
+  MAX_EVENTS_PAGE,
+  MAX_PAGE_SIZE,
+  MAX_REASON_LENGTH,
+  MAX_STATUS_FILTER,
+  type OrderListQuery,
+  type OrderService,
+  type WriteResult,
+} from '../../services/order-service.js';
 import { etagOf, type CachedOrder } from '../../services/order-read-cache.js';
 import { readScope } from '../auth-hook.js';
 import { publicEvent } from '../event-view.js';
@@ -14,7 +22,6 @@ const orderIdParams = {
   properties: { id: { type: 'string', minLength: 1, maxLength: 100 } },
   required: ['id'],
 } as const;
-
 
 /** The version a client already holds, from an `If-None-Match: "v7"` header. */
 function versionFromIfNoneMatch(header: string | undefined): number | undefined {
@@ -33,7 +40,6 @@ function sendOrder(reply: FastifyReply, order: Order, ifNoneMatch: string | unde
   if (code === 200 && ifNoneMatchHits(ifNoneMatch, etag)) return reply.code(304).send();
   return reply.code(code).send(order);
 }
-
 
 /** The polling hot path: the ETag is known without rendering, and the body is rendered once per version. */
 function sendCached(reply: FastifyReply, orders: OrderService, entry: CachedOrder, ifNoneMatch: string | undefined) {

@@ -40,7 +40,9 @@ const tokenQuery = {
 } as const;
 
 const streamResponses = {
-  200: { description: '`text/event-stream`: messages `id`, `event: order.update`, `data` (the Socket.IO `order:update` payload); comment lines as heartbeats.' },
+  200: {
+    description: '`text/event-stream`: messages `id`, `event: order.update`, `data` (the Socket.IO `order:update` payload); comment lines as heartbeats.',
+  },
   204: { description: 'Nothing more will come (the order is final and Last-Event-ID is its last version): EventSource stops reconnecting.', type: 'null' },
   ...errorResponses,
 } as const;
@@ -58,9 +60,13 @@ const lastEventIdHeader = {
 function streamCredential(auth: AuthService, request: FastifyRequest): Principal | Promise<Principal> {
   const token = (request.query as { token?: unknown } | undefined)?.token;
   if (typeof token === 'string' && /^(sk|pk)_/.test(token)) {
-    throw new OrdercastError('key_in_query', 'API keys are never accepted in the URL: send a secret key as "Authorization: Bearer sk_…"; ?token= takes only a user token', {
-      field: 'token',
-    });
+    throw new OrdercastError(
+      'key_in_query',
+      'API keys are never accepted in the URL: send a secret key as "Authorization: Bearer sk_…"; ?token= takes only a user token',
+      {
+        field: 'token',
+      },
+    );
   }
   if (request.headers.authorization !== undefined) return auth.authenticateHeader(request.headers.authorization);
   if (typeof token === 'string' && token !== '') return auth.verifyUserToken(token);

@@ -37,7 +37,8 @@ const attemptSchema = {
     responseBody: { type: ['string', 'null'], description: 'The first 4 KiB of the response body' },
     errorCode: {
       type: ['string', 'null'],
-      description: 'When no response came back: timeout, connect_timeout, connection_refused, connection_reset, address_not_allowed, dns_error, tls_error, network_error',
+      description:
+        'When no response came back: timeout, connect_timeout, connection_refused, connection_reset, address_not_allowed, dns_error, tls_error, network_error',
     },
     error: { type: ['string', 'null'] },
   },

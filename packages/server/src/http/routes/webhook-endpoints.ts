@@ -11,7 +11,12 @@ const idParams = {
 } as const;
 
 const endpointProperties = {
-  url: { type: 'string', minLength: 1, maxLength: 2048, description: 'https:// URL that receives POSTs (http:// and private addresses only with ORDERCAST_WEBHOOK_ALLOW_PRIVATE=true)' },
+  url: {
+    type: 'string',
+    minLength: 1,
+    maxLength: 2048,
+    description: 'https:// URL that receives POSTs (http:// and private addresses only with ORDERCAST_WEBHOOK_ALLOW_PRIVATE=true)',
+  },
   description: { type: 'string', maxLength: 500 },
   enabledEvents: {
     type: 'array',
@@ -23,7 +28,8 @@ const endpointProperties = {
   disabled: { type: 'boolean' },
   headers: {
     type: ['object', 'null'],
-    description: 'Custom headers sent with every delivery (at most 10, 1 KB in all); not webhook-*, content-type, user-agent or hop-by-hop headers. Stored encrypted.',
+    description:
+      'Custom headers sent with every delivery (at most 10, 1 KB in all); not webhook-*, content-type, user-agent or hop-by-hop headers. Stored encrypted.',
   },
   rateLimit: { type: ['number', 'null'], description: 'At most this many deliveries per second to this endpoint, across every dispatcher; null for no limit' },
   metadata: { type: ['object', 'null'], description: 'Your own key-value data (at most 4 KB of JSON)' },
@@ -104,7 +110,8 @@ export async function webhookEndpointRoutes(
       schema: {
         summary: 'Create a webhook endpoint',
         operationId: 'createWebhookEndpoint',
-        description: 'Every event of the project (or those in `enabledEvents`) is POSTed to `url`, signed per Standard Webhooks. The response holds the signing secret, shown only once.',
+        description:
+          'Every event of the project (or those in `enabledEvents`) is POSTed to `url`, signed per Standard Webhooks. The response holds the signing secret, shown only once.',
         tags,
         body: { type: 'object', additionalProperties: false, properties: endpointProperties, required: ['url'] },
         response: { 201: endpointWithSecret, ...errorResponses },
@@ -141,7 +148,13 @@ export async function webhookEndpointRoutes(
     '/api/v2/webhook-endpoints/:id',
     {
       config: { allow: ['secret'] },
-      schema: { summary: 'Get a webhook endpoint', operationId: 'getWebhookEndpoint', tags, params: idParams, response: { 200: { $ref: 'WebhookEndpoint#' }, ...errorResponses } },
+      schema: {
+        summary: 'Get a webhook endpoint',
+        operationId: 'getWebhookEndpoint',
+        tags,
+        params: idParams,
+        response: { 200: { $ref: 'WebhookEndpoint#' }, ...errorResponses },
+      },
     },
     async (request) => endpoints.get(request.principal.projectId, request.params.id),
   );
@@ -286,7 +299,8 @@ export async function webhookEndpointRoutes(
       schema: {
         summary: 'Re-send failed deliveries of a time window',
         operationId: 'recoverWebhookDeliveries',
-        description: 'Every delivery to this endpoint that failed (was given up) and was created in [since, until) is queued again with a fresh retry schedule.',
+        description:
+          'Every delivery to this endpoint that failed (was given up) and was created in [since, until) is queued again with a fresh retry schedule.',
         tags,
         params: idParams,
         body: {

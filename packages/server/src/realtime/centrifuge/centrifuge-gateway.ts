@@ -39,7 +39,10 @@ export class CentrifugeGateway {
   private readonly streams = new Set<CentrifugeSession>();
   private readonly onUpgrade: (request: IncomingMessage, socket: Duplex, head: Buffer) => void;
 
-  constructor(private readonly httpServer: HttpServer, private readonly deps: CentrifugeGatewayDeps) {
+  constructor(
+    private readonly httpServer: HttpServer,
+    private readonly deps: CentrifugeGatewayDeps,
+  ) {
     // ws closes with 1009 (final for centrifuge-js) on a larger frame, like the Go server's 64 KiB default.
     this.wss = new WebSocketServer({ noServer: true, maxPayload: deps.config.maxFrameBytes, perMessageDeflate: false });
     this.onUpgrade = (request, socket, head) => this.upgrade(request, socket, head);

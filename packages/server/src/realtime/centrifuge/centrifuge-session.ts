@@ -97,10 +97,12 @@ export class CentrifugeSession {
   /** Frames are handled strictly in order, each after the previous one's replies. */
   receive(frame: string): void {
     if (this.state === 'closed') return;
-    this.queue = this.queue.then(() => this.handleFrame(frame)).catch((error) => {
-      this.options.logger.error({ err: error }, 'centrifuge: unexpected error');
-      this.disconnect(DisconnectCodes.badRequest, 'bad request: the server could not handle the command');
-    });
+    this.queue = this.queue
+      .then(() => this.handleFrame(frame))
+      .catch((error) => {
+        this.options.logger.error({ err: error }, 'centrifuge: unexpected error');
+        this.disconnect(DisconnectCodes.badRequest, 'bad request: the server could not handle the command');
+      });
   }
 
   /** The transport closed (by the peer or the gateway): release everything. */
@@ -287,16 +289,23 @@ export class CentrifugeSession {
    */
   private async subscribe(command: Command): Promise<void> {
     const channel = command.params.channel;
-    if (typeof channel !== 'string' || channel === '') return this.replyError(command, { code: ErrorCodes.badRequest, message: 'bad request: subscribe needs a channel' });
+    if (typeof channel !== 'string' || channel === '')
+      return this.replyError(command, { code: ErrorCodes.badRequest, message: 'bad request: subscribe needs a channel' });
     if (channel === this.channel || this.orderSubscriptions.has(channel)) {
       return this.replyError(command, { code: ErrorCodes.alreadySubscribed, message: 'already subscribed' });
     }
     const orderId = orderIdOfChannel(channel);
     if (orderId === undefined) {
-      return this.replyError(command, { code: ErrorCodes.permissionDenied, message: 'permission denied: subscribe to order:<id> channels of orders you may read' });
+      return this.replyError(command, {
+        code: ErrorCodes.permissionDenied,
+        message: 'permission denied: subscribe to order:<id> channels of orders you may read',
+      });
     }
     if (this.orderSubscriptions.size >= this.options.maxSubscriptions) {
-      return this.replyError(command, { code: ErrorCodes.limitExceeded, message: `limit exceeded: at most ${this.options.maxSubscriptions} subscriptions per connection` });
+      return this.replyError(command, {
+        code: ErrorCodes.limitExceeded,
+        message: `limit exceeded: at most ${this.options.maxSubscriptions} subscriptions per connection`,
+      });
     }
     const { orders, historyLimit } = this.options;
     const scope = this.scope!;
@@ -383,9 +392,11 @@ export class CentrifugeSession {
    * user before the old one lapses, and keeps its subscription.
    */
   private async refresh(command: Command): Promise<void> {
-    if (!this.owner) return this.replyError(command, { code: ErrorCodes.notAvailable, message: 'not available: a secret-key connection has no token to refresh' });
+    if (!this.owner)
+      return this.replyError(command, { code: ErrorCodes.notAvailable, message: 'not available: a secret-key connection has no token to refresh' });
     const token = command.params.token;
-    if (typeof token !== 'string' || token === '') return this.replyError(command, { code: ErrorCodes.badRequest, message: 'bad request: refresh needs a token' });
+    if (typeof token !== 'string' || token === '')
+      return this.replyError(command, { code: ErrorCodes.badRequest, message: 'bad request: refresh needs a token' });
     let user: AuthenticatedUser;
     try {
       user = await this.options.channels.authenticate({ project_id: this.owner!.projectId }, token);
@@ -423,7 +434,10 @@ export class CentrifugeSession {
           ? this.orderSubscriptions.get(channel)?.stream
           : undefined;
     if (!stream) {
-      return this.replyError(command, { code: ErrorCodes.permissionDenied, message: 'permission denied: history is only available for channels you are subscribed to' });
+      return this.replyError(command, {
+        code: ErrorCodes.permissionDenied,
+        message: 'permission denied: history is only available for channels you are subscribed to',
+      });
     }
     try {
       const result = await readHistory(stream, command.params, this.options.historyLimit);

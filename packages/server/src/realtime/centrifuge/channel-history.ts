@@ -73,7 +73,8 @@ function isOffset(value: unknown): value is number {
  */
 export async function readHistory(stream: HistoryStream, params: Record<string, unknown>, cap: number): Promise<HistoryResult> {
   const { limit = 0, since, reverse = false } = params as { limit?: unknown; since?: unknown; reverse?: unknown };
-  if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < -1) throw badRequest('limit must be -1 (all), 0 (position only) or a positive whole number');
+  if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < -1)
+    throw badRequest('limit must be -1 (all), 0 (position only) or a positive whole number');
   if (typeof reverse !== 'boolean') throw badRequest('reverse must be true or false');
   let from: number | undefined;
   const position = await stream.position();
@@ -83,7 +84,10 @@ export async function readHistory(stream: HistoryStream, params: Record<string, 
     if (!isOffset(offset)) throw badRequest('since.offset must be a whole number of 0 or more');
     if (typeof epoch !== 'string') throw badRequest('since.epoch must be a string');
     if (epoch !== '' && epoch !== position.epoch) {
-      throw { code: ErrorCodes.unrecoverablePosition, message: 'unrecoverable position: the channel history was reset (epoch changed)' } satisfies ProtocolError;
+      throw {
+        code: ErrorCodes.unrecoverablePosition,
+        message: 'unrecoverable position: the channel history was reset (epoch changed)',
+      } satisfies ProtocolError;
     }
     if (reverse && offset === 0) throw badRequest('reverse history needs since.offset greater than 0 (or no since)');
     from = offset;
@@ -110,11 +114,7 @@ export interface RecoveryResult {
  * the result carries the client's own offset and the missed publications; the
  * client advances as it processes them. Otherwise the current top, nothing else.
  */
-export async function recoverChannel(
-  stream: HistoryStream,
-  request: { offset?: unknown; epoch?: unknown },
-  cap: number,
-): Promise<RecoveryResult> {
+export async function recoverChannel(stream: HistoryStream, request: { offset?: unknown; epoch?: unknown }, cap: number): Promise<RecoveryResult> {
   const current = await stream.position();
   const offset = isOffset(request.offset) ? request.offset : 0;
   const epoch = typeof request.epoch === 'string' ? request.epoch : '';

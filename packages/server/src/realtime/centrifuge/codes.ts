@@ -45,5 +45,10 @@ export const DisconnectCodes = {
 /** Close reasons are plain text under the 123-byte limit of a close frame. */
 export function closeReason(text: string): string {
   const bytes = Buffer.from(text);
-  return bytes.length <= 120 ? text : bytes.subarray(0, 117).toString().replace(/\uFFFD+$/, '') + '...';
+  return bytes.length <= 120
+    ? text
+    : bytes
+        .subarray(0, 117)
+        .toString()
+        .replace(/\uFFFD+$/, '') + '...';
 }

@@ -7,7 +7,6 @@ import { topics, type ChannelHub, type HubListener } from '../channel-hub.js';
 import { orderPublicationOf, type HistoryStream } from './channel-history.js';
 import type { ConnectionScope } from './connection-scope.js';
 
-
 export const ORDER_CHANNEL_PREFIX = 'order:';
 const MAX_ORDER_ID_LENGTH = 100;
 

@@ -85,7 +85,7 @@ export class LogBackedUserChannels implements UserChannels {
       throw new OrdercastError('invalid_token', 'project_id does not match the user token');
     }
     if (userExternalId !== undefined && user.userExternalId !== userExternalId) {
-      throw new OrdercastError('forbidden', "user_external_id does not match the user token: a user reads only their own channel");
+      throw new OrdercastError('forbidden', 'user_external_id does not match the user token: a user reads only their own channel');
     }
     const owner = { projectId: user.projectId, userExternalId: user.userExternalId };
     return { owner, scope: owner, credential: credentialParts(user), lapsesAtMs: user.lapsesAtMs };
@@ -96,7 +96,11 @@ export class LogBackedUserChannels implements UserChannels {
     const principal = await this.auth.authenticate(key);
     if (principal.kind !== 'secret') throw new OrdercastError('unauthorized', 'Invalid API key');
     if (projectId !== undefined && principal.projectId !== projectId) throw new OrdercastError('invalid_token', 'project_id does not match the secret key');
-    return { scope: { projectId: principal.projectId }, credential: credentialParts(principal), lapsesAtMs: principal.keyExpiresAtMs ?? Number.MAX_SAFE_INTEGER };
+    return {
+      scope: { projectId: principal.projectId },
+      credential: credentialParts(principal),
+      lapsesAtMs: principal.keyExpiresAtMs ?? Number.MAX_SAFE_INTEGER,
+    };
   }
 
   watchCredential(credential: CredentialPart[], onLapse: (reason: LapseReason) => void): CredentialWatch {

@@ -76,7 +76,12 @@ export class RecoveryTokens {
   }
 
   checkpoint(checkpoint: Checkpoint): string {
-    return this.seal(CHECKPOINT_LABEL, [checkpoint.session, checkpoint.at, checkpoint.orders, checkpoint.feed ? [checkpoint.feed.txId, checkpoint.feed.seq] : null]);
+    return this.seal(CHECKPOINT_LABEL, [
+      checkpoint.session,
+      checkpoint.at,
+      checkpoint.orders,
+      checkpoint.feed ? [checkpoint.feed.txId, checkpoint.feed.seq] : null,
+    ]);
   }
 
   openCheckpoint(token: string): Checkpoint | undefined {

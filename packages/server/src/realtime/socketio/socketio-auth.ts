@@ -17,12 +17,7 @@ export function connectError(code: ErrorCode, message: string): Error & { data: 
  * Reads `auth: { apiKey, token? }` from the handshake: a secret key acts for the
  * whole project; a publishable key must come with a user token (own orders only).
  */
-export async function authenticateHandshake(
-  auth: AuthService,
-  limiter: HandshakeLimiter,
-  ip: string,
-  handshakeAuth: unknown,
-): Promise<SocketPrincipal> {
+export async function authenticateHandshake(auth: AuthService, limiter: HandshakeLimiter, ip: string, handshakeAuth: unknown): Promise<SocketPrincipal> {
   if (!limiter.allowIp(ip)) throw new OrdercastError('rate_limited', 'Too many connections from this address: retry in a few seconds');
   const { apiKey, token } = (handshakeAuth ?? {}) as { apiKey?: unknown; token?: unknown };
   if (typeof apiKey !== 'string' || apiKey === '') {
@@ -46,7 +41,12 @@ export async function authenticateHandshake(
   if (user.projectId !== principal.projectId) throw new OrdercastError('invalid_token', 'The user token belongs to another project than the key');
   if (!limiter.allowCredential(`user:${user.projectId}:${user.userExternalId}`)) throw tooMany();
   // Both lapse: the publishable key (rotation) and the user token (expiry, secret rotation).
-  return { kind: 'user', projectId: user.projectId, userExternalId: user.userExternalId, credential: [...credentialParts(principal), ...credentialParts(user)] };
+  return {
+    kind: 'user',
+    projectId: user.projectId,
+    userExternalId: user.userExternalId,
+    credential: [...credentialParts(principal), ...credentialParts(user)],
+  };
 }
 
 export function asConnectError(error: unknown): Error {

@@ -64,9 +64,11 @@ export class SocketIoGateway {
           }
         : {}),
     });
-    this.io.of('/').use((_socket, next) =>
-      next(connectError('route_not_found', `Connect to the ${SOCKETIO_NAMESPACE} namespace: io("<base>${SOCKETIO_NAMESPACE}", { auth: { apiKey } })`)),
-    );
+    this.io
+      .of('/')
+      .use((_socket, next) =>
+        next(connectError('route_not_found', `Connect to the ${SOCKETIO_NAMESPACE} namespace: io("<base>${SOCKETIO_NAMESPACE}", { auth: { apiKey } })`)),
+      );
     const nsp = this.io.of(SOCKETIO_NAMESPACE);
     nsp.use((socket, next) => {
       authenticateHandshake(deps.auth, deps.limiter, socket.handshake.address, socket.handshake.auth).then(
@@ -89,7 +91,9 @@ export class SocketIoGateway {
         maxSubscriptions: config.maxSubscriptionsPerConnection,
         messagesPerSecond: config.messagesPerSecond,
         maxBufferedBytes: config.maxBufferedBytes,
-        recovery: tokens ? { tokens, identity: socket.data.identity as SessionIdentity, restored: socket.data[RECOVERED_KEY] as RecoveredState | undefined } : undefined,
+        recovery: tokens
+          ? { tokens, identity: socket.data.identity as SessionIdentity, restored: socket.data[RECOVERED_KEY] as RecoveredState | undefined }
+          : undefined,
       });
       this.sessions.add(session);
       deps.metrics.realtimeConnections.inc({ gateway: 'socketio' });
@@ -102,9 +106,12 @@ export class SocketIoGateway {
       });
     });
     if (tokens) {
-      this.checkpointTimer = setInterval(() => {
-        for (const session of this.sessions) session.renewCheckpoint(checkpointEveryMs);
-      }, Math.max(500, Math.floor(checkpointEveryMs / 2)));
+      this.checkpointTimer = setInterval(
+        () => {
+          for (const session of this.sessions) session.renewCheckpoint(checkpointEveryMs);
+        },
+        Math.max(500, Math.floor(checkpointEveryMs / 2)),
+      );
       this.checkpointTimer.unref();
     }
   }

@@ -1,6 +1,6 @@
 import type { Socket } from 'socket.io';
 import { OrdercastError, isOrdercastError, type ErrorCode } from '../../domain/errors.js';
-import type { LogPosition, OrderEvent } from '../../domain/order.js';
+import type { LogPosition, Order, OrderEvent } from '../../domain/order.js';
 import { RateLimiter } from '../../lib/rate-limiter.js';
 import type { Logger } from '../../lib/logging.js';
 import type { Metrics } from '../../metrics.js';
@@ -186,7 +186,7 @@ export class SocketIoSession {
     const subscription: OrderSubscription = { delivery, unsubscribe: this.deps.hub.subscribe(topics.order(orderId), (event) => delivery.offer(event)) };
     this.subscriptions.set(orderId, subscription);
     this.deps.metrics.realtimeSubscriptions.inc({ gateway: 'socketio' });
-    let order;
+    let order: Order;
     try {
       order = await this.deps.orders.get(this.principal.projectId, orderId, this.scope());
     } catch (error) {
@@ -299,7 +299,10 @@ export class SocketIoSession {
    * reconnects by itself and catches up from the log with `sinceVersion`.
    */
   private cutOffSlowClient(): void {
-    this.deps.logger.warn({ socketId: this.socket.id, projectId: this.principal.projectId }, 'socket.io: closing a connection that does not read (over the buffer cap)');
+    this.deps.logger.warn(
+      { socketId: this.socket.id, projectId: this.principal.projectId },
+      'socket.io: closing a connection that does not read (over the buffer cap)',
+    );
     this.close();
     const conn = this.socket.conn as unknown as { close(discard?: boolean): void; transport?: { socket?: { terminate?: () => void } } };
     const ws = conn.transport?.socket;

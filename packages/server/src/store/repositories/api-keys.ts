@@ -74,7 +74,11 @@ export async function listLiveApiKeys(db: Executor, projectId: string, now: stri
 export async function findApiKeyExpiries(db: Executor, ids: readonly string[]): Promise<Map<string, string | null>> {
   const result = new Map<string, string | null>();
   if (ids.length === 0) return result;
-  const rows = await db.selectFrom('api_keys').select(['id', 'expires_at']).where('id', 'in', ids as string[]).execute();
+  const rows = await db
+    .selectFrom('api_keys')
+    .select(['id', 'expires_at'])
+    .where('id', 'in', ids as string[])
+    .execute();
   for (const row of rows) result.set(row.id, row.expires_at);
   return result;
 }

@@ -11,11 +11,7 @@ export function initialChannelEpoch(projectId: string, userExternalId: string): 
   return createHash('sha256').update(`${projectId}\u0000${userExternalId}`).digest('base64url').slice(0, 12);
 }
 
-export async function findChannelPosition(
-  db: Executor,
-  projectId: string,
-  userExternalId: string,
-): Promise<{ offset: number; epoch: string } | undefined> {
+export async function findChannelPosition(db: Executor, projectId: string, userExternalId: string): Promise<{ offset: number; epoch: string } | undefined> {
   const row = await db
     .selectFrom('channel_offsets')
     .select(['last_offset', 'epoch'])

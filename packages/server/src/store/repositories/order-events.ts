@@ -53,13 +53,11 @@ export interface UserChannelQuery {
 
 /** Events of one user channel by offset, over the (project_id, user_external_id, user_offset) index. */
 export async function listUserChannelEvents(db: Executor, query: UserChannelQuery): Promise<OrderEvent[]> {
-  let q = db
-    .selectFrom('order_events')
-    .selectAll()
-    .where('project_id', '=', query.projectId)
-    .where('user_external_id', '=', query.userExternalId);
+  let q = db.selectFrom('order_events').selectAll().where('project_id', '=', query.projectId).where('user_external_id', '=', query.userExternalId);
   if (query.from !== undefined) q = q.where('user_offset', query.reverse ? '<' : '>', query.from);
-  const rows = await q.orderBy('user_offset', query.reverse ? 'desc' : 'asc').limit(query.limit).execute();
+  const rows = await q
+    .orderBy('user_offset', query.reverse ? 'desc' : 'asc')
+    .limit(query.limit)
+    .execute();
   return rows.map(rowToEvent);
 }
-

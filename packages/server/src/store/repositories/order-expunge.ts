@@ -64,7 +64,11 @@ export async function expungeOrderData(db: Executor, projectId: string, orderId:
     await db
       .updateTable('webhook_attempts')
       .set({ response_body: null, response_headers: null })
-      .where('delivery_id', 'in', deliveryRows.map((row) => row.id))
+      .where(
+        'delivery_id',
+        'in',
+        deliveryRows.map((row) => row.id),
+      )
       .where('response_body', 'is not', null)
       .execute();
   }
@@ -77,11 +81,15 @@ export async function expungeOrderData(db: Executor, projectId: string, orderId:
     .execute();
   for (const row of idempotent) {
     const body = scrubJson(row.response_body, orderId);
-    if (body !== undefined) await db.updateTable('idempotency_keys').set({ response_body: body }).where('project_id', '=', projectId).where('key', '=', row.key).execute();
+    if (body !== undefined)
+      await db.updateTable('idempotency_keys').set({ response_body: body }).where('project_id', '=', projectId).where('key', '=', row.key).execute();
   }
   return { events, deliveries };
 }
 
 export async function recordExpunge(db: Executor, projectId: string, orderId: string, at: string, counts: ExpungeCounts): Promise<void> {
-  await db.insertInto('order_expunges').values({ project_id: projectId, order_id: orderId, expunged_at: at, events: counts.events, deliveries: counts.deliveries }).execute();
+  await db
+    .insertInto('order_expunges')
+    .values({ project_id: projectId, order_id: orderId, expunged_at: at, events: counts.events, deliveries: counts.deliveries })
+    .execute();
 }

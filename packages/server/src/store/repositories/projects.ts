@@ -47,7 +47,10 @@ export async function listProjects(db: Executor): Promise<ProjectRecord[]> {
 }
 
 export async function countProjects(db: Executor): Promise<number> {
-  const row = await db.selectFrom('projects').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+  const row = await db
+    .selectFrom('projects')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .executeTakeFirstOrThrow();
   return Number(row.n);
 }
 

@@ -129,7 +129,12 @@ export async function finishAttempts(db: Executor, ids: readonly string[], worke
 /** Gives leases back unused, where this worker still holds them. */
 export async function releaseLeases(db: Executor, ids: readonly string[], workerId: string): Promise<void> {
   for (const piece of paddedPieces(ids)) {
-    await db.updateTable('webhook_deliveries').set({ locked_until: null, locked_by: null }).where('id', 'in', piece).where('locked_by', '=', workerId).execute();
+    await db
+      .updateTable('webhook_deliveries')
+      .set({ locked_until: null, locked_by: null })
+      .where('id', 'in', piece)
+      .where('locked_by', '=', workerId)
+      .execute();
   }
 }
 

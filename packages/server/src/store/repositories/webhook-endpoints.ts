@@ -95,7 +95,11 @@ export async function updateEndpointSettings(db: Executor, endpoint: EndpointRec
 }
 
 export async function updateEndpointSecrets(db: Executor, id: string, secrets: WebhookSecret[], at: string): Promise<void> {
-  await db.updateTable('webhook_endpoints').set({ secrets: JSON.stringify(secrets), updated_at: at }).where('id', '=', id).execute();
+  await db
+    .updateTable('webhook_endpoints')
+    .set({ secrets: JSON.stringify(secrets), updated_at: at })
+    .where('id', '=', id)
+    .execute();
 }
 
 export async function findEndpoint(db: Executor, projectId: string, id: string): Promise<EndpointRecord | undefined> {
@@ -177,7 +181,8 @@ export async function markEndpointHealthy(db: Executor, id: string, at: string):
  * processes never take the same slot. Returns the slot's time (ms since the epoch).
  */
 export async function takeSendSlot(db: Executor, dialect: Dialect, id: string, nowMs: number, intervalMs: number): Promise<number> {
-  const later = dialect === 'postgres' ? sql`greatest(coalesce(next_send_at_ms, 0), ${nowMs}::double precision)` : sql`max(coalesce(next_send_at_ms, 0), ${nowMs})`;
+  const later =
+    dialect === 'postgres' ? sql`greatest(coalesce(next_send_at_ms, 0), ${nowMs}::double precision)` : sql`max(coalesce(next_send_at_ms, 0), ${nowMs})`;
   const result = await sql<{ slot: number | string }>`
     update webhook_endpoints set next_send_at_ms = ${later} + ${intervalMs}
     where id = ${id}

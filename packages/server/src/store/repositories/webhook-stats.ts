@@ -43,7 +43,6 @@ export async function attemptStatsSince(db: Executor, endpointId: string, since:
   return { succeeded, failed, p50: await percentile(0.5), p99: await percentile(0.99) };
 }
 
-
 /** Deliveries to the endpoint created since `since` that were given up (through the partial index on failed deliveries). */
 export async function givenUpSince(db: Executor, endpointId: string, since: string): Promise<number> {
   const row = await db
