@@ -1,39 +1,20 @@
 // ingest: durable status transitions/s through POST /orders/{id}/status, each committed
 // with its event row before the response, on SQLite and on PostgreSQL. Baseline: a
 // bare Fastify route doing one single-row insert in a transaction on the same database.
-import pg from 'pg';
+import { freshPgSchema } from '../lib/pg-schema.mjs';
 import { startBaseline, startOrdercast, tempDir } from '../lib/processes.mjs';
 import { runLoad } from '../lib/run-load.mjs';
 import { createPingPongProject } from '../lib/ping-pong-project.mjs';
 import { seedOrders } from '../lib/seed.mjs';
 import { summarize } from '../lib/stats.mjs';
 
-async function freshSchema(baseUrl) {
-  const schema = `bench_${Date.now().toString(36)}`;
-  const client = new pg.Client({ connectionString: baseUrl });
-  await client.connect();
-  await client.query(`create schema ${schema}`);
-  await client.end();
-  const url = new URL(baseUrl);
-  url.searchParams.set('options', `-c search_path=${schema}`);
-  return {
-    url: url.toString(),
-    async drop() {
-      const c = new pg.Client({ connectionString: baseUrl });
-      await c.connect();
-      await c.query(`drop schema ${schema} cascade`);
-      await c.end();
-    },
-  };
-}
-
 async function ingestOn(dialect, pgBaseUrl, { quick, runs, log }) {
   const durationSec = quick ? 2 : 4;
   const connections = 50;
   const orderCount = quick ? 500 : 5000;
   const tmp = tempDir(`ingest-${dialect}`);
-  const schema = dialect === 'postgres' ? await freshSchema(pgBaseUrl) : undefined;
-  const baselineSchema = dialect === 'postgres' ? await freshSchema(pgBaseUrl) : undefined;
+  const schema = dialect === 'postgres' ? await freshPgSchema(pgBaseUrl) : undefined;
+  const baselineSchema = dialect === 'postgres' ? await freshPgSchema(pgBaseUrl) : undefined;
   const dbArgs = schema ? ['--database-url', schema.url] : [];
   const project = await createPingPongProject(tmp.dir, dbArgs);
   const server = await startOrdercast({ dataDir: tmp.dir, databaseUrl: schema?.url });

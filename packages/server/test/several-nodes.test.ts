@@ -8,13 +8,11 @@ import { io } from 'socket.io-client';
 import WebSocket from 'ws';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createPostgresSchema, databaseUrlForTests } from './helpers/databases.js';
-import { buildServer, cli, freePort, spawnServer } from './helpers/processes.js';
+import { buildServer, cli, freePort, LOOP, spawnServer } from './helpers/processes.js';
 import { waitFor } from './helpers/realtime.js';
 import { allDeliveries, call, startServerProcess, type ServerProcess } from './helpers/webhook-server-process.js';
 import { eventually, startReceiver } from './helpers/webhook-receiver.js';
 
-/** A lifecycle that can loop, so one order can take hundreds of transitions. */
-const LOOP = { name: 'loop', statuses: ['a', 'b', 'done'], initial: ['a'], final: ['done'], transitions: { a: ['b', 'done'], b: ['a', 'done'] } };
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
 async function api(base: string, key: string, method: string, urlPath: string, body?: unknown): Promise<any> {

@@ -4,22 +4,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { io, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildServer, cli, freePort } from './helpers/processes.js';
+import { api, buildServer, cli, freePort } from './helpers/processes.js';
 import { waitFor } from './helpers/realtime.js';
 import { startServerProcess, type ServerProcess } from './helpers/server-process.js';
 
 const quiet = { ORDERCAST_RATE_LIMIT: '0', ORDERCAST_WS_HANDSHAKE_RATE: '0' };
-
-async function api(base: string, key: string, method: string, urlPath: string, body?: unknown): Promise<any> {
-  const res = await fetch(`${base}${urlPath}`, {
-    method,
-    headers: { authorization: `Bearer ${key}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const json = await res.json();
-  if (res.status >= 300) throw new Error(`${method} ${urlPath}: ${res.status} ${JSON.stringify(json)}`);
-  return json;
-}
 
 /** A TCP load balancer of one backend at a time: `target` says where new connections go. */
 async function balancer(): Promise<{ url: string; target: number; close(): Promise<void> }> {

@@ -3,22 +3,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPostgresSchema, databaseUrlForTests, testDialects } from './helpers/databases.js';
-import { buildServer, cli, freePort, redisUrlForTests, spawnServer, type ServerProcess } from './helpers/processes.js';
+import { api, buildServer, cli, freePort, LOOP, redisUrlForTests, type ServerProcess, spawnServer } from './helpers/processes.js';
 import { waitFor } from './helpers/realtime.js';
 import { RecordingEventSource } from './helpers/sse.js';
-
-const LOOP = { name: 'loop', statuses: ['a', 'b', 'done'], initial: ['a'], final: ['done'], transitions: { a: ['b', 'done'], b: ['a', 'done'] } };
-
-async function api(base: string, key: string, method: string, urlPath: string, body?: unknown): Promise<any> {
-  const res = await fetch(`${base}${urlPath}`, {
-    method,
-    headers: { authorization: `Bearer ${key}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const json = await res.json();
-  if (res.status >= 300) throw new Error(`${method} ${urlPath}: ${res.status} ${JSON.stringify(json)}`);
-  return json;
-}
 
 describe('Server-Sent Events across server processes', () => {
   const cleanups: Array<() => Promise<void> | void> = [];

@@ -95,26 +95,7 @@ export class WebhookDeliveryService {
   /** Queues a signed test event for one endpoint, whatever its event filter. */
   async enqueueTest(projectId: string, endpointId: string): Promise<DeliveryView> {
     const endpoint = await this.endpoints.getRecord(projectId, endpointId);
-    if (endpoint.disabled) {
-      throw new OrdercastError('webhook_endpoint_disabled', `Webhook endpoint ${endpointId} is disabled: enable it first (PATCH {"disabled": false})`, {
-        endpointId,
-      });
-    }
-    const now = new Date().toISOString();
-    const id = newId('msg');
-    const eventId = newId('evt_test');
-    await insertDelivery(this.store.db, {
-      id,
-      projectId,
-      endpointId,
-      eventId,
-      eventName: TEST_EVENT_NAME,
-      orderId: null,
-      payload: JSON.stringify(testPayload(eventId, endpointId, now)),
-      createdAt: now,
-    });
-    this.notifyQueued();
-    return deliveryView((await findDeliveryRow(this.store.db, projectId, id))!);
+    return this.enqueueOne(endpoint, projectId, TEST_EVENT_NAME, (eventId, now) => testPayload(eventId, endpointId, now));
   }
 
   /**
@@ -133,9 +114,19 @@ export class WebhookDeliveryService {
         { field: 'eventType', eventTypes: names },
       );
     }
+    return this.enqueueOne(endpoint, projectId, type.name, (eventId, now) => exampleToSend(type.example, eventId, projectId, now));
+  }
+
+  /** One delivery to one enabled endpoint, outside any order's events: test events and examples. */
+  private async enqueueOne(
+    endpoint: { id: string; disabled: boolean },
+    projectId: string,
+    eventName: string,
+    payload: (eventId: string, now: string) => unknown,
+  ): Promise<DeliveryView> {
     if (endpoint.disabled) {
-      throw new OrdercastError('webhook_endpoint_disabled', `Webhook endpoint ${endpointId} is disabled: enable it first (PATCH {"disabled": false})`, {
-        endpointId,
+      throw new OrdercastError('webhook_endpoint_disabled', `Webhook endpoint ${endpoint.id} is disabled: enable it first (PATCH {"disabled": false})`, {
+        endpointId: endpoint.id,
       });
     }
     const now = new Date().toISOString();
@@ -144,11 +135,11 @@ export class WebhookDeliveryService {
     await insertDelivery(this.store.db, {
       id,
       projectId,
-      endpointId,
+      endpointId: endpoint.id,
       eventId,
-      eventName: type.name,
+      eventName,
       orderId: null,
-      payload: JSON.stringify(exampleToSend(type.example, eventId, projectId, now)),
+      payload: JSON.stringify(payload(eventId, now)),
       createdAt: now,
     });
     this.notifyQueued();

@@ -54,3 +54,18 @@ export async function cli(args: string[]): Promise<any> {
   const { stdout } = await run(process.execPath, [bin, ...args], { cwd: repoRoot, env: { ...process.env, REDIS_URL: '', ORDERCAST_REDIS_URL: '' } });
   return stdout.trim() ? JSON.parse(stdout) : undefined;
 }
+
+/** A lifecycle that can loop, so one order can take hundreds of transitions. */
+export const LOOP = { name: 'loop', statuses: ['a', 'b', 'done'], initial: ['a'], final: ['done'], transitions: { a: ['b', 'done'], b: ['a', 'done'] } };
+
+/** One REST call to a server process with a key; throws with the answer on anything but 2xx. */
+export async function api(base: string, key: string, method: string, urlPath: string, body?: unknown): Promise<any> {
+  const res = await fetch(`${base}${urlPath}`, {
+    method,
+    headers: { authorization: `Bearer ${key}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const json = await res.json();
+  if (res.status >= 300) throw new Error(`${method} ${urlPath}: ${res.status} ${JSON.stringify(json)}`);
+  return json;
+}
