@@ -169,7 +169,15 @@ export class OrderService {
   }
 
   private async write(command: AppendCommand): Promise<WriteResult> {
-    const outcome: AppendOutcome = await this.store.orderLog.append(command, { orderId: newId('ord'), eventId: newId('evt') });
+    let outcome: AppendOutcome;
+    try {
+      outcome = await this.store.orderLog.append(command, { orderId: newId('ord'), eventId: newId('evt') });
+    } catch (error) {
+      // The change may have committed all the same (the connection died after COMMIT was
+      // sent): the next read must ask the database, not answer the state before it.
+      if (command.kind === 'transition') this.readCache.forget(command.orderId);
+      throw error;
+    }
     switch (outcome.kind) {
       case 'refused':
         throw refusalError(outcome.refusal);
