@@ -3,18 +3,16 @@ import type BetterSqlite3 from 'better-sqlite3';
 /**
  * Takes SQLite's WAL checkpoints out of the commit path. Left to itself, SQLite
  * checkpoints inside whichever commit crosses 1,000 WAL pages, with fsyncs: that
- * more than doubled the cost of a commit (174 vs 71 us per small transaction,
- * measured here). Instead, a timer checkpoints on the serving connection: timers
+ * made commits much dearer (figures in bench/README.md). Instead, a timer checkpoints on the serving connection: timers
  * run between write batches, so the checkpoint finds no write under way, copies
  * each hot page once per round, completes, and the WAL restarts from its
  * beginning. (A second connection in a worker thread cannot do this: under a
  * steady stream of writes its checkpoints never complete and the WAL only grows.)
  *
- * A checkpoint blocks the event loop while it copies and syncs, about 6 us per
- * page here: every 250 ms at 1,000 transitions/s that was ~1,700 pages and 11 ms,
- * which every WebSocket message due meanwhile waited out. Every 50 ms the pauses
- * are a fifth as long; rounds with nothing written (total_changes() unchanged)
- * are skipped, so an idle server does no work.
+ * A checkpoint blocks the event loop while it copies and syncs, for a time that
+ * grows with the pages written since the last one, and every WebSocket message due
+ * meanwhile waits it out: frequent rounds keep each pause short. Rounds with nothing
+ * written (total_changes() unchanged) are skipped, so an idle server does no work.
  */
 export interface Checkpointer {
   stop(): void;
