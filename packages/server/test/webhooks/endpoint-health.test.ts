@@ -49,8 +49,13 @@ describe.each(testDialects)('endpoint health (%s)', (dialect) => {
     const [delivery] = await api.deliveries(`&endpointId=${endpoint.id}`);
     const detail = await api.settled(delivery.id);
     expect(detail.status).toBe('failed');
-    expect(detail.attempts.length).toBeGreaterThanOrEqual(4);
+    // Disabled for failing over the configured second, not for running out of retries: how
+    // many attempts fit in that second depends on the machine's load, the span does not.
+    // (The decision uses the time each failure is recorded, a little after its attempt began.)
+    expect(detail.attempts.length).toBeGreaterThanOrEqual(2);
     expect(detail.attempts.length).toBeLessThan(8);
+    const started = detail.attempts.map((attempt: { attemptedAt: string }) => Date.parse(attempt.attemptedAt));
+    expect(Math.max(...started) - Math.min(...started)).toBeGreaterThanOrEqual(700);
 
     // Disabled: new events queue nothing for it.
     const before = receiver.requests.length;
