@@ -6,7 +6,7 @@ import type { Metrics } from '../../metrics.js';
 import type { EventLogReader } from '../../services/event-log-reader.js';
 import type { OrderService } from '../../services/order-service.js';
 import { topics, type ChannelHub } from '../channel-hub.js';
-import { OrderedDelivery } from '../ordered-delivery.js';
+import { OrderedDelivery, type OrderedDeliveryOptions } from '../ordered-delivery.js';
 import { orderUpdateOf } from './order-update.js';
 import { OutboundBytes } from './outbound-bytes.js';
 import type { RecoveredState } from './recovery-adapter.js';
@@ -56,13 +56,41 @@ function before(a: LogPosition, b: LogPosition): boolean {
 }
 const CATCH_UP_BATCH = 200;
 
-const versionOf = (event: OrderEvent) => event.version;
-
-interface OrderSubscription {
-  delivery: OrderedDelivery;
-  unsubscribe: () => void;
+/**
+ * One order a session follows: the hub subscription, and the OrderedDelivery whose
+ * callbacks it provides itself (one object per subscription rather than a closure
+ * per callback, each capturing the session's scope).
+ */
+class OrderSubscription implements OrderedDeliveryOptions {
+  readonly delivery: OrderedDelivery;
+  readonly unsubscribe: () => void;
   /** Set while a subscription restored by recovery has not been asked for again: the version it resumed from. */
   restoredFrom?: number;
+
+  constructor(
+    private readonly orderId: string,
+    private readonly session: SocketIoSession,
+    private readonly deps: SocketIoSessionDeps,
+  ) {
+    this.delivery = new OrderedDelivery(this);
+    this.unsubscribe = deps.hub.subscribe(topics.order(orderId), (event) => this.delivery.offer(event));
+  }
+
+  positionOf(event: OrderEvent): number {
+    return event.version;
+  }
+
+  readAfter(version: number): Promise<OrderEvent[]> {
+    return this.deps.reader.orderEventsAfter(this.orderId, version, CATCH_UP_BATCH);
+  }
+
+  deliver(event: OrderEvent): void {
+    this.session.send(event);
+  }
+
+  onError(error: unknown): void {
+    this.deps.logger.warn({ err: error, orderId: this.orderId }, 'socket.io: catching up from the log failed');
+  }
 }
 
 /**
@@ -230,18 +258,11 @@ export class SocketIoSession {
   }
 
   /**
-   * Registers a live subscription to one order, not yet started. Its closures are made
-   * here, where they can capture nothing but the order id: made in `subscribeOrder`,
-   * they would share its scope and keep the order it read for the socket's lifetime.
+   * Registers a live subscription to one order, not yet started. (Made apart from
+   * `subscribeOrder`, nothing long-lived shares a scope with the order read there.)
    */
   private follow(orderId: string, restoredFrom?: number): OrderSubscription {
-    const delivery = new OrderedDelivery({
-      positionOf: versionOf,
-      readAfter: (version) => this.deps.reader.orderEventsAfter(orderId, version, CATCH_UP_BATCH),
-      deliver: (event) => this.send(event),
-      onError: (error) => this.deps.logger.warn({ err: error, orderId }, 'socket.io: catching up from the log failed'),
-    });
-    const subscription: OrderSubscription = { delivery, unsubscribe: this.deps.hub.subscribe(topics.order(orderId), (event) => delivery.offer(event)) };
+    const subscription = new OrderSubscription(orderId, this, this.deps);
     if (restoredFrom !== undefined) subscription.restoredFrom = restoredFrom;
     this.subscriptions.set(orderId, subscription);
     this.deps.metrics.realtimeSubscriptions.inc({ gateway: 'socketio' });
@@ -360,7 +381,8 @@ export class SocketIoSession {
     return this.principal.kind === 'user' ? { userExternalId: this.principal.userExternalId } : {};
   }
 
-  private send(event: OrderEvent): void {
+  /** Sends one update to this client (its subscriptions call this). */
+  send(event: OrderEvent): void {
     if (this.closed) return;
     this.outbound ??= new OutboundBytes(this.socket);
     if (this.outbound.get() > (this.deps.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES)) return this.cutOffSlowClient();
