@@ -7,7 +7,7 @@ import type { EventLogReader } from '../../services/event-log-reader.js';
 import type { OrderService } from '../../services/order-service.js';
 import { topics, type ChannelHub } from '../channel-hub.js';
 import { OrderedDelivery, type OrderedDeliveryOptions } from '../ordered-delivery.js';
-import { orderUpdateOf } from './order-update.js';
+import { encodedUpdate } from './encoded-update.js';
 import { OutboundBytes } from './outbound-bytes.js';
 import type { RecoveredState } from './recovery-adapter.js';
 import type { RecoveryTokens, SessionIdentity } from './recovery-token.js';
@@ -386,8 +386,11 @@ export class SocketIoSession {
     if (this.closed) return;
     this.outbound ??= new OutboundBytes(this.socket);
     if (this.outbound.get() > (this.deps.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES)) return this.cutOffSlowClient();
-    if (this.recovery) this.socket.emit('order:update', orderUpdateOf(event), this.checkpoint());
-    else this.socket.emit('order:update', orderUpdateOf(event));
+    // The update is encoded once for all its subscribers (only the checkpoint is this socket's own),
+    // and written as socket.io would write `socket.emit('order:update', update, checkpoint)`.
+    const conn = this.socket.conn;
+    if (conn.readyState !== 'open') return;
+    conn.write(encodedUpdate(event, this.socket.nsp.name, this.recovery ? this.checkpoint() : undefined));
     this.deps.metrics.messageSent('socketio', event.createdAt);
   }
 
