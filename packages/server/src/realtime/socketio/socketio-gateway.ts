@@ -12,7 +12,7 @@ import type { HandshakeLimiter } from '../handshake-limiter.js';
 import { RECOVERED_KEY, recoveryAdapter, type RecoveredState } from './recovery-adapter.js';
 import { RecoveryTokens, type SessionIdentity } from './recovery-token.js';
 import { asConnectError, authenticateHandshake, connectError, type SocketPrincipal } from './socketio-auth.js';
-import { SocketIoSession } from './socketio-session.js';
+import { SocketIoSession, type SocketIoSessionDeps } from './socketio-session.js';
 
 export const SOCKETIO_NAMESPACE = '/ws';
 
@@ -80,30 +80,37 @@ export class SocketIoGateway {
         (error) => next(asConnectError(error)),
       );
     });
+    // One object for every session: a copy per connection would be kept by each idle socket.
+    const sessionDeps: SocketIoSessionDeps = {
+      orders: deps.orders,
+      reader: deps.reader,
+      hub: deps.hub,
+      metrics: deps.metrics,
+      logger: deps.logger,
+      maxSubscriptions: config.maxSubscriptionsPerConnection,
+      messagesPerSecond: config.messagesPerSecond,
+      maxBufferedBytes: config.maxBufferedBytes,
+      tokens,
+    };
     nsp.on('connection', (socket) => {
       const principal = socket.data.principal as SocketPrincipal;
-      const session = new SocketIoSession(socket, principal, {
-        orders: deps.orders,
-        reader: deps.reader,
-        hub: deps.hub,
-        metrics: deps.metrics,
-        logger: deps.logger,
-        maxSubscriptions: config.maxSubscriptionsPerConnection,
-        messagesPerSecond: config.messagesPerSecond,
-        maxBufferedBytes: config.maxBufferedBytes,
-        recovery: tokens
-          ? { tokens, identity: socket.data.identity as SessionIdentity, restored: socket.data[RECOVERED_KEY] as RecoveredState | undefined }
-          : undefined,
-      });
+      const recovery = tokens
+        ? { identity: socket.data.identity as SessionIdentity, restored: socket.data[RECOVERED_KEY] as RecoveredState | undefined }
+        : undefined;
+      // The session holds what it needs; socket.data would keep the handshake's copies alive.
+      socket.data = {};
+      const session = new SocketIoSession(socket, principal, sessionDeps, recovery);
       this.sessions.add(session);
       deps.metrics.realtimeConnections.inc({ gateway: 'socketio' });
       // The connection keeps access only as long as its credential does.
       const watch = deps.credentials.watch(principal.credential, (reason) => session.endForCredential(reason));
       socket.on('disconnect', () => {
+        session.close();
         watch.stop();
         this.sessions.delete(session);
         deps.metrics.realtimeConnections.dec({ gateway: 'socketio' });
       });
+      releaseOpeningRequest(socket);
     });
     if (tokens) {
       this.checkpointTimer = setInterval(
@@ -164,3 +171,28 @@ function adoptOrRenewSession(socket: import('socket.io').Socket, principal: Sock
   // socket.io sends this pid in its CONNECT packet; the client hands it back on reconnect.
   (socket as unknown as { pid: string }).pid = tokens.pid(identity);
 }
+
+type Listener = (...args: unknown[]) => void;
+
+/**
+ * Lets go of the HTTP request that opened the connection (socket.io's own advice
+ * for memory). engine.io reads it only while the session opens, and the handshake
+ * (address, headers, auth) was already copied out of it. On a WebSocket, engine.io
+ * also keeps it through the upgrade's stand-in response, whose only job is a "close"
+ * event for engine middlewares (`io.engine.use`, none here): that listener on the
+ * TCP socket goes too, so the IncomingMessage, its raw headers and stream state do
+ * not live as long as the connection. Should engine.io change, nothing matches and
+ * nothing is removed.
+ */
+function releaseOpeningRequest(socket: import('socket.io').Socket): void {
+  const conn = socket.conn as unknown as { request: unknown; transport?: { socket?: { _socket?: import('node:events').EventEmitter } } };
+  conn.request = null;
+  const tcp = conn.transport?.socket?._socket;
+  if (!tcp) return;
+  for (const listener of tcp.rawListeners('close') as Array<Listener & { listener?: Listener }>) {
+    if (listener.listener?.toString() === UPGRADE_RESPONSE_CLOSE) tcp.removeListener('close', listener);
+  }
+}
+
+/** engine.io's WebSocketResponse forwards the TCP socket's "close" with this arrow function. */
+const UPGRADE_RESPONSE_CLOSE = '() => this.emit("close")';

@@ -1,14 +1,13 @@
 import type { Socket } from 'socket.io';
 import { OrdercastError, isOrdercastError, type ErrorCode } from '../../domain/errors.js';
 import type { LogPosition, Order, OrderEvent } from '../../domain/order.js';
-import { RateLimiter } from '../../lib/rate-limiter.js';
 import type { Logger } from '../../lib/logging.js';
 import type { Metrics } from '../../metrics.js';
 import type { EventLogReader } from '../../services/event-log-reader.js';
 import type { OrderService } from '../../services/order-service.js';
 import { topics, type ChannelHub } from '../channel-hub.js';
-import { OrderedDelivery } from '../ordered-delivery.js';
-import { orderUpdateOf } from './order-update.js';
+import { OrderedDelivery, type OrderedDeliveryOptions } from '../ordered-delivery.js';
+import { encodedUpdate } from './encoded-update.js';
 import { OutboundBytes } from './outbound-bytes.js';
 import type { RecoveredState } from './recovery-adapter.js';
 import type { RecoveryTokens, SessionIdentity } from './recovery-token.js';
@@ -24,8 +23,14 @@ export interface SocketIoSessionDeps {
   messagesPerSecond: number;
   /** Bytes that may wait for a client that does not read before it is cut off (the Centrifuge gateway's 4 MiB). */
   maxBufferedBytes?: number;
-  /** Connection state recovery: the session's sealed identity, and what a recovered connection had received. */
-  recovery?: { tokens: RecoveryTokens; identity: SessionIdentity; restored?: RecoveredState };
+  /** Seals recovery checkpoints; without it, connection state recovery is off. */
+  tokens?: RecoveryTokens;
+}
+
+/** Connection state recovery for one session: its sealed identity, and what a recovered connection had received. */
+export interface SessionRecovery {
+  identity: SessionIdentity;
+  restored?: RecoveredState;
 }
 
 /** The event that carries a fresh recovery checkpoint when no `order:update` does (after a subscribe, say); clients may ignore it. */
@@ -51,50 +56,106 @@ function before(a: LogPosition, b: LogPosition): boolean {
 }
 const CATCH_UP_BATCH = 200;
 
-interface OrderSubscription {
-  delivery: OrderedDelivery;
-  unsubscribe: () => void;
+/**
+ * One order a session follows: the hub subscription, and the OrderedDelivery whose
+ * callbacks it provides itself (one object per subscription rather than a closure
+ * per callback, each capturing the session's scope).
+ */
+class OrderSubscription implements OrderedDeliveryOptions {
+  readonly delivery: OrderedDelivery;
+  readonly unsubscribe: () => void;
   /** Set while a subscription restored by recovery has not been asked for again: the version it resumed from. */
   restoredFrom?: number;
+
+  constructor(
+    private readonly orderId: string,
+    private readonly session: SocketIoSession,
+    private readonly deps: SocketIoSessionDeps,
+  ) {
+    this.delivery = new OrderedDelivery(this);
+    this.unsubscribe = deps.hub.subscribe(topics.order(orderId), (event) => this.delivery.offer(event));
+  }
+
+  positionOf(event: OrderEvent): number {
+    return event.version;
+  }
+
+  readAfter(version: number): Promise<OrderEvent[]> {
+    return this.deps.reader.orderEventsAfter(this.orderId, version, CATCH_UP_BATCH);
+  }
+
+  deliver(event: OrderEvent): void {
+    this.session.send(event);
+  }
+
+  onError(error: unknown): void {
+    this.deps.logger.warn({ err: error, orderId: this.orderId }, 'socket.io: catching up from the log failed');
+  }
 }
 
 /**
  * One Socket.IO connection: its order subscriptions, each an OrderedDelivery
  * from the hub, and an optional project-wide feed for secret keys.
+ *
+ * Most connections sit idle for hours, so what a session keeps is kept small:
+ * one listener for every event, the deps object shared by all sessions, a token
+ * bucket of two numbers, and closures that capture an order id but never the
+ * order read at subscribe time.
  */
 export class SocketIoSession {
   private readonly subscriptions = new Map<string, OrderSubscription>();
-  private readonly rate: RateLimiter;
   private projectFeed: (() => void) | undefined;
   private closed = false;
-  private readonly outbound: OutboundBytes;
+  private outbound: OutboundBytes | undefined;
   /** The project feed's last delivered log position (for recovery checkpoints). */
   private feedPosition: LogPosition | undefined;
   private lastCheckpointAt = 0;
+  /** This connection's message budget: `messagesPerSecond` sustained, twice that at once. */
+  private tokens: number;
+  private tokensAt = Date.now();
 
+  /** The owner (the gateway) calls `close()` on the socket's `disconnect`. */
   constructor(
     private readonly socket: Socket,
     private readonly principal: SocketPrincipal,
     private readonly deps: SocketIoSessionDeps,
+    private readonly recovery?: SessionRecovery,
   ) {
-    this.rate = new RateLimiter(deps.messagesPerSecond, deps.messagesPerSecond * 2);
-    this.outbound = new OutboundBytes(socket);
-    socket.on('subscribe:order', (payload: unknown, ack?: unknown) => this.guard('subscribe:order', ack, () => this.subscribeOrder(payload)));
-    socket.on('unsubscribe:order', (payload: unknown, ack?: unknown) => this.guard('unsubscribe:order', ack, async () => this.unsubscribeOrder(payload)));
-    socket.on('subscribe:project', (_payload: unknown, ack?: unknown) => this.guard('subscribe:project', ack ?? _payload, async () => this.subscribeProject()));
-    socket.on('unsubscribe:project', (_payload: unknown, ack?: unknown) =>
-      this.guard('unsubscribe:project', ack ?? _payload, async () => this.unsubscribeProject()),
-    );
-    socket.onAny((event: string, ...args: unknown[]) => {
-      if ((CLIENT_EVENTS as readonly string[]).includes(event)) return;
-      const ack = args[args.length - 1];
-      const reply = { code: 'unknown_event', message: `Unknown event "${String(event).slice(0, 64)}": use ${CLIENT_EVENTS.join(', ')}` };
-      if (typeof ack === 'function') ack(reply);
-      else socket.emit('subscribe:error', reply);
-    });
-    socket.on('disconnect', () => this.close());
-    const restored = deps.recovery?.restored;
+    this.tokens = deps.messagesPerSecond * 2;
+    socket.onAny((event: string, ...args: unknown[]) => this.dispatch(event, args));
+    const restored = recovery?.restored;
     if (restored) this.restore(restored);
+  }
+
+  /** Every client event, through one listener (a listener per event would cost each idle connection a closure apiece). */
+  private dispatch(event: string, args: unknown[]): void {
+    const [payload, ack] = args;
+    switch (event) {
+      case 'subscribe:order':
+        return this.guard(event, ack, () => this.subscribeOrder(payload));
+      case 'unsubscribe:order':
+        return this.guard(event, ack, async () => this.unsubscribeOrder(payload));
+      case 'subscribe:project':
+        return this.guard(event, ack ?? payload, async () => this.subscribeProject());
+      case 'unsubscribe:project':
+        return this.guard(event, ack ?? payload, async () => this.unsubscribeProject());
+    }
+    const last = args[args.length - 1];
+    const reply = { code: 'unknown_event', message: `Unknown event "${String(event).slice(0, 64)}": use ${CLIENT_EVENTS.join(', ')}` };
+    if (typeof last === 'function') last(reply);
+    else this.socket.emit('subscribe:error', reply);
+  }
+
+  /** Takes one message from the connection's budget; false when it is spent. */
+  private takeToken(): boolean {
+    const rate = this.deps.messagesPerSecond;
+    if (rate <= 0) return true;
+    const now = Date.now();
+    this.tokens = Math.min(rate * 2, this.tokens + ((now - this.tokensAt) / 1000) * rate);
+    this.tokensAt = now;
+    if (this.tokens < 1) return false;
+    this.tokens -= 1;
+    return true;
   }
 
   get subscriptionCount(): number {
@@ -128,7 +189,7 @@ export class SocketIoSession {
       if (reply) reply(body);
       else this.socket.emit('subscribe:error', { event, ...body });
     };
-    if (this.rate.enabled && !this.rate.take('socket').allowed) {
+    if (!this.takeToken()) {
       fail(new OrdercastError('rate_limited', `Too many messages on this connection: at most ${this.deps.messagesPerSecond} per second`));
       return;
     }
@@ -177,15 +238,8 @@ export class SocketIoSession {
         limit: this.deps.maxSubscriptions,
       });
     }
-    const delivery = new OrderedDelivery({
-      positionOf: (event) => event.version,
-      readAfter: (version) => this.deps.reader.orderEventsAfter(orderId, version, CATCH_UP_BATCH),
-      deliver: (event) => this.send(event),
-      onError: (error) => this.deps.logger.warn({ err: error, orderId }, 'socket.io: catching up from the log failed'),
-    });
-    const subscription: OrderSubscription = { delivery, unsubscribe: this.deps.hub.subscribe(topics.order(orderId), (event) => delivery.offer(event)) };
-    this.subscriptions.set(orderId, subscription);
-    this.deps.metrics.realtimeSubscriptions.inc({ gateway: 'socketio' });
+    const subscription = this.follow(orderId);
+    const { delivery } = subscription;
     let order: Order;
     try {
       order = await this.deps.orders.get(this.principal.projectId, orderId, this.scope());
@@ -201,6 +255,18 @@ export class SocketIoSession {
       this.checkpointSoon();
     });
     return order;
+  }
+
+  /**
+   * Registers a live subscription to one order, not yet started. (Made apart from
+   * `subscribeOrder`, nothing long-lived shares a scope with the order read there.)
+   */
+  private follow(orderId: string, restoredFrom?: number): OrderSubscription {
+    const subscription = new OrderSubscription(orderId, this, this.deps);
+    if (restoredFrom !== undefined) subscription.restoredFrom = restoredFrom;
+    this.subscriptions.set(orderId, subscription);
+    this.deps.metrics.realtimeSubscriptions.inc({ gateway: 'socketio' });
+    return subscription;
   }
 
   private unsubscribeOrder(payload: unknown) {
@@ -315,11 +381,16 @@ export class SocketIoSession {
     return this.principal.kind === 'user' ? { userExternalId: this.principal.userExternalId } : {};
   }
 
-  private send(event: OrderEvent): void {
+  /** Sends one update to this client (its subscriptions call this). */
+  send(event: OrderEvent): void {
     if (this.closed) return;
+    this.outbound ??= new OutboundBytes(this.socket);
     if (this.outbound.get() > (this.deps.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES)) return this.cutOffSlowClient();
-    if (this.deps.recovery) this.socket.emit('order:update', orderUpdateOf(event), this.checkpoint());
-    else this.socket.emit('order:update', orderUpdateOf(event));
+    // The update is encoded once for all its subscribers (only the checkpoint is this socket's own),
+    // and written as socket.io would write `socket.emit('order:update', update, checkpoint)`.
+    const conn = this.socket.conn;
+    if (conn.readyState !== 'open') return;
+    conn.write(encodedUpdate(event, this.socket.nsp.name, this.recovery ? this.checkpoint() : undefined));
     this.deps.metrics.messageSent('socketio', event.createdAt);
   }
 
@@ -330,19 +401,8 @@ export class SocketIoSession {
   private restore(restored: RecoveredState): void {
     const { checkpoint } = restored;
     for (const [orderId, version] of checkpoint.orders.slice(0, this.deps.maxSubscriptions)) {
-      const delivery = new OrderedDelivery({
-        positionOf: (event) => event.version,
-        readAfter: (after) => this.deps.reader.orderEventsAfter(orderId, after, CATCH_UP_BATCH),
-        deliver: (event) => this.send(event),
-        onError: (error) => this.deps.logger.warn({ err: error, orderId }, 'socket.io: catching up from the log failed'),
-      });
-      const subscription: OrderSubscription = {
-        delivery,
-        unsubscribe: this.deps.hub.subscribe(topics.order(orderId), (event) => delivery.offer(event)),
-        restoredFrom: version,
-      };
-      this.subscriptions.set(orderId, subscription);
-      this.deps.metrics.realtimeSubscriptions.inc({ gateway: 'socketio' });
+      const subscription = this.follow(orderId, version);
+      const { delivery } = subscription;
       this.deps.orders.get(this.principal.projectId, orderId, this.scope()).then(
         () => {
           if (this.subscriptions.get(orderId) === subscription) delivery.start(version, true);
@@ -358,7 +418,8 @@ export class SocketIoSession {
 
   /** A sealed record of what this client has received so far, ending each event it is sent. */
   private checkpoint(): string {
-    const recovery = this.deps.recovery!;
+    const recovery = this.recovery!;
+    const tokens = this.deps.tokens!;
     const orders: Array<[string, number]> = [];
     for (const [orderId, subscription] of this.subscriptions) {
       const at = subscription.delivery.current;
@@ -366,7 +427,7 @@ export class SocketIoSession {
       else if (subscription.restoredFrom !== undefined) orders.push([orderId, subscription.restoredFrom]);
     }
     this.lastCheckpointAt = Date.now();
-    return recovery.tokens.checkpoint({
+    return tokens.checkpoint({
       session: recovery.identity.session,
       at: this.lastCheckpointAt,
       orders,
@@ -376,13 +437,13 @@ export class SocketIoSession {
 
   /** Sends a checkpoint on its own, for changes no `order:update` reports (a subscribe or unsubscribe). */
   private checkpointSoon(): void {
-    if (!this.deps.recovery || this.closed) return;
+    if (!this.recovery || this.closed) return;
     this.socket.emit(CHECKPOINT_EVENT, this.checkpoint());
   }
 
   /** Keeps the client's checkpoint young while it is connected, so the recovery window counts from the drop. */
   renewCheckpoint(olderThanMs: number): void {
-    if (!this.deps.recovery || this.closed || this.subscriptionCount === 0) return;
+    if (!this.recovery || this.closed || this.subscriptionCount === 0) return;
     if (Date.now() - this.lastCheckpointAt >= olderThanMs) this.checkpointSoon();
   }
 }
