@@ -51,6 +51,8 @@ export async function startClients(tmp, kind, bases, clients) {
       const latencies = results.flatMap((r) => r.latencies).sort((a, b) => a - b);
       return {
         received: latencies.length,
+        /** Updates received by each client process, in order (process p talks to bases[p % bases.length]). */
+        receivedByProcess: results.map((r) => r.latencies.length),
         p50: percentile(latencies, 50),
         p99: percentile(latencies, 99),
         max: latencies.at(-1),

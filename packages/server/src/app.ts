@@ -305,13 +305,15 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   }
   const eventFeed = new EventFeedService(store, projectWaiters);
   // Server-Sent Events: fed by the hub like the socket gateways; a watcher of their own closes streams whose credential lapsed.
-  const sseCredentials = new CredentialWatcher(store, projects, logger);
+  // Open connections (SSE streams, Socket.IO, Centrifuge) lose access when their key or
+  // token does (expiry, rotation, revocation, in any process): one watcher for all of them.
+  const credentials = new CredentialWatcher(store, projects, logger);
   const streams = new SseStreams({
     orders,
     reader: new EventLogReader(store),
     feed: eventFeed,
     hub,
-    credentials: sseCredentials,
+    credentials,
     metrics,
     logger,
     heartbeatMs: config.sse.heartbeatMs,
@@ -347,8 +349,6 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const pruning = new RetentionService(store, { ...config.retention, pauseMs: 5 }, logger);
   const reader = new EventLogReader(store);
   const limiter = new HandshakeLimiter(config.realtime.handshakesPerSecond);
-  // Open sockets lose access when their key or token does (expiry, rotation, revocation, in any process).
-  const credentials = new CredentialWatcher(store, projects, logger);
   const recoveryKey = await loadRealtimeSessionKey(store);
   const socketio = new SocketIoGateway(http.server, { auth, orders, reader, hub, metrics, logger, limiter, config: config.realtime, credentials, recoveryKey });
   const centrifuge = new CentrifugeGateway(http.server, {
@@ -400,7 +400,6 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         await centrifuge.close();
         await socketio.close();
         credentials.close();
-        sseCredentials.close();
         await follower.stop();
         // Answers sent from now on say `Connection: close` (see http/server.ts); this also
         // closes connections left idle by answers that bypass the hooks (503 while closing).
