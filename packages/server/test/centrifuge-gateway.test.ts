@@ -3,7 +3,7 @@ import WebSocket from 'ws';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { CreatedProject } from '../src/services/project-service.js';
 import { testDialects } from './helpers/databases.js';
-import { createOrder, newCentrifuge, rawCentrifugeSocket, setStatus, userToken, waitFor, wsBase } from './helpers/realtime.js';
+import { createOrder, expiredUserToken, newCentrifuge, rawCentrifugeSocket, setStatus, userToken, waitFor, wsBase } from './helpers/realtime.js';
 import { startTestServer, type TestServer } from './helpers/test-server.js';
 
 function disconnectedWith(client: Centrifuge): Promise<{ code: number; reason: string }> {
@@ -238,8 +238,7 @@ describe.each(testDialects)('Centrifuge gateway (%s)', (dialect) => {
     });
 
     it('an expired token: 3500 "token expired"', async () => {
-      const token = await userToken(server, project.secretKey, 'u1', 1);
-      await new Promise((r) => setTimeout(r, 2100));
+      const token = await expiredUserToken(project, 'u1');
       const client = track(newCentrifuge(server, { user_external_id: 'u1', auth: token, project_id: projectId }));
       const closed = disconnectedWith(client);
       client.connect();

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { io, type Socket } from 'socket.io-client';
 import type { CreatedProject } from '../src/services/project-service.js';
 import { testDialects } from './helpers/databases.js';
-import { connectSocket, createOrder, emitWithAck, setStatus, userToken, waitFor } from './helpers/realtime.js';
+import { connectSocket, createOrder, emitWithAck, expiredUserToken, setStatus, userToken, waitFor } from './helpers/realtime.js';
 import { startTestServer, type TestServer } from './helpers/test-server.js';
 
 const ONRAMP_PATH = ['PROCESSING', 'PENDING_DELIVERY', 'COMPLETED'];
@@ -208,8 +208,7 @@ describe.each(testDialects)('Socket.IO gateway (%s)', (dialect) => {
     });
 
     it('refuses an expired user token with token_expired', async () => {
-      const token = await userToken(server, project.secretKey, 'alice', 1);
-      await new Promise((r) => setTimeout(r, 2100));
+      const token = await expiredUserToken(project, 'alice');
       const error = await connectSocket(server.baseUrl, { apiKey: project.publishableKey, token }).catch((e) => e);
       expect(error.data.code).toBe('token_expired');
     });

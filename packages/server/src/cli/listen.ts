@@ -3,7 +3,6 @@ import { OrdercastError } from '../domain/errors.js';
 import type { Order } from '../domain/order.js';
 import { newId } from '../lib/ids.js';
 import { VERSION } from '../version.js';
-import { HttpSender } from '../webhooks/http-sender.js';
 import { eventPayload } from '../domain/webhook-payload.js';
 import { generateSecret, SECRET_PREFIX, signatureHeaders } from '../lib/standard-webhooks.js';
 
@@ -68,6 +67,8 @@ async function listen(flags: ListenFlags): Promise<void> {
       )
     : undefined;
   const apiUrl = flags.apiUrl.replace(/\/+$/, '');
+  // Loaded on use (undici), so that other commands do not pay for it.
+  const { HttpSender } = await import('../webhooks/http-sender.js');
   // A local tool forwarding to the developer's own machine: private targets are the point.
   const sender = new HttpSender({ allowPrivate: true, timeout: 15_000, connectTimeout: 5_000, userAgent: `Ordercast/${VERSION} (listen)` });
   const stop = new AbortController();

@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
-import type { Order } from '../domain/order.js';
+import { MAX_PAGE_SIZE, type Order } from '../domain/order.js';
 import { OrdercastError } from '../domain/errors.js';
-import { MAX_PAGE_SIZE } from '../services/order-service.js';
 import { withCore, withDatabaseOptions } from './database-options.js';
 import { printJson } from './output.js';
 

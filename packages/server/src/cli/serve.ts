@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { createApp, type App } from '../app.js';
+import type { App } from '../app.js';
 import { DEFAULT_DASHBOARD_DIR, loadConfig } from '../config.js';
 import type { CreatedProject } from '../services/project-service.js';
 
@@ -72,6 +72,8 @@ export function registerServe(program: Command): void {
         metricsPort: flags.metricsPort,
         demo: flags.demo === false ? false : undefined,
       });
+      // Loaded on use, so that other commands do not pay for the server graph.
+      const { createApp } = await import('../app.js');
       const app: App = await createApp(config);
       let demo: CreatedProject | undefined;
       const projectCount = await app.projects.count();

@@ -6,6 +6,9 @@ import type { Order } from '@ordercast/client/types';
 
 export type { Order, StatusHistoryEntry } from '@ordercast/client/types';
 
+/** The most orders one page of a list holds (the API's `limit` and the CLI's `--limit`). */
+export const MAX_PAGE_SIZE = 100;
+
 export type OrderEventType = 'order.created' | 'order.status_changed';
 
 /** One immutable row of the event log. */

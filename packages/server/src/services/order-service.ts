@@ -1,7 +1,7 @@
 import { OrdercastError } from '../domain/errors.js';
 import { refuseInitialStatus, type Refusal } from '../domain/order-decisions.js';
 import { validateNewOrder, type NewOrderInput } from '../domain/new-order.js';
-import type { Order, OrderEvent } from '../domain/order.js';
+import { MAX_PAGE_SIZE, type Order, type OrderEvent } from '../domain/order.js';
 import type { Broker } from '../events/broker.js';
 import type { Waiters } from '../events/waiters.js';
 import type { Store } from '../store/database.js';
@@ -68,7 +68,7 @@ export interface OrderEventPage {
   hasMore: boolean;
 }
 
-export const MAX_PAGE_SIZE = 100;
+export { MAX_PAGE_SIZE };
 export const MAX_REASON_LENGTH = 1000;
 export const MAX_EVENTS_PAGE = 1000;
 

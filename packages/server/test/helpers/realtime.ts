@@ -1,4 +1,5 @@
 import { Centrifuge, type Options as CentrifugeOptions } from 'centrifuge';
+import { SignJWT } from 'jose';
 import { io, type Socket } from 'socket.io-client';
 import WebSocket from 'ws';
 import type { TestServer } from './test-server.js';
@@ -58,6 +59,21 @@ export async function userToken(server: TestServer, secretKey: string, userExter
   const res = await server.request('POST', '/api/v2/tokens', { key: secretKey, body: { userExternalId, expiresIn } });
   if (res.status !== 201) throw new Error(`token failed: ${res.status} ${res.text}`);
   return res.body.token as string;
+}
+
+/**
+ * A user token that expired `secondsAgo` seconds ago, signed the way a merchant backend
+ * signs one with the project's token secret: tests of refused expired tokens need not
+ * wait for a real one to run out (the API issues tokens for at least a second).
+ */
+export async function expiredUserToken(project: { project: { id: string }; tokenSecret: string }, userExternalId: string, secondsAgo = 5): Promise<string> {
+  const now = Math.floor(Date.now() / 1000);
+  return new SignJWT({ pid: project.project.id })
+    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+    .setSubject(userExternalId)
+    .setIssuedAt(now - secondsAgo - 60)
+    .setExpirationTime(now - secondsAgo)
+    .sign(new TextEncoder().encode(project.tokenSecret));
 }
 
 /** A raw WebSocket to the Centrifuge endpoint, for protocol-level checks the official client would never send. */
