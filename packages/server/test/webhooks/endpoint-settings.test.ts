@@ -153,9 +153,11 @@ describe.each(testDialects)('webhook endpoint settings (%s)', (dialect) => {
       `[rate limit 10/s, one dispatcher] 30 deliveries over ${spread} ms at the receiver; busiest second: ${busiestSecond(started)} sent, ${busiestSecond(times)} received`,
     );
     expect(spread).toBeGreaterThanOrEqual(2500);
-    // What the limit controls: when attempts start. Arrivals also jitter with the network
-    // and the receiver (here in the same busy process), so they are only printed.
-    expect(busiestSecond(started)).toBeLessThanOrEqual(10);
+    // What the limit controls: when attempts start, at slots 100 ms apart. The start an
+    // attempt records can trail its slot by the moments it takes to begin the request on
+    // a busy machine, which can bring one more start within a second. Arrivals also jitter
+    // with the network and the receiver (here in the same busy process): only printed.
+    expect(busiestSecond(started)).toBeLessThanOrEqual(11);
   });
 
   it('keeps a rate limit that does not divide a second: 3/s spreads 7 events over about 2 s (slots 333 ms apart)', async () => {
@@ -188,7 +190,8 @@ describe.each(testDialects)('webhook endpoint settings (%s)', (dialect) => {
       const started = await attemptTimes(api, deliveries);
       const spread = Math.max(...times) - Math.min(...times);
       console.log(`[rate limit 2/s, 2 s lease] 8 deliveries over ${spread} ms; busiest second: ${busiestSecond(started)} sent`);
-      expect(busiestSecond(started)).toBeLessThanOrEqual(2);
+      // Slots 500 ms apart; one more within a second when a recorded start trails its slot (see above).
+      expect(busiestSecond(started)).toBeLessThanOrEqual(3);
       expect(spread).toBeGreaterThanOrEqual(3400);
       // Slots given back are not lost for long: 8 at 2/s take about 3.5 s, not much more.
       expect(spread).toBeLessThan(6000);
