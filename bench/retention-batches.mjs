@@ -11,7 +11,7 @@ import http from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import pg from 'pg';
+import { freshPgSchema } from './lib/pg-schema.mjs';
 import pino from 'pino';
 import { createApp } from '../packages/server/dist/app.js';
 import { loadConfig } from '../packages/server/dist/config.js';
@@ -32,24 +32,8 @@ const fmt = (ms) => `${ms.toFixed(2)} ms`;
 async function main() {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'ordercast-retention-'));
   const base = process.env.ORDERCAST_BENCH_DATABASE_URL;
-  let databaseUrl;
-  let dropSchema = async () => {};
-  if (base) {
-    const schema = `bench_retention_${Date.now().toString(36)}`;
-    const client = new pg.Client({ connectionString: base });
-    await client.connect();
-    await client.query(`create schema ${schema}`);
-    await client.end();
-    const url = new URL(base);
-    url.searchParams.set('options', `-c search_path=${schema}`);
-    databaseUrl = url.toString();
-    dropSchema = async () => {
-      const c = new pg.Client({ connectionString: base });
-      await c.connect();
-      await c.query(`drop schema ${schema} cascade`);
-      await c.end();
-    };
-  }
+  const schema = base ? await freshPgSchema(base, 'bench_retention') : undefined;
+  const databaseUrl = schema?.url;
   const receiver = http.createServer((req, res) => req.resume().on('end', () => res.end('{"received":true,"note":"a body to keep"}')));
   await new Promise((resolve) => receiver.listen(0, '127.0.0.1', resolve));
   const app = await createApp(
@@ -141,7 +125,7 @@ async function main() {
   } finally {
     await app.close();
     receiver.close();
-    await dropSchema();
+    await schema?.drop();
     rmSync(dataDir, { recursive: true, force: true });
   }
 }

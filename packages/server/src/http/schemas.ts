@@ -80,16 +80,19 @@ export const errorResponses = {
   429: { $ref: 'Error#' },
 } as const;
 
-/** A page of a cursor-paginated list: `{object: "list", data, hasMore, nextCursor}`. */
-export function pageSchema(itemRef: string) {
+/**
+ * A list: `{object: "list", data: [items]}`, with any further properties (`hasMore`,
+ * `nextCursor`) named in `more`, each required.
+ */
+export function listSchema(items: object, more: Record<string, object> = {}) {
   return {
     type: 'object',
-    properties: {
-      object: { type: 'string', enum: ['list'] },
-      data: { type: 'array', items: { $ref: `${itemRef}#` } },
-      hasMore: { type: 'boolean' },
-      nextCursor: { type: ['string', 'null'] },
-    },
-    required: ['object', 'data', 'hasMore', 'nextCursor'],
+    properties: { object: { type: 'string', enum: ['list'] }, data: { type: 'array', items }, ...more },
+    required: ['object', 'data', ...Object.keys(more)],
   } as const;
+}
+
+/** A page of a cursor-paginated list: `{object: "list", data, hasMore, nextCursor}`. */
+export function pageSchema(itemRef: string) {
+  return listSchema({ $ref: `${itemRef}#` }, { hasMore: { type: 'boolean' }, nextCursor: { type: ['string', 'null'] } });
 }

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { OrdercastError } from '../../domain/errors.js';
 import type { WebhookEndpointService } from '../../services/webhook-endpoint-service.js';
-import { errorResponses } from '../schemas.js';
+import { errorResponses, listSchema } from '../schemas.js';
 
 /**
  * The event catalogue. Routes usually refuse other credentials in the auth hook with
@@ -20,26 +20,16 @@ export async function eventTypeRoutes(app: FastifyInstance, opts: { endpoints: W
           "One entry per event the project's lifecycle can emit, plus the operational events (endpoint.failing, endpoint.recovered, endpoint.disabled, delivery.exhausted) and WEBHOOK_TEST. `schema` is a JSON Schema (2020-12) of the whole webhook body; `example` is valid against it. Needs a secret key.",
         tags: ['webhooks'],
         response: {
-          200: {
+          200: listSchema({
             type: 'object',
             properties: {
-              object: { type: 'string', enum: ['list'] },
-              data: {
-                type: 'array',
-                items: {
-                  type: 'object',
-                  properties: {
-                    name: { type: 'string' },
-                    description: { type: 'string' },
-                    schema: { type: 'object', additionalProperties: true },
-                    example: { type: 'object', additionalProperties: true },
-                  },
-                  required: ['name', 'description', 'schema', 'example'],
-                },
-              },
+              name: { type: 'string' },
+              description: { type: 'string' },
+              schema: { type: 'object', additionalProperties: true },
+              example: { type: 'object', additionalProperties: true },
             },
-            required: ['object', 'data'],
-          },
+            required: ['name', 'description', 'schema', 'example'],
+          }),
           ...errorResponses,
         },
       },

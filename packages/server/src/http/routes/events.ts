@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { OrderEvent } from '../../domain/order.js';
 import { MAX_FEED_PAGE, MAX_FEED_WAIT_SECONDS, type EventFeedService } from '../../services/event-feed-service.js';
 import { publicEvent } from '../event-view.js';
-import { errorResponses } from '../schemas.js';
+import { errorResponses, listSchema, orderEventSchema } from '../schemas.js';
 
 /** A feed entry: the timeline entry plus the order as it was right after it. */
 function feedEvent(event: OrderEvent) {
@@ -30,34 +30,14 @@ export async function eventRoutes(app: FastifyInstance, opts: { feed: EventFeedS
           },
         },
         response: {
-          200: {
-            type: 'object',
-            properties: {
-              object: { type: 'string', enum: ['list'] },
-              data: {
-                type: 'array',
-                items: {
-                  type: 'object',
-                  properties: {
-                    id: { type: 'string' },
-                    object: { type: 'string', enum: ['event'] },
-                    type: { type: 'string' },
-                    eventName: { type: 'string' },
-                    orderId: { type: 'string' },
-                    fromStatus: { type: ['string', 'null'] },
-                    toStatus: { type: 'string' },
-                    reason: { type: ['string', 'null'] },
-                    version: { type: 'integer' },
-                    createdAt: { type: 'string', format: 'date-time' },
-                    data: { $ref: 'Order#' },
-                  },
-                  required: ['id', 'object', 'eventName', 'orderId', 'version', 'createdAt', 'data'],
-                },
-              },
-              nextCursor: { type: 'string' },
+          200: listSchema(
+            {
+              type: 'object',
+              properties: { ...orderEventSchema.properties, data: { $ref: 'Order#' } },
+              required: ['id', 'object', 'eventName', 'orderId', 'version', 'createdAt', 'data'],
             },
-            required: ['object', 'data', 'nextCursor'],
-          },
+            { nextCursor: { type: 'string' } },
+          ),
           ...errorResponses,
         },
       },

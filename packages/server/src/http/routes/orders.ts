@@ -13,7 +13,7 @@ import {
 import { etagOf, type CachedOrder } from '../../services/order-read-cache.js';
 import { readScope } from '../auth-hook.js';
 import { publicEvent } from '../event-view.js';
-import { errorResponses, pageSchema } from '../schemas.js';
+import { errorResponses, listSchema, pageSchema } from '../schemas.js';
 
 export const MAX_WAIT_SECONDS = 30;
 
@@ -180,15 +180,7 @@ export async function orderRoutes(app: FastifyInstance, opts: { orders: OrderSer
           },
         },
         response: {
-          200: {
-            type: 'object',
-            properties: {
-              object: { type: 'string', enum: ['list'] },
-              data: { type: 'array', items: { $ref: 'OrderEvent#' } },
-              hasMore: { type: 'boolean' },
-            },
-            required: ['object', 'data', 'hasMore'],
-          },
+          200: listSchema({ $ref: 'OrderEvent#' }, { hasMore: { type: 'boolean' } }),
           ...errorResponses,
         },
       },

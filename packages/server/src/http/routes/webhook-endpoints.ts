@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { WebhookDeliveryService } from '../../services/webhook-delivery-service.js';
 import { MAX_ROTATION_GRACE_SECONDS, type EndpointInput, type WebhookEndpointService } from '../../services/webhook-endpoint-service.js';
 import type { WebhookStatsService } from '../../services/webhook-stats-service.js';
-import { errorResponses } from '../schemas.js';
+import { errorResponses, listSchema } from '../schemas.js';
 
 const idParams = {
   type: 'object',
@@ -132,11 +132,7 @@ export async function webhookEndpointRoutes(
         operationId: 'listWebhookEndpoints',
         tags,
         response: {
-          200: {
-            type: 'object',
-            properties: { object: { type: 'string', enum: ['list'] }, data: { type: 'array', items: { $ref: 'WebhookEndpoint#' } } },
-            required: ['object', 'data'],
-          },
+          200: listSchema({ $ref: 'WebhookEndpoint#' }),
           ...errorResponses,
         },
       },
