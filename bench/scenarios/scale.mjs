@@ -164,7 +164,12 @@ async function webhookDrain({ quick, runs, log }, oldDeliveries) {
 
 async function connectionMemory({ runs, log }, counts) {
   const tmp = tempDir('scale-connections');
-  const samples = Object.fromEntries(counts.flatMap((n) => [[n, []], [`rss-${n}`, []]]));
+  const samples = Object.fromEntries(
+    counts.flatMap((n) => [
+      [n, []],
+      [`rss-${n}`, []],
+    ]),
+  );
   try {
     const project = await cliJson(['projects', 'create', '--name', 'bench', '--lifecycle', 'store', '--json', '--data-dir', tmp.dir]);
     const seeder = await startOrdercast({ dataDir: tmp.dir });
