@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { sha256Base64url } from './hashing.js';
 
 /**
  * Token buckets, one per credential: `ratePerSecond` sustained, `burst` at once.
@@ -28,7 +28,7 @@ export const DEFAULT_MAX_KEYS = 100_000;
 
 /** A short, fixed-size stand-in for a key: the first 16 bytes of its SHA-256. */
 function keyDigest(key: string): string {
-  return createHash('sha256').update(key).digest('base64url').slice(0, 22);
+  return sha256Base64url(key).slice(0, 22);
 }
 
 export class RateLimiter {

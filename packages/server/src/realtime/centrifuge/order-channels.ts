@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { sha256Base64url } from '../../lib/hashing.js';
 import { isOrdercastError } from '../../domain/errors.js';
 import type { Order, OrderEvent } from '../../domain/order.js';
 import type { EventLogReader } from '../../services/event-log-reader.js';
@@ -23,7 +23,7 @@ export function orderIdOfChannel(channel: string): string | undefined {
  * node (or the same one after a restart) announces the same one.
  */
 export function orderChannelEpoch(projectId: string, orderId: string): string {
-  return createHash('sha256').update(`order\u0000${projectId}\u0000${orderId}`).digest('base64url').slice(0, 12);
+  return sha256Base64url(`order\u0000${projectId}\u0000${orderId}`).slice(0, 12);
 }
 
 /**

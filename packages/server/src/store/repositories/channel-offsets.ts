@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { sha256Base64url } from '../../lib/hashing.js';
 import type { Executor } from '../transaction.js';
 
 /**
@@ -8,7 +8,7 @@ import type { Executor } from '../transaction.js';
  * A history reset must write a new random epoch into channel_offsets.
  */
 export function initialChannelEpoch(projectId: string, userExternalId: string): string {
-  return createHash('sha256').update(`${projectId}\u0000${userExternalId}`).digest('base64url').slice(0, 12);
+  return sha256Base64url(`${projectId}\u0000${userExternalId}`).slice(0, 12);
 }
 
 export async function findChannelPosition(db: Executor, projectId: string, userExternalId: string): Promise<{ offset: number; epoch: string } | undefined> {
