@@ -340,6 +340,33 @@ describe.each(testDialects)('Socket.IO connection state recovery (%s)', (dialect
   });
 });
 
+describe('Socket.IO connection state recovery without its session rows', () => {
+  it('delivers live and recovers from sealed checkpoints when the session row cannot be written', async () => {
+    const server = await startTestServer('sqlite');
+    const project = await server.createProject('onramp');
+    const client = follow(server, { apiKey: project.secretKey });
+    try {
+      const orderId = await createOrder(server, project.secretKey, { status: 'AWAITING_PAYMENT_FROM_USER' });
+      // Every write of a session row fails from now on, as with a database that refuses writes.
+      await server.app.store.db.schema.dropTable('socketio_sessions').execute();
+      await waitFor(() => client.connects.length === 1, 'the first connect');
+      await emitWithAck(client.socket, 'subscribe:order', { orderId });
+      await setStatus(server, project.secretKey, orderId, 'PROCESSING');
+      await waitFor(() => client.versions.length === 1, 'version 2, live');
+      expect(recoveryState(client.socket)._lastOffset).not.toMatch(POSITION_OFFSET);
+      await dropAndReconnect(server, client, () => setStatus(server, project.secretKey, orderId, 'PENDING_DELIVERY'));
+      await waitFor(() => client.versions.length === 2, 'the missed version');
+      expect(client.connects).toEqual([false, true]);
+      await setStatus(server, project.secretKey, orderId, 'COMPLETED');
+      await waitFor(() => client.versions.length === 3, 'the live version after recovery');
+      expect(client.versions).toEqual([2, 3, 4]);
+    } finally {
+      client.socket.close();
+      await server.close();
+    }
+  });
+});
+
 describe('Socket.IO connection state recovery window', () => {
   it('does not recover from a log position once the session row has outlived the window', async () => {
     const server = await startTestServer('sqlite', { ORDERCAST_WS_RECOVERY_WINDOW: '1s' });
