@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Config } from './config.js';
 import type { Broker } from './events/broker.js';
 import { LogFollower } from './events/log-follower.js';
+import { SocketIoSessionRows } from './services/socketio-session-rows.js';
 import { HealthService } from './services/health-service.js';
 import { OrderReadCache } from './services/order-read-cache.js';
 import { MemoryBroker } from './events/memory-broker.js';
@@ -350,7 +351,20 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const reader = new EventLogReader(store);
   const limiter = new HandshakeLimiter(config.realtime.handshakesPerSecond);
   const recoveryKey = await loadRealtimeSessionKey(store);
-  const socketio = new SocketIoGateway(http.server, { auth, orders, reader, hub, metrics, logger, limiter, config: config.realtime, credentials, recoveryKey });
+  const socketio = new SocketIoGateway(http.server, {
+    auth,
+    orders,
+    reader,
+    hub,
+    metrics,
+    logger,
+    limiter,
+    config: config.realtime,
+    credentials,
+    recoveryKey,
+    sessionRows: new SocketIoSessionRows(store),
+    logPosition: () => follower.current,
+  });
   const centrifuge = new CentrifugeGateway(http.server, {
     channels: new LogBackedUserChannels(auth, reader, hub, credentials),
     orders: new LogBackedOrderChannels(orders, reader, hub),

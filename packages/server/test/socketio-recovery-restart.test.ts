@@ -10,6 +10,14 @@ import { startServerProcess, type ServerProcess } from './helpers/server-process
 
 const quiet = { ORDERCAST_RATE_LIMIT: '0', ORDERCAST_WS_HANDSHAKE_RATE: '0' };
 
+/** The offset shared by every socket an event goes to: its log position and a MAC. */
+const POSITION_OFFSET = /^\d+\.\d+\.[\w-]{16}$/;
+
+/** The last offset socket.io-client received (what it sends back to recover). */
+function lastOffset(socket: Socket): string | undefined {
+  return (socket as unknown as { _lastOffset?: string })._lastOffset;
+}
+
 /** A TCP load balancer of one backend at a time: `target` says where new connections go. */
 async function balancer(): Promise<{ url: string; target: number; close(): Promise<void> }> {
   const sockets = new Set<net.Socket>();
@@ -72,9 +80,11 @@ describe('Socket.IO connection state recovery across a server crash', () => {
     socket.on('order:update', (update) => versions.push(update.version));
     await waitFor(() => connects.length === 1, 'the first connect');
     // The subscription is registered once the server has sent its first checkpoint.
-    await waitFor(() => typeof (socket as unknown as { _lastOffset?: string })._lastOffset === 'string', 'the first checkpoint');
+    await waitFor(() => typeof lastOffset(socket!) === 'string', 'the first checkpoint');
     await api(server.baseUrl, project.secretKey, 'POST', `/api/v2/orders/${order.id}/status`, { status: 'PROCESSING' });
     await waitFor(() => versions.length === 1, 'version 2');
+    // The offset every follower of the order got (its log position): the restarted server reads the session from its row.
+    expect(lastOffset(socket)).toMatch(POSITION_OFFSET);
 
     expect(await server.stop('SIGKILL')).toBe(null);
     await cli(['orders', 'transition', order.id, 'PENDING_DELIVERY', '--project', project.id, '--data-dir', dataDir, '--json']);
@@ -106,6 +116,7 @@ describe('Socket.IO connection state recovery across a server crash', () => {
         await client.timeout(5000).emitWithAck('subscribe:order', { orderId: order.id });
         await api(a.baseUrl, project.secretKey, 'POST', `/api/v2/orders/${order.id}/status`, { status: 'PROCESSING' });
         await waitFor(() => versions.length === 1, 'version 2 from node A');
+        expect(lastOffset(client)).toMatch(POSITION_OFFSET);
 
         lb.target = Number(new URL(b.baseUrl).port);
         await a.stop('SIGKILL');

@@ -15,9 +15,49 @@ function follow(server: TestServer, auth: Record<string, unknown>) {
   return { socket, versions, connects };
 }
 
-/** Cuts the transport under the client, as a network drop would: the client reconnects by itself. */
-function dropTransport(socket: Socket): void {
-  (socket.io as unknown as { engine: { close(): void } }).engine.close();
+type Client = ReturnType<typeof follow>;
+
+/** What socket.io-client keeps for recovery: the session id and the last offset it received. */
+function recoveryState(socket: Socket): { _pid: string; _lastOffset: string } {
+  return socket as unknown as { _pid: string; _lastOffset: string };
+}
+
+/** The offset shared by every socket an event goes to: its log position and a MAC. */
+const POSITION_OFFSET = /^\d+\.\d+\.[\w-]{16}$/;
+
+/**
+ * Cuts the transport under the client, as a network drop would, and keeps it from
+ * reconnecting until the server has seen the drop and `whileAway` has run (changes
+ * written meanwhile are what recovery must bring); then lets it reconnect by itself.
+ */
+async function dropAndReconnect(server: TestServer, client: Client, whileAway: () => Promise<void> = async () => {}): Promise<void> {
+  client.socket.io.reconnection(false);
+  (client.socket.io as unknown as { engine: { close(): void } }).engine.close();
+  await waitFor(() => !client.socket.connected && server.app.socketio.connectionCount === 0, 'the drop');
+  await whileAway();
+  client.socket.io.reconnection(true);
+  client.socket.connect();
+}
+
+/** Connects once, by hand, as socket.io-client reconnects: sending back `pid` and `offset`; resolves once connected. */
+async function connectWith(server: TestServer, sockets: Socket[], apiKey: string, pid: string, offset: unknown): Promise<Socket> {
+  const socket = io(`${server.baseUrl}/ws`, { auth: { apiKey }, transports: ['websocket'], forceNew: true, reconnection: false, autoConnect: false });
+  sockets.push(socket);
+  Object.assign(socket, { _pid: pid, _lastOffset: offset });
+  await new Promise<void>((resolve, reject) => {
+    socket.once('connect', () => resolve());
+    socket.once('connect_error', reject);
+    socket.connect();
+  });
+  return socket;
+}
+
+/** Resolves once `count` sessions' rows name the order (the server writes them after each subscribe). */
+async function rowsFollowing(server: TestServer, orderId: string, count: number): Promise<void> {
+  await waitFor(async () => {
+    const rows = await server.app.store.db.selectFrom('socketio_sessions').select('subscriptions').execute();
+    return rows.filter((row) => row.subscriptions.includes(`"${orderId}"`)).length === count;
+  }, `${count} session rows following ${orderId}`);
 }
 
 describe.each(testDialects)('Socket.IO connection state recovery (%s)', (dialect) => {
@@ -43,21 +83,84 @@ describe.each(testDialects)('Socket.IO connection state recovery (%s)', (dialect
     sockets.push(client.socket);
     await waitFor(() => client.connects.length === 1, 'the first connect');
     await emitWithAck(client.socket, 'subscribe:order', { orderId });
+    await rowsFollowing(server, orderId, 1);
     await setStatus(server, project.secretKey, orderId, 'PROCESSING');
     await waitFor(() => client.versions.length === 1, 'version 2');
+    // Recovery from the event's log position and the session's row.
+    expect(recoveryState(client.socket)._lastOffset).toMatch(POSITION_OFFSET);
 
-    // Keep the client from reconnecting until the server has seen the drop and the changes are written.
-    client.socket.io.reconnection(false);
-    dropTransport(client.socket);
-    await waitFor(() => !client.socket.connected && server.app.socketio.connectionCount === 0, 'the drop');
-    await setStatus(server, project.secretKey, orderId, 'PENDING_DELIVERY');
-    await setStatus(server, project.secretKey, orderId, 'COMPLETED');
-    client.socket.io.reconnection(true);
-    client.socket.connect();
+    await dropAndReconnect(server, client, async () => {
+      await setStatus(server, project.secretKey, orderId, 'PENDING_DELIVERY');
+      await setStatus(server, project.secretKey, orderId, 'COMPLETED');
+    });
 
     await waitFor(() => client.versions.length === 3, 'the missed versions');
     expect(client.connects).toEqual([false, true]);
     expect(client.versions).toEqual([2, 3, 4]);
+  });
+
+  it('ends an order:update with the same bytes on every socket that follows the order, its offset a log position', async () => {
+    const orderId = await createOrder(server, project.secretKey, { status: 'AWAITING_PAYMENT_FROM_USER' });
+    const [one, two] = [follow(server, { apiKey: project.secretKey }), follow(server, { apiKey: project.secretKey })];
+    sockets.push(one.socket, two.socket);
+    await waitFor(() => one.connects.length === 1 && two.connects.length === 1, 'both connect');
+    const packets: string[][] = [[], []];
+    for (const [i, client] of [one, two].entries()) {
+      const engine = (client.socket.io as unknown as { engine: import('node:events').EventEmitter }).engine;
+      engine.on('packet', (packet: { type: string; data?: unknown }) => {
+        if (packet.type === 'message' && typeof packet.data === 'string' && packet.data.includes('"order:update"')) packets[i]!.push(packet.data);
+      });
+      await emitWithAck(client.socket, 'subscribe:order', { orderId });
+    }
+    await rowsFollowing(server, orderId, 2);
+    await setStatus(server, project.secretKey, orderId, 'PROCESSING');
+    await waitFor(() => packets[0]!.length === 1 && packets[1]!.length === 1, 'version 2 on both');
+    expect(packets[0]).toEqual(packets[1]);
+    expect(recoveryState(one.socket)._lastOffset).toMatch(POSITION_OFFSET);
+    expect(recoveryState(one.socket)._lastOffset).toBe(recoveryState(two.socket)._lastOffset);
+  });
+
+  it('recovers a subscription made just before the drop, before any update reached the client', async () => {
+    const orderId = await createOrder(server, project.secretKey, { status: 'AWAITING_PAYMENT_FROM_USER' });
+    const client = follow(server, { apiKey: project.secretKey });
+    sockets.push(client.socket);
+    await waitFor(() => client.connects.length === 1, 'the first connect');
+    await emitWithAck(client.socket, 'subscribe:order', { orderId });
+    await dropAndReconnect(server, client, () => setStatus(server, project.secretKey, orderId, 'PROCESSING'));
+    await waitFor(() => client.versions.length === 1, 'the missed version');
+    expect(client.connects).toEqual([false, true]);
+    await setStatus(server, project.secretKey, orderId, 'PENDING_DELIVERY');
+    await waitFor(() => client.versions.length === 2, 'the live version');
+    expect(client.versions).toEqual([2, 3]);
+  });
+
+  it('does not resume an order unsubscribed before the drop', async () => {
+    const [kept, dropped] = [
+      await createOrder(server, project.secretKey, { status: 'AWAITING_PAYMENT_FROM_USER' }),
+      await createOrder(server, project.secretKey, { status: 'AWAITING_PAYMENT_FROM_USER' }),
+    ];
+    const client = follow(server, { apiKey: project.secretKey });
+    sockets.push(client.socket);
+    await waitFor(() => client.connects.length === 1, 'the first connect');
+    const seen: string[] = [];
+    client.socket.on('order:update', (u) => seen.push(`${u.orderId === kept ? 'kept' : 'dropped'}@${u.version}`));
+    await emitWithAck(client.socket, 'subscribe:order', { orderId: kept });
+    await emitWithAck(client.socket, 'subscribe:order', { orderId: dropped });
+    await rowsFollowing(server, dropped, 1);
+    await setStatus(server, project.secretKey, kept, 'PROCESSING');
+    await setStatus(server, project.secretKey, dropped, 'PROCESSING');
+    await waitFor(() => seen.length === 2, 'version 2 of both');
+    expect(recoveryState(client.socket)._lastOffset).toMatch(POSITION_OFFSET);
+    await emitWithAck(client.socket, 'unsubscribe:order', { orderId: dropped });
+    await dropAndReconnect(server, client, async () => {
+      await setStatus(server, project.secretKey, dropped, 'PENDING_DELIVERY');
+      await setStatus(server, project.secretKey, kept, 'PENDING_DELIVERY');
+    });
+    await waitFor(() => seen.length === 3, 'the missed version of the kept order');
+    expect(client.connects).toEqual([false, true]);
+    // A ping-pong through the server: anything recovery would have sent comes before the ack.
+    await emitWithAck(client.socket, 'unsubscribe:project');
+    expect(seen).toEqual(['kept@2', 'dropped@2', 'kept@3']);
   });
 
   it('keeps a recovered order when the client subscribes again on connect (reference 000), without repeating a version', async () => {
@@ -68,12 +171,7 @@ describe.each(testDialects)('Socket.IO connection state recovery (%s)', (dialect
     await waitFor(() => client.connects.length === 1, 'the first connect');
     await setStatus(server, project.secretKey, orderId, 'PROCESSING');
     await waitFor(() => client.versions.length === 1, 'version 2');
-    client.socket.io.reconnection(false);
-    dropTransport(client.socket);
-    await waitFor(() => server.app.socketio.connectionCount === 0, 'the drop');
-    await setStatus(server, project.secretKey, orderId, 'PENDING_DELIVERY');
-    client.socket.io.reconnection(true);
-    client.socket.connect();
+    await dropAndReconnect(server, client, () => setStatus(server, project.secretKey, orderId, 'PENDING_DELIVERY'));
     await waitFor(() => client.versions.length === 2, 'the missed version');
     await setStatus(server, project.secretKey, orderId, 'COMPLETED');
     await waitFor(() => client.versions.length === 3, 'the live version');
@@ -88,13 +186,11 @@ describe.each(testDialects)('Socket.IO connection state recovery (%s)', (dialect
     await emitWithAck(client.socket, 'subscribe:project');
     const first = await createOrder(server, project.secretKey, { status: 'AWAITING_PAYMENT_FROM_USER' });
     await waitFor(() => client.versions.length === 1, 'the first order');
-    client.socket.io.reconnection(false);
-    dropTransport(client.socket);
-    await waitFor(() => server.app.socketio.connectionCount === 0, 'the drop');
-    await setStatus(server, project.secretKey, first, 'PROCESSING');
-    const second = await createOrder(server, project.secretKey, { status: 'AWAITING_PAYMENT_FROM_USER' });
-    client.socket.io.reconnection(true);
-    client.socket.connect();
+    let second = '';
+    await dropAndReconnect(server, client, async () => {
+      await setStatus(server, project.secretKey, first, 'PROCESSING');
+      second = await createOrder(server, project.secretKey, { status: 'AWAITING_PAYMENT_FROM_USER' });
+    });
     await waitFor(() => client.versions.length === 3, 'the missed events');
     expect(client.connects).toEqual([false, true]);
     const seen: string[] = [];
@@ -112,16 +208,13 @@ describe.each(testDialects)('Socket.IO connection state recovery (%s)', (dialect
     await emitWithAck(client.socket, 'subscribe:order', { orderId });
     await setStatus(server, project.secretKey, orderId, 'PROCESSING');
     await waitFor(() => client.versions.length === 1, 'version 2');
-    client.socket.io.reconnection(false);
-    dropTransport(client.socket);
-    await waitFor(() => server.app.socketio.connectionCount === 0, 'the drop');
-    await setStatus(server, project.secretKey, orderId, 'PENDING_DELIVERY');
-    const internals = client.socket as unknown as { _pid: string; _lastOffset: string };
-    // Flip one character of the sealed checkpoint: authenticated encryption refuses it.
-    const offset = internals._lastOffset;
-    internals._lastOffset = offset.slice(0, 20) + (offset[20] === 'A' ? 'B' : 'A') + offset.slice(21);
-    client.socket.io.reconnection(true);
-    client.socket.connect();
+    await dropAndReconnect(server, client, async () => {
+      await setStatus(server, project.secretKey, orderId, 'PENDING_DELIVERY');
+      // Change the last character of the offset (a log position's MAC, or a sealed checkpoint's tag): it no longer opens.
+      const internals = recoveryState(client.socket);
+      const offset = internals._lastOffset;
+      internals._lastOffset = offset.slice(0, -1) + (offset.endsWith('A') ? 'B' : 'A');
+    });
     await waitFor(() => client.connects.length === 2, 'the second connect');
     expect(client.connects).toEqual([false, false]);
     // Prove nothing else comes: a change to an order this client follows afresh arrives, and alone.
@@ -132,18 +225,53 @@ describe.each(testDialects)('Socket.IO connection state recovery (%s)', (dialect
     expect(client.versions).toEqual([2, 2]);
 
     // A made-up pid and offset, sent by hand: a plain new connection.
-    const forged = io(`${server.baseUrl}/ws`, {
-      auth: { apiKey: project.secretKey, pid: 'x'.repeat(40), offset: 'y'.repeat(80) },
-      transports: ['websocket'],
-      forceNew: true,
-      reconnection: false,
-    });
-    sockets.push(forged);
-    await new Promise<void>((resolve, reject) => {
-      forged.once('connect', () => resolve());
-      forged.once('connect_error', reject);
-    });
+    const forged = await connectWith(server, sockets, project.secretKey, 'x'.repeat(40), 'y'.repeat(80));
     expect(forged.recovered).toBe(false);
+  });
+
+  it('answers malformed, oversized, forged or orphaned offsets with a new session, never an error', async () => {
+    const orderId = await createOrder(server, project.secretKey, { status: 'AWAITING_PAYMENT_FROM_USER' });
+    const client = follow(server, { apiKey: project.secretKey });
+    sockets.push(client.socket);
+    await waitFor(() => client.connects.length === 1, 'the first connect');
+    await emitWithAck(client.socket, 'subscribe:order', { orderId });
+    await rowsFollowing(server, orderId, 1);
+    await setStatus(server, project.secretKey, orderId, 'PROCESSING');
+    await waitFor(() => client.versions.length === 1, 'version 2');
+    const { _pid: pid, _lastOffset: genuine } = recoveryState(client.socket);
+    expect(genuine).toMatch(POSITION_OFFSET);
+    const [, , mac] = genuine.split('.');
+    const offsets: unknown[] = [
+      'z'.repeat(40_000),
+      `${'9'.repeat(30)}.1.${mac}`,
+      `-1.2.${mac}`,
+      `0.0.${mac}`,
+      `${genuine}.1`,
+      '1.2.AAAAAAAAAAAAAAAA',
+      '{"orders":[]}',
+      '',
+      12345,
+      { txId: 0, seq: 1 },
+    ];
+    for (const offset of offsets) {
+      const socket = await connectWith(server, sockets, project.secretKey, pid, offset);
+      expect(socket.recovered, `offset ${JSON.stringify(offset).slice(0, 40)}`).toBe(false);
+      socket.close();
+    }
+    // The genuine pair still works; once the session's row is gone (expired, pruned), the same pair does not.
+    const claimedAt = async () =>
+      Number(
+        (await server.app.store.db.selectFrom('socketio_sessions').select('connected_at').where('subscriptions', 'like', `%"${orderId}"%`).executeTakeFirst())
+          ?.connected_at,
+      );
+    const before = await claimedAt();
+    const again = await connectWith(server, sockets, project.secretKey, pid, genuine);
+    expect(again.recovered).toBe(true);
+    await waitFor(async () => (await claimedAt()) > before, 'the recovered connection to take over the row');
+    again.close();
+    await server.app.store.db.deleteFrom('socketio_sessions').where('subscriptions', 'like', `%"${orderId}"%`).execute();
+    const orphaned = await connectWith(server, sockets, project.secretKey, pid, genuine);
+    expect(orphaned.recovered).toBe(false);
   });
 
   it('will not pair the session id of one connection with the checkpoint of another', async () => {
@@ -156,17 +284,9 @@ describe.each(testDialects)('Socket.IO connection state recovery (%s)', (dialect
     await waitFor(() => two.versions.length === 1, 'version 2 on the second');
     const { _pid: pid } = one.socket as unknown as { _pid: string };
     const { _lastOffset: offset } = two.socket as unknown as { _lastOffset: string };
-    const mixed = io(`${server.baseUrl}/ws`, {
-      auth: { apiKey: project.secretKey, pid, offset },
-      transports: ['websocket'],
-      forceNew: true,
-      reconnection: false,
-    });
-    sockets.push(mixed);
-    await new Promise<void>((resolve, reject) => {
-      mixed.once('connect', () => resolve());
-      mixed.once('connect_error', reject);
-    });
+    // A log position is no secret of one session (every follower of the order got it), so the pid decides:
+    // the first connection never subscribed, so it has no subscriptions to resume.
+    const mixed = await connectWith(server, sockets, project.secretKey, pid, offset);
     expect(mixed.recovered).toBe(false);
   });
 
@@ -178,7 +298,7 @@ describe.each(testDialects)('Socket.IO connection state recovery (%s)', (dialect
     await emitWithAck(alice.socket, 'subscribe:order', { orderId });
     await setStatus(server, project.secretKey, orderId, 'PROCESSING');
     await waitFor(() => alice.versions.length === 1, 'version 2 for alice');
-    const { _pid: pid, _lastOffset: offset } = alice.socket as unknown as { _pid: string; _lastOffset: string };
+    const { _pid: pid, _lastOffset: offset } = recoveryState(alice.socket);
     await setStatus(server, project.secretKey, orderId, 'PENDING_DELIVERY');
 
     const mallory = io(`${server.baseUrl}/ws`, {
@@ -208,21 +328,74 @@ describe.each(testDialects)('Socket.IO connection state recovery (%s)', (dialect
     sockets.push(client.socket);
     await waitFor(() => client.connects.length === 1, 'bob connects');
     await emitWithAck(client.socket, 'subscribe:order', { orderId });
-    client.socket.io.reconnection(false);
-    dropTransport(client.socket);
-    await waitFor(() => server.app.socketio.connectionCount === 0, 'the drop');
-    await setStatus(server, project.secretKey, orderId, 'PROCESSING');
-    // The token expires while the client is away (JWT expiry has one-second resolution).
-    await waitFor(() => Date.now() > expiresAtMs + 1000, 'the token to expire', 5000);
     const refused = new Promise<Error>((resolve) => client.socket.once('connect_error', resolve));
-    client.socket.connect();
+    await dropAndReconnect(server, client, async () => {
+      await setStatus(server, project.secretKey, orderId, 'PROCESSING');
+      // The token expires while the client is away (JWT expiry has one-second resolution).
+      await waitFor(() => Date.now() > expiresAtMs + 1000, 'the token to expire', 5000);
+    });
     expect((await refused).message).toMatch(/expired/i);
     expect(client.connects).toEqual([false]);
     expect(client.versions).toEqual([]);
   });
 });
 
+describe('Socket.IO connection state recovery without its session rows', () => {
+  it('delivers live and recovers from sealed checkpoints when the session row cannot be written', async () => {
+    const server = await startTestServer('sqlite');
+    const project = await server.createProject('onramp');
+    const client = follow(server, { apiKey: project.secretKey });
+    try {
+      const orderId = await createOrder(server, project.secretKey, { status: 'AWAITING_PAYMENT_FROM_USER' });
+      // Every write of a session row fails from now on, as with a database that refuses writes.
+      await server.app.store.db.schema.dropTable('socketio_sessions').execute();
+      await waitFor(() => client.connects.length === 1, 'the first connect');
+      await emitWithAck(client.socket, 'subscribe:order', { orderId });
+      await setStatus(server, project.secretKey, orderId, 'PROCESSING');
+      await waitFor(() => client.versions.length === 1, 'version 2, live');
+      expect(recoveryState(client.socket)._lastOffset).not.toMatch(POSITION_OFFSET);
+      await dropAndReconnect(server, client, () => setStatus(server, project.secretKey, orderId, 'PENDING_DELIVERY'));
+      await waitFor(() => client.versions.length === 2, 'the missed version');
+      expect(client.connects).toEqual([false, true]);
+      await setStatus(server, project.secretKey, orderId, 'COMPLETED');
+      await waitFor(() => client.versions.length === 3, 'the live version after recovery');
+      expect(client.versions).toEqual([2, 3, 4]);
+    } finally {
+      client.socket.close();
+      await server.close();
+    }
+  });
+});
+
 describe('Socket.IO connection state recovery window', () => {
+  it('does not recover from a log position once the session row has outlived the window', async () => {
+    const server = await startTestServer('sqlite', { ORDERCAST_WS_RECOVERY_WINDOW: '1s' });
+    const project = await server.createProject('onramp');
+    const client = follow(server, { apiKey: project.secretKey });
+    try {
+      const orderId = await createOrder(server, project.secretKey, { status: 'AWAITING_PAYMENT_FROM_USER' });
+      await waitFor(() => client.connects.length === 1, 'the first connect');
+      await emitWithAck(client.socket, 'subscribe:order', { orderId });
+      await rowsFollowing(server, orderId, 1);
+      await setStatus(server, project.secretKey, orderId, 'PROCESSING');
+      await waitFor(() => client.versions.length === 1, 'version 2');
+      expect(recoveryState(client.socket)._lastOffset).toMatch(POSITION_OFFSET);
+      const droppedAt = Date.now();
+      await dropAndReconnect(server, client, async () => {
+        await setStatus(server, project.secretKey, orderId, 'PENDING_DELIVERY');
+        // The window, plus the renewal interval the row's expiry may be ahead of the drop.
+        await waitFor(() => Date.now() > droppedAt + 2500, 'the window to pass', 5000);
+      });
+      await waitFor(() => client.connects.length === 2, 'the reconnect');
+      expect(client.connects).toEqual([false, false]);
+      await emitWithAck(client.socket, 'unsubscribe:project');
+      expect(client.versions).toEqual([2]);
+    } finally {
+      client.socket.close();
+      await server.close();
+    }
+  });
+
   it('does not recover a session away longer than ORDERCAST_WS_RECOVERY_WINDOW', async () => {
     const server = await startTestServer('sqlite', { ORDERCAST_WS_RECOVERY_WINDOW: '1s' });
     const project = await server.createProject('onramp');
@@ -232,14 +405,11 @@ describe('Socket.IO connection state recovery window', () => {
       await waitFor(() => client.connects.length === 1, 'the first connect');
       await emitWithAck(client.socket, 'subscribe:order', { orderId });
       const checkpointAt = Date.now();
-      client.socket.io.reconnection(false);
-      dropTransport(client.socket);
-      await waitFor(() => server.app.socketio.connectionCount === 0, 'the drop');
-      await setStatus(server, project.secretKey, orderId, 'PROCESSING');
-      // The window, plus the renewal interval a connected session's checkpoint may be old at the drop.
-      await waitFor(() => Date.now() > checkpointAt + 2500, 'the window to pass', 5000);
-      client.socket.io.reconnection(true);
-      client.socket.connect();
+      await dropAndReconnect(server, client, async () => {
+        await setStatus(server, project.secretKey, orderId, 'PROCESSING');
+        // The window, plus the renewal interval a connected session's checkpoint may be old at the drop.
+        await waitFor(() => Date.now() > checkpointAt + 2500, 'the window to pass', 5000);
+      });
       await waitFor(() => client.connects.length === 2, 'the reconnect');
       expect(client.connects).toEqual([false, false]);
       await emitWithAck(client.socket, 'unsubscribe:project');

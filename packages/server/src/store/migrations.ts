@@ -302,6 +302,21 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.createIndex('order_expunges_order').on('order_expunges').columns(['project_id', 'order_id']).execute();
       },
     },
+
+    '0007_socketio_sessions': {
+      async up(db: Kysely<any>) {
+        // What each recoverable Socket.IO session follows, so that one offset (a log position) serves every socket.
+        await db.schema
+          .createTable('socketio_sessions')
+          .addColumn('session_id', 'text', (c) => c.primaryKey())
+          .addColumn('project_id', 'text', (c) => c.notNull())
+          .addColumn('subscriptions', 'text', (c) => c.notNull())
+          .addColumn('connected_at', 'bigint', (c) => c.notNull())
+          .addColumn('expires_at', 'bigint', (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('socketio_sessions_expiry').on('socketio_sessions').columns(['expires_at']).execute();
+      },
+    },
   };
 }
 

@@ -163,6 +163,18 @@ export interface SettingsTable {
   value: string;
 }
 
+/** A recoverable Socket.IO session's subscriptions (realtime/socketio/session-rows.ts), kept for the recovery window. */
+export interface SocketioSessionsTable {
+  session_id: string;
+  project_id: string;
+  /** JSON: { orders: [orderId, version the subscription started from][], feed: [txId, seq] | null }. */
+  subscriptions: string;
+  /** When the connection that wrote it connected (ms): a newer connection of the session wins. */
+  connected_at: number;
+  /** ms since the epoch. */
+  expires_at: number;
+}
+
 export interface Database {
   projects: ProjectsTable;
   api_keys: ApiKeysTable;
@@ -175,4 +187,5 @@ export interface Database {
   webhook_attempts: WebhookAttemptsTable;
   ordercast_settings: SettingsTable;
   order_expunges: OrderExpungesTable;
+  socketio_sessions: SocketioSessionsTable;
 }

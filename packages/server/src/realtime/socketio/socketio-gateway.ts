@@ -7,6 +7,8 @@ import type { AuthService } from '../../services/auth-service.js';
 import type { CredentialWatcher } from '../../services/credential-watcher.js';
 import type { EventLogReader } from '../../services/event-log-reader.js';
 import type { OrderService } from '../../services/order-service.js';
+import type { SocketIoSessionRows } from '../../services/socketio-session-rows.js';
+import type { LogPosition } from '../../domain/order.js';
 import type { ChannelHub } from '../channel-hub.js';
 import type { HandshakeLimiter } from '../handshake-limiter.js';
 import { RECOVERED_KEY, recoveryAdapter, type RecoveredState } from './recovery-adapter.js';
@@ -28,6 +30,10 @@ export interface SocketIoGatewayDeps {
   credentials: CredentialWatcher;
   /** The key that seals recovery state (services/realtime-session-key.ts); without it, connection state recovery is off. */
   recoveryKey?: Buffer;
+  /** Where recoverable sessions' subscriptions are kept; without it, every event ends with a sealed checkpoint. */
+  sessionRows?: SocketIoSessionRows;
+  /** The log follower's position. */
+  logPosition: () => LogPosition;
 }
 
 /**
@@ -39,6 +45,7 @@ export class SocketIoGateway {
   private readonly io: Server;
   private readonly sessions = new Set<SocketIoSession>();
   private readonly checkpointTimer: NodeJS.Timeout | undefined;
+  private renewing: Promise<void> | undefined;
 
   constructor(httpServer: HttpServer, deps: SocketIoGatewayDeps) {
     const { config } = deps;
@@ -46,6 +53,8 @@ export class SocketIoGateway {
     const tokens = deps.recoveryKey && windowMs > 0 ? new RecoveryTokens(deps.recoveryKey) : undefined;
     // A connected session renews its checkpoint this often, so the one a client holds when it drops is never older.
     const checkpointEveryMs = Math.max(1000, Math.floor(windowMs / 2));
+    const renewEveryMs = Math.max(500, Math.floor(checkpointEveryMs / 2));
+    const rows = tokens ? deps.sessionRows : undefined;
     this.io = new Server(httpServer, {
       serveClient: false,
       maxHttpBufferSize: config.maxFrameBytes,
@@ -60,7 +69,7 @@ export class SocketIoGateway {
       ...(tokens
         ? {
             connectionStateRecovery: { maxDisconnectionDuration: windowMs, skipMiddlewares: false },
-            adapter: recoveryAdapter(tokens, windowMs, checkpointEveryMs),
+            adapter: recoveryAdapter(tokens, rows, windowMs, checkpointEveryMs),
           }
         : {}),
     });
@@ -91,6 +100,10 @@ export class SocketIoGateway {
       messagesPerSecond: config.messagesPerSecond,
       maxBufferedBytes: config.maxBufferedBytes,
       tokens,
+      rows,
+      // Renewed every `renewEveryMs` while connected: a session stays recoverable at least the window after a drop.
+      rowLifetimeMs: windowMs + renewEveryMs,
+      logPosition: deps.logPosition,
     };
     nsp.on('connection', (socket) => {
       const principal = socket.data.principal as SocketPrincipal;
@@ -113,14 +126,31 @@ export class SocketIoGateway {
       releaseOpeningRequest(socket);
     });
     if (tokens) {
-      this.checkpointTimer = setInterval(
-        () => {
-          for (const session of this.sessions) session.renewCheckpoint(checkpointEveryMs);
-        },
-        Math.max(500, Math.floor(checkpointEveryMs / 2)),
-      );
+      this.checkpointTimer = setInterval(() => {
+        const renew: string[] = [];
+        for (const session of this.sessions) {
+          session.renewCheckpoint(checkpointEveryMs);
+          const id = session.rowToRenew();
+          if (id !== undefined) renew.push(id);
+        }
+        if (rows) this.renewRows(rows, renew, windowMs + renewEveryMs, deps.logger);
+      }, renewEveryMs);
       this.checkpointTimer.unref();
     }
+  }
+
+  /** Pushes back the expiry of connected sessions' rows and deletes expired ones; one pass at a time. */
+  private renewRows(rows: SocketIoSessionRows, ids: string[], lifetimeMs: number, logger: Logger): void {
+    if (this.renewing) return;
+    const now = Date.now();
+    this.renewing = rows
+      .renew(ids, now + lifetimeMs)
+      .then(() => rows.deleteExpired(now))
+      .then(
+        () => undefined,
+        (error) => logger.warn({ err: error }, 'socket.io: renewing recoverable sessions failed'),
+      )
+      .finally(() => (this.renewing = undefined));
   }
 
   get connectionCount(): number {
@@ -135,6 +165,7 @@ export class SocketIoGateway {
    */
   async close(): Promise<void> {
     clearInterval(this.checkpointTimer);
+    await this.renewing;
     this.io.engine.close();
     for (const session of this.sessions) session.close();
   }

@@ -1,13 +1,14 @@
 import type { Socket } from 'socket.io';
 import { OrdercastError, isOrdercastError, type ErrorCode } from '../../domain/errors.js';
-import type { LogPosition, Order, OrderEvent } from '../../domain/order.js';
+import { LOG_START, isAfter, positionOf, type LogPosition, type Order, type OrderEvent } from '../../domain/order.js';
 import type { Logger } from '../../lib/logging.js';
 import type { Metrics } from '../../metrics.js';
 import type { EventLogReader } from '../../services/event-log-reader.js';
 import type { OrderService } from '../../services/order-service.js';
+import type { SocketIoSessionRows } from '../../services/socketio-session-rows.js';
 import { topics, type ChannelHub } from '../channel-hub.js';
 import { OrderedDelivery, type OrderedDeliveryOptions } from '../ordered-delivery.js';
-import { encodedUpdate } from './encoded-update.js';
+import { encodedUpdate, encodedUpdateWithOffset } from './encoded-update.js';
 import { OutboundBytes } from './outbound-bytes.js';
 import type { RecoveredState } from './recovery-adapter.js';
 import type { RecoveryTokens, SessionIdentity } from './recovery-token.js';
@@ -25,6 +26,12 @@ export interface SocketIoSessionDeps {
   maxBufferedBytes?: number;
   /** Seals recovery checkpoints; without it, connection state recovery is off. */
   tokens?: RecoveryTokens;
+  /** Where each session's subscriptions are kept, so that most events end with an offset shared by every socket. */
+  rows?: SocketIoSessionRows;
+  /** How long a session's row outlives its last renewal (ms). */
+  rowLifetimeMs?: number;
+  /** The log follower's position: a feed registered now gets every event after it. */
+  logPosition: () => LogPosition;
 }
 
 /** Connection state recovery for one session: its sealed identity, and what a recovered connection had received. */
@@ -57,6 +64,14 @@ function before(a: LogPosition, b: LogPosition): boolean {
 const CATCH_UP_BATCH = 200;
 
 /**
+ * Where a subscription stands, against the log position of an event about to be sent:
+ * - settled: everything offered to it went out (nothing to check until it is offered more);
+ * - ahead: what it still has to send comes after the position;
+ * - behind: it has not sent everything up to the position (not started, catching up, or waiting its turn).
+ */
+type Standing = 'settled' | 'ahead' | 'behind';
+
+/**
  * One order a session follows: the hub subscription, and the OrderedDelivery whose
  * callbacks it provides itself (one object per subscription rather than a closure
  * per callback, each capturing the session's scope).
@@ -66,6 +81,12 @@ class OrderSubscription implements OrderedDeliveryOptions {
   readonly unsubscribe: () => void;
   /** Set while a subscription restored by recovery has not been asked for again: the version it resumed from. */
   restoredFrom?: number;
+  /** The version it started from (the order's, or `sinceVersion`): kept in the session's row. */
+  startedFrom?: number;
+  /** The version it has to have sent before it is in step with the live events; none until it starts. */
+  private target = Number.POSITIVE_INFINITY;
+  /** Events the hub offered that may not have gone out yet, oldest first. */
+  private pending: OrderEvent[] | undefined;
 
   constructor(
     private readonly orderId: string,
@@ -73,7 +94,34 @@ class OrderSubscription implements OrderedDeliveryOptions {
     private readonly deps: SocketIoSessionDeps,
   ) {
     this.delivery = new OrderedDelivery(this);
-    this.unsubscribe = deps.hub.subscribe(topics.order(orderId), (event) => this.delivery.offer(event));
+    this.unsubscribe = deps.hub.subscribe(topics.order(orderId), (event) => {
+      if (session.tracksOffsets) {
+        (this.pending ??= []).push(event);
+        session.unsettle(this);
+      }
+      this.delivery.offer(event);
+    });
+  }
+
+  /** Goes live from `position`, first catching up from the log to `target` when it is further. */
+  start(position: number, target: number): void {
+    this.target = target;
+    this.delivery.start(position, target > position);
+  }
+
+  standingAt(position: LogPosition): Standing {
+    const current = this.delivery.current;
+    if (current < this.target) return 'behind';
+    const pending = this.pending;
+    if (!pending) return 'settled';
+    // Versions of one order are consecutive in the log: what `current` covers went out (or was not needed).
+    while (pending.length > 0 && pending[0]!.version <= current) pending.shift();
+    const next = pending[0];
+    if (!next) {
+      this.pending = undefined;
+      return 'settled';
+    }
+    return next.version > current + 1 || isAfter(position, next) ? 'behind' : 'ahead';
   }
 
   positionOf(event: OrderEvent): number {
@@ -109,7 +157,26 @@ export class SocketIoSession {
   private outbound: OutboundBytes | undefined;
   /** The project feed's last delivered log position (for recovery checkpoints). */
   private feedPosition: LogPosition | undefined;
+  /** Where the project feed started (kept in the session's row). */
+  private feedStart: LogPosition | undefined;
+  /** Set while a recovered feed reads the log: its events go out of log order. */
+  private feedCatchingUp = false;
   private lastCheckpointAt = 0;
+  /** Whether the last offset this client was sent is a log position (else a sealed checkpoint, or none). */
+  private lastOffsetShared = false;
+  /** The furthest log position of an event sent to this client. */
+  private sentUpTo: LogPosition = LOG_START;
+  /** Subscriptions that may not have sent everything they were offered. */
+  private readonly unsettled = new Set<OrderSubscription>();
+  /** The session's row holds its subscriptions as they are now. */
+  private rowCurrent = false;
+  private rowWriting = false;
+  private rowStale = false;
+  /** The last write failed: retried on the next renewal. */
+  private rowFailed = false;
+  /** A later connection of the same session wrote the row: this one no longer does. */
+  private rowLost = false;
+  private readonly connectedAt = Date.now();
   /** This connection's message budget: `messagesPerSecond` sustained, twice that at once. */
   private tokens: number;
   private tokensAt = Date.now();
@@ -125,6 +192,15 @@ export class SocketIoSession {
     socket.onAny((event: string, ...args: unknown[]) => this.dispatch(event, args));
     const restored = recovery?.restored;
     if (restored) this.restore(restored);
+  }
+
+  /** Whether events end with offsets (recovery on): subscriptions then note what they were offered. */
+  get tracksOffsets(): boolean {
+    return this.recovery !== undefined;
+  }
+
+  unsettle(subscription: OrderSubscription): void {
+    this.unsettled.add(subscription);
   }
 
   /** Every client event, through one listener (a listener per event would cost each idle connection a closure apiece). */
@@ -239,7 +315,6 @@ export class SocketIoSession {
       });
     }
     const subscription = this.follow(orderId);
-    const { delivery } = subscription;
     let order: Order;
     try {
       order = await this.deps.orders.get(this.principal.projectId, orderId, this.scope());
@@ -248,11 +323,14 @@ export class SocketIoSession {
       throw error;
     }
     if (this.subscriptions.get(orderId) !== subscription) return order;
-    // `guard` acks when this resolves, in a microtask; setImmediate runs after it, so the ack always comes first.
     const replay = sinceVersion !== undefined && sinceVersion < order.version;
+    subscription.startedFrom = replay ? sinceVersion : order.version;
+    this.persist();
+    // Before the ack: a client that saw the ack holds an offset that knows this subscription.
+    this.checkpointSoon();
+    // `guard` acks when this resolves, in a microtask; setImmediate runs after it, so the ack always comes first.
     setImmediate(() => {
-      delivery.start(replay ? sinceVersion : order.version, replay);
-      this.checkpointSoon();
+      if (this.subscriptions.get(orderId) === subscription) subscription.start(subscription.startedFrom!, order.version);
     });
     return order;
   }
@@ -263,8 +341,12 @@ export class SocketIoSession {
    */
   private follow(orderId: string, restoredFrom?: number): OrderSubscription {
     const subscription = new OrderSubscription(orderId, this, this.deps);
-    if (restoredFrom !== undefined) subscription.restoredFrom = restoredFrom;
+    if (restoredFrom !== undefined) {
+      subscription.restoredFrom = restoredFrom;
+      subscription.startedFrom = restoredFrom;
+    }
     this.subscriptions.set(orderId, subscription);
+    if (this.recovery) this.unsettled.add(subscription);
     this.deps.metrics.realtimeSubscriptions.inc({ gateway: 'socketio' });
     return subscription;
   }
@@ -273,7 +355,10 @@ export class SocketIoSession {
     const { orderId } = this.parseOrderRequest(payload, 'unsubscribe:order');
     const was = this.subscriptions.has(orderId);
     this.dropSubscription(orderId);
-    if (was) this.checkpointSoon();
+    if (was) {
+      this.persist();
+      this.checkpointSoon();
+    }
     return { orderId, unsubscribed: was };
   }
 
@@ -282,16 +367,9 @@ export class SocketIoSession {
       throw new OrdercastError('forbidden', 'Only a secret key may follow every order of the project; a user token follows its own orders');
     }
     if (!this.projectFeed) {
-      const feed = this.followProject();
-      // Recovery resumes the feed from the log only once its starting point is known.
-      this.deps.reader.projectHead(this.principal.projectId).then(
-        (head) => {
-          if (this.projectFeed !== feed) return;
-          if (!this.feedPosition || before(this.feedPosition, head)) this.feedPosition = head;
-          this.checkpointSoon();
-        },
-        (error) => this.deps.logger.warn({ err: error }, 'socket.io: reading the project feed position failed'),
-      );
+      this.followProject();
+      this.persist();
+      this.checkpointSoon();
     }
     return { projectId: this.principal.projectId, subscribed: true };
   }
@@ -316,8 +394,11 @@ export class SocketIoSession {
     const unsubscribe = this.deps.hub.subscribe(topics.project(this.principal.projectId), (event) => (held ? held.push(event) : deliver(event)));
     this.projectFeed = unsubscribe;
     this.deps.metrics.realtimeSubscriptions.inc({ gateway: 'socketio' });
+    // Registered now: every event after the follower's position reaches it, none before.
+    this.feedStart = resumeAfter ?? this.deps.logPosition();
+    this.feedPosition = this.feedStart;
     if (!resumeAfter) return unsubscribe;
-    this.feedPosition = resumeAfter;
+    this.feedCatchingUp = true;
     const catchUp = async () => {
       let after = resumeAfter;
       for (;;) {
@@ -335,6 +416,7 @@ export class SocketIoSession {
         held = undefined;
         // `deliver` drops what the catch-up already sent (same or older version of the order).
         for (const event of waiting) deliver(event);
+        if (this.projectFeed === unsubscribe) this.feedCatchingUp = false;
       });
     return unsubscribe;
   }
@@ -344,8 +426,13 @@ export class SocketIoSession {
       this.projectFeed();
       this.projectFeed = undefined;
       this.feedPosition = undefined;
+      this.feedStart = undefined;
+      this.feedCatchingUp = false;
       this.deps.metrics.realtimeSubscriptions.dec({ gateway: 'socketio' });
-      if (!this.closed) this.checkpointSoon();
+      if (!this.closed) {
+        this.persist();
+        this.checkpointSoon();
+      }
     }
     return { projectId: this.principal.projectId, unsubscribed: true };
   }
@@ -354,6 +441,7 @@ export class SocketIoSession {
     const subscription = this.subscriptions.get(orderId);
     if (!subscription) return;
     this.subscriptions.delete(orderId);
+    this.unsettled.delete(subscription);
     subscription.unsubscribe();
     subscription.delivery.close();
     this.deps.metrics.realtimeSubscriptions.dec({ gateway: 'socketio' });
@@ -386,12 +474,92 @@ export class SocketIoSession {
     if (this.closed) return;
     this.outbound ??= new OutboundBytes(this.socket);
     if (this.outbound.get() > (this.deps.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES)) return this.cutOffSlowClient();
-    // The update is encoded once for all its subscribers (only the checkpoint is this socket's own),
-    // and written as socket.io would write `socket.emit('order:update', update, checkpoint)`.
+    // Written as socket.io would write `socket.emit('order:update', update, offset)`: the whole packet
+    // encoded once for every socket when the offset is the event's log position, else only the update.
     const conn = this.socket.conn;
     if (conn.readyState !== 'open') return;
-    conn.write(encodedUpdate(event, this.socket.nsp.name, this.recovery ? this.checkpoint() : undefined));
+    conn.write(this.recovery ? this.packetWithOffset(event) : encodedUpdate(event, this.socket.nsp.name));
     this.deps.metrics.messageSent('socketio', event.createdAt);
+  }
+
+  /**
+   * The event's log position says exactly what this client has when (1) the session's row
+   * holds its subscriptions as they are, (2) nothing sent to it came later in the log, and
+   * (3) nothing of what it follows that came earlier is still to be sent. Then recovery
+   * from the row and the position gives every event after it and none before. Otherwise
+   * (catching up from the log, a subscription being set up, a row not yet written, events
+   * of a batch that go out of log order) the event ends with a sealed checkpoint.
+   */
+  private packetWithOffset(event: OrderEvent): string {
+    const at = positionOf(event);
+    const shared = this.rowCurrent && !before(at, this.sentUpTo) && this.inStepAt(at);
+    if (before(this.sentUpTo, at)) this.sentUpTo = at;
+    this.lastOffsetShared = shared;
+    if (shared) return encodedUpdateWithOffset(event, this.socket.nsp.name, (e) => this.deps.tokens!.position(positionOf(e)));
+    return encodedUpdate(event, this.socket.nsp.name, this.checkpoint());
+  }
+
+  private inStepAt(position: LogPosition): boolean {
+    if (this.feedCatchingUp) return false;
+    for (const subscription of this.unsettled) {
+      const standing = subscription.standingAt(position);
+      if (standing === 'behind') return false;
+      if (standing === 'settled') this.unsettled.delete(subscription);
+    }
+    return true;
+  }
+
+  /**
+   * Writes the session's subscriptions to its row (one write at a time; a change made
+   * meanwhile is written after). Until it lands, events end with sealed checkpoints;
+   * if it fails, they go on doing so, and live delivery is not affected.
+   */
+  private persist(): void {
+    const rows = this.deps.rows;
+    if (!this.recovery || !rows || this.rowLost || this.closed) return;
+    this.rowCurrent = false;
+    if (this.rowWriting) {
+      this.rowStale = true;
+      return;
+    }
+    this.rowWriting = true;
+    this.rowFailed = false;
+    const orders: Array<[string, number]> = [];
+    for (const [orderId, subscription] of this.subscriptions) {
+      if (subscription.startedFrom !== undefined) orders.push([orderId, subscription.startedFrom]);
+    }
+    rows
+      .save({
+        sessionId: this.recovery.identity.session,
+        projectId: this.principal.projectId,
+        connectedAt: this.connectedAt,
+        expiresAt: Date.now() + (this.deps.rowLifetimeMs ?? 0),
+        orders,
+        ...(this.projectFeed && this.feedStart ? { feed: this.feedStart } : {}),
+      })
+      .then(
+        (written) => {
+          this.rowWriting = false;
+          if (!written) this.rowLost = true;
+          else if (this.rowStale) {
+            this.rowStale = false;
+            this.persist();
+          } else this.rowCurrent = true;
+        },
+        (error) => {
+          this.rowWriting = false;
+          this.rowStale = false;
+          this.rowFailed = true;
+          this.deps.logger.warn({ err: error }, 'socket.io: saving the session for recovery failed; its events carry sealed checkpoints meanwhile');
+        },
+      );
+  }
+
+  /** The session's id when its row is current (its expiry is renewed while connected); retries a failed write. */
+  rowToRenew(): string | undefined {
+    if (this.closed || !this.recovery) return undefined;
+    if (this.rowFailed) this.persist();
+    return this.rowCurrent ? this.recovery.identity.session : undefined;
   }
 
   /**
@@ -402,18 +570,21 @@ export class SocketIoSession {
     const { checkpoint } = restored;
     for (const [orderId, version] of checkpoint.orders.slice(0, this.deps.maxSubscriptions)) {
       const subscription = this.follow(orderId, version);
-      const { delivery } = subscription;
       this.deps.orders.get(this.principal.projectId, orderId, this.scope()).then(
-        () => {
-          if (this.subscriptions.get(orderId) === subscription) delivery.start(version, true);
+        (order) => {
+          if (this.subscriptions.get(orderId) === subscription) subscription.start(version, Math.max(version, order.version));
         },
         () => {
           // The credential no longer reads this order: it is not resumed.
-          if (this.subscriptions.get(orderId) === subscription) this.dropSubscription(orderId);
+          if (this.subscriptions.get(orderId) !== subscription) return;
+          this.dropSubscription(orderId);
+          this.persist();
         },
       );
     }
     if (checkpoint.feed && this.principal.kind === 'secret') this.followProject(checkpoint.feed);
+    // This connection now owns the session's row.
+    this.persist();
   }
 
   /** A sealed record of what this client has received so far, ending each event it is sent. */
@@ -424,7 +595,7 @@ export class SocketIoSession {
     for (const [orderId, subscription] of this.subscriptions) {
       const at = subscription.delivery.current;
       if (at >= 0) orders.push([orderId, at]);
-      else if (subscription.restoredFrom !== undefined) orders.push([orderId, subscription.restoredFrom]);
+      else if (subscription.startedFrom !== undefined) orders.push([orderId, subscription.startedFrom]);
     }
     this.lastCheckpointAt = Date.now();
     return tokens.checkpoint({
@@ -438,12 +609,16 @@ export class SocketIoSession {
   /** Sends a checkpoint on its own, for changes no `order:update` reports (a subscribe or unsubscribe). */
   private checkpointSoon(): void {
     if (!this.recovery || this.closed) return;
+    this.lastOffsetShared = false;
     this.socket.emit(CHECKPOINT_EVENT, this.checkpoint());
   }
 
-  /** Keeps the client's checkpoint young while it is connected, so the recovery window counts from the drop. */
+  /**
+   * Keeps the client's sealed checkpoint young while it is connected, so the recovery
+   * window counts from the drop. A log position has no age: the row's expiry is renewed instead.
+   */
   renewCheckpoint(olderThanMs: number): void {
-    if (!this.recovery || this.closed || this.subscriptionCount === 0) return;
+    if (!this.recovery || this.closed || this.subscriptionCount === 0 || this.lastOffsetShared) return;
     if (Date.now() - this.lastCheckpointAt >= olderThanMs) this.checkpointSoon();
   }
 }
