@@ -1,8 +1,12 @@
 import { databaseUrlForTests } from './databases.js';
-import { redisUrlForTests } from './processes.js';
+import { buildServer, redisUrlForTests } from './processes.js';
 
-/** Says once, clearly, which database suites run and which are skipped. */
+/**
+ * Brings the built CLI up to date once for the whole run (the tests that start server
+ * processes run it), and says once, clearly, which database suites run and which are skipped.
+ */
 export default function setup(): void {
+  buildServer();
   const pg = databaseUrlForTests();
   if (pg) {
     console.log(`[ordercast tests] PostgreSQL suite: ON (${pg.replace(/:[^:@/]*@/, ':***@')})`);
