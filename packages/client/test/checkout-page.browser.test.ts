@@ -57,7 +57,7 @@ describe.skipIf(!runs)('checkout page in Chromium', () => {
     mkdirSync(OUTPUT, { recursive: true });
     await page.screenshot({ path: path.join(OUTPUT, 'checkout-page.png') });
     await page.close();
-  }, 60_000);
+  });
 
   it('a plain EventSource (no library) follows an order with the user token in ?token=, and stops by itself after the final status (its reconnect gets 204)', async () => {
     const order = await ordercast.createOrder({ userExternalId: 'shopper-3' });
@@ -87,7 +87,7 @@ describe.skipIf(!runs)('checkout page in Chromium', () => {
       '4:COMPLETED',
     ]);
     await page.close();
-  }, 60_000);
+  });
 
   it('follows the order over Server-Sent Events when WebSockets are blocked', async () => {
     const order = await ordercast.createOrder({ userExternalId: 'shopper-2', amount: '12.00', currency: 'EUR' });
@@ -122,5 +122,5 @@ describe.skipIf(!runs)('checkout page in Chromium', () => {
     expect(pageErrors).toEqual([]);
     await page.screenshot({ path: path.join(OUTPUT, 'checkout-page-sse.png') });
     await page.close();
-  }, 60_000);
+  });
 });

@@ -427,7 +427,7 @@ describe.skipIf(!runs)('dashboard in Chromium', () => {
     await page.locator('.connection[data-state="live"]').waitFor({ timeout: 20_000 });
     await orderRow(page, order.id).waitFor({ timeout: 10_000 });
     expect(await page.locator('[data-testid="offline-banner"]').count()).toBe(0);
-  }, 45_000);
+  });
 
   it('sends the user back to sign-in with a clear message when the key is rotated, and signs in with the new one', async () => {
     const project = await api('GET', '/api/v2/project');

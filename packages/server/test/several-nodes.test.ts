@@ -83,7 +83,7 @@ describe.skipIf(!databaseUrlForTests())('several server processes on one Postgre
     });
     expect(socketVersions).toEqual(range(2, 201));
     expect(centrifugeVersions).toEqual(range(2, 201));
-  }, 90_000);
+  });
 
   it('three processes dispatching webhooks from the same outbox deliver each event to the endpoint exactly once', async () => {
     const schema = await createPostgresSchema();
@@ -233,6 +233,5 @@ describe.skipIf(!databaseUrlForTests())('several server processes on one Postgre
       await waitFor(() => versions.at(-1) === 51, 'version 51 on node B', 20_000);
       expect(versions).toEqual(range(2, 51));
     },
-    90_000,
   );
 });
