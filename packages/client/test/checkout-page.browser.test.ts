@@ -1,23 +1,18 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { browserTestsRun, launchChromium } from './helpers/chromium.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runNode, type Child } from './helpers/child.js';
 import { startOrdercast, type Ordercast } from './helpers/ordercast.js';
 
-const CHROMIUM = process.env.ORDERCAST_TEST_CHROMIUM ?? '/usr/bin/chromium';
 const OUTPUT = fileURLToPath(new URL('../../../test-output/', import.meta.url));
 const example = fileURLToPath(new URL('../../../examples/checkout/server.mjs', import.meta.url));
-// CI installs Chromium and sets this, so there the test can never be skipped.
-const required = process.env.ORDERCAST_TEST_BROWSER === 'required';
-const available = existsSync(CHROMIUM);
-if (!available && !required) {
-  console.log(`[ordercast tests] Chromium browser test: SKIPPED (no ${CHROMIUM}; apt-get install chromium, as .ci/run does)`);
-}
+const runs = browserTestsRun('Chromium browser test');
 
 /** The checkout example in a real Chromium, as a customer sees it. */
-describe.skipIf(!available && !required)('checkout page in Chromium', () => {
+describe.skipIf(!runs)('checkout page in Chromium', () => {
   let ordercast: Ordercast;
   let checkout: Child;
   let checkoutUrl: string;
@@ -32,18 +27,7 @@ describe.skipIf(!available && !required)('checkout page in Chromium', () => {
       PORT: '0',
     });
     checkoutUrl = (await checkout.waitFor(/on (http\S+)/))[1] as string;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
   });
   afterAll(async () => {
     await browser?.close();
@@ -73,7 +57,7 @@ describe.skipIf(!available && !required)('checkout page in Chromium', () => {
     mkdirSync(OUTPUT, { recursive: true });
     await page.screenshot({ path: path.join(OUTPUT, 'checkout-page.png') });
     await page.close();
-  }, 60_000);
+  });
 
   it('a plain EventSource (no library) follows an order with the user token in ?token=, and stops by itself after the final status (its reconnect gets 204)', async () => {
     const order = await ordercast.createOrder({ userExternalId: 'shopper-3' });
@@ -103,7 +87,7 @@ describe.skipIf(!available && !required)('checkout page in Chromium', () => {
       '4:COMPLETED',
     ]);
     await page.close();
-  }, 60_000);
+  });
 
   it('follows the order over Server-Sent Events when WebSockets are blocked', async () => {
     const order = await ordercast.createOrder({ userExternalId: 'shopper-2', amount: '12.00', currency: 'EUR' });
@@ -138,5 +122,5 @@ describe.skipIf(!available && !required)('checkout page in Chromium', () => {
     expect(pageErrors).toEqual([]);
     await page.screenshot({ path: path.join(OUTPUT, 'checkout-page-sse.png') });
     await page.close();
-  }, 60_000);
+  });
 });

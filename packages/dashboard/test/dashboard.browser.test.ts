@@ -2,23 +2,18 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { browserTestsRun, launchChromium } from '../../client/test/helpers/chromium.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, startServerProcess, type ServerProcess } from '../../server/test/helpers/server-process.js';
 import { startReceiver, type WebhookReceiver } from '../../server/test/helpers/webhook-receiver.js';
 
-const CHROMIUM = process.env.ORDERCAST_TEST_CHROMIUM ?? '/usr/bin/chromium';
 const OUTPUT = fileURLToPath(new URL('../../../test-output/dashboard/', import.meta.url));
 const BUILT = fileURLToPath(new URL('../../server/dashboard/index.html', import.meta.url));
-// CI installs Chromium and sets this, so there the test can never be skipped.
-const required = process.env.ORDERCAST_TEST_BROWSER === 'required';
-const available = existsSync(CHROMIUM);
-if (!available && !required) {
-  console.log(`[ordercast tests] dashboard browser test: SKIPPED (no ${CHROMIUM}; apt-get install chromium, as .ci/run does)`);
-}
+const runs = browserTestsRun('dashboard browser test');
 
 /** The dashboard in a real Chromium against a real `ordercast serve` process, as a merchant uses it. */
-describe.skipIf(!available && !required)('dashboard in Chromium', () => {
+describe.skipIf(!runs)('dashboard in Chromium', () => {
   let server: ServerProcess;
   let dataDir: string;
   let browser: Browser;
@@ -76,18 +71,7 @@ describe.skipIf(!available && !required)('dashboard in Chromium', () => {
     if (!match) throw new Error(`no Dashboard: line in the server output:\n${server.output()}`);
     signInLink = match[1] as string;
     secretKey = /#key=(sk_\w+)/.exec(signInLink)?.[1] as string;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
   });
 
   afterEach(() => {
@@ -443,7 +427,7 @@ describe.skipIf(!available && !required)('dashboard in Chromium', () => {
     await page.locator('.connection[data-state="live"]').waitFor({ timeout: 20_000 });
     await orderRow(page, order.id).waitFor({ timeout: 10_000 });
     expect(await page.locator('[data-testid="offline-banner"]').count()).toBe(0);
-  }, 45_000);
+  });
 
   it('sends the user back to sign-in with a clear message when the key is rotated, and signs in with the new one', async () => {
     const project = await api('GET', '/api/v2/project');

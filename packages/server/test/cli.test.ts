@@ -103,5 +103,5 @@ describe('ordercast CLI', () => {
     } finally {
       await server.stop('SIGKILL');
     }
-  }, 30_000);
+  });
 });

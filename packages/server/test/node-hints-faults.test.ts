@@ -115,7 +115,7 @@ describe.skipIf(!pgUrl)('nodes joined by PostgreSQL LISTEN/NOTIFY, under faults'
     // Unless the reconnect won the race against one request, /readyz said so while it was down.
     if (readiness.databaseListen !== 'ok') expect(readiness).toMatchObject({ status: 'ready', databaseListen: 'degraded' });
     expect(b.warnings.some((w) => /LISTEN connection lost/.test(w.msg))).toBe(true);
-  }, 30_000);
+  });
 
   it('ignores notifications that are malformed or from an unknown source, with one warning per interval, and keeps working', async () => {
     const { a, b, key, order } = await twoNodes();
@@ -143,7 +143,7 @@ describe.skipIf(!pgUrl)('nodes joined by PostgreSQL LISTEN/NOTIFY, under faults'
     expect(seen.versions).toEqual([2]);
     expect(b.warnings.filter((w) => /ignored a notification/.test(w.msg))).toHaveLength(1);
     expect((b.app.broker as PostgresBroker).isConnected).toBe(true);
-  }, 30_000);
+  });
 });
 
 const redisUrl = redisUrlForTests();
@@ -184,7 +184,7 @@ describe.skipIf(!pgUrl || !redisUrl)('nodes joined by Redis, under bad messages'
     const lines = b.warnings.filter((w) => /ignored a message/.test(w.msg));
     expect(lines.length).toBeGreaterThanOrEqual(1);
     expect(lines.length).toBeLessThanOrEqual(2);
-  }, 30_000);
+  });
 });
 
 describe.skipIf(!pgUrl || !redisUrl)('nodes joined by Redis subscribe only to what their clients follow', () => {
@@ -218,7 +218,7 @@ describe.skipIf(!pgUrl || !redisUrl)('nodes joined by Redis subscribe only to wh
     seen.socket.close();
     await waitFor(async () => (await listeners(projectChannel)) + (await listeners(shardChannel)) === 0, 'the reader to let go of both channels');
     expect((reader.app.broker as RedisBroker).subscribedChannels).toBe(0);
-  }, 30_000);
+  });
 });
 
 describe('configuration of the LISTEN connection', () => {

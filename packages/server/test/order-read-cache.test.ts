@@ -5,7 +5,7 @@ import type { Order } from '../src/domain/order.js';
 import type { CreatedProject } from '../src/services/project-service.js';
 import { OrderReadCache } from '../src/services/order-read-cache.js';
 import { testDialects } from './helpers/databases.js';
-import { buildServer, cli } from './helpers/processes.js';
+import { cli } from './helpers/processes.js';
 import { startTestServer, type TestServer } from './helpers/test-server.js';
 
 function metric(text: string, name: string): number {
@@ -72,7 +72,6 @@ describe.each(testDialects)('polling from the read cache on %s', (dialect) => {
   let lifecycleFile: string;
 
   beforeAll(async () => {
-    buildServer();
     server = await startTestServer(dialect);
     project = await server.createProject('onramp', 'Cached');
     other = await server.createProject('onramp', 'Other tenant');

@@ -1,13 +1,13 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Centrifuge } from 'centrifuge';
 import { io, type Socket } from 'socket.io-client';
 import WebSocket from 'ws';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createPostgresSchema, databaseUrlForTests } from './helpers/databases.js';
-import { api, buildServer, cli, freePort, LOOP, redisUrlForTests, type ServerProcess, spawnServer } from './helpers/processes.js';
+import { api, cli, freePort, processTestFixtures, redisUrlForTests, type ServerProcess, spawnServer } from './helpers/processes.js';
 import { waitFor } from './helpers/realtime.js';
 
 /** Follows one order on both gateways of one server, recording what a user would see. */
@@ -67,27 +67,13 @@ class Watcher {
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
 describe('real-time across server processes', () => {
-  const cleanups: (() => Promise<void> | void)[] = [];
-  let lifecycleFile: string;
-
-  beforeAll(() => {
-    buildServer();
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'ordercast-lifecycle-'));
-    lifecycleFile = path.join(dir, 'loop.json');
-    writeFileSync(lifecycleFile, JSON.stringify(LOOP));
-    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-  });
-  afterEach(async () => {
-    for (const cleanup of cleanups.splice(1).reverse()) await cleanup();
-  });
-  afterAll(async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-  });
+  const fixtures = processTestFixtures();
+  const { cleanups } = fixtures;
 
   it('recovers on both gateways after a server restart on SQLite, including writes made by the CLI while it was down', async () => {
     const dataDir = mkdtempSync(path.join(os.tmpdir(), 'ordercast-restart-'));
     cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
-    const project = await cli(['projects', 'create', '--name', 'Restart', '--lifecycle', lifecycleFile, '--json', '--data-dir', dataDir]);
+    const project = await cli(['projects', 'create', '--name', 'Restart', '--lifecycle', fixtures.lifecycleFile, '--json', '--data-dir', dataDir]);
     const port = await freePort();
     let server: ServerProcess = await spawnServer(['--port', String(port), '--data-dir', dataDir]);
     cleanups.push(() => server.stop());
@@ -122,7 +108,7 @@ describe('real-time across server processes', () => {
     cleanups.push(() => schema.drop());
     const dataDir = mkdtempSync(path.join(os.tmpdir(), 'ordercast-scale-'));
     cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
-    const project = await cli(['projects', 'create', '--name', 'Scale', '--lifecycle', lifecycleFile, '--json', '--database-url', schema.url]);
+    const project = await cli(['projects', 'create', '--name', 'Scale', '--lifecycle', fixtures.lifecycleFile, '--json', '--database-url', schema.url]);
     // The log tail is off: only Redis can carry B's events to A.
     const env = { ORDERCAST_EVENT_POLL_MS: '0' };
     const a = await spawnServer(['--port', '0', '--data-dir', dataDir, '--database-url', schema.url, '--redis-url', redisUrl!], env);
@@ -171,7 +157,7 @@ describe('real-time across server processes', () => {
     } else {
       dbArgs = ['--data-dir', dataDir]; // two processes on one SQLite file
     }
-    const project = await cli(['projects', 'create', '--name', 'Outage', '--lifecycle', lifecycleFile, '--json', ...dbArgs]);
+    const project = await cli(['projects', 'create', '--name', 'Outage', '--lifecycle', fixtures.lifecycleFile, '--json', ...dbArgs]);
     const a = await spawnServer(['--port', '0', ...dbArgs, '--redis-url', privateRedis]);
     cleanups.push(() => a.stop());
     const b = await spawnServer(['--port', '0', ...dbArgs, '--redis-url', privateRedis]);

@@ -58,5 +58,5 @@ describe('reference document 000: the polling snippet', () => {
     expect(lines[0]).toBe('Attempt 1: Status = PROCESSING');
     expect(lines).toContain('Attempt 2: Status = COMPLETED');
     expect(lines.at(-1)).toBe('Final status: COMPLETED');
-  }, 20_000);
+  });
 });

@@ -6,9 +6,9 @@ import { Centrifuge } from 'centrifuge';
 import pg from 'pg';
 import { io } from 'socket.io-client';
 import WebSocket from 'ws';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createPostgresSchema, databaseUrlForTests } from './helpers/databases.js';
-import { buildServer, cli, freePort, LOOP, spawnServer } from './helpers/processes.js';
+import { type Cleanup, cli, freePort, processTestFixtures, spawnServer } from './helpers/processes.js';
 import { waitFor } from './helpers/realtime.js';
 import { allDeliveries, call, startServerProcess, type ServerProcess } from './helpers/webhook-server-process.js';
 import { eventually, startReceiver } from './helpers/webhook-receiver.js';
@@ -22,7 +22,7 @@ async function api(base: string, key: string, method: string, urlPath: string, b
 }
 
 /** Follows one order over Socket.IO on `base`; resolves once subscribed, with the versions it receives. */
-async function followOrder(base: string, key: string, orderId: string, cleanups: Array<() => Promise<void> | void>): Promise<number[]> {
+async function followOrder(base: string, key: string, orderId: string, cleanups: Cleanup[]): Promise<number[]> {
   const versions: number[] = [];
   const socket = io(`${base}/ws`, { auth: { apiKey: key }, transports: ['websocket'], reconnection: false, forceNew: true });
   cleanups.push(() => void socket.close());
@@ -39,29 +39,15 @@ const havePgBouncer = spawnSync('pgbouncer', ['--version'], { stdio: 'ignore' })
 const pgBouncerRequired = process.env.ORDERCAST_TEST_PGBOUNCER === 'required';
 
 describe.skipIf(!databaseUrlForTests())('several server processes on one PostgreSQL database, without Redis', () => {
-  const cleanups: Array<() => Promise<void> | void> = [];
-  let lifecycleFile: string;
-
-  beforeAll(() => {
-    buildServer();
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'ordercast-lifecycle-'));
-    lifecycleFile = path.join(dir, 'loop.json');
-    writeFileSync(lifecycleFile, JSON.stringify(LOOP));
-    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-  });
-  afterEach(async () => {
-    for (const cleanup of cleanups.splice(1).reverse()) await cleanup();
-  });
-  afterAll(async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-  });
+  const fixtures = processTestFixtures();
+  const { cleanups } = fixtures;
 
   it('every version written through node A reaches clients of node B, in order, woken by LISTEN/NOTIFY alone', async () => {
     const schema = await createPostgresSchema();
     cleanups.push(() => schema.drop());
     const dataDir = mkdtempSync(path.join(os.tmpdir(), 'ordercast-nodes-'));
     cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
-    const project = await cli(['projects', 'create', '--name', 'Nodes', '--lifecycle', lifecycleFile, '--json', '--database-url', schema.url]);
+    const project = await cli(['projects', 'create', '--name', 'Nodes', '--lifecycle', fixtures.lifecycleFile, '--json', '--database-url', schema.url]);
     // The log is never read on a timer: only NOTIFY can carry A's writes to B.
     const env = { ORDERCAST_EVENT_POLL_MS: '0', ORDERCAST_REDIS_URL: '', REDIS_URL: '' };
     const a = await spawnServer(['--port', '0', '--data-dir', dataDir, '--database-url', schema.url], env);
@@ -97,7 +83,7 @@ describe.skipIf(!databaseUrlForTests())('several server processes on one Postgre
     });
     expect(socketVersions).toEqual(range(2, 201));
     expect(centrifugeVersions).toEqual(range(2, 201));
-  }, 90_000);
+  });
 
   it('three processes dispatching webhooks from the same outbox deliver each event to the endpoint exactly once', async () => {
     const schema = await createPostgresSchema();
@@ -230,13 +216,22 @@ describe.skipIf(!databaseUrlForTests())('several server processes on one Postgre
       const b = await spawnServer(args, env);
       cleanups.push(() => b.stop());
       expect(await (await fetch(`${b.url}/readyz`)).json()).toMatchObject({ status: 'ready', databaseListen: 'ok' });
-      const project = await cli(['projects', 'create', '--name', 'Pooled', '--lifecycle', lifecycleFile, '--json', '--database-url', listen.toString()]);
+      const project = await cli([
+        'projects',
+        'create',
+        '--name',
+        'Pooled',
+        '--lifecycle',
+        fixtures.lifecycleFile,
+        '--json',
+        '--database-url',
+        listen.toString(),
+      ]);
       const order = await api(a.url, project.secretKey, 'POST', '/api/v2/orders', {});
       const versions = await followOrder(b.url, project.secretKey, order.id, cleanups);
       for (let i = 0; i < 50; i++) await api(a.url, project.secretKey, 'POST', `/api/v2/orders/${order.id}/status`, { status: i % 2 === 0 ? 'b' : 'a' });
       await waitFor(() => versions.at(-1) === 51, 'version 51 on node B', 20_000);
       expect(versions).toEqual(range(2, 51));
     },
-    90_000,
   );
 });

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPostgresSchema, databaseUrlForTests, testDialects } from './helpers/databases.js';
-import { api, buildServer, cli, freePort, LOOP, redisUrlForTests, type ServerProcess, spawnServer } from './helpers/processes.js';
+import { api, cli, freePort, LOOP, redisUrlForTests, type ServerProcess, spawnServer } from './helpers/processes.js';
 import { waitFor } from './helpers/realtime.js';
 import { RecordingEventSource } from './helpers/sse.js';
 
@@ -12,7 +12,6 @@ describe('Server-Sent Events across server processes', () => {
   let dir: string;
 
   beforeAll(() => {
-    buildServer();
     dir = mkdtempSync(path.join(os.tmpdir(), 'ordercast-sse-restart-'));
     writeFileSync(path.join(dir, 'loop.json'), JSON.stringify(LOOP));
     cleanups.push(() => rmSync(dir, { recursive: true, force: true }));

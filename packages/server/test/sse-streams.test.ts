@@ -267,5 +267,5 @@ describe('Server-Sent Events: shutting down with a client that never reads', () 
     socket.destroy();
     await closing;
     expect(outcome).toBe('closed');
-  }, 60_000);
+  });
 });

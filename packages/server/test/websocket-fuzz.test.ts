@@ -197,7 +197,7 @@ describe.each(testDialects)('WebSocket frame fuzz (%s)', (dialect) => {
       ORDERCAST_WS_MESSAGE_RATE: '0',
       ORDERCAST_RATE_LIMIT: '0',
     });
-  }, 60_000);
+  });
   afterAll(async () => {
     await server?.stop();
     await dropSchema?.();
@@ -253,7 +253,7 @@ describe.each(testDialects)('WebSocket frame fuzz (%s)', (dialect) => {
       .split('\n')
       .filter((line) => /"level":(50|60)/.test(line));
     expect(failures, `seed ${seed}`).toEqual([]);
-  }, 60_000);
+  });
 });
 
 /** The parts of a TestServer the realtime helpers use, for a server running as its own process. */

@@ -1,15 +1,18 @@
 import { execFile, execFileSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import { startServerProcess } from './server-process.js';
 
 const run = promisify(execFile);
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
 const bin = path.join(repoRoot, 'packages/server/bin/ordercast.js');
 
-/** Subprocess tests run the built CLI: bring dist/ up to date first (incremental, a few seconds). */
+/** Subprocess tests run the built CLI: the global setup brings dist/ up to date once a run (incremental, a few seconds). */
 export function buildServer(): void {
   execFileSync(process.execPath, [path.join(repoRoot, 'node_modules/typescript/bin/tsc'), '-b', 'packages/server'], { cwd: repoRoot, stdio: 'inherit' });
 }
@@ -45,6 +48,43 @@ export async function spawnServer(args: string[], env: Record<string, string> = 
     output: server.output,
     async stop() {
       await server.stop();
+    },
+  };
+}
+
+export type Cleanup = () => Promise<unknown> | unknown;
+
+export interface ProcessTestFixtures {
+  /** What a test started (processes, schemas, folders): undone after that test, newest first. */
+  readonly cleanups: Cleanup[];
+  /** The {@link LOOP} lifecycle as a file for `--lifecycle`, one for the whole block. */
+  readonly lifecycleFile: string;
+}
+
+/**
+ * The setup the process tests share, registered in the calling `describe` block: a
+ * lifecycle file kept for the whole block, and cleanups run after each test.
+ */
+export function processTestFixtures(): ProcessTestFixtures {
+  const cleanups: Cleanup[] = [];
+  let lifecycleFile = '';
+  beforeAll(() => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'ordercast-lifecycle-'));
+    lifecycleFile = path.join(dir, 'loop.json');
+    writeFileSync(lifecycleFile, JSON.stringify(LOOP));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  });
+  // The first cleanup is the lifecycle folder: it stays until the block is done.
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(1).reverse()) await cleanup();
+  });
+  afterAll(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  });
+  return {
+    cleanups,
+    get lifecycleFile() {
+      return lifecycleFile;
     },
   };
 }

@@ -22,6 +22,14 @@ export interface ServerProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
+/** Server processes still running, killed when the test file's process exits. */
+const running = new Set<ChildProcessWithoutNullStreams>();
+process.once('exit', () => {
+  // A test that timed out may go on and start a server after its cleanups ran: it must not
+  // outlive the file and load the machine under the files after it.
+  for (const child of running) child.kill('SIGKILL');
+});
+
 /**
  * Starts `ordercast serve --port 0 …args` as its own process and waits until it logs
  * the URL it listens on. Later flags win, so `--port N` in `args` picks a port.
@@ -31,8 +39,14 @@ export async function startServerProcess(args: string[], env: Record<string, str
   const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--metrics-port', '0', ...args], {
     env: { ...process.env, ORDERCAST_LOG_FORMAT: 'json', ...env },
   });
+  running.add(child);
   let output = '';
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => {
+      running.delete(child);
+      resolve(code);
+    }),
+  );
   const baseUrl = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`server did not start in 20 s:\n${output}`)), 20_000);
     const onData = (chunk: Buffer) => {

@@ -82,7 +82,7 @@ describe.each(testDialects)('server stopped during a burst (%s)', (dialect) => {
           const all = await allDeliveries(server.url, project.secretKey);
           return all.length > 0 && all.every((d) => d.status === 'succeeded') ? all : undefined;
         },
-        30_000,
+        60_000,
         'every delivery to succeed after the restart',
       );
 
@@ -95,16 +95,26 @@ describe.each(testDialects)('server stopped during a burst (%s)', (dialect) => {
       // …including every write the API acknowledged before the crash…
       const seen = new Set(receiver.requests.map((r) => `${JSON.parse(r.body).data.id}@${JSON.parse(r.body).data.version}`));
       for (const a of acknowledged) expect(seen.has(`${a.orderId}@${a.version}`)).toBe(true);
-      // …and only deliveries in flight at the kill (at most the concurrency) came twice.
+      // …and only sends in flight at the kill (at most the concurrency) came again. A send
+      // the server stored an outcome for is an attempt of its own: on a loaded machine an
+      // answer can miss the 1 s timeout, or a lease run out before its outcome is stored,
+      // and the retry is at-least-once delivery, not the crash. So a send the receiver got
+      // beyond the stored attempts is one the kill cut off before its outcome was stored.
       const duplicates = [...received.values()].filter((n) => n > 1).length;
-      expect(duplicates).toBeLessThanOrEqual(signal === 'SIGKILL' ? 8 : 0);
+      let unrecordedSends = 0;
+      for (const [id, times] of received) {
+        if (times < 2) continue;
+        const detail = await call(server.url, project.secretKey, 'GET', `/api/v2/webhook-deliveries/${id}`);
+        unrecordedSends += Math.max(0, times - detail.body.attempts.length);
+      }
+      expect(unrecordedSends).toBeLessThanOrEqual(signal === 'SIGKILL' ? 8 : 0);
       // A graceful stop does not wait out keep-alive timeouts (it once took 70 s).
       expect(stopMs).toBeLessThan(10_000);
       console.log(
-        `[${signal} ${dialect}] ${deliveries.length} events, ${receivedBeforeKill} received before the signal, ${acknowledged.length} writes acknowledged, ${duplicates} duplicate deliveries; stop took ${stopMs} ms, restart and catch-up ${catchUpMs} ms`,
+        `[${signal} ${dialect}] ${deliveries.length} events, ${receivedBeforeKill} received before the signal, ${acknowledged.length} writes acknowledged, ${duplicates} deliveries received more than once (${unrecordedSends} sends without a stored attempt); stop took ${stopMs} ms, restart and catch-up ${catchUpMs} ms`,
       );
     },
-    90_000,
+    120_000,
   );
 
   it('delivers events written by another process (the CLI), found by polling the outbox', async () => {
@@ -125,5 +135,5 @@ describe.each(testDialects)('server stopped during a burst (%s)', (dialect) => {
     await runCli(['orders', 'transition', order.id, 'PROCESSING', '--project', project.id, '--json', ...db]);
     const requests = await receiver.waitForCount(2, 15_000);
     expect(requests.map((r) => JSON.parse(r.body).eventName)).toEqual(['ORDER_CREATED', 'ORDER_PROCESSING']);
-  }, 60_000);
+  });
 });

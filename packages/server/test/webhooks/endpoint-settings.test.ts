@@ -1,12 +1,13 @@
 import pino from 'pino';
 import { Webhook } from 'standardwebhooks';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { testDialects } from '../helpers/databases.js';
-import { startTestServer, type TestServer } from '../helpers/test-server.js';
+import { webhookFixtures } from '../helpers/webhook-fixtures.js';
+import { startTestServer } from '../helpers/test-server.js';
 import { webhookApi } from '../helpers/webhook-api.js';
-import { eventually, startReceiver, webhookHeaders, type WebhookReceiver } from '../helpers/webhook-receiver.js';
+import { eventually, webhookHeaders } from '../helpers/webhook-receiver.js';
 
 const FAST = {
   ORDERCAST_WEBHOOK_ALLOW_PRIVATE: 'true',
@@ -33,23 +34,11 @@ async function attemptTimes(api: ReturnType<typeof webhookApi>, deliveries: Arra
 }
 
 describe.each(testDialects)('webhook endpoint settings (%s)', (dialect) => {
-  let server: TestServer;
-  const receivers: WebhookReceiver[] = [];
-  beforeAll(async () => {
-    server = await startTestServer(dialect, FAST);
-  });
-  afterAll(async () => {
-    for (const receiver of receivers) await receiver.close();
-    await server?.close();
-  });
-  async function receiver(...args: Parameters<typeof startReceiver>): Promise<WebhookReceiver> {
-    const r = await startReceiver(...args);
-    receivers.push(r);
-    return r;
-  }
+  const fixtures = webhookFixtures(dialect, FAST);
+  const { receiver } = fixtures;
 
   it('sends custom headers with every delivery, beside a valid signature; shows and clears them', async () => {
-    const api = webhookApi(server, await server.createProject());
+    const api = webhookApi(fixtures.server, await fixtures.server.createProject());
     const hook = await receiver();
     const created = await api.request('POST', '/api/v2/webhook-endpoints', {
       url: hook.url,
@@ -82,7 +71,7 @@ describe.each(testDialects)('webhook endpoint settings (%s)', (dialect) => {
   });
 
   it('refuses bad headers, rate limits and metadata, each with its own code', async () => {
-    const api = webhookApi(server, await server.createProject());
+    const api = webhookApi(fixtures.server, await fixtures.server.createProject());
     const url = 'http://127.0.0.1:9/hook';
     const cases: Array<[Record<string, unknown>, number, string]> = [
       [{ headers: { 'X-A': 'a\r\nInjected: 1' } }, 400, 'invalid_webhook_header'],
@@ -130,7 +119,7 @@ describe.each(testDialects)('webhook endpoint settings (%s)', (dialect) => {
   });
 
   it('a rateLimit of 10/s spreads 30 simultaneous events over at least 2.5 s', async () => {
-    const api = webhookApi(server, await server.createProject());
+    const api = webhookApi(fixtures.server, await fixtures.server.createProject());
     const hook = await receiver();
     const endpoint = await api.createEndpoint(hook.url, { rateLimit: 10 });
     expect((await api.endpoint(endpoint.id)).rateLimit).toBe(10);
@@ -161,7 +150,7 @@ describe.each(testDialects)('webhook endpoint settings (%s)', (dialect) => {
   });
 
   it('keeps a rate limit that does not divide a second: 3/s spreads 7 events over about 2 s (slots 333 ms apart)', async () => {
-    const api = webhookApi(server, await server.createProject());
+    const api = webhookApi(fixtures.server, await fixtures.server.createProject());
     const hook = await receiver();
     await api.createEndpoint(hook.url, { rateLimit: 3 });
     await Promise.all(Array.from({ length: 7 }, () => api.createOrder()));
@@ -204,18 +193,18 @@ describe.each(testDialects)('webhook endpoint settings (%s)', (dialect) => {
   it('holds the rate limit across the dispatchers of two servers sharing the database', async () => {
     const second = await createApp(
       loadConfig(
-        { port: 0, host: '127.0.0.1', dataDir: server.dataDir, databaseUrl: server.databaseUrl, demo: false },
+        { port: 0, host: '127.0.0.1', dataDir: fixtures.server.dataDir, databaseUrl: fixtures.server.databaseUrl, demo: false },
         { ...FAST, ORDERCAST_RATE_LIMIT: '0', ORDERCAST_METRICS_PORT: 'off' },
       ),
       { logger: pino({ level: 'silent' }) },
     );
     await second.listen();
     try {
-      const api = webhookApi(server, await server.createProject());
+      const api = webhookApi(fixtures.server, await fixtures.server.createProject());
       const hook = await receiver();
       await api.createEndpoint(hook.url, { rateLimit: 10 });
       const sentBy = async (app: typeof second) => (await app.metrics.webhookDeliveries.get()).values.find((v) => v.labels.outcome === 'succeeded')?.value ?? 0;
-      const before = [await sentBy(server.app), await sentBy(second)];
+      const before = [await sentBy(fixtures.server.app), await sentBy(second)];
       // Half the events written through each server, at once.
       await Promise.all(Array.from({ length: 30 }, (_, i) => (i % 2 === 0 ? api.createOrder() : second.orders.create(api.project.project.id, {}))));
       const requests = await hook.waitForCount(30, 20_000);
@@ -238,7 +227,7 @@ describe.each(testDialects)('webhook endpoint settings (%s)', (dialect) => {
       // (Counted just after each outcome is committed.)
       const sent = await eventually(
         async () => {
-          const counts = [(await sentBy(server.app)) - before[0]!, (await sentBy(second)) - before[1]!];
+          const counts = [(await sentBy(fixtures.server.app)) - before[0]!, (await sentBy(second)) - before[1]!];
           return counts[0]! + counts[1]! === 30 ? counts : undefined;
         },
         5_000,
@@ -256,7 +245,7 @@ describe.each(testDialects)('webhook endpoint settings (%s)', (dialect) => {
   });
 
   it("stats count a failing receiver's failures, with latency, state and since when", async () => {
-    const api = webhookApi(server, await server.createProject());
+    const api = webhookApi(fixtures.server, await fixtures.server.createProject());
     const failing = await receiver(() => ({ status: 500 }));
     const healthy = await receiver();
     const bad = await api.createEndpoint(failing.url);
@@ -301,7 +290,7 @@ describe.each(testDialects)('webhook endpoint settings (%s)', (dialect) => {
     await api.request('PATCH', `/api/v2/webhook-endpoints/${bad.id}`, { disabled: false });
     expect((await api.request('GET', `/api/v2/webhook-endpoints/${bad.id}/stats`)).body).toMatchObject({ state: 'enabled', consecutiveFailures: 0 });
 
-    const other = webhookApi(server, await server.createProject());
+    const other = webhookApi(fixtures.server, await fixtures.server.createProject());
     const foreign = await other.request('GET', `/api/v2/webhook-endpoints/${bad.id}/stats`);
     expect(foreign.status).toBe(404);
     expect(foreign.body.error.code).toBe('webhook_endpoint_not_found');

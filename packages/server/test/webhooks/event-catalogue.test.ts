@@ -1,11 +1,11 @@
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 import { Webhook } from 'standardwebhooks';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { testDialects } from '../helpers/databases.js';
-import { startTestServer, type TestServer } from '../helpers/test-server.js';
+import { webhookFixtures } from '../helpers/webhook-fixtures.js';
 import { webhookApi } from '../helpers/webhook-api.js';
-import { eventually, startReceiver, webhookHeaders, type ReceivedRequest, type WebhookReceiver } from '../helpers/webhook-receiver.js';
+import { eventually, webhookHeaders, type ReceivedRequest } from '../helpers/webhook-receiver.js';
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => Ajv2020;
 
@@ -26,31 +26,18 @@ interface EventType {
 const OPERATIONAL = ['endpoint.failing', 'endpoint.recovered', 'endpoint.disabled', 'delivery.exhausted'];
 
 describe.each(testDialects)('event catalogue (%s)', (dialect) => {
-  let server: TestServer;
-  const receivers: WebhookReceiver[] = [];
-  beforeAll(async () => {
-    server = await startTestServer(dialect, {
-      ORDERCAST_WEBHOOK_ALLOW_PRIVATE: 'true',
-      ORDERCAST_WEBHOOK_POLL_INTERVAL: '50ms',
-      ORDERCAST_WEBHOOK_RETRY_SCHEDULE: '0,50ms,50ms',
-      ORDERCAST_WEBHOOK_RETRY_JITTER: '0',
-      ORDERCAST_WEBHOOK_FAILING_AFTER: '2',
-    });
+  const fixtures = webhookFixtures(dialect, {
+    ORDERCAST_WEBHOOK_ALLOW_PRIVATE: 'true',
+    ORDERCAST_WEBHOOK_POLL_INTERVAL: '50ms',
+    ORDERCAST_WEBHOOK_RETRY_SCHEDULE: '0,50ms,50ms',
+    ORDERCAST_WEBHOOK_RETRY_JITTER: '0',
+    ORDERCAST_WEBHOOK_FAILING_AFTER: '2',
   });
-  afterAll(async () => {
-    for (const receiver of receivers) await receiver.close();
-    await server?.close();
-  });
-
-  async function receiver(...args: Parameters<typeof startReceiver>): Promise<WebhookReceiver> {
-    const r = await startReceiver(...args);
-    receivers.push(r);
-    return r;
-  }
+  const { receiver } = fixtures;
 
   it('lists every event type with a 2020-12 schema and an example valid against it; needs a secret key', async () => {
-    const project = await server.createProject('onramp');
-    const response = await server.request('GET', '/api/v2/event-types', { key: project.secretKey });
+    const project = await fixtures.server.createProject('onramp');
+    const response = await fixtures.server.request('GET', '/api/v2/event-types', { key: project.secretKey });
     expect(response.status).toBe(200);
     expect(response.body.object).toBe('list');
     const types = response.body.data as EventType[];
@@ -82,24 +69,24 @@ describe.each(testDialects)('event catalogue (%s)', (dialect) => {
     }
 
     // Another lifecycle, other names.
-    const store = await server.createProject('store');
-    const storeTypes = (await server.request('GET', '/api/v2/event-types', { key: store.secretKey })).body.data as EventType[];
+    const store = await fixtures.server.createProject('store');
+    const storeTypes = (await fixtures.server.request('GET', '/api/v2/event-types', { key: store.secretKey })).body.data as EventType[];
     expect(storeTypes.map((t) => t.name)).toEqual(expect.arrayContaining(['order_created', 'order_paid', 'order_done', 'order_canceled', ...OPERATIONAL]));
 
     // A user token and a publishable key are refused with their own code.
-    const token = (await server.request('POST', '/api/v2/tokens', { key: project.secretKey, body: { userExternalId: 'u1' } })).body.token;
+    const token = (await fixtures.server.request('POST', '/api/v2/tokens', { key: project.secretKey, body: { userExternalId: 'u1' } })).body.token;
     for (const key of [token, project.publishableKey]) {
-      const refused = await server.request('GET', '/api/v2/event-types', { key });
+      const refused = await fixtures.server.request('GET', '/api/v2/event-types', { key });
       expect(refused.status).toBe(403);
       expect(refused.body.error.code).toBe('secret_key_required');
     }
-    expect((await server.request('GET', '/api/v2/event-types')).status).toBe(401);
+    expect((await fixtures.server.request('GET', '/api/v2/event-types')).status).toBe(401);
   });
 
   it('/openapi.json describes the same payloads in its webhooks section', async () => {
-    const project = await server.createProject('onramp');
-    const types = (await server.request('GET', '/api/v2/event-types', { key: project.secretKey })).body.data as EventType[];
-    const openapi = (await server.request('GET', '/openapi.json')).body;
+    const project = await fixtures.server.createProject('onramp');
+    const types = (await fixtures.server.request('GET', '/api/v2/event-types', { key: project.secretKey })).body.data as EventType[];
+    const openapi = (await fixtures.server.request('GET', '/openapi.json')).body;
     expect(openapi.openapi).toBe('3.1.0');
     for (const type of types) {
       const operation = openapi.webhooks?.[type.name]?.post;
@@ -112,8 +99,8 @@ describe.each(testDialects)('event catalogue (%s)', (dialect) => {
     expect(openapi.webhooks.order_paid).toBeDefined();
   });
 
-  it('every payload the server really sends, of every type, validates against its schema and is signed', async () => {
-    const api = webhookApi(server, await server.createProject('onramp'));
+  it('every payload the fixtures.server really sends, of every type, validates against its schema and is signed', async () => {
+    const api = webhookApi(fixtures.server, await fixtures.server.createProject('onramp'));
     const types = (await api.request('GET', '/api/v2/event-types')).body.data as EventType[];
     const ajv = validator();
     const validators = new Map(types.map((t) => [t.name, ajv.compile(t.schema)]));
@@ -203,7 +190,7 @@ describe.each(testDialects)('event catalogue (%s)', (dialect) => {
   });
 
   it("send-example refuses an unknown event type, another project's endpoint and a disabled one, each with its code", async () => {
-    const api = webhookApi(server, await server.createProject('onramp'));
+    const api = webhookApi(fixtures.server, await fixtures.server.createProject('onramp'));
     const endpoint = await api.createEndpoint('http://127.0.0.1:9/hook');
     const unknown = await api.request('POST', `/api/v2/webhook-endpoints/${endpoint.id}/send-example`, { eventType: 'ORDER_SHIPPED_TO_MARS' });
     expect(unknown.status).toBe(422);
@@ -219,7 +206,7 @@ describe.each(testDialects)('event catalogue (%s)', (dialect) => {
     expect(missing.status).toBe(400);
     expect(missing.body.error.code).toBe('validation_failed');
 
-    const other = webhookApi(server, await server.createProject('onramp'));
+    const other = webhookApi(fixtures.server, await fixtures.server.createProject('onramp'));
     const foreign = await other.request('POST', `/api/v2/webhook-endpoints/${endpoint.id}/send-example`, { eventType: 'ORDER_COMPLETED' });
     expect(foreign.status).toBe(404);
     expect(foreign.body.error.code).toBe('webhook_endpoint_not_found');

@@ -1,9 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config.js';
 import { testDialects } from '../helpers/databases.js';
-import { startTestServer, type TestServer } from '../helpers/test-server.js';
+import { webhookFixtures } from '../helpers/webhook-fixtures.js';
 import { webhookApi } from '../helpers/webhook-api.js';
-import { eventually, startReceiver, type WebhookReceiver } from '../helpers/webhook-receiver.js';
+import { eventually } from '../helpers/webhook-receiver.js';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -23,32 +23,23 @@ describe('retention settings', () => {
 });
 
 describe.each(testDialects)('retention (%s)', (dialect) => {
-  let server: TestServer;
-  const receivers: WebhookReceiver[] = [];
-  beforeAll(async () => {
-    server = await startTestServer(dialect, {
-      ORDERCAST_WEBHOOK_ALLOW_PRIVATE: 'true',
-      ORDERCAST_WEBHOOK_POLL_INTERVAL: '50ms',
-      ORDERCAST_WEBHOOK_RETRY_SCHEDULE: '0',
-      ORDERCAST_RETENTION_ATTEMPT_BODIES: '1h',
-      ORDERCAST_RETENTION_DELIVERIES: '1h',
-      ORDERCAST_RETENTION_EVENTS: '1h',
-      // The test runs the passes itself, with a clock an hour ahead.
-      ORDERCAST_RETENTION_INTERVAL: '1h',
-      // Small batches, so a pass takes several.
-      ORDERCAST_RETENTION_BATCH: '3',
-    });
-  });
-  afterAll(async () => {
-    for (const receiver of receivers) await receiver.close();
-    await server?.close();
+  const fixtures = webhookFixtures(dialect, {
+    ORDERCAST_WEBHOOK_ALLOW_PRIVATE: 'true',
+    ORDERCAST_WEBHOOK_POLL_INTERVAL: '50ms',
+    ORDERCAST_WEBHOOK_RETRY_SCHEDULE: '0',
+    ORDERCAST_RETENTION_ATTEMPT_BODIES: '1h',
+    ORDERCAST_RETENTION_DELIVERIES: '1h',
+    ORDERCAST_RETENTION_EVENTS: '1h',
+    // The test runs the passes itself, with a clock an hour ahead.
+    ORDERCAST_RETENTION_INTERVAL: '1h',
+    // Small batches, so a pass takes several.
+    ORDERCAST_RETENTION_BATCH: '3',
   });
 
   it('prunes only what is old enough: attempt bodies, delivered deliveries, the events of quiet orders', async () => {
-    const api = webhookApi(server, await server.createProject());
-    const ok = await startReceiver(() => ({ status: 200, body: '{"thanks":"for the order"}' }));
-    const broken = await startReceiver(() => ({ status: 500, body: '{"error":"kaput"}' }));
-    receivers.push(ok, broken);
+    const api = webhookApi(fixtures.server, await fixtures.server.createProject());
+    const ok = await fixtures.receiver(() => ({ status: 200, body: '{"thanks":"for the order"}' }));
+    const broken = await fixtures.receiver(() => ({ status: 500, body: '{"error":"kaput"}' }));
     await api.createEndpoint(ok.url, { enabledEvents: ['ORDER_CREATED', 'ORDER_COMPLETED'] });
     const failing = await api.createEndpoint(broken.url, { enabledEvents: ['ORDER_CREATED'] });
 
@@ -79,7 +70,7 @@ describe.each(testDialects)('retention (%s)', (dialect) => {
     const fresh = await api.createOrder();
     const all = await settled(8);
 
-    const pass = await server.app.retention.runOnce(cutoff + HOUR);
+    const pass = await fixtures.server.app.retention.runOnce(cutoff + HOUR);
     console.log(`[retention ${dialect}] ${JSON.stringify(pass)}`);
     expect(pass.batches).toBeGreaterThan(3);
 
@@ -119,9 +110,9 @@ describe.each(testDialects)('retention (%s)', (dialect) => {
     expect(resumed.body.data.map((e: any) => `${e.orderId}:${e.version}`)).toEqual([`${active.id}:1`, `${active.id}:2`, `${fresh.id}:1`]);
 
     // A second pass finds nothing more to do.
-    const again = await server.app.retention.runOnce(cutoff + HOUR);
+    const again = await fixtures.server.app.retention.runOnce(cutoff + HOUR);
     expect(again).toMatchObject({ attemptBodies: 0, deliveries: 0, events: 0 });
     // With the real clock, nothing is old enough.
-    expect(await server.app.retention.runOnce()).toMatchObject({ attemptBodies: 0, deliveries: 0, events: 0 });
+    expect(await fixtures.server.app.retention.runOnce()).toMatchObject({ attemptBodies: 0, deliveries: 0, events: 0 });
   });
 });
