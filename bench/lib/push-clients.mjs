@@ -1,7 +1,9 @@
 // Push benchmark clients, in their own process. Reads a plan (JSON file named on argv):
 //   { kind: 'socketio' | 'centrifuge' | 'bare' | 'durable', url, secretKey?, projectId?, clients: [{ orderId, userExternalId?, token? }] }
 // opens one connection per client, prints "ready <n>", records commit-to-receipt latency
-// for every update, and on "stop" (stdin) prints one JSON line of results and exits.
+// for every update, and on "stop" (stdin) prints one JSON line of results and exits. On
+// "mark" it forgets the latencies so far (a warm-up) and prints "marked"; versions are
+// still checked for gaps and repeats across the mark.
 import { readFileSync } from 'node:fs';
 import { io } from 'socket.io-client';
 import WebSocket from 'ws';
@@ -104,6 +106,11 @@ for (let i = 0; i < plan.clients.length; i += 200) await Promise.all(plan.client
 console.log(`ready ${plan.clients.length - failures}${firstFailure ? ` (first failure: ${firstFailure})` : ''}`);
 
 process.stdin.on('data', (chunk) => {
+  if (chunk.toString().includes('mark')) {
+    latencies.length = 0;
+    console.log('marked');
+    return;
+  }
   if (!chunk.toString().includes('stop')) return;
   const sorted = latencies.sort((a, b) => a - b);
   const at = (p) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] : null);

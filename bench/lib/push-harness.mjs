@@ -32,6 +32,23 @@ export async function startClients(tmp, kind, bases, clients) {
     throw error;
   }
   return {
+    /** Forgets the latencies received so far (a warm-up); gaps and repeats are still checked across it. */
+    async mark() {
+      await Promise.all(
+        procs.map(
+          (p) =>
+            new Promise((resolve) => {
+              const onData = (c) => {
+                if (!c.toString().includes('marked')) return;
+                p.child.stdout.off('data', onData);
+                resolve();
+              };
+              p.child.stdout.on('data', onData);
+              p.child.stdin?.write('mark\n');
+            }),
+        ),
+      );
+    },
     async stop() {
       const results = await Promise.all(
         procs.map(
@@ -96,7 +113,7 @@ export async function drive(baseUrl, secretKey, orderIds, status, rate, seconds)
         })
         .catch((error) => {
           failed++;
-          firstFailure ??= String(error);
+          firstFailure ??= `${error}${error.cause ? ` (${error.cause})` : ''}`;
         })
         .finally(() => {
           inFlight.delete(id);

@@ -1,9 +1,5 @@
 import type { Interest, LogHint } from './broker.js';
 
-type Key = string;
-
-const keyOf = (interest: Interest): Key => ('orderId' in interest ? `o:${interest.orderId}` : `p:${interest.projectId}`);
-
 export interface InterestObserver {
   /** The first follower of `interest` arrived. */
   opened?(interest: Interest): void;
@@ -14,44 +10,48 @@ export interface InterestObserver {
 /**
  * The projects and orders this node's readers follow, counted, so a broker knows
  * which hints from other processes are worth waking for (and, with Redis, which
- * channels to subscribe to).
+ * channels to subscribe to). Projects and orders are counted apart, by their ids as
+ * they are: a hint is matched on every message from another node, so matching builds
+ * no key string.
  */
 export class InterestSet {
-  private readonly counts = new Map<Key, number>();
+  private readonly projects = new Map<string, number>();
+  private readonly orders = new Map<string, number>();
 
   constructor(private readonly observer: InterestObserver = {}) {}
 
   follow(interest: Interest): () => void {
-    const key = keyOf(interest);
-    const count = this.counts.get(key) ?? 0;
-    this.counts.set(key, count + 1);
+    const [counts, id] = 'orderId' in interest ? [this.orders, interest.orderId] : [this.projects, interest.projectId];
+    const count = counts.get(id) ?? 0;
+    counts.set(id, count + 1);
     if (count === 0) this.observer.opened?.(interest);
     let released = false;
     return () => {
       if (released) return;
       released = true;
-      const left = (this.counts.get(key) ?? 1) - 1;
+      const left = (counts.get(id) ?? 1) - 1;
       if (left > 0) {
-        this.counts.set(key, left);
+        counts.set(id, left);
         return;
       }
-      this.counts.delete(key);
+      counts.delete(id);
       this.observer.closed?.(interest);
     };
   }
 
   /** Whether a hint concerns something followed here. */
   matches(hint: LogHint): boolean {
-    return this.counts.has(`p:${hint.projectId}`) || (hint.orderId !== undefined && this.counts.has(`o:${hint.orderId}`));
+    return this.projects.has(hint.projectId) || (hint.orderId !== undefined && this.orders.has(hint.orderId));
   }
 
   /** Every followed interest (to subscribe again after a reconnect). */
   *all(): Iterable<Interest> {
-    for (const key of this.counts.keys()) yield key.startsWith('o:') ? { orderId: key.slice(2) } : { projectId: key.slice(2) };
+    for (const projectId of this.projects.keys()) yield { projectId };
+    for (const orderId of this.orders.keys()) yield { orderId };
   }
 
   get size(): number {
-    return this.counts.size;
+    return this.projects.size + this.orders.size;
   }
 }
 

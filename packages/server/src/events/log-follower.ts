@@ -65,14 +65,20 @@ export class LogFollower {
     if (this.options.pollMs > 0) this.schedule();
   }
 
-  /** Reads the log soon; hints call it. Reads never overlap: one arriving mid-read runs once more after it. */
+  /**
+   * Reads the log soon; hints call it. Reads never overlap: one arriving mid-read runs once
+   * more after it. The read starts a microtask later, so hints that arrive together (the
+   * messages of one Redis packet, the appends of one commit batch) are taken by one read
+   * rather than a read and then an empty one.
+   */
   wake(): void {
     if (this.stopped) return;
     if (this.reading) {
       this.readAgain = true;
       return;
     }
-    this.reading = this.readUntilIdle()
+    this.reading = Promise.resolve()
+      .then(() => this.readUntilIdle())
       .catch((error) => this.logger?.warn({ err: error }, 'log follower: reading the log failed; retrying on the next hint or tick'))
       .finally(() => (this.reading = undefined));
   }

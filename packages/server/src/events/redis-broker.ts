@@ -30,7 +30,8 @@ export function orderShard(orderId: string): number {
  * of order ids under the deployment's prefix. A node subscribes only to what its
  * readers follow (see Broker.follow), so a node whose clients follow nothing of a
  * project neither receives nor wakes for that project's writes; the writer publishes
- * each hint to its project's channel and, for a one-order write, to the order's shard.
+ * each hint to its project's channel and, for a one-order write, to the order's shard,
+ * the hints of one turn of the event loop together (see `send`).
  *
  * Local listeners are called at once, as with MemoryBroker, so a node keeps serving
  * its own writes while Redis is down; messages that come back with this node's id
@@ -47,6 +48,10 @@ export class RedisBroker implements ConnectedBroker {
   private readonly interests: InterestSet;
   /** Channels subscribed, counted: several followed orders share one shard channel. */
   private readonly channels = new Map<string, number>();
+  /** The name of each order shard's channel, made once: every message from another node is checked against one. */
+  private readonly shardChannels: string[];
+  /** Hints published this turn, not yet sent to Redis (see `send`). */
+  private unsent: LogHint[] = [];
   private connected = false;
   private everConnected = false;
   private closed = false;
@@ -65,6 +70,7 @@ export class RedisBroker implements ConnectedBroker {
       maxRetriesPerRequest: 1,
       retryStrategy: (times: number) => Math.min(100 * times, 1000),
     };
+    this.shardChannels = Array.from({ length: ORDER_SHARDS }, (_, shard) => `${prefix}:o:${shard}`);
     this.publisher = new Redis(url, { ...options, enableOfflineQueue: false });
     this.subscriber = new Redis(url, options);
     this.interests = new InterestSet({
@@ -110,17 +116,39 @@ export class RedisBroker implements ConnectedBroker {
   publish(hint: LogHint): void {
     this.local.publish(hint);
     if (this.publisher.status !== 'ready') return;
-    const message = JSON.stringify({ node: this.node, hint } satisfies Envelope);
-    if (hint.orderId === undefined) {
-      this.publisher.publish(this.projectChannel(hint.projectId), message).catch(() => {});
-      return;
+    if (this.unsent.push(hint) === 1) queueMicrotask(() => this.send());
+  }
+
+  /**
+   * Sends the hints published since the last call in one pipeline: the appends of one
+   * commit batch are published in the same turn, so their project hears once (a project
+   * hint names no order) and each order's shard once per order, rather than twice per event.
+   */
+  private send(): void {
+    const hints = this.unsent;
+    this.unsent = [];
+    if (this.publisher.status !== 'ready') return;
+    const byProject = new Map<string, LogHint[]>();
+    for (const hint of hints) {
+      const group = byProject.get(hint.projectId);
+      if (group) group.push(hint);
+      else byProject.set(hint.projectId, [hint]);
     }
-    this.publisher
-      .pipeline()
-      .publish(this.projectChannel(hint.projectId), message)
-      .publish(this.shardChannel(orderShard(hint.orderId)), message)
-      .exec()
-      .catch(() => {});
+    const pipeline = this.publisher.pipeline();
+    for (const [projectId, group] of byProject) {
+      const projectHint = group.length === 1 ? group[0] : { projectId };
+      const projectMessage = this.message(projectHint);
+      pipeline.publish(this.projectChannel(projectId), projectMessage);
+      for (const hint of group) {
+        if (hint.orderId !== undefined)
+          pipeline.publish(this.shardChannel(orderShard(hint.orderId)), hint === projectHint ? projectMessage : this.message(hint));
+      }
+    }
+    pipeline.exec().catch(() => {});
+  }
+
+  private message(hint: LogHint): string {
+    return JSON.stringify({ node: this.node, hint } satisfies Envelope);
   }
 
   subscribe(listener: HintListener): () => void {
@@ -169,7 +197,7 @@ export class RedisBroker implements ConnectedBroker {
   }
 
   private shardChannel(shard: number): string {
-    return `${this.prefix}:o:${shard}`;
+    return this.shardChannels[shard] as string;
   }
 
   private channelOf(interest: Interest): string {

@@ -46,13 +46,18 @@ export class ChannelHub {
   }
 
   dispatch(event: OrderEvent): void {
-    const keys = [topics.order(event.orderId), topics.project(event.projectId)];
-    if (event.userExternalId !== null) keys.push(topics.user(event.projectId, event.userExternalId));
-    for (const key of keys) {
-      const set = this.topics.get(key);
-      if (!set) continue;
-      for (const listener of [...set]) listener(event);
-    }
+    this.deliver(topics.order(event.orderId), event);
+    this.deliver(topics.project(event.projectId), event);
+    if (event.userExternalId !== null) this.deliver(topics.user(event.projectId, event.userExternalId), event);
+  }
+
+  private deliver(topic: string, event: OrderEvent): void {
+    const set = this.topics.get(topic);
+    if (!set) return;
+    // Most topics have one listener (a socket following an order): call it without copying the set.
+    if (set.size === 1) return (set.values().next().value as HubListener)(event);
+    // A copy: a listener may subscribe or unsubscribe others while the event goes round.
+    for (const listener of [...set]) listener(event);
   }
 
   /** Number of topics with at least one local subscriber (for leak checks). */

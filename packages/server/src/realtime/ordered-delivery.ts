@@ -22,6 +22,9 @@ export class OrderedDelivery {
   private position = -1;
   private chain: Promise<void>;
   private begin!: () => void;
+  private started = false;
+  /** Steps queued on the chain and not yet finished. */
+  private queued = 0;
   private closed = false;
 
   constructor(private readonly options: OrderedDeliveryOptions) {
@@ -31,11 +34,26 @@ export class OrderedDelivery {
   /** Goes live from `position`; with `catchUp`, first delivers what the log holds after it. */
   start(position: number, catchUp = false): void {
     this.position = position;
+    this.started = true;
     if (catchUp) this.enqueue(() => this.fill(Number.MAX_SAFE_INTEGER));
     this.begin();
   }
 
   offer(event: OrderEvent): void {
+    // The usual case, with nothing queued before it: the next event goes out at once, and
+    // one already delivered is dropped, without a promise per event and subscriber.
+    if (this.started && this.queued === 0 && !this.closed) {
+      const at = this.options.positionOf(event);
+      if (at <= this.position) return;
+      if (at === this.position + 1) {
+        try {
+          this.emit(event, at);
+        } catch (error) {
+          this.options.onError?.(error);
+        }
+        return;
+      }
+    }
     this.enqueue(() => this.apply(event));
   }
 
@@ -53,7 +71,11 @@ export class OrderedDelivery {
   }
 
   private enqueue(step: () => Promise<void> | void): void {
-    this.chain = this.chain.then(() => (this.closed ? undefined : step())).catch((error) => this.options.onError?.(error));
+    this.queued++;
+    this.chain = this.chain
+      .then(() => (this.closed ? undefined : step()))
+      .catch((error) => this.options.onError?.(error))
+      .finally(() => this.queued--);
   }
 
   private async apply(event: OrderEvent): Promise<void> {
