@@ -2,11 +2,12 @@ import { randomBytes } from 'node:crypto';
 import { LogThrottle } from '../lib/log-throttle.js';
 import type { Logger } from '../lib/logging.js';
 import type { Metrics } from '../metrics.js';
-import type { AttemptBatchResult, AttemptRecord, DeliveryQueue } from './delivery-queue.js';
+import type { AttemptBatchResult, AttemptRecord, DeliveryQueuePort } from './delivery-queue.js';
 import type { DeliveryRow } from '../store/repositories/webhook-deliveries.js';
 import type { EndpointRecord } from '../store/repositories/webhook-endpoints.js';
 import { AttemptRecorder } from './attempt-recorder.js';
 import { EndpointFailureLog } from './failure-log.js';
+import { SigningKeys } from './signing-keys.js';
 import type { HttpSender, SendResult } from './http-sender.js';
 import { parseRetryAfter, type RetrySchedule } from './retry-schedule.js';
 import { signatureHeaders } from '../lib/standard-webhooks.js';
@@ -62,6 +63,7 @@ export class DeliveryDispatcher {
   /** When this process last handed a delivery of each rate-limited endpoint to a slot (ms). */
   private readonly lastRateLimitedStart = new Map<string, number>();
   private readonly recorder: AttemptRecorder;
+  private readonly signingKeys: SigningKeys;
   private readonly failureLog: EndpointFailureLog;
   private readonly claimFailureLog = new LogThrottle(10_000);
   private timer: NodeJS.Timeout | undefined;
@@ -79,7 +81,7 @@ export class DeliveryDispatcher {
   private readonly lowWater: number;
 
   constructor(
-    private readonly deliveries: DeliveryQueue,
+    private readonly deliveries: DeliveryQueuePort,
     private readonly sender: HttpSender,
     private readonly schedule: RetrySchedule,
     private readonly metrics: Metrics,
@@ -93,6 +95,7 @@ export class DeliveryDispatcher {
     this.capacity = options.concurrency * 2;
     this.lowWater = Math.ceil(options.concurrency / 2);
     this.failureLog = new EndpointFailureLog(logger);
+    this.signingKeys = new SigningKeys(options.signingSecrets);
     this.recorder = new AttemptRecorder(deliveries, this.workerId, Math.ceil(options.concurrency / 2), (records, result) => this.recorded(records, result));
   }
 
@@ -271,7 +274,7 @@ export class DeliveryDispatcher {
   private async attempt(row: DeliveryRow, endpoint: EndpointRecord): Promise<void> {
     const attemptedAt = new Date();
     const headers = signatureHeaders(
-      this.options.signingSecrets(endpoint, attemptedAt.toISOString()),
+      this.signingKeys.signingAt(endpoint, attemptedAt.toISOString()),
       row.id,
       Math.floor(attemptedAt.getTime() / 1000),
       row.payload,
@@ -409,6 +412,8 @@ export class DeliveryDispatcher {
       await this.recorder.flushed();
     })();
     await Promise.race([settled, new Promise((resolve) => setTimeout(resolve, graceMs).unref?.())]);
+    // Outcomes still to come after the grace are not recorded: their leases run out and they are sent again.
+    await this.deliveries.close?.();
   }
 
   get inFlightCount(): number {
