@@ -57,6 +57,8 @@ const LEASE_MARGIN_MS = 500;
 export class DeliveryDispatcher {
   readonly workerId = `wrk_${randomBytes(8).toString('hex')}`;
   private readonly inFlight = new Set<Promise<void>>();
+  /** The deliveries of the attempts in flight, until their outcomes are written. */
+  private readonly sending = new Set<string>();
   private ready: Claimed[] = [];
   /** Claimed deliveries of rate-limited endpoints waiting for their send slot. */
   private readonly delayed = new Map<NodeJS.Timeout, Claimed>();
@@ -163,7 +165,13 @@ export class DeliveryDispatcher {
         if (rows.length === limit) this.moreDue = true;
         if (rows.length > 0) {
           const endpoints = await this.deliveries.findEndpoints(rows.map((row) => row.endpoint_id));
-          for (const row of rows) await this.admit({ row, endpoint: endpoints.get(row.endpoint_id), leaseEnds: claimedAt + this.leaseMs });
+          for (const row of rows) {
+            // Its lease ran out while its outcome was still being written (a stalled disk): it
+            // was sent, and its outcome is on the way. Sending it again would be a duplicate;
+            // if the outcome is refused, the lease just taken runs out and it is retried.
+            if (this.sending.has(row.id)) continue;
+            await this.admit({ row, endpoint: endpoints.get(row.endpoint_id), leaseEnds: claimedAt + this.leaseMs });
+          }
         }
       } else {
         this.moreDue = true;
@@ -244,7 +252,9 @@ export class DeliveryDispatcher {
       const next = this.ready.shift()!;
       // Too little lease left for a whole attempt: another claim (after the lease) sends it.
       if (Date.now() + this.options.timeout + LEASE_MARGIN_MS > next.leaseEnds) continue;
-      this.track(this.deliver(next));
+      const id = next.row.id;
+      this.sending.add(id);
+      this.track(this.deliver(next).finally(() => this.sending.delete(id)));
     }
   }
 
