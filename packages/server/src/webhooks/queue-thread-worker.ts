@@ -1,6 +1,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import SqliteDatabase from 'better-sqlite3';
 import { Kysely } from 'kysely';
+import type { SqliteDatabase as KyselySqlite, SqliteStatement } from 'kysely';
 import type { Database } from '../store/schema.js';
 import { ImmediateSqliteDialect } from '../store/sqlite-immediate-dialect.js';
 import { startCheckpointer } from '../store/sqlite-checkpointer.js';
@@ -18,7 +19,11 @@ import type { QueueCall, QueueReply, QueueThreadSettings } from './queue-thread.
 const settings = workerData as QueueThreadSettings;
 const sqlite = new SqliteDatabase(settings.file);
 sqlite.pragma(`synchronous = ${settings.synchronous}`);
-sqlite.pragma('busy_timeout = 5000');
+// No busy handler of SQLite's: it sleeps ever longer between tries (up to 100 ms), and
+// against the main thread's stream of short order writes this thread would wait behind
+// them for most of a second. Statements that find the write lock taken are tried again
+// every fraction of a millisecond instead (retryWhileBusy), up to the same 5 s.
+sqlite.pragma('busy_timeout = 0');
 sqlite.pragma('foreign_keys = ON');
 // This connection checkpoints what it writes, on a timer of its own like the serving
 // connection's: that one skips its rounds when its own connection wrote nothing, so the
@@ -28,7 +33,7 @@ sqlite.pragma('foreign_keys = ON');
 // index) is copied once per round.
 const CHECKPOINT_INTERVAL_MS = 500;
 const checkpointer = startCheckpointer(sqlite, CHECKPOINT_INTERVAL_MS, (message) => console.error(`webhook queue thread: checkpoint failed: ${message}`));
-const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: withStatementCache(sqlite) }) });
+const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: retryWhileBusy(withStatementCache(sqlite)) }) });
 const queue = new DeliveryQueue({ db, dialect: 'sqlite' });
 
 async function answer(call: QueueCall): Promise<unknown> {
@@ -79,4 +84,40 @@ function cloneableError(error: unknown): Error {
   const code = (error as { code?: unknown }).code;
   if (typeof code === 'string') Object.assign(copy, { code });
   return copy;
+}
+
+const BUSY_WAIT_MS = 0.25;
+const BUSY_TIMEOUT_MS = 5_000;
+const pause = new Int32Array(new SharedArrayBuffer(4));
+
+/**
+ * Runs each statement again while SQLite answers SQLITE_BUSY (another connection holds
+ * the write lock: `BEGIN IMMEDIATE` is where that happens), pausing this thread briefly
+ * between tries. A statement refused with SQLITE_BUSY did nothing, so trying it again
+ * is safe.
+ */
+function retryWhileBusy(database: KyselySqlite): KyselySqlite {
+  const retried = <T>(run: () => T): T => {
+    const deadline = performance.now() + BUSY_TIMEOUT_MS;
+    for (;;) {
+      try {
+        return run();
+      } catch (error) {
+        if ((error as { code?: string }).code !== 'SQLITE_BUSY' || performance.now() > deadline) throw error;
+        Atomics.wait(pause, 0, 0, BUSY_WAIT_MS);
+      }
+    }
+  };
+  return {
+    prepare(sql: string): SqliteStatement {
+      const statement = database.prepare(sql);
+      return {
+        reader: statement.reader,
+        all: (parameters) => retried(() => statement.all(parameters)),
+        run: (parameters) => retried(() => statement.run(parameters)),
+        iterate: (parameters) => statement.iterate(parameters),
+      };
+    },
+    close: () => database.close(),
+  };
 }
