@@ -48,6 +48,7 @@ import { resealStoredSecrets } from './store/secret-reseal.js';
 import { VERSION } from './version.js';
 import { DeliveryQueue } from './webhooks/delivery-queue.js';
 import { DeliveryDispatcher } from './webhooks/dispatcher.js';
+import { ThreadedDeliveryQueue } from './webhooks/queue-thread.js';
 import { HttpSender } from './webhooks/http-sender.js';
 import { RetrySchedule } from './webhooks/retry-schedule.js';
 
@@ -270,7 +271,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   });
   const dispatcher = config.webhooks.dispatch
     ? new DeliveryDispatcher(
-        core.deliveryQueue,
+        ThreadedDeliveryQueue.forStore(store, config.sqliteSynchronous) ?? core.deliveryQueue,
         sender,
         new RetrySchedule(config.webhooks.retrySchedule, config.webhooks.retryJitter, config.webhooks.maxRetryAfter),
         metrics,

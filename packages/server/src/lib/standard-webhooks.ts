@@ -1,4 +1,4 @@
-import { createHmac, randomBytes } from 'node:crypto';
+import { createHmac, createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
 
 /**
  * Standard Webhooks symmetric signatures: `v1,<base64 HMAC-SHA256>` over
@@ -18,9 +18,14 @@ export function secretKey(secret: string): Buffer {
   return Buffer.from(encoded, 'base64');
 }
 
-/** One `v1,…` signature of the exact bytes that will be sent. */
-export function sign(secret: string, msgId: string, timestampSeconds: number, body: string | Buffer): string {
-  const mac = createHmac('sha256', secretKey(secret));
+/** A secret's HMAC key, for signers that sign with it many times (decoding it once). */
+export function secretKeyObject(secret: string): KeyObject {
+  return createSecretKey(secretKey(secret));
+}
+
+/** One `v1,…` signature of the exact bytes that will be sent, with a secret or its key (secretKeyObject). */
+export function sign(secret: string | KeyObject, msgId: string, timestampSeconds: number, body: string | Buffer): string {
+  const mac = createHmac('sha256', typeof secret === 'string' ? secretKey(secret) : secret);
   mac.update(`${msgId}.${timestampSeconds}.`);
   mac.update(body);
   return `v1,${mac.digest('base64')}`;
@@ -33,7 +38,7 @@ export interface SignedHeaders {
 }
 
 /** The three Standard Webhooks headers; one signature per secret, space-separated (rotation grace). */
-export function signatureHeaders(secrets: string[], msgId: string, timestampSeconds: number, body: string | Buffer): SignedHeaders {
+export function signatureHeaders(secrets: ReadonlyArray<string | KeyObject>, msgId: string, timestampSeconds: number, body: string | Buffer): SignedHeaders {
   if (secrets.length === 0) throw new Error('at least one secret is needed to sign');
   if (msgId.includes('.')) throw new Error('a webhook id cannot contain "."');
   return {

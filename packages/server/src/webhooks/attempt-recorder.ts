@@ -1,4 +1,4 @@
-import type { AttemptBatchResult, AttemptRecord, DeliveryQueue } from './delivery-queue.js';
+import type { AttemptBatchResult, AttemptRecord, DeliveryQueuePort } from './delivery-queue.js';
 
 /** The most attempts written in one transaction. */
 const MAX_BATCH = 512;
@@ -21,7 +21,7 @@ export class AttemptRecorder {
   private wakeWriter: (() => void) | undefined;
 
   constructor(
-    private readonly deliveries: DeliveryQueue,
+    private readonly deliveries: DeliveryQueuePort,
     private readonly workerId: string,
     /** Write as soon as this many outcomes wait; fewer wait for one more turn of the event loop while more keep arriving. */
     private readonly batchTarget: number,

@@ -69,12 +69,29 @@ export interface AttemptBatchResult {
 }
 
 /**
+ * What the dispatcher needs of the outbox. DeliveryQueue does it on the connection it
+ * is given; ThreadedDeliveryQueue (queue-thread.ts) hands the same calls to a
+ * DeliveryQueue in a worker thread with an SQLite connection of its own.
+ */
+export interface DeliveryQueuePort {
+  claimDue(workerId: string, limit: number, leaseMs: number): Promise<DeliveryRow[]>;
+  findEndpoints(ids: Iterable<string>): Promise<Map<string, EndpointRecord>>;
+  releaseClaims(workerId: string, deliveryIds: readonly string[]): Promise<void>;
+  takeSendSlot(endpointId: string, nowMs: number, intervalMs: number): Promise<number>;
+  postpone(workerId: string, deliveryId: string, at: string): Promise<void>;
+  giveUpWithoutAttempt(deliveryId: string, reason: string): Promise<void>;
+  recordAttempts(workerId: string, records: readonly AttemptRecord[]): Promise<AttemptBatchResult>;
+  /** Lets go of what the queue holds (a worker thread); a later call may take it up again. */
+  close?(): Promise<void>;
+}
+
+/**
  * The dispatcher's side of the outbox: claiming due deliveries under a lease, and
  * recording what each attempt did, with the endpoint's health. (The outbox rows are
  * written by the order log's append; the REST delivery log is WebhookDeliveryService.)
  */
-export class DeliveryQueue {
-  constructor(private readonly store: Store) {}
+export class DeliveryQueue implements DeliveryQueuePort {
+  constructor(private readonly store: Pick<Store, 'db' | 'dialect'>) {}
 
   claimDue(workerId: string, limit: number, leaseMs: number): Promise<DeliveryRow[]> {
     const now = new Date();
@@ -150,8 +167,11 @@ export class DeliveryQueue {
     );
     // Deliveries with the same outcome (a burst of 200s) move on in one statement.
     const outcomes = new Map<string, { outcome: DeliveryOutcome; ids: string[] }>();
-    for (const { attempt, status, nextAttemptAt } of records) {
+    for (const { attempt, status, nextAttemptAt: next } of records) {
       const lastError = attempt.error ?? (attempt.outcome === 'failed' && attempt.statusCode !== null ? `HTTP ${attempt.statusCode}` : null);
+      // A finished delivery's next time is never read (the API shows it only while pending):
+      // the batch's time for all of them, so a burst of 200s is one group, not one per millisecond.
+      const nextAttemptAt = status === 'pending' ? next : at;
       const key = `${status} ${nextAttemptAt} ${attempt.statusCode} ${lastError}`;
       let group = outcomes.get(key);
       if (!group) {

@@ -2,11 +2,12 @@ import { randomBytes } from 'node:crypto';
 import { LogThrottle } from '../lib/log-throttle.js';
 import type { Logger } from '../lib/logging.js';
 import type { Metrics } from '../metrics.js';
-import type { AttemptBatchResult, AttemptRecord, DeliveryQueue } from './delivery-queue.js';
+import type { AttemptBatchResult, AttemptRecord, DeliveryQueuePort } from './delivery-queue.js';
 import type { DeliveryRow } from '../store/repositories/webhook-deliveries.js';
 import type { EndpointRecord } from '../store/repositories/webhook-endpoints.js';
 import { AttemptRecorder } from './attempt-recorder.js';
 import { EndpointFailureLog } from './failure-log.js';
+import { SigningKeys } from './signing-keys.js';
 import type { HttpSender, SendResult } from './http-sender.js';
 import { parseRetryAfter, type RetrySchedule } from './retry-schedule.js';
 import { signatureHeaders } from '../lib/standard-webhooks.js';
@@ -56,12 +57,15 @@ const LEASE_MARGIN_MS = 500;
 export class DeliveryDispatcher {
   readonly workerId = `wrk_${randomBytes(8).toString('hex')}`;
   private readonly inFlight = new Set<Promise<void>>();
+  /** The deliveries of the attempts in flight, until their outcomes are written. */
+  private readonly sending = new Set<string>();
   private ready: Claimed[] = [];
   /** Claimed deliveries of rate-limited endpoints waiting for their send slot. */
   private readonly delayed = new Map<NodeJS.Timeout, Claimed>();
   /** When this process last handed a delivery of each rate-limited endpoint to a slot (ms). */
   private readonly lastRateLimitedStart = new Map<string, number>();
   private readonly recorder: AttemptRecorder;
+  private readonly signingKeys: SigningKeys;
   private readonly failureLog: EndpointFailureLog;
   private readonly claimFailureLog = new LogThrottle(10_000);
   private timer: NodeJS.Timeout | undefined;
@@ -79,7 +83,7 @@ export class DeliveryDispatcher {
   private readonly lowWater: number;
 
   constructor(
-    private readonly deliveries: DeliveryQueue,
+    private readonly deliveries: DeliveryQueuePort,
     private readonly sender: HttpSender,
     private readonly schedule: RetrySchedule,
     private readonly metrics: Metrics,
@@ -93,6 +97,7 @@ export class DeliveryDispatcher {
     this.capacity = options.concurrency * 2;
     this.lowWater = Math.ceil(options.concurrency / 2);
     this.failureLog = new EndpointFailureLog(logger);
+    this.signingKeys = new SigningKeys(options.signingSecrets);
     this.recorder = new AttemptRecorder(deliveries, this.workerId, Math.ceil(options.concurrency / 2), (records, result) => this.recorded(records, result));
   }
 
@@ -160,7 +165,13 @@ export class DeliveryDispatcher {
         if (rows.length === limit) this.moreDue = true;
         if (rows.length > 0) {
           const endpoints = await this.deliveries.findEndpoints(rows.map((row) => row.endpoint_id));
-          for (const row of rows) await this.admit({ row, endpoint: endpoints.get(row.endpoint_id), leaseEnds: claimedAt + this.leaseMs });
+          for (const row of rows) {
+            // Its lease ran out while its outcome was still being written (a stalled disk): it
+            // was sent, and its outcome is on the way. Sending it again would be a duplicate;
+            // if the outcome is refused, the lease just taken runs out and it is retried.
+            if (this.sending.has(row.id)) continue;
+            await this.admit({ row, endpoint: endpoints.get(row.endpoint_id), leaseEnds: claimedAt + this.leaseMs });
+          }
         }
       } else {
         this.moreDue = true;
@@ -241,7 +252,9 @@ export class DeliveryDispatcher {
       const next = this.ready.shift()!;
       // Too little lease left for a whole attempt: another claim (after the lease) sends it.
       if (Date.now() + this.options.timeout + LEASE_MARGIN_MS > next.leaseEnds) continue;
-      this.track(this.deliver(next));
+      const id = next.row.id;
+      this.sending.add(id);
+      this.track(this.deliver(next).finally(() => this.sending.delete(id)));
     }
   }
 
@@ -271,7 +284,7 @@ export class DeliveryDispatcher {
   private async attempt(row: DeliveryRow, endpoint: EndpointRecord): Promise<void> {
     const attemptedAt = new Date();
     const headers = signatureHeaders(
-      this.options.signingSecrets(endpoint, attemptedAt.toISOString()),
+      this.signingKeys.signingAt(endpoint, attemptedAt.toISOString()),
       row.id,
       Math.floor(attemptedAt.getTime() / 1000),
       row.payload,
@@ -409,6 +422,8 @@ export class DeliveryDispatcher {
       await this.recorder.flushed();
     })();
     await Promise.race([settled, new Promise((resolve) => setTimeout(resolve, graceMs).unref?.())]);
+    // Outcomes still to come after the grace are not recorded: their leases run out and they are sent again.
+    await this.deliveries.close?.();
   }
 
   get inFlightCount(): number {
