@@ -60,6 +60,18 @@ async function rowsFollowing(server: TestServer, orderId: string, count: number)
   }, `${count} session rows following ${orderId}`);
 }
 
+/** A socket following a new order through one change (version 2), with its session row written. */
+async function followOneUpdatedOrder(server: TestServer, secretKey: string) {
+  const orderId = await createOrder(server, secretKey, { status: 'AWAITING_PAYMENT_FROM_USER' });
+  const client = follow(server, { apiKey: secretKey });
+  await waitFor(() => client.connects.length === 1, 'the first connect');
+  await emitWithAck(client.socket, 'subscribe:order', { orderId });
+  await rowsFollowing(server, orderId, 1);
+  await setStatus(server, secretKey, orderId, 'PROCESSING');
+  await waitFor(() => client.versions.length === 1, 'version 2');
+  return { orderId, client };
+}
+
 describe.each(testDialects)('Socket.IO connection state recovery (%s)', (dialect) => {
   let server: TestServer;
   let project: CreatedProject;
@@ -78,14 +90,8 @@ describe.each(testDialects)('Socket.IO connection state recovery (%s)', (dialect
   });
 
   it('after a dropped connection, reconnects with recovered === true and gets every missed update without subscribing again', async () => {
-    const orderId = await createOrder(server, project.secretKey, { status: 'AWAITING_PAYMENT_FROM_USER' });
-    const client = follow(server, { apiKey: project.secretKey });
+    const { orderId, client } = await followOneUpdatedOrder(server, project.secretKey);
     sockets.push(client.socket);
-    await waitFor(() => client.connects.length === 1, 'the first connect');
-    await emitWithAck(client.socket, 'subscribe:order', { orderId });
-    await rowsFollowing(server, orderId, 1);
-    await setStatus(server, project.secretKey, orderId, 'PROCESSING');
-    await waitFor(() => client.versions.length === 1, 'version 2');
     // Recovery from the event's log position and the session's row.
     expect(recoveryState(client.socket)._lastOffset).toMatch(POSITION_OFFSET);
 
@@ -230,14 +236,8 @@ describe.each(testDialects)('Socket.IO connection state recovery (%s)', (dialect
   });
 
   it('answers malformed, oversized, forged or orphaned offsets with a new session, never an error', async () => {
-    const orderId = await createOrder(server, project.secretKey, { status: 'AWAITING_PAYMENT_FROM_USER' });
-    const client = follow(server, { apiKey: project.secretKey });
+    const { orderId, client } = await followOneUpdatedOrder(server, project.secretKey);
     sockets.push(client.socket);
-    await waitFor(() => client.connects.length === 1, 'the first connect');
-    await emitWithAck(client.socket, 'subscribe:order', { orderId });
-    await rowsFollowing(server, orderId, 1);
-    await setStatus(server, project.secretKey, orderId, 'PROCESSING');
-    await waitFor(() => client.versions.length === 1, 'version 2');
     const { _pid: pid, _lastOffset: genuine } = recoveryState(client.socket);
     expect(genuine).toMatch(POSITION_OFFSET);
     const [, , mac] = genuine.split('.');
@@ -371,14 +371,8 @@ describe('Socket.IO connection state recovery window', () => {
   it('does not recover from a log position once the session row has outlived the window', async () => {
     const server = await startTestServer('sqlite', { ORDERCAST_WS_RECOVERY_WINDOW: '1s' });
     const project = await server.createProject('onramp');
-    const client = follow(server, { apiKey: project.secretKey });
+    const { orderId, client } = await followOneUpdatedOrder(server, project.secretKey);
     try {
-      const orderId = await createOrder(server, project.secretKey, { status: 'AWAITING_PAYMENT_FROM_USER' });
-      await waitFor(() => client.connects.length === 1, 'the first connect');
-      await emitWithAck(client.socket, 'subscribe:order', { orderId });
-      await rowsFollowing(server, orderId, 1);
-      await setStatus(server, project.secretKey, orderId, 'PROCESSING');
-      await waitFor(() => client.versions.length === 1, 'version 2');
       expect(recoveryState(client.socket)._lastOffset).toMatch(POSITION_OFFSET);
       const droppedAt = Date.now();
       await dropAndReconnect(server, client, async () => {
