@@ -30,6 +30,9 @@ export interface DispatcherOptions {
 /** Event names whose deliveries never announce `delivery.exhausted` (no notices about notices). */
 const NOT_ANNOUNCED_WHEN_EXHAUSTED = new Set(OPERATIONAL_EVENT_NAMES);
 
+/** How late a send slot's timer may fire before the slot is given up for a fresh one. */
+const OVERDUE_SLOT_MIN_MS = 50;
+
 /** A claimed delivery waiting for a free slot, with its endpoint as read at the claim. */
 interface Claimed {
   row: DeliveryRow;
@@ -230,11 +233,21 @@ export class DeliveryDispatcher {
    * endpoint in this process, so a stall delays sends instead of bunching them.
    */
   private waitForSlot(claimed: Claimed, wait: number, intervalMs: number): void {
+    const dueAt = Date.now() + wait;
     const timer = setTimeout(() => {
       this.delayed.delete(timer);
       if (!this.running) return;
       const endpointId = claimed.endpoint!.id;
       const now = Date.now();
+      // A slot missed by more than an interval (a stall) may now lie among slots other
+      // processes took since, and sending on it could bunch with theirs: take a fresh one.
+      // Not for timer jitter: at high rates an interval is shorter than a timer's usual lateness.
+      if (now - dueAt > Math.max(intervalMs, OVERDUE_SLOT_MIN_MS)) {
+        this.admit(claimed).catch((error) =>
+          this.logger.warn({ err: error }, 'webhook dispatcher could not take a send slot; the lease will run out and the delivery be retried'),
+        );
+        return;
+      }
       const gap = (this.lastRateLimitedStart.get(endpointId) ?? 0) + intervalMs - now;
       if (gap > 0) return this.waitForSlot(claimed, gap, intervalMs);
       this.lastRateLimitedStart.set(endpointId, now);
