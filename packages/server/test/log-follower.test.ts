@@ -88,3 +88,34 @@ describe.skipIf(!databaseUrlForTests())('the log follower on PostgreSQL', () => 
     expect(ids).toEqual(seen.map((e) => e.id));
   });
 });
+
+describe.skipIf(!databaseUrlForTests())('the log follower on PostgreSQL, with no timer', () => {
+  it('reads again after a hint, at growing intervals, until an unrelated transaction that held the event back has ended', async () => {
+    const server = await startTestServer('postgres', { ORDERCAST_EVENT_POLL_MS: '0' });
+    const holder = new pg.Client({ connectionString: server.databaseUrl });
+    try {
+      const project = await server.createProject('store');
+      const created = await server.request('POST', '/api/v2/orders', { key: project.secretKey, body: {} });
+      const seen: number[] = [];
+      server.app.follower.subscribe((event) => event.orderId === created.body.id && seen.push(event.version));
+      await server.app.follower.catchUp();
+      seen.length = 0;
+      await holder.connect();
+      // Takes a transaction id, so every commit after it stays below the readers' horizon until it ends.
+      await holder.query('begin');
+      await holder.query('select pg_current_xact_id()');
+      const changed = await server.request('POST', `/api/v2/orders/${created.body.id}/status`, { key: project.secretKey, body: { status: 'paid' } });
+      expect(changed.status).toBe(200);
+      // Longer than the first settling reads (50 and 100 ms) wait; no hint and no timer comes after this.
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      expect(seen).toEqual([]);
+      await holder.query('commit');
+      const deadline = Date.now() + 10_000;
+      while (seen.length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(seen).toEqual([2]);
+    } finally {
+      await holder.end().catch(() => {});
+      await server.close();
+    }
+  });
+});

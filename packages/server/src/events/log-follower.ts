@@ -10,13 +10,18 @@ export interface LogFollowerOptions {
   pollMs: number;
   batchSize?: number;
   /**
-   * Reads once more this long after a hint (0: never). On PostgreSQL a commit is only
-   * readable once every transaction that started before it has ended (store/log-reading.ts),
-   * so a hint can arrive while its event is still held back by an unrelated transaction;
-   * this bounds that wait without waiting for the timer.
+   * Reads once more this long after a hint (0: never), and again at twice the delay each
+   * time, up to SETTLE_TRIES reads, while nothing has arrived since the hint. On PostgreSQL
+   * a commit is only readable once every transaction that started before it has ended,
+   * across the whole cluster (store/log-reading.ts), so a hint can arrive while its event
+   * is still held back by an unrelated transaction; this bounds that wait without waiting
+   * for the timer, and without the timer (pollMs 0) it still comes.
    */
   settleMs?: number;
 }
+
+/** Settling reads after one hint at most: 50 ms doubling 8 times reaches ~13 s. */
+const SETTLE_TRIES = 8;
 
 /**
  * The one follower of the log in a server process. It keeps a single commit-ordered
@@ -34,6 +39,8 @@ export class LogFollower {
   private readAgain = false;
   private timer: NodeJS.Timeout | undefined;
   private settleTimer: NodeJS.Timeout | undefined;
+  /** A hint came and no event has been delivered since: settling reads go on. */
+  private hintUnanswered = false;
   private stopHints: (() => void) | undefined;
   private stopped = false;
 
@@ -59,8 +66,9 @@ export class LogFollower {
   async start(): Promise<void> {
     this.position = await this.log.head();
     this.stopHints = this.hints.subscribe(() => {
+      this.hintUnanswered = true;
       this.wake();
-      this.settleLater();
+      this.settleLater(0);
     });
     if (this.options.pollMs > 0) this.schedule();
   }
@@ -100,12 +108,17 @@ export class LogFollower {
   }
 
   /** At most one settling read pending: under a steady stream of hints, one per `settleMs`. */
-  private settleLater(): void {
-    if (!this.options.settleMs || this.settleTimer || this.stopped) return;
-    this.settleTimer = setTimeout(() => {
-      this.settleTimer = undefined;
-      this.wake();
-    }, this.options.settleMs);
+  private settleLater(tries: number): void {
+    if (!this.options.settleMs || this.settleTimer || this.stopped || tries >= SETTLE_TRIES) return;
+    this.settleTimer = setTimeout(
+      async () => {
+        this.wake();
+        await this.reading;
+        this.settleTimer = undefined;
+        if (this.hintUnanswered) this.settleLater(tries + 1);
+      },
+      this.options.settleMs * 2 ** tries,
+    );
     this.settleTimer.unref();
   }
 
@@ -132,6 +145,7 @@ export class LogFollower {
   private deliver(event: OrderEvent): void {
     if (this.stopped || !isAfter(event, this.position)) return;
     this.position = { txId: event.txId, seq: event.seq };
+    this.hintUnanswered = false;
     for (const listener of this.listeners) {
       try {
         listener(event);
