@@ -81,9 +81,19 @@ describe.skipIf(!redisUrl)('the Redis broker', () => {
     const listener = new Redis(redisUrl!);
     cleanups.push(() => void listener.disconnect());
     const received: Array<{ channel: string; message: any }> = [];
-    listener.on('pmessage', (_pattern: string, channel: string, message: string) => received.push({ channel, message: JSON.parse(message) }));
+    let probed = false;
+    listener.on('pmessage', (_pattern: string, channel: string, message: string) => {
+      if (channel.endsWith(':p:prj_probe')) probed = true;
+      else received.push({ channel, message: JSON.parse(message) });
+    });
     await listener.psubscribe(`${prefix}:*`);
     await waitFor(() => broker.isConnected, 'the broker to connect');
+    // The broker publishes only once its publishing connection is ready too (hints meanwhile
+    // are dropped: followers also read on a timer), and that may come after `isConnected`.
+    await waitFor(() => {
+      if (!probed) broker.publish({ projectId: 'prj_probe' });
+      return probed;
+    }, 'a first message through Redis');
 
     const orders = ['ord_a', 'ord_b', 'ord_c'];
     for (const orderId of orders) broker.publish({ projectId: 'prj_1', orderId });
