@@ -1,23 +1,13 @@
-import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from './config.js';
-import type { Broker } from './events/broker.js';
+import { type AppOptions, type Core, createCore } from './core.js';
 import { LogFollower } from './events/log-follower.js';
 import { SocketIoSessionRows } from './services/socketio-session-rows.js';
 import { HealthService } from './services/health-service.js';
-import { OrderReadCache } from './services/order-read-cache.js';
-import { MemoryBroker } from './events/memory-broker.js';
-import { Waiters } from './events/waiters.js';
-import { RedisBroker } from './events/redis-broker.js';
-import { PostgresBroker } from './events/postgres-broker.js';
 import { isConnectedBroker } from './events/broker.js';
 import { interestOfTopic } from './realtime/channel-hub.js';
-import { postgresNotifier } from './store/pg-notify.js';
 import { startMetricsServer, type MetricsServer } from './http/metrics-server.js';
 import { buildHttpServer } from './http/server.js';
-import { LogThrottle } from './lib/log-throttle.js';
-import { createLogger, type Logger } from './lib/logging.js';
-import { Metrics } from './metrics.js';
 import { CentrifugeGateway } from './realtime/centrifuge/centrifuge-gateway.js';
 import { CentrifugeHttpTransports } from './realtime/centrifuge/http-transports.js';
 import { LogBackedOrderChannels } from './realtime/centrifuge/order-channels.js';
@@ -27,33 +17,21 @@ import { HandshakeLimiter } from './realtime/handshake-limiter.js';
 import { SocketIoGateway } from './realtime/socketio/socketio-gateway.js';
 import { SseStreams } from './realtime/sse/sse-streams.js';
 import { loadRealtimeSessionKey } from './services/realtime-session-key.js';
-import { AuthService } from './services/auth-service.js';
 import { CredentialWatcher } from './services/credential-watcher.js';
 import { EventLogReader } from './services/event-log-reader.js';
 import { startIdempotencyRetention } from './services/idempotency-retention.js';
-import { OrderService } from './services/order-service.js';
 import { EventFeedService } from './services/event-feed-service.js';
-import { ProjectService } from './services/project-service.js';
-import { sha256Hex } from './lib/hashing.js';
-import { WebhookDeliveryService } from './services/webhook-delivery-service.js';
-import { WebhookEndpointService } from './services/webhook-endpoint-service.js';
-import { WebhookStatsService } from './services/webhook-stats-service.js';
-import { OrderExpungeService } from './services/order-expunge-service.js';
 import { RetentionService } from './services/retention.js';
-import { openStore, type Store } from './store/database.js';
-import { loadSecretBox } from './store/encryption-key.js';
-import { migrateToLatest } from './store/migrations.js';
-import type { SecretBox } from './store/secret-box.js';
-import { resealStoredSecrets } from './store/secret-reseal.js';
+import { Metrics } from './metrics.js';
 import { VERSION } from './version.js';
-import { DeliveryQueue } from './webhooks/delivery-queue.js';
 import { DeliveryDispatcher } from './webhooks/dispatcher.js';
 import { ThreadedDeliveryQueue } from './webhooks/queue-thread.js';
 import { HttpSender } from './webhooks/http-sender.js';
 import { RetrySchedule } from './webhooks/retry-schedule.js';
 
 /** The composition root: the only place that knows every part. The core services, plus the servers. */
-export interface App extends Omit<Core, 'close'> {
+export interface App extends Omit<Core, 'close' | 'metrics'> {
+  metrics: Metrics;
   /** Undefined when ORDERCAST_WEBHOOK_DISPATCH=false (another process sends). */
   dispatcher: DeliveryDispatcher | undefined;
   /** Prunes old attempt bodies, deliveries and events in the background (ORDERCAST_RETENTION_*). */
@@ -73,195 +51,10 @@ export interface App extends Omit<Core, 'close'> {
   close(): Promise<void>;
 }
 
-export interface AppOptions {
-  logger?: Logger;
-  /** A long-running server (not a one-off CLI command): checkpoint SQLite in the background. */
-  serving?: boolean;
-}
-
-/** The services without any server: what CLI commands that touch the database need. */
-export interface Core {
-  config: Config;
-  logger: Logger;
-  store: Store;
-  /** Seals and opens the secrets stored in the database. */
-  secrets: SecretBox;
-  broker: Broker;
-  /** Long-polls waiting on an order, and feeds waiting on a project: woken by the log follower. */
-  orderWaiters: Waiters;
-  projectWaiters: Waiters;
-  metrics: Metrics;
-  projects: ProjectService;
-  auth: AuthService;
-  orders: OrderService;
-  webhookEndpoints: WebhookEndpointService;
-  webhookDeliveries: WebhookDeliveryService;
-  /** The dispatcher's claims and outcomes. */
-  deliveryQueue: DeliveryQueue;
-  webhookStats: WebhookStatsService;
-  orderExpunge: OrderExpungeService;
-  close(): Promise<void>;
-}
-
-/** Opens the database and brings its schema up to date. */
-export async function openMigratedStore(config: Config, logger?: Logger, serving = false): Promise<Store> {
-  const store = openStore({
-    databaseUrl: config.databaseUrl,
-    dataDir: config.dataDir,
-    sqliteSynchronous: config.sqliteSynchronous,
-    checkpointInBackground: serving,
-    onBackgroundError: (message) => logger?.warn({ error: message }, 'SQLite background checkpoint failed; it will be tried again'),
-    connectTimeoutMs: config.databaseConnectTimeout,
-    statementTimeoutMs: config.databaseStatementTimeout,
-    preparedStatements: config.databasePreparedStatements,
-    onConnectionError: (error) => {
-      const notLogged = connectionLossLog.take('lost');
-      if (notLogged !== undefined) logger?.warn({ err: error, failuresNotLogged: notLogged }, 'database connection lost; it is replaced on next use');
-    },
-  });
-  try {
-    const applied = await migrateToLatest(store.db, store.dialect);
-    if (applied.length > 0) logger?.info({ migrations: applied }, 'database schema migrated');
-  } catch (error) {
-    await store.close().catch(() => {});
-    // "connect ECONNREFUSED" alone does not say which database an operator got wrong.
-    throw new Error(`Cannot open the ${store.dialect === 'postgres' ? 'PostgreSQL' : 'SQLite'} database at ${store.location}: ${describeCause(error)}`, {
-      cause: error,
-    });
-  }
-  return store;
-}
-
-/**
- * Opens and migrates the database, loads the encryption key and re-seals every
- * stored secret that is not sealed with it (see store/secret-reseal.ts).
- */
-export async function openStoreWithSecrets(config: Config, logger?: Logger, serving = false): Promise<{ store: Store; secrets: SecretBox }> {
-  const store = await openMigratedStore(config, logger, serving);
-  try {
-    const loaded = loadSecretBox({
-      key: config.encryptionKey,
-      previous: config.encryptionKeyPrevious,
-      dialect: store.dialect,
-      // Beside the SQLite file it unlocks, so the CLI and the server find the same key whatever their --data-dir.
-      keyFileDir: store.dialect === 'sqlite' && !store.location.endsWith(':memory:') ? path.dirname(store.location) : config.dataDir,
-    });
-    if (loaded.source === 'none') {
-      logger?.warn(
-        'SECURITY WARNING: ORDERCAST_ENCRYPTION_KEY is not set, so token secrets and webhook signing secrets are stored in PLAIN TEXT in PostgreSQL. ' +
-          'Set ORDERCAST_ENCRYPTION_KEY (32 bytes: `openssl rand -base64 32`) on every node and restart: existing secrets are encrypted at start. See docs/operations.md',
-      );
-    } else if (loaded.source === 'key file (created)') {
-      logger?.info({ keyFile: loaded.keyFile }, 'created the encryption key file for stored secrets: back it up with the database, or secrets cannot be read');
-    }
-    if (loaded.keyFileTooOpen) logger?.warn({ keyFile: loaded.keyFile }, 'the encryption key file is readable by other users: chmod 600 it');
-    const resealed = await resealStoredSecrets(store.db, loaded.box);
-    if (resealed.tokenSecrets + resealed.webhookEndpoints > 0) {
-      logger?.info({ ...resealed, keyId: loaded.box.currentKeyId }, 'stored secrets encrypted with the current key');
-    }
-    return { store, secrets: loaded.box };
-  } catch (error) {
-    await store.close().catch(() => {});
-    throw error;
-  }
-}
-
-/** One warning per interval while connections keep dying (a restart or failover drops them all). */
-const connectionLossLog = new LogThrottle(10_000);
-
-function describeCause(error: unknown): string {
-  const e = error as { message?: string; code?: string; errors?: Array<{ message?: string }> };
-  // pg reports a refused connection to several addresses as an AggregateError with an empty message.
-  const message = e?.message || e?.errors?.map((inner) => inner.message).join('; ') || String(error);
-  return e?.code && !message.includes(e.code) ? `${message} (${e.code})` : message;
-}
-
-/** Servers listen; one-off CLI commands only notify (their writes still wake the servers). */
-async function startPostgresBroker(config: Config, store: Store, logger: Logger, listen: boolean): Promise<PostgresBroker> {
-  const notifier = postgresNotifier(store.db);
-  const broker = new PostgresBroker({
-    listenUrl: config.databaseListenUrl ?? config.databaseUrl!,
-    channel: await notifier.channel(),
-    notify: notifier.notify,
-    logger,
-  });
-  if (listen) await broker.start();
-  return broker;
-}
-
-export async function createCore(config: Config, options: AppOptions = {}): Promise<Core> {
-  const logger = options.logger ?? createLogger({ level: config.logLevel, pretty: config.logPretty });
-  const { store, secrets } = await openStoreWithSecrets(config, logger, options.serving);
-  const metrics = new Metrics();
-  // Redis carries hints between server processes; without it, PostgreSQL does (LISTEN/NOTIFY); on SQLite they stay in this one.
-  // The channel defaults to one per database, so deployments sharing a Redis never see each other's events.
-  const broker: Broker = config.redisUrl
-    ? new RedisBroker(config.redisUrl, config.redisChannel ?? `ordercast:events:${sha256Hex(store.location).slice(0, 16)}`, logger)
-    : store.dialect === 'postgres'
-      ? await startPostgresBroker(config, store, logger, Boolean(options.serving))
-      : new MemoryBroker();
-  if (isConnectedBroker(broker)) metrics.setBrokerProbe(() => broker.isConnected, broker.transport);
-  if (config.databaseListenUrl && !(broker instanceof PostgresBroker)) {
-    logger.warn(
-      config.redisUrl
-        ? 'ORDERCAST_DATABASE_LISTEN_URL is not used: Redis carries hints between nodes'
-        : 'ORDERCAST_DATABASE_LISTEN_URL is not used: it is for PostgreSQL',
-    );
-  }
-  const orderWaiters = new Waiters((orderId) => broker.follow({ orderId }));
-  const projectWaiters = new Waiters((projectId) => broker.follow({ projectId }));
-  const projects = new ProjectService(store, secrets);
-  const auth = new AuthService(store, projects);
-  const orders = new OrderService(
-    store,
-    projects,
-    broker,
-    orderWaiters,
-    {
-      orderCreated: () => metrics.ordersCreated.inc(),
-      orderTransitioned: (event) => metrics.transitions.inc({ status: event.toStatus }),
-      deliveriesQueued: () => webhookDeliveries.notifyQueued(),
-    },
-    new OrderReadCache(config.orderCacheBytes),
-  );
-  metrics.setOrderCacheProbe(orders.readCache);
-  const webhookEndpoints = new WebhookEndpointService(store, projects, {
-    allowPrivate: config.webhooks.allowPrivate,
-    rotationGraceMs: config.webhooks.rotationGrace,
-    secrets,
-  });
-  const webhookDeliveries = new WebhookDeliveryService(store, webhookEndpoints);
-  const deliveryQueue = new DeliveryQueue(store);
-  metrics.setWebhookQueueProbe(() => deliveryQueue.queueStats());
-  return {
-    config,
-    logger,
-    store,
-    secrets,
-    broker,
-    orderWaiters,
-    projectWaiters,
-    metrics,
-    projects,
-    auth,
-    orders,
-    webhookEndpoints,
-    webhookDeliveries,
-    deliveryQueue,
-    webhookStats: new WebhookStatsService(store, webhookEndpoints),
-    orderExpunge: new OrderExpungeService(store, orders.readCache),
-    async close() {
-      orderWaiters.close();
-      projectWaiters.close();
-      await broker.close();
-      await store.close();
-    },
-  };
-}
-
 export async function createApp(config: Config, options: AppOptions = {}): Promise<App> {
-  const core = await createCore(config, { serving: true, ...options });
-  const { logger, store, broker, metrics, projects, auth, orders, webhookEndpoints, webhookDeliveries, orderWaiters, projectWaiters } = core;
+  const metrics = new Metrics();
+  const core = await createCore(config, { serving: true, metrics, ...options });
+  const { logger, store, broker, projects, auth, orders, webhookEndpoints, webhookDeliveries, orderWaiters, projectWaiters } = core;
   const shutdown = new AbortController();
   const sender = new HttpSender({
     allowPrivate: config.webhooks.allowPrivate,
@@ -381,6 +174,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   let closing: Promise<void> | undefined;
   return {
     ...core,
+    metrics,
     dispatcher,
     retention: pruning,
     http,

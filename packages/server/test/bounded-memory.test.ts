@@ -5,7 +5,7 @@ import { SignJWT } from 'jose';
 import pino from 'pino';
 import type { Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createCore, type Core } from '../src/app.js';
+import { createCore, type Core } from '../src/core.js';
 import { loadConfig } from '../src/config.js';
 import { RateLimiter } from '../src/lib/rate-limiter.js';
 import { HandshakeLimiter } from '../src/realtime/handshake-limiter.js';

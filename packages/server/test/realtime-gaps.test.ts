@@ -1,6 +1,6 @@
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createCore, type Core } from '../src/app.js';
+import { createCore, type Core } from '../src/core.js';
 import { loadConfig } from '../src/config.js';
 import type { CreatedProject } from '../src/services/project-service.js';
 import { connectSocket, createOrder, emitWithAck, newCentrifuge, setStatus, userToken, waitFor } from './helpers/realtime.js';

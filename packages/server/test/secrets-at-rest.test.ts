@@ -6,7 +6,7 @@ import { jwtVerify, SignJWT } from 'jose';
 import pg from 'pg';
 import pino from 'pino';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createCore, type Core } from '../src/app.js';
+import { createCore, type Core } from '../src/core.js';
 import { loadConfig } from '../src/config.js';
 import { createPostgresSchema, testDialects } from './helpers/databases.js';
 import { waitFor } from './helpers/realtime.js';

@@ -3,6 +3,7 @@ import type { CreatedProject } from '../src/services/project-service.js';
 import type { SqliteOrderLog } from '../src/store/sqlite-order-log.js';
 import { testDialects } from './helpers/databases.js';
 import { startTestServer, type TestServer } from './helpers/test-server.js';
+import { eventually } from './helpers/webhook-receiver.js';
 
 const pingPong = {
   name: 'ping-pong',
@@ -127,7 +128,18 @@ describe.each(testDialects)('the write path on %s', (dialect) => {
   it("hands each project a feed cursor of its own: another project's writes do not move it", async () => {
     const other = await server.createProject(pingPong, 'Another tenant');
     const latest = async () => (await server.request('GET', '/api/v2/events?after=latest', { key: project.secretKey })).body.nextCursor;
-    await create();
+    const start = await latest();
+    const first = await create();
+    // On PostgreSQL the feed shows a commit once every older transaction of the cluster has
+    // ended (another test file's may be open), so wait for it before taking the cursor.
+    await eventually(
+      async () => {
+        const page = await server.request('GET', `/api/v2/events?after=${start}`, { key: project.secretKey });
+        return page.body.data.some((e: any) => e.orderId === first.id) || undefined;
+      },
+      15_000,
+      'the first order in the feed',
+    );
     const before = await latest();
     for (let i = 0; i < 5; i++) expect((await server.request('POST', '/api/v2/orders', { key: other.secretKey, body: {} })).status).toBe(201);
     expect(await latest()).toBe(before);

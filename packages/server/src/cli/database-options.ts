@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { Core } from '../app.js';
+import type { Core } from '../core.js';
 
 export interface DatabaseFlags {
   dataDir?: string;
@@ -16,7 +16,7 @@ export function withDatabaseOptions(command: Command): Command {
 /** Opens the services for one CLI command, runs it, and always closes the database. */
 export async function withCore<T>(flags: DatabaseFlags, work: (core: Core) => Promise<T>): Promise<T> {
   // Loaded here, not at the top: `ordercast --version` or `--help` should not pay for the whole server.
-  const [{ createCore }, { loadConfig }, { createLogger }] = await Promise.all([import('../app.js'), import('../config.js'), import('../lib/logging.js')]);
+  const [{ createCore }, { loadConfig }, { createLogger }] = await Promise.all([import('../core.js'), import('../config.js'), import('../lib/logging.js')]);
   const config = loadConfig({ dataDir: flags.dataDir, databaseUrl: flags.databaseUrl });
   const core = await createCore(config, { logger: createLogger({ level: 'warn', pretty: true, stderr: true }) });
   try {

@@ -5,7 +5,7 @@ export function registerMigrate(program: Command): void {
   withDatabaseOptions(program.command('migrate').description('bring the database schema up to date (serve also does this at start)')).action(async (flags) => {
     // Loaded on use, so that other commands do not pay for the server graph.
     const [{ openStoreWithSecrets }, { loadConfig }, { createLogger }] = await Promise.all([
-      import('../app.js'),
+      import('../core.js'),
       import('../config.js'),
       import('../lib/logging.js'),
     ]);

@@ -21,7 +21,7 @@ import { registerCors } from './cors.js';
 import { registerErrorHandling, type ErrorHandler } from './error-handler.js';
 import { registerJsonBodyParser } from './json-body.js';
 import { refuseOversizeBeforeContinue } from './oversize-body.js';
-import { registerValidators } from './validators.js';
+import { lazySerializers, registerValidators } from './schema-compilers.js';
 import { urlForLog } from './log-url.js';
 import { RateLimiter } from '../lib/rate-limiter.js';
 import { DEFAULT_DASHBOARD_DIR } from '../config.js';
@@ -82,6 +82,7 @@ export async function buildHttpServer(deps: HttpDeps): Promise<FastifyInstance> 
     rewriteUrl: (req) => rewriteLegacyPrefix(req.url ?? '/'),
     requestIdHeader: 'x-request-id',
     return503OnClosing: true,
+    schemaController: lazySerializers(),
     clientErrorHandler: answerClientError,
     // A path with bad percent-encoding and the like: answered by our error handler, like any other error.
     frameworkErrors: (error, request, reply) => {

@@ -1,13 +1,12 @@
 import dns, { type LookupAddress, type LookupOptions } from 'node:dns';
-import net from 'node:net';
 import ipaddr from 'ipaddr.js';
-import { buildConnector } from 'undici';
 
 /**
  * Outbound SSRF defence, applied when the connection is made (not only when the
  * URL is saved): the name is resolved, every address is checked, and the socket
  * connects only to an address that passed. A name that resolves to a private
  * address, or changes its answer after the URL was saved (DNS rebinding), is refused.
+ * The connector that applies it to undici's sockets is in guarded-connector.ts.
  */
 
 /** Ranges a local-development setting may open: the machine itself and private networks. */
@@ -98,31 +97,6 @@ export function guardedLookup(allowPrivate: boolean) {
       if (list.length === 0) return callback(Object.assign(new Error(`${hostname} has no address`), { code: 'ENOTFOUND' }), []);
       if (options.all) return callback(null, list);
       return callback(null, list[0]!.address, list[0]!.family);
-    });
-  };
-}
-
-/**
- * An undici connector that enforces the guard on literal IP hosts (which skip
- * DNS), on every resolved name, and once more on the socket's remote address.
- */
-export function guardedConnector(options: { allowPrivate: boolean; connectTimeout: number }): buildConnector.connector {
-  const connect = buildConnector({ timeout: options.connectTimeout, lookup: guardedLookup(options.allowPrivate) } as buildConnector.BuildOptions);
-  return (opts, callback) => {
-    const host = opts.hostname.replace(/^\[|\]$/g, '');
-    if (net.isIP(host)) {
-      const reason = refusalReason(host, options.allowPrivate);
-      if (reason !== undefined) return callback(new AddressNotAllowedError(host, reason), null);
-    }
-    return connect(opts, (error, socket) => {
-      if (error || !socket) return callback(error, null);
-      const remote = socket.remoteAddress;
-      const reason = remote === undefined ? 'unknown' : refusalReason(remote, options.allowPrivate);
-      if (reason !== undefined) {
-        socket.destroy();
-        return callback(new AddressNotAllowedError(remote ?? '(unknown)', reason, host), null);
-      }
-      return callback(null, socket);
     });
   };
 }

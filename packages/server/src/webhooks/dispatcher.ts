@@ -30,8 +30,13 @@ export interface DispatcherOptions {
 /** Event names whose deliveries never announce `delivery.exhausted` (no notices about notices). */
 const NOT_ANNOUNCED_WHEN_EXHAUSTED = new Set(OPERATIONAL_EVENT_NAMES);
 
-/** How late a send slot's timer may fire before the slot is given up for a fresh one. */
-const OVERDUE_SLOT_MIN_MS = 50;
+/**
+ * How late a send may start after its slot before the slot is given up for a fresh one:
+ * an interval, but not less than a timer's usual lateness, which at high rates is longer.
+ */
+function overdueAfter(intervalMs: number): number {
+  return Math.max(intervalMs, 50);
+}
 
 /** A claimed delivery waiting for a free slot, with its endpoint as read at the claim. */
 interface Claimed {
@@ -201,7 +206,7 @@ export class DeliveryDispatcher {
    * dispatcher) and waits for it, or, when the slot lies beyond what its lease allows,
    * goes back to the queue due at the slot.
    */
-  private async admit(claimed: Claimed): Promise<void> {
+  private async admit(claimed: Claimed, lead = 0): Promise<void> {
     const limit = claimed.endpoint && !claimed.endpoint.disabled ? claimed.endpoint.rateLimit : null;
     if (!limit) {
       this.ready.push(claimed);
@@ -218,10 +223,13 @@ export class DeliveryDispatcher {
       await this.deliveries.postpone(this.workerId, claimed.row.id, new Date(endpoint.nextSendAtMs!).toISOString());
       return;
     }
-    const slot = await this.deliveries.takeSendSlot(endpoint.id, now, interval);
+    const slot = await this.deliveries.takeSendSlot(endpoint.id, now + lead, interval);
     endpoint.nextSendAtMs = slot + interval;
+    const took = Date.now() - now;
+    // Taking the slot took so long (a busy database) that it has passed: take one that far ahead instead.
+    if (Date.now() - slot > overdueAfter(interval) && took > lead) return this.admit(claimed, took);
     if (slot <= horizon) {
-      this.waitForSlot(claimed, Math.max(0, slot - now), interval);
+      this.waitForSlot(claimed, slot, interval);
     } else {
       await this.deliveries.postpone(this.workerId, claimed.row.id, new Date(slot).toISOString());
     }
@@ -232,30 +240,32 @@ export class DeliveryDispatcher {
    * loop) would fire together: each also keeps the interval after the last start of its
    * endpoint in this process, so a stall delays sends instead of bunching them.
    */
-  private waitForSlot(claimed: Claimed, wait: number, intervalMs: number): void {
-    const dueAt = Date.now() + wait;
-    const timer = setTimeout(() => {
-      this.delayed.delete(timer);
-      if (!this.running) return;
-      const endpointId = claimed.endpoint!.id;
-      const now = Date.now();
-      // A slot missed by more than an interval (a stall) may now lie among slots other
-      // processes took since, and sending on it could bunch with theirs: take a fresh one.
-      // Not for timer jitter: at high rates an interval is shorter than a timer's usual lateness.
-      if (now - dueAt > Math.max(intervalMs, OVERDUE_SLOT_MIN_MS)) {
-        this.admit(claimed).catch((error) =>
-          this.logger.warn({ err: error }, 'webhook dispatcher could not take a send slot; the lease will run out and the delivery be retried'),
-        );
-        return;
-      }
-      const gap = (this.lastRateLimitedStart.get(endpointId) ?? 0) + intervalMs - now;
-      if (gap > 0) return this.waitForSlot(claimed, gap, intervalMs);
-      this.lastRateLimitedStart.set(endpointId, now);
-      if (this.lastRateLimitedStart.size > 10_000) this.lastRateLimitedStart.clear();
-      // At the head: it has waited its turn already.
-      this.ready.unshift(claimed);
-      this.fillSlots();
-    }, wait);
+  private waitForSlot(claimed: Claimed, slotAt: number, intervalMs: number, wakeAt = slotAt): void {
+    const timer = setTimeout(
+      () => {
+        this.delayed.delete(timer);
+        if (!this.running) return;
+        const endpointId = claimed.endpoint!.id;
+        const now = Date.now();
+        // A slot missed by more than an interval (a stall) may now lie among slots other
+        // processes took since, and sending on it could bunch with theirs: take a fresh one.
+        // Measured from the slot itself, not from when it was known: taking it can take a while.
+        if (now - slotAt > overdueAfter(intervalMs)) {
+          this.admit(claimed).catch((error) =>
+            this.logger.warn({ err: error }, 'webhook dispatcher could not take a send slot; the lease will run out and the delivery be retried'),
+          );
+          return;
+        }
+        const gap = (this.lastRateLimitedStart.get(endpointId) ?? 0) + intervalMs - now;
+        if (gap > 0) return this.waitForSlot(claimed, slotAt, intervalMs, now + gap);
+        this.lastRateLimitedStart.set(endpointId, now);
+        if (this.lastRateLimitedStart.size > 10_000) this.lastRateLimitedStart.clear();
+        // At the head: it has waited its turn already.
+        this.ready.unshift(claimed);
+        this.fillSlots();
+      },
+      Math.max(0, wakeAt - Date.now()),
+    );
     this.delayed.set(timer, claimed);
   }
 

@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { Agent, type Dispatcher, errors as undiciErrors } from 'undici';
-import { guardedConnector } from '../lib/ssrf-guard.js';
+import { guardedConnector } from '../lib/guarded-connector.js';
 
 /** The most of a response body that is read and kept; the rest is never downloaded. */
 export const MAX_RESPONSE_BODY_BYTES = 4096;

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createCore, type Core } from '../../src/app.js';
+import { createCore, type Core } from '../../src/core.js';
 import { loadConfig } from '../../src/config.js';
 import type { AttemptRecord } from '../../src/webhooks/delivery-queue.js';
 import type { DeliveryRow } from '../../src/store/repositories/webhook-deliveries.js';
