@@ -63,10 +63,15 @@ function profileArgs() {
   return dir ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(dir)] : [];
 }
 
+/** Node flags for Ordercast's servers only, not the baselines: to try a V8 setting on one side. */
+function serverNodeArgs() {
+  return (process.env.ORDERCAST_BENCH_SERVER_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
+}
+
 /** `ordercast serve` in its own process; resolves to { baseUrl, metricsUrl, stop }. */
 export async function startOrdercast({ dataDir, databaseUrl, env = {} }) {
   // Metrics on a free loopback port of their own: several servers may run at once.
-  const args = [...profileArgs(), CLI, 'serve', '--port', '0', '--metrics-port', '0', '--no-demo', '--data-dir', dataDir];
+  const args = [...profileArgs(), ...serverNodeArgs(), CLI, 'serve', '--port', '0', '--metrics-port', '0', '--no-demo', '--data-dir', dataDir];
   if (databaseUrl) args.push('--database-url', databaseUrl);
   const proc = startProcess(args, {
     env: { ORDERCAST_LOG_FORMAT: 'json', ORDERCAST_RATE_LIMIT: '0', ORDERCAST_LOG_LEVEL: 'info', ...env },
