@@ -69,9 +69,9 @@ function serverNodeArgs() {
 }
 
 /** `ordercast serve` in its own process; resolves to { baseUrl, metricsUrl, stop }. */
-export async function startOrdercast({ dataDir, databaseUrl, env = {} }) {
+export async function startOrdercast({ dataDir, databaseUrl, env = {}, inspect = false }) {
   // Metrics on a free loopback port of their own: several servers may run at once.
-  const args = [...profileArgs(), ...serverNodeArgs(), CLI, 'serve', '--port', '0', '--metrics-port', '0', '--no-demo', '--data-dir', dataDir];
+  const args = [...profileArgs(), ...serverNodeArgs(), ...(inspect ? ['--inspect=127.0.0.1:0'] : []), CLI, 'serve', '--port', '0', '--metrics-port', '0', '--no-demo', '--data-dir', dataDir];
   if (databaseUrl) args.push('--database-url', databaseUrl);
   const proc = startProcess(args, {
     env: { ORDERCAST_LOG_FORMAT: 'json', ORDERCAST_RATE_LIMIT: '0', ORDERCAST_LOG_LEVEL: 'info', ...env },
@@ -79,7 +79,9 @@ export async function startOrdercast({ dataDir, databaseUrl, env = {} }) {
   });
   const match = await proc.started;
   const metricsUrl = /"metricsUrl":"(http:\/\/[^"]+)"/.exec(proc.output())?.[1];
-  return { baseUrl: match[1], metricsUrl, stop: proc.stop, kill: proc.kill, pid: proc.child.pid };
+  // With `inspect`, the inspector's address (bench/lib/collect-garbage.mjs).
+  const inspectorUrl = /Debugger listening on (ws:\/\/\S+)/.exec(proc.output())?.[1];
+  return { baseUrl: match[1], metricsUrl, inspectorUrl, stop: proc.stop, kill: proc.kill, pid: proc.child.pid };
 }
 
 /** A baseline server script from bench/baselines; it prints `listening <url>`. */

@@ -4,6 +4,7 @@
 // holding the same number of connections. Clients run in their own processes.
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { collectGarbage } from '../lib/collect-garbage.mjs';
 import { ROOT, cliJson, startBaseline, startOrdercast, startProcess, tempDir } from '../lib/processes.mjs';
 import { seedOrders } from '../lib/seed.mjs';
 import { userClients } from '../lib/user-clients.mjs';
@@ -17,6 +18,7 @@ function rssBytes(pid) {
 }
 
 export async function ordercastHeap(server) {
+  if (server.inspectorUrl) await collectGarbage(server.inspectorUrl);
   const text = await (await fetch(server.metricsUrl)).text();
   return Number(/^ordercast_nodejs_heap_size_used_bytes (\S+)$/m.exec(text)[1]);
 }

@@ -9,6 +9,7 @@ import { cpSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { cloneDeliveredDeliveries, cloneOrders } from '../lib/bulk-seed.mjs';
+import { cpuSeconds } from '../lib/cpu.mjs';
 import { createPingPongProject } from '../lib/ping-pong-project.mjs';
 import { ROOT, cliJson, startOrdercast, startProcess, tempDir } from '../lib/processes.mjs';
 import { runLoad } from '../lib/run-load.mjs';
@@ -71,25 +72,39 @@ async function pollAndIngest({ quick, runs, log }, sizes) {
   const durationSec = quick ? 2 : 4;
   const connections = 50;
   const samples = {};
-  for (const [label, orders] of Object.entries(sizes)) {
-    log(`scale: building the ${label} database (${orders.toLocaleString('en')} orders, ${(orders * EVENTS_PER_ORDER).toLocaleString('en')} events)`);
-    const db = await ordersDatabase(orders, log);
-    const headers = { authorization: `Bearer ${db.project.secretKey}` };
-    const paths = db.ids(pollOrders).map((id) => `/api/v2/orders/${id}`);
-    try {
-      for (const cache of ['on', 'off']) {
-        const server = await startOrdercast({ dataDir: db.tmp.dir, env: cache === 'off' ? { ORDERCAST_ORDER_CACHE_MB: '0' } : {} });
-        try {
+  const push = (key, value) => (samples[key] ??= []).push(value);
+  const dbs = {};
+  try {
+    for (const [label, orders] of Object.entries(sizes)) {
+      log(`scale: building the ${label} database (${orders.toLocaleString('en')} orders, ${(orders * EVENTS_PER_ORDER).toLocaleString('en')} events)`);
+      dbs[label] = await ordersDatabase(orders, log);
+    }
+    for (const cache of ['on', 'off']) {
+      // Both servers up at once and measured in turn, small then big in each round, so that
+      // a machine that slows down or speeds up during the scenario weighs on both sides alike.
+      const servers = {};
+      try {
+        for (const [label, db] of Object.entries(dbs)) {
+          const server = await startOrdercast({ dataDir: db.tmp.dir, env: cache === 'off' ? { ORDERCAST_ORDER_CACHE_MB: '0' } : {} });
+          servers[label] = { server, headers: { authorization: `Bearer ${db.project.secretKey}` }, paths: db.ids(pollOrders).map((id) => `/api/v2/orders/${id}`) };
           // Unmeasured: a fresh server compiles its hot paths first, and the first pass reads every
           // polled order from a cold file (into the read cache, and the OS's page cache).
-          await runLoad({ url: server.baseUrl, connections, durationSec, headers, paths });
-          for (let run = 1; run <= runs; run++) {
+          await runLoad({ url: server.baseUrl, connections, durationSec, headers: servers[label].headers, paths: servers[label].paths });
+        }
+        for (let run = 1; run <= runs; run++) {
+          for (const [label, { server, headers, paths }] of Object.entries(servers)) {
+            const cpuBefore = cpuSeconds(server.pid);
             const poll = await runLoad({ url: server.baseUrl, connections, durationSec, headers, paths });
+            const cpuPerPoll = ((cpuSeconds(server.pid) - cpuBefore) * 1e6) / poll.total;
             if (Object.keys(poll.statusCodes).some((code) => code !== '200') || poll.errors > 0)
               throw new Error(`scale poll: ${JSON.stringify(poll.statusCodes)}`);
-            (samples[`poll-${cache}-${label}`] ??= []).push(poll.requestsPerSec);
-            if (cache === 'off') continue;
-            const fresh = await seedOrders(server.baseUrl, db.project.secretKey, quick ? 500 : 2000, (i) => ({ userExternalId: `ingest-${run}-${i % 200}` }));
+            push(`poll-${cache}-${label}`, poll.requestsPerSec);
+            push(`poll-cpu-${cache}-${label}`, cpuPerPoll);
+            if (cache === 'off') {
+              log(`scale ${label} run ${run}/${runs}, cache off: poll ${Math.round(poll.requestsPerSec)} req/s (${cpuPerPoll.toFixed(0)} µs server CPU each)`);
+              continue;
+            }
+            const fresh = await seedOrders(server.baseUrl, dbs[label].project.secretKey, quick ? 500 : 2000, (i) => ({ userExternalId: `ingest-${run}-${i % 200}` }));
             const ingest = await runLoad({
               kind: 'toggle',
               url: server.baseUrl,
@@ -101,16 +116,18 @@ async function pollAndIngest({ quick, runs, log }, sizes) {
             });
             if (Object.keys(ingest.statusCodes).some((code) => code !== '200') || ingest.errors > 0)
               throw new Error(`scale ingest: ${JSON.stringify(ingest.statusCodes)}`);
-            (samples[`ingest-${label}`] ??= []).push(ingest.requestsPerSec);
-            log(`scale ${label} run ${run}/${runs}: poll ${Math.round(poll.requestsPerSec)} req/s, ingest ${Math.round(ingest.requestsPerSec)} transitions/s`);
+            push(`ingest-${label}`, ingest.requestsPerSec);
+            log(
+              `scale ${label} run ${run}/${runs}: poll ${Math.round(poll.requestsPerSec)} req/s (${cpuPerPoll.toFixed(0)} µs server CPU each), ingest ${Math.round(ingest.requestsPerSec)} transitions/s`,
+            );
           }
-        } finally {
-          await server.stop();
         }
+      } finally {
+        for (const { server } of Object.values(servers)) await server.stop();
       }
-    } finally {
-      db.tmp.remove();
     }
+  } finally {
+    for (const db of Object.values(dbs)) db.tmp.remove();
   }
   return samples;
 }
@@ -180,7 +197,9 @@ async function connectionMemory({ runs, log }, counts) {
     const clients = await userClients(project, orderIds);
     for (let run = 1; run <= runs; run++) {
       for (const n of counts) {
-        const server = await startOrdercast({ dataDir: tmp.dir, env: { ORDERCAST_WS_HANDSHAKE_RATE: '0' } });
+        // With its inspector, so that each heap reading follows a full collection: at 1,000
+        // connections the garbage of the handshakes would otherwise weigh as much as they do.
+        const server = await startOrdercast({ dataDir: tmp.dir, env: { ORDERCAST_WS_HANDSHAKE_RATE: '0' }, inspect: true });
         const result = await measure(
           tmp.dir,
           'socketio',
@@ -200,6 +219,12 @@ async function connectionMemory({ runs, log }, counts) {
     tmp.remove();
   }
   return samples;
+}
+
+/** Median server CPU per poll on the big and the small database. */
+function cpuNote(data, cache) {
+  const median = (label) => summarize(data[`poll-cpu-${cache}-${label}`]).median.toFixed(0);
+  return `${median('big')} vs ${median('small')} µs`;
 }
 
 export async function scaleScenario(options) {
@@ -239,14 +264,14 @@ export async function scaleScenario(options) {
       data['poll-on-big'],
       data['poll-on-small'],
       0.8,
-      `${quick ? '1,000' : '10,000'} orders polled in turn, spread over the whole table; from the read cache`,
+      `${quick ? '1,000' : '10,000'} orders polled in turn, spread over the whole table; from the read cache; server CPU per poll ${cpuNote(data, 'on')}`,
     ),
     higherIsBetter(
       `scale: poll req/s, cache off, ${big} vs ${small}`,
       data['poll-off-big'],
       data['poll-off-small'],
       0.8,
-      `the same with ORDERCAST_ORDER_CACHE_MB=0: every poll reads SQLite`,
+      `the same with ORDERCAST_ORDER_CACHE_MB=0: every poll reads SQLite; server CPU per poll ${cpuNote(data, 'off')}`,
     ),
     higherIsBetter(
       `scale: ingest transitions/s, ${big} orders vs ${small}`,
