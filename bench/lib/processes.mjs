@@ -71,7 +71,20 @@ function serverNodeArgs() {
 /** `ordercast serve` in its own process; resolves to { baseUrl, metricsUrl, stop }. */
 export async function startOrdercast({ dataDir, databaseUrl, env = {}, inspect = false }) {
   // Metrics on a free loopback port of their own: several servers may run at once.
-  const args = [...profileArgs(), ...serverNodeArgs(), ...(inspect ? ['--inspect=127.0.0.1:0'] : []), CLI, 'serve', '--port', '0', '--metrics-port', '0', '--no-demo', '--data-dir', dataDir];
+  const args = [
+    ...profileArgs(),
+    ...serverNodeArgs(),
+    ...(inspect ? ['--inspect=127.0.0.1:0'] : []),
+    CLI,
+    'serve',
+    '--port',
+    '0',
+    '--metrics-port',
+    '0',
+    '--no-demo',
+    '--data-dir',
+    dataDir,
+  ];
   if (databaseUrl) args.push('--database-url', databaseUrl);
   const proc = startProcess(args, {
     env: { ORDERCAST_LOG_FORMAT: 'json', ORDERCAST_RATE_LIMIT: '0', ORDERCAST_LOG_LEVEL: 'info', ...env },

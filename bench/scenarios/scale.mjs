@@ -86,7 +86,11 @@ async function pollAndIngest({ quick, runs, log }, sizes) {
       try {
         for (const [label, db] of Object.entries(dbs)) {
           const server = await startOrdercast({ dataDir: db.tmp.dir, env: cache === 'off' ? { ORDERCAST_ORDER_CACHE_MB: '0' } : {} });
-          servers[label] = { server, headers: { authorization: `Bearer ${db.project.secretKey}` }, paths: db.ids(pollOrders).map((id) => `/api/v2/orders/${id}`) };
+          servers[label] = {
+            server,
+            headers: { authorization: `Bearer ${db.project.secretKey}` },
+            paths: db.ids(pollOrders).map((id) => `/api/v2/orders/${id}`),
+          };
           // Unmeasured: a fresh server compiles its hot paths first, and the first pass reads every
           // polled order from a cold file (into the read cache, and the OS's page cache).
           await runLoad({ url: server.baseUrl, connections, durationSec, headers: servers[label].headers, paths: servers[label].paths });
@@ -104,7 +108,9 @@ async function pollAndIngest({ quick, runs, log }, sizes) {
               log(`scale ${label} run ${run}/${runs}, cache off: poll ${Math.round(poll.requestsPerSec)} req/s (${cpuPerPoll.toFixed(0)} µs server CPU each)`);
               continue;
             }
-            const fresh = await seedOrders(server.baseUrl, dbs[label].project.secretKey, quick ? 500 : 2000, (i) => ({ userExternalId: `ingest-${run}-${i % 200}` }));
+            const fresh = await seedOrders(server.baseUrl, dbs[label].project.secretKey, quick ? 500 : 2000, (i) => ({
+              userExternalId: `ingest-${run}-${i % 200}`,
+            }));
             const ingest = await runLoad({
               kind: 'toggle',
               url: server.baseUrl,
