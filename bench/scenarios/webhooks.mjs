@@ -60,7 +60,7 @@ export async function webhooksScenario({ quick, runs, log }) {
   const receiverProc = startProcess([path.join(ROOT, 'bench/lib/webhook-receiver.mjs')], { ready: /listening (http:\/\/\S+)/ });
   const receiver = (await receiverProc.started)[1];
   const env = { ORDERCAST_WEBHOOK_ALLOW_PRIVATE: 'true', ORDERCAST_WEBHOOK_CONCURRENCY: String(CONCURRENCY) };
-  const samples = { ours: [], base: [], oursP99: [], baseP99: [], cpu: [], mainCpu: [] };
+  const samples = { ours: [], base: [], oursP99: [], baseP99: [], oursP50: [], baseP50: [], cpu: [], mainCpu: [] };
   // The backlog is written once, by a server with dispatching off, and copied for each run.
   const seed = tempDir('webhooks-seed');
   const project = await cliJson(['projects', 'create', '--name', 'bench', '--lifecycle', 'onramp', '--json', '--data-dir', seed.dir]);
@@ -118,8 +118,10 @@ export async function webhooksScenario({ quick, runs, log }) {
           samples.base.push(base);
           samples.oursP99.push(steadyStats.p99);
           samples.baseP99.push(baseSteady.p99);
+          samples.oursP50.push(steadyStats.p50);
+          samples.baseP50.push(baseSteady.p50);
           log(
-            `webhooks run ${run}/${runs}: ${Math.round(ours)} vs ${Math.round(base)} deliveries/s (${Math.round(cpuPerDelivery)} µs server CPU per delivery, ${Math.round(mainPerDelivery)} µs of it on the main thread); p99 at ${rate}/s ${steadyStats.p99.toFixed(1)} vs ${baseSteady.p99.toFixed(1)} ms`,
+            `webhooks run ${run}/${runs}: ${Math.round(ours)} vs ${Math.round(base)} deliveries/s (${Math.round(cpuPerDelivery)} µs server CPU per delivery, ${Math.round(mainPerDelivery)} µs of it on the main thread); p50/p99 at ${rate}/s ${steadyStats.p50.toFixed(1)}/${steadyStats.p99.toFixed(1)} vs ${baseSteady.p50.toFixed(1)}/${baseSteady.p99.toFixed(1)} ms`,
           );
         } finally {
           await server.stop();
@@ -143,7 +145,7 @@ export async function webhooksScenario({ quick, runs, log }) {
       ratio,
       target: '≥ 0.6× baseline; ≥ 3000/s',
       meets: ratio >= 0.6 && o.median >= 3000,
-      notes: `drain of ${backlog} events, ${CONCURRENCY} concurrent; commit-to-receipt p99 at ${rate} events/s: ${summarize(samples.oursP99).median.toFixed(1)} ms vs ${summarize(samples.baseP99).median.toFixed(1)} ms; server CPU per delivery in the drain ${Math.round(summarize(samples.cpu).median)} µs (main thread ${Math.round(summarize(samples.mainCpu).median)} µs)`,
+      notes: `drain of ${backlog} events, ${CONCURRENCY} concurrent; commit-to-receipt p99 at ${rate} events/s: ${summarize(samples.oursP99).median.toFixed(1)} ms vs ${summarize(samples.baseP99).median.toFixed(1)} ms (p50 ${summarize(samples.oursP50).median.toFixed(1)} vs ${summarize(samples.baseP50).median.toFixed(1)} ms); server CPU per delivery in the drain ${Math.round(summarize(samples.cpu).median)} µs (main thread ${Math.round(summarize(samples.mainCpu).median)} µs)`,
     },
   ];
 }
