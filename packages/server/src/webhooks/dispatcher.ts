@@ -225,9 +225,9 @@ export class DeliveryDispatcher {
     }
     const slot = await this.deliveries.takeSendSlot(endpoint.id, now + lead, interval);
     endpoint.nextSendAtMs = slot + interval;
-    const took = Date.now() - now;
+    const arrived = Date.now();
     // Taking the slot took so long (a busy database) that it has passed: take one that far ahead instead.
-    if (Date.now() - slot > overdueAfter(interval) && took > lead) return this.admit(claimed, took);
+    if (arrived - slot > overdueAfter(interval) && arrived - now > lead) return this.admit(claimed, arrived - now);
     if (slot <= horizon) {
       this.waitForSlot(claimed, slot, interval);
     } else {
