@@ -11,6 +11,7 @@ import { withStatementCache } from './sqlite-statement-cache.js';
 import { findOrderRow, sqliteOrderRowReader, type OrderRow } from './repositories/orders.js';
 import { postgresLogReading, sqliteLogReading, type LogReading } from './log-reading.js';
 import type { OrderLog } from './order-log.js';
+import { PostgresGroupCommitLog } from './postgres-group-commit.js';
 import { PostgresOrderLog } from './postgres-order-log.js';
 import { SqliteOrderLog } from './sqlite-order-log.js';
 
@@ -94,7 +95,7 @@ export function openStore(options: StoreOptions): Store {
       db,
       dialect: 'postgres',
       location: redactUrl(options.databaseUrl),
-      orderLog: new PostgresOrderLog(pool, options.preparedStatements ?? true),
+      orderLog: new PostgresGroupCommitLog(pool, new PostgresOrderLog(pool, options.preparedStatements ?? true), options.preparedStatements ?? true),
       log: postgresLogReading(db),
       readOrderRow: (projectId, id) => findOrderRow(db, 'postgres', projectId, id),
       close: () => db.destroy(),

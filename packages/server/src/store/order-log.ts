@@ -40,7 +40,21 @@ export type AppendOutcome =
  */
 export interface OrderLog {
   append(command: AppendCommand, ids: { orderId: string; eventId: string }): Promise<AppendOutcome>;
+  /**
+   * Several commands as one unit, in order: they join the same batch (one transaction,
+   * one flush), a later command sees what an earlier one appended, and each gets its
+   * own answer; a database failure is the answer of the commands it left undecided.
+   */
+  appendMany(commands: readonly AppendRequest[]): Promise<AppendResult[]>;
 }
+
+export interface AppendRequest {
+  command: AppendCommand;
+  ids: { orderId: string; eventId: string };
+}
+
+/** One command's answer within appendMany: its outcome, or the database error that left it undone. */
+export type AppendResult = { ok: true; outcome: AppendOutcome } | { ok: false; error: unknown };
 
 /** What the store needs of an idempotency record to replay or refuse. */
 export interface StoredIdempotency {

@@ -9,7 +9,6 @@ import {
   type AppendCommand,
   type AppendOutcome,
   type EventRecord,
-  type OrderLog,
   type StoredIdempotency,
 } from './order-log.js';
 import { rowToOrderState, type OrderRow } from './repositories/orders.js';
@@ -108,7 +107,9 @@ type StateRow = Partial<OrderRow> & {
 };
 
 /**
- * The append on PostgreSQL: at most two round trips per command, and no transaction
+ * One command's append on PostgreSQL, on its own (the group commit, in
+ * postgres-group-commit.ts, sends a batch's commands here when the batch's statement
+ * failed for a reason that concerns one of them): at most two round trips per command, and no transaction
  * held open across them. The first reads the order and the idempotency record; the
  * domain decides; the second writes everything in one statement, moving the order
  * only if its version is still the one decided on (compare-and-set). A writer that
@@ -116,7 +117,7 @@ type StateRow = Partial<OrderRow> & {
  * that dies is retried once on a fresh one; for the write, only after the event's id
  * shows it did not commit, so a change is never applied twice.
  */
-export class PostgresOrderLog implements OrderLog {
+export class PostgresOrderLog {
   /** `namedStatements: false` for transaction poolers that cannot keep a statement prepared on one connection (PgBouncer before 1.21). */
   constructor(
     private readonly pool: pg.Pool,

@@ -9,6 +9,8 @@ import {
   loggedEvent,
   type AppendCommand,
   type AppendOutcome,
+  type AppendRequest,
+  type AppendResult,
   type OrderLog,
   type StoredIdempotency,
 } from './order-log.js';
@@ -23,8 +25,9 @@ interface Pending {
   reject(error: unknown): void;
 }
 
-type Result = { ok: true; outcome: AppendOutcome } | { ok: false; error: unknown };
+type Result = AppendResult;
 
+/** Commands per transaction; a unit of appendMany is never cut, so one batch may hold more. */
 const MAX_BATCH = 256;
 const MAX_BUSY_ATTEMPTS = 5;
 
@@ -60,7 +63,8 @@ type Statements = { [K in keyof typeof SQL]: BetterSqlite3.Statement };
  * command. Every caller hears back after the COMMIT.
  */
 export class SqliteOrderLog implements OrderLog {
-  private queue: Pending[] = [];
+  /** Units waiting for the writer: one command each, or one appendMany call. */
+  private queue: Pending[][] = [];
   private draining = false;
   private statements: Statements | undefined;
   /** Transactions committed, and batches run again one savepoint per command after an unexpected error: refusals cause neither. */
@@ -74,9 +78,25 @@ export class SqliteOrderLog implements OrderLog {
 
   append(command: AppendCommand, ids: { orderId: string; eventId: string }): Promise<AppendOutcome> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ command, ids, resolve, reject });
-      if (!this.draining) void this.drain();
+      this.enqueue([{ command, ids, resolve, reject }]);
     });
+  }
+
+  appendMany(commands: readonly AppendRequest[]): Promise<AppendResult[]> {
+    const unit: Pending[] = [];
+    const results = commands.map(
+      ({ command, ids }) =>
+        new Promise<AppendResult>((resolve) => {
+          unit.push({ command, ids, resolve: (outcome) => resolve({ ok: true, outcome }), reject: (error) => resolve({ ok: false, error }) });
+        }),
+    );
+    if (unit.length > 0) this.enqueue(unit);
+    return Promise.all(results);
+  }
+
+  private enqueue(unit: Pending[]): void {
+    this.queue.push(unit);
+    if (!this.draining) void this.drain();
   }
 
   private async drain(): Promise<void> {
@@ -86,7 +106,9 @@ export class SqliteOrderLog implements OrderLog {
         // The batch is synchronous: a turn of the event loop between batches keeps timers
         // and sockets served, and lets requests that just arrived join the next batch.
         await new Promise((resolve) => setImmediate(resolve));
-        await this.runBatch(this.queue.splice(0, MAX_BATCH));
+        const batch: Pending[] = [];
+        while (this.queue.length > 0 && (batch.length === 0 || batch.length + this.queue[0]!.length <= MAX_BATCH)) batch.push(...this.queue.shift()!);
+        await this.runBatch(batch);
       }
     } finally {
       this.draining = false;
