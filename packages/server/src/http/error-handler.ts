@@ -1,4 +1,4 @@
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, FastifySchemaValidationError } from 'fastify';
 import { LogThrottle } from '../lib/log-throttle.js';
 import { isOrdercastError, OrdercastError, type ErrorCode } from '../domain/errors.js';
 import { isDatabaseUnavailable } from '../lib/database-errors.js';
@@ -25,26 +25,28 @@ const CODE_FOR_CLIENT_STATUS: Record<number, ErrorCode> = {
   429: 'rate_limited',
 };
 
+/** A schema's complaints as the one `validation_failed` error: each field named, the first in the message. */
+export function validationFailed(validation: readonly FastifySchemaValidationError[], where: string): OrdercastError {
+  const errors = validation.map((v) => {
+    const field =
+      (v.instancePath || '').replace(/^\//, '').replace(/\//g, '.') ||
+      (v.params as { missingProperty?: string; additionalProperty?: string })?.missingProperty ||
+      (v.params as { additionalProperty?: string })?.additionalProperty ||
+      where;
+    const extra = (v.params as { additionalProperty?: string })?.additionalProperty;
+    return { in: where, field, message: extra ? `unknown field "${extra}"` : (v.message ?? 'is invalid') };
+  });
+  const first = errors[0];
+  return new OrdercastError(
+    'validation_failed',
+    first ? `${first.in === 'body' ? '' : `${first.in} `}${first.field}: ${first.message}` : 'The request is invalid',
+    { errors },
+  );
+}
+
 /** Turns Fastify's own errors (parsing, validation, limits) into ours. */
 function fromFastifyError(error: FastifyError, bodyLimit: number): OrdercastError | undefined {
-  if (error.validation) {
-    const where = error.validationContext ?? 'request';
-    const errors = error.validation.map((v) => {
-      const field =
-        (v.instancePath || '').replace(/^\//, '').replace(/\//g, '.') ||
-        (v.params as { missingProperty?: string; additionalProperty?: string })?.missingProperty ||
-        (v.params as { additionalProperty?: string })?.additionalProperty ||
-        where;
-      const extra = (v.params as { additionalProperty?: string })?.additionalProperty;
-      return { in: where, field, message: extra ? `unknown field "${extra}"` : (v.message ?? 'is invalid') };
-    });
-    const first = errors[0];
-    return new OrdercastError(
-      'validation_failed',
-      first ? `${first.in === 'body' ? '' : `${first.in} `}${first.field}: ${first.message}` : 'The request is invalid',
-      { errors },
-    );
-  }
+  if (error.validation) return validationFailed(error.validation, error.validationContext ?? 'request');
   switch (error.code) {
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':

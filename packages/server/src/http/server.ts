@@ -28,6 +28,7 @@ import { DEFAULT_DASHBOARD_DIR } from '../config.js';
 import { dashboardRoutes } from './routes/dashboard.js';
 import { eventRoutes } from './routes/events.js';
 import { operationsRoutes } from './routes/operations.js';
+import { orderBatchRoutes } from './routes/order-batch.js';
 import { orderRoutes } from './routes/orders.js';
 import { projectRoutes } from './routes/project.js';
 import { streamRoutes, type EventStreams } from './routes/streams.js';
@@ -141,6 +142,7 @@ export async function buildHttpServer(deps: HttpDeps): Promise<FastifyInstance> 
   const rateLimiter = new RateLimiter(deps.rateLimitPerSecond, deps.rateLimitBurst);
   registerAuth(app, deps.auth, rateLimiter);
   await app.register(orderRoutes, { orders: deps.orders, shutdownSignal: deps.shutdownSignal });
+  await app.register(orderBatchRoutes, { orders: deps.orders });
   await app.register(tokenRoutes, { auth: deps.auth });
   await app.register(webhookEndpointRoutes, { endpoints: deps.webhookEndpoints, deliveries: deps.webhookDeliveries, stats: deps.webhookStats });
   await app.register(eventTypeRoutes, { endpoints: deps.webhookEndpoints });

@@ -1,19 +1,25 @@
 import { OrdercastError } from '../domain/errors.js';
-import { refuseInitialStatus, type Refusal } from '../domain/order-decisions.js';
-import { validateNewOrder, type NewOrderInput } from '../domain/new-order.js';
+import type { NewOrderInput } from '../domain/new-order.js';
 import { MAX_PAGE_SIZE, type Order, type OrderEvent } from '../domain/order.js';
 import type { Broker } from '../events/broker.js';
 import type { Waiters } from '../events/waiters.js';
 import type { Store } from '../store/database.js';
-import type { AppendCommand, AppendOutcome, IdempotencyClaim } from '../store/order-log.js';
+import type { AppendCommand, AppendOutcome, AppendRequest } from '../store/order-log.js';
 import { listOrderEvents } from '../store/repositories/order-events.js';
 import { listOrderRows, rowToOrder } from '../store/repositories/orders.js';
-import { IDEMPOTENCY_KEY_TTL_MS } from './idempotency-retention.js';
+import {
+  createCommand,
+  refusalError,
+  refuseReusedKeys,
+  transitionCommand,
+  type BatchItem,
+  type BatchItemResult,
+  type TransitionInput,
+  type WriteResult,
+} from './order-commands.js';
 import { OrderReadCache, type CachedOrder } from './order-read-cache.js';
 import type { ProjectService } from './project-service.js';
-import { canonicalJson } from '../lib/canonical-json.js';
 import { newId } from '../lib/ids.js';
-import { sha256Hex } from '../lib/hashing.js';
 
 export interface OrderServiceObserver {
   orderCreated?(order: Order): void;
@@ -25,12 +31,6 @@ export interface OrderServiceObserver {
 /** Limits what a reader may see: a user token reads only that user's orders. */
 export interface ReadScope {
   userExternalId?: string;
-}
-
-export interface TransitionInput {
-  status: string;
-  reason?: string | null;
-  expectedVersion?: number;
 }
 
 export interface OrderPage {
@@ -54,14 +54,6 @@ export interface OrderListQuery {
   cursor?: string;
 }
 
-/** The answer to a write: the order, or, for a repeated Idempotency-Key, the first answer replayed. */
-export interface WriteResult {
-  /** True when an Idempotency-Key matched an earlier request and its response is replayed. */
-  replayed: boolean;
-  statusCode: number;
-  body: Order;
-}
-
 export interface OrderEventPage {
   object: 'list';
   data: OrderEvent[];
@@ -69,7 +61,7 @@ export interface OrderEventPage {
 }
 
 export { MAX_PAGE_SIZE };
-export const MAX_REASON_LENGTH = 1000;
+export { MAX_BATCH_ITEMS, MAX_REASON_LENGTH, type BatchItem, type BatchItemResult, type TransitionInput, type WriteResult } from './order-commands.js';
 export const MAX_EVENTS_PAGE = 1000;
 
 function encodeCursor(seq: number): string {
@@ -94,20 +86,10 @@ function requireIsoDate(value: string | undefined, field: string): string | unde
   return date.toISOString();
 }
 
-function refusalError(refusal: Refusal): OrdercastError {
-  return new OrdercastError(refusal.code, refusal.message, refusal.details);
-}
-
-/** The key's claim; the hash covers what the request asks, so the same key for another request is refused. */
 function visible(entry: CachedOrder | undefined, projectId: string, scope: ReadScope): CachedOrder | undefined {
   if (!entry || entry.projectId !== projectId) return undefined;
   if (scope.userExternalId !== undefined && entry.order.userExternalId !== scope.userExternalId) return undefined;
   return entry;
-}
-
-function idempotencyClaim(key: string | undefined, request: unknown): IdempotencyClaim | undefined {
-  if (key === undefined) return undefined;
-  return { key, requestHash: sha256Hex(canonicalJson(request)), lapsedBefore: new Date(Date.now() - IDEMPOTENCY_KEY_TTL_MS).toISOString() };
 }
 
 /**
@@ -142,42 +124,68 @@ export class OrderService {
 
   async create(projectId: string, input: NewOrderInput, idempotencyKey?: string): Promise<WriteResult> {
     const project = await this.projects.get(projectId);
-    const order = validateNewOrder(input);
-    // Checked before the key is claimed, so a refused body never takes the key.
-    const refusal = refuseInitialStatus(project.lifecycle, order.status ?? (project.lifecycle.initial[0] as string));
-    if (refusal) throw refusalError(refusal);
-    // The hash is the one the first releases stored: keys taken before the upgrade still replay.
-    const claim = idempotencyClaim(idempotencyKey, input);
-    const result = await this.write({ kind: 'create', projectId, lifecycle: project.lifecycle, order, idempotency: claim });
-    if (!result.replayed) this.observer.orderCreated?.(result.body);
-    return result;
+    const command = createCommand(project, input, idempotencyKey);
+    return this.afterAppend(command, await this.append(command));
   }
 
   /** Moves an order to a new status, as the lifecycle allows. Concurrent writers never lose a change. */
   async transition(projectId: string, orderId: string, input: TransitionInput, idempotencyKey?: string): Promise<WriteResult> {
     const project = await this.projects.get(projectId);
-    if (typeof input.status !== 'string' || input.status === '') {
-      throw new OrdercastError('validation_failed', 'status is required', { field: 'status' });
-    }
-    const reason = input.reason ?? null;
-    if (reason !== null && (typeof reason !== 'string' || reason.length > MAX_REASON_LENGTH)) {
-      throw new OrdercastError('validation_failed', `reason must be a string of at most ${MAX_REASON_LENGTH} characters`, { field: 'reason' });
-    }
-    const change = { status: input.status, reason, expectedVersion: input.expectedVersion };
-    const claim = idempotencyClaim(idempotencyKey, { transition: orderId, ...change });
-    return this.write({ kind: 'transition', projectId, lifecycle: project.lifecycle, orderId, change, idempotency: claim });
+    const command = transitionCommand(project, orderId, input, idempotencyKey);
+    return this.afterAppend(command, await this.append(command));
   }
 
-  private async write(command: AppendCommand): Promise<WriteResult> {
-    let outcome: AppendOutcome;
+  /**
+   * Many creates and transitions as one append batch (one transaction, one flush), in
+   * order: an item sees what the items before it did. Each item has its own answer, as
+   * its single route would give it; a bad item fails alone. The whole list is refused,
+   * with nothing written, when two items use one idempotency key for different requests.
+   */
+  async batch(projectId: string, items: readonly BatchItem[]): Promise<BatchItemResult[]> {
+    const project = await this.projects.get(projectId);
+    refuseReusedKeys(items);
+    const results: BatchItemResult[] = new Array(items.length);
+    const requests: Array<AppendRequest & { position: number }> = [];
+    items.forEach((item, position) => {
+      try {
+        const command =
+          item.kind === 'create'
+            ? createCommand(project, item.body, item.idempotencyKey)
+            : transitionCommand(project, item.orderId, item.body, item.idempotencyKey);
+        requests.push({ command, ids: { orderId: newId('ord'), eventId: newId('evt') }, position });
+      } catch (error) {
+        results[position] = { ok: false, error };
+      }
+    });
+    const appended = await this.store.orderLog.appendMany(requests);
+    appended.forEach((result, i) => {
+      const { command, position } = requests[i]!;
+      try {
+        if (!result.ok) throw this.appendFailed(command, result.error);
+        results[position] = { ok: true, result: this.afterAppend(command, result.outcome) };
+      } catch (error) {
+        results[position] = { ok: false, error };
+      }
+    });
+    return results;
+  }
+
+  private async append(command: AppendCommand): Promise<AppendOutcome> {
     try {
-      outcome = await this.store.orderLog.append(command, { orderId: newId('ord'), eventId: newId('evt') });
+      return await this.store.orderLog.append(command, { orderId: newId('ord'), eventId: newId('evt') });
     } catch (error) {
-      // The change may have committed all the same (the connection died after COMMIT was
-      // sent): the next read must ask the database, not answer the state before it.
-      if (command.kind === 'transition') this.readCache.forget(command.orderId);
-      throw error;
+      throw this.appendFailed(command, error);
     }
+  }
+
+  private appendFailed(command: AppendCommand, error: unknown): unknown {
+    // The change may have committed all the same (the connection died after COMMIT was
+    // sent): the next read must ask the database, not answer the state before it.
+    if (command.kind === 'transition') this.readCache.forget(command.orderId);
+    return error;
+  }
+
+  private afterAppend(command: AppendCommand, outcome: AppendOutcome): WriteResult {
     switch (outcome.kind) {
       case 'refused':
         throw refusalError(outcome.refusal);
@@ -187,6 +195,7 @@ export class OrderService {
         this.readCache.offer(command.projectId, outcome.event.order);
         this.broker.publish({ projectId: command.projectId, orderId: outcome.event.orderId });
         if (outcome.deliveries > 0) this.observer.deliveriesQueued?.();
+        if (outcome.event.type === 'order.created') this.observer.orderCreated?.(outcome.event.order);
         if (outcome.event.type === 'order.status_changed') this.observer.orderTransitioned?.(outcome.event);
         return { replayed: false, statusCode: command.kind === 'create' ? 201 : 200, body: outcome.event.order };
     }

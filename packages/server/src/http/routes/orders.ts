@@ -55,6 +55,32 @@ function sendWrite(reply: FastifyReply, result: WriteResult) {
   return sendOrder(reply, result.body, undefined, result.statusCode);
 }
 
+/** The body of `POST /orders`, and of a batch's create items. */
+export const newOrderBody = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    externalId: { type: ['string', 'null'], minLength: 1, maxLength: 255 },
+    userExternalId: { type: ['string', 'null'], minLength: 1, maxLength: 255 },
+    amount: { type: ['string', 'number', 'null'] },
+    currency: { type: ['string', 'null'] },
+    metadata: { type: ['object', 'null'], additionalProperties: true },
+    status: { type: 'string', minLength: 1, maxLength: 64, description: 'Defaults to the first initial status' },
+  },
+} as const;
+
+/** The body of `POST /orders/{id}/status`, and of a batch's transition items. */
+export const transitionBody = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    status: { type: 'string', minLength: 1, maxLength: 64 },
+    reason: { type: ['string', 'null'], maxLength: MAX_REASON_LENGTH },
+    expectedVersion: { type: 'integer', minimum: 1 },
+  },
+  required: ['status'],
+} as const;
+
 const idempotencyKeyHeader = { type: 'object', properties: { 'idempotency-key': { type: 'string', minLength: 1, maxLength: 255 } } } as const;
 
 export async function orderRoutes(app: FastifyInstance, opts: { orders: OrderService; shutdownSignal: AbortSignal }): Promise<void> {
@@ -71,18 +97,7 @@ export async function orderRoutes(app: FastifyInstance, opts: { orders: OrderSer
           'Creates an order in an initial status of the project lifecycle. With an `Idempotency-Key` header, repeating the same request returns the first answer (with `Idempotent-Replayed: true`); the same key with a different body is a 409.',
         tags: ['orders'],
         headers: idempotencyKeyHeader,
-        body: {
-          type: 'object',
-          additionalProperties: false,
-          properties: {
-            externalId: { type: ['string', 'null'], minLength: 1, maxLength: 255 },
-            userExternalId: { type: ['string', 'null'], minLength: 1, maxLength: 255 },
-            amount: { type: ['string', 'number', 'null'] },
-            currency: { type: ['string', 'null'] },
-            metadata: { type: ['object', 'null'], additionalProperties: true },
-            status: { type: 'string', minLength: 1, maxLength: 64, description: 'Defaults to the first initial status' },
-          },
-        },
+        body: newOrderBody,
         response: { 200: { $ref: 'Order#' }, 201: { $ref: 'Order#' }, ...errorResponses },
       },
     },
@@ -203,16 +218,7 @@ export async function orderRoutes(app: FastifyInstance, opts: { orders: OrderSer
         tags: ['orders'],
         params: orderIdParams,
         headers: idempotencyKeyHeader,
-        body: {
-          type: 'object',
-          additionalProperties: false,
-          properties: {
-            status: { type: 'string', minLength: 1, maxLength: 64 },
-            reason: { type: ['string', 'null'], maxLength: MAX_REASON_LENGTH },
-            expectedVersion: { type: 'integer', minimum: 1 },
-          },
-          required: ['status'],
-        },
+        body: transitionBody,
         response: { 200: { $ref: 'Order#' }, ...errorResponses },
       },
     },
