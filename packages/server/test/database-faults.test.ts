@@ -100,7 +100,7 @@ describe.skipIf(!databaseUrlForTests())('PostgreSQL connections cut under load',
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
   });
 
-  it('keeps the process up, answers 2xx or 503, and loses no acknowledged transition', async () => {
+  it('keeps the process up, answers 2xx or 503 (per item in a batch), loses no acknowledged transition and applies none twice', async () => {
     const schema = await createPostgresSchema();
     cleanups.push(() => schema.drop());
     // Its own application_name, so the cuts end this server's connections and no other test's.
@@ -175,7 +175,49 @@ describe.skipIf(!databaseUrlForTests())('PostgreSQL connections cut under load',
         }
       }
     };
-    const load = orderIds.map((ids) => writer(ids));
+    /**
+     * A backend syncing in batches: each order moves to the other status and back in one
+     * request, every item with a reason of its own. Applying a committed batch again would
+     * move an order twice more, so a reason seen twice in the log is a change applied twice.
+     */
+    const batchOrderIds: string[] = [];
+    for (let i = 0; i < 3; i++) batchOrderIds.push((await call(server.baseUrl, project.secretKey, 'POST', '/api/v2/orders', {})).body.id);
+    const batchItemAnswers = new Map<string, number>();
+    const batchWriter = async () => {
+      const current = new Map(batchOrderIds.map((id) => [id, 'ping']));
+      for (let round = 0; !stop; round++) {
+        const items = batchOrderIds.flatMap((id) => {
+          const there = current.get(id) === 'ping' ? 'pong' : 'ping';
+          return [
+            { kind: 'transition', orderId: id, body: { status: there, reason: `batch ${round} ${id} there` } },
+            { kind: 'transition', orderId: id, body: { status: current.get(id), reason: `batch ${round} ${id} back` } },
+          ];
+        });
+        const answer = await call(server.baseUrl, project.secretKey, 'POST', '/api/v2/orders/batch', { items });
+        count(answer);
+        const results: Array<{ status: number; body: any }> = answer.status === 200 ? answer.body.data : [];
+        results.forEach((result, i) => {
+          const key = `${result.status} ${result.body?.error?.code ?? ''}`.trim();
+          batchItemAnswers.set(key, (batchItemAnswers.get(key) ?? 0) + 1);
+          if (result.status === 200) acknowledged.push({ orderId: items[i]!.orderId, version: result.body.version, status: items[i]!.body.status! });
+        });
+        if (results.length === items.length && results.every((r) => r.status === 200)) continue;
+        // Some items were not applied, or the answer was lost: learn where each order is.
+        for (const id of batchOrderIds) {
+          for (;;) {
+            const read = await call(server.baseUrl, project.secretKey, 'GET', `/api/v2/orders/${id}`);
+            count(read);
+            if (read.status === 200) {
+              current.set(id, read.body.status);
+              break;
+            }
+            if (stop && read.status === 'network error') return;
+            await new Promise((resolve) => setTimeout(resolve, 50));
+          }
+        }
+      }
+    };
+    const load = [...orderIds.map((ids) => writer(ids)), batchWriter()];
 
     const CUTS = 5;
     const terminated: number[] = [];
@@ -194,8 +236,11 @@ describe.skipIf(!databaseUrlForTests())('PostgreSQL connections cut under load',
     const total = [...answers.values()].reduce((a, b) => a + b, 0);
     const good = [...answers.entries()].filter(([key]) => key === '200' || key.startsWith('503 ')).reduce((n, [, v]) => n + v, 0);
     console.log(
-      `[db cuts] backends terminated per cut ${terminated.join(', ')}; answers ${JSON.stringify(Object.fromEntries(answers))}; ${acknowledged.length} acknowledged transitions`,
+      `[db cuts] backends terminated per cut ${terminated.join(', ')}; answers ${JSON.stringify(Object.fromEntries(answers))}; batch items ${JSON.stringify(Object.fromEntries(batchItemAnswers))}; ${acknowledged.length} acknowledged transitions`,
     );
+    // Every item of a batch was applied or answered 503: no other answer, and no item left out.
+    expect([...batchItemAnswers.keys()].every((key) => key === '200' || key === '503 database_unavailable')).toBe(true);
+    expect(batchItemAnswers.get('200') ?? 0).toBeGreaterThan(10);
 
     // The cuts hit live connections, and the server lived through every one.
     expect(terminated.every((n) => n > 0)).toBe(true);
@@ -209,20 +254,27 @@ describe.skipIf(!databaseUrlForTests())('PostgreSQL connections cut under load',
     expect(acknowledged.length).toBeGreaterThan(20);
 
     // Every transition that was answered 200 is in the log, with the version and status it was acknowledged with.
-    for (const ids of orderIds) {
+    const batchReasons: string[] = [];
+    for (const ids of [...orderIds, batchOrderIds]) {
       for (const id of ids) {
         // The whole history, a page at a time: a fast run gives an order more than one page.
         const byVersion = new Map<number, string>();
         for (let after = 0, more = true; more; ) {
           const events = await call(server.baseUrl, project.secretKey, 'GET', `/api/v2/orders/${id}/events?afterVersion=${after}&limit=1000`);
           expect(events.status).toBe(200);
-          for (const e of events.body.data) byVersion.set(e.version, e.toStatus);
+          for (const e of events.body.data) {
+            byVersion.set(e.version, e.toStatus);
+            if (e.reason?.startsWith('batch ')) batchReasons.push(e.reason);
+          }
           more = events.body.hasMore;
           after = events.body.data.at(-1)?.version ?? after;
         }
         for (const ack of acknowledged.filter((a) => a.orderId === id)) expect(byVersion.get(ack.version)).toBe(ack.status);
       }
     }
+    // No batch item was applied twice, however its connection died.
+    expect(batchReasons.length).toBeGreaterThan(10);
+    expect(new Set(batchReasons).size).toBe(batchReasons.length);
     const ready = await call(server.baseUrl, project.secretKey, 'GET', '/readyz');
     expect(ready.status).toBe(200);
     // The subscriber got every acknowledged change of its order, cuts or not.
