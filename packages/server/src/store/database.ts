@@ -89,7 +89,14 @@ export function openStore(options: StoreOptions): Store {
     // the pool drops the dead client when it is released.
     const reportLost = (error: Error) => options.onConnectionError?.(error);
     pool.on('error', reportLost);
-    pool.on('connect', (client) => client.on('error', reportLost));
+    pool.on('connect', (client) => {
+      client.on('error', reportLost);
+      // The write path's named statements take their rows as JSON, so a plan made for one
+      // batch's values is no better than the generic one, and re-planning them cost a
+      // quarter of a batch's time (bench/README.md). Behind a transaction pooler the
+      // statements are unnamed and a session setting would leak to other clients: left alone.
+      if (options.preparedStatements ?? true) client.query('set plan_cache_mode = force_generic_plan').catch(() => {});
+    });
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     return {
       db,
