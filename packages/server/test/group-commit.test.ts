@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseLifecycle } from '../src/domain/lifecycle.js';
 import { openStore, type Store } from '../src/store/database.js';
@@ -113,4 +114,62 @@ describe.skipIf(!databaseUrlForTests())('group commit on PostgreSQL', () => {
     // And the races this test is about did happen: batches lost orders to the other server and decided them again.
     expect(logs.reduce((sum, log) => sum + log.racesLost, 0)).toBeGreaterThan(0);
   }, 60_000);
+
+  it('writes other orders while a batch waits for a row another session has locked: one locked order holds up only its own writes', async () => {
+    const schema = await createPostgresSchema();
+    cleanups.push(() => schema.drop());
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'ordercast-group-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    // Its own application_name, to find its backends among other tests'.
+    const appName = `ordercast_group_${process.pid}_${Date.now().toString(36)}`;
+    const url = new URL(schema.url);
+    url.searchParams.set('application_name', appName);
+    const store = openStore({ databaseUrl: url.toString(), dataDir: dir });
+    cleanups.push(() => store.close());
+    await migrateToLatest(store.db, 'postgres');
+    await store.db
+      .insertInto('projects')
+      .values({ id: 'prj_l', name: 'l', lifecycle: '{}', token_secret: 's', created_at: new Date().toISOString() })
+      .execute();
+    const newOrder = { externalId: null, userExternalId: null, amount: null, currency: null, metadata: {}, status: undefined };
+    for (const id of ['ord_locked', 'ord_free']) {
+      await store.orderLog.append({ kind: 'create', projectId: 'prj_l', lifecycle: triangle, order: newOrder }, { orderId: id, eventId: `evt_${id}` });
+    }
+    const move = (orderId: string, status: string) =>
+      store.orderLog.append(
+        { kind: 'transition', projectId: 'prj_l', lifecycle: triangle, orderId, change: { status, reason: null } },
+        { orderId, eventId: `evt_${orderId}_${status}` },
+      );
+
+    const locker = new pg.Client({ connectionString: schema.url });
+    await locker.connect();
+    cleanups.push(() => locker.end());
+    await locker.query('begin');
+    await locker.query("select * from orders where id = 'ord_locked' for update");
+    let lockedDone = false;
+    const locked = move('ord_locked', 'b').then((outcome) => {
+      lockedDone = true;
+      return outcome;
+    });
+    // Wait until that batch is stuck on the row lock, then write another order.
+    await waitFor(async () => {
+      const { rows } = await locker.query("select count(*)::int as n from pg_stat_activity where application_name = $1 and wait_event_type = 'Lock'", [
+        appName,
+      ]);
+      return rows[0].n > 0;
+    });
+    const free = await move('ord_free', 'b');
+    expect(free.kind).toBe('appended');
+    expect(lockedDone).toBe(false);
+    await locker.query('rollback');
+    expect((await locked).kind).toBe('appended');
+  }, 60_000);
 });
+
+async function waitFor(condition: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error('timed out waiting for a batch to wait on the row lock');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import type { OrderState } from '../domain/order-decisions.js';
-import { isConnectionError, isRetryable } from '../lib/database-errors.js';
+import { isConnectionError, isDatabaseUnavailable, isRetryable } from '../lib/database-errors.js';
 import {
   decide,
   eventRecord,
@@ -37,6 +37,11 @@ interface Pending extends AppendRequest {
 /** Commands per batch; a unit of appendMany is never cut, so one batch may hold more. */
 const MAX_BATCH = 512;
 const MAX_LOST_RACES = 20;
+/**
+ * Batches written at once: while one waits for its flush the next is read and decided,
+ * and an order row locked by another session holds up only the batches that name it.
+ */
+const MAX_IN_FLIGHT = 2;
 
 /** An order as the batch has decided it so far. */
 interface OrderInBatch {
@@ -56,6 +61,7 @@ type Decided =
   | { kind: 'appended'; item: Pending; orderKey: string; record: EventRecord };
 
 const orderKey = (projectId: string, orderId: string) => `${projectId}\u0000${orderId}`;
+const orderKeyOf = ({ command, ids }: Pending) => orderKey(command.projectId, command.kind === 'create' ? ids.orderId : command.orderId);
 
 /**
  * Group commit on PostgreSQL: appends that arrive while a batch is being written wait
@@ -71,7 +77,10 @@ const orderKey = (projectId: string, orderId: string) => `${projectId}\u0000${or
  */
 export class PostgresGroupCommitLog implements OrderLog {
   private queue: Pending[][] = [];
-  private draining = false;
+  private scheduled = false;
+  private inFlight = 0;
+  /** Orders written by the batches in flight, with how many commands each. */
+  private readonly busy = new Map<string, number>();
   /** Batch statements committed, and batches whose commands were sent through the one-command path after an unexpected error: refusals and lost races cause neither. */
   committedTransactions = 0;
   isolatedReruns = 0;
@@ -95,29 +104,70 @@ export class PostgresGroupCommitLog implements OrderLog {
     const results = commands.map((request) => new Promise<AppendResult>((settle) => unit.push({ ...request, settle, lostRaces: 0, reconnected: false })));
     if (unit.length > 0) {
       this.queue.push(unit);
-      if (!this.draining) void this.drain();
+      this.schedule();
     }
     return Promise.all(results);
   }
 
-  private async drain(): Promise<void> {
-    this.draining = true;
-    try {
-      while (this.queue.length > 0) {
-        // Requests that arrived in this turn of the event loop join this batch.
-        await new Promise((resolve) => setImmediate(resolve));
-        const batch: Pending[] = [];
-        while (this.queue.length > 0 && (batch.length === 0 || batch.length + this.queue[0]!.length <= MAX_BATCH)) batch.push(...this.queue.shift()!);
-        const again = await this.runBatch(batch).catch((error: unknown) => {
-          for (const item of batch) item.settle({ ok: false, error });
-          return [];
-        });
+  /** Starts batches, up to MAX_IN_FLIGHT at once, in the next turn of the event loop (requests that arrive in this one join them). */
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      while (this.inFlight < MAX_IN_FLIGHT && this.queue.length > 0) {
+        const batch = this.takeBatch();
+        if (batch.length === 0) return;
+        this.start(batch);
+      }
+    });
+  }
+
+  private start(batch: Pending[]): void {
+    const keys = batch.map(orderKeyOf);
+    for (const key of keys) this.busy.set(key, (this.busy.get(key) ?? 0) + 1);
+    this.inFlight++;
+    void this.runBatch(batch)
+      .catch((error: unknown) => {
+        for (const item of batch) item.settle({ ok: false, error });
+        return [];
+      })
+      .then((again) => {
+        for (const key of keys) {
+          const left = this.busy.get(key)! - 1;
+          if (left === 0) this.busy.delete(key);
+          else this.busy.set(key, left);
+        }
+        this.inFlight--;
         // Decided again before anything newer, in their order.
         if (again.length > 0) this.queue.unshift(again);
+        if (this.queue.length > 0) this.schedule();
+      });
+  }
+
+  /**
+   * The next batch: whole units, in order, up to MAX_BATCH commands. A unit naming an
+   * order that a batch in flight writes waits (its compare-and-set would only fail), and
+   * so does every later unit naming one of its orders, so commands on one order keep
+   * their order; the others go ahead.
+   */
+  private takeBatch(): Pending[] {
+    const batch: Pending[] = [];
+    const held = new Set<string>();
+    const waiting: Pending[][] = [];
+    while (this.queue.length > 0) {
+      const unit = this.queue.shift()!;
+      const keys = unit.map(orderKeyOf);
+      if (keys.some((key) => this.busy.has(key) || held.has(key)) || (batch.length > 0 && batch.length + unit.length > MAX_BATCH)) {
+        for (const key of keys) held.add(key);
+        waiting.push(unit);
+        if (batch.length >= MAX_BATCH) break;
+        continue;
       }
-    } finally {
-      this.draining = false;
+      batch.push(...unit);
     }
+    this.queue.unshift(...waiting);
+    return batch;
   }
 
   /** Runs one batch; returns the commands to decide again. */
@@ -284,6 +334,11 @@ export class PostgresGroupCommitLog implements OrderLog {
           else again.push(Object.assign(item, { reconnected: true }));
         }
         return { again };
+      }
+      // A statement timeout, a full disk: every command of the batch gets that answer (a 503).
+      if (isDatabaseUnavailable(error)) {
+        for (const item of batch) item.settle({ ok: false, error });
+        return { again: [] };
       }
       // A deadlock with another process's batch: decided again, up to the limit of lost races.
       if (isRetryable(error)) {
