@@ -3,6 +3,7 @@
 // bare Fastify route doing one single-row insert in a transaction on the same database.
 // Also: the same with 10% refused, the cost of a change with the order's age, and bulk
 // transitions through POST /orders/batch (100 per request).
+import { readFileSync } from 'node:fs';
 import pg from 'pg';
 import { freshPgSchema } from '../lib/pg-schema.mjs';
 import { startBaseline, startOrdercast, tempDir } from '../lib/processes.mjs';
@@ -26,6 +27,7 @@ async function ingestOn(dialect, pgBaseUrl, { quick, runs, log }) {
   const dbArgs = schema ? ['--database-url', schema.url] : [];
   const project = await createPingPongProject(tmp.dir, dbArgs);
   const server = await startOrdercast({ dataDir: tmp.dir, databaseUrl: schema?.url });
+
   const baseline = await startBaseline('bare-insert-server.mjs', schema ? { BASELINE_DATABASE_URL: baselineSchema.url } : { BASELINE_DATA_DIR: tmp.dir });
   try {
     const headers = { authorization: `Bearer ${project.secretKey}` };
@@ -35,6 +37,9 @@ async function ingestOn(dialect, pgBaseUrl, { quick, runs, log }) {
     const baseP99 = [];
     const withRefusals = [];
     const bulk = [];
+    const two = [];
+    const oneIdle = [];
+    const twoIdle = [];
     const bulkP99 = [];
     // Orders already final: every 10th request of the mixed run asks one of them to move.
     const finals = await seedOrders(server.baseUrl, project.secretKey, 100);
@@ -45,7 +50,9 @@ async function ingestOn(dialect, pgBaseUrl, { quick, runs, log }) {
       log(`ingest ${dialect} run ${run}/${runs}: seeding ${orderCount} orders`);
       const ids = await seedOrders(server.baseUrl, project.secretKey, orderCount, (i) => ({ userExternalId: `user-${run}-${i % 500}` }));
       const plan = { kind: 'toggle', connections, durationSec, headers, statuses: ['ping', 'pong'], orders: ids.map((id) => ({ id, status: 'ping' })) };
+      const idleBefore = machineIdle();
       const o = await runLoad({ ...plan, url: server.baseUrl });
+      oneIdle.push(idleSince(idleBefore));
       const b = await runLoad({ ...plan, url: baseline.baseUrl });
       for (const [name, r] of [
         ['ordercast', o],
@@ -76,6 +83,33 @@ async function ingestOn(dialect, pgBaseUrl, { quick, runs, log }) {
       }));
       const bulkRun = await bulkLoad(server.baseUrl, headers, bulkIds, durationSec);
       bulk.push(bulkRun.perSec);
+      if (schema) {
+        // The same load, half the connections and orders through each of two processes. The
+        // second runs only for this part, so its log follower does not weigh on the other rows.
+        const tmp2 = tempDir('ingest-postgres-second');
+        const second = await startOrdercast({ dataDir: tmp2.dir, databaseUrl: schema.url });
+        try {
+          const twoIds = await seedOrders(server.baseUrl, project.secretKey, orderCount, (i) => ({ userExternalId: `user-t${run}-${i % 500}` }));
+          const half = Math.floor(twoIds.length / 2);
+          const idleAtStart = machineIdle();
+          const parts = await Promise.all(
+            [
+              [server, twoIds.slice(0, half)],
+              [second, twoIds.slice(half)],
+            ].map(([node, part]) => runLoad({ ...plan, connections: connections / 2, orders: part.map((id) => ({ id, status: 'ping' })), url: node.baseUrl })),
+          );
+          twoIdle.push(idleSince(idleAtStart));
+          for (const part of parts) {
+            if (Object.keys(part.statusCodes).some((code) => code !== '200') || part.errors > 0) {
+              throw new Error(`ingest postgres, two processes: unexpected answers ${JSON.stringify(part.statusCodes)}; first: ${part.firstFailure}`);
+            }
+          }
+          two.push(parts.reduce((sum, part) => sum + part.requestsPerSec, 0));
+        } finally {
+          await second.stop();
+          tmp2.remove();
+        }
+      }
       bulkP99.push(bulkRun.p99);
       ours.push(o.requestsPerSec);
       base.push(b.requestsPerSec);
@@ -135,6 +169,19 @@ async function ingestOn(dialect, pgBaseUrl, { quick, runs, log }) {
         notes: `p99 ${summarize(oursP99).median} ms vs ${summarize(baseP99).median} ms; ${connections} connections, ${durationSec} s, every transition committed with its event row`,
       },
       ...rows,
+      ...(two.length > 0
+        ? [
+            {
+              scenario: `ingest ${dialect}, 2 processes on one database vs 1 (transitions/s)`,
+              ordercast: summarize(two),
+              baseline: oS,
+              ratio: summarize(two).median / oS.median,
+              target: '≥ 1.3×',
+              meets: summarize(two).median / oS.median >= 1.3,
+              notes: `baseline column: the clean ingest row (1 process, ${connections} connections); here ${connections / 2} connections to each process; machine CPU idle ${percent(summarize(twoIdle).median)} with 2 processes, ${percent(summarize(oneIdle).median)} with 1 (the load generators share the cores)`,
+            },
+          ]
+        : []),
       {
         scenario: `ingest ${dialect} bulk, ${BULK_ITEMS} per request (transitions/s)`,
         ordercast: bulkS,
@@ -156,6 +203,19 @@ async function ingestOn(dialect, pgBaseUrl, { quick, runs, log }) {
 }
 
 const AGE_WINDOW = 20;
+
+const percent = (fraction) => `${Math.round(fraction * 100)}%`;
+
+/** The machine's idle and total CPU ticks so far (/proc/stat): idle includes I/O wait. */
+function machineIdle() {
+  const [, ...ticks] = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).map(Number);
+  return { idle: ticks[3] + ticks[4], total: ticks.reduce((a, b) => a + b, 0) };
+}
+
+function idleSince(before) {
+  const now = machineIdle();
+  return (now.idle - before.idle) / Math.max(1, now.total - before.total);
+}
 const BULK_ITEMS = 100;
 const BULK_CONNECTIONS = 8;
 
