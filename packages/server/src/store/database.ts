@@ -70,10 +70,23 @@ function openReadConnection(file: string): SqliteDatabase.Database {
   return connection;
 }
 
+/**
+ * The write path's named statements take their rows as JSON, so a plan made for one
+ * batch's values is no better than the generic one, and re-planning them cost about a
+ * quarter of a batch's time (bench/README.md): connections ask for generic plans, in the
+ * startup options beside any the URL has. Not behind a transaction pooler (the
+ * statements are unnamed there, and PgBouncer refuses startup options).
+ */
+function withGenericPlans(databaseUrl: string): string {
+  const url = new URL(databaseUrl);
+  url.searchParams.set('options', [url.searchParams.get('options'), '-c plan_cache_mode=force_generic_plan'].filter(Boolean).join(' '));
+  return url.toString();
+}
+
 export function openStore(options: StoreOptions): Store {
   if (options.databaseUrl && /^postgres(ql)?:\/\//.test(options.databaseUrl)) {
     const pool = new pg.Pool({
-      connectionString: options.databaseUrl,
+      connectionString: (options.preparedStatements ?? true) ? withGenericPlans(options.databaseUrl) : options.databaseUrl,
       max: options.poolSize ?? 10,
       connectionTimeoutMillis: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
       statement_timeout: options.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS,
@@ -89,14 +102,7 @@ export function openStore(options: StoreOptions): Store {
     // the pool drops the dead client when it is released.
     const reportLost = (error: Error) => options.onConnectionError?.(error);
     pool.on('error', reportLost);
-    pool.on('connect', (client) => {
-      client.on('error', reportLost);
-      // The write path's named statements take their rows as JSON, so a plan made for one
-      // batch's values is no better than the generic one, and re-planning them cost a
-      // quarter of a batch's time (bench/README.md). Behind a transaction pooler the
-      // statements are unnamed and a session setting would leak to other clients: left alone.
-      if (options.preparedStatements ?? true) client.query('set plan_cache_mode = force_generic_plan').catch(() => {});
-    });
+    pool.on('connect', (client) => client.on('error', reportLost));
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     return {
       db,

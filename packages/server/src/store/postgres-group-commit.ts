@@ -259,7 +259,7 @@ export class PostgresGroupCommitLog implements OrderLog {
               refusal: {
                 code: 'version_conflict',
                 message: 'The order is being changed by many writers at once; try again',
-                details: { orderId: d.item.ids.orderId },
+                details: { orderId: d.item.command.kind === 'transition' ? d.item.command.orderId : d.item.ids.orderId },
               },
             },
           });
