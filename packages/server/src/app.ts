@@ -71,6 +71,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         logger,
         {
           concurrency: config.webhooks.concurrency,
+          endpointConcurrency: config.webhooks.endpointConcurrency,
           pollInterval: config.webhooks.pollInterval,
           timeout: config.webhooks.timeout,
           disableAfter: config.webhooks.disableAfter,

@@ -194,6 +194,7 @@ export async function createCore(config: Config, options: AppOptions = {}): Prom
     allowPrivate: config.webhooks.allowPrivate,
     rotationGraceMs: config.webhooks.rotationGrace,
     secrets,
+    maxInFlightCap: config.webhooks.concurrency,
   });
   const webhookDeliveries = new WebhookDeliveryService(store, webhookEndpoints);
   const deliveryQueue = new DeliveryQueue(store);

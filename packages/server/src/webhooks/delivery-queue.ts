@@ -13,6 +13,7 @@ import {
   releaseLeases,
   type DeliveryOutcome,
   type DeliveryRow,
+  type LaneWidths,
   type QueueStats,
 } from '../store/repositories/webhook-deliveries.js';
 import {
@@ -74,7 +75,7 @@ export interface AttemptBatchResult {
  * DeliveryQueue in a worker thread with an SQLite connection of its own.
  */
 export interface DeliveryQueuePort {
-  claimDue(workerId: string, limit: number, leaseMs: number): Promise<DeliveryRow[]>;
+  claimDue(workerId: string, limit: number, leaseMs: number, lanes: LaneWidths): Promise<DeliveryRow[]>;
   findEndpoints(ids: Iterable<string>): Promise<Map<string, EndpointRecord>>;
   releaseClaims(workerId: string, deliveryIds: readonly string[]): Promise<void>;
   takeSendSlot(endpointId: string, nowMs: number, intervalMs: number): Promise<number>;
@@ -93,7 +94,7 @@ export interface DeliveryQueuePort {
 export class DeliveryQueue implements DeliveryQueuePort {
   constructor(private readonly store: Pick<Store, 'db' | 'dialect'>) {}
 
-  claimDue(workerId: string, limit: number, leaseMs: number): Promise<DeliveryRow[]> {
+  claimDue(workerId: string, limit: number, leaseMs: number, lanes: LaneWidths): Promise<DeliveryRow[]> {
     const now = new Date();
     return inTransaction(this.store.db, (trx) =>
       claimDueDeliveries(trx, this.store.dialect, {
@@ -101,6 +102,7 @@ export class DeliveryQueue implements DeliveryQueuePort {
         leaseUntil: new Date(now.getTime() + leaseMs).toISOString(),
         workerId,
         limit,
+        lanes,
       }),
     );
   }

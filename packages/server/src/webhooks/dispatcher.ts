@@ -3,7 +3,7 @@ import { LogThrottle } from '../lib/log-throttle.js';
 import type { Logger } from '../lib/logging.js';
 import type { Metrics } from '../metrics.js';
 import type { AttemptBatchResult, AttemptRecord, DeliveryQueuePort } from './delivery-queue.js';
-import type { DeliveryRow } from '../store/repositories/webhook-deliveries.js';
+import type { DeliveryRow, LaneWidths } from '../store/repositories/webhook-deliveries.js';
 import type { EndpointRecord } from '../store/repositories/webhook-endpoints.js';
 import { AttemptRecorder } from './attempt-recorder.js';
 import { EndpointFailureLog } from './failure-log.js';
@@ -14,7 +14,10 @@ import { signatureHeaders } from '../lib/standard-webhooks.js';
 import { OPERATIONAL_EVENT_NAMES } from '../domain/operational-events.js';
 
 export interface DispatcherOptions {
+  /** Attempts in flight at once in this process, over every endpoint. */
   concurrency: number;
+  /** Attempts in flight at once to one endpoint, over every process, unless the endpoint sets its own. */
+  endpointConcurrency: number;
   pollInterval: number;
   /** Per-attempt timeout; the lease outlives it so a live worker never loses its delivery. */
   timeout: number;
@@ -45,6 +48,9 @@ interface Claimed {
   /** When the lease runs out (ms since the epoch, this process's clock). */
   leaseEnds: number;
 }
+
+/** The most deliveries one claim takes: claims are repeated while they find work. */
+const MAX_CLAIM = 256;
 
 /** Time kept in hand at the end of a lease, beyond the attempt's own timeout. */
 const LEASE_MARGIN_MS = 500;
@@ -89,6 +95,7 @@ export class DeliveryDispatcher {
   private readonly capacity: number;
   /** Claim again once fewer than this many wait for a slot. */
   private readonly lowWater: number;
+  private readonly lanes: LaneWidths;
 
   constructor(
     private readonly deliveries: DeliveryQueuePort,
@@ -104,6 +111,7 @@ export class DeliveryDispatcher {
     this.leaseMs = options.timeout * 2 + 1_000;
     this.capacity = options.concurrency * 2;
     this.lowWater = Math.ceil(options.concurrency / 2);
+    this.lanes = { defaultWidth: options.endpointConcurrency, failingAfter: options.failingAfter ?? 5 };
     this.failureLog = new EndpointFailureLog(logger);
     this.signingKeys = new SigningKeys(options.signingSecrets);
     this.recorder = new AttemptRecorder(deliveries, this.workerId, Math.ceil(options.concurrency / 2), (records, result) => this.recorded(records, result));
@@ -165,12 +173,13 @@ export class DeliveryDispatcher {
     this.polling = true;
     this.moreDue = false;
     try {
-      const limit = this.room();
+      const limit = Math.min(this.room(), MAX_CLAIM);
       if (limit > 0) {
         const claimedAt = Date.now();
-        const rows = await this.deliveries.claimDue(this.workerId, limit, this.leaseMs);
-        // A full batch: more may be due right away.
-        if (rows.length === limit) this.moreDue = true;
+        const rows = await this.deliveries.claimDue(this.workerId, limit, this.leaseMs, this.lanes);
+        // Lanes that filled up in this claim are passed over by the next, which may find other
+        // endpoints' deliveries: claim again until a claim finds nothing.
+        if (rows.length > 0) this.moreDue = true;
         if (rows.length > 0) {
           const endpoints = await this.deliveries.findEndpoints(rows.map((row) => row.endpoint_id));
           for (const row of rows) {

@@ -39,8 +39,7 @@ const queue = new DeliveryQueue({ db, dialect: 'sqlite' });
 async function answer(call: QueueCall): Promise<unknown> {
   switch (call.method) {
     case 'claimDue': {
-      const [workerId, limit, leaseMs] = call.args;
-      const rows = await queue.claimDue(workerId, limit, leaseMs);
+      const rows = await queue.claimDue(...call.args);
       // The endpoints come with the rows: one message instead of two.
       return { rows, endpoints: rows.length > 0 ? await queue.findEndpoints(rows.map((row) => row.endpoint_id)) : new Map() };
     }

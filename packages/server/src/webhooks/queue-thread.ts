@@ -3,7 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Store } from '../store/database.js';
-import type { DeliveryRow } from '../store/repositories/webhook-deliveries.js';
+import type { DeliveryRow, LaneWidths } from '../store/repositories/webhook-deliveries.js';
 import type { EndpointRecord } from '../store/repositories/webhook-endpoints.js';
 import type { AttemptBatchResult, AttemptRecord, DeliveryQueue, DeliveryQueuePort, DisabledEndpoint } from './delivery-queue.js';
 
@@ -51,8 +51,8 @@ export class ThreadedDeliveryQueue implements DeliveryQueuePort {
     return new ThreadedDeliveryQueue({ file: store.location, synchronous });
   }
 
-  async claimDue(workerId: string, limit: number, leaseMs: number): Promise<DeliveryRow[]> {
-    const { rows, endpoints } = await this.call<{ rows: DeliveryRow[]; endpoints: Map<string, EndpointRecord> }>('claimDue', [workerId, limit, leaseMs]);
+  async claimDue(workerId: string, limit: number, leaseMs: number, lanes: LaneWidths): Promise<DeliveryRow[]> {
+    const { rows, endpoints } = await this.call<{ rows: DeliveryRow[]; endpoints: Map<string, EndpointRecord> }>('claimDue', [workerId, limit, leaseMs, lanes]);
     // Read in the same round trip, for the findEndpoints the dispatcher makes next.
     this.claimedEndpoints = { asked: new Set(rows.map((row) => row.endpoint_id)), found: endpoints };
     return rows;
