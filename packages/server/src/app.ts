@@ -27,7 +27,6 @@ import { VERSION } from './version.js';
 import { DeliveryDispatcher } from './webhooks/dispatcher.js';
 import { ThreadedDeliveryQueue } from './webhooks/queue-thread.js';
 import { HttpSender } from './webhooks/http-sender.js';
-import { RetrySchedule } from './webhooks/retry-schedule.js';
 
 /** The composition root: the only place that knows every part. The core services, plus the servers. */
 export interface App extends Omit<Core, 'close' | 'metrics'> {
@@ -66,7 +65,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     ? new DeliveryDispatcher(
         ThreadedDeliveryQueue.forStore(store, config.sqliteSynchronous) ?? core.deliveryQueue,
         sender,
-        new RetrySchedule(config.webhooks.retrySchedule, config.webhooks.retryJitter, config.webhooks.maxRetryAfter),
+        { delaysMs: config.webhooks.retrySchedule, jitter: config.webhooks.retryJitter, maxRetryAfterMs: config.webhooks.maxRetryAfter },
         metrics,
         logger,
         {

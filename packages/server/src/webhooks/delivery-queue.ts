@@ -10,6 +10,7 @@ import {
   insertDelivery,
   queueStats,
   postponeDelivery,
+  releaseEndpointBacklog,
   releaseLeases,
   type DeliveryOutcome,
   type DeliveryRow,
@@ -38,6 +39,7 @@ import {
   type ExhaustedDelivery,
 } from '../domain/operational-events.js';
 import type { WebhookPayload } from '../domain/webhook-payload.js';
+import { decideHealthAfterFailures, decideHealthAfterSuccess } from '../domain/attempt-outcome.js';
 
 /** What the dispatcher learned from one attempt, and what should happen next. */
 export interface AttemptRecord {
@@ -202,19 +204,26 @@ export class DeliveryQueue implements DeliveryQueuePort {
         i = j;
         if (succeeded) {
           const failuresBefore = await markEndpointHealthy(trx, endpointId, at);
-          if (failuresBefore >= failingAfter) await this.announceEndpoint(trx, endpointId, ENDPOINT_RECOVERED, at);
+          if (decideHealthAfterSuccess(failuresBefore, { failingAfter }).kind === 'recovered') {
+            await this.announceEndpoint(trx, endpointId, ENDPOINT_RECOVERED, at);
+            await releaseEndpointBacklog(trx, endpointId, at);
+          }
           continue;
         }
-        let reason = run.find((record) => record.disableEndpoint !== undefined)?.disableEndpoint;
         const health = await markEndpointFailing(trx, endpointId, run[0]!.attempt.attemptedAt, run.length);
-        const failuresBefore = health.consecutiveFailures - run.length;
-        if (failuresBefore < failingAfter && health.consecutiveFailures >= failingAfter) {
-          await this.announceEndpoint(trx, endpointId, ENDPOINT_FAILING, at);
-        }
-        const firstFailure = run.find((record) => record.disableEndpoint === undefined);
-        if (firstFailure && reason === undefined && Date.parse(at) - Date.parse(health.failingSince) >= firstFailure.disableAfterMs) {
-          reason = `every attempt failed since ${health.failingSince}`;
-        }
+        // A 410 disables the endpoint whatever its health; otherwise its run of failures decides.
+        const gone = run.find((record) => record.disableEndpoint !== undefined)?.disableEndpoint;
+        const change = decideHealthAfterFailures(
+          {
+            failuresBefore: health.consecutiveFailures - run.length,
+            failuresAfter: health.consecutiveFailures,
+            failingSinceMs: Date.parse(health.failingSince),
+            nowMs: Date.parse(at),
+          },
+          { failingAfter, disableAfterMs: run.find((record) => record.disableEndpoint === undefined)?.disableAfterMs ?? Number.POSITIVE_INFINITY },
+        );
+        if (change.kind === 'failing' || (change.kind === 'disable' && change.alsoFailing)) await this.announceEndpoint(trx, endpointId, ENDPOINT_FAILING, at);
+        const reason = gone ?? (change.kind === 'disable' ? change.reason : undefined);
         if (reason !== undefined && (await disableEndpoint(trx, endpointId, at, reason))) {
           const projectId = await this.announceEndpoint(trx, endpointId, ENDPOINT_DISABLED, at);
           disabled.push({ endpointId, projectId: projectId ?? '', reason });

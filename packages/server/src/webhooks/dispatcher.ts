@@ -8,10 +8,10 @@ import type { EndpointRecord } from '../store/repositories/webhook-endpoints.js'
 import { AttemptRecorder } from './attempt-recorder.js';
 import { EndpointFailureLog } from './failure-log.js';
 import { SigningKeys } from './signing-keys.js';
-import type { HttpSender, SendResult } from './http-sender.js';
-import { parseRetryAfter, type RetrySchedule } from './retry-schedule.js';
+import type { HttpSender } from './http-sender.js';
 import { signatureHeaders } from '../lib/standard-webhooks.js';
-import { OPERATIONAL_EVENT_NAMES } from '../domain/operational-events.js';
+import { decideAttemptOutcome, type RetryPolicy } from '../domain/attempt-outcome.js';
+import { attemptOutcomeLabel, attemptRecord, type HealthSettings } from './attempt-record.js';
 
 export interface DispatcherOptions {
   /** Attempts in flight at once in this process, over every endpoint. */
@@ -26,12 +26,11 @@ export interface DispatcherOptions {
   signingSecrets(endpoint: EndpointRecord, nowIso: string): string[];
   /** The endpoint's custom headers, opened (WebhookEndpointService.customHeaders). */
   customHeaders?(endpoint: EndpointRecord): Record<string, string>;
-  /** After this many failed attempts in a row, `endpoint.failing` is announced. */
+  /** After this many failed attempts in a row the endpoint is failing: `endpoint.failing` is announced, and its lane narrows to one probe. */
   failingAfter?: number;
+  /** The jitter's source of randomness (a sample from [0, 1)). */
+  random?: () => number;
 }
-
-/** Event names whose deliveries never announce `delivery.exhausted` (no notices about notices). */
-const NOT_ANNOUNCED_WHEN_EXHAUSTED = new Set(OPERATIONAL_EVENT_NAMES);
 
 /**
  * How late a send may start after its slot before the slot is given up for a fresh one:
@@ -96,11 +95,13 @@ export class DeliveryDispatcher {
   /** Claim again once fewer than this many wait for a slot. */
   private readonly lowWater: number;
   private readonly lanes: LaneWidths;
+  private readonly health: HealthSettings;
+  private readonly random: () => number;
 
   constructor(
     private readonly deliveries: DeliveryQueuePort,
     private readonly sender: HttpSender,
-    private readonly schedule: RetrySchedule,
+    private readonly retryPolicy: RetryPolicy,
     private readonly metrics: Metrics,
     private readonly logger: Logger,
     private readonly options: DispatcherOptions,
@@ -112,6 +113,8 @@ export class DeliveryDispatcher {
     this.capacity = options.concurrency * 2;
     this.lowWater = Math.ceil(options.concurrency / 2);
     this.lanes = { defaultWidth: options.endpointConcurrency, failingAfter: options.failingAfter ?? 5 };
+    this.health = { disableAfterMs: options.disableAfter, failingAfter: this.lanes.failingAfter };
+    this.random = options.random ?? Math.random;
     this.failureLog = new EndpointFailureLog(logger);
     this.signingKeys = new SigningKeys(options.signingSecrets);
     this.recorder = new AttemptRecorder(deliveries, this.workerId, Math.ceil(options.concurrency / 2), (records, result) => this.recorded(records, result));
@@ -324,68 +327,27 @@ export class DeliveryDispatcher {
     // Custom headers first: the signature headers (and the sender's own) always win.
     const custom = endpoint.sealedHeaders !== null && this.options.customHeaders ? this.options.customHeaders(endpoint) : undefined;
     const result = await this.sender.post(endpoint.url, custom ? { ...custom, ...headers } : { ...headers }, row.payload);
-    const succeeded = result.statusCode !== null && result.statusCode >= 200 && result.statusCode < 300;
-    this.metrics.webhookAttemptDuration.observe({ outcome: attemptOutcomeLabel(result, succeeded) }, result.durationMs / 1000);
-
-    const attemptsMade = Number(row.schedule_step) + 1;
-    let status: 'pending' | 'succeeded' | 'failed' = 'succeeded';
-    let nextAttemptAt = new Date().toISOString();
-    let disable: string | undefined;
-    if (!succeeded) {
-      if (result.statusCode === 410) {
-        // 410 Gone: the receiver asks us to stop (Standard Webhooks).
-        status = 'failed';
-        disable = 'the endpoint answered 410 Gone';
-      } else {
-        const retryAfter = result.statusCode === 429 || result.statusCode === 503 ? parseRetryAfter(result.headers?.['retry-after']) : undefined;
-        const delay = this.schedule.nextDelay(attemptsMade, retryAfter);
-        if (delay === undefined) {
-          status = 'failed';
-        } else {
-          status = 'pending';
-          nextAttemptAt = new Date(Date.now() + delay).toISOString();
-        }
-      }
-    }
-
-    if (!succeeded) this.failureLog.failed(endpoint, result, status === 'failed' ? 'failed' : 'pending');
+    const now = Date.now();
+    const decision = decideAttemptOutcome(
+      { statusCode: result.statusCode, retryAfter: result.headers?.['retry-after'] },
+      Number(row.schedule_step) + 1,
+      this.retryPolicy,
+      now,
+      this.random(),
+    );
+    this.metrics.webhookAttemptDuration.observe({ outcome: attemptOutcomeLabel(result, decision.status === 'succeeded') }, result.durationMs / 1000);
+    if (decision.status !== 'succeeded') this.failureLog.failed(endpoint, result, decision.status);
     // Written with the others that finish about now; the slot stays taken until then.
-    await this.recorder.add({
-      attempt: {
+    await this.recorder.add(attemptRecord(row, endpoint, attemptedAt, result, decision, now, this.health));
+    this.logger.debug(
+      {
         deliveryId: row.id,
         endpointId: endpoint.id,
-        url: endpoint.url,
-        attemptedAt: attemptedAt.toISOString(),
-        durationMs: result.durationMs,
-        outcome: succeeded ? 'succeeded' : 'failed',
         statusCode: result.statusCode,
-        responseHeaders: result.headers,
-        responseBody: result.body,
-        errorCode: result.errorCode,
-        error: result.error,
+        error: result.errorCode,
+        ms: Math.round(result.durationMs),
+        next: decision.status,
       },
-      status,
-      nextAttemptAt,
-      disableEndpoint: disable,
-      disableAfterMs: this.options.disableAfter,
-      failingAfter: this.options.failingAfter ?? 5,
-      exhausted:
-        // Retries ran out (a 410 is not that: it disables the endpoint, which is announced instead).
-        status === 'failed' && disable === undefined && !NOT_ANNOUNCED_WHEN_EXHAUSTED.has(row.event_name)
-          ? {
-              id: row.id,
-              endpointId: endpoint.id,
-              eventId: row.event_id,
-              eventName: row.event_name,
-              orderId: row.order_id,
-              attemptCount: Number(row.attempt_count) + 1,
-              lastStatusCode: result.statusCode,
-              lastError: result.error ?? (result.statusCode !== null ? `HTTP ${result.statusCode}` : null),
-            }
-          : undefined,
-    });
-    this.logger.debug(
-      { deliveryId: row.id, endpointId: endpoint.id, statusCode: result.statusCode, error: result.errorCode, ms: Math.round(result.durationMs), next: status },
       'webhook attempt',
     );
   }
@@ -461,10 +423,4 @@ export class DeliveryDispatcher {
   get inFlightCount(): number {
     return this.inFlight.size;
   }
-}
-
-function attemptOutcomeLabel(result: SendResult, succeeded: boolean): string {
-  if (succeeded) return 'success';
-  if (result.statusCode !== null) return `http_${Math.floor(result.statusCode / 100)}xx`;
-  return result.errorCode ?? 'network_error';
 }

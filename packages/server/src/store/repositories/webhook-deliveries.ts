@@ -88,6 +88,7 @@ export async function claimDueDeliveries(
   claim: { now: string; leaseUntil: string; workerId: string; limit: number; lanes: LaneWidths },
 ): Promise<DeliveryRow[]> {
   const lock = dialect === 'postgres' ? sql`for update of d skip locked` : sql``;
+  // laneWidth (domain/attempt-outcome.ts), in SQL: one probe while failing, else the endpoint's own width or the default.
   const width = sql`(case when e.consecutive_failures >= ${claim.lanes.failingAfter} then 1 else coalesce(e.max_in_flight, ${claim.lanes.defaultWidth}) end)`;
   const result = await sql<DeliveryRow>`
     with busy as (
@@ -159,6 +160,20 @@ export async function finishAttempts(db: Executor, ids: readonly string[], worke
     updated += Number(result.numUpdatedRows);
   }
   return updated;
+}
+
+/**
+ * Makes every pending delivery of the endpoint due now: it has recovered, and what waited
+ * on the retry schedule while it failed goes out at once. The claim keeps each order in order.
+ */
+export async function releaseEndpointBacklog(db: Executor, endpointId: string, at: string): Promise<void> {
+  await db
+    .updateTable('webhook_deliveries')
+    .set({ next_attempt_at: at })
+    .where('endpoint_id', '=', endpointId)
+    .where('status', '=', sql.lit('pending'))
+    .where('next_attempt_at', '>', at)
+    .execute();
 }
 
 /** Gives leases back unused, where this worker still holds them. */
