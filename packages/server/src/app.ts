@@ -95,7 +95,10 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   });
   const stopWaking: Array<() => void> = [];
   if (dispatcher) {
-    // Woken when a write of this process queued deliveries; it also polls, so deliveries queued by other processes are sent too.
+    // Every event's outbox rows commit with it: the follower, which sees each committed event of
+    // every process, wakes the dispatcher. Re-sends, recoveries and test events are not events of
+    // the log, so the API wakes it for those. The poll covers a wake-up that never came.
+    stopWaking.push(follower.subscribe(() => dispatcher.wake()));
     stopWaking.push(webhookDeliveries.onQueued(() => dispatcher.wake()));
   }
   const eventFeed = new EventFeedService(store, projectWaiters);

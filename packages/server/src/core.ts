@@ -185,7 +185,6 @@ export async function createCore(config: Config, options: AppOptions = {}): Prom
     {
       orderCreated: () => metrics?.ordersCreated.inc(),
       orderTransitioned: (event) => metrics?.transitions.inc({ status: event.toStatus }),
-      deliveriesQueued: () => webhookDeliveries.notifyQueued(),
     },
     new OrderReadCache(config.orderCacheBytes),
   );
