@@ -1,6 +1,7 @@
 // webhooks: deliveries/s end to end and commit-to-receipt latency to a loopback
 // receiver answering 200, signatures on. Baseline: an undici keep-alive POST loop
-// with the same concurrency and body shape to the same receiver.
+// with the same concurrency and body shape to the same receiver (the endpoint's lane is
+// as wide as the loop's concurrency).
 //  - throughput: a backlog of N events is written once with dispatching off; each run, a
 //    server with dispatching on drains a copy of it: N / (last receipt - server start).
 //  - latency: events written at a steady rate; p99 of receipt - createdAt (the commit).
@@ -68,7 +69,11 @@ export async function webhooksScenario({ quick, runs, log }) {
   try {
     const writer = await startOrdercast({ dataDir: seed.dir, env: { ...env, ORDERCAST_WEBHOOK_DISPATCH: 'false' } });
     const endpoint = await (
-      await fetch(`${writer.baseUrl}/api/v2/webhook-endpoints`, { method: 'POST', headers, body: JSON.stringify({ url: `${receiver}/hook` }) })
+      await fetch(`${writer.baseUrl}/api/v2/webhook-endpoints`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ url: `${receiver}/hook`, maxInFlight: CONCURRENCY }),
+      })
     ).json();
     if (!endpoint.secret) throw new Error(`could not create the webhook endpoint: ${JSON.stringify(endpoint)}`);
     log(`webhooks: writing a backlog of ${backlog} events`);
