@@ -61,11 +61,15 @@ async function writeInterleaved(calls, orders, rate) {
   const writes = [];
   const ids = calls.map(() => []);
   for (let i = 0; i < orders; i++) {
-    calls.forEach((call, p) => writes.push(async () => ids[p].push((await call('POST', '/api/v2/orders', { status: 'AWAITING_PAYMENT_FROM_USER' })).id)));
+    for (const [p, call] of calls.entries()) {
+      writes.push(async () => {
+        ids[p].push((await call('POST', '/api/v2/orders', { status: 'AWAITING_PAYMENT_FROM_USER' })).id);
+      });
+    }
   }
   for (const status of MOVES) {
     for (let i = 0; i < orders; i++) {
-      calls.forEach((call, p) => writes.push(() => call('POST', `/api/v2/orders/${ids[p][i]}/status`, { status })));
+      for (const [p, call] of calls.entries()) writes.push(() => call('POST', `/api/v2/orders/${ids[p][i]}/status`, { status }));
     }
   }
   const started = Date.now();

@@ -11,6 +11,7 @@ import { SigningKeys } from './signing-keys.js';
 import type { HttpSender } from './http-sender.js';
 import { signatureHeaders } from '../lib/standard-webhooks.js';
 import { decideAttemptOutcome, type RetryPolicy } from '../domain/attempt-outcome.js';
+import { LaneOccupancy } from './lane-occupancy.js';
 import { attemptOutcomeLabel, attemptRecord, type HealthSettings } from './attempt-record.js';
 
 export interface DispatcherOptions {
@@ -28,8 +29,6 @@ export interface DispatcherOptions {
   customHeaders?(endpoint: EndpointRecord): Record<string, string>;
   /** After this many failed attempts in a row the endpoint is failing: `endpoint.failing` is announced, and its lane narrows to one probe. */
   failingAfter?: number;
-  /** The jitter's source of randomness (a sample from [0, 1)). */
-  random?: () => number;
 }
 
 /**
@@ -57,14 +56,16 @@ const LEASE_MARGIN_MS = 500;
 /**
  * Sends the outbox. Correctness comes from the database: every poll claims due
  * deliveries under a lease, so a crashed worker's deliveries are retried once its
- * lease runs out, and several processes share the queue. Wake-ups (new events,
- * redeliveries, recorded outcomes) only make it faster.
+ * lease runs out, and several processes share the queue. Wake-ups (events the log
+ * follower reads, redeliveries, recorded outcomes) only make it faster.
  *
- * Claims are taken in batches ahead of need (up to `concurrency` waiting beside
- * the `concurrency` in flight), so a slot that frees starts its next POST at once
- * instead of waiting for a query. Outcomes are written in batches by the
- * AttemptRecorder, and an attempt holds its slot until its outcome is stored. A
- * claimed delivery is sent only while enough of its lease is left for a whole
+ * Each endpoint has a lane: a claim takes no more of its deliveries than the lane has
+ * room for, over every process (claimDueDeliveries), so a hanging endpoint holds its own
+ * lane and no other endpoint's slots. Claims run ahead of need, so a free slot starts its
+ * next POST without waiting for a query. Outcomes are written in batches by the
+ * AttemptRecorder, and an attempt holds its slot (and its lease) until its outcome is
+ * stored. What an outcome means is decided in domain/attempt-outcome.ts; this class does
+ * the I/O. A claimed delivery is sent only while enough of its lease is left for a whole
  * attempt; otherwise it is left for a later claim.
  */
 export class DeliveryDispatcher {
@@ -89,6 +90,13 @@ export class DeliveryDispatcher {
   private currentPoll: Promise<void> | undefined;
   /** Whether a claim now might find work that the last one did not. */
   private moreDue = true;
+  /**
+   * A claim found nothing since the last wake-up or poll: beyond the lanes this process
+   * fills, nothing is due. Claiming again just because a lane filled would only read past
+   * that lane's backlog to find nothing; new work wakes the dispatcher anyway.
+   */
+  private nothingElseDue = false;
+  private readonly occupancy: LaneOccupancy;
   private readonly leaseMs: number;
   /** In flight plus claimed and waiting. */
   private readonly capacity: number;
@@ -96,7 +104,6 @@ export class DeliveryDispatcher {
   private readonly lowWater: number;
   private readonly lanes: LaneWidths;
   private readonly health: HealthSettings;
-  private readonly random: () => number;
 
   constructor(
     private readonly deliveries: DeliveryQueuePort,
@@ -113,8 +120,8 @@ export class DeliveryDispatcher {
     this.capacity = options.concurrency * 2;
     this.lowWater = Math.ceil(options.concurrency / 2);
     this.lanes = { defaultWidth: options.endpointConcurrency, failingAfter: options.failingAfter ?? 5 };
+    this.occupancy = new LaneOccupancy(this.lanes);
     this.health = { disableAfterMs: options.disableAfter, failingAfter: this.lanes.failingAfter };
-    this.random = options.random ?? Math.random;
     this.failureLog = new EndpointFailureLog(logger);
     this.signingKeys = new SigningKeys(options.signingSecrets);
     this.recorder = new AttemptRecorder(deliveries, this.workerId, Math.ceil(options.concurrency / 2), (records, result) => this.recorded(records, result));
@@ -130,6 +137,7 @@ export class DeliveryDispatcher {
   /** Says that deliveries may have become due (new events, re-queued ones): a claim follows soon. */
   wake(): void {
     if (!this.running) return;
+    this.nothingElseDue = false;
     this.moreDue = true;
     this.pollIfWanted();
   }
@@ -157,6 +165,8 @@ export class DeliveryDispatcher {
     if (this.timer) clearTimeout(this.timer);
     this.timer = setTimeout(() => {
       this.timer = undefined;
+      // Retries whose time has come, and work no wake-up announced.
+      this.nothingElseDue = false;
       this.startPoll();
     }, delay);
     this.timer.unref?.();
@@ -180,9 +190,8 @@ export class DeliveryDispatcher {
       if (limit > 0) {
         const claimedAt = Date.now();
         const rows = await this.deliveries.claimDue(this.workerId, limit, this.leaseMs, this.lanes);
-        // Lanes that filled up in this claim are passed over by the next, which may find other
-        // endpoints' deliveries: claim again until a claim finds nothing.
-        if (rows.length > 0) this.moreDue = true;
+        if (rows.length === limit) this.moreDue = true;
+        if (rows.length === 0) this.nothingElseDue = true;
         if (rows.length > 0) {
           const endpoints = await this.deliveries.findEndpoints(rows.map((row) => row.endpoint_id));
           for (const row of rows) {
@@ -192,6 +201,10 @@ export class DeliveryDispatcher {
             if (this.sending.has(row.id)) continue;
             await this.admit({ row, endpoint: endpoints.get(row.endpoint_id), leaseEnds: claimedAt + this.leaseMs });
           }
+          // A lane this claim filled is passed over by the next claim, which may find other
+          // endpoints' deliveries behind its backlog: claim again, unless nothing else was due.
+          const waiting = [...this.ready, ...this.delayed.values()];
+          if (!this.nothingElseDue && [...endpoints.values()].some((endpoint) => this.occupancy.full(endpoint, waiting))) this.moreDue = true;
         }
       } else {
         this.moreDue = true;
@@ -289,7 +302,13 @@ export class DeliveryDispatcher {
       if (Date.now() + this.options.timeout + LEASE_MARGIN_MS > next.leaseEnds) continue;
       const id = next.row.id;
       this.sending.add(id);
-      this.track(this.deliver(next).finally(() => this.sending.delete(id)));
+      this.occupancy.started(next.row.endpoint_id);
+      this.track(
+        this.deliver(next).finally(() => {
+          this.sending.delete(id);
+          this.occupancy.finished(next.row.endpoint_id);
+        }),
+      );
     }
   }
 
@@ -333,7 +352,7 @@ export class DeliveryDispatcher {
       Number(row.schedule_step) + 1,
       this.retryPolicy,
       now,
-      this.random(),
+      Math.random(),
     );
     this.metrics.webhookAttemptDuration.observe({ outcome: attemptOutcomeLabel(result, decision.status === 'succeeded') }, result.durationMs / 1000);
     if (decision.status !== 'succeeded') this.failureLog.failed(endpoint, result, decision.status);
@@ -373,7 +392,10 @@ export class DeliveryDispatcher {
       this.metrics.webhookEndpointsDisabled.inc();
       this.logger.warn({ endpointId, projectId, reason }, 'webhook endpoint disabled');
     }
-    this.wake();
+    // Room in the lanes these attempts held (and a finished delivery may release the next of its order).
+    if (!this.running) return;
+    this.moreDue = true;
+    this.pollIfWanted();
   }
 
   /** Claimed deliveries that were never started go back to the queue at once. */
