@@ -93,7 +93,7 @@ export async function webhooksScenario({ quick, runs, log }) {
           const mainAtReady = mainThreadCpuSeconds(server.pid);
           const drained = await waitForUnique(receiver, backlog, 600_000);
           const cpuPerDelivery = ((cpuSeconds(server.pid) - cpuAtReady) / backlog) * 1e6;
-          // The main thread's share: it signs, POSTs and serves the API; on SQLite the queue's database work is in a worker thread.
+          // The main thread's share: it signs, POSTs, serves the API and (on SQLite) does the queue's database work.
           const mainPerDelivery = ((mainThreadCpuSeconds(server.pid) - mainAtReady) / backlog) * 1e6;
           const ours = backlog / ((drained.lastAt - t0) / 1000);
           // Steady rate: commit-to-receipt latency.

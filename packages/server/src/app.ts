@@ -25,7 +25,6 @@ import { RetentionService } from './services/retention.js';
 import { Metrics } from './metrics.js';
 import { VERSION } from './version.js';
 import { DeliveryDispatcher } from './webhooks/dispatcher.js';
-import { ThreadedDeliveryQueue } from './webhooks/queue-thread.js';
 import { HttpSender } from './webhooks/http-sender.js';
 
 /** The composition root: the only place that knows every part. The core services, plus the servers. */
@@ -63,7 +62,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   });
   const dispatcher = config.webhooks.dispatch
     ? new DeliveryDispatcher(
-        ThreadedDeliveryQueue.forStore(store, config.sqliteSynchronous) ?? core.deliveryQueue,
+        core.deliveryQueue,
         sender,
         { delaysMs: config.webhooks.retrySchedule, jitter: config.webhooks.retryJitter, maxRetryAfterMs: config.webhooks.maxRetryAfter },
         metrics,

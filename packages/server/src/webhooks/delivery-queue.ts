@@ -72,9 +72,9 @@ export interface AttemptBatchResult {
 }
 
 /**
- * What the dispatcher needs of the outbox. DeliveryQueue does it on the connection it
- * is given; ThreadedDeliveryQueue (queue-thread.ts) hands the same calls to a
- * DeliveryQueue in a worker thread with an SQLite connection of its own.
+ * What the dispatcher needs of the outbox: DeliveryQueue, on the server's own connection,
+ * in production and in the tests alike (a worker thread for it on SQLite was tried and
+ * removed: see bench/README.md).
  */
 export interface DeliveryQueuePort {
   claimDue(workerId: string, limit: number, leaseMs: number, lanes: LaneWidths): Promise<DeliveryRow[]>;
@@ -84,8 +84,6 @@ export interface DeliveryQueuePort {
   postpone(workerId: string, deliveryId: string, at: string): Promise<void>;
   giveUpWithoutAttempt(deliveryId: string, reason: string): Promise<void>;
   recordAttempts(workerId: string, records: readonly AttemptRecord[]): Promise<AttemptBatchResult>;
-  /** Lets go of what the queue holds (a worker thread); a later call may take it up again. */
-  close?(): Promise<void>;
 }
 
 /**

@@ -439,7 +439,6 @@ export class DeliveryDispatcher {
     })();
     await Promise.race([settled, new Promise((resolve) => setTimeout(resolve, graceMs).unref?.())]);
     // Outcomes still to come after the grace are not recorded: their leases run out and they are sent again.
-    await this.deliveries.close?.();
   }
 
   get inFlightCount(): number {
