@@ -11,6 +11,7 @@ import path from 'node:path';
 import { cpuSeconds, mainThreadCpuSeconds } from '../lib/cpu.mjs';
 import { ROOT, cliJson, startOrdercast, startProcess, tempDir } from '../lib/processes.mjs';
 import { seedOrders } from '../lib/seed.mjs';
+import { freshPgSchema } from '../lib/pg-schema.mjs';
 import { summarize } from '../lib/stats.mjs';
 
 const CONCURRENCY = 32;
@@ -54,7 +55,78 @@ async function paced(count, rate, send) {
   await Promise.all(inFlight);
 }
 
-export async function webhooksScenario({ quick, runs, log }) {
+/**
+ * The drain on PostgreSQL: each run seeds a fresh schema (written with dispatching off),
+ * then a server with dispatching on drains it; the same undici loop is the baseline.
+ */
+async function postgresDrain({ quick, runs, log }, pgUrl, receiver) {
+  const backlog = quick ? 2000 : 10_000;
+  const env = { ORDERCAST_WEBHOOK_ALLOW_PRIVATE: 'true', ORDERCAST_WEBHOOK_CONCURRENCY: String(CONCURRENCY) };
+  const samples = { ours: [], base: [] };
+  for (let run = 1; run <= runs; run++) {
+    const schema = await freshPgSchema(pgUrl, 'bench_webhooks');
+    const tmp = tempDir('webhooks-pg');
+    try {
+      const db = ['--data-dir', tmp.dir, '--database-url', schema.url];
+      const project = await cliJson(['projects', 'create', '--name', 'bench', '--lifecycle', 'onramp', '--json', ...db]);
+      const headers = { authorization: `Bearer ${project.secretKey}`, 'content-type': 'application/json' };
+      const writer = await startOrdercast({ dataDir: tmp.dir, databaseUrl: schema.url, env: { ...env, ORDERCAST_WEBHOOK_DISPATCH: 'false' } });
+      await fetch(`${writer.baseUrl}/api/v2/webhook-endpoints`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ url: `${receiver}/hook`, maxInFlight: CONCURRENCY }),
+      });
+      log(`webhooks postgres: writing a backlog of ${backlog} events`);
+      await seedOrders(writer.baseUrl, project.secretKey, backlog, (i) => ({ externalId: `wh-${i}`, amount: '25.00', currency: 'EUR', status: 'PROCESSING' }));
+      await writer.stop();
+      await fetch(`${receiver}/reset`, { method: 'POST' });
+      const t0 = performance.timeOrigin + performance.now();
+      const server = await startOrdercast({ dataDir: tmp.dir, databaseUrl: schema.url, env });
+      try {
+        const drained = await waitForUnique(receiver, backlog, 600_000);
+        samples.ours.push(backlog / ((drained.lastAt - t0) / 1000));
+      } finally {
+        await server.stop();
+      }
+      await fetch(`${receiver}/reset`, { method: 'POST' });
+      const { started } = await runPostLoop(`${receiver}/hook`, backlog);
+      samples.base.push(backlog / (((await stats(receiver)).lastAt - started) / 1000));
+      log(`webhooks postgres run ${run}/${runs}: ${Math.round(samples.ours.at(-1))} vs ${Math.round(samples.base.at(-1))} deliveries/s`);
+    } finally {
+      tmp.remove();
+      await schema.drop();
+    }
+  }
+  const o = summarize(samples.ours);
+  const b = summarize(samples.base);
+  return {
+    scenario: 'webhooks on PostgreSQL (deliveries/s)',
+    ordercast: o,
+    baseline: b,
+    ratio: o.median / b.median,
+    target: '≥ 0.5× baseline',
+    meets: o.median / b.median >= 0.5,
+    notes: `drain of ${backlog} events from a fresh schema each run, ${CONCURRENCY} concurrent (the endpoint's lane as wide); baseline: the same undici loop`,
+  };
+}
+
+export async function webhooksScenario(options) {
+  const rows = await sqliteWebhooks(options);
+  const pgUrl = process.env.ORDERCAST_BENCH_DATABASE_URL;
+  if (!pgUrl) {
+    options.log('webhooks postgres: SKIPPED (set ORDERCAST_BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test)');
+    return rows;
+  }
+  const receiverProc = startProcess([path.join(ROOT, 'bench/lib/webhook-receiver.mjs')], { ready: /listening (http:\/\/\S+)/ });
+  try {
+    rows.push(await postgresDrain(options, pgUrl, (await receiverProc.started)[1]));
+  } finally {
+    await receiverProc.stop();
+  }
+  return rows;
+}
+
+async function sqliteWebhooks({ quick, runs, log }) {
   const backlog = quick ? 2000 : 50_000;
   const rate = quick ? 200 : 500;
   const steadySeconds = quick ? 3 : 4;
