@@ -14,6 +14,7 @@ import { nodesScenario } from './scenarios/nodes.mjs';
 import { pollScenario } from './scenarios/poll.mjs';
 import { pushScenario } from './scenarios/push.mjs';
 import { scaleScenario } from './scenarios/scale.mjs';
+import { webhookTenantsScenario } from './scenarios/webhook-tenants.mjs';
 import { webhooksScenario } from './scenarios/webhooks.mjs';
 
 const SCENARIOS = {
@@ -23,6 +24,7 @@ const SCENARIOS = {
   connections: connectionsScenario,
   fanout: fanoutScenario,
   webhooks: webhooksScenario,
+  'webhook-tenants': webhookTenantsScenario,
   nodes: nodesScenario,
   'idle-nodes': idleNodesScenario,
   scale: scaleScenario,

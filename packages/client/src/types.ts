@@ -86,6 +86,7 @@ export type ApiErrorCode =
   | 'forbidden_webhook_header'
   | 'webhook_headers_too_large'
   | 'invalid_rate_limit'
+  | 'invalid_max_in_flight'
   | 'unknown_event_type'
   | 'secret_key_required'
   | 'route_not_found'

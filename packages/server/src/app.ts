@@ -25,9 +25,7 @@ import { RetentionService } from './services/retention.js';
 import { Metrics } from './metrics.js';
 import { VERSION } from './version.js';
 import { DeliveryDispatcher } from './webhooks/dispatcher.js';
-import { ThreadedDeliveryQueue } from './webhooks/queue-thread.js';
 import { HttpSender } from './webhooks/http-sender.js';
-import { RetrySchedule } from './webhooks/retry-schedule.js';
 
 /** The composition root: the only place that knows every part. The core services, plus the servers. */
 export interface App extends Omit<Core, 'close' | 'metrics'> {
@@ -64,13 +62,14 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   });
   const dispatcher = config.webhooks.dispatch
     ? new DeliveryDispatcher(
-        ThreadedDeliveryQueue.forStore(store, config.sqliteSynchronous) ?? core.deliveryQueue,
+        core.deliveryQueue,
         sender,
-        new RetrySchedule(config.webhooks.retrySchedule, config.webhooks.retryJitter, config.webhooks.maxRetryAfter),
+        { delaysMs: config.webhooks.retrySchedule, jitter: config.webhooks.retryJitter, maxRetryAfterMs: config.webhooks.maxRetryAfter },
         metrics,
         logger,
         {
           concurrency: config.webhooks.concurrency,
+          endpointConcurrency: config.webhooks.endpointConcurrency,
           pollInterval: config.webhooks.pollInterval,
           timeout: config.webhooks.timeout,
           disableAfter: config.webhooks.disableAfter,
@@ -95,7 +94,10 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   });
   const stopWaking: Array<() => void> = [];
   if (dispatcher) {
-    // Woken when a write of this process queued deliveries; it also polls, so deliveries queued by other processes are sent too.
+    // Every event's outbox rows commit with it: the follower, which sees each committed event of
+    // every process, wakes the dispatcher. Re-sends, recoveries and test events are not events of
+    // the log, so the API wakes it for those. The poll covers a wake-up that never came.
+    stopWaking.push(follower.subscribe(() => dispatcher.wake()));
     stopWaking.push(webhookDeliveries.onQueued(() => dispatcher.wake()));
   }
   const eventFeed = new EventFeedService(store, projectWaiters);

@@ -116,8 +116,10 @@ export interface WebhookConfig {
   rotationGrace: number;
   /** How often the dispatcher looks for due deliveries (the broker wakes it sooner for new events). */
   pollInterval: number;
-  /** Deliveries in flight at once, per process. */
+  /** ORDERCAST_WEBHOOK_CONCURRENCY: attempts in flight at once, per process, over every endpoint. */
   concurrency: number;
+  /** ORDERCAST_WEBHOOK_ENDPOINT_CONCURRENCY: attempts in flight at once to one endpoint (its lane), unless the endpoint says otherwise. */
+  endpointConcurrency: number;
   /** Run the dispatcher in this process (false: only enqueue, another process sends). */
   dispatch: boolean;
   /** ORDERCAST_WEBHOOK_FAILING_AFTER: failed attempts in a row before `endpoint.failing` is sent. */
@@ -172,6 +174,8 @@ function loadWebhookConfig(env: NodeJS.ProcessEnv): WebhookConfig {
   const timeout = duration('ORDERCAST_WEBHOOK_TIMEOUT', env.ORDERCAST_WEBHOOK_TIMEOUT, '15s');
   const connectTimeout = duration('ORDERCAST_WEBHOOK_CONNECT_TIMEOUT', env.ORDERCAST_WEBHOOK_CONNECT_TIMEOUT, '5s');
   if (timeout < 100 || connectTimeout < 100) throw new ConfigError('webhook timeouts must be at least 100ms');
+  // High: an attempt waiting on a socket costs a little memory and no CPU, and each endpoint's lane caps what one tenant holds.
+  const concurrency = integer('ORDERCAST_WEBHOOK_CONCURRENCY', env.ORDERCAST_WEBHOOK_CONCURRENCY, 1024, 1, 10_000);
   return {
     allowPrivate: bool('ORDERCAST_WEBHOOK_ALLOW_PRIVATE', env.ORDERCAST_WEBHOOK_ALLOW_PRIVATE, false),
     retrySchedule,
@@ -182,7 +186,14 @@ function loadWebhookConfig(env: NodeJS.ProcessEnv): WebhookConfig {
     disableAfter: duration('ORDERCAST_WEBHOOK_DISABLE_AFTER', env.ORDERCAST_WEBHOOK_DISABLE_AFTER, '5d'),
     rotationGrace: duration('ORDERCAST_WEBHOOK_ROTATION_GRACE', env.ORDERCAST_WEBHOOK_ROTATION_GRACE, '24h'),
     pollInterval: Math.max(10, duration('ORDERCAST_WEBHOOK_POLL_INTERVAL', env.ORDERCAST_WEBHOOK_POLL_INTERVAL, '1s')),
-    concurrency: integer('ORDERCAST_WEBHOOK_CONCURRENCY', env.ORDERCAST_WEBHOOK_CONCURRENCY, 16, 1, 1000),
+    concurrency,
+    endpointConcurrency: integer(
+      'ORDERCAST_WEBHOOK_ENDPOINT_CONCURRENCY',
+      env.ORDERCAST_WEBHOOK_ENDPOINT_CONCURRENCY,
+      Math.min(4, concurrency),
+      1,
+      concurrency,
+    ),
     dispatch: bool('ORDERCAST_WEBHOOK_DISPATCH', env.ORDERCAST_WEBHOOK_DISPATCH, true),
     failingAfter: integer('ORDERCAST_WEBHOOK_FAILING_AFTER', env.ORDERCAST_WEBHOOK_FAILING_AFTER, 5, 1, 1000),
   };

@@ -185,7 +185,6 @@ export async function createCore(config: Config, options: AppOptions = {}): Prom
     {
       orderCreated: () => metrics?.ordersCreated.inc(),
       orderTransitioned: (event) => metrics?.transitions.inc({ status: event.toStatus }),
-      deliveriesQueued: () => webhookDeliveries.notifyQueued(),
     },
     new OrderReadCache(config.orderCacheBytes),
   );
@@ -194,6 +193,7 @@ export async function createCore(config: Config, options: AppOptions = {}): Prom
     allowPrivate: config.webhooks.allowPrivate,
     rotationGraceMs: config.webhooks.rotationGrace,
     secrets,
+    maxInFlightCap: config.webhooks.concurrency,
   });
   const webhookDeliveries = new WebhookDeliveryService(store, webhookEndpoints);
   const deliveryQueue = new DeliveryQueue(store);

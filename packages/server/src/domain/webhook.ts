@@ -22,6 +22,8 @@ export interface WebhookEndpoint {
   headers: Record<string, string>;
   /** Most deliveries per second to this endpoint, across every dispatcher; null for no limit. */
   rateLimit: number | null;
+  /** Most attempts in flight at once to this endpoint, across every dispatcher; null for the server's default. */
+  maxInFlight: number | null;
   metadata: Record<string, unknown>;
 }
 

@@ -37,6 +37,7 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   forbidden_webhook_header: 400,
   webhook_headers_too_large: 400,
   invalid_rate_limit: 400,
+  invalid_max_in_flight: 400,
   unknown_event_type: 422,
   secret_key_required: 403,
   service_unavailable: 503,

@@ -24,8 +24,6 @@ import { newId } from '../lib/ids.js';
 export interface OrderServiceObserver {
   orderCreated?(order: Order): void;
   orderTransitioned?(event: OrderEvent): void;
-  /** A write queued webhook deliveries (the dispatcher sends them at once). */
-  deliveriesQueued?(): void;
 }
 
 /** Limits what a reader may see: a user token reads only that user's orders. */
@@ -194,7 +192,6 @@ export class OrderService {
       case 'appended':
         this.readCache.offer(command.projectId, outcome.event.order);
         this.broker.publish({ projectId: command.projectId, orderId: outcome.event.orderId });
-        if (outcome.deliveries > 0) this.observer.deliveriesQueued?.();
         if (outcome.event.type === 'order.created') this.observer.orderCreated?.(outcome.event.order);
         if (outcome.event.type === 'order.status_changed') this.observer.orderTransitioned?.(outcome.event);
         return { replayed: false, statusCode: command.kind === 'create' ? 201 : 200, body: outcome.event.order };

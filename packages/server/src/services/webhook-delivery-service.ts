@@ -81,13 +81,13 @@ export class WebhookDeliveryService {
     private readonly endpoints: WebhookEndpointService,
   ) {}
 
-  /** Dispatchers listen here to send re-queued and test deliveries at once. */
+  /** Dispatchers listen here to send re-queued and test deliveries at once (new events wake them through the log follower). */
   onQueued(listener: () => void): () => void {
     this.queuedListeners.add(listener);
     return () => this.queuedListeners.delete(listener);
   }
 
-  /** Tells the dispatchers listening here that deliveries are waiting (the order log's append queues them too). */
+  /** Tells the dispatchers listening here that deliveries this service queued are waiting. */
   notifyQueued(): void {
     for (const listener of this.queuedListeners) listener();
   }

@@ -29,6 +29,7 @@ export interface EndpointInput {
   disabled?: boolean;
   headers?: Record<string, string> | null;
   rateLimit?: number | null;
+  maxInFlight?: number | null;
   metadata?: Record<string, unknown> | null;
 }
 
@@ -68,6 +69,19 @@ function checkRateLimit(value: unknown): number | null {
   return value;
 }
 
+/** An endpoint's lane may be narrower than the server's cap on attempts in flight, never wider. */
+function checkMaxInFlight(value: unknown, serverCap: number): number | null {
+  if (value === null || value === undefined) return null;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > serverCap) {
+    throw new OrdercastError(
+      'invalid_max_in_flight',
+      `maxInFlight must be a whole number of attempts from 1 to ${serverCap} (the server's ORDERCAST_WEBHOOK_CONCURRENCY), or null for the default`,
+      { field: 'maxInFlight', min: 1, max: serverCap },
+    );
+  }
+  return value;
+}
+
 function checkMetadata(value: unknown): Record<string, unknown> {
   if (value === null || value === undefined) return {};
   if (typeof value !== 'object' || Array.isArray(value)) throw new OrdercastError('validation_failed', 'metadata must be a JSON object', { field: 'metadata' });
@@ -81,7 +95,13 @@ export class WebhookEndpointService {
   constructor(
     private readonly store: Store,
     private readonly projects: ProjectService,
-    private readonly options: { allowPrivate: boolean; rotationGraceMs: number; secrets: SecretBox },
+    private readonly options: {
+      allowPrivate: boolean;
+      rotationGraceMs: number;
+      secrets: SecretBox;
+      /** The most attempts in flight a dispatcher runs at once: no endpoint's lane is wider. */
+      maxInFlightCap: number;
+    },
   ) {}
 
   /** What API clients see: everything but the secrets, with the custom headers opened. */
@@ -163,6 +183,7 @@ export class WebhookEndpointService {
       secrets: [{ secret: this.options.secrets.seal(secret), expiresAt: null }],
       sealedHeaders: this.sealHeaders(validateCustomHeaders(input.headers)),
       rateLimit: checkRateLimit(input.rateLimit),
+      maxInFlight: checkMaxInFlight(input.maxInFlight, this.options.maxInFlightCap),
       metadata: checkMetadata(input.metadata),
       consecutiveFailures: 0,
       healthySince: input.disabled === true ? null : now,
@@ -200,6 +221,7 @@ export class WebhookEndpointService {
     if (input.enabledEvents !== undefined) record.enabledEvents = await this.checkEvents(projectId, input.enabledEvents);
     if (input.headers !== undefined) record.sealedHeaders = this.sealHeaders(validateCustomHeaders(input.headers));
     if (input.rateLimit !== undefined) record.rateLimit = checkRateLimit(input.rateLimit);
+    if (input.maxInFlight !== undefined) record.maxInFlight = checkMaxInFlight(input.maxInFlight, this.options.maxInFlightCap);
     if (input.metadata !== undefined) record.metadata = checkMetadata(input.metadata);
     let reenabled = false;
     if (input.disabled === true && !record.disabled) {

@@ -317,6 +317,21 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.createIndex('socketio_sessions_expiry').on('socketio_sessions').columns(['expires_at']).execute();
       },
     },
+
+    '0008_webhook_endpoint_lanes': {
+      async up(db: Kysely<any>) {
+        // Each endpoint's lane: how many of its deliveries may be in flight at once (null: the server's default).
+        await db.schema.alterTable('webhook_endpoints').addColumn('max_in_flight', 'integer').execute();
+        // "which deliveries of this endpoint are leased?" (the lane's occupancy, read by every claim):
+        // leases are few, so the index stays small whatever the backlog.
+        await db.schema
+          .createIndex('webhook_deliveries_leased')
+          .on('webhook_deliveries')
+          .columns(['endpoint_id', 'locked_until'])
+          .where(sql.ref('locked_by'), 'is not', null)
+          .execute();
+      },
+    },
   };
 }
 

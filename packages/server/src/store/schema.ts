@@ -102,6 +102,8 @@ export interface WebhookEndpointsTable {
   rate_limit: number | null;
   /** JSON object. */
   metadata: Generated<string>;
+  /** Most attempts in flight at once to the endpoint (its lane); null for the server's default. */
+  max_in_flight: number | null;
   /** The next free send slot of a rate-limited endpoint (ms since the epoch), taken by every dispatcher. */
   next_send_at_ms: number | null;
   consecutive_failures: Generated<number>;

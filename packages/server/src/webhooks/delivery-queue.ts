@@ -10,9 +10,11 @@ import {
   insertDelivery,
   queueStats,
   postponeDelivery,
+  releaseEndpointBacklog,
   releaseLeases,
   type DeliveryOutcome,
   type DeliveryRow,
+  type LaneWidths,
   type QueueStats,
 } from '../store/repositories/webhook-deliveries.js';
 import {
@@ -37,6 +39,7 @@ import {
   type ExhaustedDelivery,
 } from '../domain/operational-events.js';
 import type { WebhookPayload } from '../domain/webhook-payload.js';
+import { decideHealthAfterFailures, decideHealthAfterSuccess } from '../domain/attempt-outcome.js';
 
 /** What the dispatcher learned from one attempt, and what should happen next. */
 export interface AttemptRecord {
@@ -69,20 +72,18 @@ export interface AttemptBatchResult {
 }
 
 /**
- * What the dispatcher needs of the outbox. DeliveryQueue does it on the connection it
- * is given; ThreadedDeliveryQueue (queue-thread.ts) hands the same calls to a
- * DeliveryQueue in a worker thread with an SQLite connection of its own.
+ * What the dispatcher needs of the outbox: DeliveryQueue, on the server's own connection,
+ * in production and in the tests alike (a worker thread for it on SQLite was tried and
+ * removed: see bench/README.md).
  */
 export interface DeliveryQueuePort {
-  claimDue(workerId: string, limit: number, leaseMs: number): Promise<DeliveryRow[]>;
+  claimDue(workerId: string, limit: number, leaseMs: number, lanes: LaneWidths): Promise<DeliveryRow[]>;
   findEndpoints(ids: Iterable<string>): Promise<Map<string, EndpointRecord>>;
   releaseClaims(workerId: string, deliveryIds: readonly string[]): Promise<void>;
   takeSendSlot(endpointId: string, nowMs: number, intervalMs: number): Promise<number>;
   postpone(workerId: string, deliveryId: string, at: string): Promise<void>;
   giveUpWithoutAttempt(deliveryId: string, reason: string): Promise<void>;
   recordAttempts(workerId: string, records: readonly AttemptRecord[]): Promise<AttemptBatchResult>;
-  /** Lets go of what the queue holds (a worker thread); a later call may take it up again. */
-  close?(): Promise<void>;
 }
 
 /**
@@ -93,7 +94,7 @@ export interface DeliveryQueuePort {
 export class DeliveryQueue implements DeliveryQueuePort {
   constructor(private readonly store: Pick<Store, 'db' | 'dialect'>) {}
 
-  claimDue(workerId: string, limit: number, leaseMs: number): Promise<DeliveryRow[]> {
+  claimDue(workerId: string, limit: number, leaseMs: number, lanes: LaneWidths): Promise<DeliveryRow[]> {
     const now = new Date();
     return inTransaction(this.store.db, (trx) =>
       claimDueDeliveries(trx, this.store.dialect, {
@@ -101,6 +102,7 @@ export class DeliveryQueue implements DeliveryQueuePort {
         leaseUntil: new Date(now.getTime() + leaseMs).toISOString(),
         workerId,
         limit,
+        lanes,
       }),
     );
   }
@@ -200,19 +202,26 @@ export class DeliveryQueue implements DeliveryQueuePort {
         i = j;
         if (succeeded) {
           const failuresBefore = await markEndpointHealthy(trx, endpointId, at);
-          if (failuresBefore >= failingAfter) await this.announceEndpoint(trx, endpointId, ENDPOINT_RECOVERED, at);
+          if (decideHealthAfterSuccess(failuresBefore, { failingAfter }).kind === 'recovered') {
+            await this.announceEndpoint(trx, endpointId, ENDPOINT_RECOVERED, at);
+            await releaseEndpointBacklog(trx, endpointId, at);
+          }
           continue;
         }
-        let reason = run.find((record) => record.disableEndpoint !== undefined)?.disableEndpoint;
         const health = await markEndpointFailing(trx, endpointId, run[0]!.attempt.attemptedAt, run.length);
-        const failuresBefore = health.consecutiveFailures - run.length;
-        if (failuresBefore < failingAfter && health.consecutiveFailures >= failingAfter) {
-          await this.announceEndpoint(trx, endpointId, ENDPOINT_FAILING, at);
-        }
-        const firstFailure = run.find((record) => record.disableEndpoint === undefined);
-        if (firstFailure && reason === undefined && Date.parse(at) - Date.parse(health.failingSince) >= firstFailure.disableAfterMs) {
-          reason = `every attempt failed since ${health.failingSince}`;
-        }
+        // A 410 disables the endpoint whatever its health; otherwise its run of failures decides.
+        const gone = run.find((record) => record.disableEndpoint !== undefined)?.disableEndpoint;
+        const change = decideHealthAfterFailures(
+          {
+            failuresBefore: health.consecutiveFailures - run.length,
+            failuresAfter: health.consecutiveFailures,
+            failingSinceMs: Date.parse(health.failingSince),
+            nowMs: Date.parse(at),
+          },
+          { failingAfter, disableAfterMs: run.find((record) => record.disableEndpoint === undefined)?.disableAfterMs ?? Number.POSITIVE_INFINITY },
+        );
+        if (change.kind === 'failing' || (change.kind === 'disable' && change.alsoFailing)) await this.announceEndpoint(trx, endpointId, ENDPOINT_FAILING, at);
+        const reason = gone ?? (change.kind === 'disable' ? change.reason : undefined);
         if (reason !== undefined && (await disableEndpoint(trx, endpointId, at, reason))) {
           const projectId = await this.announceEndpoint(trx, endpointId, ENDPOINT_DISABLED, at);
           disabled.push({ endpointId, projectId: projectId ?? '', reason });

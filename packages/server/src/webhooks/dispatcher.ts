@@ -3,18 +3,22 @@ import { LogThrottle } from '../lib/log-throttle.js';
 import type { Logger } from '../lib/logging.js';
 import type { Metrics } from '../metrics.js';
 import type { AttemptBatchResult, AttemptRecord, DeliveryQueuePort } from './delivery-queue.js';
-import type { DeliveryRow } from '../store/repositories/webhook-deliveries.js';
+import type { DeliveryRow, LaneWidths } from '../store/repositories/webhook-deliveries.js';
 import type { EndpointRecord } from '../store/repositories/webhook-endpoints.js';
 import { AttemptRecorder } from './attempt-recorder.js';
 import { EndpointFailureLog } from './failure-log.js';
 import { SigningKeys } from './signing-keys.js';
-import type { HttpSender, SendResult } from './http-sender.js';
-import { parseRetryAfter, type RetrySchedule } from './retry-schedule.js';
+import type { HttpSender } from './http-sender.js';
 import { signatureHeaders } from '../lib/standard-webhooks.js';
-import { OPERATIONAL_EVENT_NAMES } from '../domain/operational-events.js';
+import { decideAttemptOutcome, type RetryPolicy } from '../domain/attempt-outcome.js';
+import { LaneOccupancy } from './lane-occupancy.js';
+import { attemptOutcomeLabel, attemptRecord, type HealthSettings } from './attempt-record.js';
 
 export interface DispatcherOptions {
+  /** Attempts in flight at once in this process, over every endpoint. */
   concurrency: number;
+  /** Attempts in flight at once to one endpoint, over every process, unless the endpoint sets its own. */
+  endpointConcurrency: number;
   pollInterval: number;
   /** Per-attempt timeout; the lease outlives it so a live worker never loses its delivery. */
   timeout: number;
@@ -23,12 +27,9 @@ export interface DispatcherOptions {
   signingSecrets(endpoint: EndpointRecord, nowIso: string): string[];
   /** The endpoint's custom headers, opened (WebhookEndpointService.customHeaders). */
   customHeaders?(endpoint: EndpointRecord): Record<string, string>;
-  /** After this many failed attempts in a row, `endpoint.failing` is announced. */
+  /** After this many failed attempts in a row the endpoint is failing: `endpoint.failing` is announced, and its lane narrows to one probe. */
   failingAfter?: number;
 }
-
-/** Event names whose deliveries never announce `delivery.exhausted` (no notices about notices). */
-const NOT_ANNOUNCED_WHEN_EXHAUSTED = new Set(OPERATIONAL_EVENT_NAMES);
 
 /**
  * How late a send may start after its slot before the slot is given up for a fresh one:
@@ -46,20 +47,25 @@ interface Claimed {
   leaseEnds: number;
 }
 
+/** The most deliveries one claim takes: claims are repeated while they find work. */
+const MAX_CLAIM = 256;
+
 /** Time kept in hand at the end of a lease, beyond the attempt's own timeout. */
 const LEASE_MARGIN_MS = 500;
 
 /**
  * Sends the outbox. Correctness comes from the database: every poll claims due
  * deliveries under a lease, so a crashed worker's deliveries are retried once its
- * lease runs out, and several processes share the queue. Wake-ups (new events,
- * redeliveries, recorded outcomes) only make it faster.
+ * lease runs out, and several processes share the queue. Wake-ups (events the log
+ * follower reads, redeliveries, recorded outcomes) only make it faster.
  *
- * Claims are taken in batches ahead of need (up to `concurrency` waiting beside
- * the `concurrency` in flight), so a slot that frees starts its next POST at once
- * instead of waiting for a query. Outcomes are written in batches by the
- * AttemptRecorder, and an attempt holds its slot until its outcome is stored. A
- * claimed delivery is sent only while enough of its lease is left for a whole
+ * Each endpoint has a lane: a claim takes no more of its deliveries than the lane has
+ * room for, over every process (claimDueDeliveries), so a hanging endpoint holds its own
+ * lane and no other endpoint's slots. Claims run ahead of need, so a free slot starts its
+ * next POST without waiting for a query. Outcomes are written in batches by the
+ * AttemptRecorder, and an attempt holds its slot (and its lease) until its outcome is
+ * stored. What an outcome means is decided in domain/attempt-outcome.ts; this class does
+ * the I/O. A claimed delivery is sent only while enough of its lease is left for a whole
  * attempt; otherwise it is left for a later claim.
  */
 export class DeliveryDispatcher {
@@ -84,16 +90,25 @@ export class DeliveryDispatcher {
   private currentPoll: Promise<void> | undefined;
   /** Whether a claim now might find work that the last one did not. */
   private moreDue = true;
+  /**
+   * A claim found nothing since the last wake-up or poll: beyond the lanes this process
+   * fills, nothing is due. Claiming again just because a lane filled would only read past
+   * that lane's backlog to find nothing; new work wakes the dispatcher anyway.
+   */
+  private nothingElseDue = false;
+  private readonly occupancy: LaneOccupancy;
   private readonly leaseMs: number;
   /** In flight plus claimed and waiting. */
   private readonly capacity: number;
   /** Claim again once fewer than this many wait for a slot. */
   private readonly lowWater: number;
+  private readonly lanes: LaneWidths;
+  private readonly health: HealthSettings;
 
   constructor(
     private readonly deliveries: DeliveryQueuePort,
     private readonly sender: HttpSender,
-    private readonly schedule: RetrySchedule,
+    private readonly retryPolicy: RetryPolicy,
     private readonly metrics: Metrics,
     private readonly logger: Logger,
     private readonly options: DispatcherOptions,
@@ -104,6 +119,9 @@ export class DeliveryDispatcher {
     this.leaseMs = options.timeout * 2 + 1_000;
     this.capacity = options.concurrency * 2;
     this.lowWater = Math.ceil(options.concurrency / 2);
+    this.lanes = { defaultWidth: options.endpointConcurrency, failingAfter: options.failingAfter ?? 5 };
+    this.occupancy = new LaneOccupancy(this.lanes);
+    this.health = { disableAfterMs: options.disableAfter, failingAfter: this.lanes.failingAfter };
     this.failureLog = new EndpointFailureLog(logger);
     this.signingKeys = new SigningKeys(options.signingSecrets);
     this.recorder = new AttemptRecorder(deliveries, this.workerId, Math.ceil(options.concurrency / 2), (records, result) => this.recorded(records, result));
@@ -119,6 +137,7 @@ export class DeliveryDispatcher {
   /** Says that deliveries may have become due (new events, re-queued ones): a claim follows soon. */
   wake(): void {
     if (!this.running) return;
+    this.nothingElseDue = false;
     this.moreDue = true;
     this.pollIfWanted();
   }
@@ -146,6 +165,8 @@ export class DeliveryDispatcher {
     if (this.timer) clearTimeout(this.timer);
     this.timer = setTimeout(() => {
       this.timer = undefined;
+      // Retries whose time has come, and work no wake-up announced.
+      this.nothingElseDue = false;
       this.startPoll();
     }, delay);
     this.timer.unref?.();
@@ -165,12 +186,12 @@ export class DeliveryDispatcher {
     this.polling = true;
     this.moreDue = false;
     try {
-      const limit = this.room();
+      const limit = Math.min(this.room(), MAX_CLAIM);
       if (limit > 0) {
         const claimedAt = Date.now();
-        const rows = await this.deliveries.claimDue(this.workerId, limit, this.leaseMs);
-        // A full batch: more may be due right away.
+        const rows = await this.deliveries.claimDue(this.workerId, limit, this.leaseMs, this.lanes);
         if (rows.length === limit) this.moreDue = true;
+        if (rows.length === 0) this.nothingElseDue = true;
         if (rows.length > 0) {
           const endpoints = await this.deliveries.findEndpoints(rows.map((row) => row.endpoint_id));
           for (const row of rows) {
@@ -180,6 +201,10 @@ export class DeliveryDispatcher {
             if (this.sending.has(row.id)) continue;
             await this.admit({ row, endpoint: endpoints.get(row.endpoint_id), leaseEnds: claimedAt + this.leaseMs });
           }
+          // A lane this claim filled is passed over by the next claim, which may find other
+          // endpoints' deliveries behind its backlog: claim again, unless nothing else was due.
+          const waiting = [...this.ready, ...this.delayed.values()];
+          if (!this.nothingElseDue && [...endpoints.values()].some((endpoint) => this.occupancy.full(endpoint, waiting))) this.moreDue = true;
         }
       } else {
         this.moreDue = true;
@@ -277,7 +302,13 @@ export class DeliveryDispatcher {
       if (Date.now() + this.options.timeout + LEASE_MARGIN_MS > next.leaseEnds) continue;
       const id = next.row.id;
       this.sending.add(id);
-      this.track(this.deliver(next).finally(() => this.sending.delete(id)));
+      this.occupancy.started(next.row.endpoint_id);
+      this.track(
+        this.deliver(next).finally(() => {
+          this.sending.delete(id);
+          this.occupancy.finished(next.row.endpoint_id);
+        }),
+      );
     }
   }
 
@@ -315,68 +346,27 @@ export class DeliveryDispatcher {
     // Custom headers first: the signature headers (and the sender's own) always win.
     const custom = endpoint.sealedHeaders !== null && this.options.customHeaders ? this.options.customHeaders(endpoint) : undefined;
     const result = await this.sender.post(endpoint.url, custom ? { ...custom, ...headers } : { ...headers }, row.payload);
-    const succeeded = result.statusCode !== null && result.statusCode >= 200 && result.statusCode < 300;
-    this.metrics.webhookAttemptDuration.observe({ outcome: attemptOutcomeLabel(result, succeeded) }, result.durationMs / 1000);
-
-    const attemptsMade = Number(row.schedule_step) + 1;
-    let status: 'pending' | 'succeeded' | 'failed' = 'succeeded';
-    let nextAttemptAt = new Date().toISOString();
-    let disable: string | undefined;
-    if (!succeeded) {
-      if (result.statusCode === 410) {
-        // 410 Gone: the receiver asks us to stop (Standard Webhooks).
-        status = 'failed';
-        disable = 'the endpoint answered 410 Gone';
-      } else {
-        const retryAfter = result.statusCode === 429 || result.statusCode === 503 ? parseRetryAfter(result.headers?.['retry-after']) : undefined;
-        const delay = this.schedule.nextDelay(attemptsMade, retryAfter);
-        if (delay === undefined) {
-          status = 'failed';
-        } else {
-          status = 'pending';
-          nextAttemptAt = new Date(Date.now() + delay).toISOString();
-        }
-      }
-    }
-
-    if (!succeeded) this.failureLog.failed(endpoint, result, status === 'failed' ? 'failed' : 'pending');
+    const now = Date.now();
+    const decision = decideAttemptOutcome(
+      { statusCode: result.statusCode, retryAfter: result.headers?.['retry-after'] },
+      Number(row.schedule_step) + 1,
+      this.retryPolicy,
+      now,
+      Math.random(),
+    );
+    this.metrics.webhookAttemptDuration.observe({ outcome: attemptOutcomeLabel(result, decision.status === 'succeeded') }, result.durationMs / 1000);
+    if (decision.status !== 'succeeded') this.failureLog.failed(endpoint, result, decision.status);
     // Written with the others that finish about now; the slot stays taken until then.
-    await this.recorder.add({
-      attempt: {
+    await this.recorder.add(attemptRecord(row, endpoint, attemptedAt, result, decision, now, this.health));
+    this.logger.debug(
+      {
         deliveryId: row.id,
         endpointId: endpoint.id,
-        url: endpoint.url,
-        attemptedAt: attemptedAt.toISOString(),
-        durationMs: result.durationMs,
-        outcome: succeeded ? 'succeeded' : 'failed',
         statusCode: result.statusCode,
-        responseHeaders: result.headers,
-        responseBody: result.body,
-        errorCode: result.errorCode,
-        error: result.error,
+        error: result.errorCode,
+        ms: Math.round(result.durationMs),
+        next: decision.status,
       },
-      status,
-      nextAttemptAt,
-      disableEndpoint: disable,
-      disableAfterMs: this.options.disableAfter,
-      failingAfter: this.options.failingAfter ?? 5,
-      exhausted:
-        // Retries ran out (a 410 is not that: it disables the endpoint, which is announced instead).
-        status === 'failed' && disable === undefined && !NOT_ANNOUNCED_WHEN_EXHAUSTED.has(row.event_name)
-          ? {
-              id: row.id,
-              endpointId: endpoint.id,
-              eventId: row.event_id,
-              eventName: row.event_name,
-              orderId: row.order_id,
-              attemptCount: Number(row.attempt_count) + 1,
-              lastStatusCode: result.statusCode,
-              lastError: result.error ?? (result.statusCode !== null ? `HTTP ${result.statusCode}` : null),
-            }
-          : undefined,
-    });
-    this.logger.debug(
-      { deliveryId: row.id, endpointId: endpoint.id, statusCode: result.statusCode, error: result.errorCode, ms: Math.round(result.durationMs), next: status },
       'webhook attempt',
     );
   }
@@ -402,7 +392,10 @@ export class DeliveryDispatcher {
       this.metrics.webhookEndpointsDisabled.inc();
       this.logger.warn({ endpointId, projectId, reason }, 'webhook endpoint disabled');
     }
-    this.wake();
+    // Room in the lanes these attempts held (and a finished delivery may release the next of its order).
+    if (!this.running) return;
+    this.moreDue = true;
+    this.pollIfWanted();
   }
 
   /** Claimed deliveries that were never started go back to the queue at once. */
@@ -446,16 +439,9 @@ export class DeliveryDispatcher {
     })();
     await Promise.race([settled, new Promise((resolve) => setTimeout(resolve, graceMs).unref?.())]);
     // Outcomes still to come after the grace are not recorded: their leases run out and they are sent again.
-    await this.deliveries.close?.();
   }
 
   get inFlightCount(): number {
     return this.inFlight.size;
   }
-}
-
-function attemptOutcomeLabel(result: SendResult, succeeded: boolean): string {
-  if (succeeded) return 'success';
-  if (result.statusCode !== null) return `http_${Math.floor(result.statusCode / 100)}xx`;
-  return result.errorCode ?? 'network_error';
 }

@@ -16,6 +16,9 @@ const DAY = 86_400_000;
  * The dispatcher writes the outcomes that finish together in one transaction. These
  * tests drive that write directly (claim, then record), on a real database.
  */
+/** Lanes wide enough that every due delivery of a test is claimed at once. */
+const WIDE_LANES = { defaultWidth: 1000, failingAfter: 5 };
+
 describe.each(testDialects)('recording attempts in batches (%s)', (dialect) => {
   let core: Core;
   const cleanups: Array<() => Promise<void> | void> = [];
@@ -38,7 +41,7 @@ describe.each(testDialects)('recording attempts in batches (%s)', (dialect) => {
     const { project } = await core.projects.create({ name: 'batches', lifecycle: 'onramp' });
     const { endpoint } = await core.webhookEndpoints.create(project.id, { url: 'http://127.0.0.1:9/webhook' });
     for (let i = 0; i < count; i++) await core.orders.create(project.id, { externalId: `b-${i}` });
-    const rows = (await core.deliveryQueue.claimDue(WORKER, 1000, 60_000)).filter((row) => row.endpoint_id === endpoint.id);
+    const rows = (await core.deliveryQueue.claimDue(WORKER, 1000, 60_000, WIDE_LANES)).filter((row) => row.endpoint_id === endpoint.id);
     expect(rows).toHaveLength(count);
     return { projectId: project.id, endpointId: endpoint.id, rows };
   }
@@ -91,7 +94,7 @@ describe.each(testDialects)('recording attempts in batches (%s)', (dialect) => {
     await core.deliveryQueue.recordAttempts(WORKER, [record(rows[0]!, 200, t0), record(rows[1]!, 500, t1), record(rows[2]!, 500, t1)]);
     expect((await core.webhookEndpoints.get(projectId, endpointId)).failingSince).toBe(t1);
     // A failure, then a success: healthy again.
-    const again = (await core.deliveryQueue.claimDue(WORKER, 1000, 60_000)).filter((row) => row.endpoint_id === endpointId);
+    const again = (await core.deliveryQueue.claimDue(WORKER, 1000, 60_000, WIDE_LANES)).filter((row) => row.endpoint_id === endpointId);
     expect(again).toHaveLength(0);
     await core.deliveryQueue.recordAttempts(WORKER, [record(rows[3]!, 200, t1)]);
     expect((await core.webhookEndpoints.get(projectId, endpointId)).failingSince).toBeNull();
@@ -113,6 +116,6 @@ describe.each(testDialects)('recording attempts in batches (%s)', (dialect) => {
     // The refused one is still pending and still leased: it is sent again once its lease runs out.
     const refused = await core.webhookDeliveries.get(projectId, rows[1]!.id);
     expect(refused).toMatchObject({ status: 'pending', attemptCount: 0, attempts: [] });
-    expect((await core.deliveryQueue.claimDue('wrk_other', 1000, 60_000)).map((row) => row.id)).not.toContain(rows[1]!.id);
+    expect((await core.deliveryQueue.claimDue('wrk_other', 1000, 60_000, WIDE_LANES)).map((row) => row.id)).not.toContain(rows[1]!.id);
   });
 });

@@ -32,6 +32,10 @@ const endpointProperties = {
       'Custom headers sent with every delivery (at most 10, 1 KB in all); not webhook-*, content-type, user-agent or hop-by-hop headers. Stored encrypted.',
   },
   rateLimit: { type: ['number', 'null'], description: 'At most this many deliveries per second to this endpoint, across every dispatcher; null for no limit' },
+  maxInFlight: {
+    type: ['number', 'null'],
+    description: "At most this many attempts in flight at once to this endpoint (its lane), across every dispatcher; null for the server's default",
+  },
   metadata: { type: ['object', 'null'], description: 'Your own key-value data (at most 4 KB of JSON)' },
 } as const;
 
@@ -53,9 +57,24 @@ export const webhookEndpointSchema = {
     updatedAt: { type: 'string', format: 'date-time' },
     headers: { type: 'object', additionalProperties: { type: 'string' }, description: 'Custom headers sent with every delivery' },
     rateLimit: { type: ['integer', 'null'], description: 'Most deliveries per second; null for no limit' },
+    maxInFlight: { type: ['integer', 'null'], description: "Most attempts in flight at once; null for the server's default" },
     metadata: { type: 'object', additionalProperties: true },
   },
-  required: ['id', 'object', 'projectId', 'url', 'description', 'enabledEvents', 'disabled', 'createdAt', 'updatedAt', 'headers', 'rateLimit', 'metadata'],
+  required: [
+    'id',
+    'object',
+    'projectId',
+    'url',
+    'description',
+    'enabledEvents',
+    'disabled',
+    'createdAt',
+    'updatedAt',
+    'headers',
+    'rateLimit',
+    'maxInFlight',
+    'metadata',
+  ],
 } as const;
 
 const windowStatsSchema = {

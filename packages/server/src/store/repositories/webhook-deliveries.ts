@@ -56,34 +56,70 @@ export async function insertDelivery(db: Executor, delivery: NewDelivery): Promi
     .execute();
 }
 
+/** How wide each endpoint's lane is: the most of its deliveries leased at once, by every dispatcher together. */
+export interface LaneWidths {
+  /** For an endpoint without a `max_in_flight` of its own. */
+  defaultWidth: number;
+  /** An endpoint with this many failed attempts in a row is failing: its lane narrows to one probe. */
+  failingAfter: number;
+}
+
 /**
- * Leases up to `limit` due deliveries to one worker. A delivery is due when it is
- * pending, its time has come, nobody holds a live lease on it, and no older
- * delivery of the same order to the same endpoint is still pending (per-order
- * ordering; other orders are not held back). On PostgreSQL, SKIP LOCKED lets
- * several processes claim at once without waiting for or doubling each other;
- * SQLite has a single writer, so the one UPDATE statement is atomic already.
+ * Leases due deliveries to one worker, at most `limit`, and never more of one endpoint
+ * than its lane has room for. A delivery is due when it is pending, its time has come,
+ * nobody holds a live lease on it, and no older delivery of the same order to the same
+ * endpoint is still pending (per-order ordering; other orders are not held back).
+ *
+ * Lanes: a lease is a slot of its endpoint's lane, so the room left is the lane's width
+ * minus the live leases on the endpoint, counted over every process. Endpoints whose lane
+ * is full are passed over before the `limit` is applied, so a hanging endpoint, or one
+ * with a backlog of 50,000, does not hide another endpoint's first event; among what is
+ * due, each endpoint gets its oldest deliveries, up to its room. Two processes claiming at
+ * the same moment each count the leases committed before them, so a lane can briefly be
+ * wider across processes than one process allows (up to one lane per racing claim), as the
+ * rate limit's slots can be one ahead (docs/webhooks.md).
+ *
+ * On PostgreSQL, SKIP LOCKED lets several processes claim at once without waiting for or
+ * doubling each other; SQLite has a single writer, so the one statement is atomic already.
  */
 export async function claimDueDeliveries(
   db: Executor,
   dialect: Dialect,
-  claim: { now: string; leaseUntil: string; workerId: string; limit: number },
+  claim: { now: string; leaseUntil: string; workerId: string; limit: number; lanes: LaneWidths },
 ): Promise<DeliveryRow[]> {
-  const lock = dialect === 'postgres' ? sql`for update skip locked` : sql``;
+  const lock = dialect === 'postgres' ? sql`for update of d skip locked` : sql``;
+  // laneWidth (domain/attempt-outcome.ts), in SQL: one probe while failing, else the endpoint's own width or the default.
+  const width = sql`(case when e.consecutive_failures >= ${claim.lanes.failingAfter} then 1 else coalesce(e.max_in_flight, ${claim.lanes.defaultWidth}) end)`;
   const result = await sql<DeliveryRow>`
+    with busy as (
+      select l.endpoint_id, count(*) as leased from webhook_deliveries l
+      where l.locked_by is not null and l.locked_until >= ${claim.now}
+      group by l.endpoint_id
+    )
     update webhook_deliveries set locked_until = ${claim.leaseUntil}, locked_by = ${claim.workerId}
     where seq in (
-      select d.seq from webhook_deliveries d
-      where d.status = 'pending'
-        and d.next_attempt_at <= ${claim.now}
-        and (d.locked_until is null or d.locked_until < ${claim.now})
-        and not exists (
-          select 1 from webhook_deliveries o
-          where o.endpoint_id = d.endpoint_id and o.order_id = d.order_id and o.status = 'pending' and o.seq < d.seq
-        )
-      order by d.next_attempt_at, d.seq
-      limit ${claim.limit}
-      ${lock}
+      select r.seq from (
+        select c.seq, c.endpoint_id, row_number() over (partition by c.endpoint_id order by c.next_attempt_at, c.seq) as lane_rank
+        from (
+          select d.seq, d.endpoint_id, d.next_attempt_at from webhook_deliveries d
+          where d.status = 'pending'
+            and d.next_attempt_at <= ${claim.now}
+            and (d.locked_until is null or d.locked_until < ${claim.now})
+            and not exists (
+              select 1 from webhook_deliveries o
+              where o.endpoint_id = d.endpoint_id and o.order_id = d.order_id and o.status = 'pending' and o.seq < d.seq
+            )
+            and d.endpoint_id not in (
+              select b.endpoint_id from busy b left join webhook_endpoints e on e.id = b.endpoint_id where b.leased >= ${width}
+            )
+          order by d.next_attempt_at, d.seq
+          limit ${claim.limit}
+          ${lock}
+        ) c
+      ) r
+      left join webhook_endpoints e on e.id = r.endpoint_id
+      left join busy b on b.endpoint_id = r.endpoint_id
+      where r.lane_rank <= ${width} - coalesce(b.leased, 0)
     )
     returning *`.execute(db);
   return result.rows.sort((a, b) => Number(a.seq) - Number(b.seq));
@@ -124,6 +160,20 @@ export async function finishAttempts(db: Executor, ids: readonly string[], worke
     updated += Number(result.numUpdatedRows);
   }
   return updated;
+}
+
+/**
+ * Makes every pending delivery of the endpoint due now: it has recovered, and what waited
+ * on the retry schedule while it failed goes out at once. The claim keeps each order in order.
+ */
+export async function releaseEndpointBacklog(db: Executor, endpointId: string, at: string): Promise<void> {
+  await db
+    .updateTable('webhook_deliveries')
+    .set({ next_attempt_at: at })
+    .where('endpoint_id', '=', endpointId)
+    .where('status', '=', sql.lit('pending'))
+    .where('next_attempt_at', '>', at)
+    .execute();
 }
 
 /** Gives leases back unused, where this worker still holds them. */

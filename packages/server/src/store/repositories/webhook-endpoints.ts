@@ -36,6 +36,7 @@ export function rowToEndpoint(row: EndpointRow): EndpointRecord {
     secrets: JSON.parse(row.secrets) as WebhookSecret[],
     sealedHeaders: row.headers,
     rateLimit: row.rate_limit === null ? null : Number(row.rate_limit),
+    maxInFlight: row.max_in_flight === null ? null : Number(row.max_in_flight),
     metadata: JSON.parse(row.metadata) as Record<string, unknown>,
     consecutiveFailures: Number(row.consecutive_failures),
     healthySince: row.healthy_since,
@@ -64,6 +65,7 @@ export async function insertEndpoint(db: Executor, endpoint: EndpointRecord): Pr
       updated_at: endpoint.updatedAt,
       headers: endpoint.sealedHeaders,
       rate_limit: endpoint.rateLimit,
+      max_in_flight: endpoint.maxInFlight,
       metadata: JSON.stringify(endpoint.metadata),
       healthy_since: endpoint.healthySince,
     })
@@ -87,6 +89,7 @@ export async function updateEndpointSettings(db: Executor, endpoint: EndpointRec
       ...(resetFailureClock ? { failing_since: null, consecutive_failures: 0, healthy_since: endpoint.updatedAt } : {}),
       headers: endpoint.sealedHeaders,
       rate_limit: endpoint.rateLimit,
+      max_in_flight: endpoint.maxInFlight,
       metadata: JSON.stringify(endpoint.metadata),
       updated_at: endpoint.updatedAt,
     })
