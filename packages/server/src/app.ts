@@ -21,6 +21,7 @@ import { CredentialWatcher } from './services/credential-watcher.js';
 import { EventLogReader } from './services/event-log-reader.js';
 import { startIdempotencyRetention } from './services/idempotency-retention.js';
 import { EventFeedService } from './services/event-feed-service.js';
+import { TenantPositions } from './services/tenant-position.js';
 import { RetentionService } from './services/retention.js';
 import { Metrics } from './metrics.js';
 import { VERSION } from './version.js';
@@ -43,6 +44,8 @@ export interface App extends Omit<Core, 'close' | 'metrics'> {
   centrifuge: CentrifugeGateway;
   /** Server-Sent Events streams (`/api/v2/orders/{id}/stream`, `/api/v2/stream`). */
   sse: SseStreams;
+  /** Seals log positions for clients, per project (SSE ids, Socket.IO offsets, feed cursors). */
+  positions: TenantPositions;
   /** Where Prometheus scrapes, once listening (undefined when the metrics port is off). */
   metricsUrl: string | undefined;
   /** Starts listening; resolves to the base URL. */
@@ -98,7 +101,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     // Woken when a write of this process queued deliveries; it also polls, so deliveries queued by other processes are sent too.
     stopWaking.push(webhookDeliveries.onQueued(() => dispatcher.wake()));
   }
-  const eventFeed = new EventFeedService(store, projectWaiters);
+  // The one way a log position is handed to a client: sealed per project (services/tenant-position.ts).
+  const positions = await TenantPositions.load(store);
+  const eventFeed = new EventFeedService(store, projectWaiters, positions);
   // Server-Sent Events: fed by the hub like the socket gateways; a watcher of their own closes streams whose credential lapsed.
   // Open connections (SSE streams, Socket.IO, Centrifuge) lose access when their key or
   // token does (expiry, rotation, revocation, in any process): one watcher for all of them.
@@ -157,6 +162,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     credentials,
     recoveryKey,
     sessionRows: new SocketIoSessionRows(store),
+    positions,
     logPosition: () => follower.current,
   });
   const centrifuge = new CentrifugeGateway(http.server, {
@@ -182,6 +188,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     socketio,
     centrifuge,
     sse: streams,
+    positions,
     get metricsUrl() {
       return metricsServer?.url;
     },

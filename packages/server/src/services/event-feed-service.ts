@@ -2,8 +2,7 @@ import { OrdercastError } from '../domain/errors.js';
 import { LOG_START, positionOf, type LogPosition, type OrderEvent } from '../domain/order.js';
 import type { Waiters } from '../events/waiters.js';
 import type { Store } from '../store/database.js';
-import { readSetting } from '../store/repositories/settings.js';
-import { openFeedCursor, sealFeedCursor } from './feed-cursor.js';
+import type { TenantPositions } from './tenant-position.js';
 
 export const MAX_FEED_PAGE = 500;
 export const MAX_FEED_WAIT_SECONDS = 30;
@@ -21,45 +20,34 @@ function invalidCursor(): OrdercastError {
 /**
  * A project's events in commit order, for followers such as `ordercast listen`. The
  * cursor is a position in the log (store/log-reading.ts), sealed per project
- * (feed-cursor.ts): it never skips an event, `latest` moves only when this project
+ * (tenant-position.ts): it never skips an event, `latest` moves only when this project
  * writes, and it tells nothing of other projects.
  * Long-polls: with `waitSeconds`, an empty page is held until the log follower sees an
  * event of the project, re-reading every second regardless.
  */
 export class EventFeedService {
-  private cursorKey: Promise<Buffer> | undefined;
-
   constructor(
     private readonly store: Store,
     private readonly projectWaiters: Waiters,
+    private readonly positions: TenantPositions,
   ) {}
-
-  private key(): Promise<Buffer> {
-    this.cursorKey ??= readSetting(this.store.db, 'feed_cursor_key').then((hex) => {
-      if (!hex) throw new Error('the feed cursor key is missing from ordercast_settings: run `ordercast migrate`');
-      return Buffer.from(hex, 'hex');
-    });
-    this.cursorKey.catch(() => (this.cursorKey = undefined));
-    return this.cursorKey;
-  }
 
   async read(projectId: string, options: { after?: string; limit?: number; waitSeconds?: number; signal?: AbortSignal }): Promise<FeedPage> {
     const limit = options.limit ?? 100;
     if (!Number.isInteger(limit) || limit < 1 || limit > MAX_FEED_PAGE) {
       throw new OrdercastError('validation_failed', `limit must be a whole number from 1 to ${MAX_FEED_PAGE}`, { field: 'limit' });
     }
-    const key = await this.key();
     let after: LogPosition | undefined;
     if (options.after === undefined || options.after === '') after = LOG_START;
     else if (options.after === 'latest') after = await this.store.log.head(projectId);
-    else after = openFeedCursor(key, projectId, options.after);
+    else after = this.positions.open(projectId, options.after);
     if (!after) throw invalidCursor();
     const deadline = Date.now() + Math.min(options.waitSeconds ?? 0, MAX_FEED_WAIT_SECONDS) * 1000;
     for (;;) {
       const events = await this.store.log.after(after, limit, projectId);
       if (events.length > 0 || Date.now() >= deadline || options.signal?.aborted) {
         const last = events[events.length - 1];
-        return { events, nextCursor: sealFeedCursor(key, projectId, last ? positionOf(last) : after) };
+        return { events, nextCursor: this.positions.seal(projectId, last ? positionOf(last) : after) };
       }
       await this.projectWaiters.waitOnce(projectId, Math.min(1000, deadline - Date.now()), options.signal);
     }
@@ -71,18 +59,17 @@ export class EventFeedService {
    */
   async positionOf(projectId: string, cursor?: string): Promise<LogPosition | undefined> {
     if (cursor === undefined) return this.store.log.head(projectId);
-    return openFeedCursor(await this.key(), projectId, cursor);
+    return this.positions.open(projectId, cursor);
   }
 
   /** The project's events after a position, oldest first, each with its own cursor. */
   async eventsAfter(projectId: string, position: LogPosition, limit: number): Promise<Array<{ event: OrderEvent; cursor: string }>> {
-    const key = await this.key();
     const events = await this.store.log.after(position, limit, projectId);
-    return events.map((event) => ({ event, cursor: sealFeedCursor(key, projectId, positionOf(event)) }));
+    return events.map((event) => ({ event, cursor: this.positions.seal(projectId, positionOf(event)) }));
   }
 
   /** The cursor that resumes right after `event`. */
-  async cursorOf(event: OrderEvent): Promise<string> {
-    return sealFeedCursor(await this.key(), event.projectId, positionOf(event));
+  cursorOf(event: OrderEvent): string {
+    return this.positions.seal(event.projectId, positionOf(event));
   }
 }

@@ -8,6 +8,7 @@ import type { CredentialWatcher } from '../../services/credential-watcher.js';
 import type { EventLogReader } from '../../services/event-log-reader.js';
 import type { OrderService } from '../../services/order-service.js';
 import type { SocketIoSessionRows } from '../../services/socketio-session-rows.js';
+import type { TenantPositions } from '../../services/tenant-position.js';
 import type { LogPosition } from '../../domain/order.js';
 import type { ChannelHub } from '../channel-hub.js';
 import type { HandshakeLimiter } from '../handshake-limiter.js';
@@ -32,6 +33,8 @@ export interface SocketIoGatewayDeps {
   recoveryKey?: Buffer;
   /** Where recoverable sessions' subscriptions are kept; without it, every event ends with a sealed checkpoint. */
   sessionRows?: SocketIoSessionRows;
+  /** Seals the log positions that end most events (the offsets shared by every socket of a project). */
+  positions: TenantPositions;
   /** The log follower's position. */
   logPosition: () => LogPosition;
 }
@@ -69,7 +72,7 @@ export class SocketIoGateway {
       ...(tokens
         ? {
             connectionStateRecovery: { maxDisconnectionDuration: windowMs, skipMiddlewares: false },
-            adapter: recoveryAdapter(tokens, rows, windowMs, checkpointEveryMs),
+            adapter: recoveryAdapter(tokens, deps.positions, rows, windowMs, checkpointEveryMs),
           }
         : {}),
     });
@@ -100,6 +103,7 @@ export class SocketIoGateway {
       messagesPerSecond: config.messagesPerSecond,
       maxBufferedBytes: config.maxBufferedBytes,
       tokens,
+      positions: deps.positions,
       rows,
       // Renewed every `renewEveryMs` while connected: a session stays recoverable at least the window after a drop.
       rowLifetimeMs: windowMs + renewEveryMs,

@@ -6,6 +6,7 @@ import type { Metrics } from '../../metrics.js';
 import type { EventLogReader } from '../../services/event-log-reader.js';
 import type { OrderService } from '../../services/order-service.js';
 import type { SocketIoSessionRows } from '../../services/socketio-session-rows.js';
+import type { TenantPositions } from '../../services/tenant-position.js';
 import { topics, type ChannelHub } from '../channel-hub.js';
 import { OrderedDelivery, type OrderedDeliveryOptions } from '../ordered-delivery.js';
 import { encodedUpdate, encodedUpdateWithOffset } from './encoded-update.js';
@@ -26,6 +27,8 @@ export interface SocketIoSessionDeps {
   maxBufferedBytes?: number;
   /** Seals recovery checkpoints; without it, connection state recovery is off. */
   tokens?: RecoveryTokens;
+  /** Seals the log position that ends an event for every socket of its project. */
+  positions?: TenantPositions;
   /** Where each session's subscriptions are kept, so that most events end with an offset shared by every socket. */
   rows?: SocketIoSessionRows;
   /** How long a session's row outlives its last renewal (ms). */
@@ -492,10 +495,10 @@ export class SocketIoSession {
    */
   private packetWithOffset(event: OrderEvent): string {
     const at = positionOf(event);
-    const shared = this.rowCurrent && !before(at, this.sentUpTo) && this.inStepAt(at);
+    const shared = this.deps.positions !== undefined && this.rowCurrent && !before(at, this.sentUpTo) && this.inStepAt(at);
     if (before(this.sentUpTo, at)) this.sentUpTo = at;
     this.lastOffsetShared = shared;
-    if (shared) return encodedUpdateWithOffset(event, this.socket.nsp.name, (e) => this.deps.tokens!.position(positionOf(e)));
+    if (shared) return encodedUpdateWithOffset(event, this.socket.nsp.name, (e) => this.deps.positions!.seal(e.projectId, positionOf(e)));
     return encodedUpdate(event, this.socket.nsp.name, this.checkpoint());
   }
 
