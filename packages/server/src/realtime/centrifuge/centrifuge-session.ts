@@ -48,6 +48,19 @@ type State = 'connecting' | 'connected' | 'closed';
 
 const READ_BATCH = 200;
 
+/**
+ * The bits of a subscribe command's `flag` (the Go library's SubscriptionFlag). centrifuge-js 5.8 always
+ * sends channel compaction, which asks for numeric channel ids in pushes: an option a server may leave
+ * off, and this one does (replies carry no `id`, pushes the channel's name). Reject-unrecovered is honoured.
+ */
+const SubscribeFlags = { channelCompaction: 1, rejectUnrecovered: 2 } as const;
+
+/** The subscribe command's flag bits; undefined when `flag` is not a whole number of 0 or more. */
+function subscribeFlags(params: Record<string, unknown>): number | undefined {
+  const flag = params.flag ?? 0;
+  return typeof flag === 'number' && Number.isSafeInteger(flag) && flag >= 0 ? flag : undefined;
+}
+
 /** The RPC methods served, each reading with the connection's credential. */
 export const RPC_METHODS = ['order.get'] as const;
 
@@ -294,6 +307,8 @@ export class CentrifugeSession {
     if (channel === this.channel || this.orderSubscriptions.has(channel)) {
       return this.replyError(command, { code: ErrorCodes.alreadySubscribed, message: 'already subscribed' });
     }
+    const flags = subscribeFlags(command.params);
+    if (flags === undefined) return this.replyError(command, { code: ErrorCodes.badRequest, message: 'bad request: flag must be a whole number' });
     const orderId = orderIdOfChannel(channel);
     if (orderId === undefined) {
       return this.replyError(command, {
@@ -333,6 +348,12 @@ export class CentrifugeSession {
       return this.replyError(command, this.internalError(error));
     }
     if (this.closed) return release();
+    // centrifuge-js sets this bit whenever the app keeps its own state (getState): a position that cannot be
+    // recovered is then error 112, and the client calls getState again rather than carrying on with a gap.
+    if (opened.result.recovered === false && (flags & SubscribeFlags.rejectUnrecovered) !== 0) {
+      release();
+      return this.replyError(command, { code: ErrorCodes.unrecoverablePosition, message: 'unrecoverable position: reload the state, then subscribe again' });
+    }
     this.orderSubscriptions.set(channel, { delivery, unwatch, stream });
     this.options.onSubscribed();
     this.reply(command, 'subscribe', opened.result);
