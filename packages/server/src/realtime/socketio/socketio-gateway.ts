@@ -5,12 +5,12 @@ import type { Logger } from '../../lib/logging.js';
 import type { Metrics } from '../../metrics.js';
 import type { AuthService } from '../../services/auth-service.js';
 import type { CredentialWatcher } from '../../services/credential-watcher.js';
+import type { EventFeedService } from '../../services/event-feed-service.js';
 import type { EventLogReader } from '../../services/event-log-reader.js';
 import type { OrderService } from '../../services/order-service.js';
 import type { SocketIoSessionRows } from '../../services/socketio-session-rows.js';
 import type { TenantPositions } from '../../services/tenant-position.js';
-import type { LogPosition } from '../../domain/order.js';
-import type { ChannelHub } from '../channel-hub.js';
+import type { ChannelHub } from '../../events/channel-hub.js';
 import type { HandshakeLimiter } from '../handshake-limiter.js';
 import { RECOVERED_KEY, recoveryAdapter, type RecoveredState } from './recovery-adapter.js';
 import { RecoveryTokens, type SessionIdentity } from './recovery-token.js';
@@ -35,8 +35,8 @@ export interface SocketIoGatewayDeps {
   sessionRows?: SocketIoSessionRows;
   /** Seals the log positions that end most events (the offsets shared by every socket of a project). */
   positions: TenantPositions;
-  /** The log follower's position. */
-  logPosition: () => LogPosition;
+  /** The project feed (`subscribe:project`). */
+  feed: EventFeedService;
 }
 
 /**
@@ -107,7 +107,7 @@ export class SocketIoGateway {
       rows,
       // Renewed every `renewEveryMs` while connected: a session stays recoverable at least the window after a drop.
       rowLifetimeMs: windowMs + renewEveryMs,
-      logPosition: deps.logPosition,
+      feed: deps.feed,
     };
     nsp.on('connection', (socket) => {
       const principal = socket.data.principal as SocketPrincipal;

@@ -3,11 +3,13 @@ import { OrdercastError, isOrdercastError, type ErrorCode } from '../../domain/e
 import { LOG_START, isAfter, positionOf, type LogPosition, type Order, type OrderEvent } from '../../domain/order.js';
 import type { Logger } from '../../lib/logging.js';
 import type { Metrics } from '../../metrics.js';
+import type { EventFeedService } from '../../services/event-feed-service.js';
 import type { EventLogReader } from '../../services/event-log-reader.js';
+import type { ProjectFeedSubscription } from '../../services/project-feed-subscription.js';
 import type { OrderService } from '../../services/order-service.js';
 import type { SocketIoSessionRows } from '../../services/socketio-session-rows.js';
 import type { TenantPositions } from '../../services/tenant-position.js';
-import { topics, type ChannelHub } from '../channel-hub.js';
+import { topics, type ChannelHub } from '../../events/channel-hub.js';
 import { OrderedDelivery, type OrderedDeliveryOptions } from '../ordered-delivery.js';
 import { encodedUpdate, encodedUpdateWithOffset } from './encoded-update.js';
 import { OutboundBytes } from './outbound-bytes.js';
@@ -33,8 +35,8 @@ export interface SocketIoSessionDeps {
   rows?: SocketIoSessionRows;
   /** How long a session's row outlives its last renewal (ms). */
   rowLifetimeMs?: number;
-  /** The log follower's position: a feed registered now gets every event after it. */
-  logPosition: () => LogPosition;
+  /** The project feed (`subscribe:project`), fed by the hub at the log follower's position. */
+  feed: Pick<EventFeedService, 'follow'>;
 }
 
 /** Connection state recovery for one session: its sealed identity, and what a recovered connection had received. */
@@ -155,15 +157,11 @@ class OrderSubscription implements OrderedDeliveryOptions {
  */
 export class SocketIoSession {
   private readonly subscriptions = new Map<string, OrderSubscription>();
-  private projectFeed: (() => void) | undefined;
+  private projectFeed: ProjectFeedSubscription | undefined;
   private closed = false;
   private outbound: OutboundBytes | undefined;
-  /** The project feed's last delivered log position (for recovery checkpoints). */
-  private feedPosition: LogPosition | undefined;
   /** Where the project feed started (kept in the session's row). */
   private feedStart: LogPosition | undefined;
-  /** Set while a recovered feed reads the log: its events go out of log order. */
-  private feedCatchingUp = false;
   private lastCheckpointAt = 0;
   /** Whether the last offset this client was sent is a log position (else a sealed checkpoint, or none). */
   private lastOffsetShared = false;
@@ -378,59 +376,30 @@ export class SocketIoSession {
   }
 
   /**
-   * Follows the project's events from the hub. With `resumeAfter` (a recovered
-   * connection), first delivers what the log holds after that position, holding live
-   * events back meanwhile, then those of the held ones it had not read.
+   * Follows the project's events, from the hub at the follower's position; a recovered
+   * connection (`resumeAfter`) first reads what the log holds after that position.
    */
-  private followProject(resumeAfter?: LogPosition): () => void {
-    // Events of one order may reach this node out of order (broker vs log tail): keep the newest version per order.
-    const latest = new Map<string, number>();
-    const deliver = (event: OrderEvent) => {
-      if ((latest.get(event.orderId) ?? 0) >= event.version) return;
-      if (latest.size > 10_000) latest.clear();
-      latest.set(event.orderId, event.version);
-      const at = { txId: event.txId, seq: event.seq };
-      if (!this.feedPosition || before(this.feedPosition, at)) this.feedPosition = at;
-      this.send(event);
-    };
-    let held: OrderEvent[] | undefined = resumeAfter ? [] : undefined;
-    const unsubscribe = this.deps.hub.subscribe(topics.project(this.principal.projectId), (event) => (held ? held.push(event) : deliver(event)));
-    this.projectFeed = unsubscribe;
+  private followProject(resumeAfter?: LogPosition): void {
+    const feed = this.deps.feed.follow(
+      this.principal.projectId,
+      resumeAfter,
+      (event) => this.send(event),
+      (error) => {
+        // Catching up failed, and the feed ended there: the client reconnects and recovers from its offset.
+        this.deps.logger.warn({ err: error }, 'socket.io: resuming the project feed from the log failed; closing the transport');
+        this.cutOff();
+      },
+    );
+    this.projectFeed = feed;
+    this.feedStart = feed.position;
     this.deps.metrics.realtimeSubscriptions.inc({ gateway: 'socketio' });
-    // Registered now: every event after the follower's position reaches it, none before.
-    this.feedStart = resumeAfter ?? this.deps.logPosition();
-    this.feedPosition = this.feedStart;
-    if (!resumeAfter) return unsubscribe;
-    this.feedCatchingUp = true;
-    const catchUp = async () => {
-      let after = resumeAfter;
-      for (;;) {
-        const events = await this.deps.reader.projectEventsAfter(this.principal.projectId, after, CATCH_UP_BATCH);
-        if (this.closed || this.projectFeed !== unsubscribe) return;
-        for (const event of events) deliver(event);
-        if (events.length < CATCH_UP_BATCH) break;
-        after = { txId: events[events.length - 1]!.txId, seq: events[events.length - 1]!.seq };
-      }
-    };
-    catchUp()
-      .catch((error) => this.deps.logger.warn({ err: error }, 'socket.io: resuming the project feed from the log failed'))
-      .finally(() => {
-        const waiting = held ?? [];
-        held = undefined;
-        // `deliver` drops what the catch-up already sent (same or older version of the order).
-        for (const event of waiting) deliver(event);
-        if (this.projectFeed === unsubscribe) this.feedCatchingUp = false;
-      });
-    return unsubscribe;
   }
 
   private unsubscribeProject() {
     if (this.projectFeed) {
-      this.projectFeed();
+      this.projectFeed.close();
       this.projectFeed = undefined;
-      this.feedPosition = undefined;
       this.feedStart = undefined;
-      this.feedCatchingUp = false;
       this.deps.metrics.realtimeSubscriptions.dec({ gateway: 'socketio' });
       if (!this.closed) {
         this.persist();
@@ -460,6 +429,11 @@ export class SocketIoSession {
       { socketId: this.socket.id, projectId: this.principal.projectId },
       'socket.io: closing a connection that does not read (over the buffer cap)',
     );
+    this.cutOff();
+  }
+
+  /** Closes the transport, dropping what is queued: the client reconnects by itself (and recovers). */
+  private cutOff(): void {
     this.close();
     const conn = this.socket.conn as unknown as { close(discard?: boolean): void; transport?: { socket?: { terminate?: () => void } } };
     const ws = conn.transport?.socket;
@@ -503,7 +477,7 @@ export class SocketIoSession {
   }
 
   private inStepAt(position: LogPosition): boolean {
-    if (this.feedCatchingUp) return false;
+    if (this.projectFeed?.catchingUp) return false;
     for (const subscription of this.unsettled) {
       const standing = subscription.standingAt(position);
       if (standing === 'behind') return false;
@@ -605,7 +579,7 @@ export class SocketIoSession {
       session: recovery.identity.session,
       at: this.lastCheckpointAt,
       orders,
-      ...(this.projectFeed && this.feedPosition ? { feed: this.feedPosition } : {}),
+      ...(this.projectFeed ? { feed: this.projectFeed.position } : {}),
     });
   }
 
