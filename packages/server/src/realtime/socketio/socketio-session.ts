@@ -1,5 +1,5 @@
 import type { Socket } from 'socket.io';
-import { OrdercastError, isOrdercastError, type ErrorCode } from '../../domain/errors.js';
+import { OrdercastError } from '../../domain/errors.js';
 import { LOG_START, isAfter, positionOf, type LogPosition, type Order, type OrderEvent } from '../../domain/order.js';
 import type { Logger } from '../../lib/logging.js';
 import type { Metrics } from '../../metrics.js';
@@ -9,12 +9,15 @@ import type { ProjectFeedSubscription } from '../../services/project-feed-subscr
 import type { OrderService } from '../../services/order-service.js';
 import type { SocketIoSessionRows } from '../../services/socketio-session-rows.js';
 import type { TenantPositions } from '../../services/tenant-position.js';
-import { topics, type ChannelHub } from '../../events/channel-hub.js';
-import { OrderedDelivery, type OrderedDeliveryOptions } from '../ordered-delivery.js';
+import type { ChannelHub } from '../../events/channel-hub.js';
+import { answer, type ErrorReply } from './client-replies.js';
+import { CLIENT_EVENTS, parseOrderRequest } from './order-request.js';
+import { OrderSubscription, type SubscriptionOwner } from './order-subscription.js';
 import { encodedUpdate, encodedUpdateWithOffset } from './encoded-update.js';
 import { OutboundBytes } from './outbound-bytes.js';
 import type { RecoveredState } from './recovery-adapter.js';
 import type { RecoveryTokens, SessionIdentity } from './recovery-token.js';
+import { SessionRowWriter, type SessionRowSnapshot } from './session-row-writer.js';
 import type { SocketPrincipal } from './socketio-auth.js';
 
 export interface SocketIoSessionDeps {
@@ -50,102 +53,6 @@ export const CHECKPOINT_EVENT = 'recovery:checkpoint';
 
 export const DEFAULT_MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
 
-export interface ErrorReply {
-  code: ErrorCode;
-  message: string;
-}
-
-type Ack = (reply: unknown) => void;
-
-/** The events this gateway answers; anything else gets an `unknown_event` error. */
-export const CLIENT_EVENTS = ['subscribe:order', 'unsubscribe:order', 'subscribe:project', 'unsubscribe:project'] as const;
-
-const MAX_ORDER_ID_LENGTH = 100;
-
-/** Whether log position `a` comes before `b` (commit order). */
-function before(a: LogPosition, b: LogPosition): boolean {
-  return a.txId < b.txId || (a.txId === b.txId && a.seq < b.seq);
-}
-const CATCH_UP_BATCH = 200;
-
-/**
- * Where a subscription stands, against the log position of an event about to be sent:
- * - settled: everything offered to it went out (nothing to check until it is offered more);
- * - ahead: what it still has to send comes after the position;
- * - behind: it has not sent everything up to the position (not started, catching up, or waiting its turn).
- */
-type Standing = 'settled' | 'ahead' | 'behind';
-
-/**
- * One order a session follows: the hub subscription, and the OrderedDelivery whose
- * callbacks it provides itself (one object per subscription rather than a closure
- * per callback, each capturing the session's scope).
- */
-class OrderSubscription implements OrderedDeliveryOptions {
-  readonly delivery: OrderedDelivery;
-  readonly unsubscribe: () => void;
-  /** Set while a subscription restored by recovery has not been asked for again: the version it resumed from. */
-  restoredFrom?: number;
-  /** The version it started from (the order's, or `sinceVersion`): kept in the session's row. */
-  startedFrom?: number;
-  /** The version it has to have sent before it is in step with the live events; none until it starts. */
-  private target = Number.POSITIVE_INFINITY;
-  /** Events the hub offered that may not have gone out yet, oldest first. */
-  private pending: OrderEvent[] | undefined;
-
-  constructor(
-    private readonly orderId: string,
-    private readonly session: SocketIoSession,
-    private readonly deps: SocketIoSessionDeps,
-  ) {
-    this.delivery = new OrderedDelivery(this);
-    this.unsubscribe = deps.hub.subscribe(topics.order(orderId), (event) => {
-      if (session.tracksOffsets) {
-        (this.pending ??= []).push(event);
-        session.unsettle(this);
-      }
-      this.delivery.offer(event);
-    });
-  }
-
-  /** Goes live from `position`, first catching up from the log to `target` when it is further. */
-  start(position: number, target: number): void {
-    this.target = target;
-    this.delivery.start(position, target > position);
-  }
-
-  standingAt(position: LogPosition): Standing {
-    const current = this.delivery.current;
-    if (current < this.target) return 'behind';
-    const pending = this.pending;
-    if (!pending) return 'settled';
-    // Versions of one order are consecutive in the log: what `current` covers went out (or was not needed).
-    while (pending.length > 0 && pending[0]!.version <= current) pending.shift();
-    const next = pending[0];
-    if (!next) {
-      this.pending = undefined;
-      return 'settled';
-    }
-    return next.version > current + 1 || isAfter(position, next) ? 'behind' : 'ahead';
-  }
-
-  positionOf(event: OrderEvent): number {
-    return event.version;
-  }
-
-  readAfter(version: number): Promise<OrderEvent[]> {
-    return this.deps.reader.orderEventsAfter(this.orderId, version, CATCH_UP_BATCH);
-  }
-
-  deliver(event: OrderEvent): void {
-    this.session.send(event);
-  }
-
-  onError(error: unknown): void {
-    this.deps.logger.warn({ err: error, orderId: this.orderId }, 'socket.io: catching up from the log failed');
-  }
-}
-
 /**
  * One Socket.IO connection: its order subscriptions, each an OrderedDelivery
  * from the hub, and an optional project-wide feed for secret keys.
@@ -155,7 +62,7 @@ class OrderSubscription implements OrderedDeliveryOptions {
  * bucket of two numbers, and closures that capture an order id but never the
  * order read at subscribe time.
  */
-export class SocketIoSession {
+export class SocketIoSession implements SubscriptionOwner {
   private readonly subscriptions = new Map<string, OrderSubscription>();
   private projectFeed: ProjectFeedSubscription | undefined;
   private closed = false;
@@ -169,14 +76,8 @@ export class SocketIoSession {
   private sentUpTo: LogPosition = LOG_START;
   /** Subscriptions that may not have sent everything they were offered. */
   private readonly unsettled = new Set<OrderSubscription>();
-  /** The session's row holds its subscriptions as they are now. */
-  private rowCurrent = false;
-  private rowWriting = false;
-  private rowStale = false;
-  /** The last write failed: retried on the next renewal. */
-  private rowFailed = false;
-  /** A later connection of the same session wrote the row: this one no longer does. */
-  private rowLost = false;
+  /** Keeps the session's row in step with its subscriptions (recovery on, once it has any). */
+  private row: SessionRowWriter | undefined;
   private readonly connectedAt = Date.now();
   /** This connection's message budget: `messagesPerSecond` sustained, twice that at once. */
   private tokens: number;
@@ -258,41 +159,12 @@ export class SocketIoSession {
     this.socket.disconnect();
   }
 
-  /** Answers through the ack when there is one, else with a `subscribe:error` event; never throws. */
+  /** Runs a client request within the connection's message budget, and answers it (client-replies.ts). */
   private guard(event: string, ack: unknown, work: () => Promise<unknown>): void {
-    const reply = typeof ack === 'function' ? (ack as Ack) : undefined;
-    const fail = (error: unknown) => {
-      const body = this.errorReply(error);
-      if (reply) reply(body);
-      else this.socket.emit('subscribe:error', { event, ...body });
-    };
-    if (!this.takeToken()) {
-      fail(new OrdercastError('rate_limited', `Too many messages on this connection: at most ${this.deps.messagesPerSecond} per second`));
-      return;
-    }
-    work().then((result) => reply?.(result), fail);
-  }
-
-  private errorReply(error: unknown): ErrorReply {
-    if (isOrdercastError(error)) return { code: error.code, message: error.message };
-    this.deps.logger.error({ err: error }, 'socket.io: request failed');
-    return { code: 'internal_error', message: 'Something went wrong on our side; retry shortly' };
-  }
-
-  private parseOrderRequest(payload: unknown, event: string): { orderId: string; sinceVersion?: number } {
-    const body = (typeof payload === 'object' && payload !== null ? payload : {}) as { orderId?: unknown; sinceVersion?: unknown };
-    if (typeof body.orderId !== 'string' || body.orderId === '' || body.orderId.length > MAX_ORDER_ID_LENGTH) {
-      throw new OrdercastError('validation_failed', `${event} needs { orderId: "<order id>" } (a string of 1 to ${MAX_ORDER_ID_LENGTH} characters)`, {
-        field: 'orderId',
-      });
-    }
-    const since = body.sinceVersion;
-    if (since !== undefined && since !== null && (typeof since !== 'number' || !Number.isInteger(since) || since < 0)) {
-      throw new OrdercastError('validation_failed', 'sinceVersion must be a whole number of 0 or more (the last version you received)', {
-        field: 'sinceVersion',
-      });
-    }
-    return { orderId: body.orderId, sinceVersion: typeof since === 'number' ? since : undefined };
+    const outcome = this.takeToken()
+      ? work()
+      : Promise.reject(new OrdercastError('rate_limited', `Too many messages on this connection: at most ${this.deps.messagesPerSecond} per second`));
+    answer(this.socket, this.deps.logger, event, ack, outcome);
   }
 
   /**
@@ -301,7 +173,7 @@ export class SocketIoSession {
    * so a client never misses a change between the ack and the first update.
    */
   private async subscribeOrder(payload: unknown) {
-    const { orderId, sinceVersion } = this.parseOrderRequest(payload, 'subscribe:order');
+    const { orderId, sinceVersion } = parseOrderRequest(payload, 'subscribe:order');
     const existing = this.subscriptions.get(orderId);
     if (existing?.restoredFrom !== undefined && (sinceVersion === undefined || sinceVersion >= existing.restoredFrom)) {
       // A client that subscribes again on reconnect, after a recovery already resumed this order: everything after
@@ -353,7 +225,7 @@ export class SocketIoSession {
   }
 
   private unsubscribeOrder(payload: unknown) {
-    const { orderId } = this.parseOrderRequest(payload, 'unsubscribe:order');
+    const { orderId } = parseOrderRequest(payload, 'unsubscribe:order');
     const was = this.subscriptions.has(orderId);
     this.dropSubscription(orderId);
     if (was) {
@@ -469,8 +341,8 @@ export class SocketIoSession {
    */
   private packetWithOffset(event: OrderEvent): string {
     const at = positionOf(event);
-    const shared = this.deps.positions !== undefined && this.rowCurrent && !before(at, this.sentUpTo) && this.inStepAt(at);
-    if (before(this.sentUpTo, at)) this.sentUpTo = at;
+    const shared = this.deps.positions !== undefined && this.row?.current === true && !isAfter(this.sentUpTo, at) && this.inStepAt(at);
+    if (isAfter(at, this.sentUpTo)) this.sentUpTo = at;
     this.lastOffsetShared = shared;
     if (shared) return encodedUpdateWithOffset(event, this.socket.nsp.name, (e) => this.deps.positions!.seal(e.projectId, positionOf(e)));
     return encodedUpdate(event, this.socket.nsp.name, this.checkpoint());
@@ -486,57 +358,33 @@ export class SocketIoSession {
     return true;
   }
 
-  /**
-   * Writes the session's subscriptions to its row (one write at a time; a change made
-   * meanwhile is written after). Until it lands, events end with sealed checkpoints;
-   * if it fails, they go on doing so, and live delivery is not affected.
-   */
+  /** Writes the session's subscriptions to its row (the writer is made on the first change: idle connections keep none). */
   private persist(): void {
     const rows = this.deps.rows;
-    if (!this.recovery || !rows || this.rowLost || this.closed) return;
-    this.rowCurrent = false;
-    if (this.rowWriting) {
-      this.rowStale = true;
-      return;
-    }
-    this.rowWriting = true;
-    this.rowFailed = false;
+    if (!this.recovery || !rows || this.closed) return;
+    this.row ??= new SessionRowWriter(rows, this.deps.rowLifetimeMs ?? 0, this.deps.logger, () => this.rowSnapshot());
+    this.row.write();
+  }
+
+  private rowSnapshot(): SessionRowSnapshot | undefined {
+    if (this.closed || !this.recovery) return undefined;
     const orders: Array<[string, number]> = [];
     for (const [orderId, subscription] of this.subscriptions) {
       if (subscription.startedFrom !== undefined) orders.push([orderId, subscription.startedFrom]);
     }
-    rows
-      .save({
-        sessionId: this.recovery.identity.session,
-        projectId: this.principal.projectId,
-        connectedAt: this.connectedAt,
-        expiresAt: Date.now() + (this.deps.rowLifetimeMs ?? 0),
-        orders,
-        ...(this.projectFeed && this.feedStart ? { feed: this.feedStart } : {}),
-      })
-      .then(
-        (written) => {
-          this.rowWriting = false;
-          if (!written) this.rowLost = true;
-          else if (this.rowStale) {
-            this.rowStale = false;
-            this.persist();
-          } else this.rowCurrent = true;
-        },
-        (error) => {
-          this.rowWriting = false;
-          this.rowStale = false;
-          this.rowFailed = true;
-          this.deps.logger.warn({ err: error }, 'socket.io: saving the session for recovery failed; its events carry sealed checkpoints meanwhile');
-        },
-      );
+    return {
+      sessionId: this.recovery.identity.session,
+      projectId: this.principal.projectId,
+      connectedAt: this.connectedAt,
+      orders,
+      ...(this.projectFeed && this.feedStart ? { feed: this.feedStart } : {}),
+    };
   }
 
   /** The session's id when its row is current (its expiry is renewed while connected); retries a failed write. */
   rowToRenew(): string | undefined {
-    if (this.closed || !this.recovery) return undefined;
-    if (this.rowFailed) this.persist();
-    return this.rowCurrent ? this.recovery.identity.session : undefined;
+    if (this.closed || !this.recovery || !this.row?.renewable()) return undefined;
+    return this.recovery.identity.session;
   }
 
   /**
