@@ -5,14 +5,14 @@ import { LogFollower } from './events/log-follower.js';
 import { SocketIoSessionRows } from './services/socketio-session-rows.js';
 import { HealthService } from './services/health-service.js';
 import { isConnectedBroker } from './events/broker.js';
-import { interestOfTopic } from './realtime/channel-hub.js';
+import { interestOfTopic } from './events/channel-hub.js';
 import { startMetricsServer, type MetricsServer } from './http/metrics-server.js';
 import { buildHttpServer } from './http/server.js';
 import { CentrifugeGateway } from './realtime/centrifuge/centrifuge-gateway.js';
 import { CentrifugeHttpTransports } from './realtime/centrifuge/http-transports.js';
 import { LogBackedOrderChannels } from './realtime/centrifuge/order-channels.js';
 import { LogBackedUserChannels } from './realtime/centrifuge/user-channels.js';
-import { ChannelHub } from './realtime/channel-hub.js';
+import { ChannelHub } from './events/channel-hub.js';
 import { HandshakeLimiter } from './realtime/handshake-limiter.js';
 import { SocketIoGateway } from './realtime/socketio/socketio-gateway.js';
 import { SseStreams } from './realtime/sse/sse-streams.js';
@@ -21,6 +21,7 @@ import { CredentialWatcher } from './services/credential-watcher.js';
 import { EventLogReader } from './services/event-log-reader.js';
 import { startIdempotencyRetention } from './services/idempotency-retention.js';
 import { EventFeedService } from './services/event-feed-service.js';
+import { TenantPositions } from './services/tenant-position.js';
 import { RetentionService } from './services/retention.js';
 import { Metrics } from './metrics.js';
 import { VERSION } from './version.js';
@@ -37,10 +38,14 @@ export interface App extends Omit<Core, 'close' | 'metrics'> {
   http: FastifyInstance;
   /** The one follower of the log: every committed event, once, in commit order, to the gateways, long-polls, the feed and the dispatcher. */
   follower: LogFollower;
+  /** Routes the follower's events to the real-time subscribers of their topics. */
+  hub: ChannelHub;
   socketio: SocketIoGateway;
   centrifuge: CentrifugeGateway;
   /** Server-Sent Events streams (`/api/v2/orders/{id}/stream`, `/api/v2/stream`). */
   sse: SseStreams;
+  /** Seals log positions for clients, per project (SSE ids, Socket.IO offsets, feed cursors). */
+  positions: TenantPositions;
   /** Where Prometheus scrapes, once listening (undefined when the metrics port is off). */
   metricsUrl: string | undefined;
   /** Starts listening; resolves to the base URL. */
@@ -52,7 +57,7 @@ export interface App extends Omit<Core, 'close' | 'metrics'> {
 export async function createApp(config: Config, options: AppOptions = {}): Promise<App> {
   const metrics = new Metrics();
   const core = await createCore(config, { serving: true, metrics, ...options });
-  const { logger, store, broker, projects, auth, orders, webhookEndpoints, webhookDeliveries, orderWaiters, projectWaiters } = core;
+  const { logger, store, broker, projects, auth, orders, webhookEndpoints, webhookDeliveries, orderWaiters } = core;
   const shutdown = new AbortController();
   const sender = new HttpSender({
     allowPrivate: config.webhooks.allowPrivate,
@@ -90,7 +95,6 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     orders.followed(event);
     hub.dispatch(event);
     orderWaiters.notify(event.orderId);
-    projectWaiters.notify(event.projectId);
   });
   const stopWaking: Array<() => void> = [];
   if (dispatcher) {
@@ -100,7 +104,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     stopWaking.push(follower.subscribe(() => dispatcher.wake()));
     stopWaking.push(webhookDeliveries.onQueued(() => dispatcher.wake()));
   }
-  const eventFeed = new EventFeedService(store, projectWaiters);
+  // The one way a log position is handed to a client: sealed per project (services/tenant-position.ts).
+  const positions = await TenantPositions.load(store);
+  const eventFeed = new EventFeedService(store, positions, hub, () => follower.current);
   // Server-Sent Events: fed by the hub like the socket gateways; a watcher of their own closes streams whose credential lapsed.
   // Open connections (SSE streams, Socket.IO, Centrifuge) lose access when their key or
   // token does (expiry, rotation, revocation, in any process): one watcher for all of them.
@@ -159,7 +165,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     credentials,
     recoveryKey,
     sessionRows: new SocketIoSessionRows(store),
-    logPosition: () => follower.current,
+    positions,
+    feed: eventFeed,
   });
   const centrifuge = new CentrifugeGateway(http.server, {
     channels: new LogBackedUserChannels(auth, reader, hub, credentials),
@@ -181,9 +188,11 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     retention: pruning,
     http,
     follower,
+    hub,
     socketio,
     centrifuge,
     sse: streams,
+    positions,
     get metricsUrl() {
       return metricsServer?.url;
     },
@@ -205,7 +214,6 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         retention?.stop();
         await pruning.stop();
         orderWaiters.close();
-        projectWaiters.close();
         for (const stop of stopWaking) stop();
         // Sockets first: open WebSockets would otherwise hold the HTTP server open.
         await centrifuge.close();

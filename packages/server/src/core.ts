@@ -47,9 +47,8 @@ export interface Core {
   /** Seals and opens the secrets stored in the database. */
   secrets: SecretBox;
   broker: Broker;
-  /** Long-polls waiting on an order, and feeds waiting on a project: woken by the log follower. */
+  /** Long-polls waiting on an order: woken by the log follower (a project's feed follows the hub). */
   orderWaiters: Waiters;
-  projectWaiters: Waiters;
   /** Undefined in a one-off CLI command. */
   metrics: Metrics | undefined;
   projects: ProjectService;
@@ -174,7 +173,6 @@ export async function createCore(config: Config, options: AppOptions = {}): Prom
     );
   }
   const orderWaiters = new Waiters((orderId) => broker.follow({ orderId }));
-  const projectWaiters = new Waiters((projectId) => broker.follow({ projectId }));
   const projects = new ProjectService(store, secrets);
   const auth = new AuthService(store, projects);
   const orders = new OrderService(
@@ -205,7 +203,6 @@ export async function createCore(config: Config, options: AppOptions = {}): Prom
     secrets,
     broker,
     orderWaiters,
-    projectWaiters,
     metrics,
     projects,
     auth,
@@ -217,7 +214,6 @@ export async function createCore(config: Config, options: AppOptions = {}): Prom
     orderExpunge: new OrderExpungeService(store, orders.readCache),
     async close() {
       orderWaiters.close();
-      projectWaiters.close();
       await broker.close();
       await store.close();
     },

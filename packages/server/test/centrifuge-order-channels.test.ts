@@ -107,6 +107,67 @@ describe.each(testDialects)('Centrifuge order channels, RPC and HTTP transports 
     ]);
   });
 
+  it('answers an unrecoverable position with 112 when the client keeps its own state (getState), and getState reloads it', async () => {
+    const orderId = await createOrder(server, project.secretKey, { userExternalId: 'gus' });
+    await setStatus(server, project.secretKey, orderId, 'paid');
+    const client = await asUser('gus');
+    // The app's own state: first a position the channel never had (saved before a reset, say), then the order as read now.
+    const positions = [{ offset: 99, epoch: 'an-epoch-of-old' }];
+    let reads = 0;
+    const sub = client.newSubscription(`order:${orderId}`, {
+      getState: async () => {
+        reads++;
+        const saved = positions.shift();
+        if (saved) return saved;
+        const order = (await client.rpc('order.get', { id: orderId })).data as { version: number };
+        return { offset: order.version, epoch: '' };
+      },
+    });
+    const seen = watch(sub);
+    sub.subscribe();
+    client.connect();
+    await waitFor(() => seen.subscribed.length === 1, 'subscribed after getState ran again');
+    expect(reads).toBe(2);
+    expect(seen.subscribed[0]).toMatchObject({ wasRecovering: true, recovered: true, streamPosition: { offset: 2 } });
+    expect(seen.errors).toEqual([]);
+    await setStatus(server, project.secretKey, orderId, 'done');
+    await waitFor(() => seen.pubs.length === 1, 'the live publication');
+    expect(seen.pubs).toEqual([{ offset: 3, version: 3, status: 'done' }]);
+
+    // Without getState the same position is a plain failed recovery: subscribed, recovered false, from the top.
+    const plain = await asUser('gus');
+    const plainSub = plain.newSubscription(`order:${orderId}`, { since: { offset: 99, epoch: 'an-epoch-of-old' } });
+    const plainSeen = watch(plainSub);
+    plainSub.subscribe();
+    plain.connect();
+    await waitFor(() => plainSeen.subscribed.length === 1, 'the plain subscribe');
+    expect(plainSeen.subscribed[0]).toMatchObject({ wasRecovering: true, recovered: false, streamPosition: { offset: 3 } });
+  });
+
+  it('answers a subscribe flag that is not a whole number with 107, and keeps the connection', async () => {
+    const orderId = await createOrder(server, project.secretKey, { userExternalId: 'hal' });
+    const raw = await rawCentrifugeSocket(server);
+    raw.send(
+      JSON.stringify({
+        id: 1,
+        connect: { data: { user_external_id: 'hal', auth: await userToken(server, project.secretKey, 'hal'), project_id: project.project.id } },
+      }),
+    );
+    await raw.next((m) => m.id === 1);
+    for (const [id, flag] of [
+      [2, 'x'],
+      [3, -1],
+      [4, 1.5],
+      [5, 1e300],
+    ] as const) {
+      raw.send(JSON.stringify({ id, subscribe: { channel: `order:${orderId}`, flag } }));
+      expect(await raw.next((m) => m.id === id)).toMatchObject({ error: { code: 107 } });
+    }
+    raw.send(JSON.stringify({ id: 6, subscribe: { channel: `order:${orderId}`, flag: 3, recover: true, offset: 1, epoch: '' } }));
+    expect(await raw.next((m) => m.id === 6)).toMatchObject({ subscribe: { recovered: true, offset: 1 } });
+    raw.ws.close();
+  });
+
   it("refuses another user's order channel with 103, and nothing comes through history or publications", async () => {
     const orderId = await createOrder(server, project.secretKey, { userExternalId: 'bob' });
     const client = await asUser('eve');

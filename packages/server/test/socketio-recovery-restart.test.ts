@@ -10,8 +10,8 @@ import { startServerProcess, type ServerProcess } from './helpers/server-process
 
 const quiet = { ORDERCAST_RATE_LIMIT: '0', ORDERCAST_WS_HANDSHAKE_RATE: '0' };
 
-/** The offset shared by every socket an event goes to: its log position and a MAC. */
-const POSITION_OFFSET = /^\d+\.\d+\.[\w-]{16}$/;
+/** The offset shared by every socket an event goes to: its log position, sealed for the project. */
+const POSITION_OFFSET = /^[\w-]{22}$/;
 
 /** The last offset socket.io-client received (what it sends back to recover). */
 function lastOffset(socket: Socket): string | undefined {

@@ -1,7 +1,7 @@
 import type { OrderEvent } from '../domain/order.js';
 
 export interface OrderedDeliveryOptions {
-  /** The position of an event in this stream (order version, or channel offset). */
+  /** The position of an event in this stream (order version, or channel offset): consecutive, without gaps. */
   positionOf(event: OrderEvent): number;
   /** Events after `position`, oldest first, from the log. */
   readAfter(position: number): Promise<OrderEvent[]>;
@@ -11,9 +11,12 @@ export interface OrderedDeliveryOptions {
 
 /**
  * Delivers one stream (an order's versions, a user channel's offsets) to one
- * subscriber in order, exactly once: duplicates and stale events are dropped,
- * and a gap — an event that overtook another, or a broker message that never
- * came — is filled from the event log before the newer event goes out.
+ * subscriber in order, exactly once, by Centrifuge's rule: skip what is stale, send
+ * what is next, and on a gap read the log after the position (which holds the missing
+ * events and the one that showed the gap). Live events come from the hub in the
+ * follower's commit order, so a gap only shows where the subscriber started behind
+ * the live stream (a `sinceVersion`, a recovery, an order read before its hub
+ * subscription caught a newer event): the log is read then, never per live event.
  *
  * Events offered before `start` wait, so nothing is lost between reading the
  * subscriber's starting point and going live.
@@ -35,13 +38,13 @@ export class OrderedDelivery {
   start(position: number, catchUp = false): void {
     this.position = position;
     this.started = true;
-    if (catchUp) this.enqueue(() => this.fill(Number.MAX_SAFE_INTEGER));
+    if (catchUp) this.enqueue(() => this.readLog());
     this.begin();
   }
 
   offer(event: OrderEvent): void {
     // The usual case, with nothing queued before it: the next event goes out at once, and
-    // one already delivered is dropped, without a promise per event and subscriber.
+    // a stale one is dropped, without a promise per event and subscriber.
     if (this.started && this.queued === 0 && !this.closed) {
       const at = this.options.positionOf(event);
       if (at <= this.position) return;
@@ -78,24 +81,23 @@ export class OrderedDelivery {
       .finally(() => this.queued--);
   }
 
-  private async apply(event: OrderEvent): Promise<void> {
+  private apply(event: OrderEvent): Promise<void> | void {
     const at = this.options.positionOf(event);
     if (at <= this.position) return;
-    if (at > this.position + 1) await this.fill(at - 1);
-    if (this.closed || at <= this.position) return;
-    // The log had nothing more (it never lags a committed event): accept the jump.
-    this.emit(event, at);
+    if (at === this.position + 1) return this.emit(event, at);
+    return this.readLog();
   }
 
-  /** Delivers log events after the current position, up to `upTo`. */
-  private async fill(upTo: number): Promise<void> {
-    while (!this.closed && this.position < upTo) {
+  /** Delivers what the log holds after the current position. */
+  private async readLog(): Promise<void> {
+    while (!this.closed) {
       const events = await this.options.readAfter(this.position);
       let progressed = false;
       for (const event of events) {
         const at = this.options.positionOf(event);
+        if (this.closed) return;
+        // The log is the truth: a version it no longer holds (pruned by retention) is not waited for.
         if (at <= this.position) continue;
-        if (at > upTo || this.closed) return;
         this.emit(event, at);
         progressed = true;
       }

@@ -4,13 +4,24 @@ import type { OrderEvent } from '../../domain/order.js';
 import { RateLimiter } from '../../lib/rate-limiter.js';
 import type { Logger } from '../../lib/logging.js';
 import { OrderedDelivery } from '../ordered-delivery.js';
-import { orderPublicationOf, publicationOf, readHistory, recoverChannel, userChannelStream, type HistoryStream, type Publication } from './channel-history.js';
+import {
+  openChannelStream,
+  orderPublicationOf,
+  publicationOf,
+  answerHistory,
+  userChannelStream,
+  type HistoryStream,
+  type Publication,
+} from './channel-history.js';
 import { CodecError, decodeCommands, encodeFrame, type Command } from './codec.js';
-import { closeReason, DisconnectCodes, ErrorCodes, type ProtocolError } from './codes.js';
+import { closeReason, connectRefusal, DisconnectCodes, ErrorCodes, SubscribeFlags, subscribeFlags, type ProtocolError } from './codes.js';
 import type { ConnectionScope } from './connection-scope.js';
 import { orderChannelStream, orderIdOfChannel, type OrderChannels } from './order-channels.js';
 import { publicationFrame } from './publication-frames.js';
-import type { AuthenticatedUser, ChannelOwner, CredentialWatch, LapseReason, UserChannels } from './user-channels.js';
+import { Keepalive, type Pinged } from './keepalive.js';
+import { answerRpc } from './rpc.js';
+import { refreshAfterSeconds } from './token-refresh.js';
+import type { AuthenticatedUser, ChannelOwner, CredentialWatch, UserChannels } from './user-channels.js';
 
 /** The socket under a session: the gateway adapts a `ws` WebSocket to it. */
 export interface SessionTransport {
@@ -48,9 +59,6 @@ type State = 'connecting' | 'connected' | 'closed';
 
 const READ_BATCH = 200;
 
-/** The RPC methods served, each reading with the connection's credential. */
-export const RPC_METHODS = ['order.get'] as const;
-
 /** A client-side subscription to an `order:<id>` channel. */
 interface OrderSubscription {
   delivery: OrderedDelivery;
@@ -63,7 +71,7 @@ interface OrderSubscription {
  * then history and pings), with the user's channel subscribed server-side.
  * It talks to the rest of the server only through UserChannels.
  */
-export class CentrifugeSession {
+export class CentrifugeSession implements Pinged {
   readonly id = randomUUID();
   private state: State = 'connecting';
   private owner: ChannelOwner | undefined;
@@ -74,9 +82,7 @@ export class CentrifugeSession {
   private unwatch: (() => void) | undefined;
   private queue: Promise<void> = Promise.resolve();
   private connectTimer: NodeJS.Timeout | undefined;
-  private pingTimer: NodeJS.Timeout | undefined;
-  private pongTimer: NodeJS.Timeout | undefined;
-  private awaitingPong = false;
+  private keepalive: Keepalive | undefined;
   private readonly rate: RateLimiter;
   private credentialWatch: CredentialWatch | undefined;
   /** Whether the token came in the protocol's `token` field: such clients refresh it (getToken). */
@@ -110,8 +116,7 @@ export class CentrifugeSession {
     if (this.state === 'closed') return;
     this.state = 'closed';
     clearTimeout(this.connectTimer);
-    clearTimeout(this.pingTimer);
-    clearTimeout(this.pongTimer);
+    this.keepalive?.stop();
     this.credentialWatch?.stop();
     if (this.unwatch) {
       this.unwatch();
@@ -144,9 +149,7 @@ export class CentrifugeSession {
 
   private async handleCommand(command: Command): Promise<void> {
     if (command.isPong) {
-      if (!this.awaitingPong) return this.disconnect(DisconnectCodes.badRequest, 'bad request: pong without a ping');
-      this.awaitingPong = false;
-      clearTimeout(this.pongTimer);
+      if (!this.keepalive?.pong()) this.disconnect(DisconnectCodes.badRequest, 'bad request: pong without a ping');
       return;
     }
     if (command.method === 'send') return; // asynchronous message: no reply, and nothing to do with it here
@@ -215,7 +218,7 @@ export class CentrifugeSession {
       const unwatch = channels.watch(owner, (event) => delivery.offer(event));
       try {
         const request = (command.params.subs as Record<string, { recover?: unknown; offset?: unknown; epoch?: unknown }> | undefined)?.[channel];
-        const opened = await this.openStream(userChannelStream(channels, owner), request, historyLimit);
+        const opened = await openChannelStream(userChannelStream(channels, owner), request, historyLimit);
         subs[channel] = opened.result;
         live = { channel, delivery, unwatch, startAt: opened.startAt };
       } catch (error) {
@@ -237,7 +240,9 @@ export class CentrifugeSession {
     this.scope = scope;
     this.state = 'connected';
     clearTimeout(this.connectTimer);
-    this.credentialWatch = channels.watchCredential(user.credential, (reason) => this.lapse(reason));
+    // Lapsed while connected (expiry, a rotation or revocation anywhere): 3005 makes the client reconnect, and its
+    // next connect is checked afresh (with getToken, error 109 and a new token; without, 3500 and the reason).
+    this.credentialWatch = channels.watchCredential(user.credential, (reason) => this.disconnect(DisconnectCodes.expired, `expired: ${reason.message}`));
     if (this.closed) return; // it lapsed while the connect was being handled
     this.reply(command, 'connect', {
       client: this.id,
@@ -250,36 +255,7 @@ export class CentrifugeSession {
       ...(this.options.emulation ?? {}),
     });
     live?.delivery.start(live.startAt);
-    this.schedulePing(true);
-  }
-
-  /**
-   * The subscribe result of a channel, recovering from the client's offset when it
-   * asks to (Go's isStreamRecovered: see channel-history.ts), and where its live
-   * delivery starts.
-   */
-  private async openStream(
-    stream: HistoryStream,
-    request: { recover?: unknown; offset?: unknown; epoch?: unknown } | undefined,
-    cap: number,
-  ): Promise<{ result: Record<string, unknown>; startAt: number }> {
-    if (request && typeof request === 'object' && request.recover === true) {
-      const recovery = await recoverChannel(stream, request, cap);
-      return {
-        startAt: recovery.position.offset,
-        result: {
-          recoverable: true,
-          positioned: true,
-          epoch: recovery.position.epoch,
-          offset: recovery.announcedOffset,
-          was_recovering: true,
-          recovered: recovery.recovered,
-          ...(recovery.publications.length > 0 ? { publications: recovery.publications } : {}),
-        },
-      };
-    }
-    const position = await stream.position();
-    return { startAt: position.offset, result: { recoverable: true, positioned: true, epoch: position.epoch, offset: position.offset } };
+    this.keepalive = new Keepalive(this, this.options.pingIntervalMs, this.options.pongTimeoutMs);
   }
 
   /**
@@ -294,6 +270,8 @@ export class CentrifugeSession {
     if (channel === this.channel || this.orderSubscriptions.has(channel)) {
       return this.replyError(command, { code: ErrorCodes.alreadySubscribed, message: 'already subscribed' });
     }
+    const flags = subscribeFlags(command.params);
+    if (flags === undefined) return this.replyError(command, { code: ErrorCodes.badRequest, message: 'bad request: flag must be a whole number' });
     const orderId = orderIdOfChannel(channel);
     if (orderId === undefined) {
       return this.replyError(command, {
@@ -327,12 +305,18 @@ export class CentrifugeSession {
         release();
         return this.replyError(command, { code: ErrorCodes.permissionDenied, message: 'permission denied: no such order for this credential' });
       }
-      opened = await this.openStream(stream, command.params, historyLimit);
+      opened = await openChannelStream(stream, command.params, historyLimit);
     } catch (error) {
       release();
       return this.replyError(command, this.internalError(error));
     }
     if (this.closed) return release();
+    // centrifuge-js sets this bit whenever the app keeps its own state (getState): a position that cannot be
+    // recovered is then error 112, and the client calls getState again rather than carrying on with a gap.
+    if (opened.result.recovered === false && (flags & SubscribeFlags.rejectUnrecovered) !== 0) {
+      release();
+      return this.replyError(command, { code: ErrorCodes.unrecoverablePosition, message: 'unrecoverable position: reload the state, then subscribe again' });
+    }
     this.orderSubscriptions.set(channel, { delivery, unwatch, stream });
     this.options.onSubscribed();
     this.reply(command, 'subscribe', opened.result);
@@ -348,43 +332,23 @@ export class CentrifugeSession {
     this.options.onUnsubscribed();
   }
 
-  /** `rpc` with method `order.get` and data `{id}`: the order, read with the connection's credential. */
+  /** `rpc`: the methods of rpc.ts, read with the connection's credential. */
   private async rpc(command: Command): Promise<void> {
-    const { method, data } = command.params as { method?: unknown; data?: unknown };
-    if (typeof method !== 'string' || !(RPC_METHODS as readonly string[]).includes(method)) {
-      return this.replyError(command, { code: ErrorCodes.methodNotFound, message: `method not found: use ${RPC_METHODS.join(', ')}` });
-    }
-    const id = typeof data === 'object' && data !== null ? (data as { id?: unknown }).id : undefined;
-    if (typeof id !== 'string' || id === '' || id.length > 100) {
-      return this.replyError(command, { code: ErrorCodes.badRequest, message: 'bad request: order.get needs data {"id": "<order id>"}' });
-    }
     try {
-      const order = await this.options.orders.find(this.scope!, id);
-      if (!order) return this.replyError(command, { code: ErrorCodes.permissionDenied, message: 'permission denied: no such order for this credential' });
-      this.reply(command, 'rpc', { data: order });
+      const answer = await answerRpc(this.options.orders, this.scope!, command.params);
+      if ('error' in answer) return this.replyError(command, answer.error);
+      this.reply(command, 'rpc', answer.result);
     } catch (error) {
       this.replyError(command, this.internalError(error));
     }
   }
 
-  /**
-   * A refused token closes with a final code and a reason the user can read, so the
-   * client stops retrying. An expired token sent in `token` answers error 109 instead:
-   * centrifuge-js then calls getToken and connects again with the new one.
-   */
+  /** A connect whose credential was refused: an error reply, or a close with a final code (codes.ts, `connectRefusal`). */
   private refuseConnect(command: Command, error: unknown): void {
     if (!isOrdercastError(error)) return this.replyError(command, this.internalError(error));
-    switch (error.code) {
-      case 'token_expired':
-        if (this.refreshable) return this.replyError(command, { code: ErrorCodes.tokenExpired, message: `token expired: ${error.message}` });
-        return this.disconnect(DisconnectCodes.invalidToken, `token expired: ${error.message}`);
-      case 'forbidden':
-        return this.disconnect(DisconnectCodes.permissionDenied, `permission denied: ${error.message}`);
-      case 'validation_failed':
-        return this.disconnect(DisconnectCodes.badRequest, `bad request: ${error.message}`);
-      default:
-        return this.disconnect(DisconnectCodes.invalidToken, `invalid token: ${error.message}`);
-    }
+    const refusal = connectRefusal(error, this.refreshable);
+    if ('reply' in refusal) return this.replyError(command, refusal.reply);
+    this.disconnect(refusal.close, refusal.reason);
   }
 
   /**
@@ -414,16 +378,6 @@ export class CentrifugeSession {
     this.reply(command, 'refresh', { client: this.id, version: this.options.version, expires: true, ttl: refreshAfterSeconds(user.lapsesAtMs) });
   }
 
-  /**
-   * The credential lapsed while connected (expiry, or a rotation or revocation
-   * anywhere): close with 3005, which makes the client reconnect. Its next connect
-   * is checked afresh: a client with getToken gets error 109 and fetches a new
-   * token; one without it is refused with 3500 and the reason.
-   */
-  private lapse(reason: LapseReason): void {
-    this.disconnect(DisconnectCodes.expired, `expired: ${reason.message}`);
-  }
-
   /** History of a channel this connection is subscribed to (Centrifugo's allow_history_for_subscriber); 103 for any other. */
   private async history(command: Command): Promise<void> {
     const channel = command.params.channel;
@@ -440,12 +394,10 @@ export class CentrifugeSession {
       });
     }
     try {
-      const result = await readHistory(stream, command.params, this.options.historyLimit);
-      this.reply(command, 'history', result);
+      const answer = await answerHistory(stream, command.params, this.options.historyLimit);
+      if ('error' in answer) return this.replyError(command, answer.error);
+      this.reply(command, 'history', answer.result);
     } catch (error) {
-      if (typeof error === 'object' && error !== null && 'code' in error && typeof (error as ProtocolError).code === 'number') {
-        return this.replyError(command, error as ProtocolError);
-      }
       this.replyError(command, this.internalError(error));
     }
   }
@@ -455,17 +407,15 @@ export class CentrifugeSession {
     return { code: ErrorCodes.internal, message: 'internal server error', temporary: true };
   }
 
-  private schedulePing(first = false): void {
-    const interval = this.options.pingIntervalMs;
-    // The first ping goes out somewhere in the second half of the interval, so pings of many clients spread out.
-    const delay = first ? interval / 2 + Math.random() * (interval / 2) : interval;
-    this.pingTimer = setTimeout(() => {
-      if (this.state !== 'connected') return;
-      this.awaitingPong = true;
-      this.write([{}]);
-      this.pongTimer = setTimeout(() => this.disconnect(DisconnectCodes.noPong, 'no pong'), this.options.pongTimeoutMs);
-      this.schedulePing();
-    }, delay);
+  /** Keepalive: sends a ping while connected. */
+  ping(): boolean {
+    if (this.state !== 'connected') return false;
+    this.write([{}]);
+    return true;
+  }
+
+  timedOut(): void {
+    this.disconnect(DisconnectCodes.noPong, 'no pong');
   }
 
   private publish(event: OrderEvent, channel: string, publication: (event: OrderEvent) => Publication): void {
@@ -493,15 +443,4 @@ export class CentrifugeSession {
     }
     this.transport.send(frame);
   }
-}
-
-/**
- * The `ttl` to announce: centrifuge-js refreshes when it runs out, so it runs out a
- * little before the token does (a tenth of the time left, between 2 and 30 s),
- * leaving time to call getToken and send `refresh`.
- */
-export function refreshAfterSeconds(lapsesAtMs: number, now = Date.now()): number {
-  const left = lapsesAtMs - now;
-  const margin = Math.min(30_000, Math.max(2_000, left / 10));
-  return Math.max(1, Math.floor((left - margin) / 1000));
 }

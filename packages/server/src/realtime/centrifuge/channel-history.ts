@@ -99,6 +99,21 @@ export async function readHistory(stream: HistoryStream, params: Record<string, 
   return { publications: events.map((e) => stream.publication(e)), epoch: position.epoch, offset: top };
 }
 
+/** A `history` command's answer: the result, or the protocol error `readHistory` refused it with (a bad `since`, another epoch). */
+export async function answerHistory(
+  stream: HistoryStream,
+  params: Record<string, unknown>,
+  cap: number,
+): Promise<{ result: HistoryResult } | { error: ProtocolError }> {
+  try {
+    return { result: await readHistory(stream, params, cap) };
+  } catch (error) {
+    if (typeof error === 'object' && error !== null && 'code' in error && typeof (error as ProtocolError).code === 'number')
+      return { error: error as ProtocolError };
+    throw error;
+  }
+}
+
 export interface RecoveryResult {
   recovered: boolean;
   publications: Publication[];
@@ -130,4 +145,33 @@ export async function recoverChannel(stream: HistoryStream, request: { offset?: 
     position: { offset: last, epoch: current.epoch },
     announcedOffset: offset,
   };
+}
+
+/**
+ * The subscribe result of a channel, recovering from the client's offset when it
+ * asks to (Go's isStreamRecovered: see recoverChannel), and where its live
+ * delivery starts.
+ */
+export async function openChannelStream(
+  stream: HistoryStream,
+  request: { recover?: unknown; offset?: unknown; epoch?: unknown } | undefined,
+  cap: number,
+): Promise<{ result: Record<string, unknown>; startAt: number }> {
+  if (request && typeof request === 'object' && request.recover === true) {
+    const recovery = await recoverChannel(stream, request, cap);
+    return {
+      startAt: recovery.position.offset,
+      result: {
+        recoverable: true,
+        positioned: true,
+        epoch: recovery.position.epoch,
+        offset: recovery.announcedOffset,
+        was_recovering: true,
+        recovered: recovery.recovered,
+        ...(recovery.publications.length > 0 ? { publications: recovery.publications } : {}),
+      },
+    };
+  }
+  const position = await stream.position();
+  return { startAt: position.offset, result: { recoverable: true, positioned: true, epoch: position.epoch, offset: position.offset } };
 }

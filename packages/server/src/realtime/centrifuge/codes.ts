@@ -1,3 +1,5 @@
+import type { OrdercastError } from '../../domain/errors.js';
+
 /**
  * Centrifuge protocol codes, as centrifuge-js 5.x reacts to them
  * (see docs/realtime.md and the Go library's errors.go / disconnect.go).
@@ -42,6 +44,26 @@ export const DisconnectCodes = {
   permissionDenied: 3507,
 } as const;
 
+/**
+ * How a refused connect is answered. A refused token closes with a final code and a
+ * reason the user can read, so the client stops retrying. An expired token sent in
+ * `token` (a client that can refresh) answers error 109 instead: centrifuge-js then
+ * calls getToken and connects again with the new one.
+ */
+export function connectRefusal(error: OrdercastError, refreshable: boolean): { reply: ProtocolError } | { close: number; reason: string } {
+  switch (error.code) {
+    case 'token_expired':
+      if (refreshable) return { reply: { code: ErrorCodes.tokenExpired, message: `token expired: ${error.message}` } };
+      return { close: DisconnectCodes.invalidToken, reason: `token expired: ${error.message}` };
+    case 'forbidden':
+      return { close: DisconnectCodes.permissionDenied, reason: `permission denied: ${error.message}` };
+    case 'validation_failed':
+      return { close: DisconnectCodes.badRequest, reason: `bad request: ${error.message}` };
+    default:
+      return { close: DisconnectCodes.invalidToken, reason: `invalid token: ${error.message}` };
+  }
+}
+
 /** Close reasons are plain text under the 123-byte limit of a close frame. */
 export function closeReason(text: string): string {
   const bytes = Buffer.from(text);
@@ -51,4 +73,17 @@ export function closeReason(text: string): string {
         .subarray(0, 117)
         .toString()
         .replace(/\uFFFD+$/, '') + '...';
+}
+
+/**
+ * The bits of a subscribe command's `flag` (the Go library's SubscriptionFlag). centrifuge-js 5.8 always
+ * sends channel compaction, which asks for numeric channel ids in pushes: an option a server may leave
+ * off, and this one does (replies carry no `id`, pushes the channel's name). Reject-unrecovered is honoured.
+ */
+export const SubscribeFlags = { channelCompaction: 1, rejectUnrecovered: 2 } as const;
+
+/** The subscribe command's flag bits; undefined when `flag` is not a whole number of 0 or more. */
+export function subscribeFlags(params: Record<string, unknown>): number | undefined {
+  const flag = params.flag ?? 0;
+  return typeof flag === 'number' && Number.isSafeInteger(flag) && flag >= 0 ? flag : undefined;
 }

@@ -3,7 +3,7 @@ import { isOrdercastError } from '../../domain/errors.js';
 import type { Order, OrderEvent } from '../../domain/order.js';
 import type { EventLogReader } from '../../services/event-log-reader.js';
 import type { OrderService } from '../../services/order-service.js';
-import { topics, type ChannelHub, type HubListener } from '../channel-hub.js';
+import { topics, type ChannelHub, type HubListener } from '../../events/channel-hub.js';
 import { orderPublicationOf, type HistoryStream } from './channel-history.js';
 import type { ConnectionScope } from './connection-scope.js';
 

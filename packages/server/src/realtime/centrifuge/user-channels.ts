@@ -3,7 +3,7 @@ import type { OrderEvent } from '../../domain/order.js';
 import type { AuthService } from '../../services/auth-service.js';
 import { credentialParts, type CredentialPart, type CredentialWatch, type CredentialWatcher, type LapseReason } from '../../services/credential-watcher.js';
 import type { EventLogReader } from '../../services/event-log-reader.js';
-import { topics, type ChannelHub, type HubListener } from '../channel-hub.js';
+import { topics, type ChannelHub, type HubListener } from '../../events/channel-hub.js';
 import type { ConnectionScope } from './connection-scope.js';
 
 export interface ChannelOwner {

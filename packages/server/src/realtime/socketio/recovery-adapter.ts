@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Adapter, type Session } from 'socket.io-adapter';
 import { isAfter } from '../../domain/order.js';
 import type { SocketIoSessionRows } from '../../services/socketio-session-rows.js';
+import type { TenantPositions } from '../../services/tenant-position.js';
 import type { Checkpoint, RecoveryTokens, SessionIdentity } from './recovery-token.js';
 
 /** What a recovered socket carries in `socket.data` until the gateway has checked its credential. */
@@ -27,9 +28,16 @@ export const RECOVERED_KEY = 'recovered';
  * nothing: the client gets a new session, with `recovered === false`. So does a
  * database that cannot be read (socket.io treats a failed restore as none).
  */
-export function recoveryAdapter(tokens: RecoveryTokens, rows: SocketIoSessionRows | undefined, windowMs: number, checkpointEveryMs: number): typeof Adapter {
+export function recoveryAdapter(
+  tokens: RecoveryTokens,
+  positions: TenantPositions,
+  rows: SocketIoSessionRows | undefined,
+  windowMs: number,
+  checkpointEveryMs: number,
+): typeof Adapter {
   async function fromPosition(identity: SessionIdentity, offset: string): Promise<Checkpoint | undefined> {
-    const position = tokens.openPosition(offset);
+    // Sealed for the session's project: another project's offset, or one from before positions were sealed, opens to nothing.
+    const position = positions.open(identity.projectId, offset);
     if (!position || !rows) return undefined;
     const row = await rows.read(identity.session);
     if (!row || row.projectId !== identity.projectId || row.expiresAt < Date.now()) return undefined;

@@ -1,5 +1,4 @@
-import { createCipheriv, createDecipheriv, createHmac, randomBytes, randomFillSync, timingSafeEqual } from 'node:crypto';
-import type { LogPosition } from '../../domain/order.js';
+import { createCipheriv, createDecipheriv, randomBytes, randomFillSync } from 'node:crypto';
 
 /**
  * Socket.IO connection state recovery without server memory. socket.io-client
@@ -13,10 +12,10 @@ import type { LogPosition } from '../../domain/order.js';
  * A restarted node, or any other node, can then resume the session from the log.
  *
  * Most events end with a third kind of offset instead, the same for every socket that
- * receives the event: its log position, with a MAC (`<txId>.<seq>.<mac>`). It means "every
- * event of what this session follows, up to here"; what the session follows is kept in
- * the database (services/socketio-session-rows.ts). A sealed checkpoint is sent only
- * when that would not be exact (socketio-session.ts, `send`).
+ * receives the event: its log position, sealed for the project (services/tenant-position.ts).
+ * It means "every event of what this session follows, up to here"; what the session
+ * follows is kept in the database (services/socketio-session-rows.ts). A sealed
+ * checkpoint is sent only when that would not be exact (socketio-session.ts, `send`).
  */
 
 export interface SessionIdentity {
@@ -41,9 +40,6 @@ const NONCE_BYTES = 12;
 const TAG_BYTES = 16;
 const PID_LABEL = Buffer.from('ordercast socket.io pid v1');
 const CHECKPOINT_LABEL = Buffer.from('ordercast socket.io checkpoint v1');
-const POSITION_LABEL = 'ordercast socket.io position v1';
-const MAC_CHARS = 16;
-const POSITION_OFFSET = /^(\d{1,15})\.(\d{1,15})\.([A-Za-z0-9_-]{16})$/;
 
 /**
  * Random nonces, drawn from the system in blocks: a checkpoint is sealed for every event
@@ -64,32 +60,8 @@ function nextNonce(): Buffer {
 }
 
 export class RecoveryTokens {
-  /** A key of its own for the position MACs, derived from the sealing key (one key, one use). */
-  private readonly macKey: Buffer;
-
   constructor(private readonly key: Buffer) {
     if (key.length !== 32) throw new Error('the recovery key must be 32 bytes');
-    this.macKey = createHmac('sha256', key).update(POSITION_LABEL).digest();
-  }
-
-  /** The offset that ends an event at `position` for every socket it goes to. */
-  position(position: LogPosition): string {
-    const text = `${position.txId}.${position.seq}`;
-    return `${text}.${this.mac(text)}`;
-  }
-
-  /** The position of an offset made by `position`, or undefined for anything else (a sealed checkpoint, garbage). */
-  openPosition(token: string): LogPosition | undefined {
-    if (typeof token !== 'string' || token.length > 64) return undefined;
-    const match = POSITION_OFFSET.exec(token);
-    if (!match) return undefined;
-    const expected = Buffer.from(this.mac(`${match[1]}.${match[2]}`));
-    if (!timingSafeEqual(expected, Buffer.from(match[3]!))) return undefined;
-    return { txId: Number(match[1]), seq: Number(match[2]) };
-  }
-
-  private mac(text: string): string {
-    return createHmac('sha256', this.macKey).update(text).digest('base64url').slice(0, MAC_CHARS);
   }
 
   static newSessionId(): string {

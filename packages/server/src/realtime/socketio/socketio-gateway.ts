@@ -5,11 +5,12 @@ import type { Logger } from '../../lib/logging.js';
 import type { Metrics } from '../../metrics.js';
 import type { AuthService } from '../../services/auth-service.js';
 import type { CredentialWatcher } from '../../services/credential-watcher.js';
+import type { EventFeedService } from '../../services/event-feed-service.js';
 import type { EventLogReader } from '../../services/event-log-reader.js';
 import type { OrderService } from '../../services/order-service.js';
 import type { SocketIoSessionRows } from '../../services/socketio-session-rows.js';
-import type { LogPosition } from '../../domain/order.js';
-import type { ChannelHub } from '../channel-hub.js';
+import type { TenantPositions } from '../../services/tenant-position.js';
+import type { ChannelHub } from '../../events/channel-hub.js';
 import type { HandshakeLimiter } from '../handshake-limiter.js';
 import { RECOVERED_KEY, recoveryAdapter, type RecoveredState } from './recovery-adapter.js';
 import { RecoveryTokens, type SessionIdentity } from './recovery-token.js';
@@ -32,8 +33,10 @@ export interface SocketIoGatewayDeps {
   recoveryKey?: Buffer;
   /** Where recoverable sessions' subscriptions are kept; without it, every event ends with a sealed checkpoint. */
   sessionRows?: SocketIoSessionRows;
-  /** The log follower's position. */
-  logPosition: () => LogPosition;
+  /** Seals the log positions that end most events (the offsets shared by every socket of a project). */
+  positions: TenantPositions;
+  /** The project feed (`subscribe:project`). */
+  feed: EventFeedService;
 }
 
 /**
@@ -69,7 +72,7 @@ export class SocketIoGateway {
       ...(tokens
         ? {
             connectionStateRecovery: { maxDisconnectionDuration: windowMs, skipMiddlewares: false },
-            adapter: recoveryAdapter(tokens, rows, windowMs, checkpointEveryMs),
+            adapter: recoveryAdapter(tokens, deps.positions, rows, windowMs, checkpointEveryMs),
           }
         : {}),
     });
@@ -100,10 +103,11 @@ export class SocketIoGateway {
       messagesPerSecond: config.messagesPerSecond,
       maxBufferedBytes: config.maxBufferedBytes,
       tokens,
+      positions: deps.positions,
       rows,
       // Renewed every `renewEveryMs` while connected: a session stays recoverable at least the window after a drop.
       rowLifetimeMs: windowMs + renewEveryMs,
-      logPosition: deps.logPosition,
+      feed: deps.feed,
     };
     nsp.on('connection', (socket) => {
       const principal = socket.data.principal as SocketPrincipal;

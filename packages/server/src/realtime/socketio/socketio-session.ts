@@ -1,17 +1,23 @@
 import type { Socket } from 'socket.io';
-import { OrdercastError, isOrdercastError, type ErrorCode } from '../../domain/errors.js';
+import { OrdercastError } from '../../domain/errors.js';
 import { LOG_START, isAfter, positionOf, type LogPosition, type Order, type OrderEvent } from '../../domain/order.js';
 import type { Logger } from '../../lib/logging.js';
 import type { Metrics } from '../../metrics.js';
+import type { EventFeedService } from '../../services/event-feed-service.js';
 import type { EventLogReader } from '../../services/event-log-reader.js';
+import type { ProjectFeedSubscription } from '../../services/project-feed-subscription.js';
 import type { OrderService } from '../../services/order-service.js';
 import type { SocketIoSessionRows } from '../../services/socketio-session-rows.js';
-import { topics, type ChannelHub } from '../channel-hub.js';
-import { OrderedDelivery, type OrderedDeliveryOptions } from '../ordered-delivery.js';
+import type { TenantPositions } from '../../services/tenant-position.js';
+import type { ChannelHub } from '../../events/channel-hub.js';
+import { answer, type ErrorReply } from './client-replies.js';
+import { CLIENT_EVENTS, parseOrderRequest } from './order-request.js';
+import { OrderSubscription, type SubscriptionOwner } from './order-subscription.js';
 import { encodedUpdate, encodedUpdateWithOffset } from './encoded-update.js';
 import { OutboundBytes } from './outbound-bytes.js';
 import type { RecoveredState } from './recovery-adapter.js';
 import type { RecoveryTokens, SessionIdentity } from './recovery-token.js';
+import { SessionRowWriter, type SessionRowSnapshot } from './session-row-writer.js';
 import type { SocketPrincipal } from './socketio-auth.js';
 
 export interface SocketIoSessionDeps {
@@ -26,12 +32,14 @@ export interface SocketIoSessionDeps {
   maxBufferedBytes?: number;
   /** Seals recovery checkpoints; without it, connection state recovery is off. */
   tokens?: RecoveryTokens;
+  /** Seals the log position that ends an event for every socket of its project. */
+  positions?: TenantPositions;
   /** Where each session's subscriptions are kept, so that most events end with an offset shared by every socket. */
   rows?: SocketIoSessionRows;
   /** How long a session's row outlives its last renewal (ms). */
   rowLifetimeMs?: number;
-  /** The log follower's position: a feed registered now gets every event after it. */
-  logPosition: () => LogPosition;
+  /** The project feed (`subscribe:project`), fed by the hub at the log follower's position. */
+  feed: Pick<EventFeedService, 'follow'>;
 }
 
 /** Connection state recovery for one session: its sealed identity, and what a recovered connection had received. */
@@ -45,102 +53,6 @@ export const CHECKPOINT_EVENT = 'recovery:checkpoint';
 
 export const DEFAULT_MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
 
-export interface ErrorReply {
-  code: ErrorCode;
-  message: string;
-}
-
-type Ack = (reply: unknown) => void;
-
-/** The events this gateway answers; anything else gets an `unknown_event` error. */
-export const CLIENT_EVENTS = ['subscribe:order', 'unsubscribe:order', 'subscribe:project', 'unsubscribe:project'] as const;
-
-const MAX_ORDER_ID_LENGTH = 100;
-
-/** Whether log position `a` comes before `b` (commit order). */
-function before(a: LogPosition, b: LogPosition): boolean {
-  return a.txId < b.txId || (a.txId === b.txId && a.seq < b.seq);
-}
-const CATCH_UP_BATCH = 200;
-
-/**
- * Where a subscription stands, against the log position of an event about to be sent:
- * - settled: everything offered to it went out (nothing to check until it is offered more);
- * - ahead: what it still has to send comes after the position;
- * - behind: it has not sent everything up to the position (not started, catching up, or waiting its turn).
- */
-type Standing = 'settled' | 'ahead' | 'behind';
-
-/**
- * One order a session follows: the hub subscription, and the OrderedDelivery whose
- * callbacks it provides itself (one object per subscription rather than a closure
- * per callback, each capturing the session's scope).
- */
-class OrderSubscription implements OrderedDeliveryOptions {
-  readonly delivery: OrderedDelivery;
-  readonly unsubscribe: () => void;
-  /** Set while a subscription restored by recovery has not been asked for again: the version it resumed from. */
-  restoredFrom?: number;
-  /** The version it started from (the order's, or `sinceVersion`): kept in the session's row. */
-  startedFrom?: number;
-  /** The version it has to have sent before it is in step with the live events; none until it starts. */
-  private target = Number.POSITIVE_INFINITY;
-  /** Events the hub offered that may not have gone out yet, oldest first. */
-  private pending: OrderEvent[] | undefined;
-
-  constructor(
-    private readonly orderId: string,
-    private readonly session: SocketIoSession,
-    private readonly deps: SocketIoSessionDeps,
-  ) {
-    this.delivery = new OrderedDelivery(this);
-    this.unsubscribe = deps.hub.subscribe(topics.order(orderId), (event) => {
-      if (session.tracksOffsets) {
-        (this.pending ??= []).push(event);
-        session.unsettle(this);
-      }
-      this.delivery.offer(event);
-    });
-  }
-
-  /** Goes live from `position`, first catching up from the log to `target` when it is further. */
-  start(position: number, target: number): void {
-    this.target = target;
-    this.delivery.start(position, target > position);
-  }
-
-  standingAt(position: LogPosition): Standing {
-    const current = this.delivery.current;
-    if (current < this.target) return 'behind';
-    const pending = this.pending;
-    if (!pending) return 'settled';
-    // Versions of one order are consecutive in the log: what `current` covers went out (or was not needed).
-    while (pending.length > 0 && pending[0]!.version <= current) pending.shift();
-    const next = pending[0];
-    if (!next) {
-      this.pending = undefined;
-      return 'settled';
-    }
-    return next.version > current + 1 || isAfter(position, next) ? 'behind' : 'ahead';
-  }
-
-  positionOf(event: OrderEvent): number {
-    return event.version;
-  }
-
-  readAfter(version: number): Promise<OrderEvent[]> {
-    return this.deps.reader.orderEventsAfter(this.orderId, version, CATCH_UP_BATCH);
-  }
-
-  deliver(event: OrderEvent): void {
-    this.session.send(event);
-  }
-
-  onError(error: unknown): void {
-    this.deps.logger.warn({ err: error, orderId: this.orderId }, 'socket.io: catching up from the log failed');
-  }
-}
-
 /**
  * One Socket.IO connection: its order subscriptions, each an OrderedDelivery
  * from the hub, and an optional project-wide feed for secret keys.
@@ -150,17 +62,13 @@ class OrderSubscription implements OrderedDeliveryOptions {
  * bucket of two numbers, and closures that capture an order id but never the
  * order read at subscribe time.
  */
-export class SocketIoSession {
+export class SocketIoSession implements SubscriptionOwner {
   private readonly subscriptions = new Map<string, OrderSubscription>();
-  private projectFeed: (() => void) | undefined;
+  private projectFeed: ProjectFeedSubscription | undefined;
   private closed = false;
   private outbound: OutboundBytes | undefined;
-  /** The project feed's last delivered log position (for recovery checkpoints). */
-  private feedPosition: LogPosition | undefined;
   /** Where the project feed started (kept in the session's row). */
   private feedStart: LogPosition | undefined;
-  /** Set while a recovered feed reads the log: its events go out of log order. */
-  private feedCatchingUp = false;
   private lastCheckpointAt = 0;
   /** Whether the last offset this client was sent is a log position (else a sealed checkpoint, or none). */
   private lastOffsetShared = false;
@@ -168,14 +76,8 @@ export class SocketIoSession {
   private sentUpTo: LogPosition = LOG_START;
   /** Subscriptions that may not have sent everything they were offered. */
   private readonly unsettled = new Set<OrderSubscription>();
-  /** The session's row holds its subscriptions as they are now. */
-  private rowCurrent = false;
-  private rowWriting = false;
-  private rowStale = false;
-  /** The last write failed: retried on the next renewal. */
-  private rowFailed = false;
-  /** A later connection of the same session wrote the row: this one no longer does. */
-  private rowLost = false;
+  /** Keeps the session's row in step with its subscriptions (recovery on, once it has any). */
+  private row: SessionRowWriter | undefined;
   private readonly connectedAt = Date.now();
   /** This connection's message budget: `messagesPerSecond` sustained, twice that at once. */
   private tokens: number;
@@ -257,41 +159,12 @@ export class SocketIoSession {
     this.socket.disconnect();
   }
 
-  /** Answers through the ack when there is one, else with a `subscribe:error` event; never throws. */
+  /** Runs a client request within the connection's message budget, and answers it (client-replies.ts). */
   private guard(event: string, ack: unknown, work: () => Promise<unknown>): void {
-    const reply = typeof ack === 'function' ? (ack as Ack) : undefined;
-    const fail = (error: unknown) => {
-      const body = this.errorReply(error);
-      if (reply) reply(body);
-      else this.socket.emit('subscribe:error', { event, ...body });
-    };
-    if (!this.takeToken()) {
-      fail(new OrdercastError('rate_limited', `Too many messages on this connection: at most ${this.deps.messagesPerSecond} per second`));
-      return;
-    }
-    work().then((result) => reply?.(result), fail);
-  }
-
-  private errorReply(error: unknown): ErrorReply {
-    if (isOrdercastError(error)) return { code: error.code, message: error.message };
-    this.deps.logger.error({ err: error }, 'socket.io: request failed');
-    return { code: 'internal_error', message: 'Something went wrong on our side; retry shortly' };
-  }
-
-  private parseOrderRequest(payload: unknown, event: string): { orderId: string; sinceVersion?: number } {
-    const body = (typeof payload === 'object' && payload !== null ? payload : {}) as { orderId?: unknown; sinceVersion?: unknown };
-    if (typeof body.orderId !== 'string' || body.orderId === '' || body.orderId.length > MAX_ORDER_ID_LENGTH) {
-      throw new OrdercastError('validation_failed', `${event} needs { orderId: "<order id>" } (a string of 1 to ${MAX_ORDER_ID_LENGTH} characters)`, {
-        field: 'orderId',
-      });
-    }
-    const since = body.sinceVersion;
-    if (since !== undefined && since !== null && (typeof since !== 'number' || !Number.isInteger(since) || since < 0)) {
-      throw new OrdercastError('validation_failed', 'sinceVersion must be a whole number of 0 or more (the last version you received)', {
-        field: 'sinceVersion',
-      });
-    }
-    return { orderId: body.orderId, sinceVersion: typeof since === 'number' ? since : undefined };
+    const outcome = this.takeToken()
+      ? work()
+      : Promise.reject(new OrdercastError('rate_limited', `Too many messages on this connection: at most ${this.deps.messagesPerSecond} per second`));
+    answer(this.socket, this.deps.logger, event, ack, outcome);
   }
 
   /**
@@ -300,7 +173,7 @@ export class SocketIoSession {
    * so a client never misses a change between the ack and the first update.
    */
   private async subscribeOrder(payload: unknown) {
-    const { orderId, sinceVersion } = this.parseOrderRequest(payload, 'subscribe:order');
+    const { orderId, sinceVersion } = parseOrderRequest(payload, 'subscribe:order');
     const existing = this.subscriptions.get(orderId);
     if (existing?.restoredFrom !== undefined && (sinceVersion === undefined || sinceVersion >= existing.restoredFrom)) {
       // A client that subscribes again on reconnect, after a recovery already resumed this order: everything after
@@ -352,7 +225,7 @@ export class SocketIoSession {
   }
 
   private unsubscribeOrder(payload: unknown) {
-    const { orderId } = this.parseOrderRequest(payload, 'unsubscribe:order');
+    const { orderId } = parseOrderRequest(payload, 'unsubscribe:order');
     const was = this.subscriptions.has(orderId);
     this.dropSubscription(orderId);
     if (was) {
@@ -375,59 +248,30 @@ export class SocketIoSession {
   }
 
   /**
-   * Follows the project's events from the hub. With `resumeAfter` (a recovered
-   * connection), first delivers what the log holds after that position, holding live
-   * events back meanwhile, then those of the held ones it had not read.
+   * Follows the project's events, from the hub at the follower's position; a recovered
+   * connection (`resumeAfter`) first reads what the log holds after that position.
    */
-  private followProject(resumeAfter?: LogPosition): () => void {
-    // Events of one order may reach this node out of order (broker vs log tail): keep the newest version per order.
-    const latest = new Map<string, number>();
-    const deliver = (event: OrderEvent) => {
-      if ((latest.get(event.orderId) ?? 0) >= event.version) return;
-      if (latest.size > 10_000) latest.clear();
-      latest.set(event.orderId, event.version);
-      const at = { txId: event.txId, seq: event.seq };
-      if (!this.feedPosition || before(this.feedPosition, at)) this.feedPosition = at;
-      this.send(event);
-    };
-    let held: OrderEvent[] | undefined = resumeAfter ? [] : undefined;
-    const unsubscribe = this.deps.hub.subscribe(topics.project(this.principal.projectId), (event) => (held ? held.push(event) : deliver(event)));
-    this.projectFeed = unsubscribe;
+  private followProject(resumeAfter?: LogPosition): void {
+    const feed = this.deps.feed.follow(
+      this.principal.projectId,
+      resumeAfter,
+      (event) => this.send(event),
+      (error) => {
+        // Catching up failed, and the feed ended there: the client reconnects and recovers from its offset.
+        this.deps.logger.warn({ err: error }, 'socket.io: resuming the project feed from the log failed; closing the transport');
+        this.cutOff();
+      },
+    );
+    this.projectFeed = feed;
+    this.feedStart = feed.position;
     this.deps.metrics.realtimeSubscriptions.inc({ gateway: 'socketio' });
-    // Registered now: every event after the follower's position reaches it, none before.
-    this.feedStart = resumeAfter ?? this.deps.logPosition();
-    this.feedPosition = this.feedStart;
-    if (!resumeAfter) return unsubscribe;
-    this.feedCatchingUp = true;
-    const catchUp = async () => {
-      let after = resumeAfter;
-      for (;;) {
-        const events = await this.deps.reader.projectEventsAfter(this.principal.projectId, after, CATCH_UP_BATCH);
-        if (this.closed || this.projectFeed !== unsubscribe) return;
-        for (const event of events) deliver(event);
-        if (events.length < CATCH_UP_BATCH) break;
-        after = { txId: events[events.length - 1]!.txId, seq: events[events.length - 1]!.seq };
-      }
-    };
-    catchUp()
-      .catch((error) => this.deps.logger.warn({ err: error }, 'socket.io: resuming the project feed from the log failed'))
-      .finally(() => {
-        const waiting = held ?? [];
-        held = undefined;
-        // `deliver` drops what the catch-up already sent (same or older version of the order).
-        for (const event of waiting) deliver(event);
-        if (this.projectFeed === unsubscribe) this.feedCatchingUp = false;
-      });
-    return unsubscribe;
   }
 
   private unsubscribeProject() {
     if (this.projectFeed) {
-      this.projectFeed();
+      this.projectFeed.close();
       this.projectFeed = undefined;
-      this.feedPosition = undefined;
       this.feedStart = undefined;
-      this.feedCatchingUp = false;
       this.deps.metrics.realtimeSubscriptions.dec({ gateway: 'socketio' });
       if (!this.closed) {
         this.persist();
@@ -457,6 +301,11 @@ export class SocketIoSession {
       { socketId: this.socket.id, projectId: this.principal.projectId },
       'socket.io: closing a connection that does not read (over the buffer cap)',
     );
+    this.cutOff();
+  }
+
+  /** Closes the transport, dropping what is queued: the client reconnects by itself (and recovers). */
+  private cutOff(): void {
     this.close();
     const conn = this.socket.conn as unknown as { close(discard?: boolean): void; transport?: { socket?: { terminate?: () => void } } };
     const ws = conn.transport?.socket;
@@ -492,15 +341,15 @@ export class SocketIoSession {
    */
   private packetWithOffset(event: OrderEvent): string {
     const at = positionOf(event);
-    const shared = this.rowCurrent && !before(at, this.sentUpTo) && this.inStepAt(at);
-    if (before(this.sentUpTo, at)) this.sentUpTo = at;
+    const shared = this.deps.positions !== undefined && this.row?.current === true && !isAfter(this.sentUpTo, at) && this.inStepAt(at);
+    if (isAfter(at, this.sentUpTo)) this.sentUpTo = at;
     this.lastOffsetShared = shared;
-    if (shared) return encodedUpdateWithOffset(event, this.socket.nsp.name, (e) => this.deps.tokens!.position(positionOf(e)));
+    if (shared) return encodedUpdateWithOffset(event, this.socket.nsp.name, (e) => this.deps.positions!.seal(e.projectId, positionOf(e)));
     return encodedUpdate(event, this.socket.nsp.name, this.checkpoint());
   }
 
   private inStepAt(position: LogPosition): boolean {
-    if (this.feedCatchingUp) return false;
+    if (this.projectFeed?.catchingUp) return false;
     for (const subscription of this.unsettled) {
       const standing = subscription.standingAt(position);
       if (standing === 'behind') return false;
@@ -509,57 +358,33 @@ export class SocketIoSession {
     return true;
   }
 
-  /**
-   * Writes the session's subscriptions to its row (one write at a time; a change made
-   * meanwhile is written after). Until it lands, events end with sealed checkpoints;
-   * if it fails, they go on doing so, and live delivery is not affected.
-   */
+  /** Writes the session's subscriptions to its row (the writer is made on the first change: idle connections keep none). */
   private persist(): void {
     const rows = this.deps.rows;
-    if (!this.recovery || !rows || this.rowLost || this.closed) return;
-    this.rowCurrent = false;
-    if (this.rowWriting) {
-      this.rowStale = true;
-      return;
-    }
-    this.rowWriting = true;
-    this.rowFailed = false;
+    if (!this.recovery || !rows || this.closed) return;
+    this.row ??= new SessionRowWriter(rows, this.deps.rowLifetimeMs ?? 0, this.deps.logger, () => this.rowSnapshot());
+    this.row.write();
+  }
+
+  private rowSnapshot(): SessionRowSnapshot | undefined {
+    if (this.closed || !this.recovery) return undefined;
     const orders: Array<[string, number]> = [];
     for (const [orderId, subscription] of this.subscriptions) {
       if (subscription.startedFrom !== undefined) orders.push([orderId, subscription.startedFrom]);
     }
-    rows
-      .save({
-        sessionId: this.recovery.identity.session,
-        projectId: this.principal.projectId,
-        connectedAt: this.connectedAt,
-        expiresAt: Date.now() + (this.deps.rowLifetimeMs ?? 0),
-        orders,
-        ...(this.projectFeed && this.feedStart ? { feed: this.feedStart } : {}),
-      })
-      .then(
-        (written) => {
-          this.rowWriting = false;
-          if (!written) this.rowLost = true;
-          else if (this.rowStale) {
-            this.rowStale = false;
-            this.persist();
-          } else this.rowCurrent = true;
-        },
-        (error) => {
-          this.rowWriting = false;
-          this.rowStale = false;
-          this.rowFailed = true;
-          this.deps.logger.warn({ err: error }, 'socket.io: saving the session for recovery failed; its events carry sealed checkpoints meanwhile');
-        },
-      );
+    return {
+      sessionId: this.recovery.identity.session,
+      projectId: this.principal.projectId,
+      connectedAt: this.connectedAt,
+      orders,
+      ...(this.projectFeed && this.feedStart ? { feed: this.feedStart } : {}),
+    };
   }
 
   /** The session's id when its row is current (its expiry is renewed while connected); retries a failed write. */
   rowToRenew(): string | undefined {
-    if (this.closed || !this.recovery) return undefined;
-    if (this.rowFailed) this.persist();
-    return this.rowCurrent ? this.recovery.identity.session : undefined;
+    if (this.closed || !this.recovery || !this.row?.renewable()) return undefined;
+    return this.recovery.identity.session;
   }
 
   /**
@@ -602,7 +427,7 @@ export class SocketIoSession {
       session: recovery.identity.session,
       at: this.lastCheckpointAt,
       orders,
-      ...(this.projectFeed && this.feedPosition ? { feed: this.feedPosition } : {}),
+      ...(this.projectFeed ? { feed: this.projectFeed.position } : {}),
     });
   }
 

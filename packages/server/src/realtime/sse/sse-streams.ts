@@ -8,10 +8,9 @@ import { credentialParts, type CredentialWatcher, type LapseReason } from '../..
 import type { EventFeedService } from '../../services/event-feed-service.js';
 import type { EventLogReader } from '../../services/event-log-reader.js';
 import type { OrderService } from '../../services/order-service.js';
-import { topics, type ChannelHub } from '../channel-hub.js';
+import { topics, type ChannelHub } from '../../events/channel-hub.js';
 import { OrderedDelivery } from '../ordered-delivery.js';
 import { orderUpdateOf } from '../socketio/order-update.js';
-import { FILL_PAGE, LogPositionDelivery } from './log-position-delivery.js';
 import { SseWriter } from './sse-writer.js';
 import { StreamQuota } from './stream-quota.js';
 
@@ -46,6 +45,9 @@ export type StreamOutcome = 'streaming' | 'no_content';
 
 /** On shutdown, how long a stream's last bytes may wait for a client that does not read before it is cut off. */
 const SHUTDOWN_GRACE_MS = 1000;
+
+/** Events per read of the log while catching up an order or user stream. */
+const FILL_PAGE = 200;
 
 /** Something to undo when a stream ends: a hub subscription, a delivery, a quota slot. */
 type Cleanup = () => void;
@@ -150,32 +152,30 @@ export class SseStreams {
     }
   }
 
-  /** Every order of the project (secret key): `id:` is the events feed's cursor, as `GET /events` gives it. */
+  /**
+   * Every order of the project (secret key): `id:` is the events feed's cursor, as `GET /events` gives it.
+   * The project feed's subscription reads the log only to catch up from Last-Event-ID; live events come from the hub.
+   */
   async project(principal: Principal, lastEventId: string | undefined, reply: StreamReply): Promise<StreamOutcome> {
     const { projectId } = principal;
+    const start = lastEventId === undefined || lastEventId === '' ? undefined : this.deps.feed.openCursor(projectId, lastEventId);
+    if (lastEventId && !start) {
+      throw new OrdercastError('invalid_last_event_id', 'Last-Event-ID must be an id this stream sent to this project (an events feed cursor)', {
+        field: 'Last-Event-ID',
+      });
+    }
     const cleanups: Cleanup[] = [this.quota.take(principal)];
     let writer: SseWriter | undefined;
-    const delivery = new LogPositionDelivery({
-      readAfter: (position) => this.deps.feed.eventsAfter(projectId, position, FILL_PAGE),
-      deliver: (event, cursor) => this.sendUpdate(writer, cursor, event),
-      onError: (error) => this.failed(writer, error, { projectId }),
-    });
-    cleanups.push(() => delivery.close());
-    cleanups.push(this.deps.hub.subscribe(topics.project(projectId), (event) => delivery.offer(event)));
-    try {
-      const start = await this.deps.feed.positionOf(projectId, lastEventId === '' ? undefined : lastEventId);
-      if (!start) {
-        throw new OrdercastError('invalid_last_event_id', 'Last-Event-ID must be an id this stream sent to this project (an events feed cursor)', {
-          field: 'Last-Event-ID',
-        });
-      }
-      writer = this.open(principal, reply, cleanups);
-      delivery.start(start);
-      return 'streaming';
-    } catch (error) {
-      runAll(cleanups);
-      throw error;
-    }
+    const subscription = this.deps.feed.follow(
+      projectId,
+      start,
+      (event) => this.sendUpdate(writer, this.deps.feed.cursorOf(event), event),
+      (error) => this.failed(writer, error, { projectId }),
+    );
+    // Before the stream opens: a stream that ends at once (shutting down) still lets go of it.
+    cleanups.push(() => subscription.close());
+    writer = this.open(principal, reply, cleanups);
+    return 'streaming';
   }
 
   private sendUpdate(writer: SseWriter | undefined, id: string | number, event: OrderEvent): void {

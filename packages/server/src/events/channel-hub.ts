@@ -17,9 +17,9 @@ export function interestOfTopic(topic: string): { projectId: string } | { orderI
 }
 
 /**
- * Routes each event of the process's feed to the local subscribers of its
- * topics. It holds no state about delivery: positions and gap filling belong
- * to each subscription (OrderedDelivery).
+ * Routes each event of the log follower to the local subscribers of its topics, in
+ * the follower's commit order. It holds no state about delivery: positions belong to
+ * each subscription (OrderedDelivery, ProjectFeedSubscription).
  */
 export class ChannelHub {
   private readonly topics = new Map<string, Set<HubListener>>();
@@ -63,5 +63,12 @@ export class ChannelHub {
   /** Number of topics with at least one local subscriber (for leak checks). */
   get topicCount(): number {
     return this.topics.size;
+  }
+
+  /** Number of listeners over every topic (for leak checks). */
+  get listenerCount(): number {
+    let count = 0;
+    for (const set of this.topics.values()) count += set.size;
+    return count;
   }
 }
