@@ -71,7 +71,10 @@ export async function openMigratedStore(config: Config, logger?: Logger, serving
     dataDir: config.dataDir,
     sqliteSynchronous: config.sqliteSynchronous,
     checkpointInBackground: serving,
+    // One server per SQLite file; one-off CLI commands share it with that server by design.
+    exclusiveServer: serving,
     onBackgroundError: (message) => logger?.warn({ error: message }, 'SQLite background checkpoint failed; it will be tried again'),
+    poolSize: config.databasePoolSize,
     connectTimeoutMs: config.databaseConnectTimeout,
     statementTimeoutMs: config.databaseStatementTimeout,
     preparedStatements: config.databasePreparedStatements,
