@@ -6,7 +6,7 @@ import pg from 'pg';
 import { redactUrl } from '../lib/redact-url.js';
 import type { Database } from './schema.js';
 import { startCheckpointer } from './sqlite-checkpointer.js';
-import { lockForOneServer } from './sqlite-server-lock.js';
+import { lockForServing, type ServerLockMode } from './sqlite-server-lock.js';
 import { ImmediateSqliteDialect } from './sqlite-immediate-dialect.js';
 import { withStatementCache } from './sqlite-statement-cache.js';
 import { findOrderRow, sqliteOrderRowReader, type OrderRow } from './repositories/orders.js';
@@ -55,8 +55,8 @@ export interface StoreOptions {
   preparedStatements?: boolean;
   /** SQLite: checkpoint the WAL on a timer instead of inside commits (for servers). */
   checkpointInBackground?: boolean;
-  /** SQLite: refuse to open a file another server holds (see sqlite-server-lock.ts); one-off commands leave it off. */
-  exclusiveServer?: boolean;
+  /** SQLite, servers only: how this server holds the file against other servers (see sqlite-server-lock.ts); one-off commands take no lock. */
+  serverLock?: ServerLockMode;
   onBackgroundError?: (message: string) => void;
 }
 
@@ -109,7 +109,7 @@ export function openStore(options: StoreOptions): Store {
   }
   const file = options.databaseUrl ? options.databaseUrl.slice('sqlite:'.length) : path.join(options.dataDir, 'ordercast.db');
   if (file !== ':memory:') mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-  const serverLock = options.exclusiveServer && file !== ':memory:' ? lockForOneServer(path.resolve(file)) : undefined;
+  const serverLock = options.serverLock && file !== ':memory:' ? lockForServing(path.resolve(file), options.serverLock) : undefined;
   const sqlite = new SqliteDatabase(file);
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma(`synchronous = ${options.sqliteSynchronous ?? 'NORMAL'}`);

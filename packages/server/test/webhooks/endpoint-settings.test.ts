@@ -190,7 +190,7 @@ describe.each(testDialects)('webhook endpoint settings (%s)', (dialect) => {
     }
   });
 
-  // Several servers share a PostgreSQL database; an SQLite file takes one server (a second is refused at start).
+  // Several servers share a PostgreSQL database; an SQLite file takes one server without Redis (a second is refused at start).
   it.skipIf(dialect === 'sqlite')('holds the rate limit across the dispatchers of two servers sharing the database', async () => {
     const second = await createApp(
       loadConfig(
