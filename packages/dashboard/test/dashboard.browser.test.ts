@@ -63,14 +63,13 @@ describe.skipIf(!runs)('dashboard in Chromium', () => {
     mkdirSync(OUTPUT, { recursive: true });
     dataDir = mkdtempSync(path.join(os.tmpdir(), 'ordercast-dashboard-'));
     receiver = await startReceiver(() => ({ status: 500, body: '{"error":"receiver is down for maintenance"}' }));
-    // A fresh database with the demo project: the server prints the sign-in link itself.
+    // Its output is a JSON log, not a terminal, so the server makes no demo project (see
+    // packages/server/test/demo-project.test.ts): the project is made with the CLI, beside
+    // the running server, and the sign-in link is the one a terminal would have shown.
     server = await startServerProcess(['--data-dir', dataDir], serverEnv);
-    const deadline = Date.now() + 10_000;
-    let match: RegExpExecArray | null = null;
-    while (!(match = /Dashboard: (http\S+)/.exec(server.output())) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
-    if (!match) throw new Error(`no Dashboard: line in the server output:\n${server.output()}`);
-    signInLink = match[1] as string;
-    secretKey = /#key=(sk_\w+)/.exec(signInLink)?.[1] as string;
+    const created = runCli(['projects', 'create', '--name', 'Demo shop', '--lifecycle', 'onramp', '--data-dir', dataDir, '--json']);
+    secretKey = JSON.parse(created.stdout).secretKey;
+    signInLink = `${server.baseUrl}/dashboard#key=${secretKey}`;
     browser = await launchChromium();
   });
 
@@ -88,8 +87,11 @@ describe.skipIf(!runs)('dashboard in Chromium', () => {
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   });
 
-  it('prints a sign-in link that carries the demo key in the fragment only', () => {
-    expect(signInLink).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/dashboard#key=sk_\w{40}$/);
+  it('logs where the dashboard is as a JSON line, with no key in the log', async () => {
+    const deadline = Date.now() + 10_000;
+    while (!server.output().includes('"dashboardUrl"') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+    expect(/"dashboardUrl":"([^"]+)"/.exec(server.output())?.[1]).toBe(`${server.baseUrl}/dashboard`);
+    expect(server.output()).not.toContain('sk_');
   });
 
   it('serves the page with a strict CSP, hashed assets cached for good and index.html revalidated', async () => {
@@ -127,7 +129,7 @@ describe.skipIf(!runs)('dashboard in Chromium', () => {
     await p.close();
   });
 
-  it('signs in from the printed link, removes the key from the address bar and lists the orders', async () => {
+  it('signs in from a link with the key in its fragment, removes the key from the address bar and lists the orders', async () => {
     const first = await api('POST', '/api/v2/orders', { externalId: 'checkout-1001', userExternalId: 'user-7', amount: '25.00', currency: 'EUR' });
     const second = await api('POST', '/api/v2/orders', { externalId: 'checkout-1002', userExternalId: 'user-8', amount: '9.90', currency: 'USD' });
     page = await newPage();
@@ -296,7 +298,7 @@ describe.skipIf(!runs)('dashboard in Chromium', () => {
     await shot(page, 'project');
   });
 
-  it('works by keyboard with a visible focus, and fits a 390 px wide screen with long text cut', async () => {
+  it('works by keyboard with a visible focus, and fits a 390 px wide screen with long text wrapped', async () => {
     const long = `checkout-${'x'.repeat(180)}`;
     const order = await api('POST', '/api/v2/orders', {
       externalId: long,
@@ -420,8 +422,8 @@ describe.skipIf(!runs)('dashboard in Chromium', () => {
     server = await startServerProcess(['--data-dir', dataDir, '--port', port], serverEnv);
     // With projects in the database, the line is the plain URL: keys are shown only when made.
     const deadline = Date.now() + 10_000;
-    while (!/Dashboard: /.test(server.output()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
-    expect(/Dashboard: (\S+)/.exec(server.output())?.[1]).toBe(`${server.baseUrl}/dashboard`);
+    while (!server.output().includes('"dashboardUrl"') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+    expect(/"dashboardUrl":"([^"]+)"/.exec(server.output())?.[1]).toBe(`${server.baseUrl}/dashboard`);
     // Written as soon as the server is back, maybe before the page reconnects: it must not be missed.
     const order = await api('POST', '/api/v2/orders', { externalId: 'after-restart', userExternalId: 'user-1', amount: '3.00', currency: 'EUR' });
     await page.locator('.connection[data-state="live"]').waitFor({ timeout: 20_000 });

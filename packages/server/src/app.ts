@@ -14,6 +14,7 @@ import { LogBackedOrderChannels } from './realtime/centrifuge/order-channels.js'
 import { LogBackedUserChannels } from './realtime/centrifuge/user-channels.js';
 import { ChannelHub } from './events/channel-hub.js';
 import { HandshakeLimiter } from './realtime/handshake-limiter.js';
+import { trustedProxyTest } from './lib/client-address.js';
 import { SocketIoGateway } from './realtime/socketio/socketio-gateway.js';
 import { SseStreams } from './realtime/sse/sse-streams.js';
 import { loadRealtimeSessionKey } from './services/realtime-session-key.js';
@@ -124,7 +125,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     maxBufferedBytes: config.realtime.maxBufferedBytes,
     shutdownSignal: shutdown.signal,
   });
+  const isTrustedProxy = trustedProxyTest(config.trustProxy);
   const http = await buildHttpServer({
+    trustProxy: isTrustedProxy,
     logger,
     metrics,
     health: new HealthService(store),
@@ -151,7 +154,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   let retention: { stop(): void } | undefined;
   const pruning = new RetentionService(store, { ...config.retention, pauseMs: 5 }, logger);
   const reader = new EventLogReader(store);
-  const limiter = new HandshakeLimiter(config.realtime.handshakesPerSecond);
+  const limiter = new HandshakeLimiter(config.realtime.handshakesPerSecond, isTrustedProxy);
   const recoveryKey = await loadRealtimeSessionKey(store);
   const socketio = new SocketIoGateway(http.server, {
     auth,

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseTrustProxy, TrustProxyError, type TrustProxy } from './lib/client-address.js';
 
 /** Where `npm run build` puts the dashboard (packages/dashboard builds into the server package, so it ships with it). */
 export const DEFAULT_DASHBOARD_DIR = fileURLToPath(new URL('../dashboard/', import.meta.url));
@@ -13,6 +14,8 @@ export interface Config {
   redisUrl: string | undefined;
   /** --database-listen-url / ORDERCAST_DATABASE_LISTEN_URL: a direct PostgreSQL connection for LISTEN when databaseUrl goes through a transaction pooler (default: databaseUrl). */
   databaseListenUrl: string | undefined;
+  /** --database-pool-size / ORDERCAST_DATABASE_POOL_SIZE (PostgreSQL, default 10): connections this process opens for queries, besides its one LISTEN connection. */
+  databasePoolSize: number;
   /** ORDERCAST_DATABASE_PREPARED_STATEMENTS (PostgreSQL, default true): false behind a transaction pooler that cannot keep named prepared statements (PgBouncer before 1.21). */
   databasePreparedStatements: boolean;
   /** ORDERCAST_REDIS_CHANNEL: the pub/sub channel of this deployment (default: derived from the database location). */
@@ -27,8 +30,12 @@ export interface Config {
   /** ORDERCAST_ORDER_CACHE_MB: memory for recently read or changed orders that polls are answered from; 0 turns it off. */
   orderCacheBytes: number;
   sqliteSynchronous: 'NORMAL' | 'FULL';
-  /** Create a demo project with keys on first start of an empty database. */
+  /** Create a demo project with keys on first start of an empty database (SQLite, not NODE_ENV=production, shown on a terminal only: see cli/demo-project.ts). */
   demo: boolean;
+  /** NODE_ENV=production: no demo project, whatever else is set. */
+  production: boolean;
+  /** ORDERCAST_TRUST_PROXY: which peers' X-Forwarded-For gives the client's address (rate limits, logs); none by default. */
+  trustProxy: TrustProxy;
   /** Origins browsers may call the API from: `*` or exact origins. */
   corsOrigins: string[];
   realtime: RealtimeConfig;
@@ -133,6 +140,7 @@ export type ConfigFlags = Partial<{
   databaseUrl: string;
   redisUrl: string;
   databaseListenUrl: string;
+  databasePoolSize: string | number;
   logLevel: string;
   demo: boolean;
   metricsPort: string | number;
@@ -252,6 +260,13 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     databaseUrl: flags.databaseUrl ?? env.ORDERCAST_DATABASE_URL ?? env.DATABASE_URL ?? undefined,
     redisUrl: flags.redisUrl ?? env.ORDERCAST_REDIS_URL ?? env.REDIS_URL ?? undefined,
     databaseListenUrl: databaseListenUrl(flags.databaseListenUrl ?? env.ORDERCAST_DATABASE_LISTEN_URL),
+    databasePoolSize: integer(
+      '--database-pool-size (ORDERCAST_DATABASE_POOL_SIZE)',
+      flags.databasePoolSize ?? env.ORDERCAST_DATABASE_POOL_SIZE,
+      DEFAULT_DATABASE_POOL_SIZE,
+      1,
+      1000,
+    ),
     databasePreparedStatements: bool('ORDERCAST_DATABASE_PREPARED_STATEMENTS', env.ORDERCAST_DATABASE_PREPARED_STATEMENTS, true),
     redisChannel: env.ORDERCAST_REDIS_CHANNEL || undefined,
     logLevel,
@@ -262,6 +277,8 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     bodyLimitBytes: integer('ORDERCAST_BODY_LIMIT', env.ORDERCAST_BODY_LIMIT, 1024 * 1024, 1024, 64 * 1024 * 1024),
     sqliteSynchronous: synchronous,
     demo: flags.demo ?? env.ORDERCAST_DEMO !== 'false',
+    production: env.NODE_ENV === 'production',
+    trustProxy: trustProxy(env.ORDERCAST_TRUST_PROXY),
     corsOrigins: corsOrigins(env.ORDERCAST_CORS_ORIGINS),
     realtime: loadRealtimeConfig(env),
     sse: {
@@ -277,6 +294,17 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     encryptionKeyPrevious: env.ORDERCAST_ENCRYPTION_KEY_PREVIOUS || undefined,
     retention: loadRetentionConfig(env),
   };
+}
+
+export const DEFAULT_DATABASE_POOL_SIZE = 10;
+
+function trustProxy(raw: string | undefined): TrustProxy {
+  try {
+    return parseTrustProxy(raw);
+  } catch (error) {
+    if (error instanceof TrustProxyError) throw new ConfigError(`ORDERCAST_TRUST_PROXY: ${error.message}`);
+    throw error;
+  }
 }
 
 function databaseListenUrl(raw: string | undefined): string | undefined {

@@ -70,7 +70,10 @@ export async function openMigratedStore(config: Config, logger?: Logger, serving
     dataDir: config.dataDir,
     sqliteSynchronous: config.sqliteSynchronous,
     checkpointInBackground: serving,
+    // One server per SQLite file, or several joined by Redis; one-off CLI commands share it with them by design.
+    serverLock: serving ? (config.redisUrl ? 'shared' : 'exclusive') : undefined,
     onBackgroundError: (message) => logger?.warn({ error: message }, 'SQLite background checkpoint failed; it will be tried again'),
+    poolSize: config.databasePoolSize,
     connectTimeoutMs: config.databaseConnectTimeout,
     statementTimeoutMs: config.databaseStatementTimeout,
     preparedStatements: config.databasePreparedStatements,

@@ -3,7 +3,7 @@ import { ApiError } from '../api.js';
 import { useSession } from '../context.js';
 import { formatTime } from '../format.js';
 import type { WebhookDelivery, WebhookDeliveryWithAttempts, WebhookEndpoint } from '../types.js';
-import { Cut, ErrorNotice, Link } from './ui.js';
+import { WholeText, ErrorNotice, Link } from './ui.js';
 
 const DELIVERY_TONE: Record<WebhookDelivery['status'], string> = { pending: 'busy', succeeded: 'good', failed: 'bad' };
 
@@ -77,15 +77,15 @@ function Attempts(props: { delivery: WebhookDelivery; onChanged(): void }) {
                 <td data-label="Duration">{a.durationMs} ms</td>
                 <td data-label="Response">
                   {a.responseBody ? (
-                    <span class="excerpt" title={a.responseBody}>
-                      {a.responseBody.slice(0, 300)}
+                    <span class="excerpt" tabIndex={0}>
+                      {a.responseBody}
                     </span>
                   ) : (
                     <span class="none">—</span>
                   )}
                 </td>
                 <td data-label="Error">
-                  <Cut text={a.error ? `${a.errorCode ? `${a.errorCode}: ` : ''}${a.error}` : null} />
+                  <WholeText text={a.error ? `${a.errorCode ? `${a.errorCode}: ` : ''}${a.error}` : null} />
                 </td>
               </tr>
             ))}
@@ -96,16 +96,39 @@ function Attempts(props: { delivery: WebhookDelivery; onChanged(): void }) {
   );
 }
 
+/** Why the last attempt failed, for the row itself: the error, or the receiver's HTTP status. */
+export function failureReason(d: WebhookDelivery): string | undefined {
+  if (d.status === 'succeeded' || d.attemptCount === 0) return undefined;
+  return d.lastError ?? (d.lastStatusCode ? `HTTP ${d.lastStatusCode}` : undefined);
+}
+
 function DeliveryRow(props: { delivery: WebhookDelivery; endpointUrl: string; onChanged(): void }) {
   const d = props.delivery;
+  const failure = failureReason(d);
   // Attempts are read only once a row is opened: a page of deliveries costs one request, not one per row.
   const [open, setOpen] = useState(false);
   return (
     <details class="delivery" data-delivery-id={d.id} data-status={d.status} onToggle={(e) => setOpen((e.currentTarget as HTMLDetailsElement).open)}>
       <summary>
         <span class="small">{formatTime(d.createdAt)}</span>
-        <span class="cut">
-          <strong>{d.eventName}</strong> → <span class="muted">{props.endpointUrl}</span>
+        <span class="delivery-what">
+          <span class="whole">
+            <strong>{d.eventName}</strong> → <span class="muted">{props.endpointUrl}</span>
+          </span>
+          {d.orderId && (
+            <span class="small">
+              order{' '}
+              <span class="whole mono" data-field="delivery-order">
+                {d.orderId}
+              </span>
+            </span>
+          )}
+          {failure && (
+            <span class="small failure whole" data-field="delivery-failure">
+              {d.status === 'failed' ? 'Failed: ' : 'Last attempt failed: '}
+              {failure}
+            </span>
+          )}
         </span>
         <span>
           <span class={`badge tone-${DELIVERY_TONE[d.status]}`} data-field="delivery-status">

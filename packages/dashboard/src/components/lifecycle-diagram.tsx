@@ -1,11 +1,12 @@
 import type { Lifecycle } from '../types.js';
 
-const NODE_W = 168;
+const MIN_NODE_W = 168;
+/** Width per character of a label: the diagram's labels are 11 px monospace (0.6 em a character), with some room to spare. */
+const LABEL_CHAR_W = 7;
 const NODE_H = 34;
 const GAP_X = 56;
 const GAP_Y = 18;
 const PAD = 8;
-const MAX_LABEL = 20;
 
 /**
  * Columns by the longest path from an initial status over the moves forward, so every
@@ -52,8 +53,14 @@ export function layoutLifecycle(lifecycle: Lifecycle): Map<string, { column: num
   return place;
 }
 
-function shortLabel(status: string): string {
-  return status.length > MAX_LABEL ? `${status.slice(0, MAX_LABEL - 1)}…` : status;
+/** Each column as wide as its longest status needs, so labels are shown whole (a diagram wider than the page scrolls in its frame). */
+function columnWidths(lifecycle: Lifecycle, place: Map<string, { column: number }>, columns: number): number[] {
+  const widths = Array.from({ length: columns }, () => MIN_NODE_W);
+  for (const s of lifecycle.statuses) {
+    const column = place.get(s)?.column ?? 0;
+    widths[column] = Math.max(widths[column]!, Math.ceil(s.length * LABEL_CHAR_W + 24));
+  }
+  return widths;
 }
 
 /**
@@ -67,7 +74,10 @@ export function LifecycleDiagram(props: { lifecycle: Lifecycle; current?: string
   const visited = new Set(props.visited ?? []);
   const columns = Math.max(...[...place.values()].map((p) => p.column)) + 1;
   const rows = Math.max(...[...place.values()].map((p) => p.row)) + 1;
-  const width = PAD * 2 + columns * NODE_W + (columns - 1) * GAP_X;
+  const widths = columnWidths(lifecycle, place, columns);
+  const left = widths.map((_, c) => PAD + widths.slice(0, c).reduce((sum, w) => sum + w + GAP_X, 0));
+  const width = PAD * 2 + widths.reduce((sum, w) => sum + w, 0) + (columns - 1) * GAP_X;
+  const boxWidth = (s: string) => widths[place.get(s)?.column ?? 0]!;
   const movesBack = lifecycle.statuses.some((from) =>
     (lifecycle.transitions[from] ?? []).some((to) => (place.get(to)?.column ?? 0) <= (place.get(from)?.column ?? 0)),
   );
@@ -75,7 +85,7 @@ export function LifecycleDiagram(props: { lifecycle: Lifecycle; current?: string
   const height = PAD * 2 + rows * NODE_H + (rows - 1) * GAP_Y + (movesBack ? 24 : 0);
   const at = (s: string) => {
     const p = place.get(s) ?? { column: 0, row: 0 };
-    return { x: PAD + p.column * (NODE_W + GAP_X), y: PAD + p.row * (NODE_H + GAP_Y) };
+    return { x: left[p.column]!, y: PAD + p.row * (NODE_H + GAP_Y) };
   };
 
   const edges = [];
@@ -86,16 +96,16 @@ export function LifecycleDiagram(props: { lifecycle: Lifecycle; current?: string
       const active = from === current;
       let d: string;
       if (b.x > a.x) {
-        const x1 = a.x + NODE_W;
+        const x1 = a.x + boxWidth(from);
         const y1 = a.y + NODE_H / 2;
         const x2 = b.x - 2;
         const y2 = b.y + NODE_H / 2;
         const bend = Math.max(24, (x2 - x1) / 2);
         d = `M${x1},${y1} C${x1 + bend},${y1} ${x2 - bend},${y2} ${x2},${y2}`;
       } else {
-        const x1 = a.x + NODE_W / 2;
+        const x1 = a.x + boxWidth(from) / 2;
         const y1 = a.y + NODE_H;
-        const x2 = b.x + NODE_W / 2;
+        const x2 = b.x + boxWidth(to) / 2;
         const y2 = b.y + NODE_H + 2;
         d = `M${x1},${y1} C${x1},${height - 4} ${x2},${height - 4} ${x2},${y2}`;
       }
@@ -131,10 +141,10 @@ export function LifecycleDiagram(props: { lifecycle: Lifecycle; current?: string
           return (
             <g key={s} class={classes.join(' ')} data-status={s} transform={`translate(${x},${y})`}>
               <title>{s}</title>
-              <rect width={NODE_W} height={NODE_H} rx="8" />
-              {lifecycle.final.includes(s) && <rect class="inner" x="3" y="3" width={NODE_W - 6} height={NODE_H - 6} rx="6" />}
-              <text x={NODE_W / 2} y={NODE_H / 2 + 4} text-anchor="middle">
-                {shortLabel(s)}
+              <rect width={boxWidth(s)} height={NODE_H} rx="8" />
+              {lifecycle.final.includes(s) && <rect class="inner" x="3" y="3" width={boxWidth(s) - 6} height={NODE_H - 6} rx="6" />}
+              <text x={boxWidth(s) / 2} y={NODE_H / 2 + 4} text-anchor="middle">
+                {s}
               </text>
             </g>
           );

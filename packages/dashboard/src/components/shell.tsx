@@ -7,7 +7,7 @@ import { OrdersPage } from '../pages/orders.js';
 import { ProjectPage } from '../pages/project.js';
 import { WebhooksPage } from '../pages/webhooks.js';
 import { useRoute, type Route } from '../router.js';
-import { Cut, Link } from './ui.js';
+import { WholeText, Link } from './ui.js';
 
 function useFeedState() {
   const { feed } = useSession();
@@ -85,7 +85,7 @@ export function Shell(props: { onSignOut(): void }) {
       <header class="top">
         <div class="brand">
           <span class="logo" aria-hidden="true" />
-          <Cut text={project.name} class="project-name" />
+          <WholeText text={project.name} class="project-name" />
         </div>
         <nav aria-label="Main">
           {NAV.map((item) => (

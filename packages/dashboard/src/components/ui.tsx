@@ -1,4 +1,5 @@
 import type { ComponentChildren } from 'preact';
+import { useState } from 'preact/hooks';
 import { ApiError } from '../api.js';
 import { useSession } from '../context.js';
 import { statusTone } from '../format.js';
@@ -21,12 +22,41 @@ export function StatusBadge(props: { status: string }) {
   );
 }
 
-/** Long text (ids, URLs, references, reasons) is cut with an ellipsis and shown whole on hover. */
-export function Cut(props: { text: string | null | undefined; class?: string }) {
+/**
+ * Long text (ids, URLs, references, reasons, errors) is shown whole: it wraps anywhere,
+ * so it never widens the layout and is never cut.
+ */
+export function WholeText(props: { text: string | null | undefined; class?: string }) {
   if (props.text === null || props.text === undefined || props.text === '') return <span class="none">—</span>;
+  return <span class={`whole ${props.class ?? ''}`}>{props.text}</span>;
+}
+
+/** An id shown whole, with a button that copies it (ids are what people paste into support tickets and logs). */
+export function CopyableId(props: { id: string; label: string }) {
+  const [copied, setCopied] = useState(false);
+  async function copy() {
+    try {
+      await navigator.clipboard.writeText(props.id);
+      setCopied(true);
+      setTimeout(() => setCopied(false), 2000);
+    } catch {
+      // No clipboard (an insecure origin, or permission refused): the id is on the page to select by hand.
+      const range = document.createRange();
+      const text = document.getElementById(`id-${props.id}`);
+      if (!text) return;
+      range.selectNodeContents(text);
+      getSelection()?.removeAllRanges();
+      getSelection()?.addRange(range);
+    }
+  }
   return (
-    <span class={`cut ${props.class ?? ''}`} title={props.text}>
-      {props.text}
+    <span class="copyable">
+      <span class="whole mono" id={`id-${props.id}`} data-field="id">
+        {props.id}
+      </span>
+      <button type="button" class="secondary small copy" onClick={() => void copy()} aria-label={`Copy ${props.label} ${props.id}`}>
+        {copied ? 'Copied' : 'Copy'}
+      </button>
     </span>
   );
 }

@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import { Cut, curl, EmptyState, Link, StatusBadge } from '../components/ui.js';
+import { WholeText, curl, EmptyState, Link, StatusBadge } from '../components/ui.js';
 import { useSession } from '../context.js';
 import { formatTime } from '../format.js';
 import { useFeed } from '../use-feed.js';
@@ -44,18 +44,18 @@ export function EventsPage() {
               <tr key={e.id} data-event-id={e.id}>
                 <td data-label="Time">{formatTime(e.createdAt)}</td>
                 <td data-label="Event">
-                  <Cut text={e.eventName} class="mono" />
+                  <WholeText text={e.eventName} class="mono" />
                 </td>
                 <td data-label="Order">
                   <Link to={`/orders/${e.orderId}`}>
-                    <Cut text={e.data.externalId ?? e.orderId} />
+                    <WholeText text={e.data.externalId ?? e.orderId} />
                   </Link>
                 </td>
                 <td data-label="Status">
                   <StatusBadge status={e.toStatus} />
                 </td>
                 <td data-label="Reason">
-                  <Cut text={e.reason} />
+                  <WholeText text={e.reason} />
                 </td>
                 <td data-label="Version" class="num">
                   {e.version}

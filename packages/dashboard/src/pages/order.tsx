@@ -2,7 +2,9 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, withQuery } from '../api.js';
 import { DeliveryList, isNotFound } from '../components/deliveries.js';
 import { LifecycleDiagram } from '../components/lifecycle-diagram.js';
-import { Cut, curl, EmptyState, ErrorNotice, Link, StatusBadge } from '../components/ui.js';
+import { CopyableId, ErrorNotice, Link, StatusBadge, WholeText } from '../components/ui.js';
+import { NoDeliveries } from '../components/no-deliveries.js';
+import { OrderMetadata } from '../components/order-metadata.js';
 import { useSession } from '../context.js';
 import { formatAmount, formatTime } from '../format.js';
 import { mergeTimeline, readTimeline } from '../timeline.js';
@@ -99,9 +101,13 @@ export function OrderPage(props: { id: string }) {
 
   async function loadDeliveries() {
     try {
-      const page = await api.get<ListPage<WebhookDelivery>>(withQuery('/api/v2/webhook-deliveries', { orderId: props.id, limit: 50 }));
+      // The endpoints too: rows name their URL, and an empty list is explained by them.
+      const [page, endpointPage] = await Promise.all([
+        api.get<ListPage<WebhookDelivery>>(withQuery('/api/v2/webhook-deliveries', { orderId: props.id, limit: 50 })),
+        api.get<ListPage<WebhookEndpoint>>('/api/v2/webhook-endpoints'),
+      ]);
+      setEndpoints(endpointPage.data);
       setDeliveries(page.data);
-      if (page.data.length > 0 && !endpoints) setEndpoints((await api.get<ListPage<WebhookEndpoint>>('/api/v2/webhook-endpoints')).data);
     } catch {
       // The order itself is what this page is about; deliveries show again on the next refresh.
     }
@@ -162,7 +168,7 @@ export function OrderPage(props: { id: string }) {
       <section class="empty" role="status" data-testid="order-not-found">
         <h1>Order not found</h1>
         <p>
-          No order <code class="cut">{props.id}</code> in this project: it was deleted, belongs to another project, or the id is mistyped.
+          No order <code class="whole">{props.id}</code> in this project: it was deleted, belongs to another project, or the id is mistyped.
         </p>
         <p>
           <Link to="/">Back to the orders</Link>
@@ -181,35 +187,35 @@ export function OrderPage(props: { id: string }) {
       </p>
       <div class="page-head">
         <h1 id="order-title">
-          <Cut text={order.externalId ?? order.id} />
+          <WholeText text={order.externalId ?? order.id} />
         </h1>
         <StatusBadge status={order.status} />
         <span class="muted small">version {order.version}</span>
       </div>
       {error !== undefined && <ErrorNotice error={error} onRetry={() => void load()} />}
       <dl class="facts">
-        <div>
+        <div class="wide">
           <dt>Order id</dt>
           <dd>
-            <Cut text={order.id} class="mono" />
+            <CopyableId id={order.id} label="order id" />
           </dd>
         </div>
-        <div>
+        <div class="wide">
           <dt>Reference</dt>
           <dd>
-            <Cut text={order.externalId} />
+            <WholeText text={order.externalId} />
           </dd>
         </div>
-        <div>
+        <div class="wide">
           <dt>User</dt>
           <dd>
-            <Cut text={order.userExternalId} />
+            <WholeText text={order.userExternalId} />
           </dd>
         </div>
         <div>
           <dt>Amount</dt>
           <dd>
-            <Cut text={formatAmount(order.amount, order.currency)} />
+            <WholeText text={formatAmount(order.amount, order.currency)} />
           </dd>
         </div>
         <div>
@@ -257,7 +263,7 @@ export function OrderPage(props: { id: string }) {
             <tr key={e.version} data-version={e.version}>
               <td data-label="Time">{formatTime(e.createdAt)}</td>
               <td data-label="Event">
-                <Cut text={e.eventName} class="mono" />
+                <WholeText text={e.eventName} class="mono" />
               </td>
               <td data-label="From → to">
                 <span class="transition">
@@ -273,7 +279,7 @@ export function OrderPage(props: { id: string }) {
                 </span>
               </td>
               <td data-label="Reason">
-                <Cut text={e.reason} />
+                <WholeText text={e.reason} />
               </td>
               <td data-label="Version" class="num">
                 {e.version}
@@ -283,12 +289,12 @@ export function OrderPage(props: { id: string }) {
         </tbody>
       </table>
 
+      <h2 id="metadata-title">Metadata</h2>
+      <OrderMetadata metadata={order.metadata} />
+
       <h2>Webhook deliveries</h2>
-      {deliveries && deliveries.length === 0 && (
-        <EmptyState
-          title="No webhook delivery for this order: the project has no endpoint subscribed to its events. Add one and the next change is delivered:"
-          curl={curl(origin, 'POST', '/api/v2/webhook-endpoints', { url: 'https://example.com/webhooks/ordercast' })}
-        />
+      {deliveries && deliveries.length === 0 && endpoints && (
+        <NoDeliveries order={order} endpoints={endpoints} eventNames={timeline.map((e) => e.eventName)} origin={origin} />
       )}
       {deliveries && deliveries.length > 0 && <DeliveryList deliveries={deliveries} endpoints={endpoints} onChanged={() => void loadDeliveries()} />}
     </section>

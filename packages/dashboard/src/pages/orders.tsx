@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { withQuery } from '../api.js';
-import { Cut, curl, EmptyState, ErrorNotice, Link, StatusBadge } from '../components/ui.js';
+import { ApiError, withQuery } from '../api.js';
+import { WholeText, curl, EmptyState, ErrorNotice, Link, StatusBadge } from '../components/ui.js';
 import { useSession } from '../context.js';
 import { formatAgo, formatAmount, formatTime } from '../format.js';
 import type { FeedEvent, ListPage, Order } from '../types.js';
@@ -10,15 +10,18 @@ import { CursorPager } from '../components/cursor-pager.js';
 const PAGE_SIZE = 25;
 
 interface Filters {
+  /** An order id: the list is that one order (the API lists by the other fields; an id is read directly). */
+  id: string;
   status: string;
   externalId: string;
   userExternalId: string;
 }
 
-const NO_FILTERS: Filters = { status: '', externalId: '', userExternalId: '' };
+const NO_FILTERS: Filters = { id: '', status: '', externalId: '', userExternalId: '' };
 
 function matches(order: Order, filters: Filters): boolean {
   return (
+    (!filters.id || order.id === filters.id) &&
     (!filters.status || order.status === filters.status) &&
     (!filters.externalId || order.externalId === filters.externalId) &&
     (!filters.userExternalId || order.userExternalId === filters.userExternalId)
@@ -39,11 +42,25 @@ export function OrdersPage() {
   const [, tick] = useState(0);
   const request = useRef(0);
 
+  /** The order with this id as a page of one (or none), filtered like the list. */
+  async function oneOrder(orderId: string): Promise<ListPage<Order>> {
+    try {
+      const order = await api.get<Order>(`/api/v2/orders/${encodeURIComponent(orderId)}`);
+      return { object: 'list', data: matches(order, filters) ? [order] : [], hasMore: false };
+    } catch (e) {
+      if (e instanceof ApiError && e.status === 404) return { object: 'list', data: [], hasMore: false };
+      throw e;
+    }
+  }
+
   async function load() {
     const id = ++request.current;
     setLoading(true);
     try {
-      const result = await api.get<ListPage<Order>>(withQuery('/api/v2/orders', { limit: PAGE_SIZE, cursor, ...filters }));
+      const { id: orderId, ...listFilters } = filters;
+      const result = orderId
+        ? await oneOrder(orderId)
+        : await api.get<ListPage<Order>>(withQuery('/api/v2/orders', { limit: PAGE_SIZE, cursor, ...listFilters }));
       if (id !== request.current) return;
       setPage(result);
       setError(undefined);
@@ -99,7 +116,7 @@ export function OrdersPage() {
     event.preventDefault();
     setCursors([]);
     setCursor(undefined);
-    setFilters({ status: draft.status, externalId: draft.externalId.trim(), userExternalId: draft.userExternalId.trim() });
+    setFilters({ id: draft.id.trim(), status: draft.status, externalId: draft.externalId.trim(), userExternalId: draft.userExternalId.trim() });
   }
 
   function clearFilters() {
@@ -109,7 +126,7 @@ export function OrdersPage() {
     setFilters(NO_FILTERS);
   }
 
-  const filtered = filters.status !== '' || filters.externalId !== '' || filters.userExternalId !== '';
+  const filtered = filters.id !== '' || filters.status !== '' || filters.externalId !== '' || filters.userExternalId !== '';
 
   return (
     <section aria-labelledby="orders-title">
@@ -139,6 +156,10 @@ export function OrdersPage() {
           />
         </div>
         <div class="field">
+          <label for="filter-id">Order id</label>
+          <input id="filter-id" value={draft.id} placeholder="ord_…" onInput={(e) => setDraft({ ...draft, id: (e.target as HTMLInputElement).value })} />
+        </div>
+        <div class="field">
           <label for="filter-user">User</label>
           <input
             id="filter-user"
@@ -163,7 +184,14 @@ export function OrdersPage() {
         page.data.length === 0 &&
         !loading &&
         (filtered ? (
-          <EmptyState title="No order matches these filters." curl={curl(origin, 'GET', withQuery('/api/v2/orders', { ...filters }))} />
+          <EmptyState
+            title={filters.id ? `No order ${filters.id} in this project matches these filters.` : 'No order matches these filters.'}
+            curl={curl(
+              origin,
+              'GET',
+              filters.id ? `/api/v2/orders/${encodeURIComponent(filters.id)}` : withQuery('/api/v2/orders', { ...filters, id: undefined }),
+            )}
+          />
         ) : (
           <EmptyState
             title="No orders yet. Create one through the API and it appears here at once:"
@@ -191,17 +219,17 @@ export function OrdersPage() {
               <tr key={order.id} data-order-id={order.id} class={changed[order.id] === order.version ? 'changed' : undefined}>
                 <td data-label="Reference">
                   <Link to={`/orders/${order.id}`} class="row-link">
-                    <Cut text={order.externalId ?? '(no reference)'} />
+                    <WholeText text={order.externalId ?? '(no reference)'} />
                   </Link>
                 </td>
                 <td data-label="Order id">
-                  <Cut text={order.id} class="mono" />
+                  <WholeText text={order.id} class="mono" />
                 </td>
                 <td data-label="User">
-                  <Cut text={order.userExternalId} />
+                  <WholeText text={order.userExternalId} />
                 </td>
                 <td data-label="Amount">
-                  <Cut text={formatAmount(order.amount, order.currency)} />
+                  <WholeText text={formatAmount(order.amount, order.currency)} />
                 </td>
                 <td data-label="Status">
                   <StatusBadge status={order.status} />

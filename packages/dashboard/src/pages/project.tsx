@@ -1,5 +1,5 @@
 import { LifecycleDiagram } from '../components/lifecycle-diagram.js';
-import { Cut, StatusBadge } from '../components/ui.js';
+import { WholeText, StatusBadge } from '../components/ui.js';
 import { useSession } from '../context.js';
 import { formatTime } from '../format.js';
 
@@ -10,7 +10,7 @@ export function ProjectPage() {
     <section aria-labelledby="project-title">
       <div class="page-head">
         <h1 id="project-title">
-          <Cut text={project.name} />
+          <WholeText text={project.name} />
         </h1>
         <span class="muted small mono">{project.id}</span>
       </div>
@@ -40,10 +40,10 @@ export function ProjectPage() {
                 </span>
               </td>
               <td data-label="Event name">
-                <Cut text={lifecycle.eventNames[s]} class="mono" />
+                <WholeText text={lifecycle.eventNames[s]} class="mono" />
               </td>
               <td data-label="May move to">
-                <Cut text={(lifecycle.transitions[s] ?? []).join(', ') || 'final'} />
+                <WholeText text={(lifecycle.transitions[s] ?? []).join(', ') || 'final'} />
               </td>
             </tr>
           ))}

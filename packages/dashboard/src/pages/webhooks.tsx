@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { withQuery } from '../api.js';
 import { DeliveryList } from '../components/deliveries.js';
-import { Cut, curl, EmptyState, ErrorNotice } from '../components/ui.js';
+import { WholeText, curl, EmptyState, ErrorNotice } from '../components/ui.js';
 import { useSession } from '../context.js';
 import { formatTime } from '../format.js';
 import type { ListPage, WebhookDelivery, WebhookEndpoint } from '../types.js';
@@ -128,16 +128,17 @@ function EndpointCard(props: { endpoint: WebhookEndpoint; rate?: { ok: number; t
   return (
     <li class="panel endpoint" data-endpoint-id={e.id}>
       <div class="page-head">
-        <strong class="cut endpoint-url" title={e.url}>
+        <strong class="whole endpoint-url" title={e.url}>
           {e.url}
         </strong>
         <span class={`badge tone-${state.tone}`} data-field="endpoint-state">
           {state.label}
         </span>
-        {state.detail && <span class="muted small cut">{state.detail}</span>}
+        {state.detail && <span class="muted small whole">{state.detail}</span>}
       </div>
       <p class="small muted">
-        <Cut text={e.description || 'No description'} /> · events <Cut text={e.enabledEvents.join(', ')} class="mono" /> · id <span class="mono">{e.id}</span> ·{' '}
+        <WholeText text={e.description || 'No description'} /> · events <WholeText text={e.enabledEvents.join(', ')} class="mono" /> · id{' '}
+        <span class="mono">{e.id}</span> ·{' '}
         {props.rate && props.rate.total > 0
           ? `${Math.round((props.rate.ok / props.rate.total) * 100)}% delivered of the last ${props.rate.total} finished deliveries`
           : 'no finished delivery yet'}

@@ -15,7 +15,9 @@ export function reportCliError(error: unknown): number {
   }
   const message = error instanceof Error ? error.message : String(error);
   console.error(`error: ${message}`);
-  return 1;
+  // Errors that name their own exit code (a database another server holds) keep it, so scripts can tell them apart.
+  const exitCode = (error as { exitCode?: unknown } | undefined)?.exitCode;
+  return typeof exitCode === 'number' && Number.isInteger(exitCode) && exitCode > 0 ? exitCode : 1;
 }
 
 export function printJson(value: unknown): void {

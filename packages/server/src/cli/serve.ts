@@ -1,45 +1,8 @@
-import { existsSync } from 'node:fs';
-import path from 'node:path';
 import type { Command } from 'commander';
 import type { App } from '../app.js';
-import { DEFAULT_DASHBOARD_DIR, loadConfig } from '../config.js';
+import { loadConfig } from '../config.js';
 import type { CreatedProject } from '../services/project-service.js';
-
-function demoInstructions(baseUrl: string, demo: CreatedProject): string {
-  const sk = demo.secretKey;
-  return `
-  A demo project was created (lifecycle "${demo.project.lifecycle.name}"). Its keys are shown once, now:
-
-    project id       ${demo.project.id}
-    secret key       ${sk}
-    publishable key  ${demo.publishableKey}
-    token secret     ${demo.tokenSecret}
-
-  Try it:
-
-    curl -s -X POST ${baseUrl}/api/v2/orders \\
-      -H 'Authorization: Bearer ${sk}' -H 'Content-Type: application/json' \\
-      -d '{"externalId":"demo-1","userExternalId":"user-1","amount":"25.00","currency":"EUR"}'
-
-    curl -s ${baseUrl}/api/v2/orders/<order id> -H 'Authorization: Bearer ${sk}'
-
-    curl -s -X POST ${baseUrl}/api/v2/orders/<order id>/status \\
-      -H 'Authorization: Bearer ${sk}' -H 'Content-Type: application/json' \\
-      -d '{"status":"PROCESSING"}'
-
-  API docs: ${baseUrl}/docs
-`;
-}
-
-/**
- * The sign-in link carries the demo secret key in the URL fragment, which browsers
- * never send to the server, so it stays out of request logs.
- */
-function dashboardLine(baseUrl: string, demoSecretKey: string | undefined): string {
-  const built = existsSync(path.join(DEFAULT_DASHBOARD_DIR, 'index.html'));
-  const link = demoSecretKey ? `${baseUrl}/dashboard#key=${demoSecretKey}` : `${baseUrl}/dashboard`;
-  return `\n  Dashboard: ${link}${built ? '' : '  (not built yet: run `npm run build`)'}\n`;
-}
+import { announceDashboard, demoInstructions, whyNoDemoProject } from './demo-project.js';
 
 export function registerServe(program: Command): void {
   program
@@ -59,7 +22,8 @@ export function registerServe(program: Command): void {
       'serve Prometheus /metrics on this port of ORDERCAST_METRICS_HOST (default 127.0.0.1), never on the API port; 0 picks a free port, `off` serves none (env ORDERCAST_METRICS_PORT, default 9464)',
     )
     .option('--log-level <level>', 'fatal, error, warn, info, debug or trace (env ORDERCAST_LOG_LEVEL)')
-    .option('--no-demo', 'do not create a demo project in an empty database')
+    .option('--database-pool-size <n>', 'PostgreSQL: connections for queries, besides the one LISTEN connection (env ORDERCAST_DATABASE_POOL_SIZE, default 10)')
+    .option('--no-demo', 'do not create a demo project in an empty database (never made on PostgreSQL, with NODE_ENV=production, or off a terminal)')
     .action(async (flags) => {
       const config = loadConfig({
         port: flags.port,
@@ -68,6 +32,7 @@ export function registerServe(program: Command): void {
         databaseUrl: flags.databaseUrl,
         redisUrl: flags.redisUrl,
         databaseListenUrl: flags.databaseListenUrl,
+        databasePoolSize: flags.databasePoolSize,
         logLevel: flags.logLevel,
         metricsPort: flags.metricsPort,
         demo: flags.demo === false ? false : undefined,
@@ -77,7 +42,8 @@ export function registerServe(program: Command): void {
       const app: App = await createApp(config);
       let demo: CreatedProject | undefined;
       const projectCount = await app.projects.count();
-      if (config.demo && projectCount === 0) {
+      const noDemo = whyNoDemoProject(config, app.store.dialect, Boolean(process.stdout.isTTY));
+      if (projectCount === 0 && noDemo === undefined) {
         demo = await app.projects.create({ name: 'Demo shop', lifecycle: 'onramp' });
       }
       let url: string;
@@ -94,8 +60,13 @@ export function registerServe(program: Command): void {
         app.logger.info(
           `${projectCount} project(s) in the database. Keys are shown only when made: \`npx ordercast projects create --name … --lifecycle onramp\` creates a project, \`npx ordercast projects rotate-key\` a new key`,
         );
+      } else {
+        app.logger.info(
+          { demoProject: noDemo },
+          `No project yet, and no demo project (${noDemo}): \`npx ordercast projects create --name … --lifecycle onramp\` creates one and prints its keys`,
+        );
       }
-      process.stdout.write(dashboardLine(url, demo?.secretKey));
+      announceDashboard(url, demo?.secretKey, config.logPretty, app.logger);
 
       await new Promise<void>((resolve) => {
         let stopping = false;

@@ -36,6 +36,7 @@ import { tokenRoutes } from './routes/tokens.js';
 import { webhookDeliveryRoutes, webhookDeliverySchema } from './routes/webhook-deliveries.js';
 import { webhookEndpointRoutes, webhookEndpointSchema } from './routes/webhook-endpoints.js';
 import { errorSchema, orderEventSchema, orderSchema } from './schemas.js';
+import type { IsTrustedProxy } from '../lib/client-address.js';
 
 export interface HttpDeps {
   logger: Logger;
@@ -61,6 +62,8 @@ export interface HttpDeps {
   streams?: EventStreams;
   /** What brokerConnected is about: `redis` (default) or `postgres` (`/readyz` then says `databaseListen`). */
   brokerTransport?: string;
+  /** Which peers' X-Forwarded-For names the client (`request.ip`); undefined: the socket's peer is the client. */
+  trustProxy?: IsTrustedProxy;
   /** The built dashboard's folder (default: the one `npm run build` fills in this package). */
   dashboardDir?: string;
 }
@@ -82,6 +85,7 @@ export async function buildHttpServer(deps: HttpDeps): Promise<FastifyInstance> 
     bodyLimit: deps.bodyLimitBytes,
     rewriteUrl: (req) => rewriteLegacyPrefix(req.url ?? '/'),
     requestIdHeader: 'x-request-id',
+    trustProxy: deps.trustProxy ?? false,
     return503OnClosing: true,
     schemaController: lazySerializers(),
     clientErrorHandler: answerClientError,
@@ -134,7 +138,7 @@ export async function buildHttpServer(deps: HttpDeps): Promise<FastifyInstance> 
       { method: request.method, route: request.routeOptions.url ?? 'unmatched', status_code: reply.statusCode },
       reply.elapsedTime / 1000,
     );
-    request.log.debug({ method: request.method, url: urlForLog(request.url), statusCode: reply.statusCode, ms: reply.elapsedTime }, 'request');
+    request.log.debug({ method: request.method, url: urlForLog(request.url), statusCode: reply.statusCode, ms: reply.elapsedTime, ip: request.ip }, 'request');
     done();
   });
 

@@ -6,6 +6,7 @@ import pg from 'pg';
 import { redactUrl } from '../lib/redact-url.js';
 import type { Database } from './schema.js';
 import { startCheckpointer } from './sqlite-checkpointer.js';
+import { lockForServing, type ServerLockMode } from './sqlite-server-lock.js';
 import { ImmediateSqliteDialect } from './sqlite-immediate-dialect.js';
 import { withStatementCache } from './sqlite-statement-cache.js';
 import { findOrderRow, sqliteOrderRowReader, type OrderRow } from './repositories/orders.js';
@@ -43,6 +44,7 @@ export interface StoreOptions {
   dataDir: string;
   /** SQLite `synchronous`: NORMAL survives a process crash; FULL also a power loss. */
   sqliteSynchronous?: 'NORMAL' | 'FULL';
+  /** PostgreSQL: connections for queries (default 10); the LISTEN connection is apart from them. */
   poolSize?: number;
   /** PostgreSQL: how long to wait for a new connection before the request fails with 503. */
   connectTimeoutMs?: number;
@@ -54,6 +56,8 @@ export interface StoreOptions {
   preparedStatements?: boolean;
   /** SQLite: checkpoint the WAL on a timer instead of inside commits (for servers). */
   checkpointInBackground?: boolean;
+  /** SQLite, servers only: how this server holds the file against other servers (see sqlite-server-lock.ts); one-off commands take no lock. */
+  serverLock?: ServerLockMode;
   onBackgroundError?: (message: string) => void;
 }
 
@@ -119,6 +123,7 @@ export function openStore(options: StoreOptions): Store {
   }
   const file = options.databaseUrl ? options.databaseUrl.slice('sqlite:'.length) : path.join(options.dataDir, 'ordercast.db');
   if (file !== ':memory:') mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  const serverLock = options.serverLock && file !== ':memory:' ? lockForServing(path.resolve(file), options.serverLock) : undefined;
   const sqlite = new SqliteDatabase(file);
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma(`synchronous = ${options.sqliteSynchronous ?? 'NORMAL'}`);
@@ -140,6 +145,7 @@ export function openStore(options: StoreOptions): Store {
       checkpointer?.stop();
       reader?.close();
       await db.destroy();
+      serverLock?.release();
     },
   };
 }

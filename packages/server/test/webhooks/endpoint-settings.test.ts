@@ -190,7 +190,8 @@ describe.each(testDialects)('webhook endpoint settings (%s)', (dialect) => {
     }
   });
 
-  it('holds the rate limit across the dispatchers of two servers sharing the database', async () => {
+  // Several servers share a PostgreSQL database; an SQLite file takes one server without Redis (a second is refused at start).
+  it.skipIf(dialect === 'sqlite')('holds the rate limit across the dispatchers of two servers sharing the database', async () => {
     const second = await createApp(
       loadConfig(
         { port: 0, host: '127.0.0.1', dataDir: fixtures.server.dataDir, databaseUrl: fixtures.server.databaseUrl, demo: false },

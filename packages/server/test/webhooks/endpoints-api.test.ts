@@ -83,11 +83,40 @@ describe.each(testDialects)('webhook endpoints API (%s)', (dialect) => {
     ['an IPv4-mapped IPv6 loopback', 'https://[::ffff:127.0.0.1]/hook', 'webhook_url_not_allowed'],
     ['IPv6 loopback', 'https://[::1]/hook', 'webhook_url_not_allowed'],
     ['100.64.0.1 (CGNAT)', 'https://100.64.0.1/hook', 'webhook_url_not_allowed'],
+    ['https://localhost', 'https://localhost/hook', 'webhook_url_not_allowed'],
+    ['https://localhost with a port', 'https://localhost:8443/hook', 'webhook_url_not_allowed'],
+    ['a name under .localhost', 'https://shop.localhost/hook', 'webhook_url_not_allowed'],
+    ['http://localhost', 'http://localhost/hook', 'webhook_url_not_allowed'],
   ])('refuses %s with a clear error', async (_what, url, code) => {
     const response = await strict.request('POST', '/api/v2/webhook-endpoints', { key: strictProject.secretKey, body: { url } });
     expect(response.status).toBe(400);
     expect(response.body.error.code).toBe(code);
     expect(response.body.error.message.length).toBeGreaterThan(20);
+  });
+
+  it('refuses http://localhost and https://localhost with the same message, and accepts both when private targets are allowed', async () => {
+    const refusals = await Promise.all(
+      ['http://localhost/hook', 'https://localhost/hook', 'https://LOCALHOST./hook'].map((url) =>
+        strict.request('POST', '/api/v2/webhook-endpoints', { key: strictProject.secretKey, body: { url } }),
+      ),
+    );
+    const messages = refusals.map((r) => r.body.error.message);
+    expect(messages[0]).toBe(
+      'localhost is a loopback address: webhooks may only target public addresses (ORDERCAST_WEBHOOK_ALLOW_PRIVATE=true allows private ones, for local development)',
+    );
+    expect(messages[1]).toBe(messages[0]);
+    expect(refusals.map((r) => r.body.error.details)).toContainEqual({ field: 'url', address: 'localhost', range: 'loopback' });
+    const edit = await strict.request('POST', '/api/v2/webhook-endpoints', { key: strictProject.secretKey, body: { url: 'https://example.com/hook' } });
+    const moved = await strict.request('PATCH', `/api/v2/webhook-endpoints/${edit.body.id}`, {
+      key: strictProject.secretKey,
+      body: { url: 'https://localhost/hook' },
+    });
+    expect(moved.status).toBe(400);
+    expect(moved.body.error.message).toBe(messages[0]);
+    for (const url of ['http://localhost:9/hook', 'https://localhost:9/hook']) {
+      const allowed = await server.request('POST', '/api/v2/webhook-endpoints', { key: project.secretKey, body: { url } });
+      expect(allowed.status).toBe(201);
+    }
   });
 
   it('refuses an unknown event name, naming the lifecycle events', async () => {

@@ -128,8 +128,14 @@ describe.each(testDialects)('the guard in the dispatcher (%s)', (dialect) => {
 
   it('records a refused attempt for an endpoint whose name resolves to loopback', async () => {
     const api = webhookApi(server, await server.createProject('onramp'));
-    // The name passes the save-time check; the address it resolves to does not.
-    await api.createEndpoint(`https://localhost:${receiver.port}/webhook`);
+    // `localhost` itself is refused when saved now; an endpoint saved before that (or a name
+    // that resolves to loopback) is caught at connect time: the address it resolves to is refused.
+    const endpoint = await api.createEndpoint('https://receiver.example.com/webhook');
+    await server.app.store.db
+      .updateTable('webhook_endpoints')
+      .set({ url: `https://localhost:${receiver.port}/webhook` })
+      .where('id', '=', endpoint.id)
+      .execute();
     await api.createOrder();
     const [delivery] = await api.deliveries();
     const detail = await api.settled(delivery.id);

@@ -77,7 +77,11 @@ export class CentrifugeGateway {
     if (url.searchParams.get('cf_protocol') === 'protobuf' || /centrifuge-protobuf/.test(String(request.headers['sec-websocket-protocol'] ?? ''))) {
       return refuseUpgrade(socket, 400, 'Bad Request: only the JSON protocol is served');
     }
-    if (!this.deps.limiter.allowIp(request.socket.remoteAddress)) return refuseUpgrade(socket, 429, 'Too Many Requests');
+    const address = this.deps.limiter.clientAddress(request.socket.remoteAddress, request.headers);
+    if (!this.deps.limiter.allowIp(address)) {
+      this.deps.logger.debug({ ip: address }, 'centrifuge connection refused: too many from this address');
+      return refuseUpgrade(socket, 429, 'Too Many Requests');
+    }
     this.wss.handleUpgrade(request, socket, head, (ws) => this.accept(ws));
   }
 

@@ -17,7 +17,12 @@ export function connectError(code: ErrorCode, message: string): Error & { data: 
  * Reads `auth: { apiKey, token? }` from the handshake: a secret key acts for the
  * whole project; a publishable key must come with a user token (own orders only).
  */
-export async function authenticateHandshake(auth: AuthService, limiter: HandshakeLimiter, ip: string, handshakeAuth: unknown): Promise<SocketPrincipal> {
+export async function authenticateHandshake(
+  auth: AuthService,
+  limiter: HandshakeLimiter,
+  ip: string | undefined,
+  handshakeAuth: unknown,
+): Promise<SocketPrincipal> {
   if (!limiter.allowIp(ip)) throw new OrdercastError('rate_limited', 'Too many connections from this address: retry in a few seconds');
   const { apiKey, token } = (handshakeAuth ?? {}) as { apiKey?: unknown; token?: unknown };
   if (typeof apiKey !== 'string' || apiKey === '') {

@@ -83,7 +83,12 @@ export class SocketIoGateway {
       );
     const nsp = this.io.of(SOCKETIO_NAMESPACE);
     nsp.use((socket, next) => {
-      authenticateHandshake(deps.auth, deps.limiter, socket.handshake.address, socket.handshake.auth).then(
+      authenticateHandshake(
+        deps.auth,
+        deps.limiter,
+        deps.limiter.clientAddress(socket.handshake.address, socket.handshake.headers),
+        socket.handshake.auth,
+      ).then(
         (principal) => {
           if (tokens) adoptOrRenewSession(socket, principal, tokens);
           socket.data.principal = principal;
