@@ -32,6 +32,7 @@ const blocks: Block[] = [...readme.matchAll(/^```(\w+)[^\n]*\n([\s\S]*?)^```$/gm
 /** Which block is which: a line only it has. */
 const KINDS = {
   quickstart: 'npm install && npm start',
+  container: 'docker run -d --name ordercast',
   testCommand: /^npm test\n$/,
   curlApi: 'Idempotency-Key: checkout-42',
   cli: 'npx ordercast projects create',
@@ -50,6 +51,8 @@ const KINDS = {
 /** Not run here, each for a reason. */
 const NOT_RUN: Partial<Record<keyof typeof KINDS, string>> = {
   quickstart: 'installs and starts a server in the foreground: every server test starts `ordercast serve`',
+  container:
+    'needs a container engine: .ci/image.sh builds the image, starts it and runs these steps (CLI, API, dashboard, SIGTERM); .ci/deploy-check.mjs validates deploy/compose.yaml',
   testCommand: 'it is this suite',
   postgres: 'a placeholder host; the PostgreSQL suite (ORDERCAST_TEST_DATABASE_URL) serves on PostgreSQL',
   listen: 'runs until stopped: webhooks/listen.test.ts runs `ordercast listen --forward-to`',
