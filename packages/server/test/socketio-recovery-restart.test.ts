@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { io, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, buildServer, cli, freePort } from './helpers/processes.js';
+import { api, buildServer, cli, freePort, redisUrlForTests } from './helpers/processes.js';
 import { waitFor } from './helpers/realtime.js';
 import { startServerProcess, type ServerProcess } from './helpers/server-process.js';
 
@@ -97,11 +97,15 @@ describe('Socket.IO connection state recovery across a server crash', () => {
     expect(versions).toEqual([2, 3, 4]);
   });
 
-  it('a client moved to another node by the load balancer is recovered there', async () => {
-    const project = await cli(['projects', 'create', '--name', 'Move', '--lifecycle', 'onramp', '--json', '--data-dir', dataDir]);
-    // Two nodes on one database (one SQLite file): each reads the log the other writes.
-    const a = await startServerProcess(['--no-demo', '--data-dir', dataDir], quiet);
-    const b = await startServerProcess(['--no-demo', '--data-dir', dataDir], quiet);
+  // Two nodes on one SQLite file must share events through Redis (a second server without it is refused at start).
+  it.skipIf(!redisUrlForTests())('a client moved to another node by the load balancer is recovered there', async () => {
+    // A data directory of its own: the previous test's server (without Redis) may still hold the other one.
+    const shared = path.join(dataDir, 'two-nodes');
+    const project = await cli(['projects', 'create', '--name', 'Move', '--lifecycle', 'onramp', '--json', '--data-dir', shared]);
+    // Two nodes on one database (one SQLite file, joined by Redis): each reads the log the other writes.
+    const node = ['--no-demo', '--data-dir', shared, '--redis-url', redisUrlForTests()!];
+    const a = await startServerProcess(node, quiet);
+    const b = await startServerProcess(node, quiet);
     const lb = await balancer();
     try {
       lb.target = Number(new URL(a.baseUrl).port);
