@@ -31,8 +31,10 @@ fail() {
   printf '[packages] FAILED: %s\n' "$*" >&2
   exit 1
 }
+DROP_DATABASE=
 cleanup() {
   if [ -n "$SERVER_PID" ]; then kill -KILL -- "-$SERVER_PID" 2>/dev/null || true; fi
+  if [ -n "$DROP_DATABASE" ]; then psql "$ORDERCAST_TEST_DATABASE_URL" -qc "drop database if exists $DROP_DATABASE" >/dev/null 2>&1 || true; fi
   if [ -z "${ORDERCAST_PACKAGES_KEEP:-}" ]; then rm -rf "$WORK"; else echo "[packages] kept $WORK" >&2; fi
 }
 trap cleanup EXIT
@@ -83,39 +85,72 @@ mkdir -p "$APP"
 if grep -q EBADENGINE "$WORK/install.log"; then fail "the install printed EBADENGINE"; fi
 [ ! -e "$APP/node_modules/ordercast/test" ] || fail "tests were installed"
 
-cd "$APP"
-export ORDERCAST_DATA_DIR="$APP/data"
-log "npx ordercast projects create"
-npx --no-install ordercast projects create --name "Packaging check" --lifecycle onramp --json >"$WORK/project.json"
-SECRET_KEY=$(node -p 'require(process.argv[1]).secretKey' "$WORK/project.json")
-[[ "$SECRET_KEY" == sk_* ]] || fail "projects create printed no secret key"
+# projects create, then serve: the API, the dashboard, SIGTERM. On the database that the
+# environment (ORDERCAST_DATA_DIR or ORDERCAST_DATABASE_URL) names; $1 says which.
+create_and_serve() {
+  local label=$1
+  log "npx ordercast projects create ($label)"
+  npx --no-install ordercast projects create --name "Packaging check" --lifecycle onramp --json >"$WORK/project.json"
+  SECRET_KEY=$(node -p 'require(process.argv[1]).secretKey' "$WORK/project.json")
+  [[ "$SECRET_KEY" == sk_* ]] || fail "projects create printed no secret key"
 
-PORT=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
-log "npx ordercast serve on port $PORT"
-# A process group of its own: npx does not pass SIGTERM on to the server it started, so
-# the signal goes to the group, as a terminal's Ctrl-C or a process manager would send it.
-setsid npx --no-install ordercast serve --no-demo --port "$PORT" --metrics-port off >"$WORK/serve.log" 2>&1 &
-SERVER_PID=$!
-node "$ROOT/.ci/smoke-server.mjs" "http://127.0.0.1:$PORT" "$SECRET_KEY" || {
-  cat "$WORK/serve.log"
-  fail "the installed server did not serve the API and the dashboard"
+  log "npx ordercast serve ($label)"
+  # A process group of its own: npx does not pass SIGTERM on to the server it started, so
+  # the signal goes to the group, as a terminal's Ctrl-C or a process manager would send it.
+  # Port 0: the server takes a free port and logs its URL (a port picked here could be
+  # taken by another process of a busy machine before the server listens).
+  setsid npx --no-install ordercast serve --no-demo --port 0 --metrics-port off >"$WORK/serve.log" 2>&1 &
+  SERVER_PID=$!
+  local url=
+  for _ in $(seq 1 450); do
+    url=$(grep -o '"url":"http[^"]*"' "$WORK/serve.log" | head -n 1 | cut -d'"' -f4 || true)
+    [ -n "$url" ] && break
+    kill -0 "$SERVER_PID" 2>/dev/null || break
+    sleep 0.2
+  done
+  [ -n "$url" ] || {
+    cat "$WORK/serve.log"
+    fail "serve did not say where it listens ($label)"
+  }
+  node "$ROOT/.ci/smoke-server.mjs" "$url" "$SECRET_KEY" || {
+    cat "$WORK/serve.log"
+    fail "the installed server did not serve the API and the dashboard ($label)"
+  }
+  kill -TERM -- "-$SERVER_PID"
+  for _ in $(seq 1 100); do
+    pgrep -g "$SERVER_PID" >/dev/null || break
+    sleep 0.1
+  done
+  if pgrep -g "$SERVER_PID" >/dev/null; then
+    cat "$WORK/serve.log"
+    fail "serve still runs 10 s after SIGTERM ($label)"
+  fi
+  wait "$SERVER_PID" || true
+  SERVER_PID=
+  grep -q '"msg":"stopped"' "$WORK/serve.log" || {
+    cat "$WORK/serve.log"
+    fail "serve did not drain and stop on SIGTERM ($label)"
+  }
+  echo "serve drained and stopped on SIGTERM"
 }
-kill -TERM -- "-$SERVER_PID"
-for _ in $(seq 1 100); do
-  pgrep -g "$SERVER_PID" >/dev/null || break
-  sleep 0.1
-done
-if pgrep -g "$SERVER_PID" >/dev/null; then
-  cat "$WORK/serve.log"
-  fail "serve still runs 10 s after SIGTERM"
+
+cd "$APP"
+ORDERCAST_DATA_DIR="$APP/data" create_and_serve SQLite
+
+# On PostgreSQL too when the suite's switch is set (CI): a database of its own, dropped after.
+if [ -n "${ORDERCAST_TEST_DATABASE_URL:-}" ]; then
+  DATABASE="ordercast_packages_$$"
+  psql "$ORDERCAST_TEST_DATABASE_URL" -qc "create database $DATABASE"
+  DROP_DATABASE="$DATABASE"
+  DATABASE_URL="${ORDERCAST_TEST_DATABASE_URL%/*}/$DATABASE"
+  # The same key for every command of the deployment, as docs/operations.md asks.
+  ENCRYPTION_KEY=$(openssl rand -base64 32)
+  log "npx ordercast migrate (PostgreSQL)"
+  ORDERCAST_DATABASE_URL="$DATABASE_URL" ORDERCAST_ENCRYPTION_KEY="$ENCRYPTION_KEY" npx --no-install ordercast migrate
+  ORDERCAST_DATABASE_URL="$DATABASE_URL" ORDERCAST_ENCRYPTION_KEY="$ENCRYPTION_KEY" create_and_serve PostgreSQL
+else
+  log "PostgreSQL SKIPPED: set ORDERCAST_TEST_DATABASE_URL to run the installed server on PostgreSQL too"
 fi
-wait "$SERVER_PID" || true
-SERVER_PID=
-grep -q '"msg":"stopped"' "$WORK/serve.log" || {
-  cat "$WORK/serve.log"
-  fail "serve did not drain and stop on SIGTERM"
-}
-echo "serve drained and stopped on SIGTERM"
 
 log "@ordercast/client from ESM, CommonJS and TypeScript"
 node "$ROOT/.ci/packages-client-imports.mjs" "$APP" "$ROOT/node_modules/.bin/tsc"
