@@ -1,8 +1,8 @@
 // Checks the built image's configuration, read from `podman image inspect --format json` on
-// stdin: what docs/deploy.md promises operators.   … | node .ci/image-config-check.mjs <version>
+// stdin: what docs/deploy.md promises operators.   … | node .ci/image-config-check.mjs <version> <source URL>
 import { readFileSync } from 'node:fs';
 
-const version = process.argv[2];
+const [version, sourceUrl] = process.argv.slice(2);
 const [image] = JSON.parse(readFileSync(0, 'utf8'));
 const config = image.Config;
 const env = Object.fromEntries(config.Env.map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]));
@@ -24,7 +24,7 @@ const checks = [
   ['ENTRYPOINT is the ordercast CLI', JSON.stringify(config.Entrypoint) === '["ordercast"]', JSON.stringify(config.Entrypoint)],
   ['CMD is serve', JSON.stringify(config.Cmd) === '["serve"]', JSON.stringify(config.Cmd)],
   ['stops with SIGTERM', (config.StopSignal ?? 'SIGTERM') === 'SIGTERM', config.StopSignal],
-  ['OCI label: source', /^https:\/\//.test(labels['org.opencontainers.image.source'] ?? ''), labels['org.opencontainers.image.source']],
+  ['OCI label: source', labels['org.opencontainers.image.source'] === sourceUrl, labels['org.opencontainers.image.source']],
   ['OCI label: version', labels['org.opencontainers.image.version'] === version, labels['org.opencontainers.image.version']],
   ['OCI label: licences', labels['org.opencontainers.image.licenses'] === 'Apache-2.0', labels['org.opencontainers.image.licenses']],
 ];

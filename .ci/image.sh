@@ -43,15 +43,17 @@ echo "$STANDIN ($(seconds_since "$start") s)"
 
 start=$(date +%s)
 VERSION=$(node -p 'require("./packages/server/package.json").version')
+# CI has no public address to name; a release passes the repository's (CONTRIBUTING.md).
+SOURCE_URL=${ORDERCAST_IMAGE_SOURCE_URL:-https://source.invalid/ordercast}
 log "podman build $IMAGE (NODE_IMAGE=$STANDIN, VERSION=$VERSION)"
 podman build --format docker --isolation chroot --build-arg "NODE_IMAGE=$STANDIN" --build-arg "VERSION=$VERSION" \
-  --tag "$IMAGE" --file Containerfile . || fail "podman build failed"
+  --build-arg "SOURCE_URL=$SOURCE_URL" --tag "$IMAGE" --file Containerfile . || fail "podman build failed"
 echo "built in $(seconds_since "$start") s; $(podman image inspect "$IMAGE" --format '{{.Size}}' | numfmt --to=si) bytes, of which $(podman image inspect "$STANDIN" --format '{{.Size}}' | numfmt --to=si) are the base image"
 # Layers of earlier builds that no tag uses any more; this build's stay as the next build's cache.
 podman image prune --force --filter until=24h >/dev/null || true
 
 log "The image's configuration"
-podman image inspect "$IMAGE" --format json | node .ci/image-config-check.mjs "$VERSION"
+podman image inspect "$IMAGE" --format json | node .ci/image-config-check.mjs "$VERSION" "$SOURCE_URL"
 
 CONTAINER=$(buildah from --quiet --name "ordercast-ci-$$" "$IMAGE")
 DATA=$(mktemp -d "${TMPDIR:-/tmp}/ordercast-image-data.XXXXXX")

@@ -344,6 +344,22 @@ class CodeMigrationProvider implements MigrationProvider {
 
 /** Brings the schema up to date; returns the names of the migrations applied now. */
 export async function migrateToLatest(db: Kysely<any>, dialect: Dialect): Promise<string[]> {
+  if (dialect === 'sqlite') return migrateOn(db, dialect);
+  // The pool's connections ask for generic plans (database.ts), which suit the write path
+  // and not the migrator's catalog look-ups: with generic plans those scan the catalogs,
+  // and a start-up in a database of many tables ran past a short statement timeout. So the
+  // migrations run on one connection with the planner's own choice, restored after.
+  return db.connection().execute(async (connection) => {
+    await sql`set plan_cache_mode = auto`.execute(connection);
+    try {
+      return await migrateOn(connection, dialect);
+    } finally {
+      await sql`reset plan_cache_mode`.execute(connection);
+    }
+  });
+}
+
+async function migrateOn(db: Kysely<any>, dialect: Dialect): Promise<string[]> {
   // Kysely looks for its bookkeeping tables in every schema; on PostgreSQL, pin them to
   // ours, or another schema's tables (a second Ordercast in one database) would be taken for them.
   const migrationTableSchema =
