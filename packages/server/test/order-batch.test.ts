@@ -4,14 +4,7 @@ import type { PostgresGroupCommitLog } from '../src/store/postgres-group-commit.
 import type { SqliteOrderLog } from '../src/store/sqlite-order-log.js';
 import { testDialects } from './helpers/databases.js';
 import { startTestServer, type TestServer } from './helpers/test-server.js';
-
-const pingPong = {
-  name: 'ping-pong',
-  statuses: ['ping', 'pong', 'end'],
-  initial: ['ping'],
-  final: ['end'],
-  transitions: { ping: ['pong', 'end'], pong: ['ping', 'end'] },
-};
+import { pingPongLifecycle as pingPong } from './helpers/ping-pong-lifecycle.js';
 
 describe.each(testDialects)('POST /api/v2/orders/batch on %s', (dialect) => {
   let server: TestServer;

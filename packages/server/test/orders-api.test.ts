@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CreatedProject } from '../src/services/project-service.js';
 import { testDialects } from './helpers/databases.js';
 import { startTestServer, type ApiResponse, type TestServer } from './helpers/test-server.js';
+import { pingPongLifecycle } from './helpers/ping-pong-lifecycle.js';
 
 function signToken(secret: string, claims: Record<string, unknown>, expiresAt: number) {
   return new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).setIssuedAt().setExpirationTime(expiresAt).sign(new TextEncoder().encode(secret));
@@ -188,13 +189,7 @@ describe.each(testDialects)('orders API on %s', (dialect) => {
     });
 
     it('never loses an update: 40 racing writers on one order leave a gap-free history', async () => {
-      const pingPong = await server.createProject({
-        name: 'ping-pong',
-        statuses: ['ping', 'pong', 'end'],
-        initial: ['ping'],
-        final: ['end'],
-        transitions: { ping: ['pong', 'end'], pong: ['ping', 'end'] },
-      });
+      const pingPong = await server.createProject(pingPongLifecycle);
       const { body: order } = await createOrder(pingPong, { userExternalId: 'racer' });
       const results = await Promise.all(Array.from({ length: 40 }, (_, i) => transition(pingPong, order.id, { status: i % 2 === 0 ? 'pong' : 'ping' })));
       for (const r of results) expect([200, 409]).toContain(r.status);

@@ -5,14 +5,7 @@ import type { SqliteOrderLog } from '../src/store/sqlite-order-log.js';
 import { testDialects } from './helpers/databases.js';
 import { startTestServer, type TestServer } from './helpers/test-server.js';
 import { eventually } from './helpers/webhook-receiver.js';
-
-const pingPong = {
-  name: 'ping-pong',
-  statuses: ['ping', 'pong', 'end'],
-  initial: ['ping'],
-  final: ['end'],
-  transitions: { ping: ['pong', 'end'], pong: ['ping', 'end'] },
-};
+import { pingPongLifecycle as pingPong } from './helpers/ping-pong-lifecycle.js';
 
 describe.each(testDialects)('the write path on %s', (dialect) => {
   let server: TestServer;
