@@ -42,6 +42,7 @@ describe.each(testDialects)('operations endpoints on %s', (dialect) => {
       '/api/v2/event-types',
       '/api/v2/events',
       '/api/v2/orders',
+      '/api/v2/orders/batch',
       '/api/v2/orders/{id}',
       '/api/v2/orders/{id}/events',
       '/api/v2/orders/{id}/expunge',
