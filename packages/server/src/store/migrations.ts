@@ -344,6 +344,10 @@ class CodeMigrationProvider implements MigrationProvider {
 
 /** Brings the schema up to date; returns the names of the migrations applied now. */
 export async function migrateToLatest(db: Kysely<any>, dialect: Dialect): Promise<string[]> {
+  // Kysely's migrator starts by listing every table of every schema in the database, which
+  // takes long where a database holds many schemas; a schema already up to date (every
+  // start but the first after an upgrade) is told by one indexed look-up instead.
+  if (await isUpToDate(db, dialect)) return [];
   if (dialect === 'sqlite') return migrateOn(db, dialect);
   // The pool's connections ask for generic plans (database.ts), which suit the write path
   // and not the migrator's catalog look-ups: with generic plans those scan the catalogs,
@@ -357,6 +361,18 @@ export async function migrateToLatest(db: Kysely<any>, dialect: Dialect): Promis
       await sql`reset plan_cache_mode`.execute(connection);
     }
   });
+}
+
+/** Migrations run in name order, so the newest one applied means every one before it was. */
+async function isUpToDate(db: Kysely<any>, dialect: Dialect): Promise<boolean> {
+  const newest = Object.keys(migrations(dialect)).sort().at(-1);
+  const table =
+    dialect === 'postgres'
+      ? sql<{ present: boolean }>`select to_regclass(quote_ident(current_schema()) || '.ordercast_migrations') is not null as present`
+      : sql<{ present: boolean }>`select count(*) > 0 as present from sqlite_master where type = 'table' and name = 'ordercast_migrations'`;
+  if (!(await table.execute(db)).rows[0]?.present) return false;
+  const applied = await sql`select 1 from ordercast_migrations where name = ${newest}`.execute(db);
+  return applied.rows.length > 0;
 }
 
 async function migrateOn(db: Kysely<any>, dialect: Dialect): Promise<string[]> {
