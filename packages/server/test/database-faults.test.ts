@@ -150,6 +150,19 @@ describe.skipIf(!databaseUrlForTests())('PostgreSQL connections cut under load',
       if (answer.status === 503 && !answer.headers?.get('retry-after')) missingRetryAfter++;
     };
     /** Each writer moves its own orders back and forth; after an unclear answer it reads where the order is. */
+    /** Reads where an order stands until the server answers; false once the test stops and the server is gone. */
+    const learnStatus = async (id: string, current: Map<string, string>): Promise<boolean> => {
+      for (;;) {
+        const read = await call(server.baseUrl, project.secretKey, 'GET', `/api/v2/orders/${id}`);
+        count(read);
+        if (read.status === 200) {
+          current.set(id, read.body.status);
+          return true;
+        }
+        if (stop && read.status === 'network error') return false;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    };
     const writer = async (ids: string[]) => {
       const current = new Map(ids.map((id) => [id, 'ping']));
       for (let i = 0; !stop; i++) {
@@ -162,16 +175,7 @@ describe.skipIf(!databaseUrlForTests())('PostgreSQL connections cut under load',
           current.set(id, next);
         } else {
           // A 503 after COMMIT was sent may still have committed: learn the truth before going on.
-          for (;;) {
-            const read = await call(server.baseUrl, project.secretKey, 'GET', `/api/v2/orders/${id}`);
-            count(read);
-            if (read.status === 200) {
-              current.set(id, read.body.status);
-              break;
-            }
-            if (stop && read.status === 'network error') return;
-            await new Promise((resolve) => setTimeout(resolve, 50));
-          }
+          if (!(await learnStatus(id, current))) return;
         }
       }
     };
@@ -204,16 +208,7 @@ describe.skipIf(!databaseUrlForTests())('PostgreSQL connections cut under load',
         if (results.length === items.length && results.every((r) => r.status === 200)) continue;
         // Some items were not applied, or the answer was lost: learn where each order is.
         for (const id of batchOrderIds) {
-          for (;;) {
-            const read = await call(server.baseUrl, project.secretKey, 'GET', `/api/v2/orders/${id}`);
-            count(read);
-            if (read.status === 200) {
-              current.set(id, read.body.status);
-              break;
-            }
-            if (stop && read.status === 'network error') return;
-            await new Promise((resolve) => setTimeout(resolve, 50));
-          }
+          if (!(await learnStatus(id, current))) return;
         }
       }
     };
