@@ -63,6 +63,7 @@ export type ApiErrorCode =
   | 'version_conflict'
   | 'order_not_found'
   | 'project_not_found'
+  | 'dashboard_session_not_found'
   | 'external_id_taken'
   | 'invalid_cursor'
   | 'invalid_last_event_id'

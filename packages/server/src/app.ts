@@ -127,6 +127,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   });
   const isTrustedProxy = trustedProxyTest(config.trustProxy);
   const http = await buildHttpServer({
+    auditLog: core.auditLog,
+    dashboardSessions: core.dashboardSessions,
+    credentials,
     trustProxy: isTrustedProxy,
     logger,
     metrics,

@@ -9,7 +9,9 @@ import { sha256Hex } from './lib/hashing.js';
 import { LogThrottle } from './lib/log-throttle.js';
 import { createLogger, type Logger } from './lib/logging.js';
 import type { Metrics } from './metrics.js';
+import { AuditLog } from './services/audit-log.js';
 import { AuthService } from './services/auth-service.js';
+import { DashboardSessionService } from './services/dashboard-session-service.js';
 import { OrderExpungeService } from './services/order-expunge-service.js';
 import { OrderReadCache } from './services/order-read-cache.js';
 import { OrderService } from './services/order-service.js';
@@ -60,6 +62,10 @@ export interface Core {
   deliveryQueue: DeliveryQueue;
   webhookStats: WebhookStatsService;
   orderExpunge: OrderExpungeService;
+  /** Who changed what: `record` is the one way in. */
+  auditLog: AuditLog;
+  /** Dashboard sign-in links and the sessions they start. */
+  dashboardSessions: DashboardSessionService;
   close(): Promise<void>;
 }
 
@@ -198,6 +204,7 @@ export async function createCore(config: Config, options: AppOptions = {}): Prom
   });
   const webhookDeliveries = new WebhookDeliveryService(store, webhookEndpoints);
   const deliveryQueue = new DeliveryQueue(store);
+  const auditLog = new AuditLog(store);
   metrics?.setWebhookQueueProbe(() => deliveryQueue.queueStats());
   return {
     config,
@@ -215,6 +222,8 @@ export async function createCore(config: Config, options: AppOptions = {}): Prom
     deliveryQueue,
     webhookStats: new WebhookStatsService(store, webhookEndpoints),
     orderExpunge: new OrderExpungeService(store, orders.readCache),
+    auditLog,
+    dashboardSessions: new DashboardSessionService(store, projects, auditLog),
     async close() {
       orderWaiters.close();
       await broker.close();

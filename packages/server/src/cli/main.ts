@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { VERSION } from '../version.js';
+import { registerDashboard } from './dashboard.js';
 import { registerListen } from './listen.js';
 import { registerMigrate } from './migrate.js';
 import { registerOrders } from './orders.js';
@@ -22,6 +23,7 @@ export async function main(argv: string[]): Promise<number> {
   registerProjects(program);
   registerOrders(program);
   registerWebhookEndpoints(program);
+  registerDashboard(program);
   registerListen(program);
   registerTrigger(program);
   try {

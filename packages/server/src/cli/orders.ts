@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { CLI_ACTOR } from '../domain/actor.js';
 import { MAX_PAGE_SIZE, type Order } from '../domain/order.js';
 import { OrdercastError } from '../domain/errors.js';
 import { withCore, withDatabaseOptions } from './database-options.js';
@@ -44,14 +45,19 @@ export function registerOrders(program: Command): void {
       .option('--json', 'print JSON'),
   ).action(async (flags) =>
     withCore(flags, async (core) => {
-      const { body: order } = await core.orders.create(flags.project, {
-        externalId: flags.externalId,
-        userExternalId: flags.user,
-        amount: flags.amount,
-        currency: flags.currency,
-        status: flags.status,
-        metadata: parseMetadata(flags.metadata),
-      });
+      const { body: order } = await core.orders.create(
+        flags.project,
+        {
+          externalId: flags.externalId,
+          userExternalId: flags.user,
+          amount: flags.amount,
+          currency: flags.currency,
+          status: flags.status,
+          metadata: parseMetadata(flags.metadata),
+        },
+        undefined,
+        CLI_ACTOR,
+      );
       printOrder(order, Boolean(flags.json));
     }),
   );
@@ -107,7 +113,7 @@ export function registerOrders(program: Command): void {
       if (expectedVersion !== undefined && !Number.isInteger(expectedVersion)) {
         throw new OrdercastError('validation_failed', '--expected-version must be a whole number');
       }
-      const { body: order } = await core.orders.transition(flags.project, orderId, { status, reason: flags.reason, expectedVersion });
+      const { body: order } = await core.orders.transition(flags.project, orderId, { status, reason: flags.reason, expectedVersion }, undefined, CLI_ACTOR);
       printOrder(order, Boolean(flags.json));
     }),
   );

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { OrdercastError } from '../domain/errors.js';
 import { withCore, withDatabaseOptions } from './database-options.js';
 import { printJson } from './output.js';
+import { CLI_ACTOR } from '../domain/actor.js';
 
 export function registerProjects(program: Command): void {
   const projects = program.command('projects').description('create and list projects (tenants) and rotate their keys');
@@ -14,8 +15,15 @@ export function registerProjects(program: Command): void {
       .requiredOption('--lifecycle <lifecycle>', 'onramp, store, or the path of a lifecycle JSON file')
       .option('--json', 'print one JSON object: id, secretKey, publishableKey, tokenSecret, lifecycle'),
   ).action(async (flags) =>
-    withCore(flags, async ({ projects: service }) => {
+    withCore(flags, async ({ projects: service, auditLog }) => {
       const created = await service.create({ name: flags.name, lifecycle: flags.lifecycle });
+      await auditLog.record({
+        projectId: created.project.id,
+        actor: CLI_ACTOR,
+        action: 'project.created',
+        target: { type: 'project', id: created.project.id },
+        changes: { name: created.project.name, lifecycle: created.project.lifecycle.name },
+      });
       if (flags.json) {
         printJson({
           id: created.project.id,
@@ -58,7 +66,7 @@ export function registerProjects(program: Command): void {
       .option('--grace <seconds>', 'how long the old keys (or tokens signed with the old token secret) keep working', '0')
       .option('--json', 'print JSON'),
   ).action(async (flags) =>
-    withCore(flags, async ({ projects: service }) => {
+    withCore(flags, async ({ projects: service, auditLog }) => {
       if (flags.kind !== 'secret' && flags.kind !== 'publishable' && flags.kind !== 'token') {
         throw new OrdercastError('validation_failed', '--kind must be "secret", "publishable" or "token"');
       }
@@ -66,6 +74,13 @@ export function registerProjects(program: Command): void {
       if (!Number.isInteger(grace) || grace < 0) throw new OrdercastError('validation_failed', '--grace must be a whole number of seconds');
       if (flags.kind === 'token') {
         const { tokenSecret, previousExpiresAt } = await service.rotateTokenSecret(flags.project, grace);
+        await auditLog.record({
+          projectId: flags.project,
+          actor: CLI_ACTOR,
+          action: 'token_secret.rotated',
+          target: { type: 'project', id: flags.project },
+          changes: { previousExpiresAt },
+        });
         if (flags.json) return printJson({ projectId: flags.project, kind: 'token', tokenSecret, previousExpiresAt });
         console.log(`new token secret: ${tokenSecret}`);
         console.log(
@@ -74,6 +89,13 @@ export function registerProjects(program: Command): void {
         return;
       }
       const { key, oldKeysExpireAt } = await service.rotateKey(flags.project, flags.kind, grace);
+      await auditLog.record({
+        projectId: flags.project,
+        actor: CLI_ACTOR,
+        action: 'api_key.rotated',
+        target: { type: 'project', id: flags.project },
+        changes: { kind: flags.kind, oldKeysExpireAt },
+      });
       if (flags.json) return printJson({ projectId: flags.project, kind: flags.kind, key, oldKeysExpireAt });
       console.log(`new ${flags.kind} key: ${key}`);
       console.log(`old ${flags.kind} keys stop working at ${oldKeysExpireAt} (within 5 s of that on running servers, open sockets included)`);

@@ -31,6 +31,8 @@ export interface OrderEvent {
   userOffset: number | null;
   createdAt: string;
   order: Order;
+  /** Who caused it, as stored (domain/actor.ts); null for events written before it was kept. */
+  actor: string | null;
 }
 
 /**

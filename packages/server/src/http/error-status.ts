@@ -13,6 +13,7 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   version_conflict: 409,
   order_not_found: 404,
   project_not_found: 404,
+  dashboard_session_not_found: 404,
   external_id_taken: 409,
   invalid_cursor: 400,
   invalid_last_event_id: 400,

@@ -1,3 +1,4 @@
+import { decodeActor, publicActor } from '../domain/actor.js';
 import type { OrderEvent } from '../domain/order.js';
 
 /** An event of the log as the API shows it: the timeline entry, without the order snapshot. */
@@ -13,5 +14,6 @@ export function publicEvent(event: OrderEvent) {
     reason: event.reason,
     version: event.version,
     createdAt: event.createdAt,
+    actor: publicActor(decodeActor(event.actor)),
   };
 }

@@ -66,6 +66,13 @@ export const orderEventSchema = {
     reason: nullableString,
     version: { type: 'integer' },
     createdAt: { type: 'string', format: 'date-time' },
+    actor: {
+      type: ['object', 'null'],
+      description:
+        'The credential that caused the event: a key (`secret_key` and its id), a dashboard session (its id and role) or the CLI; null for events written before this was kept',
+      properties: { kind: { type: 'string' }, id: { type: ['string', 'null'] }, role: { type: 'string', enum: ['viewer', 'operator'] } },
+      required: ['kind', 'id'],
+    },
   },
   required: ['id', 'object', 'type', 'eventName', 'orderId', 'toStatus', 'version', 'createdAt'],
 } as const;

@@ -15,6 +15,11 @@ import { openApiWebhooks } from './openapi-webhooks.js';
 import { eventTypeRoutes } from './routes/event-types.js';
 import { orderExpungeRoutes } from './routes/order-expunge.js';
 import type { HealthService } from '../services/health-service.js';
+import type { AuditLog } from '../services/audit-log.js';
+import type { CredentialWatcher } from '../services/credential-watcher.js';
+import type { DashboardSessionService } from '../services/dashboard-session-service.js';
+import { auditLogRoutes } from './routes/audit-log.js';
+import { dashboardSessionRoutes } from './routes/dashboard-sessions.js';
 import { registerAuth } from './auth-hook.js';
 import { answerClientError } from './client-error.js';
 import { registerCors } from './cors.js';
@@ -64,6 +69,12 @@ export interface HttpDeps {
   brokerTransport?: string;
   /** Which peers' X-Forwarded-For names the client (`request.ip`); undefined: the socket's peer is the client. */
   trustProxy?: IsTrustedProxy;
+  /** The audit log (`GET /api/v2/audit-log`, and what endpoint changes record); undefined: not served. */
+  auditLog?: AuditLog;
+  /** Dashboard sign-in links and sessions (the session cookie); undefined: only keys sign in. */
+  dashboardSessions?: DashboardSessionService;
+  /** Ends long-polls whose dashboard session lapses. */
+  credentials?: CredentialWatcher;
   /** The built dashboard's folder (default: the one `npm run build` fills in this package). */
   dashboardDir?: string;
 }
@@ -144,15 +155,22 @@ export async function buildHttpServer(deps: HttpDeps): Promise<FastifyInstance> 
 
   registerCors(app, deps.corsOrigins);
   const rateLimiter = new RateLimiter(deps.rateLimitPerSecond, deps.rateLimitBurst);
-  registerAuth(app, deps.auth, rateLimiter);
+  registerAuth(app, deps.auth, rateLimiter, deps.dashboardSessions);
   await app.register(orderRoutes, { orders: deps.orders, shutdownSignal: deps.shutdownSignal });
   await app.register(orderBatchRoutes, { orders: deps.orders });
   await app.register(tokenRoutes, { auth: deps.auth });
-  await app.register(webhookEndpointRoutes, { endpoints: deps.webhookEndpoints, deliveries: deps.webhookDeliveries, stats: deps.webhookStats });
+  await app.register(webhookEndpointRoutes, {
+    endpoints: deps.webhookEndpoints,
+    deliveries: deps.webhookDeliveries,
+    stats: deps.webhookStats,
+    audit: deps.auditLog,
+  });
   await app.register(eventTypeRoutes, { endpoints: deps.webhookEndpoints });
   if (deps.orderExpunge) await app.register(orderExpungeRoutes, { expunge: deps.orderExpunge });
   await app.register(webhookDeliveryRoutes, { deliveries: deps.webhookDeliveries });
-  await app.register(eventRoutes, { feed: deps.eventFeed, shutdownSignal: deps.shutdownSignal });
+  await app.register(eventRoutes, { feed: deps.eventFeed, shutdownSignal: deps.shutdownSignal, credentials: deps.credentials });
+  if (deps.auditLog) await app.register(auditLogRoutes, { audit: deps.auditLog });
+  if (deps.dashboardSessions) await app.register(dashboardSessionRoutes, { sessions: deps.dashboardSessions });
   await app.register(projectRoutes, { projects: deps.projects });
   if (deps.streams) await app.register(streamRoutes, { streams: deps.streams, auth: deps.auth, rateLimiter });
   await app.register(dashboardRoutes, { dir: deps.dashboardDir ?? DEFAULT_DASHBOARD_DIR });

@@ -2,12 +2,13 @@ import { errors as joseErrors, decodeJwt, jwtVerify, SignJWT } from 'jose';
 import { OrdercastError } from '../domain/errors.js';
 import type { Store } from '../store/database.js';
 import { findApiKeyByHash, type ApiKeyRecord } from '../store/repositories/api-keys.js';
+import type { DashboardPrincipal } from './dashboard-session-service.js';
 import type { ProjectService, TokenSecrets } from './project-service.js';
 import { constantTimeEqual } from '../lib/constant-time.js';
 import { sha256Hex } from '../lib/hashing.js';
 
 /** Who is calling, once their credential has been checked. */
-export type Principal = KeyPrincipal | UserPrincipal;
+export type Principal = KeyPrincipal | UserPrincipal | DashboardPrincipal;
 
 export interface KeyPrincipal {
   kind: 'secret' | 'publishable';

@@ -2,13 +2,15 @@ import type { ErrorCode } from '../domain/errors.js';
 import type { Logger } from '../lib/logging.js';
 import type { Store } from '../store/database.js';
 import { findApiKeyExpiries } from '../store/repositories/api-keys.js';
+import { findDashboardSessionLapses } from '../store/repositories/dashboard-sessions.js';
 import type { Principal } from './auth-service.js';
 import type { ProjectService, TokenSecretIds } from './project-service.js';
 
 /** One credential an open connection holds: an API key, or a user token. A connection may hold both. */
 export type CredentialPart =
   | { kind: 'key'; keyId: string; expiresAtMs: number | null }
-  | { kind: 'token'; projectId: string; tokenSecretId: string; expiresAtMs: number; secretLapsesAtMs: number };
+  | { kind: 'token'; projectId: string; tokenSecretId: string; expiresAtMs: number; secretLapsesAtMs: number }
+  | { kind: 'session'; sessionId: string; expiresAtMs: number };
 
 /** Why a connection lost access: a stable error code and a message for people. */
 export interface LapseReason {
@@ -26,6 +28,7 @@ export interface CredentialWatch {
 
 /** The parts of what a principal was authenticated with. */
 export function credentialParts(principal: Principal): CredentialPart[] {
+  if (principal.kind === 'dashboard') return [{ kind: 'session', sessionId: principal.sessionId, expiresAtMs: principal.expiresAtMs }];
   if (principal.kind === 'user') {
     return [
       {
@@ -43,6 +46,7 @@ export function credentialParts(principal: Principal): CredentialPart[] {
 const REASONS = {
   keyExpired: { code: 'unauthorized', message: 'This API key has been rotated or revoked and is no longer valid' },
   keyGone: { code: 'unauthorized', message: 'This API key no longer exists' },
+  sessionEnded: { code: 'unauthorized', message: 'The dashboard session has ended (signed out, revoked or expired): sign in again' },
   tokenExpired: { code: 'token_expired', message: 'The user token has expired: ask the merchant backend for a new one' },
   secretRotated: {
     code: 'token_expired',
@@ -162,12 +166,16 @@ export class CredentialWatcher {
     try {
       const keyIds = new Set<string>();
       const projectIds = new Set<string>();
+      const sessionIds = new Set<string>();
       for (const entry of this.entries) {
         for (const part of entry.parts) {
           if (part.kind === 'key') keyIds.add(part.keyId);
+          else if (part.kind === 'session') sessionIds.add(part.sessionId);
           else projectIds.add(part.projectId);
         }
       }
+      const sessions = new Map<string, { expiresAt: string | null; endedAt: string | null }>();
+      for (const ids of chunks([...sessionIds])) for (const [id, value] of await findDashboardSessionLapses(this.store.db, ids)) sessions.set(id, value);
       const keys = new Map<string, string | null>();
       for (const ids of chunks([...keyIds])) for (const [id, expiresAt] of await findApiKeyExpiries(this.store.db, ids)) keys.set(id, expiresAt);
       const secrets = new Map<string, TokenSecretIds>();
@@ -179,6 +187,11 @@ export class CredentialWatcher {
             if (!keys.has(part.keyId)) gone ??= REASONS.keyGone;
             const expiresAt = keys.get(part.keyId);
             return { ...part, expiresAtMs: expiresAt ? Date.parse(expiresAt) : null };
+          }
+          if (part.kind === 'session') {
+            const session = sessions.get(part.sessionId);
+            if (!session || session.endedAt) gone ??= REASONS.sessionEnded;
+            return part;
           }
           const ids = secrets.get(part.projectId);
           if (ids?.currentId === part.tokenSecretId) return { ...part, secretLapsesAtMs: Infinity };
@@ -210,6 +223,10 @@ function deadline(parts: CredentialPart[]): { at: number; reason: LapseReason } 
   for (const part of parts) {
     if (part.kind === 'key') {
       if (part.expiresAtMs !== null && part.expiresAtMs < best.at) best = { at: part.expiresAtMs, reason: REASONS.keyExpired };
+      continue;
+    }
+    if (part.kind === 'session') {
+      if (part.expiresAtMs < best.at) best = { at: part.expiresAtMs, reason: REASONS.sessionEnded };
       continue;
     }
     if (part.expiresAtMs < best.at) best = { at: part.expiresAtMs, reason: REASONS.tokenExpired };

@@ -3,6 +3,7 @@ import type { Lifecycle } from '../domain/lifecycle.js';
 import { validateNewOrder, type NewOrderInput } from '../domain/new-order.js';
 import { refuseInitialStatus, type Refusal } from '../domain/order-decisions.js';
 import type { Order } from '../domain/order.js';
+import { encodeActor, type Actor } from '../domain/actor.js';
 import type { AppendCommand, IdempotencyClaim } from '../store/order-log.js';
 import { canonicalJson } from '../lib/canonical-json.js';
 import { sha256Hex } from '../lib/hashing.js';
@@ -22,6 +23,11 @@ export interface TransitionInput {
 export type BatchItem =
   | { kind: 'create'; body: NewOrderInput; idempotencyKey?: string }
   | { kind: 'transition'; orderId: string; body: TransitionInput; idempotencyKey?: string };
+
+/** Carries who asks on the command, to be written on its event (the `actor` column). */
+export function withActor(command: AppendCommand, actor: Actor | undefined): AppendCommand {
+  return actor ? { ...command, actor: encodeActor(actor) } : command;
+}
 
 /** The answer to a write: the order, or, for a repeated Idempotency-Key, the first answer replayed. */
 export interface WriteResult {

@@ -5,6 +5,7 @@ import type { Broker } from '../events/broker.js';
 import type { Waiters } from '../events/waiters.js';
 import type { Store } from '../store/database.js';
 import type { AppendCommand, AppendOutcome, AppendRequest } from '../store/order-log.js';
+import type { Actor } from '../domain/actor.js';
 import { listOrderEvents } from '../store/repositories/order-events.js';
 import { listOrderRows, rowToOrder } from '../store/repositories/orders.js';
 import {
@@ -12,6 +13,7 @@ import {
   refusalError,
   refuseReusedKeys,
   transitionCommand,
+  withActor,
   type BatchItem,
   type BatchItemResult,
   type TransitionInput,
@@ -120,16 +122,17 @@ export class OrderService {
     return visible(this.readCache.lookup(orderId), projectId, scope);
   }
 
-  async create(projectId: string, input: NewOrderInput, idempotencyKey?: string): Promise<WriteResult> {
+  /** `actor`: who asks (domain/actor.ts), kept on the event. */
+  async create(projectId: string, input: NewOrderInput, idempotencyKey?: string, actor?: Actor): Promise<WriteResult> {
     const project = await this.projects.get(projectId);
-    const command = createCommand(project, input, idempotencyKey);
+    const command = withActor(createCommand(project, input, idempotencyKey), actor);
     return this.afterAppend(command, await this.append(command));
   }
 
   /** Moves an order to a new status, as the lifecycle allows. Concurrent writers never lose a change. */
-  async transition(projectId: string, orderId: string, input: TransitionInput, idempotencyKey?: string): Promise<WriteResult> {
+  async transition(projectId: string, orderId: string, input: TransitionInput, idempotencyKey?: string, actor?: Actor): Promise<WriteResult> {
     const project = await this.projects.get(projectId);
-    const command = transitionCommand(project, orderId, input, idempotencyKey);
+    const command = withActor(transitionCommand(project, orderId, input, idempotencyKey), actor);
     return this.afterAppend(command, await this.append(command));
   }
 
@@ -139,17 +142,19 @@ export class OrderService {
    * its single route would give it; a bad item fails alone. The whole list is refused,
    * with nothing written, when two items use one idempotency key for different requests.
    */
-  async batch(projectId: string, items: readonly BatchItem[]): Promise<BatchItemResult[]> {
+  async batch(projectId: string, items: readonly BatchItem[], actor?: Actor): Promise<BatchItemResult[]> {
     const project = await this.projects.get(projectId);
     refuseReusedKeys(items);
     const results: BatchItemResult[] = new Array(items.length);
     const requests: Array<AppendRequest & { position: number }> = [];
     items.forEach((item, position) => {
       try {
-        const command =
+        const command = withActor(
           item.kind === 'create'
             ? createCommand(project, item.body, item.idempotencyKey)
-            : transitionCommand(project, item.orderId, item.body, item.idempotencyKey);
+            : transitionCommand(project, item.orderId, item.body, item.idempotencyKey),
+          actor,
+        );
         requests.push({ command, ids: { orderId: newId('ord'), eventId: newId('evt') }, position });
       } catch (error) {
         results[position] = { ok: false, error };

@@ -332,6 +332,45 @@ function migrations(dialect: Dialect): Record<string, Migration> {
           .execute();
       },
     },
+
+    '0010_dashboard_sessions_audit': {
+      async up(db: Kysely<any>) {
+        // Which credential caused each order event (domain/actor.ts as JSON); null for events written before.
+        await db.schema.alterTable('order_events').addColumn('actor', 'text').execute();
+        // A dashboard sign-in: the one-time link (only its hash), then the session it started (only the cookie's hash).
+        await db.schema
+          .createTable('dashboard_sessions')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('project_id', 'text', (c) => c.notNull().references('projects.id'))
+          .addColumn('role', 'text', (c) => c.notNull())
+          .addColumn('link_hash', 'text', (c) => c.notNull().unique())
+          .addColumn('link_expires_at', 'text', (c) => c.notNull())
+          .addColumn('session_seconds', 'integer', (c) => c.notNull())
+          .addColumn('session_hash', 'text', (c) => c.unique())
+          .addColumn('started_at', 'text')
+          .addColumn('started_address', 'text')
+          .addColumn('expires_at', 'text')
+          .addColumn('ended_at', 'text')
+          .addColumn('end_reason', 'text')
+          .addColumn('created_by', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('dashboard_sessions_project').on('dashboard_sessions').columns(['project_id', 'created_at']).execute();
+        await seqColumn(db, 'audit_log')
+          .addColumn('id', 'text', (c) => c.notNull().unique())
+          .addColumn('project_id', 'text')
+          .addColumn('action', 'text', (c) => c.notNull())
+          .addColumn('actor', 'text', (c) => c.notNull())
+          .addColumn('actor_id', 'text', (c) => c.notNull())
+          .addColumn('address', 'text')
+          .addColumn('target_type', 'text', (c) => c.notNull())
+          .addColumn('target_id', 'text', (c) => c.notNull())
+          .addColumn('changes', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('audit_log_project_seq').on('audit_log').columns(['project_id', 'seq']).execute();
+      },
+    },
   };
 }
 

@@ -22,9 +22,10 @@ export interface IdempotencyClaim {
   lapsedBefore: string;
 }
 
+/** `actor`: who caused the event, as stored (domain/actor.ts encodeActor); written to the event's `actor` column. */
 export type AppendCommand =
-  | { kind: 'create'; projectId: string; lifecycle: Lifecycle; order: ValidNewOrder; idempotency?: IdempotencyClaim }
-  | { kind: 'transition'; projectId: string; lifecycle: Lifecycle; orderId: string; change: TransitionCommand; idempotency?: IdempotencyClaim };
+  | { kind: 'create'; projectId: string; lifecycle: Lifecycle; order: ValidNewOrder; idempotency?: IdempotencyClaim; actor?: string }
+  | { kind: 'transition'; projectId: string; lifecycle: Lifecycle; orderId: string; change: TransitionCommand; idempotency?: IdempotencyClaim; actor?: string };
 
 /** What appending one command did. Every expected "no" is a value, never an exception. */
 export type AppendOutcome =
@@ -108,6 +109,8 @@ export interface EventRecord {
   channelEpoch: string | null;
   /** The answer replayed for this command's idempotency key. */
   statusCode: number;
+  /** The command's actor, as stored; null when none was given. */
+  actorJson: string | null;
 }
 
 export function eventRecord(command: AppendCommand, event: DecidedEvent): EventRecord {
@@ -122,6 +125,7 @@ export function eventRecord(command: AppendCommand, event: DecidedEvent): EventR
     quotedEventName: JSON.stringify(event.eventName),
     channelEpoch: user === null ? null : initialChannelEpoch(command.projectId, user),
     statusCode: command.kind === 'create' ? 201 : 200,
+    actorJson: command.actor ?? null,
   };
 }
 
@@ -143,5 +147,6 @@ export function loggedEvent(record: EventRecord, positions: { seq: number; txId:
     userOffset: positions.userOffset,
     createdAt: event.at,
     order: event.order,
+    actor: record.actorJson,
   };
 }

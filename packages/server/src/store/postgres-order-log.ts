@@ -39,8 +39,8 @@ const APPEND_REST = `
     returning last_offset
   ),
   event as (
-    insert into order_events (id, project_id, order_id, type, event_name, from_status, to_status, reason, version, user_external_id, user_offset, snapshot, created_at)
-    select :eventId, project_id, id, :type, :eventName, :fromStatus, :status, :reason, :version, user_external_id, (select last_offset from next_offset), :orderJson, :at
+    insert into order_events (id, project_id, order_id, type, event_name, from_status, to_status, reason, version, user_external_id, user_offset, snapshot, created_at, actor)
+    select :eventId, project_id, id, :type, :eventName, :fromStatus, :status, :reason, :version, user_external_id, (select last_offset from next_offset), :orderJson, :at, :actor
     from changed
     returning seq, tx_id, user_offset
   ),
@@ -238,6 +238,7 @@ export class PostgresOrderLog {
       version: event.version,
       orderJson: record.orderJson,
       at: event.at,
+      actor: record.actorJson,
       payloadJson: record.payloadJson,
       quotedEventName: record.quotedEventName,
       idempotencyKey: command.idempotency?.key ?? null,

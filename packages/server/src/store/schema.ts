@@ -64,6 +64,8 @@ export interface OrderEventsTable {
   created_at: string;
   /** PostgreSQL: the writing transaction's id, for commit-ordered reading; 0 on SQLite. */
   tx_id: Generated<number>;
+  /** JSON (domain/actor.ts): the credential that caused the event; null for events written before it was kept. */
+  actor: Generated<string | null>;
 }
 
 /** One row per user channel: the last offset handed out, and the channel's epoch. */
@@ -177,6 +179,45 @@ export interface SocketioSessionsTable {
   expires_at: number;
 }
 
+/** A dashboard sign-in link and, once opened, the session it started (only hashes of the link and the cookie). */
+export interface DashboardSessionsTable {
+  id: string;
+  project_id: string;
+  role: string;
+  link_hash: string;
+  link_expires_at: string;
+  /** How long the session lasts once the link is opened. */
+  session_seconds: number;
+  session_hash: string | null;
+  started_at: string | null;
+  started_address: string | null;
+  expires_at: string | null;
+  ended_at: string | null;
+  /** `signed_out` or `revoked`. */
+  end_reason: string | null;
+  /** JSON (domain/actor.ts): who made the link. */
+  created_by: string;
+  created_at: string;
+}
+
+/** One change made with a credential (services/audit-log.ts); order changes are the order events' `actor`. */
+export interface AuditLogTable {
+  seq: Generated<number>;
+  id: string;
+  project_id: string | null;
+  action: string;
+  /** JSON (domain/actor.ts). */
+  actor: string;
+  /** The key or session id, or `cli`: what the actor filter matches. */
+  actor_id: string;
+  address: string | null;
+  target_type: string;
+  target_id: string;
+  /** JSON object: what changed, never a secret. */
+  changes: string;
+  created_at: string;
+}
+
 export interface Database {
   projects: ProjectsTable;
   api_keys: ApiKeysTable;
@@ -190,4 +231,6 @@ export interface Database {
   ordercast_settings: SettingsTable;
   order_expunges: OrderExpungesTable;
   socketio_sessions: SocketioSessionsTable;
+  dashboard_sessions: DashboardSessionsTable;
+  audit_log: AuditLogTable;
 }

@@ -35,7 +35,7 @@ export async function eventTypeRoutes(app: FastifyInstance, opts: { endpoints: W
       },
     },
     async (request) => {
-      if (request.principal.kind !== 'secret') {
+      if (request.principal.kind !== 'secret' && request.principal.kind !== 'dashboard') {
         throw new OrdercastError(
           'secret_key_required',
           `The event catalogue needs a secret key (sk_…); this ${request.principal.kind === 'user' ? 'user token' : 'publishable key'} cannot read it`,

@@ -1,4 +1,6 @@
 import type { FastifyInstance } from 'fastify';
+import { credentialParts, type CredentialWatcher } from '../../services/credential-watcher.js';
+import { OrdercastError } from '../../domain/errors.js';
 import type { OrderEvent } from '../../domain/order.js';
 import { MAX_FEED_PAGE, MAX_FEED_WAIT_SECONDS, type EventFeedService } from '../../services/event-feed-service.js';
 import { publicEvent } from '../event-view.js';
@@ -9,7 +11,10 @@ function feedEvent(event: OrderEvent) {
   return { ...publicEvent(event), data: event.order };
 }
 
-export async function eventRoutes(app: FastifyInstance, opts: { feed: EventFeedService; shutdownSignal: AbortSignal }): Promise<void> {
+export async function eventRoutes(
+  app: FastifyInstance,
+  opts: { feed: EventFeedService; shutdownSignal: AbortSignal; credentials?: CredentialWatcher },
+): Promise<void> {
   app.get<{ Querystring: { after?: string; limit?: number; waitForChange?: number } }>(
     '/api/v2/events',
     {
@@ -45,12 +50,24 @@ export async function eventRoutes(app: FastifyInstance, opts: { feed: EventFeedS
     async (request, reply) => {
       const gone = new AbortController();
       reply.raw.once('close', () => gone.abort());
-      const page = await opts.feed.read(request.principal.projectId, {
-        after: request.query.after,
-        limit: request.query.limit,
-        waitSeconds: request.query.waitForChange,
-        signal: AbortSignal.any([gone.signal, opts.shutdownSignal]),
-      });
+      // A dashboard session's long-poll ends when the session does (sign-out, revocation, expiry, on any node).
+      const lapsed = new AbortController();
+      const watch =
+        request.principal.kind === 'dashboard' && request.query.waitForChange && opts.credentials
+          ? opts.credentials.watch(credentialParts(request.principal), () => lapsed.abort())
+          : undefined;
+      let page: Awaited<ReturnType<EventFeedService['read']>>;
+      try {
+        page = await opts.feed.read(request.principal.projectId, {
+          after: request.query.after,
+          limit: request.query.limit,
+          waitSeconds: request.query.waitForChange,
+          signal: AbortSignal.any([gone.signal, opts.shutdownSignal, lapsed.signal]),
+        });
+      } finally {
+        watch?.stop();
+      }
+      if (lapsed.signal.aborted) throw new OrdercastError('unauthorized', 'The dashboard session has ended (signed out, revoked or expired): sign in again');
       return { object: 'list', data: page.events.map(feedEvent), nextCursor: page.nextCursor };
     },
   );

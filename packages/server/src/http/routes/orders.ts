@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import { actorOf } from '../request-actor.js';
 import type { NewOrderInput } from '../../domain/new-order.js';
 import type { Order } from '../../domain/order.js';
 import {
@@ -101,7 +102,8 @@ export async function orderRoutes(app: FastifyInstance, opts: { orders: OrderSer
         response: { 200: { $ref: 'Order#' }, 201: { $ref: 'Order#' }, ...errorResponses },
       },
     },
-    async (request, reply) => sendWrite(reply, await orders.create(request.principal.projectId, request.body ?? {}, request.headers['idempotency-key'])),
+    async (request, reply) =>
+      sendWrite(reply, await orders.create(request.principal.projectId, request.body ?? {}, request.headers['idempotency-key'], actorOf(request))),
   );
 
   app.get<{ Params: { id: string }; Querystring: { waitForChange?: number } }>(
@@ -223,6 +225,9 @@ export async function orderRoutes(app: FastifyInstance, opts: { orders: OrderSer
       },
     },
     async (request, reply) =>
-      sendWrite(reply, await orders.transition(request.principal.projectId, request.params.id, request.body, request.headers['idempotency-key'])),
+      sendWrite(
+        reply,
+        await orders.transition(request.principal.projectId, request.params.id, request.body, request.headers['idempotency-key'], actorOf(request)),
+      ),
   );
 }

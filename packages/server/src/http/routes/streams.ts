@@ -98,7 +98,9 @@ export async function streamRoutes(app: FastifyInstance, opts: { streams: EventS
         request.principal = p;
         // Opening a stream counts against the credential's request rate, like any other request (same buckets as the auth hook).
         if (!opts.rateLimiter.enabled) return;
-        const decision = opts.rateLimiter.take(p.kind === 'user' ? `user:${p.projectId}:${p.userExternalId}` : `key:${p.keyId}`);
+        const decision = opts.rateLimiter.take(
+          p.kind === 'user' ? `user:${p.projectId}:${p.userExternalId}` : p.kind === 'dashboard' ? `session:${p.sessionId}` : `key:${p.keyId}`,
+        );
         if (!decision.allowed) {
           reply.header('retry-after', decision.retryAfterSeconds);
           throw new OrdercastError('rate_limited', `Too many requests for this credential: retry after ${decision.retryAfterSeconds} s`, {

@@ -1,4 +1,6 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { AuditEntryInput, AuditLog } from '../../services/audit-log.js';
+import { actorOf } from '../request-actor.js';
 import type { WebhookDeliveryService } from '../../services/webhook-delivery-service.js';
 import { MAX_ROTATION_GRACE_SECONDS, type EndpointInput, type WebhookEndpointService } from '../../services/webhook-endpoint-service.js';
 import type { WebhookStatsService } from '../../services/webhook-stats-service.js';
@@ -117,9 +119,12 @@ const endpointWithSecret = {
 
 export async function webhookEndpointRoutes(
   app: FastifyInstance,
-  opts: { endpoints: WebhookEndpointService; deliveries: WebhookDeliveryService; stats?: WebhookStatsService },
+  opts: { endpoints: WebhookEndpointService; deliveries: WebhookDeliveryService; stats?: WebhookStatsService; audit?: AuditLog },
 ): Promise<void> {
   const { endpoints, deliveries, stats } = opts;
+  /** Every change to an endpoint goes to the audit log with who made it (the log drops secret values itself). */
+  const recordChange = (request: FastifyRequest, action: AuditEntryInput['action'], id: string, changes: Record<string, unknown>) =>
+    opts.audit?.record({ projectId: request.principal.projectId, actor: actorOf(request), action, target: { type: 'webhook_endpoint', id }, changes });
   const tags = ['webhooks'];
 
   app.post<{ Body: EndpointInput }>(
@@ -138,6 +143,7 @@ export async function webhookEndpointRoutes(
     },
     async (request, reply) => {
       const { endpoint, secret } = await endpoints.create(request.principal.projectId, request.body);
+      await recordChange(request, 'webhook_endpoint.created', endpoint.id, { ...request.body });
       return reply.code(201).send({ ...endpoint, secret });
     },
   );
@@ -188,7 +194,11 @@ export async function webhookEndpointRoutes(
         response: { 200: { $ref: 'WebhookEndpoint#' }, ...errorResponses },
       },
     },
-    async (request) => endpoints.update(request.principal.projectId, request.params.id, request.body ?? {}),
+    async (request) => {
+      const updated = await endpoints.update(request.principal.projectId, request.params.id, request.body ?? {});
+      await recordChange(request, 'webhook_endpoint.updated', request.params.id, { ...request.body });
+      return updated;
+    },
   );
 
   app.delete<{ Params: { id: string } }>(
@@ -213,6 +223,7 @@ export async function webhookEndpointRoutes(
     },
     async (request) => {
       await endpoints.remove(request.principal.projectId, request.params.id);
+      await recordChange(request, 'webhook_endpoint.deleted', request.params.id, {});
       return { id: request.params.id, object: 'webhook_endpoint', deleted: true };
     },
   );
@@ -250,6 +261,7 @@ export async function webhookEndpointRoutes(
     },
     async (request) => {
       const { secret, previousSecretExpiresAt } = await endpoints.rotateSecret(request.principal.projectId, request.params.id, request.body?.graceSeconds);
+      await recordChange(request, 'webhook_endpoint.secret_rotated', request.params.id, { previousSecretExpiresAt });
       return { object: 'webhook_secret', endpointId: request.params.id, secret, previousSecretExpiresAt };
     },
   );

@@ -12,7 +12,12 @@ export class StreamQuota {
 
   /** Takes a slot or throws `limit_exceeded`; returns the function that gives it back (once). */
   take(principal: Principal): () => void {
-    const key = principal.kind === 'user' ? `user:${principal.projectId}:${principal.userExternalId}` : `key:${principal.keyId}`;
+    const key =
+      principal.kind === 'user'
+        ? `user:${principal.projectId}:${principal.userExternalId}`
+        : principal.kind === 'dashboard'
+          ? `session:${principal.sessionId}`
+          : `key:${principal.keyId}`;
     const count = this.open.get(key) ?? 0;
     if (count >= this.limit) {
       throw new OrdercastError('limit_exceeded', `At most ${this.limit} open streams per credential: close streams you no longer read`, { limit: this.limit });

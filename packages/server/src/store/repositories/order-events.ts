@@ -26,6 +26,7 @@ export function rowToEvent(row: EventRow): OrderEvent {
     userOffset: row.user_offset,
     createdAt: row.created_at,
     order,
+    actor: row.actor ?? null,
   };
 }
 
