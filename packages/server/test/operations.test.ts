@@ -39,6 +39,12 @@ describe.each(testDialects)('operations endpoints on %s', (dialect) => {
     const spec = (await server.request('GET', '/openapi.json')).body;
     expect(spec.openapi).toBe('3.1.0');
     expect(Object.keys(spec.paths).sort()).toEqual([
+      '/api/v2/audit-log',
+      '/api/v2/dashboard-sessions',
+      '/api/v2/dashboard-sessions/{id}',
+      '/api/v2/dashboard/session',
+      '/api/v2/dashboard/sign-in',
+      '/api/v2/dashboard/sign-out',
       '/api/v2/event-types',
       '/api/v2/events',
       '/api/v2/orders',
