@@ -15,6 +15,11 @@ export class ApiError extends Error {
   get isCredentialProblem(): boolean {
     return this.status === 401 || (this.status === 403 && this.code === 'forbidden');
   }
+
+  /** A dashboard session was refused: signed out, revoked or expired (a 403 is only its role, or a page from elsewhere). */
+  get isSessionProblem(): boolean {
+    return this.status === 401;
+  }
 }
 
 export interface RequestOptions {
@@ -23,8 +28,10 @@ export interface RequestOptions {
 }
 
 /**
- * The dashboard's only way to the server: the public REST API with the secret key.
- * `onCredentialRefused` lets the app send the user back to sign-in when the key stops working.
+ * The dashboard's only way to the server: the public REST API, with the secret key, or
+ * with a dashboard session (its HttpOnly cookie goes by itself; the page adds the
+ * session's CSRF token to every request that changes something).
+ * `onCredentialRefused` lets the app send the user back to sign-in when the credential stops working.
  */
 export class Api {
   onCredentialRefused: ((error: ApiError) => void) | undefined;
@@ -33,7 +40,23 @@ export class Api {
   constructor(
     readonly secretKey: string,
     readonly origin = '',
+    /** Set for a dashboard session (then `secretKey` is empty). */
+    readonly csrfToken?: string,
   ) {}
+
+  /** An Api signed in by a dashboard session's cookie. */
+  static withSession(csrfToken: string, origin = ''): Api {
+    return new Api('', origin, csrfToken);
+  }
+
+  get isSession(): boolean {
+    return this.csrfToken !== undefined;
+  }
+
+  /** Whether this error means the credential itself no longer works. */
+  refusesCredential(error: ApiError): boolean {
+    return this.isSession ? error.isSessionProblem : error.isCredentialProblem;
+  }
 
   async request<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
     let response: Response;
@@ -41,9 +64,11 @@ export class Api {
       response = await fetch(`${this.origin}${path}`, {
         method,
         headers: {
-          authorization: `Bearer ${this.secretKey}`,
+          ...(this.csrfToken === undefined ? { authorization: `Bearer ${this.secretKey}` } : {}),
+          ...(this.csrfToken !== undefined && method !== 'GET' && method !== 'HEAD' ? { 'x-ordercast-csrf': this.csrfToken } : {}),
           ...(options.body === undefined ? {} : { 'content-type': 'application/json' }),
         },
+        credentials: 'same-origin',
         body: options.body === undefined ? undefined : JSON.stringify(options.body),
         signal: options.signal,
         cache: 'no-store',
@@ -67,7 +92,7 @@ export class Api {
         body?.error?.message ?? `The server answered ${response.status}`,
         body?.error?.details,
       );
-      if (error.isCredentialProblem) this.onCredentialRefused?.(error);
+      if (this.refusesCredential(error)) this.onCredentialRefused?.(error);
       throw error;
     }
     return json as T;

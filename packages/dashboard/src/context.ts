@@ -11,6 +11,15 @@ export interface Session {
   project: Project;
   /** Where the server is, for the `curl` lines of empty states. */
   origin: string;
+  /** Signed in with the secret key, or a dashboard session's role. */
+  role: 'secret' | 'viewer' | 'operator';
+  /** When a dashboard session ends (undefined for the secret key). */
+  expiresAt?: string;
+}
+
+/** Whether this sign-in may change things: the controls that would are hidden from a viewer (the server refuses them anyway). */
+export function canChange(session: Session): boolean {
+  return session.role !== 'viewer';
 }
 
 export const SessionContext = createContext<Session | null>(null);

@@ -31,3 +31,20 @@ export function statusTone(status: string, finalStatuses: string[] = []): string
   if (/(process|pending|progress)/.test(s)) return 'busy';
   return 'wait';
 }
+
+/** Who made a change, in words: "secret key key_…", "viewer session dss_…", "CLI". */
+export function describeActor(actor: { kind: string; id: string | null; role?: string } | null | undefined): string {
+  if (!actor) return '—';
+  switch (actor.kind) {
+    case 'cli':
+      return 'CLI';
+    case 'dashboard_session':
+      return `${actor.role ?? 'dashboard'} session ${actor.id}`;
+    case 'secret_key':
+      return `secret key ${actor.id}`;
+    case 'admin_key':
+      return `admin key ${actor.id}`;
+    default:
+      return `${actor.kind.replace(/_/g, ' ')} ${actor.id ?? ''}`.trim();
+  }
+}

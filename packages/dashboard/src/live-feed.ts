@@ -92,7 +92,7 @@ export class LiveFeed {
       } catch (error) {
         if (!this.running) return;
         const apiError = error instanceof ApiError ? error : new ApiError(0, 'network_error', String(error));
-        if (apiError.isCredentialProblem) {
+        if (this.api.refusesCredential(apiError)) {
           // The app signs out; polling on with a dead key would only repeat the refusal.
           this.stop();
           return;

@@ -9,6 +9,7 @@ export type Route =
   | { page: 'webhooks' }
   | { page: 'events' }
   | { page: 'project' }
+  | { page: 'audit' }
   | { page: 'not-found'; path: string };
 
 export function parseRoute(pathname: string): Route {
@@ -28,6 +29,7 @@ export function parseRoute(pathname: string): Route {
   if (parts.length === 1 && parts[0] === 'webhooks') return { page: 'webhooks' };
   if (parts.length === 1 && parts[0] === 'events') return { page: 'events' };
   if (parts.length === 1 && parts[0] === 'project') return { page: 'project' };
+  if (parts.length === 1 && parts[0] === 'audit') return { page: 'audit' };
   return { page: 'not-found', path: rest };
 }
 

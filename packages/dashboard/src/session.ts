@@ -21,6 +21,17 @@ export function forgetKey(): void {
 }
 
 /**
+ * `/dashboard#link=dl_…` (what `ordercast dashboard-link` prints) signs in with a one-time
+ * link: the fragment never reaches the server's logs, and is removed at once.
+ */
+export function takeLinkFromFragment(): string | undefined {
+  const match = /^#link=([A-Za-z0-9_]+)/.exec(location.hash);
+  if (!match) return undefined;
+  history.replaceState(history.state, '', location.pathname + location.search);
+  return match[1];
+}
+
+/**
  * `/dashboard#key=sk_…` (the link `npm start` prints) signs in: the fragment never
  * reaches the server, and is removed from the address bar and history at once.
  */

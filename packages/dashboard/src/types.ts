@@ -32,6 +32,36 @@ export interface OrderEvent {
   reason: string | null;
   version: number;
   createdAt: string;
+  /** Who caused it (null for events written before the server kept it). */
+  actor?: Actor | null;
+}
+
+/** A credential as the API names it: a key, a dashboard session (with its role), or the CLI. */
+export interface Actor {
+  kind: string;
+  id: string | null;
+  role?: 'viewer' | 'operator';
+}
+
+/** One change in `GET /api/v2/audit-log`. */
+export interface AuditEntry {
+  id: string;
+  action: string;
+  actor: Actor;
+  address: string | null;
+  target: { type: string; id: string };
+  changes: Record<string, unknown>;
+  createdAt: string;
+}
+
+/** The dashboard session of this browser (`GET /api/v2/dashboard/session`). */
+export interface DashboardSession {
+  id: string;
+  projectId: string;
+  role: 'viewer' | 'operator';
+  permissions: string[];
+  expiresAt: string;
+  csrfToken: string;
 }
 
 /** An entry of `/events`: the timeline entry with the order as it was after it. */

@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError } from '../api.js';
-import { useSession } from '../context.js';
+import { canChange, useSession } from '../context.js';
 import { formatTime } from '../format.js';
 import type { WebhookDelivery, WebhookDeliveryWithAttempts, WebhookEndpoint } from '../types.js';
 import { WholeText, ErrorNotice, Link } from './ui.js';
@@ -8,7 +8,8 @@ import { WholeText, ErrorNotice, Link } from './ui.js';
 const DELIVERY_TONE: Record<WebhookDelivery['status'], string> = { pending: 'busy', succeeded: 'good', failed: 'bad' };
 
 function Attempts(props: { delivery: WebhookDelivery; onChanged(): void }) {
-  const { api } = useSession();
+  const session = useSession();
+  const { api } = session;
   const { delivery } = props;
   const [detail, setDetail] = useState<WebhookDeliveryWithAttempts | undefined>();
   const [error, setError] = useState<unknown>();
@@ -45,9 +46,11 @@ function Attempts(props: { delivery: WebhookDelivery; onChanged(): void }) {
   return (
     <div class="attempts">
       <div class="actions">
-        <button type="button" class="small" disabled={sending} onClick={resend} aria-label={`Re-send delivery ${delivery.id}`}>
-          {sending ? 'Re-sending…' : 'Re-send'}
-        </button>
+        {canChange(session) && (
+          <button type="button" class="small" disabled={sending} onClick={resend} aria-label={`Re-send delivery ${delivery.id}`}>
+            {sending ? 'Re-sending…' : 'Re-send'}
+          </button>
+        )}
         {sent && (
           <span class="muted small" role="status">
             Queued again with the same webhook-id.

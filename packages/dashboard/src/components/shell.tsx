@@ -5,8 +5,10 @@ import { EventsPage } from '../pages/events.js';
 import { OrderPage } from '../pages/order.js';
 import { OrdersPage } from '../pages/orders.js';
 import { ProjectPage } from '../pages/project.js';
+import { AuditPage } from '../pages/audit.js';
 import { WebhooksPage } from '../pages/webhooks.js';
 import { useRoute, type Route } from '../router.js';
+import { formatTime } from '../format.js';
 import { WholeText, Link } from './ui.js';
 
 function useFeedState() {
@@ -48,6 +50,8 @@ function Page(props: { route: Route }) {
       return <EventsPage />;
     case 'project':
       return <ProjectPage />;
+    case 'audit':
+      return <AuditPage />;
     default:
       return (
         <section class="empty" role="status">
@@ -64,16 +68,24 @@ const NAV: { to: string; label: string; pages: Route['page'][] }[] = [
   { to: '/', label: 'Orders', pages: ['orders', 'order'] },
   { to: '/webhooks', label: 'Webhooks', pages: ['webhooks'] },
   { to: '/events', label: 'Events', pages: ['events'] },
+  { to: '/audit', label: 'Audit log', pages: ['audit'] },
   { to: '/project', label: 'Project', pages: ['project'] },
 ];
 
 export function Shell(props: { onSignOut(): void }) {
-  const { project, feed } = useSession();
+  const { project, feed, role, expiresAt } = useSession();
   const route = useRoute();
   const connection = useFeedState();
 
   useEffect(() => {
-    const titles: Record<string, string> = { orders: 'Orders', order: 'Order', webhooks: 'Webhooks', events: 'Events', project: 'Project' };
+    const titles: Record<string, string> = {
+      orders: 'Orders',
+      order: 'Order',
+      webhooks: 'Webhooks',
+      events: 'Events',
+      audit: 'Audit log',
+      project: 'Project',
+    };
     document.title = `${titles[route.page] ?? 'Not found'} · ${project.name} · Ordercast`;
   }, [route, project.name]);
 
@@ -86,6 +98,11 @@ export function Shell(props: { onSignOut(): void }) {
         <div class="brand">
           <span class="logo" aria-hidden="true" />
           <WholeText text={project.name} class="project-name" />
+          {role !== 'secret' && (
+            <span class="badge tone-muted" data-testid="session-role" title={expiresAt ? `This session ends at ${formatTime(expiresAt)}` : undefined}>
+              {role === 'viewer' ? 'Viewer' : 'Operator'}
+            </span>
+          )}
         </div>
         <nav aria-label="Main">
           {NAV.map((item) => (

@@ -5,8 +5,8 @@ import { LifecycleDiagram } from '../components/lifecycle-diagram.js';
 import { CopyableId, ErrorNotice, Link, StatusBadge, WholeText } from '../components/ui.js';
 import { NoDeliveries } from '../components/no-deliveries.js';
 import { OrderMetadata } from '../components/order-metadata.js';
-import { useSession } from '../context.js';
-import { formatAmount, formatTime } from '../format.js';
+import { canChange, useSession } from '../context.js';
+import { describeActor, formatAmount, formatTime } from '../format.js';
 import { mergeTimeline, readTimeline } from '../timeline.js';
 import type { ListPage, Order, OrderEvent, WebhookDelivery, WebhookEndpoint } from '../types.js';
 import { useFeed, useRefresh } from '../use-feed.js';
@@ -89,7 +89,8 @@ function MoveForm(props: { order: Order; onMoved(order: Order): void }) {
 }
 
 export function OrderPage(props: { id: string }) {
-  const { api, project, origin } = useSession();
+  const session = useSession();
+  const { api, project, origin } = session;
   const [order, setOrder] = useState<Order | undefined>();
   const [timeline, setTimeline] = useState<OrderEvent[]>([]);
   const [deliveries, setDeliveries] = useState<WebhookDelivery[] | undefined>();
@@ -236,13 +237,19 @@ export function OrderPage(props: { id: string }) {
       </div>
       <LifecycleDiagram lifecycle={project.lifecycle} current={order.status} visited={visited} />
       <div class="panel">
-        <MoveForm
-          order={order}
-          onMoved={(moved) => {
-            setOrder((o) => (o && o.version >= moved.version ? o : moved));
-            void loadTail();
-          }}
-        />
+        {canChange(session) ? (
+          <MoveForm
+            order={order}
+            onMoved={(moved) => {
+              setOrder((o) => (o && o.version >= moved.version ? o : moved));
+              void loadTail();
+            }}
+          />
+        ) : (
+          <p class="muted" data-testid="viewer-note">
+            You are signed in as a viewer: you can follow this order, not move it.
+          </p>
+        )}
       </div>
 
       <h2 id="timeline-title">Timeline</h2>
@@ -253,6 +260,7 @@ export function OrderPage(props: { id: string }) {
             <th scope="col">Event</th>
             <th scope="col">From → to</th>
             <th scope="col">Reason</th>
+            <th scope="col">By</th>
             <th scope="col" class="num">
               Version
             </th>
@@ -280,6 +288,9 @@ export function OrderPage(props: { id: string }) {
               </td>
               <td data-label="Reason">
                 <WholeText text={e.reason} />
+              </td>
+              <td data-label="By">
+                <WholeText text={describeActor(e.actor)} class="mono small" />
               </td>
               <td data-label="Version" class="num">
                 {e.version}

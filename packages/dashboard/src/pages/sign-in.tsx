@@ -50,6 +50,10 @@ export function SignIn(props: { message?: string; onSubmit(key: string): Promise
           <code>npm start</code> prints a sign-in link for the demo project. For another project:{' '}
           <code>npx ordercast projects create --name Shop --lifecycle onramp</code>.
         </p>
+        <p class="hint small">
+          No secret key? Ask for a one-time sign-in link (<code>ordercast dashboard-link --project … --role viewer</code>): it signs you in with a role, without
+          the key.
+        </p>
       </form>
     </main>
   );

@@ -2,7 +2,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { withQuery } from '../api.js';
 import { DeliveryList } from '../components/deliveries.js';
 import { WholeText, curl, EmptyState, ErrorNotice } from '../components/ui.js';
-import { useSession } from '../context.js';
+import { canChange, useSession } from '../context.js';
 import { formatTime } from '../format.js';
 import type { ListPage, WebhookDelivery, WebhookEndpoint } from '../types.js';
 import { useRefresh } from '../use-feed.js';
@@ -104,7 +104,9 @@ function EndpointForm(props: { initial?: WebhookEndpoint; onSaved(endpoint: Webh
 }
 
 function EndpointCard(props: { endpoint: WebhookEndpoint; rate?: { ok: number; total: number }; onChanged(): void; onShowDeliveries(): void }) {
-  const { api } = useSession();
+  const session = useSession();
+  const { api } = session;
+  const writable = canChange(session);
   const e = props.endpoint;
   const state = endpointState(e);
   const [editing, setEditing] = useState(false);
@@ -147,73 +149,79 @@ function EndpointCard(props: { endpoint: WebhookEndpoint; rate?: { ok: number; t
         <button type="button" class="secondary small" onClick={props.onShowDeliveries}>
           Deliveries
         </button>
-        <button type="button" class="secondary small" onClick={() => act(async () => (await api.post(`${path}/test`), 'Test event queued.'))}>
-          Send test
-        </button>
-        <button type="button" class="secondary small" onClick={() => setEditing(!editing)} aria-expanded={editing}>
-          Edit
-        </button>
-        <button
-          type="button"
-          class="secondary small"
-          onClick={() =>
-            act(async () => {
-              await api.request('PATCH', path, { body: { disabled: !e.disabled } });
-              return e.disabled ? 'Enabled again: use Recover to re-send what failed meanwhile.' : 'Disabled: nothing more is sent to it.';
-            })
-          }
-        >
-          {e.disabled ? 'Enable' : 'Disable'}
-        </button>
-        <button
-          type="button"
-          class="secondary small"
-          onClick={() =>
-            act(async () => {
-              if (!confirm('Rotate the signing secret? The old one keeps working for 24 hours.')) return undefined;
-              const rotated = await api.post<{ secret: string; previousSecretExpiresAt: string }>(`${path}/rotate-secret`, {});
-              setSecret(rotated.secret);
-              return `The old secret works until ${formatTime(rotated.previousSecretExpiresAt)}.`;
-            })
-          }
-        >
-          Rotate secret
-        </button>
-        <button
-          type="button"
-          class="danger small"
-          onClick={() =>
-            act(async () => {
-              if (!confirm(`Delete the endpoint ${e.url} and its delivery log?`)) return undefined;
-              await api.request('DELETE', path);
-              return undefined;
-            })
-          }
-        >
-          Delete
-        </button>
+        {writable && (
+          <>
+            <button type="button" class="secondary small" onClick={() => act(async () => (await api.post(`${path}/test`), 'Test event queued.'))}>
+              Send test
+            </button>
+            <button type="button" class="secondary small" onClick={() => setEditing(!editing)} aria-expanded={editing}>
+              Edit
+            </button>
+            <button
+              type="button"
+              class="secondary small"
+              onClick={() =>
+                act(async () => {
+                  await api.request('PATCH', path, { body: { disabled: !e.disabled } });
+                  return e.disabled ? 'Enabled again: use Recover to re-send what failed meanwhile.' : 'Disabled: nothing more is sent to it.';
+                })
+              }
+            >
+              {e.disabled ? 'Enable' : 'Disable'}
+            </button>
+            <button
+              type="button"
+              class="secondary small"
+              onClick={() =>
+                act(async () => {
+                  if (!confirm('Rotate the signing secret? The old one keeps working for 24 hours.')) return undefined;
+                  const rotated = await api.post<{ secret: string; previousSecretExpiresAt: string }>(`${path}/rotate-secret`, {});
+                  setSecret(rotated.secret);
+                  return `The old secret works until ${formatTime(rotated.previousSecretExpiresAt)}.`;
+                })
+              }
+            >
+              Rotate secret
+            </button>
+            <button
+              type="button"
+              class="danger small"
+              onClick={() =>
+                act(async () => {
+                  if (!confirm(`Delete the endpoint ${e.url} and its delivery log?`)) return undefined;
+                  await api.request('DELETE', path);
+                  return undefined;
+                })
+              }
+            >
+              Delete
+            </button>
+          </>
+        )}
       </div>
-      <form
-        class="move recover"
-        aria-label="Recover failed deliveries"
-        onSubmit={(event) => {
-          event.preventDefault();
-          void act(async () => {
-            const result = await api.post<{ requeued: number }>(`${path}/recover`, { since: new Date(since).toISOString() });
-            return `${result.requeued} failed ${result.requeued === 1 ? 'delivery' : 'deliveries'} queued again.`;
-          });
-        }}
-      >
-        <div class="field">
-          <label for={`recover-${e.id}`}>Re-send what failed since</label>
-          <input id={`recover-${e.id}`} type="datetime-local" value={since} required onInput={(ev) => setSince((ev.target as HTMLInputElement).value)} />
-        </div>
-        <div class="field buttons">
-          <button type="submit" class="secondary small">
-            Recover
-          </button>
-        </div>
-      </form>
+      {writable && (
+        <form
+          class="move recover"
+          aria-label="Recover failed deliveries"
+          onSubmit={(event) => {
+            event.preventDefault();
+            void act(async () => {
+              const result = await api.post<{ requeued: number }>(`${path}/recover`, { since: new Date(since).toISOString() });
+              return `${result.requeued} failed ${result.requeued === 1 ? 'delivery' : 'deliveries'} queued again.`;
+            });
+          }}
+        >
+          <div class="field">
+            <label for={`recover-${e.id}`}>Re-send what failed since</label>
+            <input id={`recover-${e.id}`} type="datetime-local" value={since} required onInput={(ev) => setSince((ev.target as HTMLInputElement).value)} />
+          </div>
+          <div class="field buttons">
+            <button type="submit" class="secondary small">
+              Recover
+            </button>
+          </div>
+        </form>
+      )}
       {secret && (
         <p class="notice secret" role="status">
           New signing secret, shown once: <code>{secret}</code>
@@ -246,7 +254,8 @@ interface DeliveryFilters {
 }
 
 export function WebhooksPage() {
-  const { api, origin } = useSession();
+  const session = useSession();
+  const { api, origin } = session;
   const [endpoints, setEndpoints] = useState<WebhookEndpoint[] | undefined>();
   const [rates, setRates] = useState<Record<string, { ok: number; total: number }>>({});
   const [newSecret, setNewSecret] = useState<string | undefined>();
@@ -344,12 +353,14 @@ export function WebhooksPage() {
           Endpoint added. Its signing secret, shown once: <code>{newSecret}</code>
         </p>
       )}
-      <EndpointForm
-        onSaved={(_endpoint, secret) => {
-          setNewSecret(secret);
-          void loadEndpoints();
-        }}
-      />
+      {canChange(session) && (
+        <EndpointForm
+          onSaved={(_endpoint, secret) => {
+            setNewSecret(secret);
+            void loadEndpoints();
+          }}
+        />
+      )}
 
       <h2 id="deliveries-title" ref={deliveriesHeading} tabIndex={-1}>
         Deliveries
