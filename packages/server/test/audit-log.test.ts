@@ -32,7 +32,9 @@ describe.each(testDialects)('the audit log (%s)', (dialect) => {
     let cursor: string | null = null;
     do {
       const sep = query ? '&' : '';
-      const page = await server.request('GET', `/api/v2/audit-log?${query}${sep}limit=2${cursor ? `&cursor=${cursor}` : ''}`, { key: project.secretKey });
+      const page: { status: number; body: any } = await server.request('GET', `/api/v2/audit-log?${query}${sep}limit=2${cursor ? `&cursor=${cursor}` : ''}`, {
+        key: project.secretKey,
+      });
       expect(page.status).toBe(200);
       entries.push(...page.body.data);
       expect(page.body.hasMore).toBe(page.body.nextCursor !== null);
@@ -81,7 +83,9 @@ describe.each(testDialects)('the audit log (%s)', (dialect) => {
     });
     expect(moved.status).toBe(200);
     // ...and deletes the endpoint; the other project writes too, which this log never shows.
-    const deleted = await server.request('DELETE', `/api/v2/webhook-endpoints/${endpointId}`, { headers: { cookie, origin, 'x-ordercast-csrf': operator.csrfToken } });
+    const deleted = await server.request('DELETE', `/api/v2/webhook-endpoints/${endpointId}`, {
+      headers: { cookie, origin, 'x-ordercast-csrf': operator.csrfToken },
+    });
     expect(deleted.status).toBe(200);
     await server.request('POST', '/api/v2/orders', { key: other.secretKey, body: { externalId: 'b-1' } });
   });
@@ -104,7 +108,11 @@ describe.each(testDialects)('the audit log (%s)', (dialect) => {
     ]);
     expect(new Set(entries.map((e) => e.id)).size).toBe(entries.length);
     const byAction = Object.fromEntries(entries.map((e) => [e.action, e]));
-    expect(byAction['order.created']).toMatchObject({ actor: { kind: 'secret_key', id: secretKeyId }, target: { type: 'order', id: orderId }, address: '127.0.0.1' });
+    expect(byAction['order.created']).toMatchObject({
+      actor: { kind: 'secret_key', id: secretKeyId },
+      target: { type: 'order', id: orderId },
+      address: '127.0.0.1',
+    });
     expect(byAction['order.status_changed']).toMatchObject({
       actor: { kind: 'dashboard_session', id: operator.id, role: 'operator' },
       changes: { status: 'PROCESSING', fromStatus: 'AWAITING_PAYMENT_FROM_USER' },
@@ -127,7 +135,11 @@ describe.each(testDialects)('the audit log (%s)', (dialect) => {
 
   it('filters by action, actor, target and time', async () => {
     expect((await readAll('action=order.created&action=webhook_endpoint.deleted')).map((e) => e.action)).toEqual(['webhook_endpoint.deleted', 'order.created']);
-    expect((await readAll(`actor=${operator.id}`)).map((e) => e.action)).toEqual(['webhook_endpoint.deleted', 'order.status_changed', 'dashboard_session.started']);
+    expect((await readAll(`actor=${operator.id}`)).map((e) => e.action)).toEqual([
+      'webhook_endpoint.deleted',
+      'order.status_changed',
+      'dashboard_session.started',
+    ]);
     expect((await readAll(`actor=${secretKeyId}`)).map((e) => e.action)).toEqual([
       'webhook_endpoint.updated',
       'webhook_endpoint.secret_rotated',
@@ -181,7 +193,19 @@ describe.each(testDialects)('the audit log (%s)', (dialect) => {
       const rotatedKey = runCli(['projects', 'rotate-key', '--project', project.project.id, '--kind', 'publishable', '--data-dir', server.dataDir, '--json']);
       expect(rotatedKey.code).toBe(0);
       secrets.push(JSON.parse(rotatedKey.stdout).key);
-      const rotatedToken = runCli(['projects', 'rotate-key', '--project', project.project.id, '--kind', 'token', '--grace', '60', '--data-dir', server.dataDir, '--json']);
+      const rotatedToken = runCli([
+        'projects',
+        'rotate-key',
+        '--project',
+        project.project.id,
+        '--kind',
+        'token',
+        '--grace',
+        '60',
+        '--data-dir',
+        server.dataDir,
+        '--json',
+      ]);
       secrets.push(JSON.parse(rotatedToken.stdout).tokenSecret);
     }
     const entries = await readAll();

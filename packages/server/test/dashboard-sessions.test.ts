@@ -78,7 +78,11 @@ describe.each(testDialects)('dashboard sign-in links and sessions (%s)', (dialec
     expect((await openLink('not a link')).status).toBe(401);
 
     const lapsed = await link('operator');
-    await server.app.store.db.updateTable('dashboard_sessions').set({ link_expires_at: new Date(Date.now() - 1000).toISOString() }).where('id', '=', lapsed.id).execute();
+    await server.app.store.db
+      .updateTable('dashboard_sessions')
+      .set({ link_expires_at: new Date(Date.now() - 1000).toISOString() })
+      .where('id', '=', lapsed.id)
+      .execute();
     const expired = await openLink(lapsed.token);
     expect(expired.status).toBe(401);
     expect(expired.headers.get('set-cookie')).toBeNull();
@@ -118,7 +122,10 @@ describe.each(testDialects)('dashboard sign-in links and sessions (%s)', (dialec
     expect(crossSiteRead.status).toBe(403);
     const crossSiteFetch = await asPage(operator, 'GET', '/api/v2/orders', undefined, { 'sec-fetch-site': 'cross-site' });
     expect(crossSiteFetch.status).toBe(403);
-    const noOrigin = await server.request('POST', '/api/v2/orders', { body: order, headers: { cookie: operator.cookie, 'x-ordercast-csrf': operator.csrfToken } });
+    const noOrigin = await server.request('POST', '/api/v2/orders', {
+      body: order,
+      headers: { cookie: operator.cookie, 'x-ordercast-csrf': operator.csrfToken },
+    });
     expect(noOrigin.status).toBe(403);
     // Nothing was written by the refused attempts; the page's own request is.
     expect((await server.request('GET', '/api/v2/orders?externalId=csrf-1', { key: project.secretKey })).body.data).toEqual([]);
@@ -158,7 +165,11 @@ describe.each(testDialects)('dashboard sign-in links and sessions (%s)', (dialec
     const { id, token } = await link('operator');
     const opened = await openLink(token);
     const cookie = (opened.headers.get('set-cookie') ?? '').split(';')[0] as string;
-    await server.app.store.db.updateTable('dashboard_sessions').set({ expires_at: new Date(Date.now() - 1000).toISOString() }).where('id', '=', id).execute();
+    await server.app.store.db
+      .updateTable('dashboard_sessions')
+      .set({ expires_at: new Date(Date.now() - 1000).toISOString() })
+      .where('id', '=', id)
+      .execute();
     const lapsed = await server.request('GET', '/api/v2/orders', { headers: { cookie, origin } });
     expect(lapsed.status).toBe(401);
     expect(lapsed.body.error.message).toContain('expired');
@@ -192,7 +203,20 @@ describe.each(testDialects)('dashboard sign-in links and sessions (%s)', (dialec
 
   it('makes links from the CLI, lists and revokes them', async () => {
     if (dialect !== 'sqlite') return;
-    const made = runCli(['dashboard-link', '--project', project.project.id, '--role', 'viewer', '--expires', '8h', '--url', `${origin}/dashboard`, '--data-dir', server.dataDir, '--json']);
+    const made = runCli([
+      'dashboard-link',
+      '--project',
+      project.project.id,
+      '--role',
+      'viewer',
+      '--expires',
+      '8h',
+      '--url',
+      `${origin}/dashboard`,
+      '--data-dir',
+      server.dataDir,
+      '--json',
+    ]);
     expect(made.code).toBe(0);
     const created = JSON.parse(made.stdout);
     expect(created.url).toMatch(new RegExp(`^${origin}/dashboard#link=dl_[A-Za-z0-9]{40}$`));

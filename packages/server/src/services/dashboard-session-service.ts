@@ -195,8 +195,7 @@ export class DashboardSessionService {
     if (cached && cached.until >= now) return check(cached, now);
     return findDashboardSessionByHash(this.store.db, hash).then((row) => {
       const fresh: CachedSession = {
-        principal:
-          row && row.session_hash && constantTimeEqual(row.session_hash, hash) ? this.principalOf(row, Date.parse(row.expires_at as string)) : undefined,
+        principal: row?.session_hash && constantTimeEqual(row.session_hash, hash) ? this.principalOf(row, Date.parse(row.expires_at as string)) : undefined,
         endedAtMs: row?.ended_at ? Date.parse(row.ended_at) : null,
         until: now + SESSION_CACHE_MS,
       };
