@@ -207,15 +207,33 @@ describe.each(testDialects)('the audit log (%s)', (dialect) => {
         '--json',
       ]);
       secrets.push(JSON.parse(rotatedToken.stdout).tokenSecret);
+      const endpoint = runCli([
+        'webhooks',
+        'endpoints',
+        'create',
+        '--project',
+        project.project.id,
+        '--url',
+        'https://example.com/cli',
+        '--data-dir',
+        server.dataDir,
+        '--json',
+      ]);
+      expect(endpoint.code).toBe(0);
+      const created = JSON.parse(endpoint.stdout);
+      secrets.push(created.secret);
+      expect(runCli(['webhooks', 'endpoints', 'delete', created.id, '--project', project.project.id, '--data-dir', server.dataDir]).code).toBe(0);
     }
     const entries = await readAll();
     if (dialect === 'sqlite') {
-      expect(entries.slice(0, 2).map((e) => [e.action, e.actor.kind])).toEqual([
+      expect(entries.slice(0, 4).map((e) => [e.action, e.actor.kind])).toEqual([
+        ['webhook_endpoint.deleted', 'cli'],
+        ['webhook_endpoint.created', 'cli'],
         ['token_secret.rotated', 'cli'],
         ['api_key.rotated', 'cli'],
       ]);
     }
-    expect(entries.find((e) => e.action === 'webhook_endpoint.created')?.changes.headers).toBe('[redacted]');
+    expect(entries.find((e) => e.action === 'webhook_endpoint.created' && e.actor.kind === 'secret_key')?.changes.headers).toBe('[redacted]');
     const rows = await server.app.store.db.selectFrom('audit_log').selectAll().execute();
     const events = await server.app.store.db.selectFrom('order_events').select('actor').execute();
     const everything = JSON.stringify([entries, rows, events]);

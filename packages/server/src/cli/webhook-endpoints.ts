@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { CLI_ACTOR } from '../domain/actor.js';
 import type { EndpointView } from '../services/webhook-endpoint-service.js';
 import { withCore, withDatabaseOptions } from './database-options.js';
 import { printJson } from './output.js';
@@ -60,6 +61,13 @@ export function registerWebhookEndpoints(program: Command): void {
         description: flags.description,
         enabledEvents: flags.events.length > 0 ? flags.events : undefined,
       });
+      await core.auditLog.record({
+        projectId: flags.project,
+        actor: CLI_ACTOR,
+        action: 'webhook_endpoint.created',
+        target: { type: 'webhook_endpoint', id: endpoint.id },
+        changes: { url: endpoint.url, description: endpoint.description, enabledEvents: endpoint.enabledEvents },
+      });
       if (flags.json) return printJson({ ...endpoint, secret });
       printEndpoint(endpoint);
       console.log(`  secret  ${secret}   (shown once: keep it to verify signatures)`);
@@ -76,6 +84,12 @@ export function registerWebhookEndpoints(program: Command): void {
   ).action(async (endpointId, flags) =>
     withCore(flags, async (core) => {
       await core.webhookEndpoints.remove(flags.project, endpointId);
+      await core.auditLog.record({
+        projectId: flags.project,
+        actor: CLI_ACTOR,
+        action: 'webhook_endpoint.deleted',
+        target: { type: 'webhook_endpoint', id: endpointId },
+      });
       if (flags.json) return printJson({ id: endpointId, deleted: true });
       console.log(`deleted ${endpointId}`);
     }),
