@@ -152,10 +152,10 @@ export class AuditLog {
       readAudit ? listAuditEntries(this.store.db, { ...filter, actions: otherActions }, cursor.a ?? undefined, limit + 1) : [],
       readEvents ? listActedEvents(this.store.db, { ...filter, types: orderTypes }, cursor.e ?? undefined, limit + 1) : [],
     ]);
-    const merged = [
-      ...audit.map((row) => ({ source: 'a' as const, seq: Number(row.seq), entry: auditEntry(row) })),
-      ...events.map((row) => ({ source: 'e' as const, seq: Number(row.seq), entry: eventEntry(row) })),
-    ].sort((x, y) => (x.entry.createdAt === y.entry.createdAt ? (x.entry.id < y.entry.id ? 1 : -1) : x.entry.createdAt < y.entry.createdAt ? 1 : -1));
+    const merged = mergeNewestFirst(
+      audit.map((row) => ({ source: 'a' as const, seq: Number(row.seq), entry: auditEntry(row) })),
+      events.map((row) => ({ source: 'e' as const, seq: Number(row.seq), entry: eventEntry(row) })),
+    );
     const page = merged.slice(0, limit);
     const hasMore = merged.length > limit;
     const next: Cursor = { a: cursor.a, e: cursor.e };
@@ -165,6 +165,35 @@ export class AuditLog {
     if (!readEvents || events.length === page.filter((p) => p.source === 'e').length) next.e = 0;
     return { data: page.map((p) => p.entry), hasMore, nextCursor: hasMore ? encodeCursor(next) : null };
   }
+}
+
+interface Sourced {
+  source: 'a' | 'e';
+  seq: number;
+  entry: AuditEntry;
+}
+
+/**
+ * Merges two lists, each newest first by its own seq, by time. A merge (not a sort) keeps
+ * each list in its seq order even where times disagree with it, so a source's cursor,
+ * the seq of the last entry taken from it, never passes over an entry not yet shown.
+ */
+function mergeNewestFirst(left: Sourced[], right: Sourced[]): Sourced[] {
+  const out: Sourced[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < left.length || j < right.length) {
+    const a = left[i];
+    const b = right[j];
+    if (a && (!b || a.entry.createdAt >= b.entry.createdAt)) {
+      out.push(a);
+      i++;
+    } else {
+      out.push(b as Sourced);
+      j++;
+    }
+  }
+  return out;
 }
 
 function auditEntry(row: {
