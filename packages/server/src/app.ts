@@ -56,7 +56,7 @@ export interface App extends Omit<Core, 'close' | 'metrics'> {
 }
 
 export async function createApp(config: Config, options: AppOptions = {}): Promise<App> {
-  const metrics = new Metrics();
+  const metrics = new Metrics({ projects: config.metricsProjects });
   const core = await createCore(config, { serving: true, metrics, ...options });
   const { logger, store, broker, projects, auth, orders, webhookEndpoints, webhookDeliveries, orderWaiters } = core;
   const shutdown = new AbortController();
@@ -85,7 +85,16 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         },
       )
     : undefined;
-  const follower = new LogFollower(store.log, broker, { pollMs: config.realtime.eventPollMs, settleMs: store.dialect === 'postgres' ? 50 : 0 }, logger);
+  const follower = new LogFollower(
+    store.log,
+    broker,
+    {
+      pollMs: config.realtime.eventPollMs,
+      settleMs: store.dialect === 'postgres' ? 50 : 0,
+      observer: { read: (events) => metrics.logRead(events), failed: () => metrics.logFollowerReadErrors.inc() },
+    },
+    logger,
+  );
   // A node asks for other nodes' hints only about what its clients follow (see docs/realtime.md, "Running several nodes").
   const hub = new ChannelHub((topic) => {
     const interest = interestOfTopic(topic);

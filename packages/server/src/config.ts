@@ -50,6 +50,8 @@ export interface Config {
   metricsHost: string;
   /** --metrics-port / ORDERCAST_METRICS_PORT: `/metrics` is served only there; `off` serves no metrics, 0 picks a free port. */
   metricsPort: number | undefined;
+  /** ORDERCAST_METRICS_PROJECTS: project ids counted under a `project` label of their own (none by default; at most MAX_METRICS_PROJECTS). */
+  metricsProjects: string[];
   /** ORDERCAST_ENCRYPTION_KEY: seals stored secrets (32 bytes, hex or base64); see docs/operations.md. */
   encryptionKey: string | undefined;
   /** ORDERCAST_ENCRYPTION_KEY_PREVIOUS: keys that still open stored secrets while they are re-sealed. */
@@ -290,6 +292,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     databaseStatementTimeout: Math.max(100, duration('ORDERCAST_DATABASE_STATEMENT_TIMEOUT', env.ORDERCAST_DATABASE_STATEMENT_TIMEOUT, '30s')),
     metricsHost: env.ORDERCAST_METRICS_HOST || '127.0.0.1',
     metricsPort: metricsPort(flags.metricsPort ?? env.ORDERCAST_METRICS_PORT),
+    metricsProjects: metricsProjects(env.ORDERCAST_METRICS_PROJECTS),
     encryptionKey: env.ORDERCAST_ENCRYPTION_KEY || undefined,
     encryptionKeyPrevious: env.ORDERCAST_ENCRYPTION_KEY_PREVIOUS || undefined,
     retention: loadRetentionConfig(env),
@@ -311,6 +314,19 @@ function databaseListenUrl(raw: string | undefined): string | undefined {
   if (raw === undefined || raw === '') return undefined;
   if (!/^postgres(ql)?:\/\//.test(raw)) throw new ConfigError('--database-listen-url (ORDERCAST_DATABASE_LISTEN_URL) must be a postgres://… URL');
   return raw;
+}
+
+/** Each listed project multiplies the series of the per-project metrics: the list is bounded. */
+export const MAX_METRICS_PROJECTS = 50;
+
+function metricsProjects(raw: string | undefined): string[] {
+  const ids = [...new Set((raw ?? '').split(',').map((id) => id.trim()).filter(Boolean))];
+  const bad = ids.find((id) => !/^prj_[A-Za-z0-9]{1,64}$/.test(id));
+  if (bad !== undefined) throw new ConfigError(`ORDERCAST_METRICS_PROJECTS: "${bad}" is not a project id such as prj_…`);
+  if (ids.length > MAX_METRICS_PROJECTS) {
+    throw new ConfigError(`ORDERCAST_METRICS_PROJECTS lists ${ids.length} projects; at most ${MAX_METRICS_PROJECTS} get a label of their own`);
+  }
+  return ids;
 }
 
 /** The default is a well-known loopback port; `off` (or `false`, `none`) turns the metrics listener off. */
