@@ -134,12 +134,14 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     maxBufferedBytes: config.realtime.maxBufferedBytes,
     shutdownSignal: shutdown.signal,
   });
+  const health = new HealthService(store);
+  metrics.setDatabaseProbe(() => health.checkDatabase());
   const isTrustedProxy = trustedProxyTest(config.trustProxy);
   const http = await buildHttpServer({
     trustProxy: isTrustedProxy,
     logger,
     metrics,
-    health: new HealthService(store),
+    health,
     auth,
     orders,
     projects,

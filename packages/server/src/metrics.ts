@@ -1,7 +1,13 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /** Reads the webhook queue when /metrics is scraped. */
-export type WebhookQueueProbe = () => Promise<{ pending: number; oldestPendingCreatedAt: string | null }>;
+export type WebhookQueueProbe = () => Promise<WebhookQueueStats>;
+
+export interface WebhookQueueStats {
+  pending: number;
+  oldestPendingCreatedAt: string | null;
+  failingEndpoints: number;
+}
 
 /** What the order read cache reports at each scrape. */
 export interface OrderCacheStats {
@@ -30,6 +36,7 @@ export class Metrics {
   readonly registry = new Registry();
   private readonly labelledProjects: ReadonlySet<string>;
   private queueProbe: WebhookQueueProbe | undefined;
+  private databaseProbe: (() => Promise<void>) | undefined;
   private brokerProbe: (() => boolean) | undefined;
   private orderCache: OrderCacheStats | undefined;
   private brokerName = 'redis';
@@ -73,6 +80,7 @@ export class Metrics {
   readonly webhookQueueDepth: Gauge;
   readonly brokerConnected: Gauge;
   readonly webhookOldestPendingAge: Gauge;
+  readonly webhookEndpointsFailing: Gauge;
 
   readonly realtimeConnections = new Gauge({
     name: 'ordercast_realtime_connections',
@@ -182,7 +190,7 @@ export class Metrics {
     collectDefaultMetrics({ register: this.registry, prefix: 'ordercast_' });
     for (const name of MISNAMED_DEFAULT_METRICS) this.registry.removeSingleMetric(`ordercast_${name}`);
     const metrics = this;
-    let lastRead: Promise<{ pending: number; oldestPendingCreatedAt: string | null } | undefined> | undefined;
+    let lastRead: Promise<WebhookQueueStats | undefined> | undefined;
     // Both gauges read the queue once per scrape.
     const readQueue = () => {
       lastRead ??= (metrics.queueProbe?.() ?? Promise.resolve(undefined))
@@ -243,6 +251,24 @@ export class Metrics {
         if (stats) this.set(stats.oldestPendingCreatedAt ? Math.max(0, (Date.now() - Date.parse(stats.oldestPendingCreatedAt)) / 1000) : 0);
       },
     });
+    new Gauge({
+      name: 'ordercast_database_up',
+      help: 'Whether the database answered a trivial query at this scrape (1) or not within 2 seconds (0)',
+      registers: [this.registry],
+      async collect() {
+        if (!metrics.databaseProbe) return;
+        this.set(await answersWithin(metrics.databaseProbe, 2_000));
+      },
+    });
+    this.webhookEndpointsFailing = new Gauge({
+      name: 'ordercast_webhook_endpoints_failing',
+      help: 'Enabled webhook endpoints whose attempts keep failing (endpoint.failing was announced; all processes)',
+      registers: [this.registry],
+      async collect() {
+        const stats = await readQueue();
+        if (stats) this.set(stats.failingEndpoints);
+      },
+    });
   }
 
   /** With Redis: whether its connection is up, read at each scrape. */
@@ -257,7 +283,25 @@ export class Metrics {
     this.orderCache = cache;
   }
 
+  /** A trivial query, run at each scrape: whether the database answers. */
+  setDatabaseProbe(probe: () => Promise<void>): void {
+    this.databaseProbe = probe;
+  }
+
   setWebhookQueueProbe(probe: WebhookQueueProbe): void {
     this.queueProbe = probe;
+  }
+}
+
+/** 1 when `probe` resolves within `ms`, else 0: a scrape never waits on a database that hangs. */
+async function answersWithin(probe: () => Promise<void>, ms: number): Promise<number> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<number>((resolve) => {
+    timer = setTimeout(() => resolve(0), ms);
+  });
+  try {
+    return await Promise.race([probe().then(() => 1, () => 0), late]);
+  } finally {
+    clearTimeout(timer);
   }
 }
