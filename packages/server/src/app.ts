@@ -25,6 +25,7 @@ import { EventFeedService } from './services/event-feed-service.js';
 import { TenantPositions } from './services/tenant-position.js';
 import { RetentionService } from './services/retention.js';
 import { Metrics } from './metrics.js';
+import { tracedLogRead } from './events/log-read-span.js';
 import { VERSION } from './version.js';
 import { DeliveryDispatcher } from './webhooks/dispatcher.js';
 import { HttpSender } from './webhooks/http-sender.js';
@@ -58,6 +59,13 @@ export interface App extends Omit<Core, 'close' | 'metrics'> {
 export async function createApp(config: Config, options: AppOptions = {}): Promise<App> {
   const metrics = new Metrics({ projects: config.metricsProjects });
   const core = await createCore(config, { serving: true, metrics, ...options });
+  // OTEL_* configured: the SDK is loaded now, and only then (lib/tracing-sdk.ts).
+  const tracing = config.tracing
+    ? await (await import('./lib/tracing-sdk.js')).startTracing(config.tracing, VERSION, core.logger, {
+        dropped: (count, reason) => metrics.traceSpansDropped.inc({ reason }, count),
+        exported: (count) => metrics.traceSpansExported.inc(count),
+      })
+    : undefined;
   const { logger, store, broker, projects, auth, orders, webhookEndpoints, webhookDeliveries, orderWaiters } = core;
   const shutdown = new AbortController();
   const sender = new HttpSender({
@@ -91,7 +99,11 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     {
       pollMs: config.realtime.eventPollMs,
       settleMs: store.dialect === 'postgres' ? 50 : 0,
-      observer: { read: (events) => metrics.logRead(events), failed: () => metrics.logFollowerReadErrors.inc() },
+      observer: {
+        reading: tracing ? tracedLogRead(store.dialect === 'postgres' ? 'postgresql' : 'sqlite') : undefined,
+        read: (events) => metrics.logRead(events),
+        failed: () => metrics.logFollowerReadErrors.inc(),
+      },
     },
     logger,
   );
@@ -246,6 +258,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         await sender.close();
         await metricsServer?.close();
         await core.close();
+        await tracing?.shutdown();
       })();
       return closing;
     },

@@ -151,6 +151,18 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly traceSpansDropped = new Counter({
+    name: 'ordercast_trace_spans_dropped_total',
+    help: 'Trace spans lost before reaching the collector, by reason (queue_full: the export queue was full; export_failed: the collector did not take them)',
+    labelNames: ['reason'],
+    registers: [this.registry],
+  });
+  readonly traceSpansExported = new Counter({
+    name: 'ordercast_trace_spans_exported_total',
+    help: 'Trace spans the OTLP collector accepted (0 while tracing is off)',
+    registers: [this.registry],
+  });
+
   /** The `project` label of a project listed in ORDERCAST_METRICS_PROJECTS; undefined for every other project. */
   projectLabel(projectId: string): string | undefined {
     return this.labelledProjects.has(projectId) ? projectId : undefined;
@@ -300,7 +312,13 @@ async function answersWithin(probe: () => Promise<void>, ms: number): Promise<nu
     timer = setTimeout(() => resolve(0), ms);
   });
   try {
-    return await Promise.race([probe().then(() => 1, () => 0), late]);
+    return await Promise.race([
+      probe().then(
+        () => 1,
+        () => 0,
+      ),
+      late,
+    ]);
   } finally {
     clearTimeout(timer);
   }

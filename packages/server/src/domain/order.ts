@@ -31,6 +31,8 @@ export interface OrderEvent {
   userOffset: number | null;
   createdAt: string;
   order: Order;
+  /** The W3C traceparent of the append that wrote it, when tracing was on: later deliveries link to it. */
+  traceContext?: string | null;
 }
 
 /**

@@ -22,9 +22,13 @@ export interface IdempotencyClaim {
   lapsedBefore: string;
 }
 
-export type AppendCommand =
+export type AppendCommand = (
   | { kind: 'create'; projectId: string; lifecycle: Lifecycle; order: ValidNewOrder; idempotency?: IdempotencyClaim }
-  | { kind: 'transition'; projectId: string; lifecycle: Lifecycle; orderId: string; change: TransitionCommand; idempotency?: IdempotencyClaim };
+  | { kind: 'transition'; projectId: string; lifecycle: Lifecycle; orderId: string; change: TransitionCommand; idempotency?: IdempotencyClaim }
+) & {
+  /** The W3C traceparent of the append's span, stored with the event (tracing on only). */
+  traceContext?: string;
+};
 
 /** What appending one command did. Every expected "no" is a value, never an exception. */
 export type AppendOutcome =
@@ -108,6 +112,7 @@ export interface EventRecord {
   channelEpoch: string | null;
   /** The answer replayed for this command's idempotency key. */
   statusCode: number;
+  traceContext: string | null;
 }
 
 export function eventRecord(command: AppendCommand, event: DecidedEvent): EventRecord {
@@ -122,6 +127,7 @@ export function eventRecord(command: AppendCommand, event: DecidedEvent): EventR
     quotedEventName: JSON.stringify(event.eventName),
     channelEpoch: user === null ? null : initialChannelEpoch(command.projectId, user),
     statusCode: command.kind === 'create' ? 201 : 200,
+    traceContext: command.traceContext ?? null,
   };
 }
 
@@ -143,5 +149,6 @@ export function loggedEvent(record: EventRecord, positions: { seq: number; txId:
     userOffset: positions.userOffset,
     createdAt: event.at,
     order: event.order,
+    traceContext: record.traceContext,
   };
 }

@@ -64,6 +64,8 @@ export interface OrderEventsTable {
   created_at: string;
   /** PostgreSQL: the writing transaction's id, for commit-ordered reading; 0 on SQLite. */
   tx_id: Generated<number>;
+  /** The W3C traceparent of the append that wrote it; null when tracing was off (migration 0012). */
+  trace_context: string | null;
 }
 
 /** One row per user channel: the last offset handed out, and the channel's epoch. */

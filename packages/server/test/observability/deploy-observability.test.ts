@@ -73,7 +73,8 @@ describe('deploy/: the Prometheus rules and the Grafana dashboard', () => {
       expect(panel.targets.length, panel.title).toBeGreaterThan(0);
     }
     const titles = panels.map((panel) => panel.title).join('\n');
-    for (const shown of ['Webhook backlog age', 'Failing endpoints', 'Follower lag', 'Database up', '5xx rate', 'file descriptors']) expect(titles).toContain(shown);
+    for (const shown of ['Webhook backlog age', 'Failing endpoints', 'Follower lag', 'Database up', '5xx rate', 'file descriptors'])
+      expect(titles).toContain(shown);
   });
 
   it('every metric the rules and the dashboard use is on /metrics of a running server', async () => {
