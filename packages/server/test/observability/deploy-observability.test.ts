@@ -11,6 +11,9 @@ import { startReceiver, type WebhookReceiver } from '../helpers/webhook-receiver
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
 const RULES = path.join(root, 'deploy/prometheus/ordercast-rules.yml');
 const DASHBOARD = path.join(root, 'deploy/grafana/ordercast.json');
+/** Grafana's reference to the dashboard's data source variable. */
+// biome-ignore lint/suspicious/noTemplateCurlyInString: Grafana's variable syntax, not a template
+const DATASOURCE_VARIABLE = '${datasource}';
 
 interface Rule {
   alert?: string;
@@ -69,7 +72,7 @@ describe('deploy/: the Prometheus rules and the Grafana dashboard', () => {
     const ids = panels.map((panel) => panel.id);
     expect(new Set(ids).size).toBe(ids.length);
     for (const panel of panels.filter((p) => p.type !== 'row')) {
-      expect(panel.datasource, panel.title).toEqual({ type: 'prometheus', uid: '${datasource}' });
+      expect(panel.datasource, panel.title).toEqual({ type: 'prometheus', uid: DATASOURCE_VARIABLE });
       expect(panel.targets.length, panel.title).toBeGreaterThan(0);
     }
     const titles = panels.map((panel) => panel.title).join('\n');
