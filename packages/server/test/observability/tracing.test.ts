@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OTLP_KIND, startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '../helpers/otlp-receiver.js';
+import { createPostgresSchema, databaseUrlForTests, type TestDialect } from '../helpers/databases.js';
 import { api, cli, freePort } from '../helpers/processes.js';
 import { connectSocket, emitWithAck, waitFor } from '../helpers/realtime.js';
 import { startServerProcess, type ServerProcess } from '../helpers/server-process.js';
@@ -29,20 +30,30 @@ const one = (spans: ReceivedSpan[], what: string) => {
   return spans[0]!;
 };
 
-describe.each(['http/protobuf', 'http/json'] as const)('traces over OTLP (%s)', (protocol) => {
+/** Both encodings on SQLite; the PostgreSQL append (its own statements) with one of them. */
+const VARIANTS: Array<[TestDialect, 'http/protobuf' | 'http/json']> = [
+  ['sqlite', 'http/protobuf'],
+  ['sqlite', 'http/json'],
+  ...(databaseUrlForTests() ? [['postgres', 'http/protobuf'] as [TestDialect, 'http/protobuf']] : []),
+];
+
+describe.each(VARIANTS)('traces over OTLP (%s, %s)', (dialect, protocol) => {
   let dataDir: string;
   let collector: OtlpReceiver;
   let hooks: WebhookReceiver;
   let server: ServerProcess;
   let socket: Socket | undefined;
   let project: { id: string; secretKey: string };
+  let schema: { url: string; drop(): Promise<void> } | undefined;
 
   beforeAll(async () => {
     dataDir = mkdtempSync(path.join(os.tmpdir(), 'ordercast-tracing-'));
-    project = await cli(['projects', 'create', '--name', 'Traced', '--lifecycle', 'onramp', '--json', '--data-dir', dataDir]);
+    schema = dialect === 'postgres' ? await createPostgresSchema() : undefined;
+    const where = ['--data-dir', dataDir, ...(schema ? ['--database-url', schema.url] : [])];
+    project = await cli(['projects', 'create', '--name', 'Traced', '--lifecycle', 'onramp', '--json', ...where]);
     collector = await startOtlpReceiver();
     hooks = await startReceiver();
-    server = await startServerProcess(['--no-demo', '--data-dir', dataDir], {
+    server = await startServerProcess(['--no-demo', ...where], {
       ...WEBHOOKS,
       OTEL_EXPORTER_OTLP_ENDPOINT: collector.endpoint,
       OTEL_EXPORTER_OTLP_PROTOCOL: protocol,
@@ -58,6 +69,7 @@ describe.each(['http/protobuf', 'http/json'] as const)('traces over OTLP (%s)', 
     await server?.stop();
     await hooks?.close();
     await collector?.close();
+    await schema?.drop();
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   });
 
@@ -179,6 +191,29 @@ describe.each(['http/protobuf', 'http/json'] as const)('traces over OTLP (%s)', 
     );
     expect(push).toMatchObject({ kind: OTLP_KIND.producer, parentSpanId: '' });
     expect(push.attributes).toMatchObject({ 'messaging.batch.message_count': 1, 'ordercast.order.version': 2, 'ordercast.order.id': orderId });
+  });
+
+  it("links a batch's deliveries to the batch's append", async () => {
+    const res = await post(server.baseUrl, project.secretKey, '/api/v2/orders/batch', {
+      items: [
+        { kind: 'create', body: { status: 'AWAITING_PAYMENT_FROM_USER', externalId: `batch-${protocol}-1` } },
+        { kind: 'create', body: { status: 'PROCESSING', externalId: `batch-${protocol}-2` } },
+      ],
+    });
+    expect(res.status).toBe(200);
+    const ids = res.body.data.map((item: { body: { id: string } }) => item.body.id);
+    const attemptsOf = (all: ReceivedSpan[]) => all.filter((s) => s.kind === OTLP_KIND.client && ids.includes(s.attributes['ordercast.order.id']));
+    const spans = await collector.waitFor((all) => attemptsOf(all).length === 2, 'the attempts of the batch');
+    const request = one(
+      spans.filter((s) => s.name === 'POST /api/v2/orders/batch'),
+      'the batch request',
+    );
+    const append = one(
+      spans.filter((s) => s.name === 'order.append_batch' && s.parentSpanId === request.spanId),
+      'the batch append',
+    );
+    expect(append.attributes).toMatchObject({ 'messaging.batch.message_count': 2, 'ordercast.append.appended': 2 });
+    for (const attempt of attemptsOf(spans)) expect(attempt.links).toContainEqual({ traceId: append.traceId, spanId: append.spanId });
   });
 
   it('ignores a malformed or oversized traceparent and tracestate: the request succeeds and starts its own trace', async () => {
