@@ -34,7 +34,9 @@ async function spansExported(metricsUrl) {
   const read = (pattern) => Number(pattern.exec(text)?.[1] ?? 0);
   return {
     exported: read(/^ordercast_trace_spans_exported_total (\d+)/m),
-    dropped: read(/^ordercast_trace_spans_dropped_total\{reason="queue_full"\} (\d+)/m) + read(/^ordercast_trace_spans_dropped_total\{reason="export_failed"\} (\d+)/m),
+    dropped:
+      read(/^ordercast_trace_spans_dropped_total\{reason="queue_full"\} (\d+)/m) +
+      read(/^ordercast_trace_spans_dropped_total\{reason="export_failed"\} (\d+)/m),
   };
 }
 

@@ -217,7 +217,7 @@ describe.each(VARIANTS)('traces over OTLP (%s, %s)', (dialect, protocol) => {
   });
 
   it('ignores a malformed or oversized traceparent and tracestate: the request succeeds and starts its own trace', async () => {
-    const bad = [
+    const bad: Array<Record<string, string>> = [
       { traceparent: 'not-a-traceparent' },
       { traceparent: `00-${'0'.repeat(32)}-${CALLER_SPAN}-01` },
       { traceparent: `00-${CALLER_TRACE}-${CALLER_SPAN}-01${'x'.repeat(5000)}` },
