@@ -4,6 +4,7 @@
 // always_on) over OTLP/protobuf to a local sink that answers 200, taken in turn in each run.
 // The spans per write: the request, the append, the follower's read and the hub's push.
 import http from 'node:http';
+import { cpuSeconds } from '../lib/cpu.mjs';
 import { createPingPongProject } from '../lib/ping-pong-project.mjs';
 import { startOrdercast, tempDir } from '../lib/processes.mjs';
 import { runLoad } from '../lib/run-load.mjs';
@@ -61,6 +62,7 @@ export async function tracingScenario({ quick, runs, log }) {
     ];
     const load = async ([name, server, project], seconds) => {
       const ids = await seedOrders(server.baseUrl, project.secretKey, orderCount);
+      const cpuBefore = cpuSeconds(server.pid);
       const r = await runLoad({
         kind: 'toggle',
         connections,
@@ -73,19 +75,27 @@ export async function tracingScenario({ quick, runs, log }) {
       if (Object.keys(r.statusCodes).some((code) => code !== '200') || r.errors > 0) {
         throw new Error(`tracing ${name}: unexpected answers ${JSON.stringify(r.statusCodes)}, errors ${r.errors}; first: ${r.firstFailure}`);
       }
-      return r.requestsPerSec;
+      // CPU per transition: steadier than throughput on a shared machine, and what tracing adds.
+      return { perSec: r.requestsPerSec, cpuMsPerRequest: ((cpuSeconds(server.pid) - cpuBefore) * 1000) / Math.max(1, r.total) };
     };
     // An unmeasured pass on each first: a fresh server compiles its hot paths (and the traced
     // one loads the SDK's) in its first seconds.
     for (const server of servers) await load(server, durationSec / 2);
     const offRates = [];
     const onRates = [];
+    const offCpu = [];
+    const onCpu = [];
     for (let run = 1; run <= runs; run++) {
       const results = {};
-      for (const server of servers) results[server[0]] = await load(server, durationSec);
-      offRates.push(results.off);
-      onRates.push(results.on);
-      log(`tracing run ${run}/${runs}: ${Math.round(results.on)} transitions/s traced vs ${Math.round(results.off)} untraced`);
+      // Each goes first in turn, so neither always runs on a machine the other has just warmed or loaded.
+      for (const server of run % 2 === 1 ? servers : [...servers].reverse()) results[server[0]] = await load(server, durationSec);
+      offRates.push(results.off.perSec);
+      onRates.push(results.on.perSec);
+      offCpu.push(results.off.cpuMsPerRequest);
+      onCpu.push(results.on.cpuMsPerRequest);
+      log(
+        `tracing run ${run}/${runs}: ${Math.round(results.on.perSec)} transitions/s traced vs ${Math.round(results.off.perSec)} untraced; CPU ${results.on.cpuMsPerRequest.toFixed(3)} vs ${results.off.cpuMsPerRequest.toFixed(3)} ms per transition`,
+      );
     }
     const spans = await spansExported(on.metricsUrl);
     const onS = summarize(onRates);
@@ -99,7 +109,7 @@ export async function tracingScenario({ quick, runs, log }) {
         ratio,
         target: '≥ 0.9× (costs ≤ 10%)',
         meets: ratio >= 0.9,
-        notes: `baseline column: the same server without OTEL_* in the same run; ${connections} connections, ${durationSec} s; ${spans.exported} spans exported in ${sink.stats().exports} OTLP/protobuf requests (${Math.round(sink.stats().bytes / 1024)} KiB), ${spans.dropped} dropped`,
+        notes: `baseline column: the same server without OTEL_* in the same run; server CPU ${summarize(onCpu).median.toFixed(3)} vs ${summarize(offCpu).median.toFixed(3)} ms per transition; ${connections} connections, ${durationSec} s; ${spans.exported} spans exported in ${sink.stats().exports} OTLP/protobuf requests (${Math.round(sink.stats().bytes / 1024)} KiB), ${spans.dropped} dropped`,
       },
     ];
   } finally {

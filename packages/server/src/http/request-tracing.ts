@@ -19,11 +19,9 @@ export function registerRequestTracing(app: FastifyInstance): void {
       attributes: {
         'http.request.method': request.method,
         'url.path': request.url.split('?')[0],
-        'url.scheme': request.protocol,
         ...(route ? { 'http.route': route } : {}),
         'client.address': request.ip,
         'user_agent.original': request.headers['user-agent'],
-        'network.protocol.version': request.raw.httpVersion,
       },
     });
     if (!span) return done();
