@@ -1,5 +1,5 @@
 import type { OrderEvent } from '../domain/order.js';
-import { linksTo, SpanKind, startSpan, withActiveSpan } from '../lib/tracing.js';
+import { linksTo, SpanKind, startSpan } from '../lib/tracing.js';
 
 /**
  * One event handed to the local subscribers of its topics (Socket.IO, Centrifuge, SSE,
@@ -24,10 +24,9 @@ export function tracePush(event: OrderEvent, topics: string[], subscribers: numb
       'ordercast.event.name': event.eventName,
     },
   });
-  if (!span) return push();
   try {
-    withActiveSpan(span, push);
+    push();
   } finally {
-    span.end();
+    span?.end();
   }
 }

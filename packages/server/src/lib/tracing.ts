@@ -44,26 +44,7 @@ export interface SpanOptions {
   startTime?: number;
 }
 
-/**
- * Runs `work` in a span that ends when it settles; a throw marks the span as an error.
- * Without tracing, `work` runs as it is (its span argument undefined).
- */
-export async function inSpan<T>(name: string, options: SpanOptions, work: (span: Span | undefined) => Promise<T>): Promise<T> {
-  if (!tracer) return work(undefined);
-  const parent = options.root ? ROOT_CONTEXT : (options.parent ?? context.active());
-  const span = tracer.startSpan(name, { kind: options.kind, attributes: options.attributes, links: options.links, startTime: options.startTime }, parent);
-  try {
-    return await context.with(trace.setSpan(parent, span), () => work(span));
-  } catch (error) {
-    span.recordException(error as Error);
-    span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error)?.message });
-    throw error;
-  } finally {
-    span.end();
-  }
-}
-
-/** Starts a span the caller ends (for work whose end is seen elsewhere: a request's response). */
+/** Starts a span the caller ends; undefined while tracing is off. */
 export function startSpan(name: string, options: SpanOptions): Span | undefined {
   if (!tracer) return undefined;
   const parent = options.root ? ROOT_CONTEXT : (options.parent ?? context.active());
