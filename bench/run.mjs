@@ -14,6 +14,7 @@ import { nodesScenario } from './scenarios/nodes.mjs';
 import { pollScenario } from './scenarios/poll.mjs';
 import { pushScenario } from './scenarios/push.mjs';
 import { scaleScenario } from './scenarios/scale.mjs';
+import { tracingScenario } from './scenarios/tracing.mjs';
 import { webhookTenantsScenario } from './scenarios/webhook-tenants.mjs';
 import { webhooksScenario } from './scenarios/webhooks.mjs';
 
@@ -28,6 +29,7 @@ const SCENARIOS = {
   nodes: nodesScenario,
   'idle-nodes': idleNodesScenario,
   scale: scaleScenario,
+  tracing: tracingScenario,
 };
 
 const args = process.argv.slice(2);

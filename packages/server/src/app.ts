@@ -25,6 +25,7 @@ import { EventFeedService } from './services/event-feed-service.js';
 import { TenantPositions } from './services/tenant-position.js';
 import { RetentionService } from './services/retention.js';
 import { Metrics } from './metrics.js';
+import { tracedLogRead } from './events/log-read-span.js';
 import { VERSION } from './version.js';
 import { DeliveryDispatcher } from './webhooks/dispatcher.js';
 import { HttpSender } from './webhooks/http-sender.js';
@@ -56,8 +57,15 @@ export interface App extends Omit<Core, 'close' | 'metrics'> {
 }
 
 export async function createApp(config: Config, options: AppOptions = {}): Promise<App> {
-  const metrics = new Metrics();
+  const metrics = new Metrics({ projects: config.metricsProjects });
   const core = await createCore(config, { serving: true, metrics, ...options });
+  // OTEL_* configured: the SDK is loaded now, and only then (lib/tracing-sdk.ts).
+  const tracing = config.tracing
+    ? await (await import('./lib/tracing-sdk.js')).startTracing(config.tracing, VERSION, core.logger, {
+        dropped: (count, reason) => metrics.traceSpansDropped.inc({ reason }, count),
+        exported: (count) => metrics.traceSpansExported.inc(count),
+      })
+    : undefined;
   const { logger, store, broker, projects, auth, orders, webhookEndpoints, webhookDeliveries, orderWaiters } = core;
   const shutdown = new AbortController();
   const sender = new HttpSender({
@@ -85,7 +93,20 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         },
       )
     : undefined;
-  const follower = new LogFollower(store.log, broker, { pollMs: config.realtime.eventPollMs, settleMs: store.dialect === 'postgres' ? 50 : 0 }, logger);
+  const follower = new LogFollower(
+    store.log,
+    broker,
+    {
+      pollMs: config.realtime.eventPollMs,
+      settleMs: store.dialect === 'postgres' ? 50 : 0,
+      observer: {
+        reading: tracing ? tracedLogRead(store.dialect === 'postgres' ? 'postgresql' : 'sqlite') : undefined,
+        read: (events) => metrics.logRead(events),
+        failed: () => metrics.logFollowerReadErrors.inc(),
+      },
+    },
+    logger,
+  );
   // A node asks for other nodes' hints only about what its clients follow (see docs/realtime.md, "Running several nodes").
   const hub = new ChannelHub((topic) => {
     const interest = interestOfTopic(topic);
@@ -125,6 +146,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     maxBufferedBytes: config.realtime.maxBufferedBytes,
     shutdownSignal: shutdown.signal,
   });
+  const health = new HealthService(store);
+  metrics.setDatabaseProbe(() => health.checkDatabase());
   const isTrustedProxy = trustedProxyTest(config.trustProxy);
   const http = await buildHttpServer({
     auditLog: core.auditLog,
@@ -133,7 +156,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     trustProxy: isTrustedProxy,
     logger,
     metrics,
-    health: new HealthService(store),
+    health,
     auth,
     orders,
     projects,
@@ -238,6 +261,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         await sender.close();
         await metricsServer?.close();
         await core.close();
+        await tracing?.shutdown();
       })();
       return closing;
     },

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseTrustProxy, TrustProxyError, type TrustProxy } from './lib/client-address.js';
+import { OtelEnvironmentError, readOtelEnvironment, type TracingSettings } from './lib/otel-environment.js';
 
 /** Where `npm run build` puts the dashboard (packages/dashboard builds into the server package, so it ships with it). */
 export const DEFAULT_DASHBOARD_DIR = fileURLToPath(new URL('../dashboard/', import.meta.url));
@@ -50,6 +51,10 @@ export interface Config {
   metricsHost: string;
   /** --metrics-port / ORDERCAST_METRICS_PORT: `/metrics` is served only there; `off` serves no metrics, 0 picks a free port. */
   metricsPort: number | undefined;
+  /** ORDERCAST_METRICS_PROJECTS: project ids counted under a `project` label of their own (none by default; at most MAX_METRICS_PROJECTS). */
+  metricsProjects: string[];
+  /** The standard OTEL_* variables (see docs/operations.md, Tracing); undefined: no tracing. */
+  tracing: TracingSettings | undefined;
   /** ORDERCAST_ENCRYPTION_KEY: seals stored secrets (32 bytes, hex or base64); see docs/operations.md. */
   encryptionKey: string | undefined;
   /** ORDERCAST_ENCRYPTION_KEY_PREVIOUS: keys that still open stored secrets while they are re-sealed. */
@@ -290,6 +295,8 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     databaseStatementTimeout: Math.max(100, duration('ORDERCAST_DATABASE_STATEMENT_TIMEOUT', env.ORDERCAST_DATABASE_STATEMENT_TIMEOUT, '30s')),
     metricsHost: env.ORDERCAST_METRICS_HOST || '127.0.0.1',
     metricsPort: metricsPort(flags.metricsPort ?? env.ORDERCAST_METRICS_PORT),
+    metricsProjects: metricsProjects(env.ORDERCAST_METRICS_PROJECTS),
+    tracing: tracingSettings(env),
     encryptionKey: env.ORDERCAST_ENCRYPTION_KEY || undefined,
     encryptionKeyPrevious: env.ORDERCAST_ENCRYPTION_KEY_PREVIOUS || undefined,
     retention: loadRetentionConfig(env),
@@ -311,6 +318,35 @@ function databaseListenUrl(raw: string | undefined): string | undefined {
   if (raw === undefined || raw === '') return undefined;
   if (!/^postgres(ql)?:\/\//.test(raw)) throw new ConfigError('--database-listen-url (ORDERCAST_DATABASE_LISTEN_URL) must be a postgres://… URL');
   return raw;
+}
+
+function tracingSettings(env: Record<string, string | undefined>): TracingSettings | undefined {
+  try {
+    return readOtelEnvironment(env);
+  } catch (error) {
+    if (error instanceof OtelEnvironmentError) throw new ConfigError(error.message);
+    throw error;
+  }
+}
+
+/** Each listed project multiplies the series of the per-project metrics: the list is bounded. */
+export const MAX_METRICS_PROJECTS = 50;
+
+function metricsProjects(raw: string | undefined): string[] {
+  const ids = [
+    ...new Set(
+      (raw ?? '')
+        .split(',')
+        .map((id) => id.trim())
+        .filter(Boolean),
+    ),
+  ];
+  const bad = ids.find((id) => !/^prj_[A-Za-z0-9]{1,64}$/.test(id));
+  if (bad !== undefined) throw new ConfigError(`ORDERCAST_METRICS_PROJECTS: "${bad}" is not a project id such as prj_…`);
+  if (ids.length > MAX_METRICS_PROJECTS) {
+    throw new ConfigError(`ORDERCAST_METRICS_PROJECTS lists ${ids.length} projects; at most ${MAX_METRICS_PROJECTS} get a label of their own`);
+  }
+  return ids;
 }
 
 /** The default is a well-known loopback port; `off` (or `false`, `none`) turns the metrics listener off. */

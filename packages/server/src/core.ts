@@ -190,8 +190,8 @@ export async function createCore(config: Config, options: AppOptions = {}): Prom
     broker,
     orderWaiters,
     {
-      orderCreated: () => metrics?.ordersCreated.inc(),
-      orderTransitioned: (event) => metrics?.transitions.inc({ status: event.toStatus }),
+      orderCreated: (order) => metrics?.orderCreated(order.projectId),
+      orderTransitioned: (event) => metrics?.orderTransitioned(event.projectId, event.toStatus),
     },
     new OrderReadCache(config.orderCacheBytes),
   );

@@ -1,9 +1,14 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /** Reads the webhook queue when /metrics is scraped. */
-export type WebhookQueueProbe = () => Promise<{ pending: number; oldestPendingCreatedAt: string | null }>;
+export type WebhookQueueProbe = () => Promise<WebhookQueueStats>;
 
-/** The Prometheus metrics of one server process. */
+export interface WebhookQueueStats {
+  pending: number;
+  oldestPendingCreatedAt: string | null;
+  failingEndpoints: number;
+}
+
 /** What the order read cache reports at each scrape. */
 export interface OrderCacheStats {
   readonly hits: number;
@@ -11,9 +16,27 @@ export interface OrderCacheStats {
   readonly sizeBytes: number;
 }
 
+/** How a webhook endpoint stood when one of its deliveries got its 2xx (the label of the delivery lag). */
+export type EndpointState = 'healthy' | 'failing' | 'rate_limited';
+
+export interface MetricsOptions {
+  /**
+   * ORDERCAST_METRICS_PROJECTS: the projects counted under their own `project` label. Off
+   * (empty) by default: a label per project of hundreds would grow every series with the
+   * tenants, so only a list the operator chose, and bounded (config.ts), gets one.
+   */
+  projects?: readonly string[];
+}
+
+/** prom-client's default gauges named like counters, which `promtool check metrics` refuses; the per-type gauges beside them carry the same numbers. */
+const MISNAMED_DEFAULT_METRICS = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
+
+/** The Prometheus metrics of one server process (every metric is listed in docs/operations.md, Metrics). */
 export class Metrics {
   readonly registry = new Registry();
+  private readonly labelledProjects: ReadonlySet<string>;
   private queueProbe: WebhookQueueProbe | undefined;
+  private databaseProbe: (() => Promise<void>) | undefined;
   private brokerProbe: (() => boolean) | undefined;
   private orderCache: OrderCacheStats | undefined;
   private brokerName = 'redis';
@@ -57,6 +80,7 @@ export class Metrics {
   readonly webhookQueueDepth: Gauge;
   readonly brokerConnected: Gauge;
   readonly webhookOldestPendingAge: Gauge;
+  readonly webhookEndpointsFailing: Gauge;
 
   readonly realtimeConnections = new Gauge({
     name: 'ordercast_realtime_connections',
@@ -84,6 +108,88 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly webhookDeliveryLag = new Histogram({
+    name: 'ordercast_webhook_delivery_lag_seconds',
+    help: 'From the commit of an event to the 2xx of its webhook delivery, by the state of the endpoint (healthy, failing, rate_limited)',
+    labelNames: ['endpoint_state'],
+    // Retries stretch a delivery from milliseconds to the hours of the retry schedule.
+    buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600, 14400, 86400],
+    registers: [this.registry],
+  });
+  readonly logFollowerLag = new Histogram({
+    name: 'ordercast_log_follower_lag_seconds',
+    help: 'From the commit of an event to the moment the log follower of this process hands it to its readers',
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+    registers: [this.registry],
+  });
+  readonly logFollowerLastRead = new Gauge({
+    name: 'ordercast_log_follower_last_read_timestamp_seconds',
+    help: 'When the log follower of this process last read the log successfully (Unix time): a follower that stopped reading falls behind',
+    registers: [this.registry],
+  });
+  readonly logFollowerReadErrors = new Counter({
+    name: 'ordercast_log_follower_read_errors_total',
+    help: 'Reads of the log by the log follower that failed (it retries on the next hint or tick)',
+    registers: [this.registry],
+  });
+  readonly projectOrdersCreated = new Counter({
+    name: 'ordercast_project_orders_created_total',
+    help: 'Orders created, for the projects listed in ORDERCAST_METRICS_PROJECTS only',
+    labelNames: ['project'],
+    registers: [this.registry],
+  });
+  readonly projectTransitions = new Counter({
+    name: 'ordercast_project_order_transitions_total',
+    help: 'Order status transitions, for the projects listed in ORDERCAST_METRICS_PROJECTS only',
+    labelNames: ['project'],
+    registers: [this.registry],
+  });
+  readonly projectWebhookDeliveries = new Counter({
+    name: 'ordercast_project_webhook_deliveries_total',
+    help: 'Webhook deliveries finished by this process by outcome, for the projects listed in ORDERCAST_METRICS_PROJECTS only',
+    labelNames: ['project', 'outcome'],
+    registers: [this.registry],
+  });
+
+  readonly traceSpansDropped = new Counter({
+    name: 'ordercast_trace_spans_dropped_total',
+    help: 'Trace spans lost before reaching the collector, by reason (queue_full: the export queue was full; export_failed: the collector did not take them)',
+    labelNames: ['reason'],
+    registers: [this.registry],
+  });
+  readonly traceSpansExported = new Counter({
+    name: 'ordercast_trace_spans_exported_total',
+    help: 'Trace spans the OTLP collector accepted (0 while tracing is off)',
+    registers: [this.registry],
+  });
+
+  /** The `project` label of a project listed in ORDERCAST_METRICS_PROJECTS; undefined for every other project. */
+  projectLabel(projectId: string): string | undefined {
+    return this.labelledProjects.has(projectId) ? projectId : undefined;
+  }
+
+  orderCreated(projectId: string): void {
+    this.ordersCreated.inc();
+    const project = this.projectLabel(projectId);
+    if (project) this.projectOrdersCreated.inc({ project });
+  }
+
+  orderTransitioned(projectId: string, status: string): void {
+    this.transitions.inc({ status });
+    const project = this.projectLabel(projectId);
+    if (project) this.projectTransitions.inc({ project });
+  }
+
+  /** The follower of this process read `events` (commit times in `createdAt`). */
+  logRead(events: readonly { createdAt: string }[]): void {
+    const now = Date.now();
+    this.logFollowerLastRead.set(now / 1000);
+    for (const event of events) {
+      const ms = now - Date.parse(event.createdAt);
+      if (Number.isFinite(ms)) this.logFollowerLag.observe(Math.max(0, ms) / 1000);
+    }
+  }
+
   /** Counts one message written to a socket for `event` (its createdAt is the commit time). */
   messageSent(gateway: 'socketio' | 'centrifuge' | 'sse', committedAt: string): void {
     this.realtimeMessages.inc({ gateway });
@@ -91,10 +197,12 @@ export class Metrics {
     if (Number.isFinite(ms)) this.fanoutLatency.observe({ gateway }, Math.max(0, ms) / 1000);
   }
 
-  constructor() {
+  constructor(options: MetricsOptions = {}) {
+    this.labelledProjects = new Set(options.projects ?? []);
     collectDefaultMetrics({ register: this.registry, prefix: 'ordercast_' });
+    for (const name of MISNAMED_DEFAULT_METRICS) this.registry.removeSingleMetric(`ordercast_${name}`);
     const metrics = this;
-    let lastRead: Promise<{ pending: number; oldestPendingCreatedAt: string | null } | undefined> | undefined;
+    let lastRead: Promise<WebhookQueueStats | undefined> | undefined;
     // Both gauges read the queue once per scrape.
     const readQueue = () => {
       lastRead ??= (metrics.queueProbe?.() ?? Promise.resolve(undefined))
@@ -155,6 +263,24 @@ export class Metrics {
         if (stats) this.set(stats.oldestPendingCreatedAt ? Math.max(0, (Date.now() - Date.parse(stats.oldestPendingCreatedAt)) / 1000) : 0);
       },
     });
+    new Gauge({
+      name: 'ordercast_database_up',
+      help: 'Whether the database answered a trivial query at this scrape (1) or not within 2 seconds (0)',
+      registers: [this.registry],
+      async collect() {
+        if (!metrics.databaseProbe) return;
+        this.set(await answersWithin(metrics.databaseProbe, 2_000));
+      },
+    });
+    this.webhookEndpointsFailing = new Gauge({
+      name: 'ordercast_webhook_endpoints_failing',
+      help: 'Enabled webhook endpoints whose attempts keep failing (endpoint.failing was announced; all processes)',
+      registers: [this.registry],
+      async collect() {
+        const stats = await readQueue();
+        if (stats) this.set(stats.failingEndpoints);
+      },
+    });
   }
 
   /** With Redis: whether its connection is up, read at each scrape. */
@@ -169,7 +295,31 @@ export class Metrics {
     this.orderCache = cache;
   }
 
+  /** A trivial query, run at each scrape: whether the database answers. */
+  setDatabaseProbe(probe: () => Promise<void>): void {
+    this.databaseProbe = probe;
+  }
+
   setWebhookQueueProbe(probe: WebhookQueueProbe): void {
     this.queueProbe = probe;
+  }
+}
+
+/** 1 when `probe` resolves within `ms`, else 0: a scrape never waits on a database that hangs. */
+async function answersWithin(probe: () => Promise<void>, ms: number): Promise<number> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<number>((resolve) => {
+    timer = setTimeout(() => resolve(0), ms);
+  });
+  try {
+    return await Promise.race([
+      probe().then(
+        () => 1,
+        () => 0,
+      ),
+      late,
+    ]);
+  } finally {
+    clearTimeout(timer);
   }
 }

@@ -33,6 +33,8 @@ export interface OrderEvent {
   order: Order;
   /** Who caused it, as stored (domain/actor.ts); null for events written before it was kept. */
   actor: string | null;
+  /** The W3C traceparent of the append that wrote it, when tracing was on: later deliveries link to it. */
+  traceContext?: string | null;
 }
 
 /**

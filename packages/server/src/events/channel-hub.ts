@@ -1,4 +1,6 @@
 import type { OrderEvent } from '../domain/order.js';
+import { tracingEnabled } from '../lib/tracing.js';
+import { tracePush } from './push-span.js';
 
 export type HubListener = (event: OrderEvent) => void;
 
@@ -46,9 +48,22 @@ export class ChannelHub {
   }
 
   dispatch(event: OrderEvent): void {
+    if (tracingEnabled()) return this.dispatchTraced(event);
     this.deliver(topics.order(event.orderId), event);
     this.deliver(topics.project(event.projectId), event);
     if (event.userExternalId !== null) this.deliver(topics.user(event.projectId, event.userExternalId), event);
+  }
+
+  /** The same, as a push span, when the event has local subscribers (events/push-span.ts). */
+  private dispatchTraced(event: OrderEvent): void {
+    const followed = [topics.order(event.orderId), topics.project(event.projectId)];
+    if (event.userExternalId !== null) followed.push(topics.user(event.projectId, event.userExternalId));
+    const subscribed = followed.filter((topic) => this.topics.has(topic));
+    if (subscribed.length === 0) return;
+    const subscribers = subscribed.reduce((sum, topic) => sum + this.topics.get(topic)!.size, 0);
+    tracePush(event, subscribed, subscribers, () => {
+      for (const topic of followed) this.deliver(topic, event);
+    });
   }
 
   private deliver(topic: string, event: OrderEvent): void {

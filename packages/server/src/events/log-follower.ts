@@ -18,6 +18,15 @@ export interface LogFollowerOptions {
    * for the timer, and without the timer (pollMs 0) it still comes.
    */
   settleMs?: number;
+  /** Told of every read of the log (events may be empty) and every failed one: the follower's lag and liveness in metrics and traces. */
+  observer?: LogReadObserver;
+}
+
+export interface LogReadObserver {
+  /** Around one read: `read` runs it; the observer may time it (the follower's span). */
+  reading?<T extends readonly OrderEvent[]>(read: () => Promise<T>): Promise<T>;
+  read?(events: readonly OrderEvent[]): void;
+  failed?(error: unknown): void;
 }
 
 /** Settling reads after one hint at most: 50 ms doubling 8 times reaches ~13 s. */
@@ -87,7 +96,10 @@ export class LogFollower {
     }
     this.reading = Promise.resolve()
       .then(() => this.readUntilIdle())
-      .catch((error) => this.logger?.warn({ err: error }, 'log follower: reading the log failed; retrying on the next hint or tick'))
+      .catch((error) => {
+        this.options.observer?.failed?.(error);
+        this.logger?.warn({ err: error }, 'log follower: reading the log failed; retrying on the next hint or tick');
+      })
       .finally(() => (this.reading = undefined));
   }
 
@@ -135,7 +147,12 @@ export class LogFollower {
     do {
       this.readAgain = false;
       for (;;) {
-        const events = await this.log.after(this.position, this.batchSize);
+        const observer = this.options.observer;
+        const position = this.position;
+        const events = observer?.reading
+          ? await observer.reading(() => this.log.after(position, this.batchSize))
+          : await this.log.after(position, this.batchSize);
+        observer?.read?.(events);
         for (const event of events) this.deliver(event);
         if (events.length < this.batchSize || this.stopped) break;
       }

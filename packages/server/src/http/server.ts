@@ -28,6 +28,8 @@ import { registerJsonBodyParser } from './json-body.js';
 import { refuseOversizeBeforeContinue } from './oversize-body.js';
 import { lazySerializers, registerValidators } from './schema-compilers.js';
 import { urlForLog } from './log-url.js';
+import { registerRequestTracing } from './request-tracing.js';
+import { tracingEnabled } from '../lib/tracing.js';
 import { RateLimiter } from '../lib/rate-limiter.js';
 import { DEFAULT_DASHBOARD_DIR } from '../config.js';
 import { dashboardRoutes } from './routes/dashboard.js';
@@ -136,6 +138,7 @@ export async function buildHttpServer(deps: HttpDeps): Promise<FastifyInstance> 
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
+  if (tracingEnabled()) registerRequestTracing(app);
   // Hooks on every request are callback-style: an async hook costs a promise and
   // extra microtask turns per request, which shows on the polling hot path.
   app.addHook('onSend', (request, reply, payload, done) => {

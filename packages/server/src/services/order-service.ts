@@ -22,6 +22,7 @@ import {
 import { OrderReadCache, type CachedOrder } from './order-read-cache.js';
 import type { ProjectService } from './project-service.js';
 import { newId } from '../lib/ids.js';
+import { traceAppend, traceAppendMany } from './append-span.js';
 
 export interface OrderServiceObserver {
   orderCreated?(order: Order): void;
@@ -160,7 +161,7 @@ export class OrderService {
         results[position] = { ok: false, error };
       }
     });
-    const appended = await this.store.orderLog.appendMany(requests);
+    const appended = await traceAppendMany(requests, () => this.store.orderLog.appendMany(requests));
     appended.forEach((result, i) => {
       const { command, position } = requests[i]!;
       try {
@@ -175,7 +176,7 @@ export class OrderService {
 
   private async append(command: AppendCommand): Promise<AppendOutcome> {
     try {
-      return await this.store.orderLog.append(command, { orderId: newId('ord'), eventId: newId('evt') });
+      return await traceAppend(command, () => this.store.orderLog.append(command, { orderId: newId('ord'), eventId: newId('evt') }));
     } catch (error) {
       throw this.appendFailed(command, error);
     }

@@ -371,6 +371,14 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.createIndex('audit_log_project_seq').on('audit_log').columns(['project_id', 'seq']).execute();
       },
     },
+
+    '0012_event_trace_context': {
+      async up(db: Kysely<any>) {
+        // The W3C traceparent of the append that wrote the event (null when tracing was off):
+        // deliveries made later, on any node, link back to it.
+        await db.schema.alterTable('order_events').addColumn('trace_context', 'text').execute();
+      },
+    },
   };
 }
 

@@ -22,10 +22,15 @@ export interface IdempotencyClaim {
   lapsedBefore: string;
 }
 
-/** `actor`: who caused the event, as stored (domain/actor.ts encodeActor); written to the event's `actor` column. */
-export type AppendCommand =
-  | { kind: 'create'; projectId: string; lifecycle: Lifecycle; order: ValidNewOrder; idempotency?: IdempotencyClaim; actor?: string }
-  | { kind: 'transition'; projectId: string; lifecycle: Lifecycle; orderId: string; change: TransitionCommand; idempotency?: IdempotencyClaim; actor?: string };
+export type AppendCommand = (
+  | { kind: 'create'; projectId: string; lifecycle: Lifecycle; order: ValidNewOrder; idempotency?: IdempotencyClaim }
+  | { kind: 'transition'; projectId: string; lifecycle: Lifecycle; orderId: string; change: TransitionCommand; idempotency?: IdempotencyClaim }
+) & {
+  /** Who caused the event, as stored (domain/actor.ts encodeActor); written to the event's `actor` column. */
+  actor?: string;
+  /** The W3C traceparent of the append's span, stored with the event (tracing on only). */
+  traceContext?: string;
+};
 
 /** What appending one command did. Every expected "no" is a value, never an exception. */
 export type AppendOutcome =
@@ -111,6 +116,7 @@ export interface EventRecord {
   statusCode: number;
   /** The command's actor, as stored; null when none was given. */
   actorJson: string | null;
+  traceContext: string | null;
 }
 
 export function eventRecord(command: AppendCommand, event: DecidedEvent): EventRecord {
@@ -126,6 +132,7 @@ export function eventRecord(command: AppendCommand, event: DecidedEvent): EventR
     channelEpoch: user === null ? null : initialChannelEpoch(command.projectId, user),
     statusCode: command.kind === 'create' ? 201 : 200,
     actorJson: command.actor ?? null,
+    traceContext: command.traceContext ?? null,
   };
 }
 
@@ -148,5 +155,6 @@ export function loggedEvent(record: EventRecord, positions: { seq: number; txId:
     createdAt: event.at,
     order: event.order,
     actor: record.actorJson,
+    traceContext: record.traceContext,
   };
 }

@@ -54,7 +54,7 @@ export const WRITE_BATCH = {
   e as (
     select * from jsonb_to_recordset($2::jsonb) as x(ord int, id text, project_id text, order_id text, type text, event_name text,
       from_status text, to_status text, reason text, version int, user_external_id text, snapshot text, created_at text, payload text,
-      quoted_event_name text, epoch text, idem_key text, idem_hash text, status_code int, actor text)
+      quoted_event_name text, epoch text, idem_key text, idem_hash text, status_code int, actor text, trace_context text)
   ),
   created as (
     insert into orders (id, project_id, external_id, user_external_id, amount, currency, metadata, status, version, recent_history, created_at, updated_at)
@@ -85,8 +85,8 @@ export const WRITE_BATCH = {
     window per_user as (partition by k.project_id, k.user_external_id)
   ),
   events as (
-    insert into order_events (id, project_id, order_id, type, event_name, from_status, to_status, reason, version, user_external_id, user_offset, snapshot, created_at, actor)
-    select id, project_id, order_id, type, event_name, from_status, to_status, reason, version, user_external_id, user_offset::int, snapshot, created_at, actor
+    insert into order_events (id, project_id, order_id, type, event_name, from_status, to_status, reason, version, user_external_id, user_offset, snapshot, created_at, actor, trace_context)
+    select id, project_id, order_id, type, event_name, from_status, to_status, reason, version, user_external_id, user_offset::int, snapshot, created_at, actor, trace_context
     from numbered order by ord
     returning id, seq, tx_id, user_offset
   ),
@@ -158,6 +158,7 @@ export function eventRowParameter(ord: number, projectId: string, record: EventR
     version: event.version,
     user_external_id: event.order.userExternalId,
     snapshot: record.orderJson,
+    trace_context: record.traceContext,
     created_at: event.at,
     payload: record.payloadJson,
     quoted_event_name: record.quotedEventName,

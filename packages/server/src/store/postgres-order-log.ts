@@ -39,8 +39,8 @@ const APPEND_REST = `
     returning last_offset
   ),
   event as (
-    insert into order_events (id, project_id, order_id, type, event_name, from_status, to_status, reason, version, user_external_id, user_offset, snapshot, created_at, actor)
-    select :eventId, project_id, id, :type, :eventName, :fromStatus, :status, :reason, :version, user_external_id, (select last_offset from next_offset), :orderJson, :at, :actor
+    insert into order_events (id, project_id, order_id, type, event_name, from_status, to_status, reason, version, user_external_id, user_offset, snapshot, created_at, actor, trace_context)
+    select :eventId, project_id, id, :type, :eventName, :fromStatus, :status, :reason, :version, user_external_id, (select last_offset from next_offset), :orderJson, :at, :actor, :traceContext::text
     from changed
     returning seq, tx_id, user_offset
   ),
@@ -244,6 +244,7 @@ export class PostgresOrderLog {
       idempotencyKey: command.idempotency?.key ?? null,
       requestHash: command.idempotency?.requestHash ?? null,
       statusCode: record.statusCode,
+      traceContext: record.traceContext,
     };
     return statement.names.map((name) => {
       if (!(name in values)) throw new Error(`append statement names an unknown parameter :${name}`);

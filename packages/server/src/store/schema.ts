@@ -66,6 +66,8 @@ export interface OrderEventsTable {
   tx_id: Generated<number>;
   /** JSON (domain/actor.ts): the credential that caused the event; null for events written before it was kept. */
   actor: Generated<string | null>;
+  /** The W3C traceparent of the append that wrote it; null when tracing was off (migration 0012). */
+  trace_context: string | null;
 }
 
 /** One row per user channel: the last offset handed out, and the channel's epoch. */

@@ -43,8 +43,8 @@ const SQL = {
   updateOrder: 'update orders set status = ?, version = ?, recent_history = ?, updated_at = ? where id = ? and version = ?',
   nextChannelOffset: `insert into channel_offsets (project_id, user_external_id, last_offset, epoch) values (?, ?, 1, ?)
     on conflict (project_id, user_external_id) do update set last_offset = last_offset + 1 returning last_offset`,
-  insertEvent: `insert into order_events (id, project_id, order_id, type, event_name, from_status, to_status, reason, version, user_external_id, user_offset, snapshot, created_at, actor)
-    values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) returning seq`,
+  insertEvent: `insert into order_events (id, project_id, order_id, type, event_name, from_status, to_status, reason, version, user_external_id, user_offset, snapshot, created_at, actor, trace_context)
+    values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) returning seq`,
   // One outbox row per enabled endpoint that wants the event, chosen in the same statement.
   insertOutbox: `insert into webhook_deliveries (id, project_id, endpoint_id, event_id, event_name, order_id, payload, status, attempt_count, schedule_step, next_attempt_at, created_at, updated_at)
     select 'msg_' || lower(hex(randomblob(16))), project_id, id, ?, ?, ?, ?, 'pending', 0, 0, ?, ?, ?
@@ -231,6 +231,7 @@ export class SqliteOrderLog implements OrderLog {
       record.orderJson,
       at,
       record.actorJson,
+      record.traceContext,
     ) as number;
     const deliveries = s.insertOutbox.run(event.id, event.eventName, order.id, record.payloadJson, at, at, at, projectId, record.quotedEventName).changes;
     if (claim) s.rememberIdempotency.run(projectId, claim.key, claim.requestHash, record.statusCode, record.orderJson, at);

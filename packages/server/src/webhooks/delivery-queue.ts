@@ -28,6 +28,11 @@ import {
   type EndpointRecord,
 } from '../store/repositories/webhook-endpoints.js';
 import { inTransaction } from '../store/transaction.js';
+import { eventTraceContexts } from '../store/repositories/order-events.js';
+import { tracingEnabled } from '../lib/tracing.js';
+
+/** A claimed delivery, with the traceparent of its event's write when tracing is on. */
+export type TracedDeliveryRow = DeliveryRow & { trace_context?: string | null };
 import { newId } from '../lib/ids.js';
 import {
   ENDPOINT_DISABLED,
@@ -94,9 +99,9 @@ export interface DeliveryQueuePort {
 export class DeliveryQueue implements DeliveryQueuePort {
   constructor(private readonly store: Pick<Store, 'db' | 'dialect'>) {}
 
-  claimDue(workerId: string, limit: number, leaseMs: number, lanes: LaneWidths): Promise<DeliveryRow[]> {
+  async claimDue(workerId: string, limit: number, leaseMs: number, lanes: LaneWidths): Promise<TracedDeliveryRow[]> {
     const now = new Date();
-    return inTransaction(this.store.db, (trx) =>
+    const rows: TracedDeliveryRow[] = await inTransaction(this.store.db, (trx) =>
       claimDueDeliveries(trx, this.store.dialect, {
         now: now.toISOString(),
         leaseUntil: new Date(now.getTime() + leaseMs).toISOString(),
@@ -105,6 +110,15 @@ export class DeliveryQueue implements DeliveryQueuePort {
         lanes,
       }),
     );
+    // With tracing on, each attempt links to the write of its event: one look-up per claim.
+    if (tracingEnabled() && rows.length > 0) {
+      const contexts = await eventTraceContexts(
+        this.store.db,
+        rows.map((row) => row.event_id),
+      );
+      for (const row of rows) row.trace_context = contexts.get(row.event_id) ?? null;
+    }
+    return rows;
   }
 
   /** The endpoints with these ids that still exist, by id. */

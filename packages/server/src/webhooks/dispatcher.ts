@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { LogThrottle } from '../lib/log-throttle.js';
 import type { Logger } from '../lib/logging.js';
 import type { Metrics } from '../metrics.js';
+import { countFinishedDelivery, sendAttempt } from './attempt-observation.js';
 import type { AttemptBatchResult, AttemptRecord, DeliveryQueuePort } from './delivery-queue.js';
 import type { DeliveryRow, LaneWidths } from '../store/repositories/webhook-deliveries.js';
 import type { EndpointRecord } from '../store/repositories/webhook-endpoints.js';
@@ -345,7 +346,7 @@ export class DeliveryDispatcher {
     );
     // Custom headers first: the signature headers (and the sender's own) always win.
     const custom = endpoint.sealedHeaders !== null && this.options.customHeaders ? this.options.customHeaders(endpoint) : undefined;
-    const result = await this.sender.post(endpoint.url, custom ? { ...custom, ...headers } : { ...headers }, row.payload);
+    const result = await sendAttempt(this.sender, row, endpoint, custom ? { ...custom, ...headers } : { ...headers });
     const now = Date.now();
     const decision = decideAttemptOutcome(
       { statusCode: result.statusCode, retryAfter: result.headers?.['retry-after'] },
@@ -355,6 +356,7 @@ export class DeliveryDispatcher {
       Math.random(),
     );
     this.metrics.webhookAttemptDuration.observe({ outcome: attemptOutcomeLabel(result, decision.status === 'succeeded') }, result.durationMs / 1000);
+    countFinishedDelivery(this.metrics, row, endpoint, decision.status, now, this.lanes.failingAfter);
     if (decision.status !== 'succeeded') this.failureLog.failed(endpoint, result, decision.status);
     // Written with the others that finish about now; the slot stays taken until then.
     await this.recorder.add(attemptRecord(row, endpoint, attemptedAt, result, decision, now, this.health));

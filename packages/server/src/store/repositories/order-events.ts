@@ -27,6 +27,7 @@ export function rowToEvent(row: EventRow): OrderEvent {
     createdAt: row.created_at,
     order,
     actor: row.actor ?? null,
+    traceContext: row.trace_context ?? null,
   };
 }
 
@@ -61,4 +62,16 @@ export async function listUserChannelEvents(db: Executor, query: UserChannelQuer
     .limit(query.limit)
     .execute();
   return rows.map(rowToEvent);
+}
+
+/** The stored traceparents of these events, by event id (events written with tracing off have none). */
+export async function eventTraceContexts(db: Executor, eventIds: readonly string[]): Promise<Map<string, string>> {
+  if (eventIds.length === 0) return new Map();
+  const rows = await db
+    .selectFrom('order_events')
+    .select(['id', 'trace_context'])
+    .where('id', 'in', [...new Set(eventIds)])
+    .where('trace_context', 'is not', null)
+    .execute();
+  return new Map(rows.map((row) => [row.id, row.trace_context as string]));
 }

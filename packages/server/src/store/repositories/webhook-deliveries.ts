@@ -259,6 +259,8 @@ export async function requeueFailedDeliveries(db: Executor, endpointId: string, 
 export interface QueueStats {
   pending: number;
   oldestPendingCreatedAt: string | null;
+  /** Enabled endpoints whose recent attempts keep failing (`failing_since` set). */
+  failingEndpoints: number;
 }
 
 export async function queueStats(db: Executor): Promise<QueueStats> {
@@ -267,5 +269,15 @@ export async function queueStats(db: Executor): Promise<QueueStats> {
     .select((eb) => [eb.fn.countAll<number>().as('n'), eb.fn.min('created_at').as('oldest')])
     .where('status', '=', sql.lit('pending'))
     .executeTakeFirst();
-  return { pending: Number(row?.n ?? 0), oldestPendingCreatedAt: (row?.oldest as string | null | undefined) ?? null };
+  const failing = await db
+    .selectFrom('webhook_endpoints')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('failing_since', 'is not', null)
+    .where('disabled_at', 'is', null)
+    .executeTakeFirst();
+  return {
+    pending: Number(row?.n ?? 0),
+    oldestPendingCreatedAt: (row?.oldest as string | null | undefined) ?? null,
+    failingEndpoints: Number(failing?.n ?? 0),
+  };
 }

@@ -1,0 +1,53 @@
+import type { FastifyInstance } from 'fastify';
+import { extractRequestContext, SpanKind, SpanStatusCode, startSpan, withActiveSpan, type Span } from '../lib/tracing.js';
+
+const spans = new WeakMap<object, Span>();
+
+/**
+ * A server span per request (OpenTelemetry's HTTP semantic conventions), child of the
+ * caller's `traceparent` when it sends a valid one; a malformed or oversized one is
+ * ignored and the request starts its own trace. The rest of the request runs with the
+ * span active, so the append and every other span of the request are its children.
+ * Registered only when tracing is on.
+ */
+export function registerRequestTracing(app: FastifyInstance): void {
+  app.addHook('onRequest', (request, _reply, done) => {
+    const route = request.routeOptions.url;
+    const span = startSpan(route ? `${request.method} ${route}` : request.method, {
+      kind: SpanKind.SERVER,
+      parent: extractRequestContext(request.headers),
+      attributes: {
+        'http.request.method': request.method,
+        'url.path': request.url.split('?')[0],
+        ...(route ? { 'http.route': route } : {}),
+        'client.address': request.ip,
+        'user_agent.original': request.headers['user-agent'],
+      },
+    });
+    if (!span) return done();
+    spans.set(request, span);
+    withActiveSpan(span, done);
+  });
+  app.addHook('onResponse', (request, reply, done) => {
+    const span = spans.get(request);
+    if (span) {
+      spans.delete(request);
+      span.setAttribute('http.response.status_code', reply.statusCode);
+      if (reply.statusCode >= 500) {
+        span.setAttribute('error.type', String(reply.statusCode));
+        span.setStatus({ code: SpanStatusCode.ERROR });
+      }
+      span.end();
+    }
+    done();
+  });
+  app.addHook('onRequestAbort', (request, done) => {
+    const span = spans.get(request);
+    if (span) {
+      spans.delete(request);
+      span.setAttribute('error.type', 'aborted');
+      span.end();
+    }
+    done();
+  });
+}
