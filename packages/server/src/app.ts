@@ -25,6 +25,7 @@ import { EventFeedService } from './services/event-feed-service.js';
 import { TenantPositions } from './services/tenant-position.js';
 import { RetentionService } from './services/retention.js';
 import { Metrics } from './metrics.js';
+import { registerQuotaMetrics } from './quota-metrics.js';
 import { VERSION } from './version.js';
 import { DeliveryDispatcher } from './webhooks/dispatcher.js';
 import { HttpSender } from './webhooks/http-sender.js';
@@ -59,6 +60,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const metrics = new Metrics();
   const core = await createCore(config, { serving: true, metrics, ...options });
   const { logger, store, broker, projects, auth, orders, webhookEndpoints, webhookDeliveries, orderWaiters } = core;
+  registerQuotaMetrics(metrics.registry, core.projectQuotas, core.quotaEnforcer);
   const shutdown = new AbortController();
   const sender = new HttpSender({
     allowPrivate: config.webhooks.allowPrivate,
@@ -124,6 +126,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     maxStreamsPerCredential: config.sse.maxStreamsPerCredential,
     maxBufferedBytes: config.realtime.maxBufferedBytes,
     shutdownSignal: shutdown.signal,
+    connectionQuota: core.quotaEnforcer,
   });
   const isTrustedProxy = trustedProxyTest(config.trustProxy);
   const http = await buildHttpServer({
@@ -134,6 +137,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     auth,
     orders,
     projects,
+    projectQuotas: core.projectQuotas,
     webhookEndpoints,
     webhookDeliveries,
     eventFeed,
@@ -170,6 +174,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     sessionRows: new SocketIoSessionRows(store),
     positions,
     feed: eventFeed,
+    connectionQuota: core.quotaEnforcer,
   });
   const centrifuge = new CentrifugeGateway(http.server, {
     channels: new LogBackedUserChannels(auth, reader, hub, credentials),
@@ -179,6 +184,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     limiter,
     config: config.realtime,
     version: VERSION,
+    connectionQuota: core.quotaEnforcer,
   });
   // centrifuge-js's HTTP-streaming and SSE fallbacks, with their /emulation endpoint.
   await new CentrifugeHttpTransports({ gateway: centrifuge, limiter, maxFrameBytes: config.realtime.maxFrameBytes }).register(http);

@@ -14,6 +14,8 @@ import { OrderExpungeService } from './services/order-expunge-service.js';
 import { OrderReadCache } from './services/order-read-cache.js';
 import { OrderService } from './services/order-service.js';
 import { ProjectService } from './services/project-service.js';
+import { ProjectQuotaService } from './services/project-quotas.js';
+import { QuotaEnforcer } from './services/quota-enforcer.js';
 import { WebhookDeliveryService } from './services/webhook-delivery-service.js';
 import { WebhookEndpointService } from './services/webhook-endpoint-service.js';
 import { WebhookStatsService } from './services/webhook-stats-service.js';
@@ -60,6 +62,10 @@ export interface Core {
   deliveryQueue: DeliveryQueue;
   webhookStats: WebhookStatsService;
   orderExpunge: OrderExpungeService;
+  /** Each project's quotas: the server's defaults and the project's overrides. */
+  projectQuotas: ProjectQuotaService;
+  /** Holds projects to their quotas where they write, connect, add endpoints. */
+  quotaEnforcer: QuotaEnforcer;
   close(): Promise<void>;
 }
 
@@ -178,6 +184,8 @@ export async function createCore(config: Config, options: AppOptions = {}): Prom
   const orderWaiters = new Waiters((orderId) => broker.follow({ orderId }));
   const projects = new ProjectService(store, secrets);
   const auth = new AuthService(store, projects);
+  const projectQuotas = new ProjectQuotaService(store, projects, config.quotas);
+  const quotaEnforcer = new QuotaEnforcer(projectQuotas);
   const orders = new OrderService(
     store,
     projects,
@@ -188,6 +196,7 @@ export async function createCore(config: Config, options: AppOptions = {}): Prom
       orderTransitioned: (event) => metrics?.transitions.inc({ status: event.toStatus }),
     },
     new OrderReadCache(config.orderCacheBytes),
+    quotaEnforcer,
   );
   metrics?.setOrderCacheProbe(orders.readCache);
   const webhookEndpoints = new WebhookEndpointService(store, projects, {
@@ -195,6 +204,7 @@ export async function createCore(config: Config, options: AppOptions = {}): Prom
     rotationGraceMs: config.webhooks.rotationGrace,
     secrets,
     maxInFlightCap: config.webhooks.concurrency,
+    quotas: quotaEnforcer,
   });
   const webhookDeliveries = new WebhookDeliveryService(store, webhookEndpoints);
   const deliveryQueue = new DeliveryQueue(store);
@@ -215,6 +225,8 @@ export async function createCore(config: Config, options: AppOptions = {}): Prom
     deliveryQueue,
     webhookStats: new WebhookStatsService(store, webhookEndpoints),
     orderExpunge: new OrderExpungeService(store, orders.readCache),
+    projectQuotas,
+    quotaEnforcer,
     async close() {
       orderWaiters.close();
       await broker.close();

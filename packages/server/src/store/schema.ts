@@ -177,6 +177,16 @@ export interface SocketioSessionsTable {
   expires_at: number;
 }
 
+/** A project's own quotas (services/project-quotas.ts); null follows the server's default. */
+export interface ProjectQuotasTable {
+  project_id: string;
+  writes_per_second: number | null;
+  open_connections: number | null;
+  webhook_endpoints: number | null;
+  metadata_bytes: number | null;
+  updated_at: string;
+}
+
 export interface Database {
   projects: ProjectsTable;
   api_keys: ApiKeysTable;
@@ -190,4 +200,5 @@ export interface Database {
   ordercast_settings: SettingsTable;
   order_expunges: OrderExpungesTable;
   socketio_sessions: SocketioSessionsTable;
+  project_quotas: ProjectQuotasTable;
 }

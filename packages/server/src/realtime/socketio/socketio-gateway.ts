@@ -14,7 +14,9 @@ import type { ChannelHub } from '../../events/channel-hub.js';
 import type { HandshakeLimiter } from '../handshake-limiter.js';
 import { RECOVERED_KEY, recoveryAdapter, type RecoveredState } from './recovery-adapter.js';
 import { RecoveryTokens, type SessionIdentity } from './recovery-token.js';
-import { asConnectError, authenticateHandshake, connectError, type SocketPrincipal } from './socketio-auth.js';
+import { authenticateHandshake, connectError, type SocketPrincipal } from './socketio-auth.js';
+import { handshakeError, holdConnectionSlot } from './connection-slot.js';
+import type { ConnectionQuota } from '../connection-quota.js';
 import { SocketIoSession, type SocketIoSessionDeps } from './socketio-session.js';
 
 export const SOCKETIO_NAMESPACE = '/ws';
@@ -37,6 +39,8 @@ export interface SocketIoGatewayDeps {
   positions: TenantPositions;
   /** The project feed (`subscribe:project`). */
   feed: EventFeedService;
+  /** Each project's open_connections quota (shared with Centrifuge and SSE); none: no quota. */
+  connectionQuota?: ConnectionQuota;
 }
 
 /**
@@ -88,14 +92,19 @@ export class SocketIoGateway {
         deps.limiter,
         deps.limiter.clientAddress(socket.handshake.address, socket.handshake.headers),
         socket.handshake.auth,
-      ).then(
-        (principal) => {
-          if (tokens) adoptOrRenewSession(socket, principal, tokens);
-          socket.data.principal = principal;
-          next();
-        },
-        (error) => next(asConnectError(error)),
-      );
+      )
+        .then(async (principal) => {
+          await holdConnectionSlot(socket, principal.projectId, deps.connectionQuota);
+          return principal;
+        })
+        .then(
+          (principal) => {
+            if (tokens) adoptOrRenewSession(socket, principal, tokens);
+            socket.data.principal = principal;
+            next();
+          },
+          (error) => next(handshakeError(error)),
+        );
     });
     // One object for every session: a copy per connection would be kept by each idle socket.
     const sessionDeps: SocketIoSessionDeps = {
