@@ -80,7 +80,8 @@ describe.each(testDialects)('per-project quotas on %s', (dialect) => {
     await setQuotas(fresh, { writes_per_second: 5 });
     const orderId = (await create(fresh)).body.id as string;
     const moves: ApiResponse[] = [];
-    for (let i = 0; i < 15; i++) moves.push(await server.request('POST', `/api/v2/orders/${orderId}/status`, { key: fresh.secretKey, body: { status: 'paid' } }));
+    for (let i = 0; i < 15; i++)
+      moves.push(await server.request('POST', `/api/v2/orders/${orderId}/status`, { key: fresh.secretKey, body: { status: 'paid' } }));
     expect(moves[0]!.status).toBe(200);
     expect(moves.some((m) => m.status === 429)).toBe(true);
     for (const move of moves.filter((m) => m.status === 429)) expectQuotaRefusal(move, 'writes_per_second', 5);
@@ -119,7 +120,13 @@ describe.each(testDialects)('per-project quotas on %s', (dialect) => {
     expect((await create(project, { metadata: { note: 'small' } })).status).toBe(201);
     const batch = await server.request('POST', '/api/v2/orders/batch', {
       key: project.secretKey,
-      body: { items: [{ kind: 'create', body: { metadata: { a: 1 } } }, { kind: 'create', body: { metadata: big } }, { kind: 'create', body: {} }] },
+      body: {
+        items: [
+          { kind: 'create', body: { metadata: { a: 1 } } },
+          { kind: 'create', body: { metadata: big } },
+          { kind: 'create', body: {} },
+        ],
+      },
     });
     expect(batch.status).toBe(200);
     expect(batch.body.data.map((item: { status: number }) => item.status)).toEqual([201, 429, 201]);
@@ -265,7 +272,7 @@ describe.each(testDialects)('per-project quotas on %s', (dialect) => {
     expect(await countOrders(server, limited.secretKey)).toBe(latencies.limitedAdmitted.length);
   });
 
-  it('/metrics (on the metrics port only) shows each project\'s usage against its quota, and its refusals', async () => {
+  it("/metrics (on the metrics port only) shows each project's usage against its quota, and its refusals", async () => {
     const project = await server.createProject('store');
     const projectId = project.project.id;
     await setQuotas(project, { open_connections: 4, webhook_endpoints: 3 });
@@ -285,13 +292,10 @@ describe.each(testDialects)('per-project quotas on %s', (dialect) => {
     expect(metricValue(text, 'ordercast_project_quota_usage', projectId, 'webhook_endpoints')).toBe(1);
     expect(metricValue(text, 'ordercast_project_quota_refusals_total', projectId, 'metadata_bytes')).toBe(1);
     // Writes admitted in the last whole second: a steady writer shows up.
-    await waitFor(
-      async () => {
-        await create(project);
-        return (metricValue(await metricsText(server), 'ordercast_project_quota_usage', projectId, 'writes_per_second') ?? 0) > 0;
-      },
-      'the write rate to show',
-    );
+    await waitFor(async () => {
+      await create(project);
+      return (metricValue(await metricsText(server), 'ordercast_project_quota_usage', projectId, 'writes_per_second') ?? 0) > 0;
+    }, 'the write rate to show');
     const onApiPort = await fetch(`${server.baseUrl}/metrics`);
     expect(onApiPort.status).toBe(404);
     expect(await onApiPort.text()).not.toContain('ordercast_project_quota');

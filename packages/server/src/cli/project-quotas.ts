@@ -14,7 +14,7 @@ function propertyOf(quota: QuotaName): string {
 }
 
 /** A flag's text as the service takes it: `default` clears the override; anything else must be a number (the service checks which). */
-function valueOf(text: string): number | null {
+function quotaValue(text: string): number | null {
   return text.trim().toLowerCase() === 'default' ? null : Number(text);
 }
 
@@ -31,7 +31,7 @@ export function registerProjectQuotas(projects: Command): void {
       const change: QuotaChange = {};
       for (const quota of QUOTA_NAMES) {
         const text = flags[propertyOf(quota)];
-        if (typeof text === 'string') change[quota] = valueOf(text);
+        if (typeof text === 'string') change[quota] = quotaValue(text);
       }
       const projectId = flags.project as string;
       const view = Object.keys(change).length > 0 ? await projectQuotas.update(projectId, change) : await projectQuotas.describe(projectId);

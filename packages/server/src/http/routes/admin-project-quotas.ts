@@ -67,7 +67,7 @@ export async function adminProjectQuotaRoutes(app: FastifyInstance, opts: AdminP
         summary: "Set or clear a project's quotas",
         operationId: 'updateProjectQuotas',
         description:
-          "`{\"writes_per_second\": 100}` sets an override, `{\"writes_per_second\": null}` returns it to the server's default; quotas not named keep theirs. A value that is not a whole number from 1 to the quota's maximum, or a name that is not a quota, is a 400 `invalid_quota` and changes nothing. Running servers apply a change within 5 s.",
+          '`{"writes_per_second": 100}` sets an override, `{"writes_per_second": null}` returns it to the server\'s default; quotas not named keep theirs. A value that is not a whole number from 1 to the quota\'s maximum, or a name that is not a quota, is a 400 `invalid_quota` and changes nothing. Running servers apply a change within 5 s.',
         tags,
         params: projectParams,
         body: quotaChangeSchema,

@@ -52,7 +52,10 @@ export async function projectRoutes(app: FastifyInstance, opts: { projects: Proj
                   required: ['kind', 'prefix', 'createdAt', 'expiresAt'],
                 },
               },
-              quotas: { ...quotasSchema, description: "What the project may use (its operator's overrides, or the server's defaults): see docs/operations.md, Quotas" },
+              quotas: {
+                ...quotasSchema,
+                description: "What the project may use (its operator's overrides, or the server's defaults): see docs/operations.md, Quotas",
+              },
             },
             required: ['id', 'object', 'name', 'createdAt', 'lifecycle', 'keys'],
           },

@@ -19,7 +19,5 @@ export const quotaOverridesSchema = {
 export const quotaChangeSchema = {
   type: 'object',
   description: `Any of ${QUOTA_NAMES.join(', ')}: a whole number from 1 to the quota's maximum, or null to follow the server's default again. Other names are refused with 400 \`invalid_quota\` listing the valid ones.`,
-  properties: Object.fromEntries(
-    QUOTA_NAMES.map((name) => [name, { description: `${QUOTA_UNITS[name]}: from 1 to ${QUOTA_MAXIMUMS[name]}, or null` }]),
-  ),
+  properties: Object.fromEntries(QUOTA_NAMES.map((name) => [name, { description: `${QUOTA_UNITS[name]}: from 1 to ${QUOTA_MAXIMUMS[name]}, or null` }])),
 } as const;

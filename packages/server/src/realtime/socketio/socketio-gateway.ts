@@ -87,12 +87,7 @@ export class SocketIoGateway {
       );
     const nsp = this.io.of(SOCKETIO_NAMESPACE);
     nsp.use((socket, next) => {
-      authenticateHandshake(
-        deps.auth,
-        deps.limiter,
-        deps.limiter.clientAddress(socket.handshake.address, socket.handshake.headers),
-        socket.handshake.auth,
-      )
+      authenticateHandshake(deps.auth, deps.limiter, deps.limiter.clientAddress(socket.handshake.address, socket.handshake.headers), socket.handshake.auth)
         .then(async (principal) => {
           await holdConnectionSlot(socket, principal.projectId, deps.connectionQuota);
           return principal;

@@ -16,7 +16,11 @@ function overridesOf(row: QuotaRow | undefined): QuotaOverrides {
 
 /** A project's own quotas (only those it overrides). */
 export async function findQuotaOverrides(db: Executor, projectId: string): Promise<QuotaOverrides> {
-  const row = await db.selectFrom('project_quotas').select(['project_id', ...QUOTA_NAMES]).where('project_id', '=', projectId).executeTakeFirst();
+  const row = await db
+    .selectFrom('project_quotas')
+    .select(['project_id', ...QUOTA_NAMES])
+    .where('project_id', '=', projectId)
+    .executeTakeFirst();
   return overridesOf(row);
 }
 
