@@ -1,11 +1,12 @@
-import type { Centrifuge } from 'centrifuge';
+import { Centrifuge } from 'centrifuge';
 import type { Socket } from 'socket.io-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../src/config.js';
 import type { CreatedProject } from '../src/services/project-service.js';
 import { testDialects } from './helpers/databases.js';
 import { connectSocket, newCentrifuge, userToken, waitFor } from './helpers/realtime.js';
 import { runCli } from './helpers/server-process.js';
-import { holdStream } from './helpers/sse.js';
+import { holdStream, rawStream } from './helpers/sse.js';
 import { startTestServer, type ApiResponse, type TestServer } from './helpers/test-server.js';
 
 function expectQuotaRefusal(response: ApiResponse, quota: string, limit: number): void {
@@ -153,11 +154,19 @@ describe.each(testDialects)('per-project quotas on %s', (dialect) => {
     expect((await createEndpoint(4)).status).toBe(201);
   });
 
-  it('open_connections: Socket.IO, Centrifuge and SSE share the count; past it each is refused the way its protocol says so', async () => {
+  it('open_connections: Socket.IO, Centrifuge (WebSocket and HTTP streaming) and SSE share the count; past it each is refused the way its protocol says so', async () => {
     const project = await server.createProject('store');
     const projectId = project.project.id;
-    await setQuotas(project, { open_connections: 3 });
+    await setQuotas(project, { open_connections: 4 });
     const token = await userToken(server, project.secretKey, 'quota-user');
+    // centrifuge-js over its HTTP-streaming transport (the WebSocket fallback).
+    const httpStreaming = () =>
+      new Centrifuge([{ transport: 'http_stream', endpoint: `${server.baseUrl}/connection/http_stream` }], {
+        data: { user_external_id: 'quota-user', auth: token, project_id: projectId },
+        emulationEndpoint: `${server.baseUrl}/emulation`,
+        minReconnectDelay: 50,
+        maxReconnectDelay: 300,
+      });
     const socket = await connectSocket(server.baseUrl, { apiKey: project.secretKey });
     open.push(() => socket.close());
     const centrifuge = newCentrifuge(server, { user_external_id: 'quota-user', auth: token, project_id: projectId });
@@ -169,6 +178,12 @@ describe.each(testDialects)('per-project quotas on %s', (dialect) => {
     const stream = await holdStream(`${server.baseUrl}/api/v2/stream`, { authorization: `Bearer ${project.secretKey}` });
     open.push(() => stream.close());
     expect(stream.status).toBe(200);
+    const streaming = httpStreaming();
+    open.push(() => streaming.disconnect());
+    await new Promise<void>((resolve) => {
+      streaming.once('connected', () => resolve());
+      streaming.connect();
+    });
 
     // Socket.IO: connect_error with the refusal's details.
     const socketError = await connectSocket(server.baseUrl, { apiKey: project.secretKey }).then(
@@ -178,11 +193,12 @@ describe.each(testDialects)('per-project quotas on %s', (dialect) => {
       },
       (error: Error & { data?: any }) => error,
     );
-    expect(socketError.data).toMatchObject({ code: 'quota_exceeded', details: { quota: 'open_connections', limit: 3, open: 3 } });
+    expect(socketError.data).toMatchObject({ code: 'quota_exceeded', details: { quota: 'open_connections', limit: 4, open: 4 } });
     // SSE: 429 before the stream starts.
-    const refusedStream = await holdStream(`${server.baseUrl}/api/v2/stream?token=${encodeURIComponent(token)}`);
+    const refusedStream = await rawStream(`${server.baseUrl}/api/v2/stream?token=${encodeURIComponent(token)}`);
     expect(refusedStream.status).toBe(429);
-    expect(refusedStream.body.error).toMatchObject({ code: 'quota_exceeded', details: { quota: 'open_connections', limit: 3 } });
+    expect(refusedStream.body.error).toMatchObject({ code: 'quota_exceeded', details: { quota: 'open_connections', limit: 4 } });
+    expect(Number(refusedStream.headers['retry-after'])).toBe(refusedStream.body.error.details.retryAfterSeconds);
     // Centrifuge: the connect is answered with a temporary error 106, so the client backs off and tries again.
     const second: Centrifuge = newCentrifuge(server, { user_external_id: 'quota-user', auth: token, project_id: projectId });
     open.push(() => second.disconnect());
@@ -193,6 +209,15 @@ describe.each(testDialects)('per-project quotas on %s', (dialect) => {
     expect(connectError.type).toBe('connect');
     expect(connectError.error).toMatchObject({ code: 106, temporary: true });
     expect(connectError.error.message).toContain('open_connections');
+    // The same over HTTP streaming.
+    const refusedStreaming = httpStreaming();
+    open.push(() => refusedStreaming.disconnect());
+    const streamingError = await new Promise<any>((resolve) => {
+      refusedStreaming.once('error', (ctx) => resolve(ctx));
+      refusedStreaming.connect();
+    });
+    expect(streamingError).toMatchObject({ type: 'connect', error: { code: 106, temporary: true } });
+    refusedStreaming.disconnect();
     // The retrying client gets in once a slot frees.
     const connected = new Promise<void>((resolve) => second.once('connected', () => resolve()));
     socket.close();
@@ -299,5 +324,39 @@ describe.each(testDialects)('per-project quotas on %s', (dialect) => {
     const onApiPort = await fetch(`${server.baseUrl}/metrics`);
     expect(onApiPort.status).toBe(404);
     expect(await onApiPort.text()).not.toContain('ordercast_project_quota');
+  });
+});
+
+describe('server-wide quota defaults (ORDERCAST_QUOTA_*)', () => {
+  it('are read from the environment, and a bad value stops the start naming the variable', () => {
+    expect(loadConfig({}, {}).quotas).toEqual({ writes_per_second: 10_000, open_connections: 10_000, webhook_endpoints: 50, metadata_bytes: 16_384 });
+    expect(loadConfig({}, { ORDERCAST_QUOTA_WRITES_PER_SECOND: '250', ORDERCAST_QUOTA_WEBHOOK_ENDPOINTS: '5' }).quotas).toMatchObject({
+      writes_per_second: 250,
+      webhook_endpoints: 5,
+      open_connections: 10_000,
+    });
+    for (const [name, value] of [
+      ['ORDERCAST_QUOTA_WRITES_PER_SECOND', '0'],
+      ['ORDERCAST_QUOTA_OPEN_CONNECTIONS', '-1'],
+      ['ORDERCAST_QUOTA_WEBHOOK_ENDPOINTS', '2.5'],
+      ['ORDERCAST_QUOTA_METADATA_BYTES', '1000000'],
+      ['ORDERCAST_QUOTA_WRITES_PER_SECOND', 'lots'],
+    ]) {
+      expect(() => loadConfig({}, { [name as string]: value as string })).toThrow(ConfigError);
+      expect(() => loadConfig({}, { [name as string]: value as string })).toThrow(name as string);
+    }
+  });
+
+  it('apply to every project without an override of its own', async () => {
+    const server = await startTestServer('sqlite', { ORDERCAST_QUOTA_WRITES_PER_SECOND: '2' });
+    try {
+      const project = await server.createProject('store');
+      const answers: number[] = [];
+      for (let i = 0; i < 6; i++) answers.push((await server.request('POST', '/api/v2/orders', { key: project.secretKey, body: {} })).status);
+      expect(answers).toContain(429);
+      expect((await server.request('GET', '/api/v2/project', { key: project.secretKey })).body.quotas.writes_per_second).toBe(2);
+    } finally {
+      await server.close();
+    }
   });
 });
