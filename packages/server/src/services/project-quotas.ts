@@ -39,6 +39,8 @@ export class ProjectQuotaService {
   private readonly cache = new Map<string, { quotas: Quotas; until: number }>();
   /** One database read per project however many requests miss the cache together. */
   private readonly loading = new Map<string, Promise<Quotas>>();
+  /** Moves on at every change made here, so a read that began before a change does not cache what it replaced. */
+  private changes = 0;
 
   constructor(
     private readonly store: Store,
@@ -53,13 +55,16 @@ export class ProjectQuotaService {
     if (entry && entry.until >= Date.now()) return entry.quotas;
     const pending = this.loading.get(projectId);
     if (pending) return pending;
+    const changesBefore = this.changes;
     const load = findQuotaOverrides(this.store.db, projectId)
       .then((overrides) => {
         const quotas = effectiveQuotas(this.defaults, overrides);
-        this.remember(projectId, quotas);
+        if (this.changes === changesBefore) this.remember(projectId, quotas);
         return quotas;
       })
-      .finally(() => this.loading.delete(projectId));
+      .finally(() => {
+        if (this.loading.get(projectId) === load) this.loading.delete(projectId);
+      });
     this.loading.set(projectId, load);
     return load;
   }
@@ -81,7 +86,9 @@ export class ProjectQuotaService {
     await this.requireProject(projectId);
     const overrides = await applyQuotaChange(this.store.db, projectId, valid, new Date().toISOString());
     // Other nodes see it within QUOTA_CACHE_MS; this one at once.
+    this.changes++;
     this.cache.delete(projectId);
+    this.loading.delete(projectId);
     return this.view(projectId, overrides);
   }
 
