@@ -36,6 +36,7 @@ function percentile(sorted: number[], p: number): number {
 }
 
 function summary(latencies: number[]): string {
+  if (latencies.length === 0) return 'n=0';
   const sorted = [...latencies].sort((a, b) => a - b);
   return `n=${sorted.length} p50=${percentile(sorted, 50).toFixed(1)} ms p99=${percentile(sorted, 99).toFixed(1)} ms`;
 }
@@ -259,42 +260,54 @@ describe.each(testDialects)('per-project quotas on %s', (dialect) => {
 
   it("one project at its writes quota does not slow another project's writes (latencies reported)", async () => {
     const limited = await server.createProject('store', 'At its quota');
+    const unlimited = await server.createProject('store', 'Same load, default quota');
     const neighbour = await server.createProject('store', 'Neighbour');
     await setQuotas(limited, { writes_per_second: 20 });
-    const latencies = { limitedAdmitted: [] as number[], limitedRefused: [] as number[], neighbour: [] as number[] };
-    const neighbourStatuses: number[] = [];
-    let done = false;
     const timed = async (project: CreatedProject) => {
       const start = performance.now();
       const answer = await create(project);
       return { status: answer.status, ms: performance.now() - start };
     };
-    // Four writers keep the limited project past its quota for as long as the neighbour writes.
-    const hammer = async () => {
-      while (!done) {
-        const { status, ms } = await timed(limited);
-        (status === 201 ? latencies.limitedAdmitted : latencies.limitedRefused).push(ms);
-      }
+    /** The neighbour's 100 writes (two writers), while four writers keep `busy` writing as fast as they are answered. */
+    const phase = async (busy: CreatedProject | undefined) => {
+      const result = { neighbour: [] as number[], neighbourStatuses: [] as number[], busyAdmitted: [] as number[], busyRefused: [] as number[] };
+      let done = false;
+      const hammer = async (project: CreatedProject) => {
+        while (!done) {
+          const { status, ms } = await timed(project);
+          (status === 201 ? result.busyAdmitted : result.busyRefused).push(ms);
+        }
+      };
+      const neighbourWriter = async () => {
+        for (let i = 0; i < 50; i++) {
+          const { status, ms } = await timed(neighbour);
+          result.neighbourStatuses.push(status);
+          result.neighbour.push(ms);
+        }
+      };
+      const hammers = busy ? [hammer(busy), hammer(busy), hammer(busy), hammer(busy)] : [];
+      await Promise.all([neighbourWriter(), neighbourWriter()]);
+      done = true;
+      await Promise.all(hammers);
+      return result;
     };
-    const neighbourWriter = async (count: number) => {
-      for (let i = 0; i < count; i++) {
-        const { status, ms } = await timed(neighbour);
-        neighbourStatuses.push(status);
-        latencies.neighbour.push(ms);
-      }
-    };
-    const hammers = [hammer(), hammer(), hammer(), hammer()];
-    await Promise.all([neighbourWriter(100), neighbourWriter(100)]);
-    done = true;
-    await Promise.all(hammers);
+    const alone = await phase(undefined);
+    const besideLimited = await phase(limited);
+    const besideUnlimited = await phase(unlimited);
     console.log(
-      `[${dialect}] writes of the project at its quota: admitted ${summary(latencies.limitedAdmitted)}; refused ${summary(latencies.limitedRefused)}\n` +
-        `[${dialect}] writes of the other project: ${summary(latencies.neighbour)}`,
+      [
+        `[${dialect}] the other project's writes, alone: ${summary(alone.neighbour)}`,
+        `[${dialect}] the other project's writes, beside a project held at its quota (20/s): ${summary(besideLimited.neighbour)}`,
+        `[${dialect}]   that project's writes: admitted ${summary(besideLimited.busyAdmitted)}; refused ${summary(besideLimited.busyRefused)}`,
+        `[${dialect}] the other project's writes, beside the same load under the default quota: ${summary(besideUnlimited.neighbour)}`,
+        `[${dialect}]   that project's writes: admitted ${summary(besideUnlimited.busyAdmitted)}; refused ${summary(besideUnlimited.busyRefused)}`,
+      ].join('\n'),
     );
-    expect(latencies.limitedRefused.length).toBeGreaterThan(0);
-    expect(neighbourStatuses).toEqual(Array(200).fill(201));
-    expect(await countOrders(server, neighbour.secretKey)).toBe(200);
-    expect(await countOrders(server, limited.secretKey)).toBe(latencies.limitedAdmitted.length);
+    expect(besideLimited.busyRefused.length).toBeGreaterThan(0);
+    expect(besideLimited.neighbourStatuses).toEqual(Array(100).fill(201));
+    expect([...alone.neighbourStatuses, ...besideUnlimited.neighbourStatuses]).toEqual(Array(200).fill(201));
+    expect(await countOrders(server, neighbour.secretKey)).toBe(300);
+    expect(await countOrders(server, limited.secretKey)).toBe(besideLimited.busyAdmitted.length);
   });
 
   it("/metrics (on the metrics port only) shows each project's usage against its quota, and its refusals", async () => {
