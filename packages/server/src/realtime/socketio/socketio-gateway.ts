@@ -14,7 +14,7 @@ import type { ChannelHub } from '../../events/channel-hub.js';
 import type { HandshakeLimiter } from '../handshake-limiter.js';
 import { RECOVERED_KEY, recoveryAdapter, type RecoveredState } from './recovery-adapter.js';
 import { RecoveryTokens, type SessionIdentity } from './recovery-token.js';
-import { authenticateHandshake, connectError, type SocketPrincipal } from './socketio-auth.js';
+import { asConnectError, authenticateHandshake, connectError, type SocketPrincipal } from './socketio-auth.js';
 import { handshakeError, holdConnectionSlot } from './connection-slot.js';
 import type { ConnectionQuota } from '../connection-quota.js';
 import { SocketIoSession, type SocketIoSessionDeps } from './socketio-session.js';
@@ -87,19 +87,27 @@ export class SocketIoGateway {
       );
     const nsp = this.io.of(SOCKETIO_NAMESPACE);
     nsp.use((socket, next) => {
-      authenticateHandshake(deps.auth, deps.limiter, deps.limiter.clientAddress(socket.handshake.address, socket.handshake.headers), socket.handshake.auth)
-        .then(async (principal) => {
-          await holdConnectionSlot(socket, principal.projectId, deps.connectionQuota);
-          return principal;
-        })
-        .then(
-          (principal) => {
-            if (tokens) adoptOrRenewSession(socket, principal, tokens);
-            socket.data.principal = principal;
-            next();
-          },
-          (error) => next(handshakeError(error)),
-        );
+      authenticateHandshake(
+        deps.auth,
+        deps.limiter,
+        deps.limiter.clientAddress(socket.handshake.address, socket.handshake.headers),
+        socket.handshake.auth,
+      ).then(
+        (principal) => {
+          if (tokens) adoptOrRenewSession(socket, principal, tokens);
+          socket.data.principal = principal;
+          next();
+        },
+        (error) => next(asConnectError(error)),
+      );
+    });
+    // The project's connection slot, once the credential says which project (its open_connections quota).
+    nsp.use((socket, next) => {
+      const { projectId } = socket.data.principal as SocketPrincipal;
+      holdConnectionSlot(socket, projectId, deps.connectionQuota).then(
+        () => next(),
+        (error) => next(handshakeError(error)),
+      );
     });
     // One object for every session: a copy per connection would be kept by each idle socket.
     const sessionDeps: SocketIoSessionDeps = {
