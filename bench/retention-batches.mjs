@@ -41,6 +41,7 @@ async function main() {
       { port: 0, host: '127.0.0.1', dataDir, databaseUrl, demo: false },
       {
         ORDERCAST_RATE_LIMIT: '0',
+        ORDERCAST_QUOTA_WRITES_PER_SECOND: '1000000',
         ORDERCAST_METRICS_PORT: 'off',
         ORDERCAST_WEBHOOK_ALLOW_PRIVATE: 'true',
         ORDERCAST_WEBHOOK_CONCURRENCY: '32',

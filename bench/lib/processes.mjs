@@ -87,7 +87,15 @@ export async function startOrdercast({ dataDir, databaseUrl, env = {}, inspect =
   ];
   if (databaseUrl) args.push('--database-url', databaseUrl);
   const proc = startProcess(args, {
-    env: { ORDERCAST_LOG_FORMAT: 'json', ORDERCAST_RATE_LIMIT: '0', ORDERCAST_LOG_LEVEL: 'info', ...env },
+    // The server unbounded, as a single tenant would run it: no rate limit, and per-project quotas at their largest (still checked on every write and connection).
+    env: {
+      ORDERCAST_LOG_FORMAT: 'json',
+      ORDERCAST_RATE_LIMIT: '0',
+      ORDERCAST_QUOTA_WRITES_PER_SECOND: '1000000',
+      ORDERCAST_QUOTA_OPEN_CONNECTIONS: '1000000',
+      ORDERCAST_LOG_LEVEL: 'info',
+      ...env,
+    },
     ready: /"url":"(http:\/\/[^"]+)"/,
   });
   const match = await proc.started;

@@ -76,6 +76,8 @@ export type ApiErrorCode =
   | 'idempotency_key_in_use'
   | 'rate_limited'
   | 'limit_exceeded'
+  | 'quota_exceeded'
+  | 'invalid_quota'
   | 'unknown_event'
   | 'invalid_webhook_url'
   | 'webhook_url_not_allowed'

@@ -26,6 +26,7 @@ import { TenantPositions } from './services/tenant-position.js';
 import { RetentionService } from './services/retention.js';
 import { Metrics } from './metrics.js';
 import { tracedLogRead } from './events/log-read-span.js';
+import { registerQuotaMetrics } from './quota-metrics.js';
 import { VERSION } from './version.js';
 import { DeliveryDispatcher } from './webhooks/dispatcher.js';
 import { HttpSender } from './webhooks/http-sender.js';
@@ -67,6 +68,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       })
     : undefined;
   const { logger, store, broker, projects, auth, orders, webhookEndpoints, webhookDeliveries, orderWaiters } = core;
+  registerQuotaMetrics(metrics.registry, core.projectQuotas, core.quotaEnforcer);
   const shutdown = new AbortController();
   const sender = new HttpSender({
     allowPrivate: config.webhooks.allowPrivate,
@@ -145,6 +147,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     maxStreamsPerCredential: config.sse.maxStreamsPerCredential,
     maxBufferedBytes: config.realtime.maxBufferedBytes,
     shutdownSignal: shutdown.signal,
+    connectionQuota: core.quotaEnforcer,
   });
   const health = new HealthService(store);
   metrics.setDatabaseProbe(() => health.checkDatabase());
@@ -160,6 +163,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     auth,
     orders,
     projects,
+    projectQuotas: core.projectQuotas,
     webhookEndpoints,
     webhookDeliveries,
     eventFeed,
@@ -196,6 +200,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     sessionRows: new SocketIoSessionRows(store),
     positions,
     feed: eventFeed,
+    connectionQuota: core.quotaEnforcer,
   });
   const centrifuge = new CentrifugeGateway(http.server, {
     channels: new LogBackedUserChannels(auth, reader, hub, credentials),
@@ -205,6 +210,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     limiter,
     config: config.realtime,
     version: VERSION,
+    connectionQuota: core.quotaEnforcer,
   });
   // centrifuge-js's HTTP-streaming and SSE fallbacks, with their /emulation endpoint.
   await new CentrifugeHttpTransports({ gateway: centrifuge, limiter, maxFrameBytes: config.realtime.maxFrameBytes }).register(http);

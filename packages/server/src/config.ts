@@ -2,6 +2,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseTrustProxy, TrustProxyError, type TrustProxy } from './lib/client-address.js';
 import { OtelEnvironmentError, readOtelEnvironment, type TracingSettings } from './lib/otel-environment.js';
+import type { Quotas } from './domain/quotas.js';
+import { loadQuotaDefaults, QuotaConfigError } from './quota-config.js';
 
 /** Where `npm run build` puts the dashboard (packages/dashboard builds into the server package, so it ships with it). */
 export const DEFAULT_DASHBOARD_DIR = fileURLToPath(new URL('../dashboard/', import.meta.url));
@@ -60,6 +62,8 @@ export interface Config {
   /** ORDERCAST_ENCRYPTION_KEY_PREVIOUS: keys that still open stored secrets while they are re-sealed. */
   encryptionKeyPrevious: string | undefined;
   retention: RetentionConfig;
+  /** ORDERCAST_QUOTA_*: what each project may use unless its own quotas say otherwise (quota-config.ts). */
+  quotas: Quotas;
 }
 
 /** What is pruned in the background, and when (see docs/webhooks.md, Retention). Ages in ms; 0 keeps for ever. */
@@ -300,10 +304,20 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     encryptionKey: env.ORDERCAST_ENCRYPTION_KEY || undefined,
     encryptionKeyPrevious: env.ORDERCAST_ENCRYPTION_KEY_PREVIOUS || undefined,
     retention: loadRetentionConfig(env),
+    quotas: quotaDefaults(env),
   };
 }
 
 export const DEFAULT_DATABASE_POOL_SIZE = 10;
+
+function quotaDefaults(env: NodeJS.ProcessEnv): Quotas {
+  try {
+    return loadQuotaDefaults(env);
+  } catch (error) {
+    if (error instanceof QuotaConfigError) throw new ConfigError(error.message);
+    throw error;
+  }
+}
 
 function trustProxy(raw: string | undefined): TrustProxy {
   try {

@@ -16,6 +16,8 @@ import { OrderExpungeService } from './services/order-expunge-service.js';
 import { OrderReadCache } from './services/order-read-cache.js';
 import { OrderService } from './services/order-service.js';
 import { ProjectService } from './services/project-service.js';
+import { ProjectQuotaService } from './services/project-quotas.js';
+import { QuotaEnforcer } from './services/quota-enforcer.js';
 import { WebhookDeliveryService } from './services/webhook-delivery-service.js';
 import { WebhookEndpointService } from './services/webhook-endpoint-service.js';
 import { WebhookStatsService } from './services/webhook-stats-service.js';
@@ -66,6 +68,10 @@ export interface Core {
   auditLog: AuditLog;
   /** Dashboard sign-in links and the sessions they start. */
   dashboardSessions: DashboardSessionService;
+  /** Each project's quotas: the server's defaults and the project's overrides. */
+  projectQuotas: ProjectQuotaService;
+  /** Holds projects to their quotas where they write, connect, add endpoints. */
+  quotaEnforcer: QuotaEnforcer;
   close(): Promise<void>;
 }
 
@@ -184,6 +190,8 @@ export async function createCore(config: Config, options: AppOptions = {}): Prom
   const orderWaiters = new Waiters((orderId) => broker.follow({ orderId }));
   const projects = new ProjectService(store, secrets);
   const auth = new AuthService(store, projects);
+  const projectQuotas = new ProjectQuotaService(store, projects, config.quotas);
+  const quotaEnforcer = new QuotaEnforcer(projectQuotas);
   const orders = new OrderService(
     store,
     projects,
@@ -194,6 +202,7 @@ export async function createCore(config: Config, options: AppOptions = {}): Prom
       orderTransitioned: (event) => metrics?.orderTransitioned(event.projectId, event.toStatus),
     },
     new OrderReadCache(config.orderCacheBytes),
+    quotaEnforcer,
   );
   metrics?.setOrderCacheProbe(orders.readCache);
   const webhookEndpoints = new WebhookEndpointService(store, projects, {
@@ -201,6 +210,7 @@ export async function createCore(config: Config, options: AppOptions = {}): Prom
     rotationGraceMs: config.webhooks.rotationGrace,
     secrets,
     maxInFlightCap: config.webhooks.concurrency,
+    quotas: quotaEnforcer,
   });
   const webhookDeliveries = new WebhookDeliveryService(store, webhookEndpoints);
   const deliveryQueue = new DeliveryQueue(store);
@@ -224,6 +234,8 @@ export async function createCore(config: Config, options: AppOptions = {}): Prom
     orderExpunge: new OrderExpungeService(store, orders.readCache),
     auditLog,
     dashboardSessions: new DashboardSessionService(store, projects, auditLog),
+    projectQuotas,
+    quotaEnforcer,
     async close() {
       orderWaiters.close();
       await broker.close();

@@ -3,6 +3,7 @@ import { OrdercastError } from '../domain/errors.js';
 import { withCore, withDatabaseOptions } from './database-options.js';
 import { printJson } from './output.js';
 import { CLI_ACTOR } from '../domain/actor.js';
+import { registerProjectQuotas } from './project-quotas.js';
 
 export function registerProjects(program: Command): void {
   const projects = program.command('projects').description('create and list projects (tenants) and rotate their keys');
@@ -101,4 +102,5 @@ export function registerProjects(program: Command): void {
       console.log(`old ${flags.kind} keys stop working at ${oldKeysExpireAt} (within 5 s of that on running servers, open sockets included)`);
     }),
   );
+  registerProjectQuotas(projects);
 }

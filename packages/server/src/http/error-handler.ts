@@ -88,6 +88,8 @@ export function registerErrorHandling(app: FastifyInstance, bodyLimit: number): 
         if (notLogged !== undefined) request.log.warn({ err: error, failuresNotLogged: notLogged }, 'database unavailable: answering 503');
       } else if (status >= 500) request.log.error({ err: error }, known.message);
       if (status === 503) reply.header('retry-after', String(RETRY_AFTER_SECONDS));
+      // A quota names when a retry can succeed (domain/quotas.ts).
+      if (known.code === 'quota_exceeded') reply.header('retry-after', String((known.details as { retryAfterSeconds: number }).retryAfterSeconds));
       // A client still sending a refused body must be able to read the refusal.
       if (known.code === 'payload_too_large') await drainRequestBody(request.raw);
       return reply

@@ -26,6 +26,8 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   idempotency_key_in_use: 409,
   rate_limited: 429,
   limit_exceeded: 429,
+  quota_exceeded: 429,
+  invalid_quota: 400,
   unknown_event: 400,
   route_not_found: 404,
   invalid_webhook_url: 400,

@@ -7,6 +7,7 @@ import type { AuthService } from '../services/auth-service.js';
 import type { EventFeedService } from '../services/event-feed-service.js';
 import type { OrderService } from '../services/order-service.js';
 import type { ProjectService } from '../services/project-service.js';
+import type { ProjectQuotaService } from '../services/project-quotas.js';
 import type { WebhookDeliveryService } from '../services/webhook-delivery-service.js';
 import type { WebhookEndpointService } from '../services/webhook-endpoint-service.js';
 import type { WebhookStatsService } from '../services/webhook-stats-service.js';
@@ -52,6 +53,8 @@ export interface HttpDeps {
   auth: AuthService;
   orders: OrderService;
   projects: ProjectService;
+  /** Each project's quotas, shown read-only to its own secret key on GET /api/v2/project. */
+  projectQuotas?: ProjectQuotaService;
   webhookEndpoints: WebhookEndpointService;
   webhookDeliveries: WebhookDeliveryService;
   webhookStats?: WebhookStatsService;
@@ -174,7 +177,7 @@ export async function buildHttpServer(deps: HttpDeps): Promise<FastifyInstance> 
   await app.register(eventRoutes, { feed: deps.eventFeed, shutdownSignal: deps.shutdownSignal, credentials: deps.credentials });
   if (deps.auditLog) await app.register(auditLogRoutes, { audit: deps.auditLog });
   if (deps.dashboardSessions) await app.register(dashboardSessionRoutes, { sessions: deps.dashboardSessions });
-  await app.register(projectRoutes, { projects: deps.projects });
+  await app.register(projectRoutes, { projects: deps.projects, quotas: deps.projectQuotas });
   if (deps.streams) await app.register(streamRoutes, { streams: deps.streams, auth: deps.auth, rateLimiter });
   await app.register(dashboardRoutes, { dir: deps.dashboardDir ?? DEFAULT_DASHBOARD_DIR });
   await app.register(operationsRoutes, { health: deps.health, brokerConnected: deps.brokerConnected, brokerTransport: deps.brokerTransport });

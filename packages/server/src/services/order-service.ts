@@ -21,6 +21,7 @@ import {
 } from './order-commands.js';
 import { OrderReadCache, type CachedOrder } from './order-read-cache.js';
 import type { ProjectService } from './project-service.js';
+import type { QuotaEnforcer } from './quota-enforcer.js';
 import { newId } from '../lib/ids.js';
 import { traceAppend, traceAppendMany } from './append-span.js';
 
@@ -107,6 +108,8 @@ export class OrderService {
     private readonly observer: OrderServiceObserver = {},
     /** Recently read or changed orders: the polling path answers from it without the database. */
     readonly readCache: OrderReadCache = new OrderReadCache(0),
+    /** Each project's write and metadata quotas, checked before anything is appended; none in a one-off CLI command. */
+    private readonly quotas?: QuotaEnforcer,
   ) {}
 
   /** What the log follower read, written by this process or another: keeps the read cache right. */
@@ -127,6 +130,11 @@ export class OrderService {
   async create(projectId: string, input: NewOrderInput, idempotencyKey?: string, actor?: Actor): Promise<WriteResult> {
     const project = await this.projects.get(projectId);
     const command = withActor(createCommand(project, input, idempotencyKey), actor);
+    if (this.quotas) {
+      const quotas = await this.quotas.quotasOf(projectId);
+      this.quotas.admitMetadata(projectId, quotas, command.kind === 'create' ? command.order.metadata : undefined);
+      this.quotas.admitWrites(projectId, quotas, 1);
+    }
     return this.afterAppend(command, await this.append(command));
   }
 
@@ -134,6 +142,7 @@ export class OrderService {
   async transition(projectId: string, orderId: string, input: TransitionInput, idempotencyKey?: string, actor?: Actor): Promise<WriteResult> {
     const project = await this.projects.get(projectId);
     const command = withActor(transitionCommand(project, orderId, input, idempotencyKey), actor);
+    if (this.quotas) this.quotas.admitWrites(projectId, await this.quotas.quotasOf(projectId), 1);
     return this.afterAppend(command, await this.append(command));
   }
 
@@ -146,6 +155,7 @@ export class OrderService {
   async batch(projectId: string, items: readonly BatchItem[], actor?: Actor): Promise<BatchItemResult[]> {
     const project = await this.projects.get(projectId);
     refuseReusedKeys(items);
+    const quotas = this.quotas ? await this.quotas.quotasOf(projectId) : undefined;
     const results: BatchItemResult[] = new Array(items.length);
     const requests: Array<AppendRequest & { position: number }> = [];
     items.forEach((item, position) => {
@@ -156,11 +166,14 @@ export class OrderService {
             : transitionCommand(project, item.orderId, item.body, item.idempotencyKey),
           actor,
         );
+        if (quotas && command.kind === 'create') this.quotas!.admitMetadata(projectId, quotas, command.order.metadata);
         requests.push({ command, ids: { orderId: newId('ord'), eventId: newId('evt') }, position });
       } catch (error) {
         results[position] = { ok: false, error };
       }
     });
+    // The whole request, before anything is written: a batch counts its items against the write quota.
+    if (quotas && requests.length > 0) this.quotas!.admitWrites(projectId, quotas, requests.length);
     const appended = await traceAppendMany(requests, () => this.store.orderLog.appendMany(requests));
     appended.forEach((result, i) => {
       const { command, position } = requests[i]!;

@@ -19,6 +19,7 @@ import { eventCatalogue, type EventType } from '../domain/event-catalogue.js';
 import { validateCustomHeaders } from '../domain/webhook-headers.js';
 import { generateSecret } from '../lib/standard-webhooks.js';
 import type { ProjectService } from './project-service.js';
+import type { QuotaEnforcer } from './quota-enforcer.js';
 import type { SecretBox } from '../store/secret-box.js';
 import { newId } from '../lib/ids.js';
 
@@ -101,6 +102,8 @@ export class WebhookEndpointService {
       secrets: SecretBox;
       /** The most attempts in flight a dispatcher runs at once: no endpoint's lane is wider. */
       maxInFlightCap: number;
+      /** Each project's webhook_endpoints quota; without it, MAX_ENDPOINTS_PER_PROJECT. */
+      quotas?: QuotaEnforcer;
     },
   ) {}
 
@@ -189,8 +192,11 @@ export class WebhookEndpointService {
       healthySince: input.disabled === true ? null : now,
       nextSendAtMs: null,
     };
+    const quotas = this.options.quotas ? await this.options.quotas.quotasOf(projectId) : undefined;
     await inTransaction(this.store.db, async (trx) => {
-      if ((await listEndpoints(trx, projectId)).length >= MAX_ENDPOINTS_PER_PROJECT) {
+      const existing = (await listEndpoints(trx, projectId)).length;
+      if (quotas) this.options.quotas!.admitEndpoint(projectId, quotas, existing);
+      else if (existing >= MAX_ENDPOINTS_PER_PROJECT) {
         throw new OrdercastError('validation_failed', `A project may have at most ${MAX_ENDPOINTS_PER_PROJECT} webhook endpoints`);
       }
       await insertEndpoint(trx, record);

@@ -372,6 +372,21 @@ function migrations(dialect: Dialect): Record<string, Migration> {
       },
     },
 
+    '0011_project_quotas': {
+      async up(db: Kysely<any>) {
+        // A project's own quotas; a null column (or no row) follows the server's default (ORDERCAST_QUOTA_*).
+        await db.schema
+          .createTable('project_quotas')
+          .addColumn('project_id', 'text', (c) => c.primaryKey().references('projects.id'))
+          .addColumn('writes_per_second', 'integer')
+          .addColumn('open_connections', 'integer')
+          .addColumn('webhook_endpoints', 'integer')
+          .addColumn('metadata_bytes', 'integer')
+          .addColumn('updated_at', 'text', (c) => c.notNull())
+          .execute();
+      },
+    },
+
     '0012_event_trace_context': {
       async up(db: Kysely<any>) {
         // The W3C traceparent of the append that wrote the event (null when tracing was off):

@@ -220,6 +220,16 @@ export interface AuditLogTable {
   created_at: string;
 }
 
+/** A project's own quotas (services/project-quotas.ts); null follows the server's default. */
+export interface ProjectQuotasTable {
+  project_id: string;
+  writes_per_second: number | null;
+  open_connections: number | null;
+  webhook_endpoints: number | null;
+  metadata_bytes: number | null;
+  updated_at: string;
+}
+
 export interface Database {
   projects: ProjectsTable;
   api_keys: ApiKeysTable;
@@ -235,4 +245,5 @@ export interface Database {
   socketio_sessions: SocketioSessionsTable;
   dashboard_sessions: DashboardSessionsTable;
   audit_log: AuditLogTable;
+  project_quotas: ProjectQuotasTable;
 }

@@ -1,6 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { ProjectService } from '../../services/project-service.js';
+import type { ProjectQuotaService } from '../../services/project-quotas.js';
 import { errorResponses } from '../schemas.js';
+import { quotasSchema } from './quota-schemas.js';
 
 const lifecycleSchema = {
   type: 'object',
@@ -17,7 +19,7 @@ const lifecycleSchema = {
 } as const;
 
 /** Read-only facts about the caller's own project, so a client can draw its lifecycle and show its keys. */
-export async function projectRoutes(app: FastifyInstance, opts: { projects: ProjectService }): Promise<void> {
+export async function projectRoutes(app: FastifyInstance, opts: { projects: ProjectService; quotas?: ProjectQuotaService }): Promise<void> {
   app.get(
     '/api/v2/project',
     {
@@ -26,7 +28,7 @@ export async function projectRoutes(app: FastifyInstance, opts: { projects: Proj
         summary: "The secret key's project",
         operationId: 'getProject',
         description:
-          'The project name, its lifecycle (statuses, initial and final statuses, allowed transitions, event names) and the prefixes of the keys that still work (a rotated key in its grace period has `expiresAt`). Never a full key or secret.',
+          'The project name, its lifecycle (statuses, initial and final statuses, allowed transitions, event names), the prefixes of the keys that still work (a rotated key in its grace period has `expiresAt`), and its quotas. Never a full key or secret.',
         tags: ['project'],
         response: {
           200: {
@@ -50,6 +52,10 @@ export async function projectRoutes(app: FastifyInstance, opts: { projects: Proj
                   required: ['kind', 'prefix', 'createdAt', 'expiresAt'],
                 },
               },
+              quotas: {
+                ...quotasSchema,
+                description: "What the project may use (its operator's overrides, or the server's defaults): see docs/operations.md, Quotas",
+              },
             },
             required: ['id', 'object', 'name', 'createdAt', 'lifecycle', 'keys'],
           },
@@ -57,6 +63,9 @@ export async function projectRoutes(app: FastifyInstance, opts: { projects: Proj
         },
       },
     },
-    async (request) => opts.projects.describe(request.principal.projectId),
+    async (request) => {
+      const project = await opts.projects.describe(request.principal.projectId);
+      return opts.quotas ? { ...project, quotas: await opts.quotas.effective(request.principal.projectId) } : project;
+    },
   );
 }

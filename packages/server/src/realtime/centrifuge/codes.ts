@@ -59,6 +59,9 @@ export function connectRefusal(error: OrdercastError, refreshable: boolean): { r
       return { close: DisconnectCodes.permissionDenied, reason: `permission denied: ${error.message}` };
     case 'validation_failed':
       return { close: DisconnectCodes.badRequest, reason: `bad request: ${error.message}` };
+    case 'quota_exceeded':
+      // Temporary: the client backs off and connects again, and gets in once one of the project's connections closes.
+      return { reply: { code: ErrorCodes.limitExceeded, message: `quota exceeded: ${error.message}`, temporary: true } };
     default:
       return { close: DisconnectCodes.invalidToken, reason: `invalid token: ${error.message}` };
   }

@@ -15,6 +15,8 @@ import type { HandshakeLimiter } from '../handshake-limiter.js';
 import { RECOVERED_KEY, recoveryAdapter, type RecoveredState } from './recovery-adapter.js';
 import { RecoveryTokens, type SessionIdentity } from './recovery-token.js';
 import { asConnectError, authenticateHandshake, connectError, type SocketPrincipal } from './socketio-auth.js';
+import { handshakeError, holdConnectionSlot } from './connection-slot.js';
+import type { ConnectionQuota } from '../connection-quota.js';
 import { SocketIoSession, type SocketIoSessionDeps } from './socketio-session.js';
 
 export const SOCKETIO_NAMESPACE = '/ws';
@@ -37,6 +39,8 @@ export interface SocketIoGatewayDeps {
   positions: TenantPositions;
   /** The project feed (`subscribe:project`). */
   feed: EventFeedService;
+  /** Each project's open_connections quota (shared with Centrifuge and SSE); none: no quota. */
+  connectionQuota?: ConnectionQuota;
 }
 
 /**
@@ -95,6 +99,14 @@ export class SocketIoGateway {
           next();
         },
         (error) => next(asConnectError(error)),
+      );
+    });
+    // The project's connection slot, once the credential says which project (its open_connections quota).
+    nsp.use((socket, next) => {
+      const { projectId } = socket.data.principal as SocketPrincipal;
+      holdConnectionSlot(socket, projectId, deps.connectionQuota).then(
+        () => next(),
+        (error) => next(handshakeError(error)),
       );
     });
     // One object for every session: a copy per connection would be kept by each idle socket.

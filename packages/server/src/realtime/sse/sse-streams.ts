@@ -13,6 +13,7 @@ import { OrderedDelivery } from '../ordered-delivery.js';
 import { orderUpdateOf } from '../socketio/order-update.js';
 import { SseWriter } from './sse-writer.js';
 import { StreamQuota } from './stream-quota.js';
+import type { ConnectionQuota } from '../connection-quota.js';
 
 /** The SSE event name of every update: its `data` is Socket.IO's `order:update` payload. */
 export const UPDATE_EVENT = 'order.update';
@@ -31,6 +32,8 @@ export interface SseStreamsDeps {
   maxStreamsPerCredential: number;
   maxBufferedBytes: number;
   shutdownSignal: AbortSignal;
+  /** Each project's open_connections quota (shared with the socket gateways); none: no quota. */
+  connectionQuota?: ConnectionQuota;
 }
 
 /** What the route hands over once the request is accepted: the raw response, and how to start the body (http/routes/streams.ts). */
@@ -84,7 +87,7 @@ export class SseStreams {
   /** One order's versions: `id:` is the version; the first message is the current state; ends after the final one. */
   async order(principal: Principal, orderId: string, lastEventId: string | undefined, reply: StreamReply): Promise<StreamOutcome> {
     const after = parseCounter(lastEventId, 'the last order version you received');
-    const cleanups: Cleanup[] = [this.quota.take(principal)];
+    const cleanups = await this.takeSlots(principal);
     let writer: SseWriter | undefined;
     const delivery = new OrderedDelivery({
       positionOf: (event) => event.version,
@@ -125,7 +128,7 @@ export class SseStreams {
   async userChannel(principal: UserPrincipal, lastEventId: string | undefined, reply: StreamReply): Promise<StreamOutcome> {
     const after = parseCounter(lastEventId, 'the last channel offset you received');
     const { projectId, userExternalId } = principal;
-    const cleanups: Cleanup[] = [this.quota.take(principal)];
+    const cleanups = await this.takeSlots(principal);
     let writer: SseWriter | undefined;
     const delivery = new OrderedDelivery({
       positionOf: (event) => event.userOffset ?? 0,
@@ -164,7 +167,7 @@ export class SseStreams {
         field: 'Last-Event-ID',
       });
     }
-    const cleanups: Cleanup[] = [this.quota.take(principal)];
+    const cleanups = await this.takeSlots(principal);
     let writer: SseWriter | undefined;
     const subscription = this.deps.feed.follow(
       projectId,
@@ -176,6 +179,17 @@ export class SseStreams {
     cleanups.push(() => subscription.close());
     writer = this.open(principal, reply, cleanups);
     return 'streaming';
+  }
+
+  /** The project's connection slot (its open_connections quota), then the credential's stream slot; either refusal takes neither. */
+  private async takeSlots(principal: Principal): Promise<Cleanup[]> {
+    const projectSlot = await this.deps.connectionQuota?.openConnection(principal.projectId);
+    try {
+      return projectSlot ? [projectSlot, this.quota.take(principal)] : [this.quota.take(principal)];
+    } catch (error) {
+      projectSlot?.();
+      throw error;
+    }
   }
 
   private sendUpdate(writer: SseWriter | undefined, id: string | number, event: OrderEvent): void {
