@@ -134,6 +134,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     auth,
     orders,
     projects,
+    projectKeys: core.projectKeys,
+    adminKeys: core.adminKeys,
     webhookEndpoints,
     webhookDeliveries,
     eventFeed,

@@ -9,10 +9,12 @@ import { sha256Hex } from './lib/hashing.js';
 import { LogThrottle } from './lib/log-throttle.js';
 import { createLogger, type Logger } from './lib/logging.js';
 import type { Metrics } from './metrics.js';
+import { AdminKeyService } from './services/admin-key-service.js';
 import { AuthService } from './services/auth-service.js';
 import { OrderExpungeService } from './services/order-expunge-service.js';
 import { OrderReadCache } from './services/order-read-cache.js';
 import { OrderService } from './services/order-service.js';
+import { ProjectKeyService } from './services/project-key-service.js';
 import { ProjectService } from './services/project-service.js';
 import { WebhookDeliveryService } from './services/webhook-delivery-service.js';
 import { WebhookEndpointService } from './services/webhook-endpoint-service.js';
@@ -52,6 +54,10 @@ export interface Core {
   /** Undefined in a one-off CLI command. */
   metrics: Metrics | undefined;
   projects: ProjectService;
+  /** A project's keys, as the admin API and the CLI manage them. */
+  projectKeys: ProjectKeyService;
+  /** The admin API's own keys (ak_…). */
+  adminKeys: AdminKeyService;
   auth: AuthService;
   orders: OrderService;
   webhookEndpoints: WebhookEndpointService;
@@ -208,6 +214,8 @@ export async function createCore(config: Config, options: AppOptions = {}): Prom
     orderWaiters,
     metrics,
     projects,
+    projectKeys: new ProjectKeyService(store, projects),
+    adminKeys: new AdminKeyService(store),
     auth,
     orders,
     webhookEndpoints,

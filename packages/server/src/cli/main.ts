@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { VERSION } from '../version.js';
+import { registerAdmin } from './admin.js';
 import { registerListen } from './listen.js';
 import { registerMigrate } from './migrate.js';
 import { registerOrders } from './orders.js';
@@ -20,6 +21,7 @@ export async function main(argv: string[]): Promise<number> {
   registerServe(program);
   registerMigrate(program);
   registerProjects(program);
+  registerAdmin(program);
   registerOrders(program);
   registerWebhookEndpoints(program);
   registerListen(program);

@@ -2,9 +2,10 @@ import type { Command } from 'commander';
 import { OrdercastError } from '../domain/errors.js';
 import { withCore, withDatabaseOptions } from './database-options.js';
 import { printJson } from './output.js';
+import { registerProjectChanges } from './project-changes.js';
 
 export function registerProjects(program: Command): void {
-  const projects = program.command('projects').description('create and list projects (tenants) and rotate their keys');
+  const projects = program.command('projects').description('create, list, rename, disable and enable projects (tenants), and manage their keys');
 
   withDatabaseOptions(
     projects
@@ -15,7 +16,7 @@ export function registerProjects(program: Command): void {
       .option('--json', 'print one JSON object: id, secretKey, publishableKey, tokenSecret, lifecycle'),
   ).action(async (flags) =>
     withCore(flags, async ({ projects: service }) => {
-      const created = await service.create({ name: flags.name, lifecycle: flags.lifecycle });
+      const created = await service.create({ name: flags.name, lifecycle: flags.lifecycle }, { lifecycleFiles: true });
       if (flags.json) {
         printJson({
           id: created.project.id,
@@ -41,11 +42,11 @@ export function registerProjects(program: Command): void {
     withCore(flags, async ({ projects: service }) => {
       const all = await service.list();
       if (flags.json) {
-        printJson(all.map((p) => ({ id: p.id, name: p.name, lifecycle: p.lifecycle.name, createdAt: p.createdAt })));
+        printJson(all.map((p) => ({ id: p.id, name: p.name, lifecycle: p.lifecycle.name, createdAt: p.createdAt, disabledAt: p.disabledAt })));
         return;
       }
       if (all.length === 0) console.log('no projects yet: create one with `ordercast projects create --name … --lifecycle onramp`');
-      for (const p of all) console.log(`${p.id}  ${p.lifecycle.name.padEnd(8)}  ${p.createdAt}  ${p.name}`);
+      for (const p of all) console.log(`${p.id}  ${p.lifecycle.name.padEnd(8)}  ${p.createdAt}  ${p.name}${p.disabledAt ? `  (disabled ${p.disabledAt})` : ''}`);
     }),
   );
 
@@ -79,4 +80,6 @@ export function registerProjects(program: Command): void {
       console.log(`old ${flags.kind} keys stop working at ${oldKeysExpireAt} (within 5 s of that on running servers, open sockets included)`);
     }),
   );
+
+  registerProjectChanges(projects);
 }

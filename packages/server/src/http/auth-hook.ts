@@ -1,6 +1,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { OrdercastError } from '../domain/errors.js';
-import type { AuthService, Principal } from '../services/auth-service.js';
+import type { Permission } from '../domain/permissions.js';
+import type { AdminPrincipal, AuthService, Principal, ProjectPrincipal } from '../services/auth-service.js';
+import { requirePermission } from '../services/permission-check.js';
 import type { ReadScope } from '../services/order-service.js';
 import type { RateLimiter } from '../lib/rate-limiter.js';
 
@@ -8,11 +10,16 @@ export type PrincipalKind = Principal['kind'];
 
 declare module 'fastify' {
   interface FastifyRequest {
-    principal: Principal;
+    /** The project credential of a project route. */
+    principal: ProjectPrincipal;
+    /** The admin key of an admin route (`allow: ['admin']`). */
+    adminPrincipal: AdminPrincipal;
   }
   interface FastifyContextConfig {
     /** Which credentials may call the route; routes without it are public. */
     allow?: PrincipalKind[];
+    /** What a restricted key needs to call the route; every route a secret key may call declares one. */
+    permission?: Permission;
   }
 }
 
@@ -20,29 +27,51 @@ const WHAT_IT_NEEDS: Record<string, string> = {
   secret: 'a secret key (sk_…)',
   user: 'a user token',
   publishable: 'a publishable key (pk_…)',
+  admin: 'an admin key (ak_…)',
 };
+
+function describeCredential(principal: Principal): string {
+  if (principal.kind === 'user') return 'user token';
+  if (principal.kind === 'admin') return 'admin key';
+  return `${principal.kind} key`;
+}
 
 function rateKey(principal: Principal): string {
   return principal.kind === 'user' ? `user:${principal.projectId}:${principal.userExternalId}` : `key:${principal.keyId}`;
 }
 
+/**
+ * Refuses, at start-up, a route that a secret key may call and that declares no
+ * permission: a restricted key could otherwise call it, or be refused for no stated reason.
+ */
+export function assertRouteDeclaresPermission(route: { method: string | string[]; url: string; config?: { allow?: PrincipalKind[]; permission?: Permission } }): void {
+  if (route.config?.allow?.includes('secret') && !route.config.permission) {
+    throw new Error(`${String(route.method)} ${route.url} allows secret keys but declares no config.permission (see domain/permissions.ts)`);
+  }
+}
+
 /** What a principal may read: a user token sees only its own orders. */
-export function readScope(principal: Principal): ReadScope {
+export function readScope(principal: ProjectPrincipal): ReadScope {
   return principal.kind === 'user' ? { userExternalId: principal.userExternalId } : {};
 }
 
 /** Authenticates every route that declares `config.allow`, then applies the rate limit. */
 export function registerAuth(app: FastifyInstance, auth: AuthService, limiter: RateLimiter): void {
   app.decorateRequest('principal', null as never);
+  app.decorateRequest('adminPrincipal', null as never);
+  app.addHook('onRoute', assertRouteDeclaresPermission);
 
   function admit(request: FastifyRequest, reply: FastifyReply, allow: PrincipalKind[], principal: Principal): void {
     if (!allow.includes(principal.kind)) {
       throw new OrdercastError(
         'forbidden',
-        `This ${principal.kind === 'user' ? 'user token' : `${principal.kind} key`} cannot do this: it needs ${allow.map((k) => WHAT_IT_NEEDS[k]).join(' or ')}`,
+        `This ${describeCredential(principal)} cannot do this: it needs ${allow.map((k) => WHAT_IT_NEEDS[k]).join(' or ')}`,
       );
     }
-    request.principal = principal;
+    const permission = request.routeOptions.config?.permission;
+    if (permission) requirePermission(principal, permission);
+    if (principal.kind === 'admin') request.adminPrincipal = principal;
+    else request.principal = principal;
     if (limiter.enabled) {
       const decision = limiter.take(rateKey(principal));
       reply.header('ratelimit-limit', decision.limit);

@@ -7,6 +7,11 @@ import type { AuthService } from '../services/auth-service.js';
 import type { EventFeedService } from '../services/event-feed-service.js';
 import type { OrderService } from '../services/order-service.js';
 import type { ProjectService } from '../services/project-service.js';
+import type { ProjectKeyService } from '../services/project-key-service.js';
+import type { AdminKeyService } from '../services/admin-key-service.js';
+import { adminKeyRoutes } from './routes/admin-keys.js';
+import { adminProjectRoutes } from './routes/admin-projects.js';
+import { adminKeySchema, adminProjectSchema, apiKeySchema } from './routes/admin-schemas.js';
 import type { WebhookDeliveryService } from '../services/webhook-delivery-service.js';
 import type { WebhookEndpointService } from '../services/webhook-endpoint-service.js';
 import type { WebhookStatsService } from '../services/webhook-stats-service.js';
@@ -45,6 +50,9 @@ export interface HttpDeps {
   auth: AuthService;
   orders: OrderService;
   projects: ProjectService;
+  /** The admin API (`/api/v2/admin/`): served when given. */
+  projectKeys?: ProjectKeyService;
+  adminKeys?: AdminKeyService;
   webhookEndpoints: WebhookEndpointService;
   webhookDeliveries: WebhookDeliveryService;
   webhookStats?: WebhookStatsService;
@@ -104,6 +112,9 @@ export async function buildHttpServer(deps: HttpDeps): Promise<FastifyInstance> 
   app.addSchema(orderEventSchema);
   app.addSchema(webhookEndpointSchema);
   app.addSchema(webhookDeliverySchema);
+  app.addSchema(adminProjectSchema);
+  app.addSchema(apiKeySchema);
+  app.addSchema(adminKeySchema);
 
   await app.register(swagger, {
     openapi: {
@@ -117,7 +128,22 @@ export async function buildHttpServer(deps: HttpDeps): Promise<FastifyInstance> 
       },
       // Relative: the server that serves this document is the one it describes, wherever it runs.
       servers: [{ url: '/', description: 'the Ordercast server serving this document' }],
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'A secret key (sk_…) or a user token (JWT)' } } },
+      components: {
+        securitySchemes: {
+          bearer: {
+            type: 'http',
+            scheme: 'bearer',
+            description: 'A secret key (sk_…), a restricted key (rk_…), a user token (JWT), or on `/api/v2/admin/` an admin key (ak_…)',
+          },
+        },
+      },
+      tags: [
+        {
+          name: 'admin',
+          description:
+            'The admin API: provision projects and their keys with an admin key (ak_…). An admin key reads no project data, and a project key cannot call these routes (403).',
+        },
+      ],
       security: [{ bearer: [] }],
       webhooks: openApiWebhooks(),
     },
@@ -154,6 +180,10 @@ export async function buildHttpServer(deps: HttpDeps): Promise<FastifyInstance> 
   await app.register(webhookDeliveryRoutes, { deliveries: deps.webhookDeliveries });
   await app.register(eventRoutes, { feed: deps.eventFeed, shutdownSignal: deps.shutdownSignal });
   await app.register(projectRoutes, { projects: deps.projects });
+  if (deps.projectKeys && deps.adminKeys) {
+    await app.register(adminProjectRoutes, { projects: deps.projects });
+    await app.register(adminKeyRoutes, { projectKeys: deps.projectKeys, adminKeys: deps.adminKeys });
+  }
   if (deps.streams) await app.register(streamRoutes, { streams: deps.streams, auth: deps.auth, rateLimiter });
   await app.register(dashboardRoutes, { dir: deps.dashboardDir ?? DEFAULT_DASHBOARD_DIR });
   await app.register(operationsRoutes, { health: deps.health, brokerConnected: deps.brokerConnected, brokerTransport: deps.brokerTransport });

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ProjectService } from '../../services/project-service.js';
 import { errorResponses } from '../schemas.js';
 
-const lifecycleSchema = {
+export const lifecycleSchema = {
   type: 'object',
   properties: {
     name: { type: 'string' },
@@ -21,7 +21,7 @@ export async function projectRoutes(app: FastifyInstance, opts: { projects: Proj
   app.get(
     '/api/v2/project',
     {
-      config: { allow: ['secret'] },
+      config: { allow: ['secret'], permission: 'orders:read' },
       schema: {
         summary: "The secret key's project",
         operationId: 'getProject',
@@ -42,7 +42,7 @@ export async function projectRoutes(app: FastifyInstance, opts: { projects: Proj
                 items: {
                   type: 'object',
                   properties: {
-                    kind: { type: 'string', enum: ['secret', 'publishable'] },
+                    kind: { type: 'string', enum: ['secret', 'publishable', 'restricted'] },
                     prefix: { type: 'string', description: 'The first 11 characters of the key' },
                     createdAt: { type: 'string', format: 'date-time' },
                     expiresAt: { type: ['string', 'null'], format: 'date-time' },

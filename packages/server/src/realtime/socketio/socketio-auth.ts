@@ -1,10 +1,15 @@
 import { OrdercastError, isOrdercastError, type ErrorCode } from '../../domain/errors.js';
+import type { Permission } from '../../domain/permissions.js';
 import type { AuthService } from '../../services/auth-service.js';
 import { credentialParts, type CredentialPart } from '../../services/credential-watcher.js';
+import { requirePermission } from '../../services/permission-check.js';
 import type { HandshakeLimiter } from '../handshake-limiter.js';
 
 /** Who a Socket.IO connection acts for, and the credentials it holds (watched while it is open). */
-export type SocketPrincipal = ({ kind: 'secret'; projectId: string } | { kind: 'user'; projectId: string; userExternalId: string }) & {
+export type SocketPrincipal = (
+  | { kind: 'secret'; projectId: string; permissions: readonly Permission[] | null }
+  | { kind: 'user'; projectId: string; userExternalId: string }
+) & {
   credential: CredentialPart[];
 };
 
@@ -31,9 +36,12 @@ export async function authenticateHandshake(
   // Counted by credential only once it is valid: unchecked strings never get a bucket of their own.
   const tooMany = () => new OrdercastError('rate_limited', 'Too many connections with this key: retry in a few seconds');
   const principal = await auth.authenticate(apiKey);
+  if (principal.kind === 'admin') throw new OrdercastError('forbidden', 'An admin key reads no project data: connect with a secret key or a user token');
   if (principal.kind === 'secret') {
+    // Every socket reads orders (the project feed also needs events:read, checked when subscribing).
+    requirePermission(principal, 'orders:read');
     if (!limiter.allowCredential(`key:${principal.keyId}`)) throw tooMany();
-    return { kind: 'secret', projectId: principal.projectId, credential: credentialParts(principal) };
+    return { kind: 'secret', projectId: principal.projectId, permissions: principal.permissions, credential: credentialParts(principal) };
   }
   if (principal.kind === 'user') {
     if (!limiter.allowCredential(`user:${principal.projectId}:${principal.userExternalId}`)) throw tooMany();

@@ -239,6 +239,9 @@ export class SocketIoSession implements SubscriptionOwner {
     if (this.principal.kind !== 'secret') {
       throw new OrdercastError('forbidden', 'Only a secret key may follow every order of the project; a user token follows its own orders');
     }
+    if (this.principal.permissions !== null && !this.principal.permissions.includes('events:read')) {
+      throw new OrdercastError('permission_denied', 'This restricted key lacks the permission "events:read"', { permission: 'events:read' });
+    }
     if (!this.projectFeed) {
       this.followProject();
       this.persist();
