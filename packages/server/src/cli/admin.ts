@@ -21,12 +21,14 @@ export function registerAdmin(program: Command): void {
     }),
   );
 
-  withDatabaseOptions(admin.command('list-keys').description('list admin keys (never the keys themselves)').option('--json', 'print JSON')).action(async (flags) =>
-    withCore(flags, async ({ adminKeys }) => {
-      const keys = await adminKeys.list();
-      if (flags.json) return printJson(keys);
-      for (const key of keys) console.log(`${key.id}  ${key.prefix}…  ${key.status.padEnd(8)}  created ${key.createdAt}${key.expiresAt ? `  expires ${key.expiresAt}` : ''}`);
-    }),
+  withDatabaseOptions(admin.command('list-keys').description('list admin keys (never the keys themselves)').option('--json', 'print JSON')).action(
+    async (flags) =>
+      withCore(flags, async ({ adminKeys }) => {
+        const keys = await adminKeys.list();
+        if (flags.json) return printJson(keys);
+        for (const key of keys)
+          console.log(`${key.id}  ${key.prefix}…  ${key.status.padEnd(8)}  created ${key.createdAt}${key.expiresAt ? `  expires ${key.expiresAt}` : ''}`);
+      }),
   );
 
   withDatabaseOptions(

@@ -30,7 +30,7 @@ export function registerProjectChanges(projects: Command): void {
         .command(change)
         .description(
           change === 'disable'
-            ? "disable a project: its keys, tokens, sockets and streams stop within 5 s on running servers; its webhooks wait"
+            ? 'disable a project: its keys, tokens, sockets and streams stop within 5 s on running servers; its webhooks wait'
             : 'enable a disabled project: its keys and tokens work again, its webhooks resume',
         )
         .requiredOption('--project <id>', 'project id')
@@ -57,7 +57,13 @@ export function registerProjectChanges(projects: Command): void {
       if (flags.kind !== 'secret' && flags.kind !== 'publishable' && flags.kind !== 'restricted') {
         throw new OrdercastError('validation_failed', '--kind must be "secret", "publishable" or "restricted"');
       }
-      const permissions = typeof flags.permissions === 'string' ? flags.permissions.split(',').map((p: string) => p.trim()).filter(Boolean) : undefined;
+      const permissions =
+        typeof flags.permissions === 'string'
+          ? flags.permissions
+              .split(',')
+              .map((p: string) => p.trim())
+              .filter(Boolean)
+          : undefined;
       const issued = await projectKeys.create(flags.project, { kind: flags.kind, permissions });
       if (flags.json) return printJson(issued);
       printIssued(issued);
@@ -65,7 +71,11 @@ export function registerProjectChanges(projects: Command): void {
   );
 
   withDatabaseOptions(
-    projects.command('list-keys').description("list a project's keys (never the keys themselves)").requiredOption('--project <id>', 'project id').option('--json', 'print JSON'),
+    projects
+      .command('list-keys')
+      .description("list a project's keys (never the keys themselves)")
+      .requiredOption('--project <id>', 'project id')
+      .option('--json', 'print JSON'),
   ).action(async (flags) =>
     withCore(flags, async ({ projectKeys }) => {
       const keys = await projectKeys.list(flags.project);
@@ -89,7 +99,9 @@ export function registerProjectChanges(projects: Command): void {
       const rolled = await projectKeys.roll(flags.project, flags.key, grace);
       if (flags.json) return printJson(rolled);
       printIssued(rolled.key);
-      console.log(`the old key ${rolled.previous.id} stops working at ${rolled.previous.expiresAt} (within 5 s of that on running servers, open sockets included)`);
+      console.log(
+        `the old key ${rolled.previous.id} stops working at ${rolled.previous.expiresAt} (within 5 s of that on running servers, open sockets included)`,
+      );
     }),
   );
 

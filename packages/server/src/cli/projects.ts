@@ -46,7 +46,8 @@ export function registerProjects(program: Command): void {
         return;
       }
       if (all.length === 0) console.log('no projects yet: create one with `ordercast projects create --name … --lifecycle onramp`');
-      for (const p of all) console.log(`${p.id}  ${p.lifecycle.name.padEnd(8)}  ${p.createdAt}  ${p.name}${p.disabledAt ? `  (disabled ${p.disabledAt})` : ''}`);
+      for (const p of all)
+        console.log(`${p.id}  ${p.lifecycle.name.padEnd(8)}  ${p.createdAt}  ${p.name}${p.disabledAt ? `  (disabled ${p.disabledAt})` : ''}`);
     }),
   );
 

@@ -44,7 +44,11 @@ function rateKey(principal: Principal): string {
  * Refuses, at start-up, a route that a secret key may call and that declares no
  * permission: a restricted key could otherwise call it, or be refused for no stated reason.
  */
-export function assertRouteDeclaresPermission(route: { method: string | string[]; url: string; config?: { allow?: PrincipalKind[]; permission?: Permission } }): void {
+export function assertRouteDeclaresPermission(route: {
+  method: string | string[];
+  url: string;
+  config?: { allow?: PrincipalKind[]; permission?: Permission };
+}): void {
   if (route.config?.allow?.includes('secret') && !route.config.permission) {
     throw new Error(`${String(route.method)} ${route.url} allows secret keys but declares no config.permission (see domain/permissions.ts)`);
   }

@@ -147,6 +147,11 @@ export async function buildHttpServer(deps: HttpDeps): Promise<FastifyInstance> 
       security: [{ bearer: [] }],
       webhooks: openApiWebhooks(),
     },
+    // Each operation names what a restricted key needs to call it (`x-permission`, from the route's `config.permission`).
+    transform: ({ schema, url, route }) => {
+      const permission = (route.config as { permission?: string } | undefined)?.permission;
+      return { schema: permission && schema ? { ...schema, 'x-permission': permission } : schema, url } as { schema: typeof schema; url: string };
+    },
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });

@@ -42,7 +42,13 @@ function adminKeyView(record: AdminKeyRecord, now = Date.now()): AdminKeyView {
 
 async function issueAdminKey(db: Executor): Promise<IssuedAdminKey> {
   const key = `ak_${randomBase62(40)}`;
-  const record: AdminKeyRecord = { id: newId('adk'), keyHash: sha256Hex(key), keyPrefix: key.slice(0, 11), createdAt: new Date().toISOString(), expiresAt: null };
+  const record: AdminKeyRecord = {
+    id: newId('adk'),
+    keyHash: sha256Hex(key),
+    keyPrefix: key.slice(0, 11),
+    createdAt: new Date().toISOString(),
+    expiresAt: null,
+  };
   await insertAdminKey(db, record);
   return { ...adminKeyView(record), key };
 }

@@ -166,7 +166,8 @@ export class AuthService {
     if (entry.expiresAtMs !== null && entry.expiresAtMs <= now) {
       throw new OrdercastError('unauthorized', 'This API key has been rotated or revoked and is no longer valid');
     }
-    if (entry.projectDisabled) throw new OrdercastError('project_disabled', 'This project is disabled: its keys and tokens do not work until it is enabled again');
+    if (entry.projectDisabled)
+      throw new OrdercastError('project_disabled', 'This project is disabled: its keys and tokens do not work until it is enabled again');
     return entry.principal;
   }
 

@@ -6,6 +6,8 @@ import type { ApiKeyKind } from '../store/schema.js';
 import { inTransaction } from '../store/transaction.js';
 import { insertNewApiKey, type ProjectService } from './project-service.js';
 
+export type { ApiKeyKind };
+
 /** The longest a rolled key keeps working beside its successor. */
 export const MAX_KEY_ROLL_SECONDS = 30 * 24 * 3600;
 
@@ -33,8 +35,7 @@ export interface IssuedApiKey extends ApiKeyView {
 
 export function apiKeyView(record: ApiKeyRecord, now = Date.now()): ApiKeyView {
   const expiresAtMs = record.expiresAt === null ? null : Date.parse(record.expiresAt);
-  const status: ApiKeyStatus =
-    record.revokedAt !== null ? 'revoked' : expiresAtMs === null ? 'active' : expiresAtMs <= now ? 'expired' : 'expiring';
+  const status: ApiKeyStatus = record.revokedAt !== null ? 'revoked' : expiresAtMs === null ? 'active' : expiresAtMs <= now ? 'expired' : 'expiring';
   return {
     id: record.id,
     object: 'api_key',
@@ -53,9 +54,13 @@ export function apiKeyView(record: ApiKeyRecord, now = Date.now()): ApiKeyView {
 export function parsePermissions(kind: ApiKeyKind, permissions: unknown): Permission[] | null {
   if (kind !== 'restricted') {
     if (permissions !== undefined && permissions !== null) {
-      throw new OrdercastError('validation_failed', `Only a restricted key carries permissions: a ${kind} key ${kind === 'secret' ? 'may do everything' : 'is limited by its kind'}`, {
-        field: 'permissions',
-      });
+      throw new OrdercastError(
+        'validation_failed',
+        `Only a restricted key carries permissions: a ${kind} key ${kind === 'secret' ? 'may do everything' : 'is limited by its kind'}`,
+        {
+          field: 'permissions',
+        },
+      );
     }
     return null;
   }
@@ -67,11 +72,15 @@ export function parsePermissions(kind: ApiKeyKind, permissions: unknown): Permis
   }
   const unknown = permissions.filter((p) => !isPermission(p));
   if (unknown.length > 0) {
-    throw new OrdercastError('unknown_permission', `Unknown permission ${unknown.map((p) => JSON.stringify(p)).join(', ')}: the valid ones are ${PERMISSIONS.join(', ')}`, {
-      field: 'permissions',
-      unknown,
-      valid: PERMISSIONS,
-    });
+    throw new OrdercastError(
+      'unknown_permission',
+      `Unknown permission ${unknown.map((p) => JSON.stringify(p)).join(', ')}: the valid ones are ${PERMISSIONS.join(', ')}`,
+      {
+        field: 'permissions',
+        unknown,
+        valid: PERMISSIONS,
+      },
+    );
   }
   return PERMISSIONS.filter((p) => permissions.includes(p));
 }

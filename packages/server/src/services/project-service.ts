@@ -24,6 +24,8 @@ import { inTransaction, type Executor } from '../store/transaction.js';
 import { newId, randomBase62 } from '../lib/ids.js';
 import { sha256Hex } from '../lib/hashing.js';
 
+export type { ProjectRecord };
+
 export interface CreatedProject {
   project: ProjectRecord;
   /** Shown once: the keys are stored as hashes only. */
@@ -158,7 +160,10 @@ export class ProjectService {
   async create(input: { name: string; lifecycle: string | object }, options: { lifecycleFiles?: boolean } = {}): Promise<CreatedProject> {
     const name = assertProjectName(input.name);
     if (options.lifecycleFiles === false && typeof input.lifecycle === 'string' && !lifecyclePresets[input.lifecycle]) {
-      throw new OrdercastError('invalid_lifecycle', `Unknown lifecycle "${input.lifecycle}": use ${Object.keys(lifecyclePresets).join(' or ')}, or a lifecycle object`);
+      throw new OrdercastError(
+        'invalid_lifecycle',
+        `Unknown lifecycle "${input.lifecycle}": use ${Object.keys(lifecyclePresets).join(' or ')}, or a lifecycle object`,
+      );
     }
     const lifecycle = resolveLifecycle(input.lifecycle);
     const project: ProjectRecord = { id: newId('prj'), name, lifecycle, createdAt: new Date().toISOString(), disabledAt: null };

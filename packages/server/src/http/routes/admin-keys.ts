@@ -1,8 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { PERMISSIONS } from '../../domain/permissions.js';
 import type { AdminKeyService } from '../../services/admin-key-service.js';
-import type { ProjectKeyService } from '../../services/project-key-service.js';
-import type { ApiKeyKind } from '../../store/schema.js';
+import type { ApiKeyKind, ProjectKeyService } from '../../services/project-key-service.js';
 import { errorResponses, listSchema } from '../schemas.js';
 import { adminTags as tags, issuedAdminKeySchema, issuedApiKeySchema, rollBody } from './admin-schemas.js';
 
@@ -48,7 +47,7 @@ export async function adminKeyRoutes(app: FastifyInstance, opts: { projectKeys: 
       schema: {
         summary: "List a project's keys",
         operationId: 'adminListProjectKeys',
-        description: 'Every key, with its status (`active`, `expiring` in a roll\'s grace, `expired`, `revoked`); never the key itself.',
+        description: "Every key, with its status (`active`, `expiring` in a roll's grace, `expired`, `revoked`); never the key itself.",
         tags,
         params: projectParams,
         response: { 200: listSchema({ $ref: 'ApiKey#' }), ...errorResponses },
@@ -61,7 +60,13 @@ export async function adminKeyRoutes(app: FastifyInstance, opts: { projectKeys: 
     '/api/v2/admin/projects/:id/keys/:keyId',
     {
       config,
-      schema: { summary: "Get a project's key", operationId: 'adminGetProjectKey', tags, params: keyParams, response: { 200: { $ref: 'ApiKey#' }, ...errorResponses } },
+      schema: {
+        summary: "Get a project's key",
+        operationId: 'adminGetProjectKey',
+        tags,
+        params: keyParams,
+        response: { 200: { $ref: 'ApiKey#' }, ...errorResponses },
+      },
     },
     async (request) => projectKeys.get(request.params.id, request.params.keyId),
   );

@@ -1,6 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { ProjectRecord } from '../../store/repositories/projects.js';
-import type { ProjectService } from '../../services/project-service.js';
+import type { ProjectRecord, ProjectService } from '../../services/project-service.js';
 import { errorResponses, listSchema } from '../schemas.js';
 import { lifecycleSchema } from './project.js';
 import { adminTags as tags } from './admin-schemas.js';
@@ -95,7 +94,13 @@ export async function adminProjectRoutes(app: FastifyInstance, opts: { projects:
     '/api/v2/admin/projects/:id',
     {
       config,
-      schema: { summary: 'Get a project', operationId: 'adminGetProject', tags, params: idParams, response: { 200: { $ref: 'AdminProject#' }, ...errorResponses } },
+      schema: {
+        summary: 'Get a project',
+        operationId: 'adminGetProject',
+        tags,
+        params: idParams,
+        response: { 200: { $ref: 'AdminProject#' }, ...errorResponses },
+      },
     },
     async (request) => adminProjectView(await projects.read(request.params.id)),
   );
@@ -124,7 +129,7 @@ export async function adminProjectRoutes(app: FastifyInstance, opts: { projects:
         summary: 'Disable a project',
         operationId: 'adminDisableProject',
         description:
-          "Its keys and user tokens are refused (`403 project_disabled`), and its open sockets and streams closed with that reason, within 5 s on every node. Its webhook deliveries wait until it is enabled again. Disabling a disabled project changes nothing.",
+          'Its keys and user tokens are refused (`403 project_disabled`), and its open sockets and streams closed with that reason, within 5 s on every node. Its webhook deliveries wait until it is enabled again. Disabling a disabled project changes nothing.',
         tags,
         params: idParams,
         response: { 200: { $ref: 'AdminProject#' }, ...errorResponses },

@@ -2,7 +2,7 @@ import { OrdercastError, isOrdercastError, type ErrorCode } from '../../domain/e
 import type { Permission } from '../../domain/permissions.js';
 import type { AuthService } from '../../services/auth-service.js';
 import { credentialParts, type CredentialPart } from '../../services/credential-watcher.js';
-import { requirePermission } from '../../services/permission-check.js';
+import { hasPermission, requirePermission } from '../../services/permission-check.js';
 import type { HandshakeLimiter } from '../handshake-limiter.js';
 
 /** Who a Socket.IO connection acts for, and the credentials it holds (watched while it is open). */
@@ -60,6 +60,18 @@ export async function authenticateHandshake(
     userExternalId: user.userExternalId,
     credential: [...credentialParts(principal), ...credentialParts(user)],
   };
+}
+
+/** Whether the connection may follow every order of its project: a secret key, or a restricted one with `events:read`. */
+export function mayFollowProject(principal: SocketPrincipal): boolean {
+  return principal.kind === 'secret' && hasPermission(principal, 'events:read');
+}
+
+export function assertMayFollowProject(principal: SocketPrincipal): void {
+  if (principal.kind !== 'secret') {
+    throw new OrdercastError('forbidden', 'Only a secret key may follow every order of the project; a user token follows its own orders');
+  }
+  requirePermission(principal, 'events:read');
 }
 
 export function asConnectError(error: unknown): Error {
