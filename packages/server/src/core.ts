@@ -215,7 +215,7 @@ export async function createCore(config: Config, options: AppOptions = {}): Prom
     metrics,
     projects,
     projectKeys: new ProjectKeyService(store, projects),
-    adminKeys: new AdminKeyService(store),
+    adminKeys: new AdminKeyService(store, () => auth.forgetCachedKeys()),
     auth,
     orders,
     webhookEndpoints,

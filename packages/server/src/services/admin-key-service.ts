@@ -58,7 +58,11 @@ async function issueAdminKey(db: Executor): Promise<IssuedAdminKey> {
  * Stored as hashes like project keys; rolled with a grace period like them.
  */
 export class AdminKeyService {
-  constructor(private readonly store: Store) {}
+  constructor(
+    private readonly store: Store,
+    /** Called after a roll, so this process stops honouring a rolled-out key at once (others: within 5 s). */
+    private readonly onRolled: () => void = () => {},
+  ) {}
 
   /** Issues an admin key (`ordercast admin create-key`, or an admin key creating another). */
   create(): Promise<IssuedAdminKey> {
@@ -89,6 +93,7 @@ export class AdminKeyService {
       await setAdminKeyExpiry(trx, keyId, expiresAt);
       return issueAdminKey(trx);
     });
+    this.onRolled();
     return { key, previous: adminKeyView({ ...old, expiresAt }) };
   }
 

@@ -128,8 +128,11 @@ export class ProjectKeyService {
   async roll(projectId: string, keyId: string, expiresInSeconds = 0): Promise<{ key: IssuedApiKey; previous: ApiKeyView }> {
     assertRollSeconds(expiresInSeconds);
     const now = Date.now();
+    await this.find(projectId, keyId);
+    // Inside the transaction, only the transaction's connection: SQLite has one, and a query beside it would wait forever.
     const { id, key } = await inTransaction(this.store.db, async (trx) => {
-      const old = await this.find(projectId, keyId, trx);
+      const old = await findApiKey(trx, projectId, keyId);
+      if (!old) throw new OrdercastError('api_key_not_found', `No key ${keyId} in project ${projectId}`, { keyId });
       this.assertLive(old, now, 'roll');
       const until = now + expiresInSeconds * 1000;
       // A key already in a shorter grace keeps it: a roll never extends a key's life.
@@ -156,9 +159,9 @@ export class ProjectKeyService {
     return apiKeyView(await this.find(projectId, keyId));
   }
 
-  private async find(projectId: string, keyId: string, db: Parameters<typeof findApiKey>[0] = this.store.db): Promise<ApiKeyRecord> {
+  private async find(projectId: string, keyId: string): Promise<ApiKeyRecord> {
     await this.projects.read(projectId);
-    const record = await findApiKey(db, projectId, keyId);
+    const record = await findApiKey(this.store.db, projectId, keyId);
     if (!record) throw new OrdercastError('api_key_not_found', `No key ${keyId} in project ${projectId}`, { keyId });
     return record;
   }
