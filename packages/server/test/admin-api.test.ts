@@ -1,10 +1,13 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import type { Centrifuge } from 'centrifuge';
 import type { Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PERMISSIONS } from '../src/domain/permissions.js';
 import { testDialects } from './helpers/databases.js';
 import { connectSocket, emitWithAck, newCentrifuge, userToken, waitFor } from './helpers/realtime.js';
-import { runCli } from './helpers/server-process.js';
+import { runCli, startServerProcess } from './helpers/server-process.js';
 import { RecordingEventSource } from './helpers/sse.js';
 import { startTestServer, type TestServer } from './helpers/test-server.js';
 import { startReceiver, type WebhookReceiver } from './helpers/webhook-receiver.js';
@@ -402,6 +405,55 @@ describe.each(testDialects)('the admin API (%s)', (dialect) => {
       );
     } finally {
       socket.close();
+    }
+  });
+});
+
+describe('the first admin key', () => {
+  let dataDir: string;
+  beforeAll(() => {
+    dataDir = mkdtempSync(path.join(os.tmpdir(), 'ordercast-admin-'));
+  });
+  afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  it('is printed once, on the console of the first start, and works; later starts print none; the CLI makes more', async () => {
+    const first = await startServerProcess(['--data-dir', dataDir, '--no-demo']);
+    let adminKey: string;
+    try {
+      await waitFor(() => /ak_[A-Za-z0-9]{40}/.test(first.output()), 'the admin key on the console');
+      const printed = first.output().match(/ak_[A-Za-z0-9]{40}/g) ?? [];
+      // Once: on the console, and not in the structured log line about it.
+      expect(printed).toHaveLength(1);
+      adminKey = printed[0] as string;
+      const logLine = first
+        .output()
+        .split('\n')
+        .find((line) => line.includes('created an admin key'));
+      expect(logLine).toContain(adminKey.slice(0, 11));
+      const res = await fetch(`${first.baseUrl}/api/v2/admin/projects`, { headers: { authorization: `Bearer ${adminKey}` } });
+      expect(res.status).toBe(200);
+    } finally {
+      await first.stop();
+    }
+
+    const second = await startServerProcess(['--data-dir', dataDir, '--no-demo']);
+    try {
+      // The key would come before the dashboard's line, the last of a start.
+      await waitFor(() => second.output().includes('Dashboard'), 'the start to finish');
+      expect(second.output()).not.toMatch(/ak_[A-Za-z0-9]{40}/);
+      const made = runCli(['admin', 'create-key', '--json', '--data-dir', dataDir]);
+      expect(made.code, made.stderr).toBe(0);
+      const { key } = JSON.parse(made.stdout);
+      expect(key).toMatch(/^ak_/);
+      for (const credential of [adminKey, key]) {
+        const res = await fetch(`${second.baseUrl}/api/v2/admin/projects`, { headers: { authorization: `Bearer ${credential}` } });
+        expect(res.status).toBe(200);
+      }
+      const listed = runCli(['admin', 'list-keys', '--json', '--data-dir', dataDir]);
+      expect(JSON.parse(listed.stdout)).toHaveLength(2);
+      expect(listed.stdout).not.toContain(key);
+    } finally {
+      await second.stop();
     }
   });
 });
