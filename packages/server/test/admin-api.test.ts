@@ -381,6 +381,40 @@ describe.each(testDialects)('the admin API (%s)', (dialect) => {
     }
   });
 
+  it('the CLI makes the same changes through the same services', async () => {
+    const project = await provision('cli-keys');
+    const cli = (...args: string[]) => runCli(['projects', ...args, '--project', project.id, ...databaseFlags()]);
+    const unknown = cli('create-key', '--kind', 'restricted', '--permissions', 'orders:read,orders:nuke');
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain('unknown_permission');
+    expect(unknown.stderr).toContain('tokens:create');
+
+    const created = cli('create-key', '--kind', 'restricted', '--permissions', 'orders:read,events:read', '--json');
+    expect(created.code, created.stderr).toBe(0);
+    const issued = JSON.parse(created.stdout);
+    expect(issued).toMatchObject({ kind: 'restricted', permissions: ['orders:read', 'events:read'] });
+    expect((await server.request('GET', '/api/v2/events', { key: issued.key })).status).toBe(200);
+
+    const rolled = cli('roll-key', '--key', issued.id, '--grace', '0', '--json');
+    expect(rolled.code, rolled.stderr).toBe(0);
+    const successor = JSON.parse(rolled.stdout).key;
+    await waitFor(async () => (await server.request('GET', '/api/v2/orders', { key: issued.key })).status === 401, 'the rolled key to stop', LAPSE_BOUND_MS);
+    expect((await server.request('GET', '/api/v2/orders', { key: successor.key })).status).toBe(200);
+
+    expect(cli('revoke-key', '--key', successor.id).code).toBe(0);
+    const again = cli('revoke-key', '--key', successor.id);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain('api_key_inactive');
+    const listed = JSON.parse(cli('list-keys', '--json').stdout);
+    expect(listed.find((k: { id: string }) => k.id === successor.id)).toMatchObject({ status: 'revoked' });
+
+    expect(cli('rename', '--name', 'Renamed by CLI').code).toBe(0);
+    expect((await admin('GET', `/projects/${project.id}`)).body.name).toBe('Renamed by CLI');
+    const empty = cli('rename', '--name', '  ');
+    expect(empty.code).toBe(1);
+    expect(empty.stderr).toContain('validation_failed');
+  });
+
   it('a project disabled from the CLI, in another process, stops on the running server within 5 s', async () => {
     const project = await provision('cli-disabled');
     const socket = await connectSocket(server.baseUrl, { apiKey: project.secretKey });
