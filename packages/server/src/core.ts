@@ -10,11 +10,14 @@ import { LogThrottle } from './lib/log-throttle.js';
 import { createLogger, type Logger } from './lib/logging.js';
 import type { Metrics } from './metrics.js';
 import { AuditLog } from './services/audit-log.js';
+import { AdminKeyService } from './services/admin-key-service.js';
+import { ProjectAdministration } from './services/project-administration.js';
 import { AuthService } from './services/auth-service.js';
 import { DashboardSessionService } from './services/dashboard-session-service.js';
 import { OrderExpungeService } from './services/order-expunge-service.js';
 import { OrderReadCache } from './services/order-read-cache.js';
 import { OrderService } from './services/order-service.js';
+import { ProjectKeyService } from './services/project-key-service.js';
 import { ProjectService } from './services/project-service.js';
 import { ProjectQuotaService } from './services/project-quotas.js';
 import { QuotaEnforcer } from './services/quota-enforcer.js';
@@ -56,6 +59,12 @@ export interface Core {
   /** Undefined in a one-off CLI command. */
   metrics: Metrics | undefined;
   projects: ProjectService;
+  /** A project's keys, as the admin API and the CLI manage them. */
+  projectKeys: ProjectKeyService;
+  /** The admin API's own keys (ak_…). */
+  adminKeys: AdminKeyService;
+  /** Projects and keys provisioned by an operator (admin API, CLI), each change in the audit log. */
+  administration: ProjectAdministration;
   auth: AuthService;
   orders: OrderService;
   webhookEndpoints: WebhookEndpointService;
@@ -215,6 +224,8 @@ export async function createCore(config: Config, options: AppOptions = {}): Prom
   const webhookDeliveries = new WebhookDeliveryService(store, webhookEndpoints);
   const deliveryQueue = new DeliveryQueue(store);
   const auditLog = new AuditLog(store);
+  const projectKeys = new ProjectKeyService(store, projects);
+  const adminKeys = new AdminKeyService(store, () => auth.forgetCachedKeys());
   metrics?.setWebhookQueueProbe(() => deliveryQueue.queueStats());
   return {
     config,
@@ -225,6 +236,9 @@ export async function createCore(config: Config, options: AppOptions = {}): Prom
     orderWaiters,
     metrics,
     projects,
+    projectKeys,
+    adminKeys,
+    administration: new ProjectAdministration(projects, projectKeys, adminKeys, auditLog),
     auth,
     orders,
     webhookEndpoints,

@@ -39,6 +39,16 @@ describe.each(testDialects)('operations endpoints on %s', (dialect) => {
     const spec = (await server.request('GET', '/openapi.json')).body;
     expect(spec.openapi).toBe('3.1.0');
     expect(Object.keys(spec.paths).sort()).toEqual([
+      '/api/v2/admin/admin-keys',
+      '/api/v2/admin/admin-keys/{id}/roll',
+      '/api/v2/admin/projects',
+      '/api/v2/admin/projects/{id}',
+      '/api/v2/admin/projects/{id}/disable',
+      '/api/v2/admin/projects/{id}/enable',
+      '/api/v2/admin/projects/{id}/keys',
+      '/api/v2/admin/projects/{id}/keys/{keyId}',
+      '/api/v2/admin/projects/{id}/keys/{keyId}/roll',
+      '/api/v2/admin/projects/{id}/lifecycle',
       '/api/v2/audit-log',
       '/api/v2/dashboard-sessions',
       '/api/v2/dashboard-sessions/{id}',
@@ -69,6 +79,11 @@ describe.each(testDialects)('operations endpoints on %s', (dialect) => {
       '/api/v2/webhook-endpoints/{id}/test',
     ]);
     expect(spec.paths['/api/v2/orders'].post.responses['201']).toBeDefined();
+    // The admin API has its own tag, and only its operations carry it.
+    expect(spec.tags.map((tag: { name: string }) => tag.name)).toContain('admin');
+    for (const [path, operations] of Object.entries<Record<string, { tags?: string[] }>>(spec.paths)) {
+      for (const operation of Object.values(operations)) expect(operation.tags?.includes('admin'), path).toBe(path.startsWith('/api/v2/admin/'));
+    }
     const docs = await fetch(`${server.baseUrl}/docs/`);
     expect(docs.status).toBe(200);
     expect(await docs.text()).toContain('swagger');

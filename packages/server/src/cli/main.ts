@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { VERSION } from '../version.js';
 import { registerDashboard } from './dashboard.js';
+import { registerAdmin } from './admin.js';
 import { registerListen } from './listen.js';
 import { registerMigrate } from './migrate.js';
 import { registerOrders } from './orders.js';
@@ -21,6 +22,7 @@ export async function main(argv: string[]): Promise<number> {
   registerServe(program);
   registerMigrate(program);
   registerProjects(program);
+  registerAdmin(program);
   registerOrders(program);
   registerWebhookEndpoints(program);
   registerDashboard(program);

@@ -4,9 +4,10 @@ import { withCore, withDatabaseOptions } from './database-options.js';
 import { printJson } from './output.js';
 import { CLI_ACTOR } from '../domain/actor.js';
 import { registerProjectQuotas } from './project-quotas.js';
+import { registerProjectChanges } from './project-changes.js';
 
 export function registerProjects(program: Command): void {
-  const projects = program.command('projects').description('create and list projects (tenants) and rotate their keys');
+  const projects = program.command('projects').description('create, list, rename, disable and enable projects (tenants), and manage their keys');
 
   withDatabaseOptions(
     projects
@@ -16,15 +17,8 @@ export function registerProjects(program: Command): void {
       .requiredOption('--lifecycle <lifecycle>', 'onramp, store, or the path of a lifecycle JSON file')
       .option('--json', 'print one JSON object: id, secretKey, publishableKey, tokenSecret, lifecycle'),
   ).action(async (flags) =>
-    withCore(flags, async ({ projects: service, auditLog }) => {
-      const created = await service.create({ name: flags.name, lifecycle: flags.lifecycle });
-      await auditLog.record({
-        projectId: created.project.id,
-        actor: CLI_ACTOR,
-        action: 'project.created',
-        target: { type: 'project', id: created.project.id },
-        changes: { name: created.project.name, lifecycle: created.project.lifecycle.name },
-      });
+    withCore(flags, async ({ administration }) => {
+      const created = await administration.createProject({ name: flags.name, lifecycle: flags.lifecycle }, CLI_ACTOR, { lifecycleFiles: true });
       if (flags.json) {
         printJson({
           id: created.project.id,
@@ -50,11 +44,12 @@ export function registerProjects(program: Command): void {
     withCore(flags, async ({ projects: service }) => {
       const all = await service.list();
       if (flags.json) {
-        printJson(all.map((p) => ({ id: p.id, name: p.name, lifecycle: p.lifecycle.name, createdAt: p.createdAt })));
+        printJson(all.map((p) => ({ id: p.id, name: p.name, lifecycle: p.lifecycle.name, createdAt: p.createdAt, disabledAt: p.disabledAt })));
         return;
       }
       if (all.length === 0) console.log('no projects yet: create one with `ordercast projects create --name … --lifecycle onramp`');
-      for (const p of all) console.log(`${p.id}  ${p.lifecycle.name.padEnd(8)}  ${p.createdAt}  ${p.name}`);
+      for (const p of all)
+        console.log(`${p.id}  ${p.lifecycle.name.padEnd(8)}  ${p.createdAt}  ${p.name}${p.disabledAt ? `  (disabled ${p.disabledAt})` : ''}`);
     }),
   );
 
@@ -103,4 +98,6 @@ export function registerProjects(program: Command): void {
     }),
   );
   registerProjectQuotas(projects);
+
+  registerProjectChanges(projects);
 }

@@ -3,6 +3,7 @@ import type { App } from '../app.js';
 import { loadConfig } from '../config.js';
 import type { CreatedProject } from '../services/project-service.js';
 import { announceDashboard, demoInstructions, whyNoDemoProject } from './demo-project.js';
+import { announceFirstAdminKey } from './admin-bootstrap.js';
 
 export function registerServe(program: Command): void {
   program
@@ -55,6 +56,7 @@ export function registerServe(program: Command): void {
         throw error;
       }
       app.logger.info({ url, metricsUrl: app.metricsUrl, database: app.store.dialect, location: app.store.location }, `Ordercast listening on ${url}`);
+      await announceFirstAdminKey(app);
       if (demo) process.stdout.write(demoInstructions(url, demo));
       else if (projectCount > 0) {
         app.logger.info(

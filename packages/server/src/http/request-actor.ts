@@ -16,3 +16,8 @@ export function actorOf(request: FastifyRequest): Actor {
       return { kind: 'secret_key', id: principal.keyId, address };
   }
 }
+
+/** The admin key behind an admin route, for the audit log. */
+export function adminActorOf(request: FastifyRequest): Actor {
+  return { kind: 'admin_key', id: request.adminPrincipal.keyId, address: request.ip ?? null };
+}

@@ -8,6 +8,15 @@ import type { EventFeedService } from '../services/event-feed-service.js';
 import type { OrderService } from '../services/order-service.js';
 import type { ProjectService } from '../services/project-service.js';
 import type { ProjectQuotaService } from '../services/project-quotas.js';
+import type { ProjectKeyService } from '../services/project-key-service.js';
+import type { AdminKeyService } from '../services/admin-key-service.js';
+import { adminKeyRoutes } from './routes/admin-keys.js';
+import { adminDashboardLinkRoute } from './routes/admin-dashboard-links.js';
+import { adminProjectQuotaRoutes } from './routes/admin-project-quotas.js';
+import type { ProjectAdministration } from '../services/project-administration.js';
+import { adminActorOf } from './request-actor.js';
+import { adminProjectRoutes } from './routes/admin-projects.js';
+import { adminKeySchema, adminProjectSchema, apiKeySchema } from './routes/admin-schemas.js';
 import type { WebhookDeliveryService } from '../services/webhook-delivery-service.js';
 import type { WebhookEndpointService } from '../services/webhook-endpoint-service.js';
 import type { WebhookStatsService } from '../services/webhook-stats-service.js';
@@ -55,6 +64,10 @@ export interface HttpDeps {
   projects: ProjectService;
   /** Each project's quotas, shown read-only to its own secret key on GET /api/v2/project. */
   projectQuotas?: ProjectQuotaService;
+  /** The admin API (`/api/v2/admin/`): served when given. */
+  projectKeys?: ProjectKeyService;
+  adminKeys?: AdminKeyService;
+  administration?: ProjectAdministration;
   webhookEndpoints: WebhookEndpointService;
   webhookDeliveries: WebhookDeliveryService;
   webhookStats?: WebhookStatsService;
@@ -120,6 +133,9 @@ export async function buildHttpServer(deps: HttpDeps): Promise<FastifyInstance> 
   app.addSchema(orderEventSchema);
   app.addSchema(webhookEndpointSchema);
   app.addSchema(webhookDeliverySchema);
+  app.addSchema(adminProjectSchema);
+  app.addSchema(apiKeySchema);
+  app.addSchema(adminKeySchema);
 
   await app.register(swagger, {
     openapi: {
@@ -133,9 +149,29 @@ export async function buildHttpServer(deps: HttpDeps): Promise<FastifyInstance> 
       },
       // Relative: the server that serves this document is the one it describes, wherever it runs.
       servers: [{ url: '/', description: 'the Ordercast server serving this document' }],
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'A secret key (sk_…) or a user token (JWT)' } } },
+      components: {
+        securitySchemes: {
+          bearer: {
+            type: 'http',
+            scheme: 'bearer',
+            description: 'A secret key (sk_…), a restricted key (rk_…), a user token (JWT), or on `/api/v2/admin/` an admin key (ak_…)',
+          },
+        },
+      },
+      tags: [
+        {
+          name: 'admin',
+          description:
+            'The admin API: provision projects and their keys with an admin key (ak_…). An admin key reads no project data, and a project key cannot call these routes (403).',
+        },
+      ],
       security: [{ bearer: [] }],
       webhooks: openApiWebhooks(),
+    },
+    // Each operation names what a restricted key needs to call it (`x-permission`, from the route's `config.permission`).
+    transform: ({ schema, url, route }) => {
+      const permission = (route.config as { permission?: string } | undefined)?.permission;
+      return { schema: permission && schema ? { ...schema, 'x-permission': permission } : schema, url } as { schema: typeof schema; url: string };
     },
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
   });
@@ -178,6 +214,18 @@ export async function buildHttpServer(deps: HttpDeps): Promise<FastifyInstance> 
   if (deps.auditLog) await app.register(auditLogRoutes, { audit: deps.auditLog });
   if (deps.dashboardSessions) await app.register(dashboardSessionRoutes, { sessions: deps.dashboardSessions });
   await app.register(projectRoutes, { projects: deps.projects, quotas: deps.projectQuotas });
+  if (deps.projectKeys && deps.adminKeys && deps.administration) {
+    const administration = deps.administration;
+    await app.register(adminProjectRoutes, { projects: deps.projects, administration });
+    await app.register(adminKeyRoutes, { projectKeys: deps.projectKeys, adminKeys: deps.adminKeys, administration });
+    if (deps.projectQuotas) await app.register(adminProjectQuotaRoutes, { quotas: deps.projectQuotas, preHandler: [], config: { allow: ['admin'] } });
+    if (deps.dashboardSessions) {
+      app.route({
+        ...adminDashboardLinkRoute(deps.dashboardSessions, { dashboardUrl: (request) => `${request.protocol}://${request.host}/dashboard`, actorOf: adminActorOf }),
+        config: { allow: ['admin'] },
+      });
+    }
+  }
   if (deps.streams) await app.register(streamRoutes, { streams: deps.streams, auth: deps.auth, rateLimiter });
   await app.register(dashboardRoutes, { dir: deps.dashboardDir ?? DEFAULT_DASHBOARD_DIR });
   await app.register(operationsRoutes, { health: deps.health, brokerConnected: deps.brokerConnected, brokerTransport: deps.brokerTransport });

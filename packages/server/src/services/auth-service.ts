@@ -1,22 +1,37 @@
 import { errors as joseErrors, decodeJwt, jwtVerify, SignJWT } from 'jose';
 import { OrdercastError } from '../domain/errors.js';
 import type { Store } from '../store/database.js';
-import { findApiKeyByHash, type ApiKeyRecord } from '../store/repositories/api-keys.js';
+import type { Permission } from '../domain/permissions.js';
+import { findAdminKeyByHash } from '../store/repositories/admin-keys.js';
+import { findApiKeyByHash } from '../store/repositories/api-keys.js';
 import type { DashboardPrincipal } from './dashboard-session-service.js';
 import type { ProjectService, TokenSecrets } from './project-service.js';
 import { constantTimeEqual } from '../lib/constant-time.js';
 import { sha256Hex } from '../lib/hashing.js';
 
 /** Who is calling, once their credential has been checked. */
-export type Principal = KeyPrincipal | UserPrincipal | DashboardPrincipal;
+export type Principal = KeyPrincipal | UserPrincipal | DashboardPrincipal | AdminPrincipal;
 
+/** A project's key. A restricted key (rk_…) is a secret key with `permissions`. */
 export interface KeyPrincipal {
   kind: 'secret' | 'publishable';
   projectId: string;
   keyId: string;
   /** When the key stops working (ms since the epoch; a rotation sets it), or null. */
   keyExpiresAtMs: number | null;
+  /** What a restricted key may do; null for an unrestricted secret key (and a publishable key, limited by its kind). */
+  permissions: readonly Permission[] | null;
 }
+
+/** An admin key (ak_…): provisions projects and keys over `/api/v2/admin/`, and reads no project's data. */
+export interface AdminPrincipal {
+  kind: 'admin';
+  keyId: string;
+  keyExpiresAtMs: number | null;
+}
+
+/** The credentials that act for one project. */
+export type ProjectPrincipal = Exclude<Principal, AdminPrincipal>;
 
 export interface UserPrincipal {
   kind: 'user';
@@ -47,9 +62,10 @@ export function assertUserExternalId(value: unknown): asserts value is string {
 
 /** A key lookup as cached: what the key grants, or undefined for an unknown key. */
 interface CachedKey {
-  record: ApiKeyRecord | undefined;
-  principal: Principal | undefined;
+  keyHash: string | undefined;
+  principal: KeyPrincipal | AdminPrincipal | undefined;
   expiresAtMs: number | null;
+  projectDisabled: boolean;
   until: number;
 }
 
@@ -62,7 +78,10 @@ export class AuthService {
   constructor(
     private readonly store: Store,
     private readonly projects: ProjectService,
-  ) {}
+  ) {
+    // A project disabled in this process stops its keys here at once (other processes: within KEY_CACHE_MS).
+    projects.onAccessChange(() => this.keyCache.clear());
+  }
 
   /**
    * Checks an `Authorization` header value. A key found in the cache is checked
@@ -83,9 +102,10 @@ export class AuthService {
   }
 
   private authenticateNow(credential: string): Principal | Promise<Principal> {
-    if (credential.startsWith('sk_') || credential.startsWith('pk_')) return this.authenticateKey(credential);
+    if (credential.startsWith('sk_') || credential.startsWith('pk_') || credential.startsWith('rk_')) return this.authenticateKey(credential);
+    if (credential.startsWith('ak_')) return this.authenticateAdminKey(credential);
     if (credential.split('.').length === 3) return this.verifyUserToken(credential);
-    throw new OrdercastError('unauthorized', 'Unrecognised credential: expected an sk_/pk_ key or a user token (JWT)');
+    throw new OrdercastError('unauthorized', 'Unrecognised credential: expected an sk_/rk_/pk_ key, an ak_ admin key or a user token (JWT)');
   }
 
   private authenticateKey(key: string): Principal | Promise<Principal> {
@@ -94,29 +114,67 @@ export class AuthService {
     const entry = this.keyCache.get(hash);
     if (entry && entry.until >= now) return this.checkKey(entry, hash, now);
     return findApiKeyByHash(this.store.db, hash).then((record) => {
-      const fresh: CachedKey = {
-        record,
-        principal: record && {
-          kind: record.kind,
-          projectId: record.projectId,
-          keyId: record.id,
-          keyExpiresAtMs: record.expiresAt ? Date.parse(record.expiresAt) : null,
+      const expiresAtMs = record?.expiresAt ? Date.parse(record.expiresAt) : null;
+      return this.remember(
+        hash,
+        {
+          keyHash: record?.keyHash,
+          principal: record && {
+            kind: record.kind === 'publishable' ? 'publishable' : 'secret',
+            projectId: record.projectId,
+            keyId: record.id,
+            keyExpiresAtMs: expiresAtMs,
+            permissions: record.kind === 'restricted' ? (record.permissions ?? []) : null,
+          },
+          expiresAtMs,
+          projectDisabled: record?.projectDisabledAt != null,
+          until: now + KEY_CACHE_MS,
         },
-        expiresAtMs: record?.expiresAt ? Date.parse(record.expiresAt) : null,
-        until: now + KEY_CACHE_MS,
-      };
-      if (this.keyCache.size > 50_000) this.keyCache.clear();
-      this.keyCache.set(hash, fresh);
-      return this.checkKey(fresh, hash, now);
+        now,
+      );
     });
   }
 
+  private authenticateAdminKey(key: string): Principal | Promise<Principal> {
+    const hash = sha256Hex(key);
+    const now = Date.now();
+    const entry = this.keyCache.get(hash);
+    if (entry && entry.until >= now) return this.checkKey(entry, hash, now);
+    return findAdminKeyByHash(this.store.db, hash).then((record) => {
+      const expiresAtMs = record?.expiresAt ? Date.parse(record.expiresAt) : null;
+      return this.remember(
+        hash,
+        {
+          keyHash: record?.keyHash,
+          principal: record && { kind: 'admin', keyId: record.id, keyExpiresAtMs: expiresAtMs },
+          expiresAtMs,
+          projectDisabled: false,
+          until: now + KEY_CACHE_MS,
+        },
+        now,
+      );
+    });
+  }
+
+  private remember(hash: string, entry: CachedKey, now: number): Principal {
+    if (this.keyCache.size > 50_000) this.keyCache.clear();
+    this.keyCache.set(hash, entry);
+    return this.checkKey(entry, hash, now);
+  }
+
   private checkKey(entry: CachedKey, hash: string, now: number): Principal {
-    if (!entry.record || !entry.principal || !constantTimeEqual(entry.record.keyHash, hash)) throw new OrdercastError('unauthorized', 'Invalid API key');
+    if (!entry.keyHash || !entry.principal || !constantTimeEqual(entry.keyHash, hash)) throw new OrdercastError('unauthorized', 'Invalid API key');
     if (entry.expiresAtMs !== null && entry.expiresAtMs <= now) {
-      throw new OrdercastError('unauthorized', 'This API key has been rotated and is no longer valid');
+      throw new OrdercastError('unauthorized', 'This API key has been rotated or revoked and is no longer valid');
     }
+    if (entry.projectDisabled)
+      throw new OrdercastError('project_disabled', 'This project is disabled: its keys and tokens do not work until it is enabled again');
     return entry.principal;
+  }
+
+  /** Forgets cached key look-ups, so a change made in this process (a revocation) applies at once here. */
+  forgetCachedKeys(): void {
+    this.keyCache.clear();
   }
 
   /**

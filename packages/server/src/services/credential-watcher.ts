@@ -1,9 +1,9 @@
 import type { ErrorCode } from '../domain/errors.js';
 import type { Logger } from '../lib/logging.js';
 import type { Store } from '../store/database.js';
-import { findApiKeyExpiries } from '../store/repositories/api-keys.js';
+import { findApiKeyStates, type ApiKeyState } from '../store/repositories/api-keys.js';
 import { findDashboardSessionLapses } from '../store/repositories/dashboard-sessions.js';
-import type { Principal } from './auth-service.js';
+import type { ProjectPrincipal } from './auth-service.js';
 import type { ProjectService, TokenSecretIds } from './project-service.js';
 
 /** One credential an open connection holds: an API key, or a user token. A connection may hold both. */
@@ -14,7 +14,7 @@ export type CredentialPart =
 
 /** Why a connection lost access: a stable error code and a message for people. */
 export interface LapseReason {
-  code: Extract<ErrorCode, 'unauthorized' | 'token_expired'>;
+  code: Extract<ErrorCode, 'unauthorized' | 'token_expired' | 'project_disabled'>;
   message: string;
 }
 
@@ -27,7 +27,7 @@ export interface CredentialWatch {
 }
 
 /** The parts of what a principal was authenticated with. */
-export function credentialParts(principal: Principal): CredentialPart[] {
+export function credentialParts(principal: ProjectPrincipal): CredentialPart[] {
   if (principal.kind === 'dashboard') return [{ kind: 'session', sessionId: principal.sessionId, expiresAtMs: principal.expiresAtMs }];
   if (principal.kind === 'user') {
     return [
@@ -47,6 +47,7 @@ const REASONS = {
   keyExpired: { code: 'unauthorized', message: 'This API key has been rotated or revoked and is no longer valid' },
   keyGone: { code: 'unauthorized', message: 'This API key no longer exists' },
   sessionEnded: { code: 'unauthorized', message: 'The dashboard session has ended (signed out, revoked or expired): sign in again' },
+  projectDisabled: { code: 'project_disabled', message: 'This project has been disabled: its keys and tokens no longer work' },
   tokenExpired: { code: 'token_expired', message: 'The user token has expired: ask the merchant backend for a new one' },
   secretRotated: {
     code: 'token_expired',
@@ -88,7 +89,10 @@ export class CredentialWatcher {
     private readonly projects: ProjectService,
     private readonly logger: Logger,
     private readonly recheckMs = 2_000,
-  ) {}
+  ) {
+    // A project disabled by this process: its connections here close now, not at the next re-check.
+    projects.onAccessChange(() => void this.recheck());
+  }
 
   get size(): number {
     return this.entries.size;
@@ -174,26 +178,32 @@ export class CredentialWatcher {
           else projectIds.add(part.projectId);
         }
       }
-      const sessions = new Map<string, { expiresAt: string | null; endedAt: string | null }>();
+      const sessions = new Map<string, { expiresAt: string | null; endedAt: string | null; projectDisabled: boolean }>();
       for (const ids of chunks([...sessionIds])) for (const [id, value] of await findDashboardSessionLapses(this.store.db, ids)) sessions.set(id, value);
-      const keys = new Map<string, string | null>();
-      for (const ids of chunks([...keyIds])) for (const [id, expiresAt] of await findApiKeyExpiries(this.store.db, ids)) keys.set(id, expiresAt);
+      const keys = new Map<string, ApiKeyState>();
+      for (const ids of chunks([...keyIds])) for (const [id, state] of await findApiKeyStates(this.store.db, ids)) keys.set(id, state);
       const secrets = new Map<string, TokenSecretIds>();
       for (const ids of chunks([...projectIds])) for (const [id, value] of await this.projects.currentTokenSecretIds(ids)) secrets.set(id, value);
       for (const entry of [...this.entries]) {
         let gone: LapseReason | undefined;
         const parts = entry.parts.map((part): CredentialPart => {
           if (part.kind === 'key') {
-            if (!keys.has(part.keyId)) gone ??= REASONS.keyGone;
-            const expiresAt = keys.get(part.keyId);
-            return { ...part, expiresAtMs: expiresAt ? Date.parse(expiresAt) : null };
+            const state = keys.get(part.keyId);
+            if (!state) gone ??= REASONS.keyGone;
+            else if (state.projectDisabled) gone ??= REASONS.projectDisabled;
+            return { ...part, expiresAtMs: state?.expiresAt ? Date.parse(state.expiresAt) : null };
           }
           if (part.kind === 'session') {
             const session = sessions.get(part.sessionId);
             if (!session || session.endedAt) gone ??= REASONS.sessionEnded;
+            else if (session.projectDisabled) gone ??= REASONS.projectDisabled;
             return part;
           }
           const ids = secrets.get(part.projectId);
+          if (ids?.disabled) {
+            gone ??= REASONS.projectDisabled;
+            return part;
+          }
           if (ids?.currentId === part.tokenSecretId) return { ...part, secretLapsesAtMs: Infinity };
           if (ids?.previousId === part.tokenSecretId && ids.previousExpiresAtMs !== undefined) return { ...part, secretLapsesAtMs: ids.previousExpiresAtMs };
           gone ??= REASONS.secretRotated;

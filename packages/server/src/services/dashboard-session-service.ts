@@ -72,6 +72,7 @@ export interface OpenedSession {
 interface CachedSession {
   principal: DashboardPrincipal | undefined;
   endedAtMs: number | null;
+  projectDisabled: boolean;
   until: number;
 }
 
@@ -197,6 +198,7 @@ export class DashboardSessionService {
       const fresh: CachedSession = {
         principal: row?.session_hash && constantTimeEqual(row.session_hash, hash) ? this.principalOf(row, Date.parse(row.expires_at as string)) : undefined,
         endedAtMs: row?.ended_at ? Date.parse(row.ended_at) : null,
+        projectDisabled: row?.project_disabled_at != null,
         until: now + SESSION_CACHE_MS,
       };
       if (this.cache.size >= SESSION_CACHE_SIZE) this.cache.clear();
@@ -256,6 +258,7 @@ export class DashboardSessionService {
 function check(entry: CachedSession, now: number): DashboardPrincipal {
   if (!entry.principal) throw new OrdercastError('unauthorized', 'The dashboard session is not valid: sign in again');
   if (entry.endedAtMs !== null) throw new OrdercastError('unauthorized', 'The dashboard session has ended (signed out or revoked): sign in again');
+  if (entry.projectDisabled) throw new OrdercastError('project_disabled', 'This project has been disabled: its dashboard sessions no longer work');
   if (entry.principal.expiresAtMs <= now) throw new OrdercastError('unauthorized', 'The dashboard session has expired: ask for a new sign-in link');
   return entry.principal;
 }

@@ -4,6 +4,7 @@ import { parseLifecycle, type Lifecycle } from '../domain/lifecycle.js';
 import { lifecyclePresets } from '../domain/lifecycle-presets.js';
 import type { Store } from '../store/database.js';
 import type { ApiKeyKind } from '../store/schema.js';
+import type { Permission } from '../domain/permissions.js';
 import { expireApiKeys, insertApiKey, listLiveApiKeys } from '../store/repositories/api-keys.js';
 import {
   countProjects,
@@ -11,7 +12,10 @@ import {
   findTokenSecrets,
   insertProject,
   listProjects,
+  listProjectsPage,
+  renameProject,
   replaceTokenSecrets,
+  setProjectDisabled,
   type ProjectRecord,
   type StoredTokenSecrets,
 } from '../store/repositories/projects.js';
@@ -19,6 +23,8 @@ import type { SecretBox } from '../store/secret-box.js';
 import { inTransaction, type Executor } from '../store/transaction.js';
 import { newId, randomBase62 } from '../lib/ids.js';
 import { sha256Hex } from '../lib/hashing.js';
+
+export type { ProjectRecord };
 
 export interface CreatedProject {
   project: ProjectRecord;
@@ -43,6 +49,8 @@ export interface TokenSecrets {
 
 /** Which secrets a project has now, by id only: what open connections are re-checked against. */
 export interface TokenSecretIds {
+  /** The project is disabled: no token of it is valid. */
+  disabled: boolean;
   currentId: string;
   previousId: string | undefined;
   previousExpiresAtMs: number | undefined;
@@ -69,7 +77,36 @@ export interface ProjectView {
   keys: { kind: ApiKeyKind; prefix: string; createdAt: string; expiresAt: string | null }[];
 }
 
-export const KEY_PREFIX: Record<ApiKeyKind, string> = { secret: 'sk_', publishable: 'pk_' };
+export const KEY_PREFIX: Record<ApiKeyKind, string> = { secret: 'sk_', publishable: 'pk_', restricted: 'rk_' };
+
+/** Issues a project key: stored as its hash (and a prefix people recognise it by), returned in full once. */
+export async function insertNewApiKey(
+  db: Executor,
+  projectId: string,
+  kind: ApiKeyKind,
+  permissions: readonly Permission[] | null = null,
+): Promise<{ id: string; key: string }> {
+  const key = `${KEY_PREFIX[kind]}${randomBase62(40)}`;
+  const id = newId('key');
+  await insertApiKey(db, {
+    id,
+    projectId,
+    kind,
+    keyHash: sha256Hex(key),
+    keyPrefix: key.slice(0, 11),
+    createdAt: new Date().toISOString(),
+    expiresAt: null,
+    permissions: kind === 'restricted' ? (permissions ?? []) : null,
+    revokedAt: null,
+  });
+  return { id, key };
+}
+
+export function assertProjectName(value: unknown): string {
+  const name = typeof value === 'string' ? value.trim() : '';
+  if (name === '' || name.length > 200) throw new OrdercastError('validation_failed', 'A project name must be 1 to 200 characters', { field: 'name' });
+  return name;
+}
 
 /**
  * Resolves `onramp`, `store`, a path to a JSON file, or a lifecycle object into a
@@ -108,38 +145,87 @@ export class ProjectService {
   private readonly secretsCache = new Map<string, { secrets: TokenSecrets; until: number }>();
   /** Opened secrets by their stored form, so a periodic re-check does not decrypt again. */
   private readonly openedIds = new Map<string, string>();
+  /** Told when a project is disabled or enabled here, so this process's caches and open connections follow at once. */
+  private readonly accessListeners = new Set<(projectId: string) => void>();
 
   constructor(
     private readonly store: Store,
     private readonly box: SecretBox,
   ) {}
 
-  async create(input: { name: string; lifecycle: string | object }): Promise<CreatedProject> {
-    const name = input.name.trim();
-    if (name === '' || name.length > 200) throw new OrdercastError('validation_failed', 'A project name must be 1 to 200 characters');
+  /**
+   * Creates a project with a secret and a publishable key. `lifecycleFiles: false` (the admin
+   * API) takes only a preset name or a lifecycle object: never a path on the server.
+   */
+  async create(input: { name: string; lifecycle: string | object }, options: { lifecycleFiles?: boolean } = {}): Promise<CreatedProject> {
+    const name = assertProjectName(input.name);
+    if (options.lifecycleFiles === false && typeof input.lifecycle === 'string' && !lifecyclePresets[input.lifecycle]) {
+      throw new OrdercastError(
+        'invalid_lifecycle',
+        `Unknown lifecycle "${input.lifecycle}": use ${Object.keys(lifecyclePresets).join(' or ')}, or a lifecycle object`,
+      );
+    }
     const lifecycle = resolveLifecycle(input.lifecycle);
-    const project: ProjectRecord = { id: newId('prj'), name, lifecycle, createdAt: new Date().toISOString() };
+    const project: ProjectRecord = { id: newId('prj'), name, lifecycle, createdAt: new Date().toISOString(), disabledAt: null };
     const tokenSecret = newTokenSecret();
     return inTransaction(this.store.db, async (trx) => {
       await insertProject(trx, project, this.box.seal(tokenSecret));
-      const secretKey = await this.addKey(trx, project.id, 'secret');
-      const publishableKey = await this.addKey(trx, project.id, 'publishable');
+      const secretKey = (await insertNewApiKey(trx, project.id, 'secret')).key;
+      const publishableKey = (await insertNewApiKey(trx, project.id, 'publishable')).key;
       return { project, secretKey, publishableKey, tokenSecret };
     });
   }
 
-  private async addKey(db: Executor, projectId: string, kind: ApiKeyKind): Promise<string> {
-    const key = `${KEY_PREFIX[kind]}${randomBase62(40)}`;
-    await insertApiKey(db, {
-      id: newId('key'),
-      projectId,
-      kind,
-      keyHash: sha256Hex(key),
-      keyPrefix: key.slice(0, 11),
-      createdAt: new Date().toISOString(),
-      expiresAt: null,
-    });
-    return key;
+  /** Renames a project (admin API, CLI). */
+  async rename(id: string, name: string): Promise<ProjectRecord> {
+    const checked = assertProjectName(name);
+    if (!(await renameProject(this.store.db, id, checked))) throw new OrdercastError('project_not_found', `No project ${id}`);
+    this.cache.delete(id);
+    return this.read(id);
+  }
+
+  /**
+   * Disables a project: its keys and user tokens are refused, and its open sockets and
+   * streams closed, within 5 s on every node (services/credential-watcher.ts); the
+   * dispatcher stops claiming its webhook deliveries until it is enabled again.
+   */
+  async disable(id: string): Promise<ProjectRecord> {
+    const current = await this.read(id);
+    if (current.disabledAt !== null) return current;
+    return this.setDisabled(id, new Date().toISOString());
+  }
+
+  /** Enables a disabled project: its keys and tokens work again and its webhooks resume. */
+  async enable(id: string): Promise<ProjectRecord> {
+    const current = await this.read(id);
+    if (current.disabledAt === null) return current;
+    return this.setDisabled(id, null);
+  }
+
+  private async setDisabled(id: string, at: string | null): Promise<ProjectRecord> {
+    if (!(await setProjectDisabled(this.store.db, id, at))) throw new OrdercastError('project_not_found', `No project ${id}`);
+    this.cache.delete(id);
+    this.secretsCache.delete(id);
+    this.notifyAccessChange(id);
+    return this.read(id);
+  }
+
+  /** Tells this process's caches and open connections that a project's access changed (disabled, enabled, a key revoked). */
+  notifyAccessChange(projectId: string): void {
+    for (const listener of this.accessListeners) listener(projectId);
+  }
+
+  /** Calls `listener` when this process disables or enables a project, or revokes or rolls one of its keys. */
+  onAccessChange(listener: (projectId: string) => void): () => void {
+    this.accessListeners.add(listener);
+    return () => this.accessListeners.delete(listener);
+  }
+
+  /** The project as stored now (no cache): for the admin API, where a rename or disable must show at once. */
+  async read(id: string): Promise<ProjectRecord> {
+    const project = await findProject(this.store.db, id);
+    if (!project) throw new OrdercastError('project_not_found', `No project ${id}`);
+    return project;
   }
 
   /**
@@ -149,9 +235,9 @@ export class ProjectService {
   async rotateKey(projectId: string, kind: ApiKeyKind, graceSeconds = 0): Promise<{ key: string; oldKeysExpireAt: string }> {
     await this.get(projectId);
     const oldKeysExpireAt = new Date(Date.now() + Math.max(0, graceSeconds) * 1000).toISOString();
-    const key = await inTransaction(this.store.db, async (trx) => {
+    const { key } = await inTransaction(this.store.db, async (trx) => {
       await expireApiKeys(trx, projectId, kind, oldKeysExpireAt);
-      return this.addKey(trx, projectId, kind);
+      return insertNewApiKey(trx, projectId, kind);
     });
     return { key, oldKeysExpireAt };
   }
@@ -184,6 +270,7 @@ export class ProjectService {
     if (cached && cached.until >= now) return cached.secrets;
     const [stored] = await findTokenSecrets(this.store.db, [projectId]);
     if (!stored) throw new OrdercastError('project_not_found', `No project ${projectId}`);
+    if (stored.disabled) throw new OrdercastError('project_disabled', `The project ${projectId} is disabled: its keys and tokens do not work`);
     const secrets = this.openTokenSecrets(stored);
     if (this.secretsCache.size >= 10_000) this.secretsCache.delete(this.secretsCache.keys().next().value as string);
     this.secretsCache.set(projectId, { secrets, until: now + TOKEN_SECRETS_CACHE_MS });
@@ -198,6 +285,7 @@ export class ProjectService {
         currentId: this.storedSecretId(stored.current),
         previousId: stored.previous === null ? undefined : this.storedSecretId(stored.previous),
         previousExpiresAtMs: stored.previousExpiresAt === null ? undefined : Date.parse(stored.previousExpiresAt),
+        disabled: stored.disabled === true,
       });
     }
     return result;
@@ -225,7 +313,10 @@ export class ProjectService {
     return id;
   }
 
-  /** Projects never change after creation except their keys and secrets (not part of the record), so they are cached. */
+  /**
+   * Cached: a project's lifecycle never changes after creation. Its name and disabled mark
+   * can (see `read` for them as stored now); its credentials are refused by AuthService.
+   */
   async get(id: string): Promise<ProjectRecord> {
     const cached = this.cache.get(id);
     if (cached) return cached;
@@ -238,7 +329,7 @@ export class ProjectService {
 
   /** The project as its dashboard shows it: lifecycle and the prefixes of the keys that still work. */
   async describe(id: string): Promise<ProjectView> {
-    const project = await this.get(id);
+    const project = await this.read(id);
     const keys = await listLiveApiKeys(this.store.db, id, new Date().toISOString());
     return {
       id: project.id,
@@ -252,6 +343,13 @@ export class ProjectService {
 
   list(): Promise<ProjectRecord[]> {
     return listProjects(this.store.db);
+  }
+
+  /** A page of projects in creation order, after the project `startingAfter` (the admin API's list). */
+  async listPage(page: { limit: number; startingAfter?: string }): Promise<{ projects: ProjectRecord[]; hasMore: boolean }> {
+    const after = page.startingAfter === undefined ? undefined : await this.read(page.startingAfter);
+    const rows = await listProjectsPage(this.store.db, { after, limit: page.limit + 1 });
+    return { projects: rows.slice(0, page.limit), hasMore: rows.length > page.limit };
   }
 
   count(): Promise<number> {

@@ -333,6 +333,25 @@ function migrations(dialect: Dialect): Record<string, Migration> {
       },
     },
 
+    '0009_platform_access': {
+      async up(db: Kysely<any>) {
+        // A disabled project's credentials stop and its webhooks pause; enabling it again restores both.
+        await db.schema.alterTable('projects').addColumn('disabled_at', 'text').execute();
+        // A restricted key's permissions (JSON array; null: everything its kind allows), and when a key was revoked.
+        await db.schema.alterTable('api_keys').addColumn('permissions', 'text').execute();
+        await db.schema.alterTable('api_keys').addColumn('revoked_at', 'text').execute();
+        // Admin keys (ak_…) provision projects and their keys over the admin API; stored as hashes like project keys.
+        await db.schema
+          .createTable('admin_keys')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('key_hash', 'text', (c) => c.notNull().unique())
+          .addColumn('key_prefix', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .addColumn('expires_at', 'text')
+          .execute();
+      },
+    },
+
     '0010_dashboard_sessions_audit': {
       async up(db: Kysely<any>) {
         // Which credential caused each order event (domain/actor.ts as JSON); null for events written before.

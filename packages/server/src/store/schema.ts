@@ -15,14 +15,30 @@ export interface ProjectsTable {
   token_secret_previous: string | null;
   token_secret_previous_expires_at: string | null;
   created_at: string;
+  /** When the project was disabled (its credentials stop, its webhooks pause), or null. */
+  disabled_at: string | null;
 }
 
-export type ApiKeyKind = 'secret' | 'publishable';
+/** `restricted`: a secret key (rk_…) limited to its `permissions`. */
+export type ApiKeyKind = 'secret' | 'publishable' | 'restricted';
 
 export interface ApiKeysTable {
   id: string;
   project_id: string;
   kind: ApiKeyKind;
+  key_hash: string;
+  key_prefix: string;
+  created_at: string;
+  expires_at: string | null;
+  /** JSON array of permissions (domain/permissions.ts) for a restricted key; null for the others. */
+  permissions: string | null;
+  /** When the key was revoked (its expires_at is set to the same moment), or null. */
+  revoked_at: string | null;
+}
+
+/** Keys of the admin API (ak_…): they provision projects and their keys, and read no project's data. */
+export interface AdminKeysTable {
+  id: string;
   key_hash: string;
   key_prefix: string;
   created_at: string;
@@ -233,6 +249,7 @@ export interface ProjectQuotasTable {
 export interface Database {
   projects: ProjectsTable;
   api_keys: ApiKeysTable;
+  admin_keys: AdminKeysTable;
   orders: OrdersTable;
   order_events: OrderEventsTable;
   channel_offsets: ChannelOffsetsTable;

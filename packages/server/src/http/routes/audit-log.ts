@@ -29,7 +29,7 @@ export async function auditLogRoutes(app: FastifyInstance, opts: { audit: AuditL
   app.get<{ Querystring: AuditQuery }>(
     '/api/v2/audit-log',
     {
-      config: { allow: ['secret'] },
+      config: { allow: ['secret'], permission: 'events:read' },
       schema: {
         summary: 'Who changed what',
         operationId: 'listAuditLog',

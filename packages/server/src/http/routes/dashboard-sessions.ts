@@ -119,7 +119,7 @@ export async function dashboardSessionRoutes(app: FastifyInstance, opts: { sessi
   app.post(
     '/api/v2/dashboard/sign-out',
     {
-      config: { allow: ['dashboard'], dashboardSelf: true },
+      config: { allow: ['dashboard'] },
       schema: {
         summary: 'Sign out of the dashboard',
         operationId: 'signOutOfDashboard',
@@ -139,7 +139,7 @@ export async function dashboardSessionRoutes(app: FastifyInstance, opts: { sessi
   app.get(
     '/api/v2/dashboard-sessions',
     {
-      config: { allow: ['secret'] },
+      config: { allow: ['secret'], unrestrictedOnly: true },
       schema: {
         summary: "The project's dashboard links and sessions",
         operationId: 'listDashboardSessions',
@@ -155,7 +155,7 @@ export async function dashboardSessionRoutes(app: FastifyInstance, opts: { sessi
   app.delete<{ Params: { id: string } }>(
     '/api/v2/dashboard-sessions/:id',
     {
-      config: { allow: ['secret'] },
+      config: { allow: ['secret'], unrestrictedOnly: true },
       schema: {
         summary: 'Revoke a dashboard link or session',
         operationId: 'revokeDashboardSession',

@@ -12,7 +12,7 @@ export async function eventTypeRoutes(app: FastifyInstance, opts: { endpoints: W
   app.get(
     '/api/v2/event-types',
     {
-      config: { allow: ['secret', 'user', 'publishable'] },
+      config: { allow: ['secret', 'user', 'publishable'], permission: 'webhooks:read' },
       schema: {
         operationId: 'listEventTypes',
         summary: 'List the event types webhooks carry',

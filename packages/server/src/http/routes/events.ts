@@ -18,7 +18,7 @@ export async function eventRoutes(
   app.get<{ Querystring: { after?: string; limit?: number; waitForChange?: number } }>(
     '/api/v2/events',
     {
-      config: { allow: ['secret'] },
+      config: { allow: ['secret'], permission: 'events:read' },
       schema: {
         summary: "Follow the project's events",
         operationId: 'listEvents',

@@ -94,7 +94,7 @@ export async function orderBatchRoutes(app: FastifyInstance, opts: { orders: Ord
   app.post<{ Body: { items: BatchRequestItem[] } }>(
     '/api/v2/orders/batch',
     {
-      config: { allow: ['secret'] },
+      config: { allow: ['secret'], permission: 'orders:write' },
       schema: {
         summary: 'Create and move many orders in one request',
         operationId: 'batchOrders',

@@ -6,7 +6,7 @@ export async function orderExpungeRoutes(app: FastifyInstance, opts: { expunge: 
   app.post<{ Params: { id: string } }>(
     '/api/v2/orders/:id/expunge',
     {
-      config: { allow: ['secret'] },
+      config: { allow: ['secret'], permission: 'orders:write' },
       schema: {
         operationId: 'expungeOrder',
         summary: "Erase an order's personal data",

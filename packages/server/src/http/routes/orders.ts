@@ -90,7 +90,7 @@ export async function orderRoutes(app: FastifyInstance, opts: { orders: OrderSer
   app.post<{ Body: NewOrderInput; Headers: { 'idempotency-key'?: string } }>(
     '/api/v2/orders',
     {
-      config: { allow: ['secret'] },
+      config: { allow: ['secret'], permission: 'orders:write' },
       schema: {
         summary: 'Create an order',
         operationId: 'createOrder',
@@ -109,7 +109,7 @@ export async function orderRoutes(app: FastifyInstance, opts: { orders: OrderSer
   app.get<{ Params: { id: string }; Querystring: { waitForChange?: number } }>(
     '/api/v2/orders/:id',
     {
-      config: { allow: ['secret', 'user'] },
+      config: { allow: ['secret', 'user'], permission: 'orders:read' },
       schema: {
         summary: 'Get an order',
         operationId: 'getOrder',
@@ -148,7 +148,7 @@ export async function orderRoutes(app: FastifyInstance, opts: { orders: OrderSer
   app.get<{ Querystring: OrderListQuery }>(
     '/api/v2/orders',
     {
-      config: { allow: ['secret', 'user'] },
+      config: { allow: ['secret', 'user'], permission: 'orders:read' },
       schema: {
         summary: 'List orders',
         operationId: 'listOrders',
@@ -180,7 +180,7 @@ export async function orderRoutes(app: FastifyInstance, opts: { orders: OrderSer
   app.get<{ Params: { id: string }; Querystring: { afterVersion?: number; limit?: number } }>(
     '/api/v2/orders/:id/events',
     {
-      config: { allow: ['secret', 'user'] },
+      config: { allow: ['secret', 'user'], permission: 'orders:read' },
       schema: {
         summary: "An order's timeline",
         operationId: 'listOrderEvents',
@@ -211,7 +211,7 @@ export async function orderRoutes(app: FastifyInstance, opts: { orders: OrderSer
   app.post<{ Params: { id: string }; Body: { status: string; reason?: string | null; expectedVersion?: number }; Headers: { 'idempotency-key'?: string } }>(
     '/api/v2/orders/:id/status',
     {
-      config: { allow: ['secret'] },
+      config: { allow: ['secret'], permission: 'orders:write' },
       schema: {
         summary: "Change an order's status",
         operationId: 'changeOrderStatus',

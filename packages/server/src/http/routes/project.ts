@@ -4,7 +4,7 @@ import type { ProjectQuotaService } from '../../services/project-quotas.js';
 import { errorResponses } from '../schemas.js';
 import { quotasSchema } from './quota-schemas.js';
 
-const lifecycleSchema = {
+export const lifecycleSchema = {
   type: 'object',
   properties: {
     name: { type: 'string' },
@@ -23,7 +23,7 @@ export async function projectRoutes(app: FastifyInstance, opts: { projects: Proj
   app.get(
     '/api/v2/project',
     {
-      config: { allow: ['secret'] },
+      config: { allow: ['secret'], permission: 'orders:read' },
       schema: {
         summary: "The secret key's project",
         operationId: 'getProject',
@@ -44,7 +44,7 @@ export async function projectRoutes(app: FastifyInstance, opts: { projects: Proj
                 items: {
                   type: 'object',
                   properties: {
-                    kind: { type: 'string', enum: ['secret', 'publishable'] },
+                    kind: { type: 'string', enum: ['secret', 'publishable', 'restricted'] },
                     prefix: { type: 'string', description: 'The first 11 characters of the key' },
                     createdAt: { type: 'string', format: 'date-time' },
                     expiresAt: { type: ['string', 'null'], format: 'date-time' },

@@ -1,7 +1,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { OrdercastError } from '../../domain/errors.js';
 import type { ServerResponse } from 'node:http';
-import type { AuthService, Principal, UserPrincipal } from '../../services/auth-service.js';
+import type { AuthService, Principal, ProjectPrincipal, UserPrincipal } from '../../services/auth-service.js';
+import { requirePermission } from '../../services/permission-check.js';
 import type { RateLimiter } from '../../lib/rate-limiter.js';
 import { errorResponses } from '../schemas.js';
 
@@ -20,9 +21,9 @@ export type StreamOutcome = 'streaming' | 'no_content';
  * stream opens throw an OrdercastError, answered as JSON like any other refusal.
  */
 export interface EventStreams {
-  order(principal: Principal, orderId: string, lastEventId: string | undefined, reply: StreamReply): Promise<StreamOutcome>;
+  order(principal: ProjectPrincipal, orderId: string, lastEventId: string | undefined, reply: StreamReply): Promise<StreamOutcome>;
   userChannel(principal: UserPrincipal, lastEventId: string | undefined, reply: StreamReply): Promise<StreamOutcome>;
-  project(principal: Principal, lastEventId: string | undefined, reply: StreamReply): Promise<StreamOutcome>;
+  project(principal: ProjectPrincipal, lastEventId: string | undefined, reply: StreamReply): Promise<StreamOutcome>;
 }
 
 /** `?token=` (for EventSource, which cannot set headers) holds a user token: long, but bounded. */
@@ -59,7 +60,7 @@ const lastEventIdHeader = {
  */
 function streamCredential(auth: AuthService, request: FastifyRequest): Principal | Promise<Principal> {
   const token = (request.query as { token?: unknown } | undefined)?.token;
-  if (typeof token === 'string' && /^(sk|pk)_/.test(token)) {
+  if (typeof token === 'string' && /^(sk|pk|rk|ak)_/.test(token)) {
     throw new OrdercastError(
       'key_in_query',
       'API keys are never accepted in the URL: send a secret key as "Authorization: Bearer sk_…"; ?token= takes only a user token',
@@ -95,6 +96,9 @@ export async function streamRoutes(app: FastifyInstance, opts: { streams: EventS
       const principal = streamCredential(opts.auth, request);
       const admit = (p: Principal) => {
         if (p.kind === 'publishable') throw new OrdercastError('forbidden', 'A publishable key cannot open a stream: use a user token or a secret key');
+        if (p.kind === 'admin') throw new OrdercastError('forbidden', 'An admin key reads no project data: open a stream with a secret key or a user token');
+        const permission = request.routeOptions.config?.permission;
+        if (permission) requirePermission(p, permission);
         request.principal = p;
         // Opening a stream counts against the credential's request rate, like any other request (same buckets as the auth hook).
         if (!opts.rateLimiter.enabled) return;
@@ -123,6 +127,7 @@ export async function streamRoutes(app: FastifyInstance, opts: { streams: EventS
     {
       // A HEAD would open a stream with nowhere to send it.
       exposeHeadRoute: false,
+      config: { permission: 'orders:read' },
       schema: {
         operationId: 'streamOrder',
         summary: "Follow one order's status (Server-Sent Events)",
@@ -145,6 +150,8 @@ export async function streamRoutes(app: FastifyInstance, opts: { streams: EventS
     '/api/v2/stream',
     {
       exposeHeadRoute: false,
+      // The whole project's stream is its events feed; a user token's stream needs no permission.
+      config: { permission: 'events:read' },
       schema: {
         operationId: 'streamOrders',
         summary: "Follow a user's orders, or the whole project (Server-Sent Events)",

@@ -6,7 +6,7 @@ export async function tokenRoutes(app: FastifyInstance, opts: { auth: AuthServic
   app.post<{ Body: { userExternalId: string; expiresIn?: number } }>(
     '/api/v2/tokens',
     {
-      config: { allow: ['secret'] },
+      config: { allow: ['secret'], permission: 'tokens:create' },
       schema: {
         summary: 'Issue a user token',
         operationId: 'createUserToken',

@@ -58,7 +58,7 @@ export async function webhookDeliveryRoutes(app: FastifyInstance, opts: { delive
   app.get<{ Querystring: DeliveryListQuery }>(
     '/api/v2/webhook-deliveries',
     {
-      config: { allow: ['secret'] },
+      config: { allow: ['secret'], permission: 'webhooks:read' },
       schema: {
         summary: 'List webhook deliveries',
         operationId: 'listWebhookDeliveries',
@@ -87,7 +87,7 @@ export async function webhookDeliveryRoutes(app: FastifyInstance, opts: { delive
   app.get<{ Params: { id: string } }>(
     '/api/v2/webhook-deliveries/:id',
     {
-      config: { allow: ['secret'] },
+      config: { allow: ['secret'], permission: 'webhooks:read' },
       schema: {
         summary: 'Get a webhook delivery with its attempts',
         operationId: 'getWebhookDelivery',
@@ -109,7 +109,7 @@ export async function webhookDeliveryRoutes(app: FastifyInstance, opts: { delive
   app.post<{ Params: { id: string } }>(
     '/api/v2/webhook-deliveries/:id/redeliver',
     {
-      config: { allow: ['secret'] },
+      config: { allow: ['secret'], permission: 'webhooks:write' },
       schema: {
         summary: 'Send a delivery again',
         operationId: 'redeliverWebhookDelivery',

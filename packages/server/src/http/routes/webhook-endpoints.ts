@@ -130,7 +130,7 @@ export async function webhookEndpointRoutes(
   app.post<{ Body: EndpointInput }>(
     '/api/v2/webhook-endpoints',
     {
-      config: { allow: ['secret'] },
+      config: { allow: ['secret'], permission: 'webhooks:write' },
       schema: {
         summary: 'Create a webhook endpoint',
         operationId: 'createWebhookEndpoint',
@@ -151,7 +151,7 @@ export async function webhookEndpointRoutes(
   app.get(
     '/api/v2/webhook-endpoints',
     {
-      config: { allow: ['secret'] },
+      config: { allow: ['secret'], permission: 'webhooks:read' },
       schema: {
         summary: 'List webhook endpoints',
         operationId: 'listWebhookEndpoints',
@@ -168,7 +168,7 @@ export async function webhookEndpointRoutes(
   app.get<{ Params: { id: string } }>(
     '/api/v2/webhook-endpoints/:id',
     {
-      config: { allow: ['secret'] },
+      config: { allow: ['secret'], permission: 'webhooks:read' },
       schema: {
         summary: 'Get a webhook endpoint',
         operationId: 'getWebhookEndpoint',
@@ -183,7 +183,7 @@ export async function webhookEndpointRoutes(
   app.patch<{ Params: { id: string }; Body: EndpointInput }>(
     '/api/v2/webhook-endpoints/:id',
     {
-      config: { allow: ['secret'] },
+      config: { allow: ['secret'], permission: 'webhooks:write' },
       schema: {
         summary: 'Update a webhook endpoint',
         operationId: 'updateWebhookEndpoint',
@@ -204,7 +204,7 @@ export async function webhookEndpointRoutes(
   app.delete<{ Params: { id: string } }>(
     '/api/v2/webhook-endpoints/:id',
     {
-      config: { allow: ['secret'] },
+      config: { allow: ['secret'], permission: 'webhooks:write' },
       schema: {
         summary: 'Delete a webhook endpoint',
         operationId: 'deleteWebhookEndpoint',
@@ -231,7 +231,7 @@ export async function webhookEndpointRoutes(
   app.post<{ Params: { id: string }; Body: { graceSeconds?: number } | undefined }>(
     '/api/v2/webhook-endpoints/:id/rotate-secret',
     {
-      config: { allow: ['secret'] },
+      config: { allow: ['secret'], permission: 'webhooks:write' },
       schema: {
         summary: "Rotate an endpoint's signing secret",
         operationId: 'rotateWebhookEndpointSecret',
@@ -269,7 +269,7 @@ export async function webhookEndpointRoutes(
   app.post<{ Params: { id: string } }>(
     '/api/v2/webhook-endpoints/:id/test',
     {
-      config: { allow: ['secret'] },
+      config: { allow: ['secret'], permission: 'webhooks:write' },
       schema: {
         summary: 'Send a signed test event',
         operationId: 'sendWebhookEndpointTest',
@@ -285,7 +285,7 @@ export async function webhookEndpointRoutes(
   app.post<{ Params: { id: string }; Body: { eventType?: unknown } }>(
     '/api/v2/webhook-endpoints/:id/send-example',
     {
-      config: { allow: ['secret'] },
+      config: { allow: ['secret'], permission: 'webhooks:write' },
       schema: {
         operationId: 'sendWebhookEndpointExample',
         summary: "Send an event type's example",
@@ -304,7 +304,7 @@ export async function webhookEndpointRoutes(
     app.get<{ Params: { id: string } }>(
       '/api/v2/webhook-endpoints/:id/stats',
       {
-        config: { allow: ['secret'] },
+        config: { allow: ['secret'], permission: 'webhooks:read' },
         schema: {
           operationId: 'getWebhookEndpointStats',
           summary: "An endpoint's health",
@@ -322,7 +322,7 @@ export async function webhookEndpointRoutes(
   app.post<{ Params: { id: string }; Body: { since: string; until?: string } }>(
     '/api/v2/webhook-endpoints/:id/recover',
     {
-      config: { allow: ['secret'] },
+      config: { allow: ['secret'], permission: 'webhooks:write' },
       schema: {
         summary: 'Re-send failed deliveries of a time window',
         operationId: 'recoverWebhookDeliveries',

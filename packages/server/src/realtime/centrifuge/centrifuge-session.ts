@@ -14,7 +14,7 @@ import {
   type Publication,
 } from './channel-history.js';
 import { CodecError, decodeCommands, encodeFrame, type Command } from './codec.js';
-import { closeReason, connectRefusal, DisconnectCodes, ErrorCodes, SubscribeFlags, subscribeFlags, type ProtocolError } from './codes.js';
+import { closeReason, connectRefusal, DisconnectCodes, lapseDisconnect, ErrorCodes, SubscribeFlags, subscribeFlags, type ProtocolError } from './codes.js';
 import type { ConnectionScope } from './connection-scope.js';
 import { orderChannelStream, orderIdOfChannel, type OrderChannels } from './order-channels.js';
 import { publicationFrame } from './publication-frames.js';
@@ -242,7 +242,7 @@ export class CentrifugeSession implements Pinged {
     clearTimeout(this.connectTimer);
     // Lapsed while connected (expiry, a rotation or revocation anywhere): 3005 makes the client reconnect, and its
     // next connect is checked afresh (with getToken, error 109 and a new token; without, 3500 and the reason).
-    this.credentialWatch = channels.watchCredential(user.credential, (reason) => this.disconnect(DisconnectCodes.expired, `expired: ${reason.message}`));
+    this.credentialWatch = channels.watchCredential(user.credential, (reason) => this.disconnect(...lapseDisconnect(reason)));
     if (this.closed) return; // it lapsed while the connect was being handled
     this.reply(command, 'connect', {
       client: this.id,

@@ -56,6 +56,8 @@ export function connectRefusal(error: OrdercastError, refreshable: boolean): { r
       if (refreshable) return { reply: { code: ErrorCodes.tokenExpired, message: `token expired: ${error.message}` } };
       return { close: DisconnectCodes.invalidToken, reason: `token expired: ${error.message}` };
     case 'forbidden':
+    case 'permission_denied':
+    case 'project_disabled':
       return { close: DisconnectCodes.permissionDenied, reason: `permission denied: ${error.message}` };
     case 'validation_failed':
       return { close: DisconnectCodes.badRequest, reason: `bad request: ${error.message}` };
@@ -65,6 +67,12 @@ export function connectRefusal(error: OrdercastError, refreshable: boolean): { r
     default:
       return { close: DisconnectCodes.invalidToken, reason: `invalid token: ${error.message}` };
   }
+}
+
+/** How a connection whose credential lapsed is closed: a disabled project is not a credential to refresh, so the client stops. */
+export function lapseDisconnect(reason: { code: string; message: string }): [number, string] {
+  if (reason.code === 'project_disabled') return [DisconnectCodes.permissionDenied, `permission denied: ${reason.message}`];
+  return [DisconnectCodes.expired, `expired: ${reason.message}`];
 }
 
 /** Close reasons are plain text under the 123-byte limit of a close frame. */

@@ -1,6 +1,7 @@
 import { OrdercastError } from '../../domain/errors.js';
 import type { OrderEvent } from '../../domain/order.js';
 import type { AuthService } from '../../services/auth-service.js';
+import { requirePermission } from '../../services/permission-check.js';
 import { credentialParts, type CredentialPart, type CredentialWatch, type CredentialWatcher, type LapseReason } from '../../services/credential-watcher.js';
 import type { EventLogReader } from '../../services/event-log-reader.js';
 import { topics, type ChannelHub, type HubListener } from '../../events/channel-hub.js';
@@ -73,7 +74,7 @@ export class LogBackedUserChannels implements UserChannels {
     if (typeof auth !== 'string' || auth === '') {
       throw new OrdercastError('unauthorized', 'connect needs a user token (JWT): the token option (or getToken) of centrifuge-js, or data.auth');
     }
-    if (auth.startsWith('sk_')) return this.authenticateSecretKey(auth, projectId);
+    if (auth.startsWith('sk_') || auth.startsWith('rk_')) return this.authenticateSecretKey(auth, projectId);
     if (projectId !== undefined && (typeof projectId !== 'string' || projectId === '')) {
       throw new OrdercastError('validation_failed', 'connect data.project_id must be a string');
     }
@@ -95,6 +96,7 @@ export class LogBackedUserChannels implements UserChannels {
   private async authenticateSecretKey(key: string, projectId: unknown): Promise<AuthenticatedUser> {
     const principal = await this.auth.authenticate(key);
     if (principal.kind !== 'secret') throw new OrdercastError('unauthorized', 'Invalid API key');
+    requirePermission(principal, 'orders:read');
     if (projectId !== undefined && principal.projectId !== projectId) throw new OrdercastError('invalid_token', 'project_id does not match the secret key');
     return {
       scope: { projectId: principal.projectId },

@@ -1,10 +1,15 @@
 import { OrdercastError, isOrdercastError, type ErrorCode } from '../../domain/errors.js';
+import type { Permission } from '../../domain/permissions.js';
 import type { AuthService } from '../../services/auth-service.js';
 import { credentialParts, type CredentialPart } from '../../services/credential-watcher.js';
+import { hasPermission, requirePermission } from '../../services/permission-check.js';
 import type { HandshakeLimiter } from '../handshake-limiter.js';
 
 /** Who a Socket.IO connection acts for, and the credentials it holds (watched while it is open). */
-export type SocketPrincipal = ({ kind: 'secret'; projectId: string } | { kind: 'user'; projectId: string; userExternalId: string }) & {
+export type SocketPrincipal = (
+  | { kind: 'secret'; projectId: string; permissions: readonly Permission[] | null }
+  | { kind: 'user'; projectId: string; userExternalId: string }
+) & {
   credential: CredentialPart[];
 };
 
@@ -31,9 +36,12 @@ export async function authenticateHandshake(
   // Counted by credential only once it is valid: unchecked strings never get a bucket of their own.
   const tooMany = () => new OrdercastError('rate_limited', 'Too many connections with this key: retry in a few seconds');
   const principal = await auth.authenticate(apiKey);
+  if (principal.kind === 'admin') throw new OrdercastError('forbidden', 'An admin key reads no project data: connect with a secret key or a user token');
   if (principal.kind === 'secret') {
+    // Every socket reads orders (the project feed also needs events:read, checked when subscribing).
+    requirePermission(principal, 'orders:read');
     if (!limiter.allowCredential(`key:${principal.keyId}`)) throw tooMany();
-    return { kind: 'secret', projectId: principal.projectId, credential: credentialParts(principal) };
+    return { kind: 'secret', projectId: principal.projectId, permissions: principal.permissions, credential: credentialParts(principal) };
   }
   if (principal.kind === 'user') {
     if (!limiter.allowCredential(`user:${principal.projectId}:${principal.userExternalId}`)) throw tooMany();
@@ -52,6 +60,18 @@ export async function authenticateHandshake(
     userExternalId: user.userExternalId,
     credential: [...credentialParts(principal), ...credentialParts(user)],
   };
+}
+
+/** Whether the connection may follow every order of its project: a secret key, or a restricted one with `events:read`. */
+export function mayFollowProject(principal: SocketPrincipal): boolean {
+  return principal.kind === 'secret' && hasPermission(principal, 'events:read');
+}
+
+export function assertMayFollowProject(principal: SocketPrincipal): void {
+  if (principal.kind !== 'secret') {
+    throw new OrdercastError('forbidden', 'Only a secret key may follow every order of the project; a user token follows its own orders');
+  }
+  requirePermission(principal, 'events:read');
 }
 
 export function asConnectError(error: unknown): Error {

@@ -18,7 +18,7 @@ import { OutboundBytes } from './outbound-bytes.js';
 import type { RecoveredState } from './recovery-adapter.js';
 import type { RecoveryTokens, SessionIdentity } from './recovery-token.js';
 import { SessionRowWriter, type SessionRowSnapshot } from './session-row-writer.js';
-import type { SocketPrincipal } from './socketio-auth.js';
+import { assertMayFollowProject, mayFollowProject, type SocketPrincipal } from './socketio-auth.js';
 
 export interface SocketIoSessionDeps {
   orders: Pick<OrderService, 'get'>;
@@ -236,9 +236,7 @@ export class SocketIoSession implements SubscriptionOwner {
   }
 
   private subscribeProject() {
-    if (this.principal.kind !== 'secret') {
-      throw new OrdercastError('forbidden', 'Only a secret key may follow every order of the project; a user token follows its own orders');
-    }
+    assertMayFollowProject(this.principal);
     if (!this.projectFeed) {
       this.followProject();
       this.persist();
@@ -407,7 +405,7 @@ export class SocketIoSession implements SubscriptionOwner {
         },
       );
     }
-    if (checkpoint.feed && this.principal.kind === 'secret') this.followProject(checkpoint.feed);
+    if (checkpoint.feed && mayFollowProject(this.principal)) this.followProject(checkpoint.feed);
     // This connection now owns the session's row.
     this.persist();
   }

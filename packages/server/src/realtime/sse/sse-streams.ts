@@ -3,7 +3,7 @@ import { OrdercastError } from '../../domain/errors.js';
 import type { OrderEvent } from '../../domain/order.js';
 import type { Logger } from '../../lib/logging.js';
 import type { Metrics } from '../../metrics.js';
-import type { Principal, UserPrincipal } from '../../services/auth-service.js';
+import type { ProjectPrincipal, UserPrincipal } from '../../services/auth-service.js';
 import { credentialParts, type CredentialWatcher, type LapseReason } from '../../services/credential-watcher.js';
 import type { EventFeedService } from '../../services/event-feed-service.js';
 import type { EventLogReader } from '../../services/event-log-reader.js';
@@ -85,7 +85,7 @@ export class SseStreams {
   }
 
   /** One order's versions: `id:` is the version; the first message is the current state; ends after the final one. */
-  async order(principal: Principal, orderId: string, lastEventId: string | undefined, reply: StreamReply): Promise<StreamOutcome> {
+  async order(principal: ProjectPrincipal, orderId: string, lastEventId: string | undefined, reply: StreamReply): Promise<StreamOutcome> {
     const after = parseCounter(lastEventId, 'the last order version you received');
     const cleanups = await this.takeSlots(principal);
     let writer: SseWriter | undefined;
@@ -159,7 +159,7 @@ export class SseStreams {
    * Every order of the project (secret key): `id:` is the events feed's cursor, as `GET /events` gives it.
    * The project feed's subscription reads the log only to catch up from Last-Event-ID; live events come from the hub.
    */
-  async project(principal: Principal, lastEventId: string | undefined, reply: StreamReply): Promise<StreamOutcome> {
+  async project(principal: ProjectPrincipal, lastEventId: string | undefined, reply: StreamReply): Promise<StreamOutcome> {
     const { projectId } = principal;
     const start = lastEventId === undefined || lastEventId === '' ? undefined : this.deps.feed.openCursor(projectId, lastEventId);
     if (lastEventId && !start) {
@@ -182,7 +182,7 @@ export class SseStreams {
   }
 
   /** The project's connection slot (its open_connections quota), then the credential's stream slot; either refusal takes neither. */
-  private async takeSlots(principal: Principal): Promise<Cleanup[]> {
+  private async takeSlots(principal: ProjectPrincipal): Promise<Cleanup[]> {
     const projectSlot = await this.deps.connectionQuota?.openConnection(principal.projectId);
     try {
       return projectSlot ? [projectSlot, this.quota.take(principal)] : [this.quota.take(principal)];
@@ -198,7 +198,7 @@ export class SseStreams {
   }
 
   /** Starts the body; from here on, ending the stream undoes everything in `cleanups`. */
-  private open(principal: Principal, reply: StreamReply, cleanups: Cleanup[]): SseWriter {
+  private open(principal: ProjectPrincipal, reply: StreamReply, cleanups: Cleanup[]): SseWriter {
     const writer = new SseWriter(reply.response, {
       heartbeatMs: this.deps.heartbeatMs,
       maxBufferedBytes: this.deps.maxBufferedBytes,

@@ -38,8 +38,18 @@ export async function startDashboardSession(
   return Number(result.numUpdatedRows) === 1;
 }
 
-export async function findDashboardSessionByHash(db: Executor, sessionHash: string): Promise<DashboardSessionRow | undefined> {
-  return db.selectFrom('dashboard_sessions').selectAll().where('session_hash', '=', sessionHash).executeTakeFirst();
+/** The session of a cookie, with whether its project is disabled (a disabled project's sessions are refused). */
+export async function findDashboardSessionByHash(
+  db: Executor,
+  sessionHash: string,
+): Promise<(DashboardSessionRow & { project_disabled_at: string | null }) | undefined> {
+  return db
+    .selectFrom('dashboard_sessions')
+    .innerJoin('projects', 'projects.id', 'dashboard_sessions.project_id')
+    .selectAll('dashboard_sessions')
+    .select('projects.disabled_at as project_disabled_at')
+    .where('dashboard_sessions.session_hash', '=', sessionHash)
+    .executeTakeFirst();
 }
 
 export async function findDashboardSession(db: Executor, projectId: string, id: string): Promise<DashboardSessionRow | undefined> {
@@ -71,8 +81,16 @@ export async function listDashboardSessions(db: Executor, projectId: string, lim
 }
 
 /** When each of these sessions stops working (its expiry, or when it ended); absent ids no longer exist. */
-export async function findDashboardSessionLapses(db: Executor, ids: string[]): Promise<Map<string, { expiresAt: string | null; endedAt: string | null }>> {
+export async function findDashboardSessionLapses(
+  db: Executor,
+  ids: string[],
+): Promise<Map<string, { expiresAt: string | null; endedAt: string | null; projectDisabled: boolean }>> {
   if (ids.length === 0) return new Map();
-  const rows = await db.selectFrom('dashboard_sessions').select(['id', 'expires_at', 'ended_at']).where('id', 'in', ids).execute();
-  return new Map(rows.map((r) => [r.id, { expiresAt: r.expires_at, endedAt: r.ended_at }]));
+  const rows = await db
+    .selectFrom('dashboard_sessions')
+    .innerJoin('projects', 'projects.id', 'dashboard_sessions.project_id')
+    .select(['dashboard_sessions.id', 'dashboard_sessions.expires_at', 'dashboard_sessions.ended_at', 'projects.disabled_at'])
+    .where('dashboard_sessions.id', 'in', ids)
+    .execute();
+  return new Map(rows.map((r) => [r.id, { expiresAt: r.expires_at, endedAt: r.ended_at, projectDisabled: r.disabled_at !== null }]));
 }

@@ -6,6 +6,8 @@ export interface ProjectRecord {
   name: string;
   lifecycle: Lifecycle;
   createdAt: string;
+  /** When the project was disabled, or null. */
+  disabledAt: string | null;
 }
 
 /**
@@ -14,6 +16,8 @@ export interface ProjectRecord {
  */
 export interface StoredTokenSecrets {
   projectId: string;
+  /** Whether the project is disabled: its user tokens stop like its keys. */
+  disabled?: boolean;
   current: string;
   previous: string | null;
   previousExpiresAt: string | null;
@@ -28,22 +32,52 @@ export async function insertProject(db: Executor, project: ProjectRecord, stored
       lifecycle: JSON.stringify(project.lifecycle),
       token_secret: storedTokenSecret,
       created_at: project.createdAt,
+      disabled_at: project.disabledAt,
     })
     .execute();
 }
 
-function toProject(row: { id: string; name: string; lifecycle: string; created_at: string }): ProjectRecord {
-  return { id: row.id, name: row.name, lifecycle: JSON.parse(row.lifecycle), createdAt: row.created_at };
+const PROJECT_COLUMNS = ['id', 'name', 'lifecycle', 'created_at', 'disabled_at'] as const;
+
+function toProject(row: { id: string; name: string; lifecycle: string; created_at: string; disabled_at: string | null }): ProjectRecord {
+  return { id: row.id, name: row.name, lifecycle: JSON.parse(row.lifecycle), createdAt: row.created_at, disabledAt: row.disabled_at };
 }
 
 export async function findProject(db: Executor, id: string): Promise<ProjectRecord | undefined> {
-  const row = await db.selectFrom('projects').select(['id', 'name', 'lifecycle', 'created_at']).where('id', '=', id).executeTakeFirst();
+  const row = await db.selectFrom('projects').select(PROJECT_COLUMNS).where('id', '=', id).executeTakeFirst();
   return row ? toProject(row) : undefined;
 }
 
 export async function listProjects(db: Executor): Promise<ProjectRecord[]> {
-  const rows = await db.selectFrom('projects').select(['id', 'name', 'lifecycle', 'created_at']).orderBy('created_at').execute();
+  const rows = await db.selectFrom('projects').select(PROJECT_COLUMNS).orderBy('created_at').orderBy('id').execute();
   return rows.map(toProject);
+}
+
+/** A page of projects in creation order, after the one with id `after` (by its created_at, then id). */
+export async function listProjectsPage(db: Executor, page: { after?: { createdAt: string; id: string }; limit: number }): Promise<ProjectRecord[]> {
+  const { after } = page;
+  const rows = await db
+    .selectFrom('projects')
+    .select(PROJECT_COLUMNS)
+    .$if(after !== undefined, (q) =>
+      q.where((eb) => eb.or([eb('created_at', '>', after!.createdAt), eb.and([eb('created_at', '=', after!.createdAt), eb('id', '>', after!.id)])])),
+    )
+    .orderBy('created_at')
+    .orderBy('id')
+    .limit(page.limit)
+    .execute();
+  return rows.map(toProject);
+}
+
+export async function renameProject(db: Executor, id: string, name: string): Promise<boolean> {
+  const result = await db.updateTable('projects').set({ name }).where('id', '=', id).executeTakeFirst();
+  return Number(result.numUpdatedRows) > 0;
+}
+
+/** Marks a project disabled at `at`, or enabled again with null. Returns whether the project exists. */
+export async function setProjectDisabled(db: Executor, id: string, at: string | null): Promise<boolean> {
+  const result = await db.updateTable('projects').set({ disabled_at: at }).where('id', '=', id).executeTakeFirst();
+  return Number(result.numUpdatedRows) > 0;
 }
 
 export async function countProjects(db: Executor): Promise<number> {
@@ -59,7 +93,7 @@ export async function findTokenSecrets(db: Executor, ids?: readonly string[]): P
   if (ids && ids.length === 0) return [];
   const rows = await db
     .selectFrom('projects')
-    .select(['id', 'token_secret', 'token_secret_previous', 'token_secret_previous_expires_at'])
+    .select(['id', 'token_secret', 'token_secret_previous', 'token_secret_previous_expires_at', 'disabled_at'])
     .$if(ids !== undefined, (q) => q.where('id', 'in', ids as string[]))
     .execute();
   return rows.map((row) => ({
@@ -67,6 +101,7 @@ export async function findTokenSecrets(db: Executor, ids?: readonly string[]): P
     current: row.token_secret,
     previous: row.token_secret_previous,
     previousExpiresAt: row.token_secret_previous_expires_at,
+    disabled: row.disabled_at !== null,
   }));
 }
 

@@ -79,6 +79,8 @@ export interface LaneWidths {
  * wider across processes than one process allows (up to one lane per racing claim), as the
  * rate limit's slots can be one ahead (docs/webhooks.md).
  *
+ * A disabled project's deliveries are not claimed: they wait, due, until it is enabled again.
+ *
  * On PostgreSQL, SKIP LOCKED lets several processes claim at once without waiting for or
  * doubling each other; SQLite has a single writer, so the one statement is atomic already.
  */
@@ -112,6 +114,7 @@ export async function claimDueDeliveries(
             and d.endpoint_id not in (
               select b.endpoint_id from busy b left join webhook_endpoints e on e.id = b.endpoint_id where b.leased >= ${width}
             )
+            and d.project_id not in (select p.id from projects p where p.disabled_at is not null)
           order by d.next_attempt_at, d.seq
           limit ${claim.limit}
           ${lock}
