@@ -58,6 +58,49 @@ describe.each(testDialects)('the admin API (%s)', (dialect) => {
     await server?.close();
   });
 
+  it('records every admin change in the project audit log with the admin key as its actor, and serves quotas and sign-in links', async () => {
+    const adminKeyId = (await server.app.adminKeys.list()).find((k) => adminKey.startsWith(k.prefix))?.id;
+    expect(adminKeyId).toMatch(/^adk_/);
+    const project = await provision('Audited partner');
+    expect((await admin('PATCH', `/projects/${project.id}`, { name: 'Audited partner, renamed' })).status).toBe(200);
+    const key = await issueKey(project.id, { kind: 'restricted', permissions: ['orders:read'] });
+    expect((await admin('POST', `/projects/${project.id}/keys/${key.id}/roll`, { expiresInSeconds: 60 })).status).toBe(200);
+    expect((await admin('DELETE', `/projects/${project.id}/keys/${key.id}`)).status).toBe(200);
+    expect((await admin('POST', `/projects/${project.id}/disable`)).status).toBe(200);
+    expect((await admin('POST', `/projects/${project.id}/enable`)).status).toBe(200);
+
+    // Quotas over the admin API: set, read back, refused when malformed, and never with a project key.
+    const set = await admin('PATCH', `/projects/${project.id}/quotas`, { writes_per_second: 7 });
+    expect(set.status, set.text).toBe(200);
+    expect(set.body.quotas.writes_per_second).toBe(7);
+    expect((await admin('GET', `/projects/${project.id}/quotas`)).body.overrides).toEqual({ writes_per_second: 7 });
+    expect((await admin('PATCH', `/projects/${project.id}/quotas`, { writes_per_second: 0 })).body.error.code).toBe('invalid_quota');
+    expect((await server.request('GET', `/api/v2/admin/projects/${project.id}/quotas`, { key: project.secretKey })).status).toBe(403);
+
+    // A dashboard sign-in link, made with the admin key, opens once.
+    const link = await admin('POST', `/projects/${project.id}/dashboard-links`, { role: 'viewer', expiresIn: 3600 });
+    expect(link.status, link.text).toBe(201);
+    expect(link.body.url).toMatch(/\/dashboard#link=dl_/);
+    expect((await admin('POST', '/projects/prj_doesnotexist/dashboard-links', { role: 'viewer', expiresIn: 3600 })).status).toBe(404);
+
+    const audit = await server.request('GET', '/api/v2/audit-log?limit=100', { key: project.secretKey });
+    expect(audit.status, audit.text).toBe(200);
+    const entries = [...audit.body.data].reverse() as Array<{ action: string; actor: { kind: string; id: string }; target: { id: string } }>;
+    expect(entries.map((e) => e.action)).toEqual([
+      'project.created',
+      'project.renamed',
+      'api_key.created',
+      'api_key.rotated',
+      'api_key.revoked',
+      'project.disabled',
+      'project.enabled',
+      'dashboard_link.created',
+    ]);
+    for (const entry of entries) expect(entry.actor, entry.action).toMatchObject({ kind: 'admin_key', id: adminKeyId });
+    expect(JSON.stringify(audit.body)).not.toContain(project.secretKey);
+    expect(JSON.stringify(audit.body)).not.toContain(key.key);
+  });
+
   it('lets a backend provision a project and its keys over HTTP, use them, and roll them', async () => {
     const created = await admin('POST', '/projects', { name: '  Partner One  ', lifecycle: 'onramp' });
     expect(created.status, created.text).toBe(201);

@@ -16,10 +16,24 @@ interface Operation {
 async function projectOperations(server: TestServer): Promise<Operation[]> {
   const spec = (await server.request('GET', '/openapi.json')).body;
   const operations: Operation[] = [];
-  for (const [path, methods] of Object.entries<Record<string, { tags?: string[]; 'x-permission'?: Permission }>>(spec.paths)) {
+  type Published = { tags?: string[]; 'x-permission'?: Permission; 'x-credentials'?: string[]; 'x-unrestricted-only'?: boolean };
+  for (const [path, methods] of Object.entries<Record<string, Published>>(spec.paths)) {
     for (const [method, operation] of Object.entries(methods)) {
-      if (operation.tags?.includes('admin')) continue;
+      // Admin routes, public routes, a dashboard session's own routes, and those only the unrestricted secret key may call.
+      if (!operation['x-credentials']?.includes('secret') || operation['x-unrestricted-only']) continue;
       operations.push({ method: method.toUpperCase(), path, permission: operation['x-permission'] });
+    }
+  }
+  return operations;
+}
+
+/** The routes that only the project's unrestricted secret key may call (managing dashboard sessions). */
+async function unrestrictedOnlyOperations(server: TestServer): Promise<Operation[]> {
+  const spec = (await server.request('GET', '/openapi.json')).body;
+  const operations: Operation[] = [];
+  for (const [path, methods] of Object.entries<Record<string, { 'x-unrestricted-only'?: boolean }>>(spec.paths)) {
+    for (const [method, operation] of Object.entries(methods)) {
+      if (operation['x-unrestricted-only']) operations.push({ method: method.toUpperCase(), path, permission: undefined });
     }
   }
   return operations;
@@ -83,6 +97,17 @@ describe.each(testDialects)('restricted keys (%s)', (dialect) => {
       const admitted = await call(server, operation, everything);
       expect(admitted.body?.error?.code, `${operation.method} ${operation.path} with every permission`).not.toBe('permission_denied');
       expect(admitted.status, `${operation.method} ${operation.path} with every permission`).not.toBe(401);
+    }
+  });
+
+  it('refuses a restricted key, even one with every permission, on the routes only the unrestricted secret key may call', async () => {
+    const operations = await unrestrictedOnlyOperations(server);
+    expect(operations.map((o) => `${o.method} ${o.path}`)).toContain('GET /api/v2/dashboard-sessions');
+    for (const operation of operations) {
+      const refused = await call(server, operation, everything);
+      expect(refused.status, `${operation.method} ${operation.path}`).toBe(403);
+      expect(refused.body.error.code).toBe('forbidden');
+      expect((await call(server, operation, secretKey)).status, `${operation.method} ${operation.path} with the secret key`).not.toBe(403);
     }
   });
 

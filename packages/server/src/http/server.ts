@@ -169,9 +169,15 @@ export async function buildHttpServer(deps: HttpDeps): Promise<FastifyInstance> 
       webhooks: openApiWebhooks(),
     },
     // Each operation names what a restricted key needs to call it (`x-permission`, from the route's `config.permission`).
+    // and which credentials it takes at all (`x-credentials`, from `config.allow`; absent on public routes).
     transform: ({ schema, url, route }) => {
-      const permission = (route.config as { permission?: string } | undefined)?.permission;
-      return { schema: permission && schema ? { ...schema, 'x-permission': permission } : schema, url } as { schema: typeof schema; url: string };
+      const config = route.config as { permission?: string; allow?: string[]; unrestrictedOnly?: boolean } | undefined;
+      const extensions = {
+        ...(config?.allow ? { 'x-credentials': config.allow } : {}),
+        ...(config?.permission ? { 'x-permission': config.permission } : {}),
+        ...(config?.unrestrictedOnly ? { 'x-unrestricted-only': true } : {}),
+      };
+      return { schema: schema ? { ...schema, ...extensions } : schema, url } as { schema: typeof schema; url: string };
     },
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
   });
@@ -221,7 +227,10 @@ export async function buildHttpServer(deps: HttpDeps): Promise<FastifyInstance> 
     if (deps.projectQuotas) await app.register(adminProjectQuotaRoutes, { quotas: deps.projectQuotas, preHandler: [], config: { allow: ['admin'] } });
     if (deps.dashboardSessions) {
       app.route({
-        ...adminDashboardLinkRoute(deps.dashboardSessions, { dashboardUrl: (request) => `${request.protocol}://${request.host}/dashboard`, actorOf: adminActorOf }),
+        ...adminDashboardLinkRoute(deps.dashboardSessions, {
+          dashboardUrl: (request) => `${request.protocol}://${request.host}/dashboard`,
+          actorOf: adminActorOf,
+        }),
         config: { allow: ['admin'] },
       });
     }

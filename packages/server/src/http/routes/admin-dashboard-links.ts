@@ -4,7 +4,7 @@ import type { DashboardSessionService } from '../../services/dashboard-session-s
 import { errorResponses } from '../schemas.js';
 
 /**
- * `POST /api/v2/admin/projects/{projectId}/dashboard-links`: the admin API's
+ * `POST /api/v2/admin/projects/{id}/dashboard-links`: the admin API's
  * `ordercast dashboard-link`. Not registered here: the lead registers it beside the
  * other admin routes, with the admin principal's `config.allow` and its `actorOf`.
  * `dashboardUrl` is where the dashboard is served (the link is it plus `#link=…`).
@@ -15,14 +15,14 @@ export function adminDashboardLinkRoute(
 ): Pick<RouteOptions, 'method' | 'url' | 'schema' | 'handler'> {
   return {
     method: 'POST',
-    url: '/api/v2/admin/projects/:projectId/dashboard-links',
+    url: '/api/v2/admin/projects/:id/dashboard-links',
     schema: {
       summary: 'Make a one-time dashboard sign-in link',
       operationId: 'createDashboardLink',
       description:
         'A link that signs one person in to the project’s dashboard with a role: `viewer` (reads) or `operator` (also moves orders and changes endpoints). The link works once, within `linkExpiresIn` seconds (default 900); the session lasts `expiresIn` seconds. Shown once.',
       tags: ['admin'],
-      params: { type: 'object', properties: { projectId: { type: 'string', maxLength: 64 } }, required: ['projectId'] },
+      params: { type: 'object', properties: { id: { type: 'string', maxLength: 64 } }, required: ['id'] },
       body: {
         type: 'object',
         additionalProperties: false,
@@ -50,7 +50,7 @@ export function adminDashboardLinkRoute(
       },
     },
     async handler(request: FastifyRequest, reply: FastifyReply) {
-      const { projectId } = request.params as { projectId: string };
+      const { id: projectId } = request.params as { id: string };
       const body = request.body as { role: string; expiresIn: number; linkExpiresIn?: number };
       const link = await sessions.createLink(
         projectId,

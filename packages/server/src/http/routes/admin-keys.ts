@@ -13,7 +13,9 @@ const projectParams = { type: 'object', properties: { id: idString }, required: 
 const keyParams = { type: 'object', properties: { id: idString, keyId: idString }, required: ['id', 'keyId'] } as const;
 
 /** `/api/v2/admin/projects/{id}/keys` and `/api/v2/admin/admin-keys`: issue, roll and revoke keys with an admin key. */
-export async function adminKeyRoutes(app: FastifyInstance, opts: { projectKeys: ProjectKeyService; adminKeys: AdminKeyService; administration: ProjectAdministration },
+export async function adminKeyRoutes(
+  app: FastifyInstance,
+  opts: { projectKeys: ProjectKeyService; adminKeys: AdminKeyService; administration: ProjectAdministration },
 ): Promise<void> {
   const { projectKeys, adminKeys, administration } = opts;
 
