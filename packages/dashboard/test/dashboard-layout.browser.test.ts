@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { browserTestsRun, launchChromium } from '../../client/test/helpers/chromium.js';
+import { serverApi } from './helpers/server-api.js';
 import { runCli, startServerProcess, type ServerProcess } from '../../server/test/helpers/server-process.js';
 import { startReceiver, type WebhookReceiver } from '../../server/test/helpers/webhook-receiver.js';
 
@@ -36,16 +37,10 @@ describe.skipIf(!runs)('dashboard layout with long values, in Chromium', () => {
   const orders: Record<string, { id: string }> = {};
   let failingEndpoint: { id: string; url: string };
 
-  async function api<T = any>(method: string, urlPath: string, body?: unknown): Promise<T> {
-    const response = await fetch(`${server.baseUrl}${urlPath}`, {
-      method,
-      headers: { authorization: `Bearer ${secretKey}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const json = await response.json();
-    if (!response.ok) throw new Error(`${method} ${urlPath}: ${response.status} ${JSON.stringify(json)}`);
-    return json as T;
-  }
+  const api = serverApi(
+    () => server.baseUrl,
+    () => secretKey,
+  );
 
   async function until<T>(what: string, read: () => Promise<T | undefined>): Promise<T> {
     const deadline = Date.now() + 20_000;

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { browserTestsRun, launchChromium } from '../../client/test/helpers/chromium.js';
+import { serverApi } from './helpers/server-api.js';
 import { runCli, startServerProcess, type ServerProcess } from '../../server/test/helpers/server-process.js';
 
 const OUTPUT = fileURLToPath(new URL('../../../test-output/dashboard/', import.meta.url));
@@ -29,16 +30,10 @@ describe.skipIf(!runs)('dashboard sign-in links in Chromium', () => {
   let otherSite: http.Server;
   let pageErrors: string[] = [];
 
-  async function api<T = any>(method: string, urlPath: string, body?: unknown): Promise<T> {
-    const response = await fetch(`${server.baseUrl}${urlPath}`, {
-      method,
-      headers: { authorization: `Bearer ${secretKey}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const json = await response.json();
-    if (!response.ok) throw new Error(`${method} ${urlPath}: ${response.status} ${JSON.stringify(json)}`);
-    return json as T;
-  }
+  const api = serverApi(
+    () => server.baseUrl,
+    () => secretKey,
+  );
 
   function cli(args: string[]) {
     const result = runCli([...args, '--data-dir', dataDir]);

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { browserTestsRun, launchChromium } from '../../client/test/helpers/chromium.js';
+import { serverApi } from './helpers/server-api.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, startServerProcess, type ServerProcess } from '../../server/test/helpers/server-process.js';
 import { startReceiver, type WebhookReceiver } from '../../server/test/helpers/webhook-receiver.js';
@@ -29,16 +30,10 @@ describe.skipIf(!runs)('dashboard in Chromium', () => {
     ORDERCAST_WEBHOOK_POLL_INTERVAL: '100ms',
   };
 
-  async function api<T = any>(method: string, urlPath: string, body?: unknown): Promise<T> {
-    const response = await fetch(`${server.baseUrl}${urlPath}`, {
-      method,
-      headers: { authorization: `Bearer ${secretKey}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const json = await response.json();
-    if (!response.ok) throw new Error(`${method} ${urlPath}: ${response.status} ${JSON.stringify(json)}`);
-    return json as T;
-  }
+  const api = serverApi(
+    () => server.baseUrl,
+    () => secretKey,
+  );
 
   async function newPage(width = 1280, height = 860): Promise<Page> {
     const p = await browser.newPage({ viewport: { width, height } });
