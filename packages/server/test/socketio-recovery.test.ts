@@ -216,7 +216,7 @@ describe.each(testDialects)('Socket.IO connection state recovery (%s)', (dialect
     await waitFor(() => client.versions.length === 1, 'version 2');
     await dropAndReconnect(server, client, async () => {
       await setStatus(server, project.secretKey, orderId, 'PENDING_DELIVERY');
-      // Change the last character of the offset (a log position's MAC, or a sealed checkpoint's tag): it no longer opens.
+      // Change the last character of the offset (a sealed log position): it no longer opens.
       const internals = recoveryState(client.socket);
       const offset = internals._lastOffset;
       internals._lastOffset = offset.slice(0, -1) + (offset.endsWith('A') ? 'B' : 'A');
@@ -240,6 +240,10 @@ describe.each(testDialects)('Socket.IO connection state recovery (%s)', (dialect
     sockets.push(client.socket);
     const { _pid: pid, _lastOffset: genuine } = recoveryState(client.socket);
     expect(genuine).toMatch(POSITION_OFFSET);
+    // The session's row is keyed by the pid's hash: reading the table gives no pid to recover with.
+    const keys = (await server.app.store.db.selectFrom('socketio_sessions').select('session_id').execute()).map((row) => row.session_id);
+    expect(keys.length).toBeGreaterThan(0);
+    expect(keys).not.toContain(pid);
     const offsets: unknown[] = [
       'z'.repeat(40_000),
       genuine.slice(0, -1),
@@ -285,12 +289,12 @@ describe.each(testDialects)('Socket.IO connection state recovery (%s)', (dialect
     const { _pid: pid } = one.socket as unknown as { _pid: string };
     const { _lastOffset: offset } = two.socket as unknown as { _lastOffset: string };
     // A log position is no secret of one session (every follower of the order got it), so the pid decides:
-    // the first connection never subscribed, so it has no subscriptions to resume.
+    // the first connection never subscribed, so it has no session row to resume.
     const mixed = await connectWith(server, sockets, project.secretKey, pid, offset);
     expect(mixed.recovered).toBe(false);
   });
 
-  it("will not resume another user's session, even with its genuine pid and checkpoint", async () => {
+  it("will not resume another user's session, even with its genuine pid and offset", async () => {
     const orderId = await createOrder(server, project.secretKey, { status: 'AWAITING_PAYMENT_FROM_USER', userExternalId: 'alice' });
     const alice = follow(server, { apiKey: project.publishableKey, token: await userToken(server, project.secretKey, 'alice') });
     sockets.push(alice.socket);
@@ -341,7 +345,7 @@ describe.each(testDialects)('Socket.IO connection state recovery (%s)', (dialect
 });
 
 describe('Socket.IO connection state recovery without its session rows', () => {
-  it('delivers live and recovers from sealed checkpoints when the session row cannot be written', async () => {
+  it('delivers live when the session row cannot be written; a reconnect is a new session, and sinceVersion catches up', async () => {
     const server = await startTestServer('sqlite');
     const project = await server.createProject('onramp');
     const client = follow(server, { apiKey: project.secretKey });
@@ -350,15 +354,21 @@ describe('Socket.IO connection state recovery without its session rows', () => {
       // Every write of a session row fails from now on, as with a database that refuses writes.
       await server.app.store.db.schema.dropTable('socketio_sessions').execute();
       await waitFor(() => client.connects.length === 1, 'the first connect');
+      let lastVersion = 0;
+      client.socket.on('order:update', (update) => (lastVersion = update.version));
+      client.socket.on('connect', () => {
+        if (!client.socket.recovered) client.socket.emit('subscribe:order', { orderId, sinceVersion: lastVersion || undefined });
+      });
       await emitWithAck(client.socket, 'subscribe:order', { orderId });
       await setStatus(server, project.secretKey, orderId, 'PROCESSING');
       await waitFor(() => client.versions.length === 1, 'version 2, live');
-      expect(recoveryState(client.socket)._lastOffset).not.toMatch(POSITION_OFFSET);
+      // No position to recover from: the row does not say what this session follows.
+      expect(recoveryState(client.socket)._lastOffset).toBe('');
       await dropAndReconnect(server, client, () => setStatus(server, project.secretKey, orderId, 'PENDING_DELIVERY'));
-      await waitFor(() => client.versions.length === 2, 'the missed version');
-      expect(client.connects).toEqual([false, true]);
+      await waitFor(() => client.versions.length === 2, 'the missed version, replayed after sinceVersion');
+      expect(client.connects).toEqual([false, false]);
       await setStatus(server, project.secretKey, orderId, 'COMPLETED');
-      await waitFor(() => client.versions.length === 3, 'the live version after recovery');
+      await waitFor(() => client.versions.length === 3, 'the live version after the reconnect');
       expect(client.versions).toEqual([2, 3, 4]);
     } finally {
       client.socket.close();
@@ -398,11 +408,13 @@ describe('Socket.IO connection state recovery window', () => {
       const orderId = await createOrder(server, project.secretKey, { status: 'AWAITING_PAYMENT_FROM_USER' });
       await waitFor(() => client.connects.length === 1, 'the first connect');
       await emitWithAck(client.socket, 'subscribe:order', { orderId });
-      const checkpointAt = Date.now();
+      // The offset sent with the subscribe's ack: a position, with the session's row.
+      expect(recoveryState(client.socket)._lastOffset).toMatch(POSITION_OFFSET);
+      const droppedAt = Date.now();
       await dropAndReconnect(server, client, async () => {
         await setStatus(server, project.secretKey, orderId, 'PROCESSING');
-        // The window, plus the renewal interval a connected session's checkpoint may be old at the drop.
-        await waitFor(() => Date.now() > checkpointAt + 2500, 'the window to pass', 5000);
+        // The window, plus the renewal interval the row's expiry may be ahead of the drop.
+        await waitFor(() => Date.now() > droppedAt + 2500, 'the window to pass', 5000);
       });
       await waitFor(() => client.connects.length === 2, 'the reconnect');
       expect(client.connects).toEqual([false, false]);

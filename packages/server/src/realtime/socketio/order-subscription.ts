@@ -60,6 +60,11 @@ export class OrderSubscription implements OrderedDeliveryOptions {
     });
   }
 
+  /** Notes the version it has to reach before it is in step (the order's, read at subscribe), ahead of `start`. */
+  expect(target: number): void {
+    this.target = target;
+  }
+
   /** Goes live from `position`, first catching up from the log to `target` when it is further. */
   start(position: number, target: number): void {
     this.target = target;
@@ -67,7 +72,8 @@ export class OrderSubscription implements OrderedDeliveryOptions {
   }
 
   standingAt(position: LogPosition): Standing {
-    const current = this.delivery.current;
+    // Before it starts, what it has is the version it starts from.
+    const current = Math.max(this.delivery.current, this.startedFrom ?? -1);
     if (current < this.target) return 'behind';
     const pending = this.pending;
     if (!pending) return 'settled';

@@ -1,23 +1,28 @@
 import type { Logger } from '../../lib/logging.js';
-import type { SessionSubscriptions, SocketIoSessionRows } from '../../services/socketio-session-rows.js';
+import type { SessionRowValues, SocketIoSessionRows } from '../../services/socketio-session-rows.js';
 
 /** A session's row as it is to be written now, or undefined when there is nothing left to write (the connection closed). */
-export type SessionRowSnapshot = { sessionId: string; projectId: string; connectedAt: number } & SessionSubscriptions;
+export type SessionRowSnapshot = Omit<SessionRowValues, 'expiresAt'>;
+
+type Settle = (written: boolean) => void;
 
 /**
  * Keeps one recoverable Socket.IO session's row in step with its subscriptions: one
- * write at a time, a change made meanwhile written after it. Until a write lands the
- * row is not current, and the session's events end with sealed checkpoints; if it
- * fails they go on doing so (live delivery is not affected) and the next renewal
- * retries. A later connection of the same session that wrote the row takes it over.
+ * write at a time, changes made meanwhile written together after it. `write` resolves
+ * once the row holds the subscriptions as they were at the call (true), or when that
+ * could not be done (false: the database refused, or a later connection of the same
+ * session took the row over). Until then the row is not current, and the session's
+ * events end with no position (nothing to recover from); after a failure they go on
+ * that way (live delivery is not affected) and the next renewal retries.
  */
 export class SessionRowWriter {
   /** The row holds the subscriptions as they are now. */
   current = false;
   private writing = false;
-  private stale = false;
   private failed = false;
   private lost = false;
+  /** Callers waiting for a write that has not started yet. */
+  private waiting: Settle[] = [];
 
   constructor(
     private readonly rows: SocketIoSessionRows,
@@ -26,38 +31,50 @@ export class SessionRowWriter {
     private readonly snapshot: () => SessionRowSnapshot | undefined,
   ) {}
 
-  write(): void {
-    if (this.lost) return;
+  write(): Promise<boolean> {
+    if (this.lost) return Promise.resolve(false);
     this.current = false;
-    if (this.writing) {
-      this.stale = true;
-      return;
-    }
+    const done = new Promise<boolean>((resolve) => this.waiting.push(resolve));
+    if (!this.writing) this.flush();
+    return done;
+  }
+
+  /** Whether the row's expiry is to be pushed back (it is current); retries a failed write. */
+  renewable(): boolean {
+    if (this.failed && !this.writing) void this.write();
+    return this.current;
+  }
+
+  private flush(): void {
+    const settling = this.waiting;
+    this.waiting = [];
     const row = this.snapshot();
-    if (!row) return;
+    if (!row) return settle(settling, false);
     this.writing = true;
     this.failed = false;
     this.rows.save({ ...row, expiresAt: Date.now() + this.lifetimeMs }).then(
       (written) => {
         this.writing = false;
-        if (!written) this.lost = true;
-        else if (this.stale) {
-          this.stale = false;
-          this.write();
-        } else this.current = true;
+        if (!written) {
+          this.lost = true;
+          settle([...settling, ...this.waiting.splice(0)], false);
+          return;
+        }
+        if (this.waiting.length > 0) this.flush();
+        else this.current = true;
+        settle(settling, true);
       },
       (error) => {
         this.writing = false;
-        this.stale = false;
         this.failed = true;
-        this.logger.warn({ err: error }, 'socket.io: saving the session for recovery failed; its events carry sealed checkpoints meanwhile');
+        this.logger.warn({ err: error }, 'socket.io: saving the session for recovery failed; its events carry no recovery offset meanwhile');
+        settle(settling, false);
+        if (this.waiting.length > 0) this.flush();
       },
     );
   }
+}
 
-  /** Whether the row's expiry is to be pushed back (it is current); retries a failed write. */
-  renewable(): boolean {
-    if (this.failed) this.write();
-    return this.current;
-  }
+function settle(callers: Settle[], written: boolean): void {
+  for (const resolve of callers) resolve(written);
 }

@@ -7,7 +7,7 @@ import type { EventFeedService } from '../../services/event-feed-service.js';
 import type { EventLogReader } from '../../services/event-log-reader.js';
 import type { ProjectFeedSubscription } from '../../services/project-feed-subscription.js';
 import type { OrderService } from '../../services/order-service.js';
-import type { SocketIoSessionRows } from '../../services/socketio-session-rows.js';
+import { SocketIoSessionRows } from '../../services/socketio-session-rows.js';
 import type { TenantPositions } from '../../services/tenant-position.js';
 import type { ChannelHub } from '../../events/channel-hub.js';
 import { answer, type ErrorReply } from './client-replies.js';
@@ -16,7 +16,6 @@ import { OrderSubscription, type SubscriptionOwner } from './order-subscription.
 import { encodedUpdate, encodedUpdateWithOffset } from './encoded-update.js';
 import { OutboundBytes } from './outbound-bytes.js';
 import type { RecoveredState } from './recovery-adapter.js';
-import type { RecoveryTokens, SessionIdentity } from './recovery-token.js';
 import { SessionRowWriter, type SessionRowSnapshot } from './session-row-writer.js';
 import type { SocketPrincipal } from './socketio-auth.js';
 
@@ -30,11 +29,9 @@ export interface SocketIoSessionDeps {
   messagesPerSecond: number;
   /** Bytes that may wait for a client that does not read before it is cut off (the Centrifuge gateway's 4 MiB). */
   maxBufferedBytes?: number;
-  /** Seals recovery checkpoints; without it, connection state recovery is off. */
-  tokens?: RecoveryTokens;
   /** Seals the log position that ends an event for every socket of its project. */
   positions?: TenantPositions;
-  /** Where each session's subscriptions are kept, so that most events end with an offset shared by every socket. */
+  /** Where each session's subscriptions are kept (recovery on), so that an event's offset is its log position. */
   rows?: SocketIoSessionRows;
   /** How long a session's row outlives its last renewal (ms). */
   rowLifetimeMs?: number;
@@ -42,14 +39,20 @@ export interface SocketIoSessionDeps {
   feed: Pick<EventFeedService, 'follow'>;
 }
 
-/** Connection state recovery for one session: its sealed identity, and what a recovered connection had received. */
+/** Connection state recovery for one session (on): what a recovered connection had received. */
 export interface SessionRecovery {
-  identity: SessionIdentity;
   restored?: RecoveredState;
 }
 
-/** The event that carries a fresh recovery checkpoint when no `order:update` does (after a subscribe, say); clients may ignore it. */
+/** The event that carries a fresh recovery offset when no `order:update` does (after a subscribe, say); clients may ignore it. */
 export const CHECKPOINT_EVENT = 'recovery:checkpoint';
+
+/**
+ * The offset that ends an event when no log position says exactly what the client has:
+ * it opens to nothing, so a reconnect from it starts a new session rather than recover
+ * to the wrong place (socket.io-client keeps the last string that ended an event).
+ */
+const NO_OFFSET = '';
 
 export const DEFAULT_MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
 
@@ -69,15 +72,14 @@ export class SocketIoSession implements SubscriptionOwner {
   private outbound: OutboundBytes | undefined;
   /** Where the project feed started (kept in the session's row). */
   private feedStart: LogPosition | undefined;
-  private lastCheckpointAt = 0;
-  /** Whether the last offset this client was sent is a log position (else a sealed checkpoint, or none). */
-  private lastOffsetShared = false;
   /** The furthest log position of an event sent to this client. */
   private sentUpTo: LogPosition = LOG_START;
   /** Subscriptions that may not have sent everything they were offered. */
   private readonly unsettled = new Set<OrderSubscription>();
   /** Keeps the session's row in step with its subscriptions (recovery on, once it has any). */
   private row: SessionRowWriter | undefined;
+  /** The row's key (the hash of the session's pid), made with the row. */
+  private rowKey: string | undefined;
   private readonly connectedAt = Date.now();
   /** This connection's message budget: `messagesPerSecond` sustained, twice that at once. */
   private tokens: number;
@@ -112,11 +114,11 @@ export class SocketIoSession implements SubscriptionOwner {
       case 'subscribe:order':
         return this.guard(event, ack, () => this.subscribeOrder(payload));
       case 'unsubscribe:order':
-        return this.guard(event, ack, async () => this.unsubscribeOrder(payload));
+        return this.guard(event, ack, () => this.unsubscribeOrder(payload));
       case 'subscribe:project':
-        return this.guard(event, ack ?? payload, async () => this.subscribeProject());
+        return this.guard(event, ack ?? payload, () => this.subscribeProject());
       case 'unsubscribe:project':
-        return this.guard(event, ack ?? payload, async () => this.unsubscribeProject());
+        return this.guard(event, ack ?? payload, () => this.unsubscribeProject());
     }
     const last = args[args.length - 1];
     const reply = { code: 'unknown_event', message: `Unknown event "${String(event).slice(0, 64)}": use ${CLIENT_EVENTS.join(', ')}` };
@@ -144,7 +146,7 @@ export class SocketIoSession implements SubscriptionOwner {
     if (this.closed) return;
     this.closed = true;
     for (const orderId of [...this.subscriptions.keys()]) this.dropSubscription(orderId);
-    this.unsubscribeProject();
+    this.dropProjectFeed();
   }
 
   /**
@@ -198,9 +200,9 @@ export class SocketIoSession implements SubscriptionOwner {
     if (this.subscriptions.get(orderId) !== subscription) return order;
     const replay = sinceVersion !== undefined && sinceVersion < order.version;
     subscription.startedFrom = replay ? sinceVersion : order.version;
-    this.persist();
-    // Before the ack: a client that saw the ack holds an offset that knows this subscription.
-    this.checkpointSoon();
+    subscription.expect(order.version);
+    await this.record();
+    if (this.subscriptions.get(orderId) !== subscription) return order;
     // `guard` acks when this resolves, in a microtask; setImmediate runs after it, so the ack always comes first.
     setImmediate(() => {
       if (this.subscriptions.get(orderId) === subscription) subscription.start(subscription.startedFrom!, order.version);
@@ -224,25 +226,21 @@ export class SocketIoSession implements SubscriptionOwner {
     return subscription;
   }
 
-  private unsubscribeOrder(payload: unknown) {
+  private async unsubscribeOrder(payload: unknown) {
     const { orderId } = parseOrderRequest(payload, 'unsubscribe:order');
     const was = this.subscriptions.has(orderId);
     this.dropSubscription(orderId);
-    if (was) {
-      this.persist();
-      this.checkpointSoon();
-    }
+    if (was) await this.record();
     return { orderId, unsubscribed: was };
   }
 
-  private subscribeProject() {
+  private async subscribeProject() {
     if (this.principal.kind !== 'secret') {
       throw new OrdercastError('forbidden', 'Only a secret key may follow every order of the project; a user token follows its own orders');
     }
     if (!this.projectFeed) {
       this.followProject();
-      this.persist();
-      this.checkpointSoon();
+      await this.record();
     }
     return { projectId: this.principal.projectId, subscribed: true };
   }
@@ -267,18 +265,20 @@ export class SocketIoSession implements SubscriptionOwner {
     this.deps.metrics.realtimeSubscriptions.inc({ gateway: 'socketio' });
   }
 
-  private unsubscribeProject() {
+  private async unsubscribeProject() {
     if (this.projectFeed) {
-      this.projectFeed.close();
-      this.projectFeed = undefined;
-      this.feedStart = undefined;
-      this.deps.metrics.realtimeSubscriptions.dec({ gateway: 'socketio' });
-      if (!this.closed) {
-        this.persist();
-        this.checkpointSoon();
-      }
+      this.dropProjectFeed();
+      await this.record();
     }
     return { projectId: this.principal.projectId, unsubscribed: true };
+  }
+
+  private dropProjectFeed(): void {
+    if (!this.projectFeed) return;
+    this.projectFeed.close();
+    this.projectFeed = undefined;
+    this.feedStart = undefined;
+    this.deps.metrics.realtimeSubscriptions.dec({ gateway: 'socketio' });
   }
 
   private dropSubscription(orderId: string): void {
@@ -335,20 +335,23 @@ export class SocketIoSession implements SubscriptionOwner {
    * The event's log position says exactly what this client has when (1) the session's row
    * holds its subscriptions as they are, (2) nothing sent to it came later in the log, and
    * (3) nothing of what it follows that came earlier is still to be sent. Then recovery
-   * from the row and the position gives every event after it and none before. Otherwise
+   * from the row and the position gives every event after it and none before, and the
+   * packet, the same for every socket of the project, is encoded once. Otherwise
    * (catching up from the log, a subscription being set up, a row not yet written, events
-   * of a batch that go out of log order) the event ends with a sealed checkpoint.
+   * of a batch that go out of log order) the event ends with no position: a drop then
+   * gives a new session, never a recovery to the wrong place.
    */
   private packetWithOffset(event: OrderEvent): string {
     const at = positionOf(event);
-    const shared = this.deps.positions !== undefined && this.row?.current === true && !isAfter(this.sentUpTo, at) && this.inStepAt(at);
+    const shared = !isAfter(this.sentUpTo, at) && this.exactAt(at);
     if (isAfter(at, this.sentUpTo)) this.sentUpTo = at;
-    this.lastOffsetShared = shared;
     if (shared) return encodedUpdateWithOffset(event, this.socket.nsp.name, (e) => this.deps.positions!.seal(e.projectId, positionOf(e)));
-    return encodedUpdate(event, this.socket.nsp.name, this.checkpoint());
+    return encodedUpdate(event, this.socket.nsp.name, NO_OFFSET);
   }
 
-  private inStepAt(position: LogPosition): boolean {
+  /** Whether recovery from `position` and the session's row would give exactly what this client is still to get. */
+  private exactAt(position: LogPosition): boolean {
+    if (this.deps.positions === undefined || this.row?.current !== true) return false;
     if (this.projectFeed?.catchingUp) return false;
     for (const subscription of this.unsettled) {
       const standing = subscription.standingAt(position);
@@ -358,33 +361,52 @@ export class SocketIoSession implements SubscriptionOwner {
     return true;
   }
 
+  /**
+   * Writes the session's row, then sends the offset that recovers the session as it now
+   * is (before the ack: a client that saw the ack can recover the change it asked for).
+   */
+  private async record(): Promise<void> {
+    if (!this.recovery || this.closed) return;
+    await this.persist();
+    if (this.closed) return;
+    const at = this.sentUpTo;
+    this.socket.emit(CHECKPOINT_EVENT, this.exactAt(at) ? this.deps.positions!.seal(this.principal.projectId, at) : NO_OFFSET);
+  }
+
   /** Writes the session's subscriptions to its row (the writer is made on the first change: idle connections keep none). */
-  private persist(): void {
+  private persist(): Promise<boolean> {
     const rows = this.deps.rows;
-    if (!this.recovery || !rows || this.closed) return;
-    this.row ??= new SessionRowWriter(rows, this.deps.rowLifetimeMs ?? 0, this.deps.logger, () => this.rowSnapshot());
-    this.row.write();
+    if (!this.recovery || !rows || this.closed) return Promise.resolve(false);
+    if (!this.row) {
+      this.rowKey = SocketIoSessionRows.idOf((this.socket as unknown as { pid: string }).pid);
+      this.row = new SessionRowWriter(rows, this.deps.rowLifetimeMs ?? 0, this.deps.logger, () => this.rowSnapshot());
+    }
+    return this.row.write();
   }
 
   private rowSnapshot(): SessionRowSnapshot | undefined {
-    if (this.closed || !this.recovery) return undefined;
+    if (this.closed || !this.recovery || !this.rowKey) return undefined;
     const orders: Array<[string, number]> = [];
     for (const [orderId, subscription] of this.subscriptions) {
       if (subscription.startedFrom !== undefined) orders.push([orderId, subscription.startedFrom]);
     }
+    const { principal } = this;
     return {
-      sessionId: this.recovery.identity.session,
-      projectId: this.principal.projectId,
+      sessionId: this.rowKey,
+      actor:
+        principal.kind === 'user'
+          ? { projectId: principal.projectId, kind: 'user', userExternalId: principal.userExternalId }
+          : { projectId: principal.projectId, kind: 'secret' },
       connectedAt: this.connectedAt,
       orders,
       ...(this.projectFeed && this.feedStart ? { feed: this.feedStart } : {}),
     };
   }
 
-  /** The session's id when its row is current (its expiry is renewed while connected); retries a failed write. */
+  /** The session's row key when its row is current (its expiry is renewed while connected); retries a failed write. */
   rowToRenew(): string | undefined {
     if (this.closed || !this.recovery || !this.row?.renewable()) return undefined;
-    return this.recovery.identity.session;
+    return this.rowKey;
   }
 
   /**
@@ -392,8 +414,7 @@ export class SocketIoSession implements SubscriptionOwner {
    * received, if the credential still reads that order; the log fills the gap.
    */
   private restore(restored: RecoveredState): void {
-    const { checkpoint } = restored;
-    for (const [orderId, version] of checkpoint.orders.slice(0, this.deps.maxSubscriptions)) {
+    for (const [orderId, version] of restored.orders.slice(0, this.deps.maxSubscriptions)) {
       const subscription = this.follow(orderId, version);
       this.deps.orders.get(this.principal.projectId, orderId, this.scope()).then(
         (order) => {
@@ -403,47 +424,12 @@ export class SocketIoSession implements SubscriptionOwner {
           // The credential no longer reads this order: it is not resumed.
           if (this.subscriptions.get(orderId) !== subscription) return;
           this.dropSubscription(orderId);
-          this.persist();
+          void this.persist();
         },
       );
     }
-    if (checkpoint.feed && this.principal.kind === 'secret') this.followProject(checkpoint.feed);
+    if (restored.feed && this.principal.kind === 'secret') this.followProject(restored.feed);
     // This connection now owns the session's row.
-    this.persist();
-  }
-
-  /** A sealed record of what this client has received so far, ending each event it is sent. */
-  private checkpoint(): string {
-    const recovery = this.recovery!;
-    const tokens = this.deps.tokens!;
-    const orders: Array<[string, number]> = [];
-    for (const [orderId, subscription] of this.subscriptions) {
-      const at = subscription.delivery.current;
-      if (at >= 0) orders.push([orderId, at]);
-      else if (subscription.startedFrom !== undefined) orders.push([orderId, subscription.startedFrom]);
-    }
-    this.lastCheckpointAt = Date.now();
-    return tokens.checkpoint({
-      session: recovery.identity.session,
-      at: this.lastCheckpointAt,
-      orders,
-      ...(this.projectFeed ? { feed: this.projectFeed.position } : {}),
-    });
-  }
-
-  /** Sends a checkpoint on its own, for changes no `order:update` reports (a subscribe or unsubscribe). */
-  private checkpointSoon(): void {
-    if (!this.recovery || this.closed) return;
-    this.lastOffsetShared = false;
-    this.socket.emit(CHECKPOINT_EVENT, this.checkpoint());
-  }
-
-  /**
-   * Keeps the client's sealed checkpoint young while it is connected, so the recovery
-   * window counts from the drop. A log position has no age: the row's expiry is renewed instead.
-   */
-  renewCheckpoint(olderThanMs: number): void {
-    if (!this.recovery || this.closed || this.subscriptionCount === 0 || this.lastOffsetShared) return;
-    if (Date.now() - this.lastCheckpointAt >= olderThanMs) this.checkpointSoon();
+    void this.persist();
   }
 }
