@@ -167,6 +167,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     sessionRows: new SocketIoSessionRows(store),
     positions,
     feed: eventFeed,
+    followerPosition: () => follower.current,
   });
   const centrifuge = new CentrifugeGateway(http.server, {
     channels: new LogBackedUserChannels(auth, reader, hub, credentials),

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { Adapter, type Session } from 'socket.io-adapter';
+import type { Socket } from 'socket.io';
+import { Adapter, type BroadcastOptions, type Session } from 'socket.io-adapter';
 import { isAfter, type LogPosition } from '../../domain/order.js';
 import { SocketIoSessionRows, type SessionActor } from '../../services/socketio-session-rows.js';
 import type { TenantPositions } from '../../services/tenant-position.js';
@@ -35,13 +36,15 @@ export const RECOVERED_KEY = 'recovered';
  * upgrade) restore nothing: the client gets a new session, with `recovered === false`.
  * So does a database that cannot be read (socket.io treats a failed restore as none).
  */
-export function recoveryAdapter(positions: TenantPositions, rows: SocketIoSessionRows): typeof Adapter {
-  return class RecoveryAdapter extends Adapter {
+export function recoveryAdapter(admits: (socket: Socket) => boolean, recovery?: { positions: TenantPositions; rows: SocketIoSessionRows }): typeof Adapter {
+  class RecoveryAdapter extends Adapter {
     override persistSession(): void {
       // The row is already written (on every subscribe and unsubscribe): nothing to keep here.
     }
 
     override async restoreSession(pid: string, offset: string): Promise<Session> {
+      if (!recovery) return null as unknown as Session;
+      const { positions, rows } = recovery;
       const row = pid.length <= MAX_PID_LENGTH ? await rows.read(SocketIoSessionRows.idOf(pid)) : undefined;
       const position = row && row.expiresAt >= Date.now() ? positions.open(row.actor.projectId, offset) : undefined;
       if (!row || !position) return null as unknown as Session;
@@ -60,8 +63,19 @@ export function recoveryAdapter(positions: TenantPositions, rows: SocketIoSessio
         missedPackets: [],
       };
     }
+  }
+  // The adapter's own walk over the sockets a packet goes to (private in its typings): every packet,
+  // broadcast to a room or emitted to one socket, passes the socket's buffer cap (SocketIoSession.admits).
+  const walk = (Adapter.prototype as unknown as { apply: Apply }).apply;
+  (RecoveryAdapter.prototype as unknown as { apply: Apply }).apply = function (this: Adapter, opts, callback) {
+    walk.call(this, opts, (socket) => {
+      if (admits(socket)) callback(socket);
+    });
   };
+  return RecoveryAdapter;
 }
+
+type Apply = (opts: BroadcastOptions, callback: (socket: Socket) => void) => void;
 
 /** socket.io's pids are 20 characters; anything much longer is not one of ours and is not hashed. */
 const MAX_PID_LENGTH = 64;

@@ -1,8 +1,6 @@
 import type { Logger } from '../../lib/logging.js';
-import type { SessionRowValues, SocketIoSessionRows } from '../../services/socketio-session-rows.js';
-
-/** A session's row as it is to be written now, or undefined when there is nothing left to write (the connection closed). */
-export type SessionRowSnapshot = Omit<SessionRowValues, 'expiresAt'>;
+import { SocketIoSessionRows, type SessionActor, type SessionSubscriptions } from '../../services/socketio-session-rows.js';
+import type { SocketPrincipal } from './socketio-auth.js';
 
 type Settle = (written: boolean) => void;
 
@@ -16,8 +14,13 @@ type Settle = (written: boolean) => void;
  * that way (live delivery is not affected) and the next renewal retries.
  */
 export class SessionRowWriter {
+  /** The row's key: the hash of the session's pid. */
+  readonly sessionId: string;
   /** The row holds the subscriptions as they are now. */
   current = false;
+  private readonly actor: SessionActor;
+  /** When this connection took the row (a later connection of the same session takes it over). */
+  private readonly connectedAt = Date.now();
   private writing = false;
   private failed = false;
   private lost = false;
@@ -26,10 +29,17 @@ export class SessionRowWriter {
 
   constructor(
     private readonly rows: SocketIoSessionRows,
+    pid: string,
+    principal: SocketPrincipal,
     private readonly lifetimeMs: number,
     private readonly logger: Logger,
-    private readonly snapshot: () => SessionRowSnapshot | undefined,
-  ) {}
+    /** What the session follows now, or undefined when there is nothing left to write (the connection closed). */
+    private readonly snapshot: () => SessionSubscriptions | undefined,
+  ) {
+    this.sessionId = SocketIoSessionRows.idOf(pid);
+    const { projectId } = principal;
+    this.actor = principal.kind === 'user' ? { projectId, kind: 'user', userExternalId: principal.userExternalId } : { projectId, kind: 'secret' };
+  }
 
   write(): Promise<boolean> {
     if (this.lost) return Promise.resolve(false);
@@ -48,11 +58,12 @@ export class SessionRowWriter {
   private flush(): void {
     const settling = this.waiting;
     this.waiting = [];
-    const row = this.snapshot();
-    if (!row) return settle(settling, false);
+    const subscriptions = this.snapshot();
+    if (!subscriptions) return settle(settling, false);
     this.writing = true;
     this.failed = false;
-    this.rows.save({ ...row, expiresAt: Date.now() + this.lifetimeMs }).then(
+    const row = { sessionId: this.sessionId, actor: this.actor, connectedAt: this.connectedAt, expiresAt: Date.now() + this.lifetimeMs };
+    this.rows.save({ ...row, ...subscriptions }).then(
       (written) => {
         this.writing = false;
         if (!written) {

@@ -11,8 +11,10 @@ import type { EventLogReader } from '../../services/event-log-reader.js';
 import type { OrderService } from '../../services/order-service.js';
 import type { SocketIoSessionRows } from '../../services/socketio-session-rows.js';
 import type { TenantPositions } from '../../services/tenant-position.js';
+import type { LogPosition } from '../../domain/order.js';
 import type { ChannelHub } from '../../events/channel-hub.js';
 import type { HandshakeLimiter } from '../handshake-limiter.js';
+import { LiveRooms } from './live-rooms.js';
 import { RECOVERED_KEY, recoveryAdapter, type RecoveredState } from './recovery-adapter.js';
 import { asConnectError, authenticateHandshake, connectError, type SocketPrincipal } from './socketio-auth.js';
 import { SocketIoSession, type SocketIoSessionDeps } from './socketio-session.js';
@@ -33,8 +35,10 @@ export interface SocketIoGatewayDeps {
   sessionRows?: SocketIoSessionRows;
   /** Seals the log positions that end most events (the offsets shared by every socket of a project). */
   positions: TenantPositions;
-  /** The project feed (`subscribe:project`). */
+  /** The project feed, for a recovered `subscribe:project` while it catches up from the log. */
   feed: EventFeedService;
+  /** The log follower's position (where a project feed joined now starts). */
+  followerPosition(): LogPosition;
 }
 
 /**
@@ -45,6 +49,9 @@ export interface SocketIoGatewayDeps {
 export class SocketIoGateway {
   private readonly io: Server;
   private readonly sessions = new Set<SocketIoSession>();
+  /** The session of each connected socket, for the adapter's buffer check. */
+  private readonly sessionOf = new WeakMap<object, SocketIoSession>();
+  readonly rooms: LiveRooms;
   private readonly renewTimer: NodeJS.Timeout | undefined;
   private renewing: Promise<void> | undefined;
 
@@ -65,12 +72,8 @@ export class SocketIoGateway {
       // The Centrifuge gateway shares the HTTP server's upgrade event: do not cut its sockets.
       destroyUpgrade: false,
       // Socket.IO's own recovery protocol (pid and offset in the handshake), served from session rows and the log.
-      ...(rows
-        ? {
-            connectionStateRecovery: { maxDisconnectionDuration: windowMs, skipMiddlewares: false },
-            adapter: recoveryAdapter(deps.positions, rows),
-          }
-        : {}),
+      ...(rows ? { connectionStateRecovery: { maxDisconnectionDuration: windowMs, skipMiddlewares: false } } : {}),
+      adapter: recoveryAdapter((socket) => this.sessionOf.get(socket)?.admits() ?? true, rows ? { positions: deps.positions, rows } : undefined),
     });
     this.io
       .of('/')
@@ -78,6 +81,7 @@ export class SocketIoGateway {
         next(connectError('route_not_found', `Connect to the ${SOCKETIO_NAMESPACE} namespace: io("<base>${SOCKETIO_NAMESPACE}", { auth: { apiKey } })`)),
       );
     const nsp = this.io.of(SOCKETIO_NAMESPACE);
+    this.rooms = new LiveRooms(nsp, deps.hub, deps.metrics, rows ? deps.positions : undefined);
     nsp.use((socket, next) => {
       authenticateHandshake(
         deps.auth,
@@ -97,7 +101,7 @@ export class SocketIoGateway {
     const sessionDeps: SocketIoSessionDeps = {
       orders: deps.orders,
       reader: deps.reader,
-      hub: deps.hub,
+      rooms: this.rooms,
       metrics: deps.metrics,
       logger: deps.logger,
       maxSubscriptions: config.maxSubscriptionsPerConnection,
@@ -108,6 +112,7 @@ export class SocketIoGateway {
       // Renewed every `renewEveryMs` while connected: a session stays recoverable at least the window after a drop.
       rowLifetimeMs: windowMs + renewEveryMs,
       feed: deps.feed,
+      followerPosition: deps.followerPosition,
     };
     nsp.on('connection', (socket) => {
       const principal = socket.data.principal as SocketPrincipal;
@@ -116,6 +121,7 @@ export class SocketIoGateway {
       socket.data = {};
       const session = new SocketIoSession(socket, principal, sessionDeps, recovery);
       this.sessions.add(session);
+      this.sessionOf.set(socket, session);
       deps.metrics.realtimeConnections.inc({ gateway: 'socketio' });
       // The connection keeps access only as long as its credential does.
       const watch = deps.credentials.watch(principal.credential, (reason) => session.endForCredential(reason));
