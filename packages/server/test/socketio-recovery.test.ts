@@ -400,6 +400,33 @@ describe('Socket.IO connection state recovery window', () => {
     }
   });
 
+  it('with ORDERCAST_WS_RECOVERY_WINDOW=0, sends updates without an offset, and a reconnect is a new session', async () => {
+    const server = await startTestServer('sqlite', { ORDERCAST_WS_RECOVERY_WINDOW: '0' });
+    const project = await server.createProject('onramp');
+    const orderId = await createOrder(server, project.secretKey, { status: 'AWAITING_PAYMENT_FROM_USER' });
+    const client = follow(server, { apiKey: project.secretKey });
+    try {
+      const updates: unknown[][] = [];
+      client.socket.on('order:update', (...args) => updates.push(args));
+      await waitFor(() => client.connects.length === 1, 'the first connect');
+      await emitWithAck(client.socket, 'subscribe:order', { orderId });
+      await setStatus(server, project.secretKey, orderId, 'PROCESSING');
+      await setStatus(server, project.secretKey, orderId, 'PENDING_DELIVERY');
+      await waitFor(() => client.versions.length === 2, 'versions 2 and 3');
+      // The first from the subscription on its own, the second from the order's room: the update alone, each time.
+      expect(updates.map((args) => args.length)).toEqual([1, 1]);
+      expect(recoveryState(client.socket)._pid).toBeUndefined();
+      await dropAndReconnect(server, client);
+      await waitFor(() => client.connects.length === 2, 'the reconnect');
+      // Without a pid, socket.io-client leaves `recovered` unset.
+      expect(client.connects.map(Boolean)).toEqual([false, false]);
+      expect(await server.app.store.db.selectFrom('socketio_sessions').select('session_id').execute()).toEqual([]);
+    } finally {
+      client.socket.close();
+      await server.close();
+    }
+  });
+
   it('does not recover a session away longer than ORDERCAST_WS_RECOVERY_WINDOW', async () => {
     const server = await startTestServer('sqlite', { ORDERCAST_WS_RECOVERY_WINDOW: '1s' });
     const project = await server.createProject('onramp');
