@@ -109,8 +109,9 @@ export class OrderSubscription implements OrderedDeliveryOptions {
     if (live && this.delivery) {
       this.owner.enter(topics.order(this.orderId));
       this.close();
-      this.owner.review(this);
     }
+    // Catching up may have just reached the target.
+    this.owner.review(this);
   }
 
   onError(error: unknown): void {

@@ -18,7 +18,11 @@ export interface RecoveredState {
 export const RECOVERED_KEY = 'recovered';
 
 /**
- * socket.io's connection state recovery, served from the database rather than memory.
+ * The socket.io adapter of the /ws namespace: socket.io's own in-memory one (rooms,
+ * broadcast: live-rooms.ts), with every packet it writes passing the receiving
+ * socket's buffer cap (`admits`), and, with recovery on, connection state recovery
+ * served from the database rather than memory.
+ *
  * socket.io-client sends back, on reconnect, its session id (`pid`, random, made by
  * socket.io) and the last string that ended an event it received (`offset`): here always
  * a log position sealed for the session's project (services/tenant-position.ts). The

@@ -15,7 +15,7 @@ import { OrderSubscription, type OrderSubscriptionDeps, type SubscriptionOwner }
 import { orderUpdateOf } from './order-update.js';
 import { OutboundBytes, closeTransport } from './outbound-bytes.js';
 import type { RecoveredState } from './recovery-adapter.js';
-import { SessionRowWriter } from './session-row-writer.js';
+import { SessionRowWriter } from '../../services/socketio-session-row-writer.js';
 import type { SocketPrincipal } from './socketio-auth.js';
 
 export interface SocketIoSessionDeps extends OrderSubscriptionDeps {
@@ -397,7 +397,9 @@ export class SocketIoSession implements SubscriptionOwner {
     if (!this.recovery || !rows || this.closed) return false;
     if (!this.row) {
       const pid = (this.socket as unknown as { pid: string }).pid;
-      this.row = new SessionRowWriter(rows, pid, this.principal, this.deps.rowLifetimeMs ?? 0, this.deps.logger, () => this.rowSnapshot());
+      const { kind, projectId } = this.principal;
+      const actor = this.principal.kind === 'user' ? { projectId, kind, userExternalId: this.principal.userExternalId } : { projectId, kind };
+      this.row = new SessionRowWriter(rows, pid, actor, this.deps.rowLifetimeMs ?? 0, this.deps.logger, () => this.rowSnapshot());
     }
     const written = await this.row.write();
     this.updateRoom();

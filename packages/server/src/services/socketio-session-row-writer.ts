@@ -1,6 +1,5 @@
-import type { Logger } from '../../lib/logging.js';
-import { SocketIoSessionRows, type SessionActor, type SessionSubscriptions } from '../../services/socketio-session-rows.js';
-import type { SocketPrincipal } from './socketio-auth.js';
+import type { Logger } from '../lib/logging.js';
+import { SocketIoSessionRows, type SessionActor, type SessionSubscriptions } from './socketio-session-rows.js';
 
 type Settle = (written: boolean) => void;
 
@@ -18,7 +17,6 @@ export class SessionRowWriter {
   readonly sessionId: string;
   /** The row holds the subscriptions as they are now. */
   current = false;
-  private readonly actor: SessionActor;
   /** When this connection took the row (a later connection of the same session takes it over). */
   private readonly connectedAt = Date.now();
   private writing = false;
@@ -30,15 +28,13 @@ export class SessionRowWriter {
   constructor(
     private readonly rows: SocketIoSessionRows,
     pid: string,
-    principal: SocketPrincipal,
+    private readonly actor: SessionActor,
     private readonly lifetimeMs: number,
     private readonly logger: Logger,
     /** What the session follows now, or undefined when there is nothing left to write (the connection closed). */
     private readonly snapshot: () => SessionSubscriptions | undefined,
   ) {
     this.sessionId = SocketIoSessionRows.idOf(pid);
-    const { projectId } = principal;
-    this.actor = principal.kind === 'user' ? { projectId, kind: 'user', userExternalId: principal.userExternalId } : { projectId, kind: 'secret' };
   }
 
   write(): Promise<boolean> {
