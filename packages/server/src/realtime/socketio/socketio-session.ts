@@ -343,7 +343,8 @@ export class SocketIoSession implements SubscriptionOwner {
   }
 
   enter(topic: string): void {
-    this.deps.rooms.join(this.socket, topic);
+    // A closed session's socket is gone or going: joining would leave its id in the room.
+    if (!this.closed) this.deps.rooms.join(this.socket, topic);
   }
 
   review(subscription: OrderSubscription): void {
