@@ -324,6 +324,34 @@ describe.each(testDialects)('Socket.IO connection state recovery (%s)', (dialect
     expect(received.filter(([event]) => event === 'order:update')).toEqual([]);
   });
 
+  it("gives a buyer recovery offsets that move only with the buyer's own orders, not with other users' changes", async () => {
+    const [mine, later, theirs] = [
+      await createOrder(server, project.secretKey, { status: 'AWAITING_PAYMENT_FROM_USER', userExternalId: 'carol' }),
+      await createOrder(server, project.secretKey, { status: 'AWAITING_PAYMENT_FROM_USER', userExternalId: 'carol' }),
+      await createOrder(server, project.secretKey, { status: 'AWAITING_PAYMENT_FROM_USER', userExternalId: 'dave' }),
+    ];
+    // Someone follows dave's order, so its changes go through this node's rooms.
+    const merchant = follow(server, { apiKey: project.secretKey });
+    const carol = follow(server, { apiKey: project.publishableKey, token: await userToken(server, project.secretKey, 'carol') });
+    sockets.push(merchant.socket, carol.socket);
+    await waitFor(() => merchant.connects.length === 1 && carol.connects.length === 1, 'both connect');
+    await emitWithAck(merchant.socket, 'subscribe:order', { orderId: theirs });
+    const checkpoints: string[] = [];
+    carol.socket.on('recovery:checkpoint', (offset: string) => checkpoints.push(offset));
+    await emitWithAck(carol.socket, 'subscribe:order', { orderId: mine });
+    await setStatus(server, project.secretKey, mine, 'PROCESSING');
+    await waitFor(() => carol.versions.length === 1, "version 2 of carol's order");
+    const ownOffset = recoveryState(carol.socket)._lastOffset;
+    expect(ownOffset).toMatch(POSITION_OFFSET);
+    // Dave's order moves; carol subscribes to another order of hers: her offset is still her own order's position.
+    await setStatus(server, project.secretKey, theirs, 'PROCESSING');
+    await setStatus(server, project.secretKey, theirs, 'PENDING_DELIVERY');
+    await waitFor(() => merchant.versions.length === 2, "dave's changes");
+    await emitWithAck(carol.socket, 'subscribe:order', { orderId: later });
+    expect(checkpoints.at(-1)).toBe(ownOffset);
+    expect(carol.versions).toEqual([2]);
+  });
+
   it('does not recover when the credential has lapsed: the reconnect is refused', async () => {
     const orderId = await createOrder(server, project.secretKey, { status: 'AWAITING_PAYMENT_FROM_USER', userExternalId: 'bob' });
     const token = await userToken(server, project.secretKey, 'bob', 2);

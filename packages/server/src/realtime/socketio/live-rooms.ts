@@ -1,5 +1,5 @@
 import type { Namespace } from 'socket.io';
-import { isAfter, positionOf, type LogPosition, type OrderEvent } from '../../domain/order.js';
+import { LOG_START, isAfter, positionOf, type LogPosition, type OrderEvent } from '../../domain/order.js';
 import type { ChannelHub, HubListener } from '../../events/channel-hub.js';
 import type { Metrics } from '../../metrics.js';
 import type { TenantPositions } from '../../services/tenant-position.js';
@@ -18,6 +18,8 @@ export const NO_OFFSET = '';
 
 interface RoomFeed {
   release: () => void;
+  /** The position of the topic's last event, broadcast or offered: the follower has passed it. */
+  last?: LogPosition;
   /** Listeners of sockets not yet in the room (catching up), called after the room's broadcast. */
   joiners: Set<HubListener>;
 }
@@ -38,8 +40,6 @@ interface RoomFeed {
  */
 export class LiveRooms {
   private readonly feeds = new Map<string, RoomFeed>();
-  /** Per project, the furthest position of a live event sent to any of its sockets (never one read ahead of the follower). */
-  private readonly livePositions = new Map<string, LogPosition>();
 
   constructor(
     private readonly nsp: Namespace,
@@ -67,19 +67,14 @@ export class LiveRooms {
     };
   }
 
-  /** Notes a live event sent to one socket (not through a room). */
-  noteLive(event: OrderEvent): void {
-    const last = this.livePositions.get(event.projectId);
-    if (!last || isAfter(event, last)) this.livePositions.set(event.projectId, positionOf(event));
-  }
-
-  /**
-   * A position of the project's that the follower has passed and that is at or after
-   * every live event sent to its sockets: a settled socket has everything of what it
-   * follows up to there, and nothing after. Undefined before any was sent.
-   */
-  livePosition(projectId: string): LogPosition | undefined {
-    return this.livePositions.get(projectId);
+  /** The newest of `from` and of the positions of the topics' last events that came through the hub. */
+  newest(topicNames: Iterable<string>, from: LogPosition = LOG_START): LogPosition {
+    let at = from;
+    for (const topic of topicNames) {
+      const last = this.feeds.get(topic)?.last;
+      if (last && isAfter(last, at)) at = last;
+    }
+    return at;
   }
 
   /** Listeners over every room feed (for leak checks). */
@@ -88,17 +83,17 @@ export class LiveRooms {
   }
 
   private feedOf(topic: string): RoomFeed {
-    let feed = this.feeds.get(topic);
-    if (!feed) {
-      const joiners = new Set<HubListener>();
-      const release = this.hub.subscribe(topic, (event) => {
-        this.broadcast(topic, event);
-        if (joiners.size === 1) (joiners.values().next().value as HubListener)(event);
-        else if (joiners.size > 1) for (const listener of [...joiners]) listener(event);
-      });
-      feed = { release, joiners };
-      this.feeds.set(topic, feed);
-    }
+    const known = this.feeds.get(topic);
+    if (known) return known;
+    const feed: RoomFeed = { release: () => {}, joiners: new Set() };
+    const { joiners } = feed;
+    feed.release = this.hub.subscribe(topic, (event) => {
+      feed.last = positionOf(event);
+      this.broadcast(topic, event);
+      if (joiners.size === 1) (joiners.values().next().value as HubListener)(event);
+      else if (joiners.size > 1) for (const listener of [...joiners]) listener(event);
+    });
+    this.feeds.set(topic, feed);
     return feed;
   }
 
@@ -115,7 +110,6 @@ export class LiveRooms {
     const update = orderUpdateOf(event);
     if (!this.positions) this.nsp.to(room).emit('order:update', update);
     else {
-      this.noteLive(event);
       this.nsp
         .to(room)
         .except(UNSETTLED_ROOM)

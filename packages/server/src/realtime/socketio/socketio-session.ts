@@ -1,6 +1,6 @@
 import type { Socket } from 'socket.io';
 import { OrdercastError } from '../../domain/errors.js';
-import { LOG_START, positionOf, type LogPosition, type Order, type OrderEvent } from '../../domain/order.js';
+import { isAfter, positionOf, type LogPosition, type Order, type OrderEvent } from '../../domain/order.js';
 import { topics } from '../../events/channel-hub.js';
 import type { Metrics } from '../../metrics.js';
 import type { EventFeedService } from '../../services/event-feed-service.js';
@@ -10,6 +10,7 @@ import type { SessionSubscriptions, SocketIoSessionRows } from '../../services/s
 import type { TenantPositions } from '../../services/tenant-position.js';
 import { answer, type ErrorReply } from './client-replies.js';
 import { NO_OFFSET, UNSETTLED_ROOM } from './live-rooms.js';
+import { type MessageBudget, takeToken } from './message-budget.js';
 import { CLIENT_EVENTS, parseOrderRequest } from './order-request.js';
 import { OrderSubscription, type OrderSubscriptionDeps, type SubscriptionOwner } from './order-subscription.js';
 import { orderUpdateOf } from './order-update.js';
@@ -71,8 +72,7 @@ export class SocketIoSession implements SubscriptionOwner {
   /** Keeps the session's row in step with its subscriptions (recovery on, once it has any). */
   private row: SessionRowWriter | undefined;
   /** This connection's message budget: `messagesPerSecond` sustained, twice that at once. */
-  private tokens: number;
-  private tokensAt = Date.now();
+  private readonly budget: MessageBudget;
 
   /** The owner (the gateway) calls `close()` on the socket's `disconnect`. */
   constructor(
@@ -81,7 +81,7 @@ export class SocketIoSession implements SubscriptionOwner {
     private readonly deps: SocketIoSessionDeps,
     private readonly recovery?: SessionRecovery,
   ) {
-    this.tokens = deps.messagesPerSecond * 2;
+    this.budget = { tokens: deps.messagesPerSecond * 2, at: Date.now() };
     socket.onAny((event: string, ...args: unknown[]) => this.dispatch(event, args));
     const restored = recovery?.restored;
     if (restored) this.restore(restored);
@@ -104,18 +104,6 @@ export class SocketIoSession implements SubscriptionOwner {
     const reply = { code: 'unknown_event', message: `Unknown event "${String(event).slice(0, 64)}": use ${CLIENT_EVENTS.join(', ')}` };
     if (typeof last === 'function') last(reply);
     else this.socket.emit('subscribe:error', reply);
-  }
-
-  /** Takes one message from the connection's budget; false when it is spent. */
-  private takeToken(): boolean {
-    const rate = this.deps.messagesPerSecond;
-    if (rate <= 0) return true;
-    const now = Date.now();
-    this.tokens = Math.min(rate * 2, this.tokens + ((now - this.tokensAt) / 1000) * rate);
-    this.tokensAt = now;
-    if (this.tokens < 1) return false;
-    this.tokens -= 1;
-    return true;
   }
 
   get subscriptionCount(): number {
@@ -143,7 +131,7 @@ export class SocketIoSession implements SubscriptionOwner {
 
   /** Runs a client request within the connection's message budget, and answers it (client-replies.ts). */
   private guard(event: string, ack: unknown, work: () => Promise<unknown>): void {
-    const outcome = this.takeToken()
+    const outcome = takeToken(this.budget, this.deps.messagesPerSecond)
       ? work()
       : Promise.reject(new OrdercastError('rate_limited', `Too many messages on this connection: at most ${this.deps.messagesPerSecond} per second`));
     answer(this.socket, this.deps.logger, event, ack, outcome);
@@ -241,7 +229,7 @@ export class SocketIoSession implements SubscriptionOwner {
       resumeAfter,
       (event) => {
         const live = !feed.catchingUp;
-        this.send(event, live);
+        this.send(event);
         // After the rest of this event's round of the hub (which may include the project's room): the room brings the next.
         if (live) queueMicrotask(() => this.feedToRoom(feed));
       },
@@ -331,12 +319,11 @@ export class SocketIoSession implements SubscriptionOwner {
     return false;
   }
 
-  /** Sends one update to this client alone (a subscription not yet in its room); `live` when it came from the hub just now. */
-  send(event: OrderEvent, live: boolean): void {
+  /** Sends one update to this client alone (a subscription not yet in its room). */
+  send(event: OrderEvent): void {
     if (!this.admits()) return;
     const update = orderUpdateOf(event);
     if (this.recovery && this.deps.positions) {
-      if (live) this.deps.rooms.noteLive(event);
       this.socket.emit('order:update', update, this.settled() ? this.deps.positions.seal(event.projectId, positionOf(event)) : NO_OFFSET);
     } else this.socket.emit('order:update', update);
     this.deps.metrics.messageSent('socketio', event.createdAt);
@@ -381,15 +368,28 @@ export class SocketIoSession implements SubscriptionOwner {
 
   /**
    * Writes the session's row, then sends the offset that recovers the session as it now
-   * is (before the ack: a client that saw the ack can recover the change it asked for):
-   * a live position of the project's that the follower has passed, when settled.
+   * is (before the ack: a client that saw the ack can recover the change it asked for).
    */
   private async record(): Promise<void> {
     if (!this.recovery || this.closed) return;
     await this.persist();
     if (this.closed || !this.deps.positions) return;
-    const at = this.deps.rooms.livePosition(this.principal.projectId) ?? LOG_START;
-    this.socket.emit(CHECKPOINT_EVENT, this.settled() ? this.deps.positions.seal(this.principal.projectId, at) : NO_OFFSET);
+    const at = this.settled() ? this.positionHeld() : undefined;
+    this.socket.emit(CHECKPOINT_EVENT, at ? this.deps.positions.seal(this.principal.projectId, at) : NO_OFFSET);
+  }
+
+  /**
+   * Where a settled client stands: the newest position of an event of what it follows
+   * that came through the hub (it has all of them, and the follower has passed it). It
+   * moves only with this session's own orders (or, for a secret key's feed, project).
+   */
+  private positionHeld(): LogPosition | undefined {
+    const feed = this.projectFeed;
+    // A resumed feed may have read ahead of the follower: not a place to recover from yet.
+    if (feed && isAfter(feed.position, this.deps.followerPosition())) return undefined;
+    const followed = [...this.subscriptions.keys()].map(topics.order);
+    if (this.feedInRoom) followed.push(topics.project(this.principal.projectId));
+    return this.deps.rooms.newest(followed, feed?.position);
   }
 
   /** Writes the session's subscriptions to its row (the writer is made on the first change: idle connections keep none). */
