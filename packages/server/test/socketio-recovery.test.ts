@@ -185,6 +185,30 @@ describe.each(testDialects)('Socket.IO connection state recovery (%s)', (dialect
     expect(client.versions).toEqual([2, 3, 4]);
   });
 
+  it('ends updates replayed from the log with no position, and the first live one after them with its own', async () => {
+    const orderId = await createOrder(server, project.secretKey, { status: 'AWAITING_PAYMENT_FROM_USER' });
+    await setStatus(server, project.secretKey, orderId, 'PROCESSING');
+    await setStatus(server, project.secretKey, orderId, 'PENDING_DELIVERY');
+    const client = follow(server, { apiKey: project.secretKey });
+    sockets.push(client.socket);
+    const offsets: unknown[] = [];
+    client.socket.on('order:update', (_update, offset) => offsets.push(offset));
+    await waitFor(() => client.connects.length === 1, 'the first connect');
+    await emitWithAck(client.socket, 'subscribe:order', { orderId, sinceVersion: 1 });
+    await waitFor(() => client.versions.length === 2, 'the replayed versions');
+    await setStatus(server, project.secretKey, orderId, 'COMPLETED');
+    await waitFor(() => client.versions.length === 3, 'the live version');
+    expect(client.versions).toEqual([2, 3, 4]);
+    // A replayed event may be ahead of what the server has handed out live: a drop then is a new session.
+    expect(offsets.slice(0, 2)).toEqual(['', '']);
+    expect(offsets[2]).toMatch(POSITION_OFFSET);
+    await dropAndReconnect(server, client);
+    await waitFor(() => client.connects.length === 2, 'the reconnect');
+    expect(client.connects).toEqual([false, true]);
+    await emitWithAck(client.socket, 'unsubscribe:project');
+    expect(client.versions).toEqual([2, 3, 4]);
+  });
+
   it('recovers the project feed of a secret key from the log', async () => {
     const client = follow(server, { apiKey: project.secretKey });
     sockets.push(client.socket);

@@ -7,8 +7,8 @@ import type { LiveRooms } from './live-rooms.js';
 
 /** What an order subscription needs of the session that holds it. */
 export interface SubscriptionOwner {
-  /** Sends one event to this socket alone. */
-  send(event: OrderEvent): void;
+  /** Sends one event to this socket alone; `live` when it came through the hub (the follower has passed it). */
+  send(event: OrderEvent, live: boolean): void;
   /** Puts the socket in a topic's room. */
   enter(topic: string): void;
   /** The subscription may have gone in or out of step. */
@@ -104,7 +104,7 @@ export class OrderSubscription implements OrderedDeliveryOptions {
 
   deliver(event: OrderEvent): void {
     const live = event === this.lastOffered;
-    this.owner.send(event);
+    this.owner.send(event, live);
     // The newest live event went out, after its room broadcast: the room brings the next one.
     if (live && this.delivery) {
       this.owner.enter(topics.order(this.orderId));

@@ -229,7 +229,7 @@ export class SocketIoSession implements SubscriptionOwner {
       resumeAfter,
       (event) => {
         const live = !feed.catchingUp;
-        this.send(event);
+        this.send(event, live);
         // After the rest of this event's round of the hub (which may include the project's room): the room brings the next.
         if (live) queueMicrotask(() => this.feedToRoom(feed));
       },
@@ -319,12 +319,13 @@ export class SocketIoSession implements SubscriptionOwner {
     return false;
   }
 
-  /** Sends one update to this client alone (a subscription not yet in its room). */
-  send(event: OrderEvent): void {
+  /** Sends one update to this client alone; one read from the log may be ahead of the follower, so only a live one ends with its position. */
+  send(event: OrderEvent, live: boolean): void {
     if (!this.admits()) return;
     const update = orderUpdateOf(event);
     if (this.recovery && this.deps.positions) {
-      this.socket.emit('order:update', update, this.settled() ? this.deps.positions.seal(event.projectId, positionOf(event)) : NO_OFFSET);
+      const offset = live && this.settled() ? this.deps.positions.seal(event.projectId, positionOf(event)) : NO_OFFSET;
+      this.socket.emit('order:update', update, offset);
     } else this.socket.emit('order:update', update);
     this.deps.metrics.messageSent('socketio', event.createdAt);
   }
