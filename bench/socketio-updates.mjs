@@ -18,7 +18,8 @@ const arg = (name, fallback) => {
 const clientCount = arg('clients', 2000);
 const orderCount = arg('orders', 20);
 const transitions = arg('transitions', 400);
-const POSITION_OFFSET = /^\d+\.\d+\.[\w-]{16}$/;
+// The event's log position, sealed for the project (services/tenant-position.ts).
+const POSITION_OFFSET = /^[\w-]{22}$/;
 
 const { dir: dataDir, remove } = tempDir('socketio-updates');
 const project = await createPingPongProject(dataDir);

@@ -17,7 +17,6 @@ import { HandshakeLimiter } from './realtime/handshake-limiter.js';
 import { trustedProxyTest } from './lib/client-address.js';
 import { SocketIoGateway } from './realtime/socketio/socketio-gateway.js';
 import { SseStreams } from './realtime/sse/sse-streams.js';
-import { loadRealtimeSessionKey } from './services/realtime-session-key.js';
 import { CredentialWatcher } from './services/credential-watcher.js';
 import { EventLogReader } from './services/event-log-reader.js';
 import { startIdempotencyRetention } from './services/idempotency-retention.js';
@@ -188,7 +187,6 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const pruning = new RetentionService(store, { ...config.retention, pauseMs: 5 }, logger);
   const reader = new EventLogReader(store);
   const limiter = new HandshakeLimiter(config.realtime.handshakesPerSecond, isTrustedProxy);
-  const recoveryKey = await loadRealtimeSessionKey(store);
   const socketio = new SocketIoGateway(http.server, {
     auth,
     orders,
@@ -199,11 +197,11 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     limiter,
     config: config.realtime,
     credentials,
-    recoveryKey,
     sessionRows: new SocketIoSessionRows(store),
     positions,
     feed: eventFeed,
     connectionQuota: core.quotaEnforcer,
+    followerPosition: () => follower.current,
   });
   const centrifuge = new CentrifugeGateway(http.server, {
     channels: new LogBackedUserChannels(auth, reader, hub, credentials),

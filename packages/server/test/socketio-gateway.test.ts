@@ -276,3 +276,57 @@ describe.each(testDialects)('Socket.IO gateway (%s)', (dialect) => {
     });
   });
 });
+
+describe.each(testDialects)('Socket.IO subscribe churn (%s)', (dialect) => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer(dialect, { ORDERCAST_WS_MESSAGE_RATE: '0' });
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  it('a client that subscribes, unsubscribes and resubscribes 1,000 times while the order moves leaves no room or hub listener, and then gets each version once', async () => {
+    const looping = await server.createProject({
+      name: 'loop',
+      statuses: ['a', 'b', 'done'],
+      initial: ['a'],
+      final: ['done'],
+      transitions: { a: ['b', 'done'], b: ['a', 'done'] },
+    });
+    const orderId = await createOrder(server, looping.secretKey);
+    const baseline = server.app.hub.listenerCount;
+    const socket = await connectSocket(server.baseUrl, { apiKey: looping.secretKey });
+    let moves = 0;
+    try {
+      let writing = true;
+      const writer = (async () => {
+        for (; writing; moves++) await setStatus(server, looping.secretKey, orderId, moves % 2 === 0 ? 'b' : 'a');
+      })();
+      try {
+        for (let i = 0; i < 1000; i++) {
+          await emitWithAck(socket, 'subscribe:order', { orderId });
+          await emitWithAck(socket, 'unsubscribe:order', { orderId });
+        }
+      } finally {
+        writing = false;
+        await writer;
+      }
+      expect(moves).toBeGreaterThan(0);
+      // Unsubscribed: the order's room and its hub listener are gone.
+      await waitFor(() => server.app.hub.listenerCount === baseline, `the hub back to ${baseline} listeners`);
+      expect(server.app.socketio.rooms.feedCount).toBe(0);
+
+      // Subscribed once more: every later version, once each, in order.
+      const versions: number[] = [];
+      socket.on('order:update', (u) => versions.push(u.version));
+      const ack = await emitWithAck(socket, 'subscribe:order', { orderId });
+      for (let i = 0; i < 3; i++) await setStatus(server, looping.secretKey, orderId, (moves + i) % 2 === 0 ? 'b' : 'a');
+      await waitFor(() => versions.length >= 3, 'three versions after the last subscribe');
+      await emitWithAck(socket, 'unsubscribe:order', { orderId });
+      expect(versions).toEqual([ack.version + 1, ack.version + 2, ack.version + 3]);
+    } finally {
+      socket.close();
+    }
+  });
+});

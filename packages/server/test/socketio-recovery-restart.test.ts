@@ -79,8 +79,8 @@ describe('Socket.IO connection state recovery across a server crash', () => {
     });
     socket.on('order:update', (update) => versions.push(update.version));
     await waitFor(() => connects.length === 1, 'the first connect');
-    // The subscription is registered once the server has sent its first checkpoint.
-    await waitFor(() => typeof lastOffset(socket!) === 'string', 'the first checkpoint');
+    // The subscription is in the session's row once the server has sent its first offset (before the ack).
+    await waitFor(() => typeof lastOffset(socket!) === 'string', 'the first offset');
     await api(server.baseUrl, project.secretKey, 'POST', `/api/v2/orders/${order.id}/status`, { status: 'PROCESSING' });
     await waitFor(() => versions.length === 1, 'version 2');
     // The offset every follower of the order got (its log position): the restarted server reads the session from its row.

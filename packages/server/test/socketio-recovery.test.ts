@@ -185,6 +185,30 @@ describe.each(testDialects)('Socket.IO connection state recovery (%s)', (dialect
     expect(client.versions).toEqual([2, 3, 4]);
   });
 
+  it('ends updates replayed from the log with no position, and the first live one after them with its own', async () => {
+    const orderId = await createOrder(server, project.secretKey, { status: 'AWAITING_PAYMENT_FROM_USER' });
+    await setStatus(server, project.secretKey, orderId, 'PROCESSING');
+    await setStatus(server, project.secretKey, orderId, 'PENDING_DELIVERY');
+    const client = follow(server, { apiKey: project.secretKey });
+    sockets.push(client.socket);
+    const offsets: unknown[] = [];
+    client.socket.on('order:update', (_update, offset) => offsets.push(offset));
+    await waitFor(() => client.connects.length === 1, 'the first connect');
+    await emitWithAck(client.socket, 'subscribe:order', { orderId, sinceVersion: 1 });
+    await waitFor(() => client.versions.length === 2, 'the replayed versions');
+    await setStatus(server, project.secretKey, orderId, 'COMPLETED');
+    await waitFor(() => client.versions.length === 3, 'the live version');
+    expect(client.versions).toEqual([2, 3, 4]);
+    // A replayed event may be ahead of what the server has handed out live: a drop then is a new session.
+    expect(offsets.slice(0, 2)).toEqual(['', '']);
+    expect(offsets[2]).toMatch(POSITION_OFFSET);
+    await dropAndReconnect(server, client);
+    await waitFor(() => client.connects.length === 2, 'the reconnect');
+    expect(client.connects).toEqual([false, true]);
+    await emitWithAck(client.socket, 'unsubscribe:project');
+    expect(client.versions).toEqual([2, 3, 4]);
+  });
+
   it('recovers the project feed of a secret key from the log', async () => {
     const client = follow(server, { apiKey: project.secretKey });
     sockets.push(client.socket);
@@ -216,7 +240,7 @@ describe.each(testDialects)('Socket.IO connection state recovery (%s)', (dialect
     await waitFor(() => client.versions.length === 1, 'version 2');
     await dropAndReconnect(server, client, async () => {
       await setStatus(server, project.secretKey, orderId, 'PENDING_DELIVERY');
-      // Change the last character of the offset (a log position's MAC, or a sealed checkpoint's tag): it no longer opens.
+      // Change the last character of the offset (a sealed log position): it no longer opens.
       const internals = recoveryState(client.socket);
       const offset = internals._lastOffset;
       internals._lastOffset = offset.slice(0, -1) + (offset.endsWith('A') ? 'B' : 'A');
@@ -240,6 +264,10 @@ describe.each(testDialects)('Socket.IO connection state recovery (%s)', (dialect
     sockets.push(client.socket);
     const { _pid: pid, _lastOffset: genuine } = recoveryState(client.socket);
     expect(genuine).toMatch(POSITION_OFFSET);
+    // The session's row is keyed by the pid's hash: reading the table gives no pid to recover with.
+    const keys = (await server.app.store.db.selectFrom('socketio_sessions').select('session_id').execute()).map((row) => row.session_id);
+    expect(keys.length).toBeGreaterThan(0);
+    expect(keys).not.toContain(pid);
     const offsets: unknown[] = [
       'z'.repeat(40_000),
       genuine.slice(0, -1),
@@ -285,12 +313,12 @@ describe.each(testDialects)('Socket.IO connection state recovery (%s)', (dialect
     const { _pid: pid } = one.socket as unknown as { _pid: string };
     const { _lastOffset: offset } = two.socket as unknown as { _lastOffset: string };
     // A log position is no secret of one session (every follower of the order got it), so the pid decides:
-    // the first connection never subscribed, so it has no subscriptions to resume.
+    // the first connection never subscribed, so it has no session row to resume.
     const mixed = await connectWith(server, sockets, project.secretKey, pid, offset);
     expect(mixed.recovered).toBe(false);
   });
 
-  it("will not resume another user's session, even with its genuine pid and checkpoint", async () => {
+  it("will not resume another user's session, even with its genuine pid and offset", async () => {
     const orderId = await createOrder(server, project.secretKey, { status: 'AWAITING_PAYMENT_FROM_USER', userExternalId: 'alice' });
     const alice = follow(server, { apiKey: project.publishableKey, token: await userToken(server, project.secretKey, 'alice') });
     sockets.push(alice.socket);
@@ -320,6 +348,34 @@ describe.each(testDialects)('Socket.IO connection state recovery (%s)', (dialect
     expect(received.filter(([event]) => event === 'order:update')).toEqual([]);
   });
 
+  it("gives a buyer recovery offsets that move only with the buyer's own orders, not with other users' changes", async () => {
+    const [mine, later, theirs] = [
+      await createOrder(server, project.secretKey, { status: 'AWAITING_PAYMENT_FROM_USER', userExternalId: 'carol' }),
+      await createOrder(server, project.secretKey, { status: 'AWAITING_PAYMENT_FROM_USER', userExternalId: 'carol' }),
+      await createOrder(server, project.secretKey, { status: 'AWAITING_PAYMENT_FROM_USER', userExternalId: 'dave' }),
+    ];
+    // Someone follows dave's order, so its changes go through this node's rooms.
+    const merchant = follow(server, { apiKey: project.secretKey });
+    const carol = follow(server, { apiKey: project.publishableKey, token: await userToken(server, project.secretKey, 'carol') });
+    sockets.push(merchant.socket, carol.socket);
+    await waitFor(() => merchant.connects.length === 1 && carol.connects.length === 1, 'both connect');
+    await emitWithAck(merchant.socket, 'subscribe:order', { orderId: theirs });
+    const checkpoints: string[] = [];
+    carol.socket.on('recovery:checkpoint', (offset: string) => checkpoints.push(offset));
+    await emitWithAck(carol.socket, 'subscribe:order', { orderId: mine });
+    await setStatus(server, project.secretKey, mine, 'PROCESSING');
+    await waitFor(() => carol.versions.length === 1, "version 2 of carol's order");
+    const ownOffset = recoveryState(carol.socket)._lastOffset;
+    expect(ownOffset).toMatch(POSITION_OFFSET);
+    // Dave's order moves; carol subscribes to another order of hers: her offset is still her own order's position.
+    await setStatus(server, project.secretKey, theirs, 'PROCESSING');
+    await setStatus(server, project.secretKey, theirs, 'PENDING_DELIVERY');
+    await waitFor(() => merchant.versions.length === 2, "dave's changes");
+    await emitWithAck(carol.socket, 'subscribe:order', { orderId: later });
+    expect(checkpoints.at(-1)).toBe(ownOffset);
+    expect(carol.versions).toEqual([2]);
+  });
+
   it('does not recover when the credential has lapsed: the reconnect is refused', async () => {
     const orderId = await createOrder(server, project.secretKey, { status: 'AWAITING_PAYMENT_FROM_USER', userExternalId: 'bob' });
     const token = await userToken(server, project.secretKey, 'bob', 2);
@@ -341,7 +397,7 @@ describe.each(testDialects)('Socket.IO connection state recovery (%s)', (dialect
 });
 
 describe('Socket.IO connection state recovery without its session rows', () => {
-  it('delivers live and recovers from sealed checkpoints when the session row cannot be written', async () => {
+  it('delivers live when the session row cannot be written; a reconnect is a new session, and sinceVersion catches up', async () => {
     const server = await startTestServer('sqlite');
     const project = await server.createProject('onramp');
     const client = follow(server, { apiKey: project.secretKey });
@@ -350,15 +406,21 @@ describe('Socket.IO connection state recovery without its session rows', () => {
       // Every write of a session row fails from now on, as with a database that refuses writes.
       await server.app.store.db.schema.dropTable('socketio_sessions').execute();
       await waitFor(() => client.connects.length === 1, 'the first connect');
+      let lastVersion = 0;
+      client.socket.on('order:update', (update) => (lastVersion = update.version));
+      client.socket.on('connect', () => {
+        if (!client.socket.recovered) client.socket.emit('subscribe:order', { orderId, sinceVersion: lastVersion || undefined });
+      });
       await emitWithAck(client.socket, 'subscribe:order', { orderId });
       await setStatus(server, project.secretKey, orderId, 'PROCESSING');
       await waitFor(() => client.versions.length === 1, 'version 2, live');
-      expect(recoveryState(client.socket)._lastOffset).not.toMatch(POSITION_OFFSET);
+      // No position to recover from: the row does not say what this session follows.
+      expect(recoveryState(client.socket)._lastOffset).toBe('');
       await dropAndReconnect(server, client, () => setStatus(server, project.secretKey, orderId, 'PENDING_DELIVERY'));
-      await waitFor(() => client.versions.length === 2, 'the missed version');
-      expect(client.connects).toEqual([false, true]);
+      await waitFor(() => client.versions.length === 2, 'the missed version, replayed after sinceVersion');
+      expect(client.connects).toEqual([false, false]);
       await setStatus(server, project.secretKey, orderId, 'COMPLETED');
-      await waitFor(() => client.versions.length === 3, 'the live version after recovery');
+      await waitFor(() => client.versions.length === 3, 'the live version after the reconnect');
       expect(client.versions).toEqual([2, 3, 4]);
     } finally {
       client.socket.close();
@@ -390,6 +452,33 @@ describe('Socket.IO connection state recovery window', () => {
     }
   });
 
+  it('with ORDERCAST_WS_RECOVERY_WINDOW=0, sends updates without an offset, and a reconnect is a new session', async () => {
+    const server = await startTestServer('sqlite', { ORDERCAST_WS_RECOVERY_WINDOW: '0' });
+    const project = await server.createProject('onramp');
+    const orderId = await createOrder(server, project.secretKey, { status: 'AWAITING_PAYMENT_FROM_USER' });
+    const client = follow(server, { apiKey: project.secretKey });
+    try {
+      const updates: unknown[][] = [];
+      client.socket.on('order:update', (...args) => updates.push(args));
+      await waitFor(() => client.connects.length === 1, 'the first connect');
+      await emitWithAck(client.socket, 'subscribe:order', { orderId });
+      await setStatus(server, project.secretKey, orderId, 'PROCESSING');
+      await setStatus(server, project.secretKey, orderId, 'PENDING_DELIVERY');
+      await waitFor(() => client.versions.length === 2, 'versions 2 and 3');
+      // The first from the subscription on its own, the second from the order's room: the update alone, each time.
+      expect(updates.map((args) => args.length)).toEqual([1, 1]);
+      expect(recoveryState(client.socket)._pid).toBeUndefined();
+      await dropAndReconnect(server, client);
+      await waitFor(() => client.connects.length === 2, 'the reconnect');
+      // Without a pid, socket.io-client leaves `recovered` unset.
+      expect(client.connects.map(Boolean)).toEqual([false, false]);
+      expect(await server.app.store.db.selectFrom('socketio_sessions').select('session_id').execute()).toEqual([]);
+    } finally {
+      client.socket.close();
+      await server.close();
+    }
+  });
+
   it('does not recover a session away longer than ORDERCAST_WS_RECOVERY_WINDOW', async () => {
     const server = await startTestServer('sqlite', { ORDERCAST_WS_RECOVERY_WINDOW: '1s' });
     const project = await server.createProject('onramp');
@@ -398,11 +487,13 @@ describe('Socket.IO connection state recovery window', () => {
       const orderId = await createOrder(server, project.secretKey, { status: 'AWAITING_PAYMENT_FROM_USER' });
       await waitFor(() => client.connects.length === 1, 'the first connect');
       await emitWithAck(client.socket, 'subscribe:order', { orderId });
-      const checkpointAt = Date.now();
+      // The offset sent with the subscribe's ack: a position, with the session's row.
+      expect(recoveryState(client.socket)._lastOffset).toMatch(POSITION_OFFSET);
+      const droppedAt = Date.now();
       await dropAndReconnect(server, client, async () => {
         await setStatus(server, project.secretKey, orderId, 'PROCESSING');
-        // The window, plus the renewal interval a connected session's checkpoint may be old at the drop.
-        await waitFor(() => Date.now() > checkpointAt + 2500, 'the window to pass', 5000);
+        // The window, plus the renewal interval the row's expiry may be ahead of the drop.
+        await waitFor(() => Date.now() > droppedAt + 2500, 'the window to pass', 5000);
       });
       await waitFor(() => client.connects.length === 2, 'the reconnect');
       expect(client.connects).toEqual([false, false]);

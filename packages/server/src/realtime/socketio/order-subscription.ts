@@ -1,84 +1,97 @@
-import { isAfter, type LogPosition, type OrderEvent } from '../../domain/order.js';
-import { topics, type ChannelHub } from '../../events/channel-hub.js';
+import type { OrderEvent } from '../../domain/order.js';
+import { topics } from '../../events/channel-hub.js';
 import type { Logger } from '../../lib/logging.js';
 import type { EventLogReader } from '../../services/event-log-reader.js';
 import { OrderedDelivery, type OrderedDeliveryOptions } from '../ordered-delivery.js';
+import type { LiveRooms } from './live-rooms.js';
 
 /** What an order subscription needs of the session that holds it. */
 export interface SubscriptionOwner {
-  /** Whether events end with offsets (recovery on): subscriptions then note what they were offered. */
-  readonly tracksOffsets: boolean;
-  unsettle(subscription: OrderSubscription): void;
-  send(event: OrderEvent): void;
+  /** Sends one event to this socket alone; `live` when it came through the hub (the follower has passed it). */
+  send(event: OrderEvent, live: boolean): void;
+  /** Puts the socket in a topic's room. */
+  enter(topic: string): void;
+  /** The subscription may have gone in or out of step. */
+  review(subscription: OrderSubscription): void;
 }
 
 export interface OrderSubscriptionDeps {
   reader: EventLogReader;
-  hub: ChannelHub;
+  rooms: LiveRooms;
   logger: Logger;
 }
 
 const CATCH_UP_BATCH = 200;
 
 /**
- * Where a subscription stands, against the log position of an event about to be sent:
- * - settled: everything offered to it went out (nothing to check until it is offered more);
- * - ahead: what it still has to send comes after the position;
- * - behind: it has not sent everything up to the position (not started, catching up, or waiting its turn).
- */
-export type Standing = 'settled' | 'ahead' | 'behind';
-
-/**
- * One order a session follows: the hub subscription, and the OrderedDelivery whose
- * callbacks it provides itself (one object per subscription rather than a closure
- * per callback, each capturing the session's scope).
+ * One order a session follows. It starts as a joiner of the order's room: an
+ * OrderedDelivery of its own, offered the order's live events after the room's
+ * broadcast, which first sends what the client is still to get (from the version read
+ * at subscribe, or `sinceVersion`, or where a recovery resumed), reading the log on a
+ * gap. On the first live event it sends, it is in step with the room: the socket joins
+ * the room (whose next broadcast comes after that event) and the delivery is dropped.
+ * From then on the subscription is two numbers, and the room brings its events.
  */
 export class OrderSubscription implements OrderedDeliveryOptions {
-  readonly delivery: OrderedDelivery;
-  readonly unsubscribe: () => void;
   /** Set while a subscription restored by recovery has not been asked for again: the version it resumed from. */
   restoredFrom?: number;
   /** The version it started from (the order's, or `sinceVersion`): kept in the session's row. */
   startedFrom?: number;
-  /** The version it has to have sent before it is in step with the live events; none until it starts. */
+  private delivery: OrderedDelivery | undefined;
+  private release: (() => void) | undefined;
+  /** The version it has to have sent before it is in step with the live events; none until it knows. */
   private target = Number.POSITIVE_INFINITY;
-  /** Events the hub offered that may not have gone out yet, oldest first. */
-  private pending: OrderEvent[] | undefined;
+  /** The newest live event offered to it, and its version. */
+  private lastOffered: OrderEvent | undefined;
+  private newestOffered = -1;
 
   constructor(
-    private readonly orderId: string,
-    private readonly session: SubscriptionOwner,
+    readonly orderId: string,
+    private readonly owner: SubscriptionOwner,
     private readonly deps: OrderSubscriptionDeps,
   ) {
     this.delivery = new OrderedDelivery(this);
-    this.unsubscribe = deps.hub.subscribe(topics.order(orderId), (event) => {
-      if (session.tracksOffsets) {
-        (this.pending ??= []).push(event);
-        session.unsettle(this);
-      }
-      this.delivery.offer(event);
+    this.release = deps.rooms.attach(topics.order(orderId), (event) => {
+      this.lastOffered = event;
+      if (event.version > this.newestOffered) this.newestOffered = event.version;
+      this.delivery?.offer(event);
+      owner.review(this);
     });
   }
 
-  /** Goes live from `position`, first catching up from the log to `target` when it is further. */
-  start(position: number, target: number): void {
-    this.target = target;
-    this.delivery.start(position, target > position);
+  /** Whether the socket is in the order's room. */
+  get inRoom(): boolean {
+    return this.delivery === undefined;
   }
 
-  standingAt(position: LogPosition): Standing {
-    const current = this.delivery.current;
-    if (current < this.target) return 'behind';
-    const pending = this.pending;
-    if (!pending) return 'settled';
-    // Versions of one order are consecutive in the log: what `current` covers went out (or was not needed).
-    while (pending.length > 0 && pending[0]!.version <= current) pending.shift();
-    const next = pending[0];
-    if (!next) {
-      this.pending = undefined;
-      return 'settled';
-    }
-    return next.version > current + 1 || isAfter(position, next) ? 'behind' : 'ahead';
+  /** Notes the version it has to reach before it is in step (the order's, read at subscribe), ahead of `start`. */
+  expect(target: number): void {
+    this.target = target;
+  }
+
+  /** Sends what comes after `position`, first catching up from the log to `target` when it is further. */
+  start(position: number, target: number): void {
+    this.target = target;
+    this.delivery?.start(position, target > position);
+    this.owner.review(this);
+  }
+
+  /**
+   * Whether the client has every version of the order the hub has offered and the
+   * log had when it subscribed: then a log position it is sent says what it has of
+   * this order too. Before the subscription starts, what it has is where it starts.
+   */
+  get inStep(): boolean {
+    if (!this.delivery) return true;
+    const have = Math.max(this.delivery.current, this.startedFrom ?? -1);
+    return have >= this.target && this.newestOffered <= have;
+  }
+
+  close(): void {
+    this.delivery?.close();
+    this.delivery = undefined;
+    this.release?.();
+    this.release = undefined;
   }
 
   positionOf(event: OrderEvent): number {
@@ -90,7 +103,15 @@ export class OrderSubscription implements OrderedDeliveryOptions {
   }
 
   deliver(event: OrderEvent): void {
-    this.session.send(event);
+    const live = event === this.lastOffered;
+    this.owner.send(event, live);
+    // The newest live event went out, after its room broadcast: the room brings the next one.
+    if (live && this.delivery) {
+      this.owner.enter(topics.order(this.orderId));
+      this.close();
+    }
+    // Catching up may have just reached the target.
+    this.owner.review(this);
   }
 
   onError(error: unknown): void {

@@ -37,3 +37,12 @@ export class OutboundBytes {
     return this.bytes + (typeof ws === 'number' ? ws : 0);
   }
 }
+
+/** Closes a socket's transport at once, dropping what is queued for it. */
+export function closeTransport(socket: Socket): void {
+  const conn = socket.conn as unknown as { close(discard?: boolean): void; transport?: { socket?: { terminate?: () => void } } };
+  const ws = conn.transport?.socket;
+  conn.close(true);
+  // A WebSocket's close handshake would wait for the peer that does not read: drop it now, and its buffers with it.
+  ws?.terminate?.();
+}

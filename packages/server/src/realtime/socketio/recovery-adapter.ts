@@ -1,73 +1,63 @@
 import { randomBytes } from 'node:crypto';
-import { Adapter, type Session } from 'socket.io-adapter';
-import { isAfter } from '../../domain/order.js';
-import type { SocketIoSessionRows } from '../../services/socketio-session-rows.js';
+import type { Socket } from 'socket.io';
+import { Adapter, type BroadcastOptions, type Session } from 'socket.io-adapter';
+import { isAfter, type LogPosition } from '../../domain/order.js';
+import { SocketIoSessionRows, type SessionActor } from '../../services/socketio-session-rows.js';
 import type { TenantPositions } from '../../services/tenant-position.js';
-import type { Checkpoint, RecoveryTokens, SessionIdentity } from './recovery-token.js';
 
 /** What a recovered socket carries in `socket.data` until the gateway has checked its credential. */
 export interface RecoveredState {
-  identity: SessionIdentity;
-  /** What the client had received: from its sealed checkpoint, or from its session's row and the log position it holds. */
-  checkpoint: Checkpoint;
+  /** Whom the session acts for: the reconnect's credential must act for the same. */
+  actor: SessionActor;
+  /** [orderId, last version the client had] for each order the session follows. */
+  orders: Array<[string, number]>;
+  /** Where the project feed resumes, when the session follows it. */
+  feed?: LogPosition;
 }
 
 export const RECOVERED_KEY = 'recovered';
 
 /**
- * A socket.io adapter that keeps no sessions and no packets in memory:
- * `restoreSession` opens the sealed pid and reads what the client had received,
- * either from the sealed checkpoint it sent back or, when it sent a log position
- * (the offset most events end with), from its session's row: for each order it
- * follows, the newest version at that position (never below the version the
- * subscription started from), and the project feed from that position. Missed
- * packets are not sent from here (socket.io would send them before the middleware
- * has checked the credential); the session reads them from the log once the
- * connection is authenticated. A pid or offset that does not open, a checkpoint of
- * another session, a session older than the window or without a row, restore
- * nothing: the client gets a new session, with `recovered === false`. So does a
- * database that cannot be read (socket.io treats a failed restore as none).
+ * The socket.io adapter of the /ws namespace: socket.io's own in-memory one (rooms,
+ * broadcast: live-rooms.ts), with every packet it writes passing the receiving
+ * socket's buffer cap (`admits`), and, with recovery on, connection state recovery
+ * served from the database rather than memory.
+ *
+ * socket.io-client sends back, on reconnect, its session id (`pid`, random, made by
+ * socket.io) and the last string that ended an event it received (`offset`): here always
+ * a log position sealed for the session's project (services/tenant-position.ts). The
+ * session's row (keyed by the pid's hash) says whom it acts for and what it follows;
+ * with the position it gives, for each order, the newest version at that position
+ * (never below the version the subscription started from), and the project feed from
+ * that position. So any node, and the same one after a crash, can restore it.
+ *
+ * Nothing is kept per session or per packet in memory (`persistSession` does nothing:
+ * the row is written as the subscriptions change, so a crash loses nothing), and no
+ * missed packet is sent from here (socket.io would send them before the middleware has
+ * checked the credential): the session reads them from the log once the connection is
+ * authenticated. A pid without a row, a row past its expiry, an offset that does not
+ * open for the row's project (altered, another project's, empty, from before an
+ * upgrade) restore nothing: the client gets a new session, with `recovered === false`.
+ * So does a database that cannot be read (socket.io treats a failed restore as none).
  */
-export function recoveryAdapter(
-  tokens: RecoveryTokens,
-  positions: TenantPositions,
-  rows: SocketIoSessionRows | undefined,
-  windowMs: number,
-  checkpointEveryMs: number,
-): typeof Adapter {
-  async function fromPosition(identity: SessionIdentity, offset: string): Promise<Checkpoint | undefined> {
-    // Sealed for the session's project: another project's offset, or one from before positions were sealed, opens to nothing.
-    const position = positions.open(identity.projectId, offset);
-    if (!position || !rows) return undefined;
-    const row = await rows.read(identity.session);
-    if (!row || row.projectId !== identity.projectId || row.expiresAt < Date.now()) return undefined;
-    const versions = await rows.versionsAt(row.orders, position);
-    return {
-      session: identity.session,
-      at: Date.now(),
-      orders: row.orders.map(([orderId, from]) => [orderId, Math.max(from, versions.get(orderId) ?? 0)]),
-      ...(row.feed ? { feed: isAfter(row.feed, position) ? row.feed : position } : {}),
-    };
-  }
-
-  function fromSealed(identity: SessionIdentity, offset: string): Checkpoint | undefined {
-    const checkpoint = tokens.openCheckpoint(offset);
-    const age = checkpoint ? Date.now() - checkpoint.at : Infinity;
-    // A connected session renews its checkpoint every `checkpointEveryMs`: its last one may be that old at the drop.
-    if (!checkpoint || checkpoint.session !== identity.session || age < -60_000 || age > windowMs + checkpointEveryMs) return undefined;
-    return checkpoint;
-  }
-
-  return class RecoveryAdapter extends Adapter {
+export function recoveryAdapter(admits: (socket: Socket) => boolean, recovery?: { positions: TenantPositions; rows: SocketIoSessionRows }): typeof Adapter {
+  class RecoveryAdapter extends Adapter {
     override persistSession(): void {
-      // The client holds its offset, the database what its session follows: nothing to keep here.
+      // The row is already written (on every subscribe and unsubscribe): nothing to keep here.
     }
 
     override async restoreSession(pid: string, offset: string): Promise<Session> {
-      const identity = tokens.openPid(pid);
-      const checkpoint = identity ? ((await fromPosition(identity, offset)) ?? fromSealed(identity, offset)) : undefined;
-      if (!identity || !checkpoint) return null as unknown as Session;
-      const state: RecoveredState = { identity, checkpoint };
+      if (!recovery) return null as unknown as Session;
+      const { positions, rows } = recovery;
+      const row = pid.length <= MAX_PID_LENGTH ? await rows.read(SocketIoSessionRows.idOf(pid)) : undefined;
+      const position = row && row.expiresAt >= Date.now() ? positions.open(row.actor.projectId, offset) : undefined;
+      if (!row || !position) return null as unknown as Session;
+      const versions = await rows.versionsAt(row.orders, position);
+      const state: RecoveredState = {
+        actor: row.actor,
+        orders: row.orders.map(([orderId, from]) => [orderId, Math.max(from, versions.get(orderId) ?? 0)]),
+        ...(row.feed ? { feed: isAfter(row.feed, position) ? row.feed : position } : {}),
+      };
       return {
         // A fresh public id: the old socket may not have been reaped yet on this node.
         sid: randomBytes(15).toString('base64url'),
@@ -77,5 +67,19 @@ export function recoveryAdapter(
         missedPackets: [],
       };
     }
+  }
+  // The adapter's own walk over the sockets a packet goes to (private in its typings): every packet,
+  // broadcast to a room or emitted to one socket, passes the socket's buffer cap (SocketIoSession.admits).
+  const walk = (Adapter.prototype as unknown as { apply: Apply }).apply;
+  (RecoveryAdapter.prototype as unknown as { apply: Apply }).apply = function (this: Adapter, opts, callback) {
+    walk.call(this, opts, (socket) => {
+      if (admits(socket)) callback(socket);
+    });
   };
+  return RecoveryAdapter;
 }
+
+type Apply = (opts: BroadcastOptions, callback: (socket: Socket) => void) => void;
+
+/** socket.io's pids are 20 characters; anything much longer is not one of ours and is not hashed. */
+const MAX_PID_LENGTH = 64;

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { Server as HttpServer } from 'node:http';
 import { Server } from 'socket.io';
 import type { RealtimeConfig } from '../../config.js';
@@ -10,10 +11,11 @@ import type { EventLogReader } from '../../services/event-log-reader.js';
 import type { OrderService } from '../../services/order-service.js';
 import type { SocketIoSessionRows } from '../../services/socketio-session-rows.js';
 import type { TenantPositions } from '../../services/tenant-position.js';
+import type { LogPosition } from '../../domain/order.js';
 import type { ChannelHub } from '../../events/channel-hub.js';
 import type { HandshakeLimiter } from '../handshake-limiter.js';
+import { LiveRooms } from './live-rooms.js';
 import { RECOVERED_KEY, recoveryAdapter, type RecoveredState } from './recovery-adapter.js';
-import { RecoveryTokens, type SessionIdentity } from './recovery-token.js';
 import { asConnectError, authenticateHandshake, connectError, type SocketPrincipal } from './socketio-auth.js';
 import { handshakeError, holdConnectionSlot } from './connection-slot.js';
 import type { ConnectionQuota } from '../connection-quota.js';
@@ -31,16 +33,16 @@ export interface SocketIoGatewayDeps {
   limiter: HandshakeLimiter;
   config: RealtimeConfig;
   credentials: CredentialWatcher;
-  /** The key that seals recovery state (services/realtime-session-key.ts); without it, connection state recovery is off. */
-  recoveryKey?: Buffer;
-  /** Where recoverable sessions' subscriptions are kept; without it, every event ends with a sealed checkpoint. */
+  /** Where recoverable sessions are kept; without it (or with a recovery window of 0), connection state recovery is off. */
   sessionRows?: SocketIoSessionRows;
   /** Seals the log positions that end most events (the offsets shared by every socket of a project). */
   positions: TenantPositions;
-  /** The project feed (`subscribe:project`). */
+  /** The project feed, for a recovered `subscribe:project` while it catches up from the log. */
   feed: EventFeedService;
   /** Each project's open_connections quota (shared with Centrifuge and SSE); none: no quota. */
   connectionQuota?: ConnectionQuota;
+  /** The log follower's position (where a project feed joined now starts). */
+  followerPosition(): LogPosition;
 }
 
 /**
@@ -51,17 +53,18 @@ export interface SocketIoGatewayDeps {
 export class SocketIoGateway {
   private readonly io: Server;
   private readonly sessions = new Set<SocketIoSession>();
-  private readonly checkpointTimer: NodeJS.Timeout | undefined;
+  /** The session of each connected socket, for the adapter's buffer check. */
+  private readonly sessionOf = new WeakMap<object, SocketIoSession>();
+  readonly rooms: LiveRooms;
+  private readonly renewTimer: NodeJS.Timeout | undefined;
   private renewing: Promise<void> | undefined;
 
   constructor(httpServer: HttpServer, deps: SocketIoGatewayDeps) {
     const { config } = deps;
     const windowMs = config.recoveryWindowMs;
-    const tokens = deps.recoveryKey && windowMs > 0 ? new RecoveryTokens(deps.recoveryKey) : undefined;
-    // A connected session renews its checkpoint this often, so the one a client holds when it drops is never older.
-    const checkpointEveryMs = Math.max(1000, Math.floor(windowMs / 2));
-    const renewEveryMs = Math.max(500, Math.floor(checkpointEveryMs / 2));
-    const rows = tokens ? deps.sessionRows : undefined;
+    const rows = windowMs > 0 ? deps.sessionRows : undefined;
+    // Connected sessions' rows have their expiry pushed back this often.
+    const renewEveryMs = Math.max(500, Math.floor(windowMs / 4));
     this.io = new Server(httpServer, {
       serveClient: false,
       maxHttpBufferSize: config.maxFrameBytes,
@@ -72,13 +75,9 @@ export class SocketIoGateway {
       cors: { origin: true },
       // The Centrifuge gateway shares the HTTP server's upgrade event: do not cut its sockets.
       destroyUpgrade: false,
-      // Socket.IO's own recovery protocol (pid and offset in the handshake), served from sealed tokens and the log.
-      ...(tokens
-        ? {
-            connectionStateRecovery: { maxDisconnectionDuration: windowMs, skipMiddlewares: false },
-            adapter: recoveryAdapter(tokens, deps.positions, rows, windowMs, checkpointEveryMs),
-          }
-        : {}),
+      // Socket.IO's own recovery protocol (pid and offset in the handshake), served from session rows and the log.
+      ...(rows ? { connectionStateRecovery: { maxDisconnectionDuration: windowMs, skipMiddlewares: false } } : {}),
+      adapter: recoveryAdapter((socket) => this.sessionOf.get(socket)?.admits() ?? true, rows ? { positions: deps.positions, rows } : undefined),
     });
     this.io
       .of('/')
@@ -86,6 +85,7 @@ export class SocketIoGateway {
         next(connectError('route_not_found', `Connect to the ${SOCKETIO_NAMESPACE} namespace: io("<base>${SOCKETIO_NAMESPACE}", { auth: { apiKey } })`)),
       );
     const nsp = this.io.of(SOCKETIO_NAMESPACE);
+    this.rooms = new LiveRooms(nsp, deps.hub, deps.metrics, rows ? deps.positions : undefined);
     nsp.use((socket, next) => {
       authenticateHandshake(
         deps.auth,
@@ -94,7 +94,7 @@ export class SocketIoGateway {
         socket.handshake.auth,
       ).then(
         (principal) => {
-          if (tokens) adoptOrRenewSession(socket, principal, tokens);
+          if (rows) adoptOrRenewSession(socket, principal);
           socket.data.principal = principal;
           next();
         },
@@ -113,28 +113,27 @@ export class SocketIoGateway {
     const sessionDeps: SocketIoSessionDeps = {
       orders: deps.orders,
       reader: deps.reader,
-      hub: deps.hub,
+      rooms: this.rooms,
       metrics: deps.metrics,
       logger: deps.logger,
       maxSubscriptions: config.maxSubscriptionsPerConnection,
       messagesPerSecond: config.messagesPerSecond,
       maxBufferedBytes: config.maxBufferedBytes,
-      tokens,
       positions: deps.positions,
       rows,
       // Renewed every `renewEveryMs` while connected: a session stays recoverable at least the window after a drop.
       rowLifetimeMs: windowMs + renewEveryMs,
       feed: deps.feed,
+      followerPosition: deps.followerPosition,
     };
     nsp.on('connection', (socket) => {
       const principal = socket.data.principal as SocketPrincipal;
-      const recovery = tokens
-        ? { identity: socket.data.identity as SessionIdentity, restored: socket.data[RECOVERED_KEY] as RecoveredState | undefined }
-        : undefined;
+      const recovery = rows ? { restored: socket.data[RECOVERED_KEY] as RecoveredState | undefined } : undefined;
       // The session holds what it needs; socket.data would keep the handshake's copies alive.
       socket.data = {};
       const session = new SocketIoSession(socket, principal, sessionDeps, recovery);
       this.sessions.add(session);
+      this.sessionOf.set(socket, session);
       deps.metrics.realtimeConnections.inc({ gateway: 'socketio' });
       // The connection keeps access only as long as its credential does.
       const watch = deps.credentials.watch(principal.credential, (reason) => session.endForCredential(reason));
@@ -146,17 +145,16 @@ export class SocketIoGateway {
       });
       releaseOpeningRequest(socket);
     });
-    if (tokens) {
-      this.checkpointTimer = setInterval(() => {
+    if (rows) {
+      this.renewTimer = setInterval(() => {
         const renew: string[] = [];
         for (const session of this.sessions) {
-          session.renewCheckpoint(checkpointEveryMs);
           const id = session.rowToRenew();
           if (id !== undefined) renew.push(id);
         }
-        if (rows) this.renewRows(rows, renew, windowMs + renewEveryMs, deps.logger);
+        this.renewRows(rows, renew, windowMs + renewEveryMs, deps.logger);
       }, renewEveryMs);
-      this.checkpointTimer.unref();
+      this.renewTimer.unref();
     }
   }
 
@@ -185,43 +183,36 @@ export class SocketIoGateway {
    * tell socket.io-client not to.
    */
   async close(): Promise<void> {
-    clearInterval(this.checkpointTimer);
+    clearInterval(this.renewTimer);
     await this.renewing;
     this.io.engine.close();
     for (const session of this.sessions) session.close();
   }
 }
 
-function sameActor(identity: SessionIdentity, principal: SocketPrincipal): boolean {
+function sameActor(actor: RecoveredState['actor'], principal: SocketPrincipal): boolean {
   return (
-    identity.projectId === principal.projectId &&
-    identity.kind === principal.kind &&
-    (principal.kind === 'secret' || identity.userExternalId === principal.userExternalId)
+    actor.projectId === principal.projectId &&
+    actor.kind === principal.kind &&
+    (principal.kind === 'secret' || actor.userExternalId === principal.userExternalId)
   );
 }
 
 /**
  * Runs once the handshake's credential is checked. A restored session is kept only
- * when that credential acts for the same project and user as the session; otherwise
- * (and for every new connection) the socket gets a new session and a new sealed pid,
- * so socket.io-client reports `recovered === false` and nothing of the old one is sent.
+ * when that credential acts for the same project and user as the session's row;
+ * otherwise the socket gets a new session under a new random pid, so socket.io-client
+ * reports `recovered === false` and nothing of the old one is sent. (A new connection
+ * already has a random pid of socket.io's.)
  */
-function adoptOrRenewSession(socket: import('socket.io').Socket, principal: SocketPrincipal, tokens: RecoveryTokens): void {
+function adoptOrRenewSession(socket: import('socket.io').Socket, principal: SocketPrincipal): void {
   const restored = socket.data[RECOVERED_KEY] as RecoveredState | undefined;
-  if (restored && socket.recovered && sameActor(restored.identity, principal)) {
-    socket.data.identity = restored.identity;
-    return;
-  }
-  const identity: SessionIdentity = {
-    session: RecoveryTokens.newSessionId(),
-    projectId: principal.projectId,
-    kind: principal.kind,
-    ...(principal.kind === 'user' ? { userExternalId: principal.userExternalId } : {}),
-  };
+  if (!restored) return;
+  if (socket.recovered && sameActor(restored.actor, principal)) return;
   (socket as unknown as { recovered: boolean }).recovered = false;
-  socket.data = { identity };
+  socket.data = {};
   // socket.io sends this pid in its CONNECT packet; the client hands it back on reconnect.
-  (socket as unknown as { pid: string }).pid = tokens.pid(identity);
+  (socket as unknown as { pid: string }).pid = randomBytes(15).toString('base64url');
 }
 
 type Listener = (...args: unknown[]) => void;

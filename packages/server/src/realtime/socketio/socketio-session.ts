@@ -1,87 +1,78 @@
 import type { Socket } from 'socket.io';
 import { OrdercastError } from '../../domain/errors.js';
-import { LOG_START, isAfter, positionOf, type LogPosition, type Order, type OrderEvent } from '../../domain/order.js';
-import type { Logger } from '../../lib/logging.js';
+import { isAfter, positionOf, type LogPosition, type Order, type OrderEvent } from '../../domain/order.js';
+import { topics } from '../../events/channel-hub.js';
 import type { Metrics } from '../../metrics.js';
 import type { EventFeedService } from '../../services/event-feed-service.js';
-import type { EventLogReader } from '../../services/event-log-reader.js';
 import type { ProjectFeedSubscription } from '../../services/project-feed-subscription.js';
 import type { OrderService } from '../../services/order-service.js';
-import type { SocketIoSessionRows } from '../../services/socketio-session-rows.js';
+import type { SessionSubscriptions, SocketIoSessionRows } from '../../services/socketio-session-rows.js';
 import type { TenantPositions } from '../../services/tenant-position.js';
-import type { ChannelHub } from '../../events/channel-hub.js';
 import { answer, type ErrorReply } from './client-replies.js';
+import { NO_OFFSET, UNSETTLED_ROOM } from './live-rooms.js';
+import { type MessageBudget, takeToken } from './message-budget.js';
 import { CLIENT_EVENTS, parseOrderRequest } from './order-request.js';
-import { OrderSubscription, type SubscriptionOwner } from './order-subscription.js';
-import { encodedUpdate, encodedUpdateWithOffset } from './encoded-update.js';
-import { OutboundBytes } from './outbound-bytes.js';
+import { OrderSubscription, type OrderSubscriptionDeps, type SubscriptionOwner } from './order-subscription.js';
+import { orderUpdateOf } from './order-update.js';
+import { OutboundBytes, closeTransport } from './outbound-bytes.js';
 import type { RecoveredState } from './recovery-adapter.js';
-import type { RecoveryTokens, SessionIdentity } from './recovery-token.js';
-import { SessionRowWriter, type SessionRowSnapshot } from './session-row-writer.js';
+import { SessionRowWriter } from '../../services/socketio-session-row-writer.js';
 import { assertMayFollowProject, mayFollowProject, type SocketPrincipal } from './socketio-auth.js';
 
-export interface SocketIoSessionDeps {
+export interface SocketIoSessionDeps extends OrderSubscriptionDeps {
   orders: Pick<OrderService, 'get'>;
-  reader: EventLogReader;
-  hub: ChannelHub;
   metrics: Metrics;
-  logger: Logger;
   maxSubscriptions: number;
   messagesPerSecond: number;
   /** Bytes that may wait for a client that does not read before it is cut off (the Centrifuge gateway's 4 MiB). */
   maxBufferedBytes?: number;
-  /** Seals recovery checkpoints; without it, connection state recovery is off. */
-  tokens?: RecoveryTokens;
-  /** Seals the log position that ends an event for every socket of its project. */
+  /** Seals the log position that ends an event (recovery on). */
   positions?: TenantPositions;
-  /** Where each session's subscriptions are kept, so that most events end with an offset shared by every socket. */
+  /** Where each session's subscriptions are kept (recovery on), so that an event's offset is its log position. */
   rows?: SocketIoSessionRows;
   /** How long a session's row outlives its last renewal (ms). */
   rowLifetimeMs?: number;
-  /** The project feed (`subscribe:project`), fed by the hub at the log follower's position. */
+  /** The project feed (`subscribe:project`) of a recovered session, while it catches up from the log. */
   feed: Pick<EventFeedService, 'follow'>;
+  /** The log follower's position: a room joined now brings every event after it. */
+  followerPosition(): LogPosition;
 }
 
-/** Connection state recovery for one session: its sealed identity, and what a recovered connection had received. */
+/** Connection state recovery for one session (on): what a recovered connection had received. */
 export interface SessionRecovery {
-  identity: SessionIdentity;
   restored?: RecoveredState;
 }
 
-/** The event that carries a fresh recovery checkpoint when no `order:update` does (after a subscribe, say); clients may ignore it. */
+/** The event that carries a fresh recovery offset when no `order:update` does (after a subscribe, say); clients may ignore it. */
 export const CHECKPOINT_EVENT = 'recovery:checkpoint';
 
 export const DEFAULT_MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
 
 /**
- * One Socket.IO connection: its order subscriptions, each an OrderedDelivery
- * from the hub, and an optional project-wide feed for secret keys.
+ * One Socket.IO connection: the orders it follows and, for a secret key, the project
+ * feed. Each is a room of live-rooms.ts once in step; until then (setting up, catching
+ * up from the log) it is sent to this socket alone.
  *
  * Most connections sit idle for hours, so what a session keeps is kept small:
  * one listener for every event, the deps object shared by all sessions, a token
- * bucket of two numbers, and closures that capture an order id but never the
- * order read at subscribe time.
+ * bucket of two numbers, and per order in its room two numbers.
  */
 export class SocketIoSession implements SubscriptionOwner {
   private readonly subscriptions = new Map<string, OrderSubscription>();
+  /** A recovered project feed while it catches up (until then not in the project's room). */
   private projectFeed: ProjectFeedSubscription | undefined;
-  private closed = false;
-  private outbound: OutboundBytes | undefined;
+  private feedInRoom = false;
   /** Where the project feed started (kept in the session's row). */
   private feedStart: LogPosition | undefined;
-  private lastCheckpointAt = 0;
-  /** Whether the last offset this client was sent is a log position (else a sealed checkpoint, or none). */
-  private lastOffsetShared = false;
-  /** The furthest log position of an event sent to this client. */
-  private sentUpTo: LogPosition = LOG_START;
+  private closed = false;
+  private outbound: OutboundBytes | undefined;
   /** Subscriptions that may not have sent everything they were offered. */
-  private readonly unsettled = new Set<OrderSubscription>();
+  private readonly unsteady = new Set<OrderSubscription>();
+  private inUnsettledRoom = false;
   /** Keeps the session's row in step with its subscriptions (recovery on, once it has any). */
   private row: SessionRowWriter | undefined;
-  private readonly connectedAt = Date.now();
   /** This connection's message budget: `messagesPerSecond` sustained, twice that at once. */
-  private tokens: number;
-  private tokensAt = Date.now();
+  private readonly budget: MessageBudget;
 
   /** The owner (the gateway) calls `close()` on the socket's `disconnect`. */
   constructor(
@@ -90,19 +81,10 @@ export class SocketIoSession implements SubscriptionOwner {
     private readonly deps: SocketIoSessionDeps,
     private readonly recovery?: SessionRecovery,
   ) {
-    this.tokens = deps.messagesPerSecond * 2;
+    this.budget = { tokens: deps.messagesPerSecond * 2, at: Date.now() };
     socket.onAny((event: string, ...args: unknown[]) => this.dispatch(event, args));
     const restored = recovery?.restored;
     if (restored) this.restore(restored);
-  }
-
-  /** Whether events end with offsets (recovery on): subscriptions then note what they were offered. */
-  get tracksOffsets(): boolean {
-    return this.recovery !== undefined;
-  }
-
-  unsettle(subscription: OrderSubscription): void {
-    this.unsettled.add(subscription);
   }
 
   /** Every client event, through one listener (a listener per event would cost each idle connection a closure apiece). */
@@ -112,11 +94,11 @@ export class SocketIoSession implements SubscriptionOwner {
       case 'subscribe:order':
         return this.guard(event, ack, () => this.subscribeOrder(payload));
       case 'unsubscribe:order':
-        return this.guard(event, ack, async () => this.unsubscribeOrder(payload));
+        return this.guard(event, ack, () => this.unsubscribeOrder(payload));
       case 'subscribe:project':
-        return this.guard(event, ack ?? payload, async () => this.subscribeProject());
+        return this.guard(event, ack ?? payload, () => this.subscribeProject());
       case 'unsubscribe:project':
-        return this.guard(event, ack ?? payload, async () => this.unsubscribeProject());
+        return this.guard(event, ack ?? payload, () => this.unsubscribeProject());
     }
     const last = args[args.length - 1];
     const reply = { code: 'unknown_event', message: `Unknown event "${String(event).slice(0, 64)}": use ${CLIENT_EVENTS.join(', ')}` };
@@ -124,27 +106,15 @@ export class SocketIoSession implements SubscriptionOwner {
     else this.socket.emit('subscribe:error', reply);
   }
 
-  /** Takes one message from the connection's budget; false when it is spent. */
-  private takeToken(): boolean {
-    const rate = this.deps.messagesPerSecond;
-    if (rate <= 0) return true;
-    const now = Date.now();
-    this.tokens = Math.min(rate * 2, this.tokens + ((now - this.tokensAt) / 1000) * rate);
-    this.tokensAt = now;
-    if (this.tokens < 1) return false;
-    this.tokens -= 1;
-    return true;
-  }
-
   get subscriptionCount(): number {
-    return this.subscriptions.size + (this.projectFeed ? 1 : 0);
+    return this.subscriptions.size + (this.projectFeed || this.feedInRoom ? 1 : 0);
   }
 
   close(): void {
     if (this.closed) return;
     this.closed = true;
     for (const orderId of [...this.subscriptions.keys()]) this.dropSubscription(orderId);
-    this.unsubscribeProject();
+    this.dropProjectFeed();
   }
 
   /**
@@ -161,7 +131,7 @@ export class SocketIoSession implements SubscriptionOwner {
 
   /** Runs a client request within the connection's message budget, and answers it (client-replies.ts). */
   private guard(event: string, ack: unknown, work: () => Promise<unknown>): void {
-    const outcome = this.takeToken()
+    const outcome = takeToken(this.budget, this.deps.messagesPerSecond)
       ? work()
       : Promise.reject(new OrdercastError('rate_limited', `Too many messages on this connection: at most ${this.deps.messagesPerSecond} per second`));
     answer(this.socket, this.deps.logger, event, ack, outcome);
@@ -169,7 +139,7 @@ export class SocketIoSession implements SubscriptionOwner {
 
   /**
    * Registers the live subscription first, then reads the order: updates that
-   * commit in between wait in the OrderedDelivery and go out after the ack,
+   * commit in between wait in its OrderedDelivery and go out after the ack,
    * so a client never misses a change between the ack and the first update.
    */
   private async subscribeOrder(payload: unknown) {
@@ -198,9 +168,10 @@ export class SocketIoSession implements SubscriptionOwner {
     if (this.subscriptions.get(orderId) !== subscription) return order;
     const replay = sinceVersion !== undefined && sinceVersion < order.version;
     subscription.startedFrom = replay ? sinceVersion : order.version;
-    this.persist();
-    // Before the ack: a client that saw the ack holds an offset that knows this subscription.
-    this.checkpointSoon();
+    subscription.expect(order.version);
+    this.review(subscription);
+    await this.record();
+    if (this.subscriptions.get(orderId) !== subscription) return order;
     // `guard` acks when this resolves, in a microtask; setImmediate runs after it, so the ack always comes first.
     setImmediate(() => {
       if (this.subscriptions.get(orderId) === subscription) subscription.start(subscription.startedFrom!, order.version);
@@ -219,41 +190,47 @@ export class SocketIoSession implements SubscriptionOwner {
       subscription.startedFrom = restoredFrom;
     }
     this.subscriptions.set(orderId, subscription);
-    if (this.recovery) this.unsettled.add(subscription);
     this.deps.metrics.realtimeSubscriptions.inc({ gateway: 'socketio' });
+    this.review(subscription);
     return subscription;
   }
 
-  private unsubscribeOrder(payload: unknown) {
+  private async unsubscribeOrder(payload: unknown) {
     const { orderId } = parseOrderRequest(payload, 'unsubscribe:order');
     const was = this.subscriptions.has(orderId);
     this.dropSubscription(orderId);
-    if (was) {
-      this.persist();
-      this.checkpointSoon();
-    }
+    if (was) await this.record();
     return { orderId, unsubscribed: was };
   }
 
-  private subscribeProject() {
+  private async subscribeProject() {
     assertMayFollowProject(this.principal);
-    if (!this.projectFeed) {
-      this.followProject();
-      this.persist();
-      this.checkpointSoon();
+    if (!this.projectFeed && !this.feedInRoom) {
+      // The room brings every event after the follower's position, read at the same moment.
+      this.feedStart = this.deps.followerPosition();
+      this.enter(topics.project(this.principal.projectId));
+      this.feedInRoom = true;
+      this.deps.metrics.realtimeSubscriptions.inc({ gateway: 'socketio' });
+      await this.record();
     }
     return { projectId: this.principal.projectId, subscribed: true };
   }
 
   /**
-   * Follows the project's events, from the hub at the follower's position; a recovered
-   * connection (`resumeAfter`) first reads what the log holds after that position.
+   * A recovered connection's project feed: what the log holds after `resumeAfter`, then
+   * live events, sent to this socket alone until the first live one, after which the
+   * project's room brings them.
    */
-  private followProject(resumeAfter?: LogPosition): void {
+  private followProject(resumeAfter: LogPosition): void {
     const feed = this.deps.feed.follow(
       this.principal.projectId,
       resumeAfter,
-      (event) => this.send(event),
+      (event) => {
+        const live = !feed.catchingUp;
+        this.send(event, live);
+        // After the rest of this event's round of the hub (which may include the project's room): the room brings the next.
+        if (live) queueMicrotask(() => this.feedToRoom(feed));
+      },
       (error) => {
         // Catching up failed, and the feed ended there: the client reconnects and recovers from its offset.
         this.deps.logger.warn({ err: error }, 'socket.io: resuming the project feed from the log failed; closing the transport');
@@ -265,28 +242,43 @@ export class SocketIoSession implements SubscriptionOwner {
     this.deps.metrics.realtimeSubscriptions.inc({ gateway: 'socketio' });
   }
 
-  private unsubscribeProject() {
-    if (this.projectFeed) {
-      this.projectFeed.close();
-      this.projectFeed = undefined;
-      this.feedStart = undefined;
-      this.deps.metrics.realtimeSubscriptions.dec({ gateway: 'socketio' });
-      if (!this.closed) {
-        this.persist();
-        this.checkpointSoon();
-      }
+  private feedToRoom(feed: ProjectFeedSubscription): void {
+    if (this.projectFeed !== feed || this.closed) return;
+    this.enter(topics.project(this.principal.projectId));
+    this.feedInRoom = true;
+    this.projectFeed = undefined;
+    feed.close();
+    this.updateRoom();
+  }
+
+  private async unsubscribeProject() {
+    if (this.projectFeed || this.feedInRoom) {
+      this.dropProjectFeed();
+      await this.record();
     }
     return { projectId: this.principal.projectId, unsubscribed: true };
+  }
+
+  private dropProjectFeed(): void {
+    if (!this.projectFeed && !this.feedInRoom) return;
+    this.projectFeed?.close();
+    this.projectFeed = undefined;
+    if (this.feedInRoom) this.socket.leave(topics.project(this.principal.projectId));
+    this.feedInRoom = false;
+    this.feedStart = undefined;
+    this.deps.metrics.realtimeSubscriptions.dec({ gateway: 'socketio' });
+    this.updateRoom();
   }
 
   private dropSubscription(orderId: string): void {
     const subscription = this.subscriptions.get(orderId);
     if (!subscription) return;
     this.subscriptions.delete(orderId);
-    this.unsettled.delete(subscription);
-    subscription.unsubscribe();
-    subscription.delivery.close();
+    this.unsteady.delete(subscription);
+    if (subscription.inRoom) this.socket.leave(topics.order(orderId));
+    subscription.close();
     this.deps.metrics.realtimeSubscriptions.dec({ gateway: 'socketio' });
+    this.updateRoom();
   }
 
   /**
@@ -305,84 +297,128 @@ export class SocketIoSession implements SubscriptionOwner {
   /** Closes the transport, dropping what is queued: the client reconnects by itself (and recovers). */
   private cutOff(): void {
     this.close();
-    const conn = this.socket.conn as unknown as { close(discard?: boolean): void; transport?: { socket?: { terminate?: () => void } } };
-    const ws = conn.transport?.socket;
-    conn.close(true);
-    // A WebSocket's close handshake would wait for the peer that does not read: drop it now, and its buffers with it.
-    ws?.terminate?.();
+    closeTransport(this.socket);
   }
 
   private scope() {
     return this.principal.kind === 'user' ? { userExternalId: this.principal.userExternalId } : {};
   }
 
-  /** Sends one update to this client (its subscriptions call this). */
-  send(event: OrderEvent): void {
-    if (this.closed) return;
+  /**
+   * Whether a packet may be written to this client: false once it is closed, or when
+   * it does not read and its buffers passed the cap (it is then cut off). Every packet
+   * to this socket, through a room or alone, is checked here (the adapter's `apply`).
+   */
+  admits(): boolean {
+    if (this.closed) return false;
     this.outbound ??= new OutboundBytes(this.socket);
-    if (this.outbound.get() > (this.deps.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES)) return this.cutOffSlowClient();
-    // Written as socket.io would write `socket.emit('order:update', update, offset)`: the whole packet
-    // encoded once for every socket when the offset is the event's log position, else only the update.
-    const conn = this.socket.conn;
-    if (conn.readyState !== 'open') return;
-    conn.write(this.recovery ? this.packetWithOffset(event) : encodedUpdate(event, this.socket.nsp.name));
+    if (this.outbound.get() <= (this.deps.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES)) return true;
+    this.cutOffSlowClient();
+    return false;
+  }
+
+  /** Sends one update to this client alone; one read from the log may be ahead of the follower, so only a live one ends with its position. */
+  send(event: OrderEvent, live: boolean): void {
+    if (!this.admits()) return;
+    const update = orderUpdateOf(event);
+    if (this.recovery && this.deps.positions) {
+      const offset = live && this.settled() ? this.deps.positions.seal(event.projectId, positionOf(event)) : NO_OFFSET;
+      this.socket.emit('order:update', update, offset);
+    } else this.socket.emit('order:update', update);
     this.deps.metrics.messageSent('socketio', event.createdAt);
   }
 
-  /**
-   * The event's log position says exactly what this client has when (1) the session's row
-   * holds its subscriptions as they are, (2) nothing sent to it came later in the log, and
-   * (3) nothing of what it follows that came earlier is still to be sent. Then recovery
-   * from the row and the position gives every event after it and none before. Otherwise
-   * (catching up from the log, a subscription being set up, a row not yet written, events
-   * of a batch that go out of log order) the event ends with a sealed checkpoint.
-   */
-  private packetWithOffset(event: OrderEvent): string {
-    const at = positionOf(event);
-    const shared = this.deps.positions !== undefined && this.row?.current === true && !isAfter(this.sentUpTo, at) && this.inStepAt(at);
-    if (isAfter(at, this.sentUpTo)) this.sentUpTo = at;
-    this.lastOffsetShared = shared;
-    if (shared) return encodedUpdateWithOffset(event, this.socket.nsp.name, (e) => this.deps.positions!.seal(e.projectId, positionOf(e)));
-    return encodedUpdate(event, this.socket.nsp.name, this.checkpoint());
+  enter(topic: string): void {
+    // A closed session's socket is gone or going: joining would leave its id in the room.
+    if (!this.closed) this.deps.rooms.join(this.socket, topic);
   }
 
-  private inStepAt(position: LogPosition): boolean {
-    if (this.projectFeed?.catchingUp) return false;
-    for (const subscription of this.unsettled) {
-      const standing = subscription.standingAt(position);
-      if (standing === 'behind') return false;
-      if (standing === 'settled') this.unsettled.delete(subscription);
+  review(subscription: OrderSubscription): void {
+    if (!this.recovery) return;
+    if (subscription.inStep || !this.subscriptions.has(subscription.orderId)) this.unsteady.delete(subscription);
+    else this.unsteady.add(subscription);
+    this.updateRoom();
+  }
+
+  /**
+   * Whether a log position this client is sent says exactly what it has: its row holds
+   * its subscriptions as they are, and each of them has sent everything up to the
+   * follower's position (in its room, or in step before it). Recovery from the row and
+   * such a position gives every event after it and none before.
+   */
+  private settled(): boolean {
+    if (this.row?.current !== true || this.projectFeed?.catchingUp) return false;
+    for (const subscription of this.unsteady) {
+      if (!subscription.inStep) return false;
+      this.unsteady.delete(subscription);
     }
     return true;
   }
 
-  /** Writes the session's subscriptions to its row (the writer is made on the first change: idle connections keep none). */
-  private persist(): void {
-    const rows = this.deps.rows;
-    if (!this.recovery || !rows || this.closed) return;
-    this.row ??= new SessionRowWriter(rows, this.deps.rowLifetimeMs ?? 0, this.deps.logger, () => this.rowSnapshot());
-    this.row.write();
+  /** Puts the socket in UNSETTLED_ROOM while it is not settled, so that room broadcasts end with no position for it. */
+  private updateRoom(): void {
+    if (!this.recovery || this.closed) return;
+    const unsettled = this.subscriptionCount > 0 && !this.settled();
+    if (unsettled === this.inUnsettledRoom) return;
+    this.inUnsettledRoom = unsettled;
+    if (unsettled) this.socket.join(UNSETTLED_ROOM);
+    else this.socket.leave(UNSETTLED_ROOM);
   }
 
-  private rowSnapshot(): SessionRowSnapshot | undefined {
+  /**
+   * Writes the session's row, then sends the offset that recovers the session as it now
+   * is (before the ack: a client that saw the ack can recover the change it asked for).
+   */
+  private async record(): Promise<void> {
+    if (!this.recovery || this.closed) return;
+    await this.persist();
+    if (this.closed || !this.deps.positions) return;
+    const at = this.settled() ? this.positionHeld() : undefined;
+    this.socket.emit(CHECKPOINT_EVENT, at ? this.deps.positions.seal(this.principal.projectId, at) : NO_OFFSET);
+  }
+
+  /**
+   * Where a settled client stands: the newest position of an event of what it follows
+   * that came through the hub (it has all of them, and the follower has passed it). It
+   * moves only with this session's own orders (or, for a secret key's feed, project).
+   */
+  private positionHeld(): LogPosition | undefined {
+    const feed = this.projectFeed;
+    // A resumed feed may have read ahead of the follower: not a place to recover from yet.
+    if (feed && isAfter(feed.position, this.deps.followerPosition())) return undefined;
+    const followed = [...this.subscriptions.keys()].map(topics.order);
+    if (this.feedInRoom) followed.push(topics.project(this.principal.projectId));
+    return this.deps.rooms.newest(followed, feed?.position);
+  }
+
+  /** Writes the session's subscriptions to its row (the writer is made on the first change: idle connections keep none). */
+  private async persist(): Promise<boolean> {
+    const rows = this.deps.rows;
+    if (!this.recovery || !rows || this.closed) return false;
+    if (!this.row) {
+      const pid = (this.socket as unknown as { pid: string }).pid;
+      const { kind, projectId } = this.principal;
+      const actor = this.principal.kind === 'user' ? { projectId, kind, userExternalId: this.principal.userExternalId } : { projectId, kind };
+      this.row = new SessionRowWriter(rows, pid, actor, this.deps.rowLifetimeMs ?? 0, this.deps.logger, () => this.rowSnapshot());
+    }
+    const written = await this.row.write();
+    this.updateRoom();
+    return written;
+  }
+
+  private rowSnapshot(): SessionSubscriptions | undefined {
     if (this.closed || !this.recovery) return undefined;
     const orders: Array<[string, number]> = [];
     for (const [orderId, subscription] of this.subscriptions) {
       if (subscription.startedFrom !== undefined) orders.push([orderId, subscription.startedFrom]);
     }
-    return {
-      sessionId: this.recovery.identity.session,
-      projectId: this.principal.projectId,
-      connectedAt: this.connectedAt,
-      orders,
-      ...(this.projectFeed && this.feedStart ? { feed: this.feedStart } : {}),
-    };
+    return { orders, ...(this.feedStart ? { feed: this.feedStart } : {}) };
   }
 
-  /** The session's id when its row is current (its expiry is renewed while connected); retries a failed write. */
+  /** The session's row key when its row is current (its expiry is renewed while connected); retries a failed write. */
   rowToRenew(): string | undefined {
     if (this.closed || !this.recovery || !this.row?.renewable()) return undefined;
-    return this.recovery.identity.session;
+    return this.row.sessionId;
   }
 
   /**
@@ -390,8 +426,7 @@ export class SocketIoSession implements SubscriptionOwner {
    * received, if the credential still reads that order; the log fills the gap.
    */
   private restore(restored: RecoveredState): void {
-    const { checkpoint } = restored;
-    for (const [orderId, version] of checkpoint.orders.slice(0, this.deps.maxSubscriptions)) {
+    for (const [orderId, version] of restored.orders.slice(0, this.deps.maxSubscriptions)) {
       const subscription = this.follow(orderId, version);
       this.deps.orders.get(this.principal.projectId, orderId, this.scope()).then(
         (order) => {
@@ -401,47 +436,12 @@ export class SocketIoSession implements SubscriptionOwner {
           // The credential no longer reads this order: it is not resumed.
           if (this.subscriptions.get(orderId) !== subscription) return;
           this.dropSubscription(orderId);
-          this.persist();
+          void this.persist();
         },
       );
     }
-    if (checkpoint.feed && mayFollowProject(this.principal)) this.followProject(checkpoint.feed);
+    if (restored.feed && mayFollowProject(this.principal)) this.followProject(restored.feed);
     // This connection now owns the session's row.
-    this.persist();
-  }
-
-  /** A sealed record of what this client has received so far, ending each event it is sent. */
-  private checkpoint(): string {
-    const recovery = this.recovery!;
-    const tokens = this.deps.tokens!;
-    const orders: Array<[string, number]> = [];
-    for (const [orderId, subscription] of this.subscriptions) {
-      const at = subscription.delivery.current;
-      if (at >= 0) orders.push([orderId, at]);
-      else if (subscription.startedFrom !== undefined) orders.push([orderId, subscription.startedFrom]);
-    }
-    this.lastCheckpointAt = Date.now();
-    return tokens.checkpoint({
-      session: recovery.identity.session,
-      at: this.lastCheckpointAt,
-      orders,
-      ...(this.projectFeed ? { feed: this.projectFeed.position } : {}),
-    });
-  }
-
-  /** Sends a checkpoint on its own, for changes no `order:update` reports (a subscribe or unsubscribe). */
-  private checkpointSoon(): void {
-    if (!this.recovery || this.closed) return;
-    this.lastOffsetShared = false;
-    this.socket.emit(CHECKPOINT_EVENT, this.checkpoint());
-  }
-
-  /**
-   * Keeps the client's sealed checkpoint young while it is connected, so the recovery
-   * window counts from the drop. A log position has no age: the row's expiry is renewed instead.
-   */
-  renewCheckpoint(olderThanMs: number): void {
-    if (!this.recovery || this.closed || this.subscriptionCount === 0 || this.lastOffsetShared) return;
-    if (Date.now() - this.lastCheckpointAt >= olderThanMs) this.checkpointSoon();
+    void this.persist();
   }
 }

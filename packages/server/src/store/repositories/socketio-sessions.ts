@@ -2,6 +2,13 @@ import { sql } from 'kysely';
 import type { LogPosition } from '../../domain/order.js';
 import type { Executor } from '../transaction.js';
 
+/** Whom a Socket.IO session acts for: a reconnect with a credential of anyone else starts a new session. */
+export interface SessionActor {
+  projectId: string;
+  kind: 'secret' | 'user';
+  userExternalId?: string;
+}
+
 /** What a recoverable Socket.IO session follows, as its row keeps it. */
 export interface SessionSubscriptions {
   /** [orderId, the version the subscription started from]: versions at or below it are never replayed. */
@@ -11,21 +18,29 @@ export interface SessionSubscriptions {
 }
 
 export interface SessionRow extends SessionSubscriptions {
-  projectId: string;
+  actor: SessionActor;
   expiresAt: number;
 }
 
-function encode(subscriptions: SessionSubscriptions): string {
-  return JSON.stringify({ orders: subscriptions.orders, feed: subscriptions.feed ? [subscriptions.feed.txId, subscriptions.feed.seq] : null });
+/** The row's `subscriptions` text: what the session follows, and the kind and user it acts for (the project has a column). */
+function encode(row: SessionSubscriptions & { actor: SessionActor }): string {
+  return JSON.stringify({
+    orders: row.orders,
+    feed: row.feed ? [row.feed.txId, row.feed.seq] : null,
+    actor: [row.actor.kind, row.actor.userExternalId ?? null],
+  });
 }
 
-function decode(text: string): SessionSubscriptions | undefined {
+function decode(projectId: string, text: string): (SessionSubscriptions & { actor: SessionActor }) | undefined {
   try {
-    const value = JSON.parse(text) as { orders?: unknown; feed?: unknown };
-    if (!Array.isArray(value.orders)) return undefined;
+    const value = JSON.parse(text) as { orders?: unknown; feed?: unknown; actor?: unknown };
+    if (!Array.isArray(value.orders) || !Array.isArray(value.actor)) return undefined;
+    const [kind, userExternalId] = value.actor as unknown[];
+    if (kind !== 'secret' && !(kind === 'user' && typeof userExternalId === 'string')) return undefined;
     const orders = value.orders.filter((o): o is [string, number] => Array.isArray(o) && typeof o[0] === 'string' && Number.isSafeInteger(o[1]));
     const feed = Array.isArray(value.feed) ? { txId: Number(value.feed[0]), seq: Number(value.feed[1]) } : undefined;
-    return { orders, ...(feed ? { feed } : {}) };
+    const actor: SessionActor = kind === 'user' ? { projectId, kind, userExternalId: userExternalId as string } : { projectId, kind: 'secret' };
+    return { orders, actor, ...(feed ? { feed } : {}) };
   } catch {
     return undefined;
   }
@@ -38,11 +53,11 @@ function decode(text: string): SessionSubscriptions | undefined {
  */
 export async function saveSession(
   db: Executor,
-  row: { sessionId: string; projectId: string; connectedAt: number; expiresAt: number } & SessionSubscriptions,
+  row: { sessionId: string; actor: SessionActor; connectedAt: number; expiresAt: number } & SessionSubscriptions,
 ): Promise<boolean> {
   const values = {
     session_id: row.sessionId,
-    project_id: row.projectId,
+    project_id: row.actor.projectId,
     subscriptions: encode(row),
     connected_at: row.connectedAt,
     expires_at: row.expiresAt,
@@ -67,8 +82,8 @@ export async function readSession(db: Executor, sessionId: string): Promise<Sess
     .where('session_id', '=', sessionId)
     .executeTakeFirst();
   if (!row) return undefined;
-  const subscriptions = decode(row.subscriptions);
-  return subscriptions ? { projectId: row.project_id, expiresAt: Number(row.expires_at), ...subscriptions } : undefined;
+  const subscriptions = decode(row.project_id, row.subscriptions);
+  return subscriptions ? { expiresAt: Number(row.expires_at), ...subscriptions } : undefined;
 }
 
 /** Pushes back the expiry of sessions still connected. */
