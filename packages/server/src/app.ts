@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { Config } from './config.js';
+import { MAX_METRICS_PROJECTS, type Config } from './config.js';
 import { type AppOptions, type Core, createCore } from './core.js';
 import { LogFollower } from './events/log-follower.js';
 import { SocketIoSessionRows } from './services/socketio-session-rows.js';
@@ -67,7 +67,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       })
     : undefined;
   const { logger, store, broker, projects, auth, orders, webhookEndpoints, webhookDeliveries, orderWaiters } = core;
-  registerQuotaMetrics(metrics.registry, core.projectQuotas, core.quotaEnforcer);
+  registerQuotaMetrics(metrics.registry, core.projectQuotas, core.quotaEnforcer, config.metricsProjects, MAX_METRICS_PROJECTS);
   const shutdown = new AbortController();
   const sender = new HttpSender({
     allowPrivate: config.webhooks.allowPrivate,

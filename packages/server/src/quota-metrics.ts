@@ -1,14 +1,41 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
-import { QUOTA_NAMES } from './domain/quotas.js';
+import { QUOTA_NAMES, type Quotas } from './domain/quotas.js';
 import type { ProjectQuotaService, QuotaSnapshot } from './services/project-quotas.js';
 import type { QuotaEnforcer } from './services/quota-enforcer.js';
 
+/** Share of a quota from which a project is shown by name even when not listed. */
+const NEAR_QUOTA = 0.8;
+
 /**
  * Usage against quota per project, on the registry /metrics serves (the metrics port only:
- * these name every tenant). Each scrape reads every project's quotas and endpoint count once
- * (shared by the gauges below); no request path touches them.
+ * these name tenants). To keep the series bounded, a project is named only when the
+ * operator listed it (ORDERCAST_METRICS_PROJECTS), or when it matters now: a quota refused
+ * it on this node, or it uses 80 % or more of one; at most `maxProjects` of the latter.
+ * The refusals are also counted for all projects together, by quota. Each scrape reads
+ * every project's quotas and endpoint count once (shared by the gauges below); no request
+ * path touches them.
  */
-export function registerQuotaMetrics(registry: Registry, quotas: ProjectQuotaService, enforcer: QuotaEnforcer): void {
+export function registerQuotaMetrics(
+  registry: Registry,
+  quotas: ProjectQuotaService,
+  enforcer: QuotaEnforcer,
+  listed: readonly string[],
+  maxProjects: number,
+): void {
+  const always = new Set(listed);
+  const shown = (snapshot: QuotaSnapshot): string[] => {
+    const named: string[] = [];
+    for (const [project, limits] of snapshot.quotas) {
+      if (always.has(project)) continue;
+      const usage = enforcer.usage(project);
+      const near =
+        usage.writesLastSecond >= NEAR_QUOTA * limits.writes_per_second ||
+        usage.openConnections >= NEAR_QUOTA * limits.open_connections ||
+        (snapshot.endpoints.get(project) ?? 0) >= NEAR_QUOTA * limits.webhook_endpoints;
+      if (near || enforcer.refusals.has(project)) named.push(project);
+    }
+    return [...always, ...named.slice(0, maxProjects)].filter((project) => snapshot.quotas.has(project));
+  };
   let lastRead: Promise<QuotaSnapshot | undefined> | undefined;
   const read = () => {
     lastRead ??= quotas
@@ -28,7 +55,10 @@ export function registerQuotaMetrics(registry: Registry, quotas: ProjectQuotaSer
       const snapshot = await read();
       if (!snapshot) return;
       this.reset();
-      for (const [project, limits] of snapshot.quotas) for (const quota of QUOTA_NAMES) this.set({ project, quota }, limits[quota]);
+      for (const project of shown(snapshot)) {
+        const limits = snapshot.quotas.get(project) as Quotas;
+        for (const quota of QUOTA_NAMES) this.set({ project, quota }, limits[quota]);
+      }
     },
   });
   new Gauge({
@@ -40,7 +70,7 @@ export function registerQuotaMetrics(registry: Registry, quotas: ProjectQuotaSer
       const snapshot = await read();
       if (!snapshot) return;
       this.reset();
-      for (const project of snapshot.quotas.keys()) {
+      for (const project of shown(snapshot)) {
         const usage = enforcer.usage(project);
         this.set({ project, quota: 'writes_per_second' }, usage.writesLastSecond);
         this.set({ project, quota: 'open_connections' }, usage.openConnections);
@@ -50,12 +80,26 @@ export function registerQuotaMetrics(registry: Registry, quotas: ProjectQuotaSer
   });
   new Counter({
     name: 'ordercast_project_quota_refusals_total',
-    help: 'Requests, connections and endpoints refused with quota_exceeded by this node, by project and quota',
+    help: 'Requests, connections and endpoints refused with quota_exceeded by this node, by project (those shown by name) and quota',
     labelNames: ['project', 'quota'],
     registers: [registry],
     collect() {
       this.reset();
-      for (const [project, byQuota] of enforcer.refusals) for (const [quota, count] of byQuota) this.inc({ project, quota }, count);
+      let named = 0;
+      for (const [project, byQuota] of enforcer.refusals) {
+        if (!always.has(project) && named++ >= maxProjects) continue;
+        for (const [quota, count] of byQuota) this.inc({ project, quota }, count);
+      }
+    },
+  });
+  new Counter({
+    name: 'ordercast_quota_refusals_total',
+    help: 'Requests, connections and endpoints refused with quota_exceeded by this node, all projects together, by quota',
+    labelNames: ['quota'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const byQuota of enforcer.refusals.values()) for (const [quota, count] of byQuota) this.inc({ quota }, count);
     },
   });
 }

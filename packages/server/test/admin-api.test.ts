@@ -10,6 +10,7 @@ import { connectSocket, emitWithAck, newCentrifuge, userToken, waitFor } from '.
 import { runCli, startServerProcess } from './helpers/server-process.js';
 import { RecordingEventSource } from './helpers/sse.js';
 import { startTestServer, type TestServer } from './helpers/test-server.js';
+import { serveOnATerminal } from './helpers/terminal.js';
 import { startReceiver, type WebhookReceiver } from './helpers/webhook-receiver.js';
 
 /** The promise for a disabled project, as for a rotated key: within 5 s, every connection has lost access. */
@@ -493,31 +494,24 @@ describe('the first admin key', () => {
   });
   afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
-  it('is printed once, on the console of the first start, and works; later starts print none; the CLI makes more', async () => {
-    const first = await startServerProcess(['--data-dir', dataDir, '--no-demo']);
-    let adminKey: string;
-    try {
-      await waitFor(() => /ak_[A-Za-z0-9]{40}/.test(first.output()), 'the admin key on the console');
-      const printed = first.output().match(/ak_[A-Za-z0-9]{40}/g) ?? [];
-      // Once: on the console, and not in the structured log line about it.
-      expect(printed).toHaveLength(1);
-      adminKey = printed[0] as string;
-      const logLine = first
-        .output()
-        .split('\n')
-        .find((line) => line.includes('created an admin key'));
-      expect(logLine).toContain(adminKey.slice(0, 11));
-      const res = await fetch(`${first.baseUrl}/api/v2/admin/projects`, { headers: { authorization: `Bearer ${adminKey}` } });
-      expect(res.status).toBe(200);
-    } finally {
-      await first.stop();
-    }
+  it('is printed once, to the terminal of the first start, and works; later starts print none; the CLI makes more', async () => {
+    const onTerminal = await serveOnATerminal({ ORDERCAST_DATA_DIR: dataDir, ORDERCAST_DEMO: 'false' }, /ak_[A-Za-z0-9]{40}/);
+    const printed = onTerminal.match(/ak_[A-Za-z0-9]{40}/g) ?? [];
+    // Once: on the terminal, and not in the log line about it.
+    expect(printed).toHaveLength(1);
+    const adminKey = printed[0] as string;
+    expect(onTerminal).toContain('first start: created an admin key');
 
+    // Off a terminal the output is a log: no key is made or printed, and every line is JSON.
     const second = await startServerProcess(['--data-dir', dataDir, '--no-demo']);
     try {
-      // The key would come before the dashboard's line, the last of a start.
-      await waitFor(() => second.output().includes('Dashboard'), 'the start to finish');
+      await waitFor(() => second.output().includes('dashboardUrl'), 'the start to finish');
       expect(second.output()).not.toMatch(/ak_[A-Za-z0-9]{40}/);
+      for (const line of second
+        .output()
+        .split('\n')
+        .filter((l) => l.trim() !== ''))
+        expect(() => JSON.parse(line), line).not.toThrow();
       const made = runCli(['admin', 'create-key', '--json', '--data-dir', dataDir]);
       expect(made.code, made.stderr).toBe(0);
       const { key } = JSON.parse(made.stdout);
@@ -531,6 +525,19 @@ describe('the first admin key', () => {
       expect(listed.stdout).not.toContain(key);
     } finally {
       await second.stop();
+    }
+  });
+
+  it('is not made when the output is a log: the log says how to make one', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'ordercast-admin-log-'));
+    const server = await startServerProcess(['--data-dir', dir, '--no-demo']);
+    try {
+      await waitFor(() => server.output().includes('no admin key yet'), 'the advice in the log');
+      expect(server.output()).not.toMatch(/ak_[A-Za-z0-9]{40}/);
+      expect(JSON.parse(runCli(['admin', 'list-keys', '--json', '--data-dir', dir]).stdout)).toEqual([]);
+    } finally {
+      await server.stop();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

@@ -56,7 +56,7 @@ export function registerServe(program: Command): void {
         throw error;
       }
       app.logger.info({ url, metricsUrl: app.metricsUrl, database: app.store.dialect, location: app.store.location }, `Ordercast listening on ${url}`);
-      await announceFirstAdminKey(app);
+      await announceFirstAdminKey(app, Boolean(process.stdout.isTTY) && config.logPretty);
       if (demo) process.stdout.write(demoInstructions(url, demo));
       else if (projectCount > 0) {
         app.logger.info(
