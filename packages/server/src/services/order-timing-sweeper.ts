@@ -29,7 +29,8 @@ const MAX_PAGES_PER_TICK = 40;
 export class OrderTimingSweeper {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
-  private stopped = true;
+  private started = false;
+  private stopped = false;
 
   constructor(
     private readonly store: Store,
@@ -38,7 +39,8 @@ export class OrderTimingSweeper {
   ) {}
 
   start(): void {
-    if (this.options.intervalMs <= 0 || !this.stopped) return;
+    if (this.options.intervalMs <= 0 || this.started) return;
+    this.started = true;
     this.stopped = false;
     this.schedule(0);
   }
