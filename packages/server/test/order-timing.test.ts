@@ -1,7 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseDuration } from '../src/domain/duration.js';
 import { onrampLifecycle } from '../src/domain/lifecycle-presets.js';
+import { Metrics } from '../src/metrics.js';
 import { OrderTimingSweeper } from '../src/services/order-timing-sweeper.js';
+import { countStuckOrders } from '../src/store/repositories/order-deadlines.js';
+import { registerStuckOrderGauges } from '../src/stuck-order-metrics.js';
 import type { CreatedProject } from '../src/services/project-service.js';
 import { testDialects } from './helpers/databases.js';
 import { startTestServer, type TestServer } from './helpers/test-server.js';
@@ -75,6 +78,15 @@ describe.each(testDialects)('order timing on %s', (dialect) => {
       expect(res.body.error.code).toBe('invalid_lifecycle');
       expect(res.body.error.details.problems.join('\n')).toContain(problem);
     }
+    // A project's lifecycle cannot change after creation (so no status with stuck orders in it can be
+    // removed): the admin API renames a project and nothing more.
+    const res = await server.request('PATCH', `/api/v2/admin/projects/${project.project.id}`, {
+      key: adminKey,
+      body: { name: 'Timed', lifecycle: { ...TIMED, statuses: ['paid', 'done', 'canceled'] } },
+    });
+    expect(res.status).toBe(400);
+    expect(res.body.error.code).toBe('validation_failed');
+    expect((await server.request('GET', '/api/v2/project', { key: key() })).body.lifecycle.statuses).toEqual(TIMED.statuses);
   });
 
   it('an order carries expectedBy and an ETA along the happy path; the project shows expectedWithin', async () => {
@@ -142,6 +154,16 @@ describe.each(testDialects)('order timing on %s', (dialect) => {
       expect.objectContaining({ type: 'order.stuck', version: 2 }),
       expect.objectContaining({ type: 'order.stuck', version: 4 }),
     ]);
+
+    // /metrics: the total, and per project and status for a project listed in ORDERCAST_METRICS_PROJECTS.
+    const scraped = await (await fetch(server.metricsUrl)).text();
+    expect(scraped).toMatch(/^ordercast_orders_stuck 7$/m);
+    expect(scraped).not.toContain('ordercast_project_orders_stuck{');
+    const listed = new Metrics({ projects: [project.project.id] });
+    registerStuckOrderGauges(listed, () => countStuckOrders(server.app.store.db));
+    const perProject = await listed.registry.getSingleMetricAsString('ordercast_project_orders_stuck');
+    expect(perProject).toContain(`ordercast_project_orders_stuck{project="${project.project.id}",status="new"} 6`);
+    expect(perProject).toContain(`ordercast_project_orders_stuck{project="${project.project.id}",status="paid"} 1`);
   });
 
   it('a bad stuck filter is a 400, never a 500', async () => {
