@@ -17,7 +17,14 @@ const DUE_TOGETHER = 2_000;
 const BATCH = 1_000;
 
 /** a → b → done, where an order should leave `a` within a second. */
-const QUICK = { name: 'quick', statuses: ['a', 'b', 'done'], initial: ['a'], final: ['done'], transitions: { a: ['b', 'done'], b: ['done'] }, expectedWithin: { a: '1s' } };
+const QUICK = {
+  name: 'quick',
+  statuses: ['a', 'b', 'done'],
+  initial: ['a'],
+  final: ['done'],
+  transitions: { a: ['b', 'done'], b: ['done'] },
+  expectedWithin: { a: '1s' },
+};
 
 async function createOrders(base: string, key: string, count: number, prefix: string): Promise<Array<{ id: string; expectedBy: string }>> {
   const requests: Array<Promise<any>> = [];

@@ -67,7 +67,7 @@ function orderSchema(lifecycle: Lifecycle, statuses: string[]): JsonSchema {
       createdAt: dateTime,
       updatedAt: dateTime,
       statusHistory: statusHistorySchema(lifecycle.statuses),
-      expectedBy: { ...dateTimeOrNull, description: 'When the order should leave its status (the lifecycle\'s `expectedWithin`); null without one' },
+      expectedBy: { ...dateTimeOrNull, description: "When the order should leave its status (the lifecycle's `expectedWithin`); null without one" },
       eta: { ...dateTimeOrNull, description: 'When it should reach a successful final status along the happy path; null when unknown' },
       stuck: { type: 'boolean', description: 'Still in its status past `expectedBy` (an `order.stuck` event said so); moving on clears it' },
     },

@@ -178,7 +178,13 @@ export interface StuckCommand {
  * Flagging an order as stuck: appended once per order version. Any other version means
  * the order moved on (or another process flagged it first): a refusal, so nothing is written.
  */
-export function decideStuck(lifecycle: Lifecycle, current: OrderState | undefined, command: StuckCommand, ids: { orderId: string; eventId: string }, at: string): Decision {
+export function decideStuck(
+  lifecycle: Lifecycle,
+  current: OrderState | undefined,
+  command: StuckCommand,
+  ids: { orderId: string; eventId: string },
+  at: string,
+): Decision {
   if (!current) return refuse('order_not_found', `No order ${ids.orderId}`, { orderId: ids.orderId });
   if (current.version !== command.expectedVersion || current.stuck) {
     return refuse('version_conflict', `The order is at version ${current.version}, not ${command.expectedVersion}`, {

@@ -53,7 +53,11 @@ export const orderSchema = {
       format: 'date-time',
       description: "When the order should leave its status (the lifecycle's `expectedWithin`); null without one, or once final",
     },
-    eta: { type: ['string', 'null'], format: 'date-time', description: 'When it should reach a successful final status along the happy path; null when unknown' },
+    eta: {
+      type: ['string', 'null'],
+      format: 'date-time',
+      description: 'When it should reach a successful final status along the happy path; null when unknown',
+    },
     stuck: { type: 'boolean', description: 'Still in its status past `expectedBy` (an `order.stuck` event said so); moving on clears it' },
   },
   required: ['id', 'object', 'projectId', 'status', 'version', 'final', 'createdAt', 'updatedAt', 'statusHistory', 'expectedBy', 'eta', 'stuck'],

@@ -420,7 +420,10 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         // whether an `order.stuck` event said it is late (docs/timing.md).
         await db.schema.alterTable('orders').addColumn('expected_by', 'text').execute();
         await db.schema.alterTable('orders').addColumn('eta', 'text').execute();
-        await db.schema.alterTable('orders').addColumn('stuck', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+        await db.schema
+          .alterTable('orders')
+          .addColumn('stuck', 'integer', (c) => c.notNull().defaultTo(0))
+          .execute();
         // The due index: expected_by while the order may still become stuck, else null. The
         // sweeper reads it in order up to now, so its work is the orders coming due, not those open.
         await db.schema.alterTable('orders').addColumn('due_at', 'text').execute();

@@ -136,11 +136,7 @@ export class PostgresOrderLog {
       if (command.kind !== 'create' || claim) {
         let state: StateRow[];
         try {
-          state = await this.query<StateRow>(READ_STATE_STATEMENT, [
-            command.kind !== 'create' ? command.orderId : null,
-            command.projectId,
-            claim?.key ?? null,
-          ]);
+          state = await this.query<StateRow>(READ_STATE_STATEMENT, [command.kind !== 'create' ? command.orderId : null, command.projectId, claim?.key ?? null]);
         } catch (error) {
           // A read changes nothing: once on a fresh connection, then a 503 for the caller.
           if (reconnected || !isConnectionError(error)) throw error;
