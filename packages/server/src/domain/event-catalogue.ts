@@ -12,7 +12,7 @@ import {
 } from './operational-events.js';
 import type { Order, StatusHistoryEntry } from './order.js';
 import { ORDER_STUCK } from './order-decisions.js';
-import { timingOf } from './order-timing.js';
+import { hasExpectedTimes, timingOf } from './order-timing.js';
 import type { WebhookPayload } from './webhook-payload.js';
 
 /** One event type a project's endpoints can receive: `GET /event-types`, and the OpenAPI `webhooks`. */
@@ -167,8 +167,8 @@ function exampleOrder(lifecycle: Lifecycle, path: string[], stuck = false): Orde
 
 /** `order.stuck`, when the lifecycle expects orders to leave some status in time. */
 function stuckEventType(lifecycle: Lifecycle): EventType | undefined {
-  const timed = lifecycle.statuses.filter((s) => lifecycle.expectedWithin?.[s] !== undefined);
-  if (timed.length === 0) return undefined;
+  if (!hasExpectedTimes(lifecycle)) return undefined;
+  const timed = lifecycle.statuses.filter((s) => lifecycle.expectedWithin[s] !== undefined);
   const example = exampleOrder(lifecycle, pathTo(lifecycle, timed[0]!)!, true);
   const flaggedAt = new Date(Date.parse(example.expectedBy!) + 1_000).toISOString();
   return {

@@ -18,6 +18,11 @@ export interface OrderTiming {
 
 export const NO_TIMING: OrderTiming = { expectedBy: null, eta: null };
 
+/** Whether orders of this lifecycle can become stuck (and so emit `order.stuck`). */
+export function hasExpectedTimes(lifecycle: Lifecycle): boolean {
+  return Object.keys(lifecycle.expectedWithin ?? {}).length > 0;
+}
+
 export function expectedWithinMs(lifecycle: Lifecycle, status: string): number | undefined {
   const text = lifecycle.expectedWithin?.[status];
   return text === undefined ? undefined : durationMs(text);
