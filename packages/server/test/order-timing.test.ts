@@ -7,6 +7,8 @@ import { countStuckOrders } from '../src/store/repositories/order-deadlines.js';
 import { registerStuckOrderGauges } from '../src/stuck-order-metrics.js';
 import type { CreatedProject } from '../src/services/project-service.js';
 import { testDialects } from './helpers/databases.js';
+import { connectSocket, emitWithAck, waitFor } from './helpers/realtime.js';
+import { RecordingEventSource } from './helpers/sse.js';
 import { startTestServer, type TestServer } from './helpers/test-server.js';
 
 const MINUTE = 60_000;
@@ -108,6 +110,13 @@ describe.each(testDialects)('order timing on %s', (dialect) => {
     const ids: string[] = [];
     for (let i = 0; i < 7; i++) ids.push((await server.request('POST', '/api/v2/orders', { key: key(), body: { userExternalId: `u${i % 2}` } })).body.id);
     const feedStart = (await server.request('GET', '/api/v2/events?limit=500', { key: key() })).body.nextCursor;
+    // A Socket.IO client and an SSE stream follow the first order, as a checkout page would.
+    const socket = await connectSocket(server.baseUrl, { apiKey: key() });
+    const socketUpdates: Array<{ version: number; order: { stuck: boolean } }> = [];
+    socket.on('order:update', (update) => socketUpdates.push(update));
+    await emitWithAck(socket, 'subscribe:order', { orderId: ids[0] });
+    const sse = new RecordingEventSource(`${server.baseUrl}/api/v2/orders/${ids[0]}/stream`, { bearer: key() });
+    await waitFor(() => sse.versions.includes(1), 'the stream to send the current order');
 
     expect(await sweeper.sweep()).toBe(0);
     // The clock jumps forward past the deadlines: every open order is flagged, once (pages of 3).
@@ -116,6 +125,11 @@ describe.each(testDialects)('order timing on %s', (dialect) => {
     expect(await sweeper.sweep()).toBe(0);
     const order = (await server.request('GET', `/api/v2/orders/${ids[0]}`, { key: key() })).body;
     expect(order).toMatchObject({ status: 'new', version: 2, stuck: true });
+    await waitFor(() => socketUpdates.some((u) => u.version === 2) && sse.versions.includes(2), 'order.stuck on the socket and the stream');
+    expect(socketUpdates.find((u) => u.version === 2)?.order.stuck).toBe(true);
+    expect(sse.messages.find((m) => m.data.version === 2)?.data.order.stuck).toBe(true);
+    socket.close();
+    sse.close();
     // Set back an hour: nothing is flagged, nothing twice; right again: still once.
     now -= HOUR;
     expect(await sweeper.sweep()).toBe(0);
