@@ -14,14 +14,13 @@ export interface DueOrder {
  * open; `due_at` is null once flagged or final, so a flagged order leaves the range.
  */
 export async function findDueOrders(db: Executor, now: string, limit: number): Promise<DueOrder[]> {
-  const rows = await db
-    .selectFrom('orders')
-    .select(['id', 'project_id', 'version', 'due_at'])
-    .where('due_at', '<=', now)
-    .orderBy('due_at')
-    .limit(limit)
-    .execute();
+  const rows = await dueOrdersQuery(db, now, limit).execute();
   return rows.map((row) => ({ id: row.id, projectId: row.project_id, version: Number(row.version), dueAt: row.due_at as string }));
+}
+
+/** The due index's range up to `now`, earliest first (its plan is checked by test/order-timing.test.ts). */
+export function dueOrdersQuery(db: Executor, now: string, limit: number) {
+  return db.selectFrom('orders').select(['id', 'project_id', 'version', 'due_at']).where('due_at', '<=', now).orderBy('due_at').limit(limit);
 }
 
 /** Stuck orders per project and status (the `/metrics` gauge): an index-only range of `orders_stuck`. */
