@@ -125,7 +125,7 @@ describe.each(testDialects)('event catalogue (%s)', (dialect) => {
     const c = await api.createOrder();
     await api.transition(c.id, 'CANCELLED');
     // order.stuck: an order left waiting past the preset's 30 minutes, by a sweeper whose clock is ahead.
-    const late = await api.createOrder({ status: 'AWAITING_PAYMENT_FROM_USER' });
+    const late = (await api.createOrder({ status: 'AWAITING_PAYMENT_FROM_USER' })) as { id: string; expectedBy: string };
     const ahead = { now: () => Date.parse(late.expectedBy) + 1 };
     expect(await new OrderTimingSweeper(fixtures.server.app.store, fixtures.server.app.orders, { intervalMs: 0, clock: ahead }).sweep()).toBe(1);
     await api.sendTest(allEndpoint.id);
