@@ -207,6 +207,41 @@ describe.each(testDialects)('order timing on %s', (dialect) => {
     }
   });
 
+  it('an event and an idempotent answer stored before order timing read as orders without a deadline', async () => {
+    const feedStart = (await server.request('GET', '/api/v2/events?limit=500', { key: key() })).body.nextCursor;
+    const headers = { 'idempotency-key': `old-${dialect}` };
+    const created = (await server.request('POST', '/api/v2/orders', { key: key(), body: { externalId: `old-${dialect}` }, headers })).body;
+    // As a release before migration 0014 wrote them: no expectedBy, eta or stuck in the stored JSON.
+    const strip = (text: string) => {
+      const { expectedBy: _e, eta: _t, stuck: _s, ...old } = JSON.parse(text);
+      return JSON.stringify(old);
+    };
+    const db = server.app.store.db;
+    const event = await db.selectFrom('order_events').select(['id', 'snapshot']).where('order_id', '=', created.id).executeTakeFirstOrThrow();
+    await db
+      .updateTable('order_events')
+      .set({ snapshot: strip(event.snapshot) })
+      .where('id', '=', event.id)
+      .execute();
+    const remembered = await db
+      .selectFrom('idempotency_keys')
+      .select(['key', 'response_body'])
+      .where('key', '=', headers['idempotency-key'])
+      .executeTakeFirstOrThrow();
+    await db
+      .updateTable('idempotency_keys')
+      .set({ response_body: strip(remembered.response_body) })
+      .where('key', '=', remembered.key)
+      .execute();
+
+    const feed = await server.request('GET', `/api/v2/events?after=${feedStart}&limit=500`, { key: key() });
+    expect(feed.status).toBe(200);
+    expect(feed.body.data.find((e: { orderId: string }) => e.orderId === created.id).data).toMatchObject({ expectedBy: null, eta: null, stuck: false });
+    const replay = await server.request('POST', '/api/v2/orders', { key: key(), body: { externalId: `old-${dialect}` }, headers });
+    expect(replay.status).toBe(201);
+    expect(replay.body).toMatchObject({ id: created.id, expectedBy: null, eta: null, stuck: false });
+  });
+
   it('a bad stuck filter is a 400, never a 500', async () => {
     const res = await server.request('GET', '/api/v2/orders?stuck=maybe', { key: key() });
     expect(res.status).toBe(400);

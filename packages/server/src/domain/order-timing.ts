@@ -48,6 +48,18 @@ export function timingOf(lifecycle: Lifecycle, status: string, enteredAt: string
   return { expectedBy, eta: next === undefined ? null : new Date(entered + total).toISOString() };
 }
 
+/**
+ * An order stored before orders had timing (an event's snapshot, a remembered idempotent
+ * answer, written before migration 0014) reads as one without a deadline, so every order
+ * any channel carries has the fields its schema requires.
+ */
+export function withTimingDefaults<T extends { expectedBy?: string | null; eta?: string | null; stuck?: boolean }>(order: T): T {
+  order.expectedBy ??= null;
+  order.eta ??= null;
+  order.stuck ??= false;
+  return order;
+}
+
 /** How late an order is at `now`, in whole seconds; 0 when it is not late. */
 export function secondsLate(expectedBy: string | null, now: number): number {
   if (expectedBy === null) return 0;

@@ -11,6 +11,7 @@ import {
   type TransitionCommand,
 } from '../domain/order-decisions.js';
 import type { OrderEvent } from '../domain/order.js';
+import { withTimingDefaults } from '../domain/order-timing.js';
 import { eventPayloadJson } from '../domain/webhook-payload.js';
 import { initialChannelEpoch } from './repositories/channel-offsets.js';
 
@@ -87,7 +88,7 @@ export function idempotencyOutcome(claim: IdempotencyClaim | undefined, stored: 
       },
     };
   }
-  return { kind: 'replayed', statusCode: stored.statusCode, body: JSON.parse(stored.responseBody) };
+  return { kind: 'replayed', statusCode: stored.statusCode, body: withTimingDefaults(JSON.parse(stored.responseBody)) };
 }
 
 export function decide(command: AppendCommand, current: OrderState | undefined, ids: { orderId: string; eventId: string }, at: string): Decision {
