@@ -14,6 +14,7 @@ import { nodesScenario } from './scenarios/nodes.mjs';
 import { pollScenario } from './scenarios/poll.mjs';
 import { pushScenario } from './scenarios/push.mjs';
 import { scaleScenario } from './scenarios/scale.mjs';
+import { timingScenario } from './scenarios/timing.mjs';
 import { tracingScenario } from './scenarios/tracing.mjs';
 import { webhookTenantsScenario } from './scenarios/webhook-tenants.mjs';
 import { webhooksScenario } from './scenarios/webhooks.mjs';
@@ -30,6 +31,7 @@ const SCENARIOS = {
   'idle-nodes': idleNodesScenario,
   scale: scaleScenario,
   tracing: tracingScenario,
+  timing: timingScenario,
 };
 
 const args = process.argv.slice(2);

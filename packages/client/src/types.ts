@@ -27,6 +27,12 @@ export interface Order {
   createdAt: string;
   updatedAt: string;
   statusHistory: StatusHistoryEntry[];
+  /** When the order should leave its status (the lifecycle's `expectedWithin`); null without one, or once final. */
+  expectedBy: string | null;
+  /** When it should reach a successful final status, along the lifecycle's happy path; null when unknown. */
+  eta: string | null;
+  /** Whether it is still in its status past `expectedBy` (an `order.stuck` event said so); moving on clears it. */
+  stuck: boolean;
 }
 
 /** The `order:update` event of the Socket.IO gateway (`/ws`). */

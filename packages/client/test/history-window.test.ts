@@ -39,6 +39,9 @@ describe('versions older than the history window', () => {
       status: `S${version}`,
       version,
       final: false,
+      expectedBy: null,
+      eta: null,
+      stuck: false,
       createdAt: 't',
       updatedAt: `t${version}`,
       statusHistory: Array.from({ length: Math.min(10, version) }, (_, i) => ({

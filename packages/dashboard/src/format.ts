@@ -16,6 +16,16 @@ export function formatAgo(iso: string | null | undefined, now = Date.now()): str
   return formatTime(iso);
 }
 
+/** How late a stuck order is: "12 s late", "3 min late", "2 h late", "4 d late". */
+export function formatLate(expectedBy: string | null | undefined, now = Date.now()): string {
+  if (!expectedBy) return 'late';
+  const seconds = Math.max(0, Math.round((now - Date.parse(expectedBy)) / 1000));
+  if (seconds < 60) return `${seconds} s late`;
+  if (seconds < 3600) return `${Math.floor(seconds / 60)} min late`;
+  if (seconds < 86_400) return `${Math.floor(seconds / 3600)} h late`;
+  return `${Math.floor(seconds / 86_400)} d late`;
+}
+
 export function formatAmount(amount: string | null | undefined, currency: string | null | undefined): string {
   if (!amount) return '—';
   return currency ? `${amount} ${currency}` : amount;

@@ -5,6 +5,7 @@ export const BASE = '/dashboard';
 
 export type Route =
   | { page: 'orders' }
+  | { page: 'stuck' }
   | { page: 'order'; id: string }
   | { page: 'webhooks' }
   | { page: 'events' }
@@ -26,6 +27,7 @@ export function parseRoute(pathname: string): Route {
     });
   if (parts.length === 0 || (parts.length === 1 && parts[0] === 'orders')) return { page: 'orders' };
   if (parts.length === 2 && parts[0] === 'orders') return { page: 'order', id: parts[1] as string };
+  if (parts.length === 1 && parts[0] === 'stuck') return { page: 'stuck' };
   if (parts.length === 1 && parts[0] === 'webhooks') return { page: 'webhooks' };
   if (parts.length === 1 && parts[0] === 'events') return { page: 'events' };
   if (parts.length === 1 && parts[0] === 'project') return { page: 'project' };

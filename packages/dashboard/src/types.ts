@@ -10,6 +10,8 @@ export interface Lifecycle {
   transitions: Record<string, string[]>;
   createdEventName: string;
   eventNames: Record<string, string>;
+  /** How long an order should stay in each non-final status ("10m"); absent on servers before order timing. */
+  expectedWithin?: Record<string, string>;
 }
 
 export interface Project {
@@ -24,7 +26,7 @@ export interface Project {
 /** An entry of `/orders/{id}/events`. */
 export interface OrderEvent {
   id: string;
-  type: 'order.created' | 'order.status_changed';
+  type: 'order.created' | 'order.status_changed' | 'order.stuck';
   eventName: string;
   orderId: string;
   fromStatus: string | null;

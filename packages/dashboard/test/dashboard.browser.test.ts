@@ -314,6 +314,8 @@ describe.skipIf(!runs)('dashboard in Chromium', () => {
     const outline = await phone.evaluate(() => getComputedStyle(document.activeElement as Element).outlineWidth);
     expect(outline).toBe('3px');
     await phone.keyboard.press('Tab');
+    expect(await phone.evaluate(() => document.activeElement?.textContent)).toBe('Stuck');
+    await phone.keyboard.press('Tab');
     await phone.keyboard.press('Enter');
     await phone.getByRole('heading', { name: 'Webhooks' }).waitFor();
 

@@ -23,6 +23,7 @@ import { startIdempotencyRetention } from './services/idempotency-retention.js';
 import { EventFeedService } from './services/event-feed-service.js';
 import { TenantPositions } from './services/tenant-position.js';
 import { RetentionService } from './services/retention.js';
+import { OrderTimingSweeper } from './services/order-timing-sweeper.js';
 import { Metrics } from './metrics.js';
 import { tracedLogRead } from './events/log-read-span.js';
 import { registerQuotaMetrics } from './quota-metrics.js';
@@ -37,6 +38,8 @@ export interface App extends Omit<Core, 'close' | 'metrics'> {
   dispatcher: DeliveryDispatcher | undefined;
   /** Prunes old attempt bodies, deliveries and events in the background (ORDERCAST_RETENTION_*). */
   retention: RetentionService;
+  /** Flags orders past their expected time (docs/timing.md). */
+  timing: OrderTimingSweeper;
   http: FastifyInstance;
   /** The one follower of the log: every committed event, once, in commit order, to the gateways, long-polls, the feed and the dispatcher. */
   follower: LogFollower;
@@ -184,6 +187,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   let metricsServer: MetricsServer | undefined;
 
   let retention: { stop(): void } | undefined;
+  const timing = new OrderTimingSweeper(store, orders, { intervalMs: config.timingSweepMs, logger });
   const pruning = new RetentionService(store, { ...config.retention, pauseMs: 5 }, logger);
   const reader = new EventLogReader(store);
   const limiter = new HandshakeLimiter(config.realtime.handshakesPerSecond, isTrustedProxy);
@@ -222,6 +226,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     metrics,
     dispatcher,
     retention: pruning,
+    timing,
     http,
     follower,
     hub,
@@ -238,6 +243,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       await http.listen({ host: config.host, port: config.port });
       retention = startIdempotencyRetention(store, logger);
       pruning.start();
+      timing.start();
       dispatcher?.start();
       const address = http.server.address();
       const port = typeof address === 'object' && address ? address.port : config.port;
@@ -249,6 +255,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         shutdown.abort();
         retention?.stop();
         await pruning.stop();
+        await timing.stop();
         orderWaiters.close();
         for (const stop of stopWaking) stop();
         // Sockets first: open WebSockets would otherwise hold the HTTP server open.

@@ -62,6 +62,8 @@ export interface Config {
   /** ORDERCAST_ENCRYPTION_KEY_PREVIOUS: keys that still open stored secrets while they are re-sealed. */
   encryptionKeyPrevious: string | undefined;
   retention: RetentionConfig;
+  /** ORDERCAST_TIMING_SWEEP_MS: how often the due index is read for orders past their expected time (docs/timing.md); 0 turns the sweeper off. */
+  timingSweepMs: number;
   /** ORDERCAST_QUOTA_*: what each project may use unless its own quotas say otherwise (quota-config.ts). */
   quotas: Quotas;
 }
@@ -304,6 +306,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     encryptionKey: env.ORDERCAST_ENCRYPTION_KEY || undefined,
     encryptionKeyPrevious: env.ORDERCAST_ENCRYPTION_KEY_PREVIOUS || undefined,
     retention: loadRetentionConfig(env),
+    timingSweepMs: integer('ORDERCAST_TIMING_SWEEP_MS', env.ORDERCAST_TIMING_SWEEP_MS, 250, 0, 60_000),
     quotas: quotaDefaults(env),
   };
 }

@@ -31,6 +31,8 @@ import { postgresNotifier } from './store/pg-notify.js';
 import type { SecretBox } from './store/secret-box.js';
 import { resealStoredSecrets } from './store/secret-reseal.js';
 import { DeliveryQueue } from './webhooks/delivery-queue.js';
+import { countStuckOrders } from './store/repositories/order-deadlines.js';
+import { registerStuckOrderGauges } from './stuck-order-metrics.js';
 
 /*
  * The services without any server: what a one-off CLI command needs, and what app.ts builds
@@ -227,6 +229,7 @@ export async function createCore(config: Config, options: AppOptions = {}): Prom
   const projectKeys = new ProjectKeyService(store, projects);
   const adminKeys = new AdminKeyService(store, () => auth.forgetCachedKeys());
   metrics?.setWebhookQueueProbe(() => deliveryQueue.queueStats());
+  if (metrics) registerStuckOrderGauges(metrics, () => countStuckOrders(store.db));
   return {
     config,
     logger,

@@ -42,6 +42,8 @@ function Page(props: { route: Route }) {
   switch (route.page) {
     case 'orders':
       return <OrdersPage />;
+    case 'stuck':
+      return <OrdersPage stuckOnly />;
     case 'order':
       return <OrderPage id={route.id} />;
     case 'webhooks':
@@ -66,6 +68,7 @@ function Page(props: { route: Route }) {
 
 const NAV: { to: string; label: string; pages: Route['page'][] }[] = [
   { to: '/', label: 'Orders', pages: ['orders', 'order'] },
+  { to: '/stuck', label: 'Stuck', pages: ['stuck'] },
   { to: '/webhooks', label: 'Webhooks', pages: ['webhooks'] },
   { to: '/events', label: 'Events', pages: ['events'] },
   { to: '/audit', label: 'Audit log', pages: ['audit'] },

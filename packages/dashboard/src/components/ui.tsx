@@ -2,7 +2,7 @@ import type { ComponentChildren } from 'preact';
 import { useState } from 'preact/hooks';
 import { ApiError } from '../api.js';
 import { useSession } from '../context.js';
-import { statusTone } from '../format.js';
+import { formatLate, formatTime, statusTone } from '../format.js';
 import { href, onLinkClick } from '../router.js';
 
 export function Link(props: { to: string; children: ComponentChildren; class?: string; 'aria-current'?: 'page' | undefined }) {
@@ -10,6 +10,16 @@ export function Link(props: { to: string; children: ComponentChildren; class?: s
     <a href={href(props.to)} class={props.class} aria-current={props['aria-current']} onClick={(e) => onLinkClick(e, props.to)}>
       {props.children}
     </a>
+  );
+}
+
+/** Marks an order still in its status past its expected time, with how late it is. */
+export function StuckMark(props: { order: { stuck?: boolean; expectedBy?: string | null } }) {
+  if (!props.order.stuck) return null;
+  return (
+    <span class="badge tone-bad stuck-mark" data-stuck title={`Expected by ${formatTime(props.order.expectedBy)}`}>
+      Stuck · {formatLate(props.order.expectedBy)}
+    </span>
   );
 }
 

@@ -2,7 +2,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, withQuery } from '../api.js';
 import { DeliveryList, isNotFound } from '../components/deliveries.js';
 import { LifecycleDiagram } from '../components/lifecycle-diagram.js';
-import { CopyableId, ErrorNotice, Link, StatusBadge, WholeText } from '../components/ui.js';
+import { CopyableId, ErrorNotice, Link, StatusBadge, StuckMark, WholeText } from '../components/ui.js';
 import { NoDeliveries } from '../components/no-deliveries.js';
 import { OrderMetadata } from '../components/order-metadata.js';
 import { canChange, useSession } from '../context.js';
@@ -191,6 +191,7 @@ export function OrderPage(props: { id: string }) {
           <WholeText text={order.externalId ?? order.id} />
         </h1>
         <StatusBadge status={order.status} />
+        <StuckMark order={order} />
         <span class="muted small">version {order.version}</span>
       </div>
       {error !== undefined && <ErrorNotice error={error} onRetry={() => void load()} />}
@@ -227,6 +228,18 @@ export function OrderPage(props: { id: string }) {
           <dt>Last change</dt>
           <dd>{formatTime(order.updatedAt)}</dd>
         </div>
+        {order.expectedBy && (
+          <div>
+            <dt>Expected to move by</dt>
+            <dd data-field="expected-by">{formatTime(order.expectedBy)}</dd>
+          </div>
+        )}
+        {order.eta && (
+          <div>
+            <dt>Expected to complete by</dt>
+            <dd data-field="eta">{formatTime(order.eta)}</dd>
+          </div>
+        )}
       </dl>
 
       <h2 id="lifecycle-title">Lifecycle</h2>
@@ -275,7 +288,11 @@ export function OrderPage(props: { id: string }) {
               </td>
               <td data-label="From → to">
                 <span class="transition">
-                  {e.fromStatus ? (
+                  {e.type === 'order.stuck' ? (
+                    <>
+                      still <StatusBadge status={e.toStatus} />, past its expected time
+                    </>
+                  ) : e.fromStatus ? (
                     <>
                       <StatusBadge status={e.fromStatus} /> → <StatusBadge status={e.toStatus} />
                     </>

@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, withQuery } from '../api.js';
-import { WholeText, curl, EmptyState, ErrorNotice, Link, StatusBadge } from '../components/ui.js';
+import { WholeText, curl, EmptyState, ErrorNotice, Link, StatusBadge, StuckMark } from '../components/ui.js';
 import { useSession } from '../context.js';
 import { formatAgo, formatAmount, formatTime } from '../format.js';
 import type { FeedEvent, ListPage, Order } from '../types.js';
@@ -19,8 +19,9 @@ interface Filters {
 
 const NO_FILTERS: Filters = { id: '', status: '', externalId: '', userExternalId: '' };
 
-function matches(order: Order, filters: Filters): boolean {
+function matches(order: Order, filters: Filters, stuckOnly = false): boolean {
   return (
+    (!stuckOnly || order.stuck) &&
     (!filters.id || order.id === filters.id) &&
     (!filters.status || order.status === filters.status) &&
     (!filters.externalId || order.externalId === filters.externalId) &&
@@ -28,7 +29,9 @@ function matches(order: Order, filters: Filters): boolean {
   );
 }
 
-export function OrdersPage() {
+/** `stuckOnly`: the Stuck view, orders past their expected time (`?stuck=true`), with the same filters. */
+export function OrdersPage(props: { stuckOnly?: boolean } = {}) {
+  const stuckOnly = props.stuckOnly === true;
   const { api, project, origin } = useSession();
   const [filters, setFilters] = useState<Filters>(NO_FILTERS);
   const [draft, setDraft] = useState<Filters>(NO_FILTERS);
@@ -46,7 +49,7 @@ export function OrdersPage() {
   async function oneOrder(orderId: string): Promise<ListPage<Order>> {
     try {
       const order = await api.get<Order>(`/api/v2/orders/${encodeURIComponent(orderId)}`);
-      return { object: 'list', data: matches(order, filters) ? [order] : [], hasMore: false };
+      return { object: 'list', data: matches(order, filters, stuckOnly) ? [order] : [], hasMore: false };
     } catch (e) {
       if (e instanceof ApiError && e.status === 404) return { object: 'list', data: [], hasMore: false };
       throw e;
@@ -60,7 +63,7 @@ export function OrdersPage() {
       const { id: orderId, ...listFilters } = filters;
       const result = orderId
         ? await oneOrder(orderId)
-        : await api.get<ListPage<Order>>(withQuery('/api/v2/orders', { limit: PAGE_SIZE, cursor, ...listFilters }));
+        : await api.get<ListPage<Order>>(withQuery('/api/v2/orders', { limit: PAGE_SIZE, cursor, ...listFilters, ...(stuckOnly ? { stuck: 'true' } : {}) }));
       if (id !== request.current) return;
       setPage(result);
       setError(undefined);
@@ -73,7 +76,7 @@ export function OrdersPage() {
 
   useEffect(() => {
     void load();
-  }, [filters, cursor]);
+  }, [filters, cursor, stuckOnly]);
 
   // "12 s ago" stays true without a reload.
   useEffect(() => {
@@ -97,7 +100,12 @@ export function OrdersPage() {
               data = data.map((o, i) => (i === index ? order : o));
               marks[order.id] = order.version;
             }
-          } else if (event.type === 'order.created' && cursors.length === 0 && cursor === undefined && matches(order, filters)) {
+          } else if (
+            (stuckOnly ? event.type === 'order.stuck' : event.type === 'order.created') &&
+            cursors.length === 0 &&
+            cursor === undefined &&
+            matches(order, filters, stuckOnly)
+          ) {
             data = [order, ...data];
             marks[order.id] = order.version;
             if (data.length > PAGE_SIZE) {
@@ -131,8 +139,12 @@ export function OrdersPage() {
   return (
     <section aria-labelledby="orders-title">
       <div class="page-head">
-        <h1 id="orders-title">Orders</h1>
-        <span class="muted small">Newest first. New orders and status changes appear as they happen.</span>
+        <h1 id="orders-title">{stuckOnly ? 'Stuck orders' : 'Orders'}</h1>
+        <span class="muted small">
+          {stuckOnly
+            ? 'Orders still in a status past its expected time (the lifecycle’s expectedWithin), newest first. They appear as they get stuck.'
+            : 'Newest first. New orders and status changes appear as they happen.'}
+        </span>
       </div>
       <form class="filters" onSubmit={applyFilters} role="search" aria-label="Filter orders">
         <div class="field">
@@ -192,6 +204,8 @@ export function OrdersPage() {
               filters.id ? `/api/v2/orders/${encodeURIComponent(filters.id)}` : withQuery('/api/v2/orders', { ...filters, id: undefined }),
             )}
           />
+        ) : stuckOnly ? (
+          <EmptyState title="No stuck orders: every open order is within its expected time." curl={curl(origin, 'GET', '/api/v2/orders?stuck=true')} />
         ) : (
           <EmptyState
             title="No orders yet. Create one through the API and it appears here at once:"
@@ -232,7 +246,7 @@ export function OrdersPage() {
                   <WholeText text={formatAmount(order.amount, order.currency)} />
                 </td>
                 <td data-label="Status">
-                  <StatusBadge status={order.status} />
+                  <StatusBadge status={order.status} /> <StuckMark order={order} />
                 </td>
                 <td data-label="Version" class="num" data-field="version">
                   {order.version}

@@ -11,6 +11,8 @@ import {
   type EndpointEventName,
 } from './operational-events.js';
 import type { Order, StatusHistoryEntry } from './order.js';
+import { ORDER_STUCK } from './order-decisions.js';
+import { hasExpectedTimes, timingOf } from './order-timing.js';
 import type { WebhookPayload } from './webhook-payload.js';
 
 /** One event type a project's endpoints can receive: `GET /event-types`, and the OpenAPI `webhooks`. */
@@ -30,6 +32,7 @@ export const JSON_SCHEMA_DIALECT = 'https://json-schema.org/draft/2020-12/schema
 const EXAMPLE_TIME = '2026-01-15T12:00:00.000Z';
 const nullableString = { type: ['string', 'null'] };
 const dateTime = { type: 'string', format: 'date-time' };
+const dateTimeOrNull = { type: ['string', 'null'], format: 'date-time' };
 
 function statusHistorySchema(statuses: string[]): JsonSchema {
   return {
@@ -64,6 +67,9 @@ function orderSchema(lifecycle: Lifecycle, statuses: string[]): JsonSchema {
       createdAt: dateTime,
       updatedAt: dateTime,
       statusHistory: statusHistorySchema(lifecycle.statuses),
+      expectedBy: { ...dateTimeOrNull, description: "When the order should leave its status (the lifecycle's `expectedWithin`); null without one" },
+      eta: { ...dateTimeOrNull, description: 'When it should reach a successful final status along the happy path; null when unknown' },
+      stuck: { type: 'boolean', description: 'Still in its status past `expectedBy` (an `order.stuck` event said so); moving on clears it' },
     },
     required: [
       'id',
@@ -80,6 +86,9 @@ function orderSchema(lifecycle: Lifecycle, statuses: string[]): JsonSchema {
       'createdAt',
       'updatedAt',
       'statusHistory',
+      'expectedBy',
+      'eta',
+      'stuck',
     ],
   };
 }
@@ -127,7 +136,7 @@ export function pathTo(lifecycle: Lifecycle, target: string): string[] | undefin
   return undefined;
 }
 
-function exampleOrder(lifecycle: Lifecycle, path: string[]): Order {
+function exampleOrder(lifecycle: Lifecycle, path: string[], stuck = false): Order {
   const start = Date.parse(EXAMPLE_TIME);
   const history: StatusHistoryEntry[] = path.map((status, i) => ({
     status,
@@ -151,6 +160,22 @@ function exampleOrder(lifecycle: Lifecycle, path: string[]): Order {
     createdAt: history[0]!.at,
     updatedAt: last.at,
     statusHistory: history,
+    ...timingOf(lifecycle, last.status, last.at),
+    stuck,
+  };
+}
+
+/** `order.stuck`, when the lifecycle expects orders to leave some status in time. */
+function stuckEventType(lifecycle: Lifecycle): EventType | undefined {
+  if (!hasExpectedTimes(lifecycle)) return undefined;
+  const timed = lifecycle.statuses.filter((s) => lifecycle.expectedWithin[s] !== undefined);
+  const example = exampleOrder(lifecycle, pathTo(lifecycle, timed[0]!)!, true);
+  const flaggedAt = new Date(Date.parse(example.expectedBy!) + 1_000).toISOString();
+  return {
+    name: ORDER_STUCK,
+    description: `An order is still in ${timed.join(' or ')} past its \`expectedBy\` (the lifecycle's \`expectedWithin\`). Sent once per order version; \`data\` is the order with \`stuck: true\`. Moving on clears it.`,
+    schema: payloadSchema(ORDER_STUCK, `${ORDER_STUCK} webhook`, orderSchema(lifecycle, timed)),
+    example: { id: 'evt_example', eventName: ORDER_STUCK, createdAt: flaggedAt, data: { ...example, version: example.version + 1, updatedAt: flaggedAt } },
   };
 }
 
@@ -184,6 +209,8 @@ function lifecycleEventTypes(lifecycle: Lifecycle): EventType[] {
       example: { id: 'evt_example', eventName: name, createdAt: example.updatedAt, data: example },
     });
   }
+  const stuck = stuckEventType(lifecycle);
+  if (stuck) types.push(stuck);
   return types;
 }
 

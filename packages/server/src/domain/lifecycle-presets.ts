@@ -19,6 +19,16 @@ export const onrampLifecycle: Lifecycle = parseLifecycle({
   },
   createdEventName: 'ORDER_CREATED',
   eventNames: Object.fromEntries(onrampStatuses.map((s) => [s, `ORDER_${s}`])),
+  // Why each default (docs/timing.md has the longer story): a payment quote is held for about
+  // half an hour; a bank transfer the user says is sent can take a couple of hours to land;
+  // checks and the exchange are automatic, so half an hour means someone must look; the
+  // chain's confirmations take minutes, an hour means the withdrawal is held up.
+  expectedWithin: {
+    AWAITING_PAYMENT_FROM_USER: '30m',
+    PAYMENT_DONE_MARKED_BY_USER: '2h',
+    PROCESSING: '30m',
+    PENDING_DELIVERY: '1h',
+  },
 });
 
 /** `store`: the in-game store order lifecycle of reference document 003. */

@@ -1,3 +1,4 @@
+import { parseDuration } from './duration.js';
 import { OrdercastError } from './errors.js';
 
 /**
@@ -13,6 +14,8 @@ export interface Lifecycle {
   transitions: Record<string, string[]>;
   createdEventName: string;
   eventNames: Record<string, string>;
+  /** How long an order should stay in a non-final status ("10m", "2h", "3d"); past it the order is stuck (docs/timing.md). */
+  expectedWithin: Record<string, string>;
 }
 
 /** What a user may write: event names are optional and default to `order_created` / `order_<status>`. */
@@ -24,6 +27,7 @@ export interface LifecycleInput {
   transitions?: unknown;
   createdEventName?: unknown;
   eventNames?: unknown;
+  expectedWithin?: unknown;
 }
 
 const STATUS_PATTERN = /^[A-Za-z][A-Za-z0-9_.-]{0,63}$/;
@@ -115,13 +119,32 @@ export function parseLifecycle(input: unknown): Lifecycle {
     }
   }
 
+  const expectedWithin = parseExpectedWithin(raw.expectedWithin, known, final, problems);
+
   if (problems.length > 0) {
     throw new OrdercastError('invalid_lifecycle', `Invalid lifecycle: ${problems[0]}${problems.length > 1 ? ` (and ${problems.length - 1} more)` : ''}`, {
       problems,
     });
   }
   for (const s of statuses) transitions[s] ??= [];
-  return { name, statuses, initial, final, transitions, createdEventName, eventNames };
+  return { name, statuses, initial, final, transitions, createdEventName, eventNames, expectedWithin };
+}
+
+function parseExpectedWithin(value: unknown, known: Set<string>, final: string[], problems: string[]): Record<string, string> {
+  const expectedWithin: Record<string, string> = {};
+  if (value === undefined) return expectedWithin;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    problems.push('expectedWithin must be an object mapping a non-final status to a duration such as "10m"');
+    return expectedWithin;
+  }
+  for (const [status, given] of Object.entries(value as Record<string, unknown>)) {
+    if (!known.has(status)) problems.push(`expectedWithin: "${status}" is not in statuses`);
+    else if (final.includes(status)) problems.push(`expectedWithin: "${status}" is final: an order never leaves it, so it cannot be late`);
+    const parsed = parseDuration(given);
+    if (!parsed.ok) problems.push(`expectedWithin.${status} ${parsed.problem}`);
+    else expectedWithin[status] = given as string;
+  }
+  return expectedWithin;
 }
 
 export function isFinalStatus(lifecycle: Lifecycle, status: string): boolean {

@@ -2,6 +2,10 @@ import type { ErrorCode } from './errors.js';
 import { allowedNextStatuses, isFinalStatus, type Lifecycle } from './lifecycle.js';
 import type { ValidNewOrder } from './new-order.js';
 import type { Order, OrderEvent, StatusHistoryEntry } from './order.js';
+import { timingOf } from './order-timing.js';
+
+/** The event name (and type) of an order still in its status past its expected time. */
+export const ORDER_STUCK = 'order.stuck';
 
 /**
  * How many of the latest status changes an order carries in `statusHistory`, on every
@@ -87,6 +91,8 @@ export function decideCreate(
     createdAt: at,
     updatedAt: at,
     statusHistory: [{ status, reason: null, at, version: 1 }],
+    ...timingOf(lifecycle, status, at),
+    stuck: false,
   };
   return {
     ok: true,
@@ -144,6 +150,8 @@ export function decideTransition(
     version,
     updatedAt: at,
     statusHistory: withEntry(current.statusHistory, { status: to, reason: command.reason, at, version }),
+    ...timingOf(lifecycle, to, at),
+    stuck: false,
   };
   return {
     ok: true,
@@ -154,6 +162,51 @@ export function decideTransition(
       fromStatus: current.status,
       toStatus: to,
       reason: command.reason,
+      version,
+      at,
+      order: orderView(next, lifecycle),
+    },
+  };
+}
+
+/** The sweeper's command: the order at `expectedVersion` is past its `expectedBy`. */
+export interface StuckCommand {
+  expectedVersion: number;
+}
+
+/**
+ * Flagging an order as stuck: appended once per order version. Any other version means
+ * the order moved on (or another process flagged it first): a refusal, so nothing is written.
+ */
+export function decideStuck(
+  lifecycle: Lifecycle,
+  current: OrderState | undefined,
+  command: StuckCommand,
+  ids: { orderId: string; eventId: string },
+  at: string,
+): Decision {
+  if (!current) return refuse('order_not_found', `No order ${ids.orderId}`, { orderId: ids.orderId });
+  if (current.version !== command.expectedVersion || current.stuck) {
+    return refuse('version_conflict', `The order is at version ${current.version}, not ${command.expectedVersion}`, {
+      currentVersion: current.version,
+      currentStatus: current.status,
+    });
+  }
+  // Whether the time has come is the sweeper's clock to say (the due index), not this one's.
+  if (current.expectedBy === null || isFinalStatus(lifecycle, current.status)) {
+    return refuse('invalid_transition', `The order is not past an expected time in ${current.status}`, { currentStatus: current.status });
+  }
+  const version = current.version + 1;
+  const next: OrderState = { ...current, version, updatedAt: at, stuck: true };
+  return {
+    ok: true,
+    event: {
+      id: ids.eventId,
+      type: ORDER_STUCK,
+      eventName: ORDER_STUCK,
+      fromStatus: current.status,
+      toStatus: current.status,
+      reason: `expected by ${current.expectedBy}`,
       version,
       at,
       order: orderView(next, lifecycle),

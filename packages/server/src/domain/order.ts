@@ -9,7 +9,7 @@ export type { Order, StatusHistoryEntry } from '@ordercast/client/types';
 /** The most orders one page of a list holds (the API's `limit` and the CLI's `--limit`). */
 export const MAX_PAGE_SIZE = 100;
 
-export type OrderEventType = 'order.created' | 'order.status_changed';
+export type OrderEventType = 'order.created' | 'order.status_changed' | 'order.stuck';
 
 /** One immutable row of the event log. */
 export interface OrderEvent {

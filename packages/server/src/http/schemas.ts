@@ -48,8 +48,19 @@ export const orderSchema = {
     createdAt: { type: 'string', format: 'date-time' },
     updatedAt: { type: 'string', format: 'date-time' },
     statusHistory: { type: 'array', items: statusHistoryEntrySchema },
+    expectedBy: {
+      type: ['string', 'null'],
+      format: 'date-time',
+      description: "When the order should leave its status (the lifecycle's `expectedWithin`); null without one, or once final",
+    },
+    eta: {
+      type: ['string', 'null'],
+      format: 'date-time',
+      description: 'When it should reach a successful final status along the happy path; null when unknown',
+    },
+    stuck: { type: 'boolean', description: 'Still in its status past `expectedBy` (an `order.stuck` event said so); moving on clears it' },
   },
-  required: ['id', 'object', 'projectId', 'status', 'version', 'final', 'createdAt', 'updatedAt', 'statusHistory'],
+  required: ['id', 'object', 'projectId', 'status', 'version', 'final', 'createdAt', 'updatedAt', 'statusHistory', 'expectedBy', 'eta', 'stuck'],
 } as const;
 
 export const orderEventSchema = {
@@ -58,7 +69,7 @@ export const orderEventSchema = {
   properties: {
     id: { type: 'string' },
     object: { type: 'string', enum: ['event'] },
-    type: { type: 'string', enum: ['order.created', 'order.status_changed'] },
+    type: { type: 'string', enum: ['order.created', 'order.status_changed', 'order.stuck'] },
     eventName: { type: 'string', description: 'The lifecycle event name, as webhooks carry it' },
     orderId: { type: 'string' },
     fromStatus: nullableString,

@@ -43,7 +43,7 @@ async function settle<T>(span: Span | undefined, work: Promise<T>, describe: (va
 }
 
 function commandAttributes(command: AppendCommand) {
-  return command.kind === 'transition'
+  return command.kind !== 'create'
     ? { 'messaging.system': 'ordercast', 'messaging.operation.type': 'send', 'ordercast.order.id': command.orderId }
     : { 'messaging.system': 'ordercast', 'messaging.operation.type': 'send' };
 }

@@ -8,6 +8,7 @@ import type { AppendCommand, AppendOutcome, AppendRequest } from '../store/order
 import type { Actor } from '../domain/actor.js';
 import { listOrderEvents } from '../store/repositories/order-events.js';
 import { listOrderRows, rowToOrder } from '../store/repositories/orders.js';
+import type { DueOrder } from '../store/repositories/order-deadlines.js';
 import {
   createCommand,
   refusalError,
@@ -54,6 +55,8 @@ export interface OrderListQuery {
   createdBefore?: string;
   limit?: number;
   cursor?: string;
+  /** Only orders flagged stuck (true), or only the others (false). */
+  stuck?: boolean;
 }
 
 export interface OrderEventPage {
@@ -187,6 +190,32 @@ export class OrderService {
     return results;
   }
 
+  /**
+   * Appends `order.stuck` for each due order, at the version the due index named, as one
+   * batch of the write path. A version another writer (or another node's sweeper) moved
+   * first is refused by the compare-and-set and writes nothing; returns the events appended.
+   */
+  async flagStuck(due: readonly DueOrder[]): Promise<OrderEvent[]> {
+    const requests: AppendRequest[] = [];
+    for (const order of due) {
+      const project = await this.projects.get(order.projectId);
+      requests.push({
+        command: { kind: 'stuck', projectId: order.projectId, lifecycle: project.lifecycle, orderId: order.id, expectedVersion: order.version },
+        ids: { orderId: order.id, eventId: newId('evt') },
+      });
+    }
+    if (requests.length === 0) return [];
+    const flagged: OrderEvent[] = [];
+    for (const [i, result] of (await this.store.orderLog.appendMany(requests)).entries()) {
+      const { command } = requests[i]!;
+      if (!result.ok) throw this.appendFailed(command, result.error);
+      if (result.outcome.kind !== 'appended') continue;
+      this.afterAppend(command, result.outcome);
+      flagged.push(result.outcome.event);
+    }
+    return flagged;
+  }
+
   private async append(command: AppendCommand): Promise<AppendOutcome> {
     try {
       return await traceAppend(command, () => this.store.orderLog.append(command, { orderId: newId('ord'), eventId: newId('evt') }));
@@ -198,7 +227,7 @@ export class OrderService {
   private appendFailed(command: AppendCommand, error: unknown): unknown {
     // The change may have committed all the same (the connection died after COMMIT was
     // sent): the next read must ask the database, not answer the state before it.
-    if (command.kind === 'transition') this.readCache.forget(command.orderId);
+    if (command.kind !== 'create') this.readCache.forget(command.orderId);
     return error;
   }
 
@@ -277,6 +306,7 @@ export class OrderService {
       externalId: query.externalId,
       createdAfter: requireIsoDate(query.createdAfter, 'createdAfter'),
       createdBefore: requireIsoDate(query.createdBefore, 'createdBefore'),
+      stuck: query.stuck,
       beforeSeq: query.cursor !== undefined ? decodeCursor(query.cursor) : undefined,
       limit: limit + 1,
     });

@@ -1,3 +1,5 @@
+import { ORDER_STUCK } from '../domain/order-decisions.js';
+import { hasExpectedTimes } from '../domain/order-timing.js';
 import { OrdercastError } from '../domain/errors.js';
 import type { Lifecycle } from '../domain/lifecycle.js';
 import { ALL_EVENTS, type WebhookEndpoint } from '../domain/webhook.js';
@@ -48,7 +50,8 @@ export const MAX_ENDPOINT_METADATA_BYTES = 4096;
 
 /** Every event name an endpoint of a project with this lifecycle can receive. */
 export function lifecycleEventNames(lifecycle: Lifecycle): string[] {
-  return [...new Set([lifecycle.createdEventName, ...Object.values(lifecycle.eventNames), ...OPERATIONAL_EVENT_NAMES, ...LEGACY_EVENT_NAMES])];
+  const timed = hasExpectedTimes(lifecycle) ? [ORDER_STUCK] : [];
+  return [...new Set([lifecycle.createdEventName, ...Object.values(lifecycle.eventNames), ...timed, ...OPERATIONAL_EVENT_NAMES, ...LEGACY_EVENT_NAMES])];
 }
 
 /** Names endpoints could subscribe to before the operational events got theirs. */

@@ -413,6 +413,25 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.alterTable('order_events').addColumn('trace_context', 'text').execute();
       },
     },
+
+    '0014_order_timing': {
+      async up(db: Kysely<any>) {
+        // When each order should leave its status, when it should reach a successful end, and
+        // whether an `order.stuck` event said it is late (docs/timing.md).
+        await db.schema.alterTable('orders').addColumn('expected_by', 'text').execute();
+        await db.schema.alterTable('orders').addColumn('eta', 'text').execute();
+        await db.schema
+          .alterTable('orders')
+          .addColumn('stuck', 'integer', (c) => c.notNull().defaultTo(0))
+          .execute();
+        // The due index: expected_by while the order may still become stuck, else null. The
+        // sweeper reads it in order up to now, so its work is the orders coming due, not those open.
+        await db.schema.alterTable('orders').addColumn('due_at', 'text').execute();
+        await db.schema.createIndex('orders_due').on('orders').columns(['due_at']).execute();
+        // "stuck orders of project P" (the list filter) and "stuck orders per project and status" (the gauge).
+        await db.schema.createIndex('orders_stuck').on('orders').columns(['stuck', 'project_id', 'status', 'seq']).execute();
+      },
+    },
   };
 }
 

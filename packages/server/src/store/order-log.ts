@@ -2,6 +2,7 @@ import type { Lifecycle } from '../domain/lifecycle.js';
 import type { ValidNewOrder } from '../domain/new-order.js';
 import {
   decideCreate,
+  decideStuck,
   decideTransition,
   type DecidedEvent,
   type Decision,
@@ -10,6 +11,7 @@ import {
   type TransitionCommand,
 } from '../domain/order-decisions.js';
 import type { OrderEvent } from '../domain/order.js';
+import { withTimingDefaults } from '../domain/order-timing.js';
 import { eventPayloadJson } from '../domain/webhook-payload.js';
 import { initialChannelEpoch } from './repositories/channel-offsets.js';
 
@@ -25,6 +27,8 @@ export interface IdempotencyClaim {
 export type AppendCommand = (
   | { kind: 'create'; projectId: string; lifecycle: Lifecycle; order: ValidNewOrder; idempotency?: IdempotencyClaim }
   | { kind: 'transition'; projectId: string; lifecycle: Lifecycle; orderId: string; change: TransitionCommand; idempotency?: IdempotencyClaim }
+  /** The timing sweeper's: the order at `expectedVersion` is past its expected time (services/order-timing-sweeper.ts). */
+  | { kind: 'stuck'; projectId: string; lifecycle: Lifecycle; orderId: string; expectedVersion: number; idempotency?: undefined }
 ) & {
   /** Who caused the event, as stored (domain/actor.ts encodeActor); written to the event's `actor` column. */
   actor?: string;
@@ -84,13 +88,13 @@ export function idempotencyOutcome(claim: IdempotencyClaim | undefined, stored: 
       },
     };
   }
-  return { kind: 'replayed', statusCode: stored.statusCode, body: JSON.parse(stored.responseBody) };
+  return { kind: 'replayed', statusCode: stored.statusCode, body: withTimingDefaults(JSON.parse(stored.responseBody)) };
 }
 
 export function decide(command: AppendCommand, current: OrderState | undefined, ids: { orderId: string; eventId: string }, at: string): Decision {
-  return command.kind === 'create'
-    ? decideCreate(command.lifecycle, { ...command.order, projectId: command.projectId }, ids, at)
-    : decideTransition(command.lifecycle, current, command.change, { ...ids, orderId: command.orderId }, at);
+  if (command.kind === 'create') return decideCreate(command.lifecycle, { ...command.order, projectId: command.projectId }, ids, at);
+  if (command.kind === 'stuck') return decideStuck(command.lifecycle, current, command, { ...ids, orderId: command.orderId }, at);
+  return decideTransition(command.lifecycle, current, command.change, { ...ids, orderId: command.orderId }, at);
 }
 
 export function externalIdTaken(externalId: string): AppendOutcome {

@@ -1,6 +1,6 @@
 import type { OrderState } from '../domain/order-decisions.js';
 import type { EventRecord, IdempotencyClaim } from './order-log.js';
-import type { OrderRow } from './repositories/orders.js';
+import { timingColumns, type OrderRow } from './repositories/orders.js';
 
 /**
  * The statements of a group commit on PostgreSQL. Each takes its rows as one JSON
@@ -49,7 +49,8 @@ export const WRITE_BATCH = {
   with
   o as (
     select * from jsonb_to_recordset($1::jsonb) as x(id text, project_id text, external_id text, user_external_id text, amount text,
-      currency text, metadata text, status text, version int, recent_history text, created_at text, updated_at text, decided_on int)
+      currency text, metadata text, status text, version int, recent_history text, created_at text, updated_at text, decided_on int,
+      expected_by text, eta text, stuck int, due_at text)
   ),
   e as (
     select * from jsonb_to_recordset($2::jsonb) as x(ord int, id text, project_id text, order_id text, type text, event_name text,
@@ -57,13 +58,16 @@ export const WRITE_BATCH = {
       quoted_event_name text, epoch text, idem_key text, idem_hash text, status_code int, actor text, trace_context text)
   ),
   created as (
-    insert into orders (id, project_id, external_id, user_external_id, amount, currency, metadata, status, version, recent_history, created_at, updated_at)
-    select id, project_id, external_id, user_external_id, amount, currency, metadata, status, version, recent_history, created_at, updated_at
+    insert into orders (id, project_id, external_id, user_external_id, amount, currency, metadata, status, version, recent_history, created_at, updated_at,
+      expected_by, eta, stuck, due_at)
+    select id, project_id, external_id, user_external_id, amount, currency, metadata, status, version, recent_history, created_at, updated_at,
+      expected_by, eta, stuck, due_at
     from o where decided_on is null
     returning id
   ),
   moved as (
-    update orders set status = o.status, version = o.version, recent_history = o.recent_history, updated_at = o.updated_at
+    update orders set status = o.status, version = o.version, recent_history = o.recent_history, updated_at = o.updated_at,
+      expected_by = o.expected_by, eta = o.eta, stuck = o.stuck, due_at = o.due_at
     from o
     where o.decided_on is not null and orders.id = o.id and orders.project_id = o.project_id and orders.version = o.decided_on
     returning orders.id
@@ -140,6 +144,7 @@ export function orderRowParameter(state: OrderState, decidedOn: number | null) {
     created_at: state.createdAt,
     updated_at: state.updatedAt,
     decided_on: decidedOn,
+    ...timingColumns(state),
   };
 }
 

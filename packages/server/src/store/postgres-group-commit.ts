@@ -259,7 +259,7 @@ export class PostgresGroupCommitLog implements OrderLog {
               refusal: {
                 code: 'version_conflict',
                 message: 'The order is being changed by many writers at once; try again',
-                details: { orderId: d.item.command.kind === 'transition' ? d.item.command.orderId : d.item.ids.orderId },
+                details: { orderId: d.item.command.kind !== 'create' ? d.item.command.orderId : d.item.ids.orderId },
               },
             },
           });
@@ -286,7 +286,7 @@ export class PostgresGroupCommitLog implements OrderLog {
     const keys: Array<{ project_id: string; key: string }> = [];
     const externals: Array<{ project_id: string; external_id: string }> = [];
     for (const { command } of batch) {
-      if (command.kind === 'transition') orders.push({ id: command.orderId, project_id: command.projectId });
+      if (command.kind !== 'create') orders.push({ id: command.orderId, project_id: command.projectId });
       else if (command.order.externalId !== null) externals.push({ project_id: command.projectId, external_id: command.order.externalId });
       if (command.idempotency) keys.push({ project_id: command.projectId, key: command.idempotency.key });
     }

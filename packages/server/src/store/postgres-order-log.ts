@@ -11,7 +11,7 @@ import {
   type EventRecord,
   type StoredIdempotency,
 } from './order-log.js';
-import { rowToOrderState, type OrderRow } from './repositories/orders.js';
+import { rowToOrderState, timingColumns, type OrderRow } from './repositories/orders.js';
 import { isConnectionError, isRetryable, isUniqueViolation } from '../lib/database-errors.js';
 
 const MAX_ATTEMPTS = 20;
@@ -64,8 +64,10 @@ const CREATE = numbered(
   'ordercast_append_create',
   `
   with changed as (
-    insert into orders (id, project_id, external_id, user_external_id, amount, currency, metadata, status, version, recent_history, created_at, updated_at)
-    values (:orderId, :projectId, :externalId, :userExternalId, :amount, :currency, :metadataJson, :status, 1, :historyJson, :at, :at)
+    insert into orders (id, project_id, external_id, user_external_id, amount, currency, metadata, status, version, recent_history, created_at, updated_at,
+      expected_by, eta, stuck, due_at)
+    values (:orderId, :projectId, :externalId, :userExternalId, :amount, :currency, :metadataJson, :status, 1, :historyJson, :at, :at,
+      :expectedBy, :eta, :stuck, :dueAt)
     returning id, project_id, user_external_id
   ),${APPEND_REST}`,
 );
@@ -74,7 +76,8 @@ const TRANSITION = numbered(
   'ordercast_append_transition',
   `
   with changed as (
-    update orders set status = :status, version = :version, recent_history = :historyJson, updated_at = :at
+    update orders set status = :status, version = :version, recent_history = :historyJson, updated_at = :at,
+      expected_by = :expectedBy, eta = :eta, stuck = :stuck, due_at = :dueAt
     where id = :orderId and project_id = :projectId and version = :decidedOnVersion
     returning id, project_id, user_external_id
   ),${APPEND_REST}`,
@@ -130,14 +133,10 @@ export class PostgresOrderLog {
     let reconnected = false;
     for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
       let current: OrderState | undefined;
-      if (command.kind === 'transition' || claim) {
+      if (command.kind !== 'create' || claim) {
         let state: StateRow[];
         try {
-          state = await this.query<StateRow>(READ_STATE_STATEMENT, [
-            command.kind === 'transition' ? command.orderId : null,
-            command.projectId,
-            claim?.key ?? null,
-          ]);
+          state = await this.query<StateRow>(READ_STATE_STATEMENT, [command.kind !== 'create' ? command.orderId : null, command.projectId, claim?.key ?? null]);
         } catch (error) {
           // A read changes nothing: once on a fresh connection, then a 503 for the caller.
           if (reconnected || !isConnectionError(error)) throw error;
@@ -218,7 +217,12 @@ export class PostgresOrderLog {
   private parameters(statement: { names: string[] }, command: AppendCommand, record: EventRecord, current: OrderState | undefined): unknown[] {
     const { event } = record;
     const order = event.order;
+    const timing = timingColumns(order);
     const values: Record<string, unknown> = {
+      expectedBy: timing.expected_by,
+      eta: timing.eta,
+      stuck: timing.stuck,
+      dueAt: timing.due_at,
       orderId: order.id,
       projectId: command.projectId,
       externalId: order.externalId,

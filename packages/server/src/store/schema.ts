@@ -60,6 +60,14 @@ export interface OrdersTable {
   recent_history: string;
   created_at: string;
   updated_at: string;
+  /** When the order should leave its status; null without an expected duration (migration 0014). */
+  expected_by: string | null;
+  /** When it should reach a successful final status along the happy path; null when unknown. */
+  eta: string | null;
+  /** 1 once an `order.stuck` event flagged this version; 0 again when the order moves on. */
+  stuck: Generated<number>;
+  /** expected_by while the order can still become stuck, else null: the sweeper's due index. */
+  due_at: string | null;
 }
 
 export interface OrderEventsTable {

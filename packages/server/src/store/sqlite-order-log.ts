@@ -14,7 +14,7 @@ import {
   type OrderLog,
   type StoredIdempotency,
 } from './order-log.js';
-import { rowToOrderState, type OrderRow } from './repositories/orders.js';
+import { rowToOrderState, timingColumns, type OrderRow } from './repositories/orders.js';
 import type { Database } from './schema.js';
 import { isDatabaseUnavailable } from '../lib/database-errors.js';
 
@@ -38,9 +38,10 @@ const SQL = {
   rememberIdempotency: 'insert into idempotency_keys (project_id, key, request_hash, status_code, response_body, created_at) values (?, ?, ?, ?, ?, ?)',
   order: 'select * from orders where id = ? and project_id = ?',
   externalIdExists: 'select 1 from orders where project_id = ? and external_id = ?',
-  insertOrder: `insert into orders (id, project_id, external_id, user_external_id, amount, currency, metadata, status, version, recent_history, created_at, updated_at)
-    values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-  updateOrder: 'update orders set status = ?, version = ?, recent_history = ?, updated_at = ? where id = ? and version = ?',
+  insertOrder: `insert into orders (id, project_id, external_id, user_external_id, amount, currency, metadata, status, version, recent_history, created_at, updated_at,
+    expected_by, eta, stuck, due_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  updateOrder: `update orders set status = ?, version = ?, recent_history = ?, updated_at = ?, expected_by = ?, eta = ?, stuck = ?, due_at = ?
+    where id = ? and version = ?`,
   nextChannelOffset: `insert into channel_offsets (project_id, user_external_id, last_offset, epoch) values (?, ?, 1, ?)
     on conflict (project_id, user_external_id) do update set last_offset = last_offset + 1 returning last_offset`,
   insertEvent: `insert into order_events (id, project_id, order_id, type, event_name, from_status, to_status, reason, version, user_external_id, user_offset, snapshot, created_at, actor, trace_context)
@@ -184,7 +185,7 @@ export class SqliteOrderLog implements OrderLog {
       else if (earlier) return earlier;
     }
     let current: OrderState | undefined;
-    if (command.kind === 'transition') {
+    if (command.kind !== 'create') {
       const row = s.order.get(command.orderId, projectId) as OrderRow | undefined;
       current = row ? rowToOrderState(row) : undefined;
     } else if (command.order.externalId !== null && s.externalIdExists.get(projectId, command.order.externalId)) {
@@ -196,6 +197,7 @@ export class SqliteOrderLog implements OrderLog {
     const record = eventRecord(command, decision.event);
     const { event } = decision;
     const order = event.order;
+    const timing = timingColumns(order);
     if (command.kind === 'create') {
       s.insertOrder.run(
         order.id,
@@ -210,10 +212,25 @@ export class SqliteOrderLog implements OrderLog {
         record.historyJson,
         at,
         at,
+        timing.expected_by,
+        timing.eta,
+        timing.stuck,
+        timing.due_at,
       );
     } else {
       // Under the batch's write lock nobody else can move the order, so this always matches.
-      s.updateOrder.run(order.status, order.version, record.historyJson, at, order.id, current!.version);
+      s.updateOrder.run(
+        order.status,
+        order.version,
+        record.historyJson,
+        at,
+        timing.expected_by,
+        timing.eta,
+        timing.stuck,
+        timing.due_at,
+        order.id,
+        current!.version,
+      );
     }
     const userOffset = record.channelEpoch === null ? null : (s.nextChannelOffset.get(projectId, order.userExternalId, record.channelEpoch) as number);
     const seq = s.insertEvent.get(

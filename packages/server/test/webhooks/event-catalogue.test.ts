@@ -2,6 +2,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 import { Webhook } from 'standardwebhooks';
 import { describe, expect, it } from 'vitest';
+import { OrderTimingSweeper } from '../../src/services/order-timing-sweeper.js';
 import { testDialects } from '../helpers/databases.js';
 import { webhookFixtures } from '../helpers/webhook-fixtures.js';
 import { webhookApi } from '../helpers/webhook-api.js';
@@ -123,6 +124,10 @@ describe.each(testDialects)('event catalogue (%s)', (dialect) => {
     await api.transition(b.id, 'FAILED');
     const c = await api.createOrder();
     await api.transition(c.id, 'CANCELLED');
+    // order.stuck: an order left waiting past the preset's 30 minutes, by a sweeper whose clock is ahead.
+    const late = (await api.createOrder({ status: 'AWAITING_PAYMENT_FROM_USER' })) as { id: string; expectedBy: string };
+    const ahead = { now: () => Date.parse(late.expectedBy) + 1 };
+    expect(await new OrderTimingSweeper(fixtures.server.app.store, fixtures.server.app.orders, { intervalMs: 0, clock: ahead }).sweep()).toBe(1);
     await api.sendTest(allEndpoint.id);
 
     // The flaky endpoint's three ORDER_CREATED deliveries fail (3 attempts each): failing, then exhausted.

@@ -153,7 +153,7 @@ export async function orderRoutes(app: FastifyInstance, opts: { orders: OrderSer
         summary: 'List orders',
         operationId: 'listOrders',
         description:
-          'Newest first. Pass `nextCursor` back as `cursor` for the next page. A user token lists only its own orders. Repeat `status` for orders in any of several statuses (`?status=PROCESSING&status=PENDING_DELIVERY`).',
+          'Newest first. Pass `nextCursor` back as `cursor` for the next page. A user token lists only its own orders. Repeat `status` for orders in any of several statuses (`?status=PROCESSING&status=PENDING_DELIVERY`). `stuck=true` lists only orders past their expected time (docs/timing.md), with any other filter.',
         tags: ['orders'],
         querystring: {
           type: 'object',
@@ -166,6 +166,7 @@ export async function orderRoutes(app: FastifyInstance, opts: { orders: OrderSer
             createdBefore: { type: 'string', maxLength: 64 },
             limit: { type: 'integer', minimum: 1, maximum: MAX_PAGE_SIZE, default: 20 },
             cursor: { type: 'string', minLength: 1, maxLength: 200 },
+            stuck: { type: 'boolean', description: 'true: only orders flagged stuck (past `expectedBy`); false: only the others' },
           },
         },
         response: {

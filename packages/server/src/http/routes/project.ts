@@ -14,6 +14,11 @@ export const lifecycleSchema = {
     transitions: { type: 'object', additionalProperties: { type: 'array', items: { type: 'string' } } },
     createdEventName: { type: 'string' },
     eventNames: { type: 'object', additionalProperties: { type: 'string' } },
+    expectedWithin: {
+      type: 'object',
+      additionalProperties: { type: 'string' },
+      description: 'How long an order should stay in each non-final status ("10m", "2h", "3d"); see docs/timing.md',
+    },
   },
   required: ['name', 'statuses', 'initial', 'final', 'transitions', 'createdEventName', 'eventNames'],
 } as const;

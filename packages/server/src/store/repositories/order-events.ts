@@ -1,13 +1,14 @@
 import type { Selectable } from 'kysely';
 import { RECENT_HISTORY_LIMIT } from '../../domain/order-decisions.js';
 import type { Order, OrderEvent, OrderEventType } from '../../domain/order.js';
+import { withTimingDefaults } from '../../domain/order-timing.js';
 import type { OrderEventsTable } from '../schema.js';
 import type { Executor } from '../transaction.js';
 
 export type EventRow = Selectable<OrderEventsTable>;
 
 export function rowToEvent(row: EventRow): OrderEvent {
-  const order = JSON.parse(row.snapshot) as Order;
+  const order = withTimingDefaults(JSON.parse(row.snapshot) as Order);
   // Events written before the history moved to the log carry all of it: cut to the documented window.
   if (order.statusHistory.length > RECENT_HISTORY_LIMIT) order.statusHistory = order.statusHistory.slice(-RECENT_HISTORY_LIMIT);
   return {

@@ -25,7 +25,15 @@ export function rowToOrderState(row: OrderRow): OrderState {
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     statusHistory: JSON.parse(row.recent_history) as StatusHistoryEntry[],
+    expectedBy: row.expected_by ?? null,
+    eta: row.eta ?? null,
+    stuck: Number(row.stuck ?? 0) === 1,
   };
+}
+
+/** The timing columns of the projection as an order state leaves them: due_at is the due index (docs/timing.md). */
+export function timingColumns(state: Pick<OrderState, 'expectedBy' | 'eta' | 'stuck'>) {
+  return { expected_by: state.expectedBy, eta: state.eta, stuck: state.stuck ? 1 : 0, due_at: state.stuck ? null : state.expectedBy };
 }
 
 export function rowToOrder(row: OrderRow, lifecycle: Lifecycle): Order {
@@ -63,6 +71,8 @@ export interface OrderListFilter {
   externalId?: string;
   createdAfter?: string;
   createdBefore?: string;
+  /** Only orders flagged stuck (true) or not (false). */
+  stuck?: boolean;
   /** Return orders older than this internal position (newest first). */
   beforeSeq?: number;
   limit: number;
@@ -75,6 +85,7 @@ export async function listOrderRows(db: Executor, filter: OrderListFilter): Prom
   if (filter.externalId !== undefined) query = query.where('external_id', '=', filter.externalId);
   if (filter.createdAfter !== undefined) query = query.where('created_at', '>', filter.createdAfter);
   if (filter.createdBefore !== undefined) query = query.where('created_at', '<', filter.createdBefore);
+  if (filter.stuck !== undefined) query = query.where('stuck', '=', filter.stuck ? 1 : 0);
   if (filter.beforeSeq !== undefined) query = query.where('seq', '<', filter.beforeSeq);
   return query.orderBy('seq', 'desc').limit(filter.limit).execute();
 }
