@@ -1,4 +1,5 @@
 import { parseLifecycle, type Lifecycle } from './lifecycle.js';
+import { onrampDisplay, storeDisplay } from './lifecycle-preset-labels.js';
 
 /**
  * `onramp`: the fiat-to-crypto order lifecycle of reference document 000.
@@ -19,6 +20,7 @@ export const onrampLifecycle: Lifecycle = parseLifecycle({
   },
   createdEventName: 'ORDER_CREATED',
   eventNames: Object.fromEntries(onrampStatuses.map((s) => [s, `ORDER_${s}`])),
+  display: onrampDisplay,
 });
 
 /** `store`: the in-game store order lifecycle of reference document 003. */
@@ -29,6 +31,7 @@ export const storeLifecycle: Lifecycle = parseLifecycle({
   final: ['done', 'canceled'],
   transitions: { new: ['paid', 'canceled'], paid: ['done', 'canceled'] },
   createdEventName: 'order_created',
+  display: storeDisplay,
 });
 
 export const lifecyclePresets: Record<string, Lifecycle> = {

@@ -1,4 +1,5 @@
 import { OrdercastError } from './errors.js';
+import { parseStatusDisplay, type StatusDisplay } from './status-display.js';
 
 /**
  * A lifecycle is the state machine an order's status follows.
@@ -13,6 +14,8 @@ export interface Lifecycle {
   transitions: Record<string, string[]>;
   createdEventName: string;
   eventNames: Record<string, string>;
+  /** Optional: per status and locale, the `label` and `description` a buyer sees (domain/status-display.ts). */
+  display?: StatusDisplay;
 }
 
 /** What a user may write: event names are optional and default to `order_created` / `order_<status>`. */
@@ -24,6 +27,7 @@ export interface LifecycleInput {
   transitions?: unknown;
   createdEventName?: unknown;
   eventNames?: unknown;
+  display?: unknown;
 }
 
 const STATUS_PATTERN = /^[A-Za-z][A-Za-z0-9_.-]{0,63}$/;
@@ -115,13 +119,15 @@ export function parseLifecycle(input: unknown): Lifecycle {
     }
   }
 
+  const display = parseStatusDisplay(raw.display, known, problems);
+
   if (problems.length > 0) {
     throw new OrdercastError('invalid_lifecycle', `Invalid lifecycle: ${problems[0]}${problems.length > 1 ? ` (and ${problems.length - 1} more)` : ''}`, {
       problems,
     });
   }
   for (const s of statuses) transitions[s] ??= [];
-  return { name, statuses, initial, final, transitions, createdEventName, eventNames };
+  return { name, statuses, initial, final, transitions, createdEventName, eventNames, ...(display ? { display } : {}) };
 }
 
 export function isFinalStatus(lifecycle: Lifecycle, status: string): boolean {

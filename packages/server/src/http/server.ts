@@ -50,6 +50,12 @@ import { orderRoutes } from './routes/orders.js';
 import { projectRoutes } from './routes/project.js';
 import { streamRoutes, type EventStreams } from './routes/streams.js';
 import { tokenRoutes } from './routes/tokens.js';
+import { orderLinkRoutes } from './routes/order-links.js';
+import { brandingRoutes } from './routes/branding.js';
+import { orderPageRoutes } from './routes/order-page.js';
+import type { OrderLinkService } from '../services/order-link-service.js';
+import type { BrandingService } from '../services/branding-service.js';
+import type { OrderLinkStreams } from '../realtime/sse/order-link-stream.js';
 import { webhookDeliveryRoutes, webhookDeliverySchema } from './routes/webhook-deliveries.js';
 import { webhookEndpointRoutes, webhookEndpointSchema } from './routes/webhook-endpoints.js';
 import { errorSchema, orderEventSchema, orderSchema } from './schemas.js';
@@ -93,6 +99,8 @@ export interface HttpDeps {
   dashboardSessions?: DashboardSessionService;
   /** Ends long-polls whose dashboard session lapses. */
   credentials?: CredentialWatcher;
+  /** Signed order links and the buyer's page (`/o/{token}`), with the project's branding; undefined: not served. */
+  buyerView?: { links: OrderLinkService; streams: OrderLinkStreams; branding: BrandingService; limiter: RateLimiter };
   /** The built dashboard's folder (default: the one `npm run build` fills in this package). */
   dashboardDir?: string;
 }
@@ -234,6 +242,11 @@ export async function buildHttpServer(deps: HttpDeps): Promise<FastifyInstance> 
         config: { allow: ['admin'] },
       });
     }
+  }
+  if (deps.buyerView) {
+    await app.register(orderLinkRoutes, { links: deps.buyerView.links });
+    await app.register(brandingRoutes, { branding: deps.buyerView.branding });
+    await app.register(orderPageRoutes, { links: deps.buyerView.links, streams: deps.buyerView.streams, limiter: deps.buyerView.limiter });
   }
   if (deps.streams) await app.register(streamRoutes, { streams: deps.streams, auth: deps.auth, rateLimiter });
   await app.register(dashboardRoutes, { dir: deps.dashboardDir ?? DEFAULT_DASHBOARD_DIR });

@@ -413,6 +413,36 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.alterTable('order_events').addColumn('trace_context', 'text').execute();
       },
     },
+
+    '0013_order_links_branding': {
+      async up(db: Kysely<any>) {
+        // A buyer's link to one order (`/o/{token}`): only the token's hash is kept, so links
+        // outlive restarts and encryption-key rotation, and every node resolves them alike.
+        await db.schema
+          .createTable('order_links')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('project_id', 'text', (c) => c.notNull().references('projects.id'))
+          .addColumn('order_id', 'text', (c) => c.notNull())
+          .addColumn('token_hash', 'text', (c) => c.notNull().unique())
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .addColumn('expires_at', 'text', (c) => c.notNull())
+          .addColumn('revoked_at', 'text')
+          .execute();
+        await db.schema.createIndex('order_links_order').on('order_links').columns(['project_id', 'order_id']).execute();
+        // How the buyer's page looks and which metadata keys it may show; no row: the defaults.
+        await db.schema
+          .createTable('project_branding')
+          .addColumn('project_id', 'text', (c) => c.primaryKey().references('projects.id'))
+          .addColumn('display_name', 'text')
+          .addColumn('logo_url', 'text')
+          .addColumn('accent_color', 'text')
+          .addColumn('support_url', 'text')
+          .addColumn('support_email', 'text')
+          .addColumn('public_metadata_keys', 'text', (c) => c.notNull())
+          .addColumn('updated_at', 'text', (c) => c.notNull())
+          .execute();
+      },
+    },
   };
 }
 
