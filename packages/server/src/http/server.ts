@@ -1,6 +1,6 @@
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Logger } from '../lib/logging.js';
 import type { Metrics } from '../metrics.js';
 import type { AuthService } from '../services/auth-service.js';
@@ -34,6 +34,7 @@ import { registerAuth } from './auth-hook.js';
 import { answerClientError } from './client-error.js';
 import { registerCors } from './cors.js';
 import { registerErrorHandling, type ErrorHandler } from './error-handler.js';
+import { errorBody } from './error-body.js';
 import { registerJsonBodyParser } from './json-body.js';
 import { refuseOversizeBeforeContinue } from './oversize-body.js';
 import { lazySerializers, registerValidators } from './schema-compilers.js';
@@ -128,6 +129,11 @@ export async function buildHttpServer(deps: HttpDeps): Promise<FastifyInstance> 
     clientErrorHandler: answerClientError,
     // A path with bad percent-encoding and the like: answered by our error handler, like any other error.
     frameworkErrors: (error, request, reply) => {
+      // Under /o/ the path is a buyer's token: whatever is wrong with it is the one 404 that repeats nothing of it.
+      if (request.url.startsWith('/o/')) {
+        void (reply as FastifyReply).code(404).header('referrer-policy', 'no-referrer').header('x-robots-tag', 'noindex, nofollow').send(errorBody('not_found', 'Not found'));
+        return;
+      }
       void handleError(error, request, reply);
     },
   });
