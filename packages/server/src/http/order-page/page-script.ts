@@ -38,7 +38,7 @@ export const PAGE_SCRIPT = `(() => {
       const current = index === view.progress.current;
       const li = el('li', { class: 'step' + (step.reached ? ' reached' : '') + (current ? ' current' : '') });
       if (current) li.setAttribute('aria-current', 'step');
-      li.append(el('span', { class: 'dot', 'aria-hidden': 'true' }, step.reached ? '\\u2713' : String(index + 1)));
+      li.append(el('span', { class: 'dot', 'aria-hidden': 'true' }, step.reached && !current ? '\\u2713' : String(index + 1)));
       const label = el('span', { class: 'step-label' }, step.label);
       label.append(el('span', { class: 'visually-hidden' }, ' (' + (current ? t.stepCurrent : step.reached ? t.stepReached : t.stepAhead) + ')'));
       li.append(label);

@@ -10,7 +10,7 @@ html { -webkit-text-size-adjust: 100%; }
 body { margin: 0; background: var(--bg); color: var(--ink); font: 16px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, "Noto Sans", "Noto Sans JP", sans-serif; }
 a { color: var(--accent-ink); text-underline-offset: 2px; }
 a:focus-visible { outline: 3px solid var(--accent); outline-offset: 2px; border-radius: 4px; }
-.wrap { max-width: 720px; margin: 0 auto; padding: 24px 16px 48px; }
+.wrap { max-width: 820px; margin: 0 auto; padding: 24px 16px 48px; }
 .brand { display: flex; align-items: center; gap: 12px; margin: 0 0 16px; min-height: 40px; }
 .brand img { height: 40px; width: auto; max-width: 160px; object-fit: contain; }
 .brand-name { font-weight: 600; font-size: 1.05rem; }
@@ -37,7 +37,7 @@ h2 { font-size: 1rem; margin: 28px 0 12px; }
 .facts dd { margin: 0; overflow-wrap: anywhere; }
 .timeline { list-style: none; margin: 0; padding: 0; border-top: 1px solid var(--line); }
 .timeline li { display: flex; justify-content: space-between; gap: 12px; flex-wrap: wrap; padding: 10px 0; border-bottom: 1px solid var(--line); }
-.timeline time { color: var(--muted); font-size: .9375rem; }
+.timeline time { color: var(--muted); font-size: .9375rem; white-space: nowrap; }
 .support { margin-top: 24px; display: flex; flex-wrap: wrap; gap: 8px 20px; align-items: center; }
 .support p { margin: 0; font-weight: 600; }
 .order-id { margin-top: 20px; color: var(--muted); font-size: .8125rem; overflow-wrap: anywhere; }
@@ -46,7 +46,7 @@ h2 { font-size: 1rem; margin: 28px 0 12px; }
 @media (min-width: 900px) {
   .wrap { padding-top: 56px; }
   .card { padding: 36px 40px; }
-  .columns { display: grid; grid-template-columns: 1fr 1fr; gap: 0 48px; }
+  .columns { display: grid; grid-template-columns: 1fr 1.25fr; gap: 0 48px; }
   h1 { font-size: 2.125rem; }
 }
 @media (prefers-reduced-motion: no-preference) { .dot { transition: background .3s, border-color .3s; } }

@@ -62,7 +62,7 @@ function progressList(view: PublicOrderView, t: BuyerPageStrings): string {
       const current = index === view.progress.current;
       const state = current ? t.stepCurrent : step.reached ? t.stepReached : t.stepAhead;
       const classes = ['step', step.reached ? 'reached' : '', current ? 'current' : ''].filter(Boolean).join(' ');
-      return `<li class="${classes}"${current ? ' aria-current="step"' : ''}><span class="dot" aria-hidden="true">${step.reached ? '✓' : index + 1}</span><span class="step-label">${escapeHtml(step.label)}<span class="visually-hidden"> (${escapeHtml(state)})</span></span></li>`;
+      return `<li class="${classes}"${current ? ' aria-current="step"' : ''}><span class="dot" aria-hidden="true">${step.reached && !current ? '✓' : index + 1}</span><span class="step-label">${escapeHtml(step.label)}<span class="visually-hidden"> (${escapeHtml(state)})</span></span></li>`;
     })
     .join('');
 }
