@@ -160,7 +160,11 @@ describe.skipIf(!runs)('the buyer page in Chromium', () => {
       await page.getByRole('button', { name: 'Save branding' }).click();
       await page.getByText('Saved: links show it from their next load.').waitFor();
       const stored = await server.request('GET', '/api/v2/project/branding', { key: secretKey });
-      expect(stored.body).toMatchObject({ displayName: 'Northwind Shop', supportUrl: 'https://help.northwind.example/orders', publicMetadataKeys: ['network'] });
+      expect(stored.body).toMatchObject({
+        displayName: 'Northwind Shop',
+        supportUrl: 'https://help.northwind.example/orders',
+        publicMetadataKeys: ['network'],
+      });
     } finally {
       await page.close();
       consoleErrors.length = 0; // the refused PATCH is logged by Chromium
@@ -184,13 +188,17 @@ describe.skipIf(!runs)('the buyer page in Chromium', () => {
         // axe-core, evaluated through the devtools protocol (the page's CSP allows no script of ours).
         await page.evaluate(AXE_SOURCE);
         const results = await page.evaluate(async () => {
-          const axe = (window as unknown as { axe: { run(context: Document): Promise<{ violations: Array<{ id: string; impact: string; nodes: unknown[] }> }> } }).axe;
+          const axe = (
+            window as unknown as { axe: { run(context: Document): Promise<{ violations: Array<{ id: string; impact: string; nodes: unknown[] }> }> } }
+          ).axe;
           return (await axe.run(document)).violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.length }));
         });
         expect(results.filter((v) => v.impact === 'serious' || v.impact === 'critical')).toEqual([]);
 
         // Tab from the top: every link and control comes into focus, each visibly.
-        const focusable = await page.evaluate(() => document.querySelectorAll('a[href], button, input, select, textarea, [tabindex]:not([tabindex="-1"])').length);
+        const focusable = await page.evaluate(
+          () => document.querySelectorAll('a[href], button, input, select, textarea, [tabindex]:not([tabindex="-1"])').length,
+        );
         expect(focusable).toBeGreaterThanOrEqual(2);
         const reached = new Set<string>();
         for (let i = 0; i < focusable + 2; i++) {

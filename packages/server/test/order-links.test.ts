@@ -197,7 +197,11 @@ describe.each(testDialects)('signed order links and the buyer page (%s)', (diale
     const orderId = await createOrder(server, secretKey);
     const url = await newLink(orderId, { expiresIn: 60 });
     // What a minute's wait would do: the link's end moves to the past.
-    await server.app.store.db.updateTable('order_links').set({ expires_at: new Date(Date.now() - 1000).toISOString() }).where('order_id', '=', orderId).execute();
+    await server.app.store.db
+      .updateTable('order_links')
+      .set({ expires_at: new Date(Date.now() - 1000).toISOString() })
+      .where('order_id', '=', orderId)
+      .execute();
     const json = await server.request('GET', `${pathOf(url)}/status.json`);
     expect(json.status).toBe(410);
     expect(json.body.error.code).toBe('order_link_expired');
@@ -224,7 +228,18 @@ describe.each(testDialects)('signed order links and the buyer page (%s)', (diale
     const expungedToken = tokenOf(await newLink(expungedOrder));
     expect((await server.request('POST', `/api/v2/orders/${expungedOrder}/expunge`, { key: secretKey })).status).toBe(200);
 
-    const bad = [token.slice(0, 20), token.slice(0, -1), altered, `${token}x`, `olt_${'A'.repeat(43)}`, expungedToken, secretKey, publishableKey, 'x'.repeat(3000), '%3Cscript%3E'];
+    const bad = [
+      token.slice(0, 20),
+      token.slice(0, -1),
+      altered,
+      `${token}x`,
+      `olt_${'A'.repeat(43)}`,
+      expungedToken,
+      secretKey,
+      publishableKey,
+      'x'.repeat(3000),
+      '%3Cscript%3E',
+    ];
     const answers = new Set<string>();
     for (const candidate of bad) {
       const json = await server.request('GET', `/o/${candidate}/status.json`);
@@ -310,7 +325,13 @@ describe.each(testDialects)('signed order links and the buyer page (%s)', (diale
     expect((await server.request('PATCH', '/api/v2/project/branding', { key: reader.key, body: { displayName: 'X' } })).status).toBe(403);
     const good = await server.request('PATCH', '/api/v2/project/branding', {
       key: secretKey,
-      body: { displayName: 'Acme <Shop>', accentColor: '#C0F', supportUrl: 'https://help.acme.example/orders', supportEmail: 'help@acme.example', logoUrl: 'https://cdn.acme.example/logo.png' },
+      body: {
+        displayName: 'Acme <Shop>',
+        accentColor: '#C0F',
+        supportUrl: 'https://help.acme.example/orders',
+        supportEmail: 'help@acme.example',
+        logoUrl: 'https://cdn.acme.example/logo.png',
+      },
     });
     expect(good.status).toBe(200);
     expect(good.body).toMatchObject({ displayName: 'Acme <Shop>', accentColor: '#c0f', publicMetadataKeys: ['carrier'] });
@@ -335,7 +356,10 @@ describe.each(testDialects)('signed order links and the buyer page (%s)', (diale
     expect(actions).toContain('order_link.revoked');
     expect(audit.text).not.toContain(tokenOf(url));
     // Clear it again for the other tests.
-    await server.request('PATCH', '/api/v2/project/branding', { key: secretKey, body: { displayName: null, accentColor: null, supportUrl: null, supportEmail: null, logoUrl: null } });
+    await server.request('PATCH', '/api/v2/project/branding', {
+      key: secretKey,
+      body: { displayName: null, accentColor: null, supportUrl: null, supportEmail: null, logoUrl: null },
+    });
   });
 
   it('a custom lifecycle labels its statuses per locale, and refuses labels for unknown statuses or locales', async () => {

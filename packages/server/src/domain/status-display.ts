@@ -47,7 +47,10 @@ export function parseStatusDisplay(input: unknown, statuses: ReadonlySet<string>
 
 /** `PENDING_DELIVERY` → `Pending delivery`: the label of a status nobody labelled. */
 export function humanizeStatus(status: string): string {
-  const words = status.replace(/[_.-]+/g, ' ').trim().toLowerCase();
+  const words = status
+    .replace(/[_.-]+/g, ' ')
+    .trim()
+    .toLowerCase();
   return words.charAt(0).toUpperCase() + words.slice(1);
 }
 

@@ -53,10 +53,9 @@ import { streamRoutes, type EventStreams } from './routes/streams.js';
 import { tokenRoutes } from './routes/tokens.js';
 import { orderLinkRoutes } from './routes/order-links.js';
 import { brandingRoutes } from './routes/branding.js';
-import { orderPageRoutes } from './routes/order-page.js';
+import { orderPageRoutes, type OrderLinkEventStreams } from './routes/order-page.js';
 import type { OrderLinkService } from '../services/order-link-service.js';
 import type { BrandingService } from '../services/branding-service.js';
-import type { OrderLinkStreams } from '../realtime/sse/order-link-stream.js';
 import { webhookDeliveryRoutes, webhookDeliverySchema } from './routes/webhook-deliveries.js';
 import { webhookEndpointRoutes, webhookEndpointSchema } from './routes/webhook-endpoints.js';
 import { errorSchema, orderEventSchema, orderSchema } from './schemas.js';
@@ -101,7 +100,7 @@ export interface HttpDeps {
   /** Ends long-polls whose dashboard session lapses. */
   credentials?: CredentialWatcher;
   /** Signed order links and the buyer's page (`/o/{token}`), with the project's branding; undefined: not served. */
-  buyerView?: { links: OrderLinkService; streams: OrderLinkStreams; branding: BrandingService; limiter: RateLimiter };
+  buyerView?: { links: OrderLinkService; streams: OrderLinkEventStreams; branding: BrandingService; limiter: RateLimiter };
   /** The built dashboard's folder (default: the one `npm run build` fills in this package). */
   dashboardDir?: string;
 }
@@ -131,7 +130,11 @@ export async function buildHttpServer(deps: HttpDeps): Promise<FastifyInstance> 
     frameworkErrors: (error, request, reply) => {
       // Under /o/ the path is a buyer's token: whatever is wrong with it is the one 404 that repeats nothing of it.
       if (request.url.startsWith('/o/')) {
-        void (reply as FastifyReply).code(404).header('referrer-policy', 'no-referrer').header('x-robots-tag', 'noindex, nofollow').send(errorBody('not_found', 'Not found'));
+        void (reply as FastifyReply)
+          .code(404)
+          .header('referrer-policy', 'no-referrer')
+          .header('x-robots-tag', 'noindex, nofollow')
+          .send(errorBody('not_found', 'Not found'));
         return;
       }
       void handleError(error, request, reply);

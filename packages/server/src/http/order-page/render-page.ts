@@ -70,14 +70,18 @@ function progressList(view: PublicOrderView, t: BuyerPageStrings): string {
 function timelineList(view: PublicOrderView, locale: Locale): string {
   return [...view.order.timeline]
     .reverse()
-    .map((entry) => `<li><span>${escapeHtml(entry.label)}</span><time datetime="${escapeHtml(entry.at)}">${escapeHtml(formatTime(entry.at, locale))}</time></li>`)
+    .map(
+      (entry) => `<li><span>${escapeHtml(entry.label)}</span><time datetime="${escapeHtml(entry.at)}">${escapeHtml(formatTime(entry.at, locale))}</time></li>`,
+    )
     .join('');
 }
 
 function facts(view: PublicOrderView, t: BuyerPageStrings, locale: Locale): string {
   const rows: string[] = [];
   if (view.order.amount !== null) {
-    rows.push(`<dt>${escapeHtml(t.amount)}</dt><dd id="oc-amount">${escapeHtml(`${view.order.amount}${view.order.currency ? ` ${view.order.currency}` : ''}`)}</dd>`);
+    rows.push(
+      `<dt>${escapeHtml(t.amount)}</dt><dd id="oc-amount">${escapeHtml(`${view.order.amount}${view.order.currency ? ` ${view.order.currency}` : ''}`)}</dd>`,
+    );
   }
   rows.push(
     `<dt>${escapeHtml(t.lastUpdate)}</dt><dd><time id="oc-updated" datetime="${escapeHtml(view.order.updatedAt)}">${escapeHtml(formatTime(view.order.updatedAt, locale))}</time></dd>`,
@@ -96,7 +100,8 @@ function brandHeader(view: PublicOrderView): string {
 
 function support(view: PublicOrderView, t: BuyerPageStrings): string {
   const links: string[] = [];
-  if (view.branding.supportUrl) links.push(`<a href="${escapeHtml(view.branding.supportUrl)}" rel="noopener noreferrer" target="_blank">${escapeHtml(t.contactSupport)}</a>`);
+  if (view.branding.supportUrl)
+    links.push(`<a href="${escapeHtml(view.branding.supportUrl)}" rel="noopener noreferrer" target="_blank">${escapeHtml(t.contactSupport)}</a>`);
   if (view.branding.supportEmail) links.push(`<a href="mailto:${escapeHtml(view.branding.supportEmail)}">${escapeHtml(t.emailSupport)}</a>`);
   return links.length === 0 ? '' : `<footer class="support"><p>${escapeHtml(t.help)}</p>${links.join('')}</footer>`;
 }

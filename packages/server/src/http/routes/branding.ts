@@ -16,7 +16,7 @@ const brandingFields = {
     type: 'array',
     items: { type: 'string', maxLength: 64 },
     maxItems: MAX_PUBLIC_METADATA_KEYS,
-    description: "The order metadata keys a buyer may see; every other key stays hidden (default: none)",
+    description: 'The order metadata keys a buyer may see; every other key stays hidden (default: none)',
   },
 } as const;
 

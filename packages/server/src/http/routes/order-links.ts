@@ -46,9 +46,19 @@ export async function orderLinkRoutes(app: FastifyInstance, opts: { links: Order
       },
     },
     async (request, reply) => {
-      const created = await opts.links.create(request.principal.projectId, request.params.id, request.body?.expiresIn ?? DEFAULT_LINK_SECONDS, actorOf(request));
+      const created = await opts.links.create(
+        request.principal.projectId,
+        request.params.id,
+        request.body?.expiresIn ?? DEFAULT_LINK_SECONDS,
+        actorOf(request),
+      );
       reply.code(201);
-      return { object: 'order_link', orderId: request.params.id, url: `${request.protocol}://${request.host}/o/${created.token}`, expiresAt: created.expiresAt };
+      return {
+        object: 'order_link',
+        orderId: request.params.id,
+        url: `${request.protocol}://${request.host}/o/${created.token}`,
+        expiresAt: created.expiresAt,
+      };
     },
   );
 
@@ -58,7 +68,7 @@ export async function orderLinkRoutes(app: FastifyInstance, opts: { links: Order
       config: { allow: ['secret'], permission: 'orders:write' },
       schema: {
         operationId: 'revokeOrderLinks',
-        summary: "Revoke every link to an order",
+        summary: 'Revoke every link to an order',
         description: 'Every link made for this order stops working at once, on every node: its page answers 410 and its open streams end.',
         tags: ['orders'],
         params: orderIdParams,

@@ -6,13 +6,18 @@ import { isOrdercastError, OrdercastError } from '../../domain/errors.js';
 import { negotiateLocale, type Locale } from '../../domain/locales.js';
 import type { RateLimiter } from '../../lib/rate-limiter.js';
 import type { OrderLinkService } from '../../services/order-link-service.js';
-import type { OrderLinkStreams } from '../../realtime/sse/order-link-stream.js';
+import type { StreamOutcome, StreamReply } from './streams.js';
 import { errorBody } from '../error-body.js';
 import { renderMessagePage, renderOrderPage } from '../order-page/render-page.js';
 
+/** A link's live stream (realtime/sse/order-link-stream.ts); refusals before it opens throw an OrdercastError. */
+export interface OrderLinkEventStreams {
+  stream(token: string, locale: Locale, lastEventId: string | undefined, reply: StreamReply): Promise<StreamOutcome>;
+}
+
 export interface OrderPageOptions {
   links: OrderLinkService;
-  streams: OrderLinkStreams;
+  streams: OrderLinkEventStreams;
   /** Per client address, for every `/o/` request: guessing tokens costs the guesser, and tells nothing. */
   limiter: RateLimiter;
 }
@@ -64,7 +69,9 @@ export async function orderPageRoutes(app: FastifyInstance, opts: OrderPageOptio
     const decision = opts.limiter.take(`o:${request.ip}`);
     if (decision.allowed) return done();
     reply.header('retry-after', decision.retryAfterSeconds);
-    done(new OrdercastError('rate_limited', `Too many requests: retry after ${decision.retryAfterSeconds} s`, { retryAfterSeconds: decision.retryAfterSeconds }));
+    done(
+      new OrdercastError('rate_limited', `Too many requests: retry after ${decision.retryAfterSeconds} s`, { retryAfterSeconds: decision.retryAfterSeconds }),
+    );
   });
 
   app.get<{ Params: { token: string }; Querystring: { lang?: unknown } }>(
@@ -87,7 +94,11 @@ export async function orderPageRoutes(app: FastifyInstance, opts: OrderPageOptio
         if (status === undefined) throw error;
         const code = (error as OrdercastError).code;
         const [title, body] =
-          status === 404 ? [t.notFoundTitle, t.notFoundBody] : code === 'order_link_expired' ? [t.expiredTitle, t.expiredBody] : [t.revokedTitle, t.revokedBody];
+          status === 404
+            ? [t.notFoundTitle, t.notFoundBody]
+            : code === 'order_link_expired'
+              ? [t.expiredTitle, t.expiredBody]
+              : [t.revokedTitle, t.revokedBody];
         return reply
           .code(status)
           .type('text/html; charset=utf-8')
@@ -110,7 +121,9 @@ export async function orderPageRoutes(app: FastifyInstance, opts: OrderPageOptio
         const status = statusOf(error);
         if (status === undefined) throw error;
         const code = (error as OrdercastError).code;
-        return reply.code(status).send(errorBody(code, status === 404 ? 'Not found' : code === 'order_link_expired' ? 'This link has expired' : 'This link was revoked'));
+        return reply
+          .code(status)
+          .send(errorBody(code, status === 404 ? 'Not found' : code === 'order_link_expired' ? 'This link has expired' : 'This link was revoked'));
       }
     },
   );

@@ -42,9 +42,13 @@ export class OrderLinkStreams {
   private readonly writers = new Set<SseWriter>();
 
   constructor(private readonly deps: OrderLinkStreamsDeps) {
-    deps.shutdownSignal.addEventListener('abort', () => {
-      for (const writer of [...this.writers]) writer.end(1000);
-    }, { once: true });
+    deps.shutdownSignal.addEventListener(
+      'abort',
+      () => {
+        for (const writer of [...this.writers]) writer.end(1000);
+      },
+      { once: true },
+    );
   }
 
   get open(): number {
