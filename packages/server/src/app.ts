@@ -66,6 +66,8 @@ const BUYER_LINK_RECHECK_MS = 3000;
 /** Per client address on `/o/`: a page, its stream and polling fit well within; guessing tokens does not. */
 const BUYER_PAGE_REQUESTS_PER_SECOND = 5;
 const BUYER_PAGE_BURST = 100;
+/** Open streams per link per node: a buyer's tabs and devices, not a link posted in public. */
+const BUYER_STREAMS_PER_LINK = 20;
 
 export async function createApp(config: Config, options: AppOptions = {}): Promise<App> {
   const metrics = new Metrics({ projects: config.metricsProjects });
@@ -174,7 +176,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       heartbeatMs: config.sse.heartbeatMs,
       maxBufferedBytes: config.realtime.maxBufferedBytes,
       recheckMs: BUYER_LINK_RECHECK_MS,
+      maxStreamsPerLink: BUYER_STREAMS_PER_LINK,
       shutdownSignal: shutdown.signal,
+      connectionQuota: core.quotaEnforcer,
     }),
     limiter: new RateLimiter(BUYER_PAGE_REQUESTS_PER_SECOND, BUYER_PAGE_BURST),
   };

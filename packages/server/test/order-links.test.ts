@@ -9,7 +9,7 @@ import { loadConfig } from '../src/config.js';
 import { urlForLog } from '../src/http/log-url.js';
 import { testDialects } from './helpers/databases.js';
 import { createOrder, setStatus, waitFor } from './helpers/realtime.js';
-import { RecordingEventSource, rawStream } from './helpers/sse.js';
+import { RecordingEventSource, holdStream, rawStream } from './helpers/sse.js';
 import { startTestServer, type TestServer } from './helpers/test-server.js';
 
 const TOKEN = /^olt_[0-9A-Za-z]{43}$/;
@@ -299,6 +299,26 @@ describe.each(testDialects)('signed order links and the buyer page (%s)', (diale
       await waitFor(() => stream.closed || stream.errors.some((e) => e.code === 410), 'the stream to stay closed');
     } finally {
       stream.close();
+    }
+  });
+
+  it('holds at most 20 open streams per link on a node, and gives the slots back when they close', async () => {
+    const url = await newLink(await createOrder(server, secretKey));
+    const events = `${server.baseUrl}${pathOf(url)}/events`;
+    const held = [];
+    try {
+      for (let i = 0; i < 20; i++) {
+        const stream = await holdStream(events);
+        held.push(stream);
+        expect(stream.status).toBe(200);
+      }
+      const refused = await rawStream(events);
+      expect(refused.status).toBe(429);
+      expect(refused.body.error.code).toBe('limit_exceeded');
+      held.pop()?.close();
+      await waitFor(async () => (await rawStream(events)).status === 200, 'a slot given back');
+    } finally {
+      for (const stream of held) stream.close();
     }
   });
 

@@ -7,7 +7,7 @@ import { displayOf, publicOrderView, type PublicOrderView } from '../domain/publ
 import { sha256Hex } from '../lib/hashing.js';
 import { newId, randomBase62 } from '../lib/ids.js';
 import type { Store } from '../store/database.js';
-import { findOrderLinkByHash, insertOrderLink, revokeOrderLinks, type OrderLinkRow } from '../store/repositories/order-links.js';
+import { findLapsedLinks, findOrderLinkByHash, insertOrderLink, revokeOrderLinks, type OrderLinkRow } from '../store/repositories/order-links.js';
 import { inTransaction } from '../store/transaction.js';
 import type { AuditLog } from './audit-log.js';
 import type { BrandingService } from './branding-service.js';
@@ -22,6 +22,8 @@ const TOKEN_SHAPE = /^olt_[0-9A-Za-z]{43}$/;
 export const DEFAULT_LINK_SECONDS = 30 * 24 * 3600;
 export const MAX_LINK_SECONDS = 365 * 24 * 3600;
 export const MIN_LINK_SECONDS = 60;
+/** Link ids per query when re-checking open streams: well under every driver's parameter limit. */
+const LAPSE_CHECK_CHUNK = 500;
 
 /** The order a live link shows, and until when. */
 export interface ResolvedLink {
@@ -100,9 +102,14 @@ export class OrderLinkService {
     return this.live(row);
   }
 
-  /** The link as stored now: whether it still holds (a stream re-checks it, so a revocation on another node reaches it). */
-  async recheck(token: string): Promise<ResolvedLink> {
-    return this.resolve(token);
+  /** Of these links (by id), the ones that no longer hold, with why: one read for every open stream of a node. */
+  async lapsedAmong(linkIds: readonly string[]): Promise<Map<string, 'order_link_revoked' | 'order_link_expired'>> {
+    const lapsed = new Map<string, 'order_link_revoked' | 'order_link_expired'>();
+    const now = new Date().toISOString();
+    for (let i = 0; i < linkIds.length; i += LAPSE_CHECK_CHUNK) {
+      for (const [id, code] of await findLapsedLinks(this.store.db, linkIds.slice(i, i + LAPSE_CHECK_CHUNK), now)) lapsed.set(id, code);
+    }
+    return lapsed;
   }
 
   /** What the buyer sees: the order's public view in the locale. */

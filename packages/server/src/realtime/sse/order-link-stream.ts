@@ -9,6 +9,7 @@ import type { OrderLinkService, ResolvedLink } from '../../services/order-link-s
 import { OrderedDelivery } from '../ordered-delivery.js';
 import { SseWriter } from './sse-writer.js';
 import type { StreamOutcome, StreamReply } from './sse-streams.js';
+import type { ConnectionQuota } from '../connection-quota.js';
 
 /** The event of every update on a link's stream: `data` is a PublicOrderView. */
 export const PUBLIC_UPDATE_EVENT = 'order.update';
@@ -16,16 +17,20 @@ export const PUBLIC_UPDATE_EVENT = 'order.update';
 export const LAPSED_EVENT = 'lapsed';
 
 export interface OrderLinkStreamsDeps {
-  links: Pick<OrderLinkService, 'resolve' | 'viewer'>;
+  links: Pick<OrderLinkService, 'resolve' | 'viewer' | 'lapsedAmong'>;
   orders: { get(projectId: string, orderId: string): Promise<Order> };
   reader: EventLogReader;
   hub: ChannelHub;
   logger: Logger;
   heartbeatMs: number;
   maxBufferedBytes: number;
-  /** How often an open stream re-reads its link, so a revocation made on any node ends it. */
+  /** How often the node re-reads the links of its open streams (one query for all), so a revocation made on any node ends them. */
   recheckMs: number;
+  /** Streams one link may hold open at once on this node: a link posted in public cannot take a project's connections. */
+  maxStreamsPerLink: number;
   shutdownSignal: AbortSignal;
+  /** The project's open_connections quota, shared with the other gateways; none: no quota. */
+  connectionQuota?: ConnectionQuota;
 }
 
 const FILL_PAGE = 200;
@@ -40,11 +45,18 @@ const MAX_TIMER_MS = 2_147_483_647;
  */
 export class OrderLinkStreams {
   private readonly writers = new Set<SseWriter>();
+  /** The open streams of each link, by link id, each with what ends it. */
+  private readonly byLink = new Map<string, Set<(code: string) => void>>();
+  private readonly recheck: NodeJS.Timeout;
+  private checking = false;
 
   constructor(private readonly deps: OrderLinkStreamsDeps) {
+    this.recheck = setInterval(() => void this.checkLinks(), deps.recheckMs);
+    this.recheck.unref();
     deps.shutdownSignal.addEventListener(
       'abort',
       () => {
+        clearInterval(this.recheck);
         for (const writer of [...this.writers]) writer.end(1000);
       },
       { once: true },
@@ -58,8 +70,15 @@ export class OrderLinkStreams {
   async stream(token: string, locale: Locale, lastEventId: string | undefined, reply: StreamReply): Promise<StreamOutcome> {
     const after = parseVersion(lastEventId);
     const link = await this.deps.links.resolve(token);
+    if ((this.byLink.get(link.linkId)?.size ?? 0) >= this.deps.maxStreamsPerLink) {
+      throw new OrdercastError('limit_exceeded', `This link has ${this.deps.maxStreamsPerLink} streams open already: close one, or poll status.json`, {
+        limit: this.deps.maxStreamsPerLink,
+      });
+    }
     const view = await this.deps.links.viewer(link, locale);
     const cleanups: Array<() => void> = [];
+    const projectSlot = await this.deps.connectionQuota?.openConnection(link.projectId);
+    if (projectSlot) cleanups.push(projectSlot);
     let writer: SseWriter | undefined;
     const delivery = new OrderedDelivery({
       positionOf: (event) => event.version,
@@ -88,7 +107,7 @@ export class OrderLinkStreams {
         for (const cleanup of cleanups) cleanup();
         return 'no_content';
       }
-      writer = this.openWriter(token, link, reply, cleanups);
+      writer = this.openWriter(link, reply, cleanups);
       delivery.start(after ?? order.version - 1, true);
       return 'streaming';
     } catch (error) {
@@ -97,7 +116,7 @@ export class OrderLinkStreams {
     }
   }
 
-  private openWriter(token: string, link: ResolvedLink, reply: StreamReply, cleanups: Array<() => void>): SseWriter {
+  private openWriter(link: ResolvedLink, reply: StreamReply, cleanups: Array<() => void>): SseWriter {
     const writer = new SseWriter(reply.response, { heartbeatMs: this.deps.heartbeatMs, maxBufferedBytes: this.deps.maxBufferedBytes });
     const lapse = (code: string) => {
       writer.send(undefined, LAPSED_EVENT, { code });
@@ -109,13 +128,14 @@ export class OrderLinkStreams {
       expiry.unref();
       cleanups.push(() => clearTimeout(expiry));
     }
-    const recheck = setInterval(() => {
-      this.deps.links.resolve(token).catch((error: unknown) => {
-        if (error instanceof OrdercastError && error.code !== 'database_unavailable') lapse(error.code === 'not_found' ? 'order_link_revoked' : error.code);
-      });
-    }, this.deps.recheckMs);
-    recheck.unref();
-    cleanups.push(() => clearInterval(recheck));
+    let streams = this.byLink.get(link.linkId);
+    if (!streams) this.byLink.set(link.linkId, (streams = new Set()));
+    const held = streams;
+    held.add(lapse);
+    cleanups.push(() => {
+      held.delete(lapse);
+      if (held.size === 0 && this.byLink.get(link.linkId) === held) this.byLink.delete(link.linkId);
+    });
     this.writers.add(writer);
     cleanups.push(() => this.writers.delete(writer));
     writer.onClose(() => {
@@ -124,6 +144,21 @@ export class OrderLinkStreams {
     reply.open(writer.body);
     if (this.deps.shutdownSignal.aborted) writer.end(1000);
     return writer;
+  }
+
+  /** One read for every link with an open stream here: those revoked (on any node), expired or expunged end with `lapsed`. */
+  private async checkLinks(): Promise<void> {
+    if (this.checking || this.byLink.size === 0) return;
+    this.checking = true;
+    try {
+      const lapsed = await this.deps.links.lapsedAmong([...this.byLink.keys()]);
+      for (const [linkId, code] of lapsed) for (const end of [...(this.byLink.get(linkId) ?? [])]) end(code);
+    } catch (error) {
+      // The database is away: streams stay open and the next round checks again.
+      this.deps.logger.warn({ err: error }, 'order link streams: re-checking links failed; trying again at the next interval');
+    } finally {
+      this.checking = false;
+    }
   }
 }
 

@@ -22,3 +22,21 @@ export async function revokeOrderLinks(db: Executor, projectId: string, orderId:
     .executeTakeFirst();
   return Number(result.numUpdatedRows);
 }
+
+/** Of these links, the ones that no longer hold now (revoked, expired, or gone with an expunged order), with why. */
+export async function findLapsedLinks(db: Executor, ids: readonly string[], now: string): Promise<Map<string, 'order_link_revoked' | 'order_link_expired'>> {
+  const lapsed = new Map<string, 'order_link_revoked' | 'order_link_expired'>();
+  if (ids.length === 0) return lapsed;
+  const rows = await db
+    .selectFrom('order_links')
+    .select(['id', 'revoked_at', 'expires_at'])
+    .where('id', 'in', [...ids])
+    .execute();
+  const found = new Set(rows.map((row) => row.id));
+  for (const row of rows) {
+    if (row.revoked_at !== null) lapsed.set(row.id, 'order_link_revoked');
+    else if (row.expires_at <= now) lapsed.set(row.id, 'order_link_expired');
+  }
+  for (const id of ids) if (!found.has(id)) lapsed.set(id, 'order_link_revoked');
+  return lapsed;
+}
