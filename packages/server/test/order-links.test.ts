@@ -402,6 +402,9 @@ describe.each(testDialects)('signed order links and the buyer page (%s)', (diale
     expect(ja.body.status.label).toBe('On its way');
     const de = await server.request('GET', `${pathOf(res.body.url)}/status.json?lang=de`);
     expect(de.body.status.label).toBe('Unterwegs');
+    // The project API shows the labels with the lifecycle, for the dashboard and the merchant's own pages.
+    const described = await server.request('GET', '/api/v2/project', { key: project.secretKey });
+    expect(described.body.lifecycle.display.shipped.de).toEqual({ label: 'Unterwegs' });
     await setStatus(server, project.secretKey, orderId, 'delivered');
     expect((await server.request('GET', `${pathOf(res.body.url)}/status.json`)).body.status).toMatchObject({ final: true, successful: true });
 

@@ -14,6 +14,14 @@ export const lifecycleSchema = {
     transitions: { type: 'object', additionalProperties: { type: 'array', items: { type: 'string' } } },
     createdEventName: { type: 'string' },
     eventNames: { type: 'object', additionalProperties: { type: 'string' } },
+    display: {
+      type: 'object',
+      description: "Per status and locale, the `label` and `description` a buyer sees (docs/buyer-view.md); absent when the lifecycle has none",
+      additionalProperties: {
+        type: 'object',
+        additionalProperties: { type: 'object', properties: { label: { type: 'string' }, description: { type: 'string' } }, required: ['label'] },
+      },
+    },
   },
   required: ['name', 'statuses', 'initial', 'final', 'transitions', 'createdEventName', 'eventNames'],
 } as const;
