@@ -16,7 +16,7 @@ export const lifecycleSchema = {
     eventNames: { type: 'object', additionalProperties: { type: 'string' } },
     display: {
       type: 'object',
-      description: "Per status and locale, the `label` and `description` a buyer sees (docs/buyer-view.md); absent when the lifecycle has none",
+      description: 'Per status and locale, the `label` and `description` a buyer sees (docs/buyer-view.md); absent when the lifecycle has none',
       additionalProperties: {
         type: 'object',
         additionalProperties: { type: 'object', properties: { label: { type: 'string' }, description: { type: 'string' } }, required: ['label'] },
