@@ -7,6 +7,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createApp, type App } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { urlForLog } from '../src/http/log-url.js';
+import { startOtlpReceiver } from './helpers/otlp-receiver.js';
+import { runCli, startServerProcess } from './helpers/server-process.js';
 import { testDialects } from './helpers/databases.js';
 import { createOrder, setStatus, waitFor } from './helpers/realtime.js';
 import { RecordingEventSource, holdStream, rawStream } from './helpers/sse.js';
@@ -498,5 +500,35 @@ describe('links across restarts and a change of encryption key', () => {
     expect(lines.length).toBeGreaterThan(0);
     expect(lines.join('\n')).not.toContain(token);
     expect(lines.join('\n')).not.toContain(token.slice(4, 24));
+  });
+});
+
+describe('links with tracing on', () => {
+  it("a request span names the route and /o/***, never the link's token", async () => {
+    const dataDir = mkdtempSync(path.join(os.tmpdir(), 'ordercast-links-traced-'));
+    const collector = await startOtlpReceiver();
+    const created = runCli(['projects', 'create', '--name', 'Traced', '--lifecycle', 'store', '--json', '--data-dir', dataDir]);
+    const { secretKey } = JSON.parse(created.stdout);
+    const server = await startServerProcess(['--no-demo', '--data-dir', dataDir], {
+      ORDERCAST_RATE_LIMIT: '0',
+      OTEL_EXPORTER_OTLP_ENDPOINT: collector.endpoint,
+      OTEL_TRACES_SAMPLER: 'parentbased_always_on',
+      OTEL_BSP_SCHEDULE_DELAY: '50',
+    });
+    try {
+      const auth = { authorization: `Bearer ${secretKey}`, 'content-type': 'application/json' };
+      const order = await (await fetch(`${server.baseUrl}/api/v2/orders`, { method: 'POST', headers: auth, body: '{}' })).json();
+      const link = await (await fetch(`${server.baseUrl}/api/v2/orders/${order.id}/links`, { method: 'POST', headers: auth, body: '{}' })).json();
+      const linkPath = new URL(link.url).pathname;
+      expect((await fetch(`${server.baseUrl}${linkPath}/status.json`)).status).toBe(200);
+      const spans = await collector.waitFor((all) => all.some((span) => span.name === 'GET /o/:token/status.json'), 'the span of the status.json request');
+      const span = spans.find((s) => s.name === 'GET /o/:token/status.json');
+      expect(span?.attributes['url.path']).toBe('/o/***/status.json');
+      expect(JSON.stringify(spans)).not.toContain(tokenOf(link.url));
+    } finally {
+      await server.stop();
+      await collector.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });
