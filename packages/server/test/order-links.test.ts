@@ -324,6 +324,18 @@ describe.each(testDialects)('signed order links and the buyer page (%s)', (diale
     }
   });
 
+  it("a disabled project's links stop (410) and work again once it is enabled", async () => {
+    const project = await server.createProject('store', 'Paused');
+    const orderId = await createOrder(server, project.secretKey);
+    const res = await server.request('POST', `/api/v2/orders/${orderId}/links`, { key: project.secretKey });
+    const status = `${pathOf(res.body.url)}/status.json`;
+    await server.app.projects.disable(project.project.id);
+    expect((await server.request('GET', status)).status).toBe(410);
+    expect((await server.request('GET', pathOf(res.body.url))).status).toBe(410);
+    await server.app.projects.enable(project.project.id);
+    expect((await server.request('GET', status)).status).toBe(200);
+  });
+
   it('sets branding with a secret key, refuses javascript: URLs and CSS in the colour, and records every change', async () => {
     const bad = [
       { logoUrl: 'javascript:alert(1)' },

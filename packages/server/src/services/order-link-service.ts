@@ -7,7 +7,7 @@ import { displayOf, publicOrderView, type PublicOrderView } from '../domain/publ
 import { sha256Hex } from '../lib/hashing.js';
 import { newId, randomBase62 } from '../lib/ids.js';
 import type { Store } from '../store/database.js';
-import { findLapsedLinks, findOrderLinkByHash, insertOrderLink, revokeOrderLinks, type OrderLinkRow } from '../store/repositories/order-links.js';
+import { findLapsedLinks, findOrderLinkByHash, insertOrderLink, revokeOrderLinks, type OrderLinkLookup } from '../store/repositories/order-links.js';
 import { inTransaction } from '../store/transaction.js';
 import type { AuditLog } from './audit-log.js';
 import type { BrandingService } from './branding-service.js';
@@ -129,9 +129,11 @@ export class OrderLinkService {
     return (order) => publicOrderView({ order, lifecycle: project.lifecycle, display, branding, projectName: project.name, locale });
   }
 
-  private live(row: OrderLinkRow | undefined): ResolvedLink {
+  private live(row: OrderLinkLookup | undefined): ResolvedLink {
     if (!row) throw notFound();
     if (row.revoked_at !== null) throw new OrdercastError('order_link_revoked', 'This link was revoked');
+    // A disabled project's links stop like its keys, and start again when it is enabled.
+    if (row.project_disabled_at !== null) throw new OrdercastError('order_link_revoked', 'This link does not work now');
     if (Date.parse(row.expires_at) <= Date.now()) throw new OrdercastError('order_link_expired', 'This link has expired');
     return { linkId: row.id, projectId: row.project_id, orderId: row.order_id, expiresAt: row.expires_at };
   }

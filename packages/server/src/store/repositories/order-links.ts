@@ -3,12 +3,21 @@ import type { Executor } from '../transaction.js';
 
 export type OrderLinkRow = OrderLinksTable;
 
+/** A link with whether its project is disabled now (a disabled project's links stop, like its keys). */
+export type OrderLinkLookup = OrderLinkRow & { project_disabled_at: string | null };
+
 export async function insertOrderLink(db: Executor, row: OrderLinkRow): Promise<void> {
   await db.insertInto('order_links').values(row).execute();
 }
 
-export async function findOrderLinkByHash(db: Executor, tokenHash: string): Promise<OrderLinkRow | undefined> {
-  return db.selectFrom('order_links').selectAll().where('token_hash', '=', tokenHash).executeTakeFirst();
+export async function findOrderLinkByHash(db: Executor, tokenHash: string): Promise<OrderLinkLookup | undefined> {
+  return db
+    .selectFrom('order_links')
+    .innerJoin('projects', 'projects.id', 'order_links.project_id')
+    .selectAll('order_links')
+    .select('projects.disabled_at as project_disabled_at')
+    .where('order_links.token_hash', '=', tokenHash)
+    .executeTakeFirst();
 }
 
 /** Revokes every live link of one order; returns how many it revoked. */
