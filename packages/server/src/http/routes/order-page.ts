@@ -26,7 +26,11 @@ type TokenRequest = FastifyRequest<{ Params: { token: string }; Querystring: { l
 
 /** What every `/o/` answer says: the token in the URL must not leak through a Referer, an index or a cache. */
 function privateHeaders(reply: FastifyReply): FastifyReply {
-  return reply.header('referrer-policy', 'no-referrer').header('x-robots-tag', 'noindex, nofollow').header('cache-control', 'no-store');
+  return reply
+    .header('referrer-policy', 'no-referrer')
+    .header('x-robots-tag', 'noindex, nofollow')
+    .header('cache-control', 'no-store')
+    .header('x-content-type-options', 'nosniff');
 }
 
 /** A CSP with nothing allowed but this response's own nonced style and script, its own origin, and the project's logo. */
