@@ -274,6 +274,7 @@ describe.each(testDialects)('signed order links and the buyer page (%s)', (diale
     ] as const) {
       const res = await server.request(method, route, { key: token, body: method === 'POST' ? {} : undefined });
       expect(res.status).toBe(401);
+      expect(res.body.error.message).toMatch(/opens only its own page under \/o\//);
     }
     expect((await rawStream(`${server.baseUrl}/api/v2/orders/${orderId}/stream`, { authorization: `Bearer ${token}` })).status).toBe(401);
     expect((await rawStream(`${server.baseUrl}/api/v2/orders/${orderId}/stream?token=${token}`)).status).toBe(401);

@@ -33,11 +33,6 @@ export interface ResolvedLink {
   expiresAt: string;
 }
 
-/** Whether a token has the shape of a link token (cheap, before any database read). */
-export function looksLikeLinkToken(value: string): boolean {
-  return value.startsWith(LINK_TOKEN_PREFIX);
-}
-
 function notFound(): OrdercastError {
   // The same answer whatever was wrong (malformed, unknown, another project's, an expunged order's): it tells nothing.
   return new OrdercastError('not_found', 'Not found');
