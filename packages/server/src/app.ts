@@ -63,9 +63,8 @@ export interface App extends Omit<Core, 'close' | 'metrics'> {
 
 /** How often an open buyer stream re-reads its link: a revocation on any node ends it within this. */
 const BUYER_LINK_RECHECK_MS = 3000;
-/** Per client address on `/o/`: a page, its stream and polling fit well within; guessing tokens does not. */
-const BUYER_PAGE_REQUESTS_PER_SECOND = 5;
-const BUYER_PAGE_BURST = 100;
+/** Per client address on `/o/`, as many at once as this many seconds' worth (ORDERCAST_LINK_RATE_LIMIT a second): a page, its stream and polling fit well within; guessing tokens does not. */
+const BUYER_PAGE_BURST_SECONDS = 20;
 /** Open streams per link per node: a buyer's tabs and devices, not a link posted in public. */
 const BUYER_STREAMS_PER_LINK = 20;
 
@@ -180,7 +179,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       shutdownSignal: shutdown.signal,
       connectionQuota: core.quotaEnforcer,
     }),
-    limiter: new RateLimiter(BUYER_PAGE_REQUESTS_PER_SECOND, BUYER_PAGE_BURST),
+    limiter: new RateLimiter(config.linkRateLimitPerSecond, config.linkRateLimitPerSecond * BUYER_PAGE_BURST_SECONDS),
   };
   const health = new HealthService(store);
   metrics.setDatabaseProbe(() => health.checkDatabase());

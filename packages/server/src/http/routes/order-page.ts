@@ -70,6 +70,7 @@ const langQuery = { type: 'object', properties: { lang: {} } } as const;
 export async function orderPageRoutes(app: FastifyInstance, opts: OrderPageOptions): Promise<void> {
   app.addHook('onRequest', (request, reply, done) => {
     privateHeaders(reply);
+    if (!opts.limiter.enabled) return done();
     const decision = opts.limiter.take(`o:${request.ip}`);
     if (decision.allowed) return done();
     reply.header('retry-after', decision.retryAfterSeconds);
