@@ -11,6 +11,17 @@ const OUTPUT = fileURLToPath(new URL('../../../test-output/buyer-page/', import.
 const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 const runs = browserTestsRun('buyer page browser test');
 
+/** axe-core's serious and critical violations, evaluated through the devtools protocol (the page's CSP allows no script of ours). */
+async function seriousViolations(page: Page): Promise<Array<{ id: string; impact: string; nodes: number }>> {
+  await page.evaluate(AXE_SOURCE);
+  const results = await page.evaluate(async () => {
+    const axe = (window as unknown as { axe: { run(context: Document): Promise<{ violations: Array<{ id: string; impact: string; nodes: unknown[] }> }> } })
+      .axe;
+    return (await axe.run(document)).violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.length }));
+  });
+  return results.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+}
+
 /** The hosted status page (`/o/{token}`) in a real Chromium, with JavaScript off and on. */
 describe.skipIf(!runs)('the buyer page in Chromium', () => {
   let server: TestServer;
@@ -140,6 +151,9 @@ describe.skipIf(!runs)('the buyer page in Chromium', () => {
       await page.waitForFunction(() => document.querySelector('h1')?.textContent === 'This link is no longer valid', undefined, { timeout: 20_000 });
       const reloaded = await page.goto(url);
       expect(reloaded?.status()).toBe(410);
+      expect(await seriousViolations(page)).toEqual([]);
+      await page.setViewportSize({ width: 375, height: 640 });
+      await page.screenshot({ path: `${OUTPUT}revoked-375.png` });
     } finally {
       await page.close();
       consoleErrors.length = 0; // the 410 answer is logged by Chromium
@@ -185,15 +199,7 @@ describe.skipIf(!runs)('the buyer page in Chromium', () => {
         expect(overflow).toBeLessThanOrEqual(0);
         await page.screenshot({ path: `${OUTPUT}status-page-${width}.png`, fullPage: true });
 
-        // axe-core, evaluated through the devtools protocol (the page's CSP allows no script of ours).
-        await page.evaluate(AXE_SOURCE);
-        const results = await page.evaluate(async () => {
-          const axe = (
-            window as unknown as { axe: { run(context: Document): Promise<{ violations: Array<{ id: string; impact: string; nodes: unknown[] }> }> } }
-          ).axe;
-          return (await axe.run(document)).violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.length }));
-        });
-        expect(results.filter((v) => v.impact === 'serious' || v.impact === 'critical')).toEqual([]);
+        expect(await seriousViolations(page)).toEqual([]);
 
         // Tab from the top: every link and control comes into focus, each visibly.
         const focusable = await page.evaluate(
