@@ -104,6 +104,9 @@ export type ApiErrorCode =
   | 'api_key_not_found'
   | 'api_key_inactive'
   | 'route_not_found'
+  | 'not_found'
+  | 'order_link_expired'
+  | 'order_link_revoked'
   | 'service_unavailable'
   | 'database_unavailable'
   | 'internal_error';

@@ -17,6 +17,10 @@ import { HandshakeLimiter } from './realtime/handshake-limiter.js';
 import { trustedProxyTest } from './lib/client-address.js';
 import { SocketIoGateway } from './realtime/socketio/socketio-gateway.js';
 import { SseStreams } from './realtime/sse/sse-streams.js';
+import { OrderLinkStreams } from './realtime/sse/order-link-stream.js';
+import { BrandingService } from './services/branding-service.js';
+import { OrderLinkService } from './services/order-link-service.js';
+import { RateLimiter } from './lib/rate-limiter.js';
 import { CredentialWatcher } from './services/credential-watcher.js';
 import { EventLogReader } from './services/event-log-reader.js';
 import { startIdempotencyRetention } from './services/idempotency-retention.js';
@@ -58,6 +62,13 @@ export interface App extends Omit<Core, 'close' | 'metrics'> {
   /** Stops accepting, finishes in-flight requests, closes the database. Safe to call twice. */
   close(): Promise<void>;
 }
+
+/** How often an open buyer stream re-reads its link: a revocation on any node ends it within this. */
+const BUYER_LINK_RECHECK_MS = 3000;
+/** Per client address on `/o/`, as many at once as this many seconds' worth (ORDERCAST_LINK_RATE_LIMIT a second): a page, its stream and polling fit well within; guessing tokens does not. */
+const BUYER_PAGE_BURST_SECONDS = 20;
+/** Open streams per link per node: a buyer's tabs and devices, not a link posted in public. */
+const BUYER_STREAMS_PER_LINK = 20;
 
 export async function createApp(config: Config, options: AppOptions = {}): Promise<App> {
   const metrics = new Metrics({ projects: config.metricsProjects });
@@ -151,6 +162,27 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     shutdownSignal: shutdown.signal,
     connectionQuota: core.quotaEnforcer,
   });
+  // The buyer's view (docs/buyer-view.md): signed order links, their page and its live stream.
+  const branding = new BrandingService(store, core.auditLog);
+  const orderLinks = new OrderLinkService(store, orders, projects, branding, core.auditLog);
+  const buyerView = {
+    links: orderLinks,
+    branding,
+    streams: new OrderLinkStreams({
+      links: orderLinks,
+      orders,
+      reader: new EventLogReader(store),
+      hub,
+      logger,
+      heartbeatMs: config.sse.heartbeatMs,
+      maxBufferedBytes: config.realtime.maxBufferedBytes,
+      recheckMs: BUYER_LINK_RECHECK_MS,
+      maxStreamsPerLink: BUYER_STREAMS_PER_LINK,
+      shutdownSignal: shutdown.signal,
+      connectionQuota: core.quotaEnforcer,
+    }),
+    limiter: new RateLimiter(config.linkRateLimitPerSecond, config.linkRateLimitPerSecond * BUYER_PAGE_BURST_SECONDS),
+  };
   const health = new HealthService(store);
   metrics.setDatabaseProbe(() => health.checkDatabase());
   const isTrustedProxy = trustedProxyTest(config.trustProxy);
@@ -173,6 +205,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     webhookDeliveries,
     eventFeed,
     streams,
+    buyerView,
     webhookStats: core.webhookStats,
     orderExpunge: core.orderExpunge,
     bodyLimitBytes: config.bodyLimitBytes,

@@ -29,6 +29,8 @@ export interface Config {
   /** Requests per second per credential; 0 turns rate limiting off. */
   rateLimitPerSecond: number;
   rateLimitBurst: number;
+  /** ORDERCAST_LINK_RATE_LIMIT: requests per second per client address on a buyer's `/o/` pages (20 times that at once); 0 turns it off. */
+  linkRateLimitPerSecond: number;
   bodyLimitBytes: number;
   /** ORDERCAST_ORDER_CACHE_MB: memory for recently read or changed orders that polls are answered from; 0 turns it off. */
   orderCacheBytes: number;
@@ -285,6 +287,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     rateLimitPerSecond,
     orderCacheBytes: integer('ORDERCAST_ORDER_CACHE_MB', env.ORDERCAST_ORDER_CACHE_MB, 64, 0, 65_536) * 1024 * 1024,
     rateLimitBurst: integer('ORDERCAST_RATE_LIMIT_BURST', env.ORDERCAST_RATE_LIMIT_BURST, rateLimitPerSecond * 2, 0, 10_000_000),
+    linkRateLimitPerSecond: integer('ORDERCAST_LINK_RATE_LIMIT', env.ORDERCAST_LINK_RATE_LIMIT, 5, 0, 100_000),
     bodyLimitBytes: integer('ORDERCAST_BODY_LIMIT', env.ORDERCAST_BODY_LIMIT, 1024 * 1024, 1024, 64 * 1024 * 1024),
     sqliteSynchronous: synchronous,
     demo: flags.demo ?? env.ORDERCAST_DEMO !== 'false',

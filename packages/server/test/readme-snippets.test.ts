@@ -35,6 +35,7 @@ const KINDS = {
   container: 'docker run -d --name ordercast',
   testCommand: /^npm test\n$/,
   curlApi: 'Idempotency-Key: checkout-42',
+  buyerLink: '$ORDER/links',
   cli: 'npx ordercast projects create',
   lifecycleJson: '"name": "parcel"',
   postgres: 'DATABASE_URL=postgres://user:pass@db.example.com',
@@ -149,6 +150,19 @@ curl() {
     expect(stdout).toContain('"status":"PROCESSING"');
     expect(stdout).toContain(' HTTP:304');
     expect(stdout).toMatch(/"token":"[\w-]+\.[\w-]+\.[\w-]+"/);
+  });
+
+  it('the order-link block: the URL it answers opens the buyer page', async () => {
+    const order = await newOrder();
+    const { stdout } = await run('bash', ['-c', `set -e\n${block('buyerLink')}`], {
+      timeout: 20_000,
+      env: { ...process.env, SK: onramp.secretKey, BASE: server.baseUrl, ORDER: order.id },
+    });
+    const link = JSON.parse(stdout);
+    expect(link).toMatchObject({ object: 'order_link', orderId: order.id });
+    const page = await fetch(link.url);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('Awaiting payment');
   });
 
   it('the command-line block, with the custom lifecycle file of the JSON block', async () => {

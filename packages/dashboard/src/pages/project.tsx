@@ -1,3 +1,4 @@
+import { BrandingForm } from '../components/branding-form.js';
 import { LifecycleDiagram } from '../components/lifecycle-diagram.js';
 import { WholeText, StatusBadge } from '../components/ui.js';
 import { useSession } from '../context.js';
@@ -55,6 +56,13 @@ export function ProjectPage() {
           <code>{JSON.stringify(lifecycle, null, 2)}</code>
         </pre>
       </details>
+
+      <h2>Buyer page</h2>
+      <p class="small muted">
+        How the page a buyer opens from an order link (<code>POST /api/v2/orders/{'{id}'}/links</code>) looks, and which metadata keys it shows. See
+        docs/buyer-view.md.
+      </p>
+      <BrandingForm />
 
       <h2>Keys</h2>
       <table class="list keys">

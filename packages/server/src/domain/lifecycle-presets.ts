@@ -1,4 +1,5 @@
 import { parseLifecycle, type Lifecycle } from './lifecycle.js';
+import { onrampDisplay, storeDisplay } from './lifecycle-preset-labels.js';
 
 /**
  * `onramp`: the fiat-to-crypto order lifecycle of reference document 000.
@@ -29,6 +30,7 @@ export const onrampLifecycle: Lifecycle = parseLifecycle({
     PROCESSING: '30m',
     PENDING_DELIVERY: '1h',
   },
+  display: onrampDisplay,
 });
 
 /** `store`: the in-game store order lifecycle of reference document 003. */
@@ -39,6 +41,7 @@ export const storeLifecycle: Lifecycle = parseLifecycle({
   final: ['done', 'canceled'],
   transitions: { new: ['paid', 'canceled'], paid: ['done', 'canceled'] },
   createdEventName: 'order_created',
+  display: storeDisplay,
 });
 
 export const lifecyclePresets: Record<string, Lifecycle> = {

@@ -1,5 +1,6 @@
 import { parseDuration } from './duration.js';
 import { OrdercastError } from './errors.js';
+import { parseStatusDisplay, type StatusDisplay } from './status-display.js';
 
 /**
  * A lifecycle is the state machine an order's status follows.
@@ -16,6 +17,8 @@ export interface Lifecycle {
   eventNames: Record<string, string>;
   /** How long an order should stay in a non-final status ("10m", "2h", "3d"); past it the order is stuck (docs/timing.md). */
   expectedWithin: Record<string, string>;
+  /** Optional: per status and locale, the `label` and `description` a buyer sees (domain/status-display.ts). */
+  display?: StatusDisplay;
 }
 
 /** What a user may write: event names are optional and default to `order_created` / `order_<status>`. */
@@ -28,6 +31,7 @@ export interface LifecycleInput {
   createdEventName?: unknown;
   eventNames?: unknown;
   expectedWithin?: unknown;
+  display?: unknown;
 }
 
 const STATUS_PATTERN = /^[A-Za-z][A-Za-z0-9_.-]{0,63}$/;
@@ -120,6 +124,7 @@ export function parseLifecycle(input: unknown): Lifecycle {
   }
 
   const expectedWithin = parseExpectedWithin(raw.expectedWithin, known, final, problems);
+  const display = parseStatusDisplay(raw.display, known, problems);
 
   if (problems.length > 0) {
     throw new OrdercastError('invalid_lifecycle', `Invalid lifecycle: ${problems[0]}${problems.length > 1 ? ` (and ${problems.length - 1} more)` : ''}`, {
@@ -127,7 +132,7 @@ export function parseLifecycle(input: unknown): Lifecycle {
     });
   }
   for (const s of statuses) transitions[s] ??= [];
-  return { name, statuses, initial, final, transitions, createdEventName, eventNames, expectedWithin };
+  return { name, statuses, initial, final, transitions, createdEventName, eventNames, expectedWithin, ...(display ? { display } : {}) };
 }
 
 function parseExpectedWithin(value: unknown, known: Set<string>, final: string[], problems: string[]): Record<string, string> {

@@ -1,3 +1,4 @@
+import { urlForLog } from './log-url.js';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, FastifySchemaValidationError } from 'fastify';
 import { LogThrottle } from '../lib/log-throttle.js';
 import { isOrdercastError, OrdercastError, type ErrorCode } from '../domain/errors.js';
@@ -105,7 +106,7 @@ export function registerErrorHandling(app: FastifyInstance, bodyLimit: number): 
   };
   app.setErrorHandler(handle);
   app.setNotFoundHandler((request, reply) => {
-    reply.code(404).send(errorBody('route_not_found', `No route ${request.method} ${request.url.split('?')[0]}: see /docs for the API`));
+    reply.code(404).send(errorBody('route_not_found', `No route ${request.method} ${urlForLog(request.url.split('?')[0] ?? '')}: see /docs for the API`));
   });
   return handle;
 }

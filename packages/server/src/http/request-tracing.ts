@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { urlForLog } from './log-url.js';
 import { extractRequestContext, SpanKind, SpanStatusCode, startSpan, withActiveSpan, type Span } from '../lib/tracing.js';
 
 const spans = new WeakMap<object, Span>();
@@ -18,7 +19,8 @@ export function registerRequestTracing(app: FastifyInstance): void {
       parent: extractRequestContext(request.headers),
       attributes: {
         'http.request.method': request.method,
-        'url.path': request.url.split('?')[0],
+        // A buyer's link token (`/o/<token>`) never goes to the tracing backend.
+        'url.path': urlForLog(request.url.split('?')[0] ?? ''),
         ...(route ? { 'http.route': route } : {}),
         'client.address': request.ip,
         'user_agent.original': request.headers['user-agent'],

@@ -1,6 +1,6 @@
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Logger } from '../lib/logging.js';
 import type { Metrics } from '../metrics.js';
 import type { AuthService } from '../services/auth-service.js';
@@ -34,6 +34,7 @@ import { registerAuth } from './auth-hook.js';
 import { answerClientError } from './client-error.js';
 import { registerCors } from './cors.js';
 import { registerErrorHandling, type ErrorHandler } from './error-handler.js';
+import { errorBody } from './error-body.js';
 import { registerJsonBodyParser } from './json-body.js';
 import { refuseOversizeBeforeContinue } from './oversize-body.js';
 import { lazySerializers, registerValidators } from './schema-compilers.js';
@@ -50,6 +51,11 @@ import { orderRoutes } from './routes/orders.js';
 import { projectRoutes } from './routes/project.js';
 import { streamRoutes, type EventStreams } from './routes/streams.js';
 import { tokenRoutes } from './routes/tokens.js';
+import { orderLinkRoutes } from './routes/order-links.js';
+import { brandingRoutes } from './routes/branding.js';
+import { orderPageRoutes, type OrderLinkEventStreams } from './routes/order-page.js';
+import type { OrderLinkService } from '../services/order-link-service.js';
+import type { BrandingService } from '../services/branding-service.js';
 import { webhookDeliveryRoutes, webhookDeliverySchema } from './routes/webhook-deliveries.js';
 import { webhookEndpointRoutes, webhookEndpointSchema } from './routes/webhook-endpoints.js';
 import { errorSchema, orderEventSchema, orderSchema } from './schemas.js';
@@ -93,6 +99,8 @@ export interface HttpDeps {
   dashboardSessions?: DashboardSessionService;
   /** Ends long-polls whose dashboard session lapses. */
   credentials?: CredentialWatcher;
+  /** Signed order links and the buyer's page (`/o/{token}`), with the project's branding; undefined: not served. */
+  buyerView?: { links: OrderLinkService; streams: OrderLinkEventStreams; branding: BrandingService; limiter: RateLimiter };
   /** The built dashboard's folder (default: the one `npm run build` fills in this package). */
   dashboardDir?: string;
 }
@@ -120,6 +128,15 @@ export async function buildHttpServer(deps: HttpDeps): Promise<FastifyInstance> 
     clientErrorHandler: answerClientError,
     // A path with bad percent-encoding and the like: answered by our error handler, like any other error.
     frameworkErrors: (error, request, reply) => {
+      // Under /o/ the path is a buyer's token: whatever is wrong with it is the one 404 that repeats nothing of it.
+      if (request.url.startsWith('/o/')) {
+        void (reply as FastifyReply)
+          .code(404)
+          .header('referrer-policy', 'no-referrer')
+          .header('x-robots-tag', 'noindex, nofollow')
+          .send(errorBody('not_found', 'Not found'));
+        return;
+      }
       void handleError(error, request, reply);
     },
   });
@@ -234,6 +251,11 @@ export async function buildHttpServer(deps: HttpDeps): Promise<FastifyInstance> 
         config: { allow: ['admin'] },
       });
     }
+  }
+  if (deps.buyerView) {
+    await app.register(orderLinkRoutes, { links: deps.buyerView.links });
+    await app.register(brandingRoutes, { branding: deps.buyerView.branding });
+    await app.register(orderPageRoutes, { links: deps.buyerView.links, streams: deps.buyerView.streams, limiter: deps.buyerView.limiter });
   }
   if (deps.streams) await app.register(streamRoutes, { streams: deps.streams, auth: deps.auth, rateLimiter });
   await app.register(dashboardRoutes, { dir: deps.dashboardDir ?? DEFAULT_DASHBOARD_DIR });

@@ -28,6 +28,9 @@ export const AUDIT_ACTIONS = [
   'dashboard_session.started',
   'dashboard_session.signed_out',
   'dashboard_session.revoked',
+  'order_link.created',
+  'order_link.revoked',
+  'project.branding_updated',
 ] as const;
 
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];

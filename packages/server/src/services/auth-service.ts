@@ -105,6 +105,9 @@ export class AuthService {
     if (credential.startsWith('sk_') || credential.startsWith('pk_') || credential.startsWith('rk_')) return this.authenticateKey(credential);
     if (credential.startsWith('ak_')) return this.authenticateAdminKey(credential);
     if (credential.split('.').length === 3) return this.verifyUserToken(credential);
+    if (credential.startsWith('olt_')) {
+      throw new OrdercastError('unauthorized', 'An order link token (olt_…) opens only its own page under /o/; it is never an API credential');
+    }
     throw new OrdercastError('unauthorized', 'Unrecognised credential: expected an sk_/rk_/pk_ key, an ak_ admin key or a user token (JWT)');
   }
 

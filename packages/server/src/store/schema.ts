@@ -254,6 +254,30 @@ export interface ProjectQuotasTable {
   updated_at: string;
 }
 
+/** A buyer's link to one order (services/order-link-service.ts): only the token's hash. */
+export interface OrderLinksTable {
+  id: string;
+  project_id: string;
+  order_id: string;
+  token_hash: string;
+  created_at: string;
+  expires_at: string;
+  revoked_at: string | null;
+}
+
+/** How a project's buyer page looks (domain/branding.ts); no row: the defaults. */
+export interface ProjectBrandingTable {
+  project_id: string;
+  display_name: string | null;
+  logo_url: string | null;
+  accent_color: string | null;
+  support_url: string | null;
+  support_email: string | null;
+  /** JSON array: the metadata keys a buyer may see. */
+  public_metadata_keys: string;
+  updated_at: string;
+}
+
 export interface Database {
   projects: ProjectsTable;
   api_keys: ApiKeysTable;
@@ -271,4 +295,6 @@ export interface Database {
   dashboard_sessions: DashboardSessionsTable;
   audit_log: AuditLogTable;
   project_quotas: ProjectQuotasTable;
+  order_links: OrderLinksTable;
+  project_branding: ProjectBrandingTable;
 }

@@ -19,6 +19,14 @@ export const lifecycleSchema = {
       additionalProperties: { type: 'string' },
       description: 'How long an order should stay in each non-final status ("10m", "2h", "3d"); see docs/timing.md',
     },
+    display: {
+      type: 'object',
+      description: 'Per status and locale, the `label` and `description` a buyer sees (docs/buyer-view.md); absent when the lifecycle has none',
+      additionalProperties: {
+        type: 'object',
+        additionalProperties: { type: 'object', properties: { label: { type: 'string' }, description: { type: 'string' } }, required: ['label'] },
+      },
+    },
   },
   required: ['name', 'statuses', 'initial', 'final', 'transitions', 'createdEventName', 'eventNames'],
 } as const;

@@ -38,6 +38,8 @@ export interface ExpungeCounts {
  */
 export async function expungeOrderData(db: Executor, projectId: string, orderId: string): Promise<ExpungeCounts> {
   await db.updateTable('orders').set({ user_external_id: null, metadata: '{}' }).where('id', '=', orderId).where('project_id', '=', projectId).execute();
+  // A buyer's links to the order go with it: an expunged order is shown to no one.
+  await db.deleteFrom('order_links').where('order_id', '=', orderId).where('project_id', '=', projectId).execute();
 
   let events = 0;
   const eventRows = await db.selectFrom('order_events').select(['seq', 'snapshot', 'user_external_id']).where('order_id', '=', orderId).execute();
