@@ -17,7 +17,7 @@ const runs = browserTestsRun('Chromium <ordercast-order-status> test');
 
 const ELEMENT = 'ordercast-order-status';
 const part = (name: string) => `${ELEMENT} [part~="${name}"]`;
-const escape = (value: string) => value.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
+const escapeAttribute = (value: string) => value.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
 
 /** The React page, bundled as a merchant's build would (React's production build, the SDK from its `exports`). */
 async function bundleReactPage(): Promise<string> {
@@ -75,7 +75,7 @@ describe.skipIf(!runs)('<ordercast-order-status> in Chromium', () => {
   async function open(attributes: Record<string, string>, around = { before: '', after: '' }, width = 1280) {
     const route = `/plain-${++pageCount}`;
     const markup = Object.entries(attributes)
-      .map(([name, value]) => `${name}="${escape(value)}"`)
+      .map(([name, value]) => `${name}="${escapeAttribute(value)}"`)
       .join(' ');
     pages.page(route, htmlPage('Your order', `${around.before}<${ELEMENT} ${markup}></${ELEMENT}>${around.after}`, "import '/sdk/element.js';"));
     const page = await browser.newPage({ viewport: { width, height: 900 } });
