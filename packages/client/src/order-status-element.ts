@@ -110,7 +110,8 @@ export class OrderStatusElement extends Base {
   }
 
   connectedCallback(): void {
-    this.restart();
+    // Through the queue: an element upgraded in place hears each attribute first, and must start once.
+    this.queueRestart();
   }
 
   disconnectedCallback(): void {

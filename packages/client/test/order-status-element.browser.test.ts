@@ -144,6 +144,9 @@ describe.skipIf(!runs)('<ordercast-order-status> in Chromium', () => {
     await ordercast.setStatus(order.id, 'PROCESSING');
     await page.waitForSelector(`${ELEMENT}[data-status="PROCESSING"]`, { timeout: 15_000 });
     expect(await page.textContent(part('status'))).toBe('Processing');
+    // It came over the stream, not from a poll.
+    expect(await page.getAttribute(ELEMENT, 'data-transport')).toBe('sse');
+    expect(pages.requests.filter((p) => p.startsWith(`/o/${linkToken}/status.json`))).toHaveLength(1);
     expect(await page.textContent(part('description'))).toBe('We are preparing your coins.');
     expect(await page.textContent(`${ELEMENT} [role="status"]`)).toBe('Bestellstatus: Processing');
     expect(await page.locator(part('step')).allTextContents()).toEqual(['Awaiting payment', 'Processing', 'On its way', 'Delivered']);

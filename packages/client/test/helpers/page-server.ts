@@ -5,6 +5,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { PublicOrderView } from '../../src/public-order.js';
+import { parseOrderUpdate } from '../../src/socket-messages.js';
 import { SseStreamParser } from '../../src/sse-stream-parser.js';
 import type { Order } from '../../src/types.js';
 import type { Ordercast } from './ordercast.js';
@@ -56,6 +57,7 @@ export async function startPageServer(ordercast: Ordercast): Promise<PageServer>
   const links = new Map<string, { orderId: string; revoked: boolean }>();
   const streams = new Map<string, Set<http.ServerResponse>>();
   const requests: string[] = [];
+  const upstreams = new Set<http.ClientRequest>();
 
   const viewOf = (order: Order, lang: string): PublicOrderView => {
     const at = HAPPY_PATH.indexOf(order.status);
@@ -99,38 +101,41 @@ export async function startPageServer(ordercast: Ordercast): Promise<PageServer>
       .end(JSON.stringify(viewOf((await answer.json()) as Order, lang)));
   }
 
-  async function events(req: http.IncomingMessage, res: http.ServerResponse, token: string, orderId: string, lang: string): Promise<void> {
-    const upstream = new AbortController();
+  /** Re-emits the order's real stream (`GET /api/v2/orders/{id}/stream`) as the link's: same ids, the public view as data. */
+  function events(req: http.IncomingMessage, res: http.ServerResponse, token: string, orderId: string, lang: string): Promise<void> {
     const headers: Record<string, string> = { authorization: `Bearer ${ordercast.secretKey}`, accept: 'text/event-stream' };
     const lastEventId = req.headers['last-event-id'];
     if (typeof lastEventId === 'string') headers['last-event-id'] = lastEventId;
-    const answer = await fetch(`${ordercast.baseUrl}/api/v2/orders/${orderId}/stream`, { headers, signal: upstream.signal });
-    if (answer.status === 204) return void res.writeHead(204).end();
-    if (!answer.ok || !answer.body) return refuse(res, 404, 'not_found');
-    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', 'access-control-allow-origin': '*' });
-    res.write(': stream\n\n');
-    const open = streams.get(token) ?? new Set();
-    streams.set(token, open.add(res));
-    res.once('close', () => {
-      open.delete(res);
-      upstream.abort();
+    return new Promise((resolve, reject) => {
+      // node:http rather than fetch: destroying the request closes its connection at once, so Ordercast sees the stream end.
+      const upstream = http.get(`${ordercast.baseUrl}/api/v2/orders/${orderId}/stream`, { headers }, (answer) => {
+        if (answer.statusCode === 204) return resolve(void res.writeHead(204).end());
+        if (answer.statusCode !== 200) return resolve(refuse(res, 404, 'not_found'));
+        res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', 'access-control-allow-origin': '*' });
+        res.write(': stream\n\n');
+        const open = streams.get(token) ?? new Set();
+        streams.set(token, open.add(res));
+        res.once('close', () => open.delete(res));
+        const parser = new SseStreamParser((message) => {
+          if (message.event !== 'order.update') return;
+          const order = parseOrderUpdate(JSON.parse(message.data), orderId);
+          if (order) res.write(`id: ${order.version}\nevent: order.update\ndata: ${JSON.stringify(viewOf(order, lang))}\n\n`);
+        });
+        answer.setEncoding('utf8');
+        answer.on('data', (chunk: string) => parser.push(chunk));
+        answer.once('close', () => {
+          res.end();
+          resolve();
+        });
+      });
+      upstreams.add(upstream);
+      upstream.once('error', reject);
+      // The browser left, or the link was revoked: the upstream stream goes too.
+      res.once('close', () => {
+        upstreams.delete(upstream);
+        upstream.destroy();
+      });
     });
-    const parser = new SseStreamParser((message) => {
-      if (message.event !== 'order.update') return;
-      const order = JSON.parse(message.data) as Order;
-      res.write(`id: ${order.version}\nevent: order.update\ndata: ${JSON.stringify(viewOf(order, lang))}\n\n`);
-    });
-    try {
-      const reader = answer.body.pipeThrough(new TextDecoderStream()).getReader();
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) break;
-        parser.push(value);
-      }
-    } catch {
-      // The browser went away, or the link was revoked.
-    }
-    res.end();
   }
 
   const server = http.createServer((req, res) => {
@@ -177,6 +182,7 @@ export async function startPageServer(ordercast: Ordercast): Promise<PageServer>
     },
     close: () =>
       new Promise<void>((resolve) => {
+        for (const upstream of upstreams) upstream.destroy();
         server.closeAllConnections();
         server.close(() => resolve());
       }),
