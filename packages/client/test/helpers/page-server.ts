@@ -90,8 +90,10 @@ export async function startPageServer(ordercast: Ordercast): Promise<PageServer>
     };
   };
 
-  const refuse = (res: http.ServerResponse, status: number, code: string) =>
-    res.writeHead(status, { 'content-type': 'application/json', 'access-control-allow-origin': '*' }).end(JSON.stringify({ error: { code, message: code } }));
+  const refuse = (res: http.ServerResponse, status: number, code: string): void =>
+    void res
+      .writeHead(status, { 'content-type': 'application/json', 'access-control-allow-origin': '*' })
+      .end(JSON.stringify({ error: { code, message: code } }));
 
   async function statusJson(res: http.ServerResponse, orderId: string, lang: string): Promise<void> {
     const answer = await fetch(`${ordercast.baseUrl}/api/v2/orders/${orderId}`, { headers: { authorization: `Bearer ${ordercast.secretKey}` } });
