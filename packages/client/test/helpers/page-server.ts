@@ -41,6 +41,8 @@ export interface PageServer {
   link(orderId: string): string;
   /** Revokes a link: its open streams get `event: lapsed` and end, its reads answer 410. */
   revoke(token: string): void;
+  /** Answers 503 to every link stream from now on, as a proxy that does not pass streams would. */
+  refuseStreams(): void;
   /** Paths asked so far. */
   requests: string[];
   close(): Promise<void>;
@@ -58,6 +60,7 @@ export async function startPageServer(ordercast: Ordercast): Promise<PageServer>
   const streams = new Map<string, Set<http.ServerResponse>>();
   const requests: string[] = [];
   const upstreams = new Set<http.ClientRequest>();
+  let streamsRefused = false;
 
   const viewOf = (order: Order, lang: string): PublicOrderView => {
     const at = HAPPY_PATH.indexOf(order.status);
@@ -161,6 +164,7 @@ export async function startPageServer(ordercast: Ordercast): Promise<PageServer>
       if (!link) return refuse(res, 404, 'not_found');
       if (link.revoked) return refuse(res, 410, 'order_link_revoked');
       const lang = url.searchParams.get('lang') ?? 'en';
+      if (what === 'events' && streamsRefused) return refuse(res, 503, 'service_unavailable');
       const served = what === 'events' ? events(req, res, token, link.orderId, lang) : statusJson(res, link.orderId, lang);
       return void served.catch(() => (res.headersSent ? res.end() : refuse(res, 502, 'upstream_failed')));
     }
@@ -177,6 +181,7 @@ export async function startPageServer(ordercast: Ordercast): Promise<PageServer>
       links.set(token, { orderId, revoked: false });
       return token;
     },
+    refuseStreams: () => void (streamsRefused = true),
     revoke(token) {
       const link = links.get(token);
       if (link) link.revoked = true;
