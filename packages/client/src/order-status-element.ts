@@ -1,6 +1,6 @@
 import { AuthError, OrderNotFoundError } from './errors.js';
 import { followOrderLink } from './link-follower.js';
-import { viewOfOrder, viewOfPublicOrder, type OrderStatusView, type StatusLabels } from './order-status-view.js';
+import { relabel, viewOfOrder, viewOfPublicOrder, type OrderStatusView, type StatusLabels } from './order-status-view.js';
 import { ORDER_STATUS_CSS } from './order-status-style.js';
 import { stringsFor, type ElementStrings } from './order-status-strings.js';
 import { trackOrder } from './track-order.js';
@@ -99,9 +99,10 @@ export class OrderStatusElement extends Base {
     return this.statusLabels;
   }
 
+  /** Redraws with the new labels; no new connection (frameworks pass a fresh object on every render). */
   set labels(value: StatusLabels) {
     this.statusLabels = value ?? {};
-    this.queueRestart();
+    if (this.current && !this.getAttribute('link-token')) this.render(relabel(this.current, this.statusLabels), false);
   }
 
   /** What the element shows now (undefined while loading). */
@@ -199,7 +200,7 @@ export class OrderStatusElement extends Base {
     this.dispatchEvent(new CustomEvent('ordercast-error', { detail: { code }, bubbles: true, composed: true }));
   }
 
-  private render(view: OrderStatusView): void {
+  private render(view: OrderStatusView, announce = true): void {
     const previous = this.current;
     this.current = view;
     const { strings, locale } = this.text;
@@ -213,7 +214,7 @@ export class OrderStatusElement extends Base {
     el.description.hidden = !view.description;
     el.amount.textContent = view.amount ? money(view.amount, view.currency, locale) : '';
     el.amount.hidden = !view.amount;
-    if (!previous || previous.status !== view.status) el.live.textContent = `${strings.name}: ${view.label}`;
+    if (announce && (!previous || previous.status !== view.status)) el.live.textContent = `${strings.name}: ${view.label}`;
 
     el.progress.replaceChildren(
       ...view.steps.map((step) => {
@@ -242,7 +243,7 @@ export class OrderStatusElement extends Base {
     el.updated.hidden = false;
     el.message.hidden = true;
     this.brand(view);
-    this.dispatchEvent(new CustomEvent('ordercast-update', { detail: view, bubbles: true, composed: true }));
+    if (announce) this.dispatchEvent(new CustomEvent('ordercast-update', { detail: view, bubbles: true, composed: true }));
   }
 
   private brand(view: OrderStatusView): void {

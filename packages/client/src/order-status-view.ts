@@ -48,10 +48,7 @@ export function viewOfPublicOrder(view: PublicOrderView): OrderStatusView {
  * `statusHistory` plus every version seen since.
  */
 export function viewOfOrder(order: Order, previous: OrderStatusView | undefined, labels: StatusLabels = {}, steps: readonly string[] = []): OrderStatusView {
-  const labelOf = (status: string) => {
-    const entry = labels[status];
-    return typeof entry === 'string' ? entry : (entry?.label ?? readable(status));
-  };
+  const labelOf = labelsFrom(labels);
   const entry = labels[order.status];
   const seen = new Map<string, { status: string; label: string; at: string }>();
   for (const item of previous?.timeline ?? []) seen.set(`${item.status}@${item.at}`, item);
@@ -75,6 +72,26 @@ export function viewOfOrder(order: Order, previous: OrderStatusView | undefined,
     steps: steps.map((status, index) => ({ status, label: labelOf(status), reached: index <= lastReached, current: index === lastReached })),
     timeline,
     branding: null,
+  };
+}
+
+/** The same view with other labels (user-token mode: the page changed `labels`), without reading the order again. */
+export function relabel(view: OrderStatusView, labels: StatusLabels): OrderStatusView {
+  const labelOf = labelsFrom(labels);
+  const entry = labels[view.status];
+  return {
+    ...view,
+    label: labelOf(view.status),
+    description: typeof entry === 'object' ? (entry.description ?? null) : null,
+    steps: view.steps.map((step) => ({ ...step, label: labelOf(step.status) })),
+    timeline: view.timeline.map((item) => ({ ...item, label: labelOf(item.status) })),
+  };
+}
+
+function labelsFrom(labels: StatusLabels): (status: string) => string {
+  return (status) => {
+    const entry = labels[status];
+    return typeof entry === 'string' ? entry : (entry?.label ?? readable(status));
   };
 }
 

@@ -185,6 +185,8 @@ describe.skipIf(!runs)('<ordercast-order-status> in Chromium', () => {
     const page = await browser.newPage();
     const pageErrors: string[] = [];
     page.on('pageerror', (error) => pageErrors.push(error.message));
+    let sockets = 0;
+    page.on('websocket', () => sockets++);
     const query = new URLSearchParams({ order: order.id, token, pk: ordercast.publishableKey, base: ordercast.baseUrl });
     await page.goto(`${pages.baseUrl}/react?${query}`);
     await page.waitForSelector(`${ELEMENT}[data-status="AWAITING_PAYMENT_FROM_USER"]`);
@@ -194,6 +196,8 @@ describe.skipIf(!runs)('<ordercast-order-status> in Chromium', () => {
     await page.waitForSelector('#heard:text("PROCESSING")', { timeout: 15_000 });
     expect(await page.textContent(part('status'))).toBe('In Bearbeitung');
     expect(await page.locator(part('step-reached')).allTextContents()).toEqual(['Warten auf Zahlung', 'In Bearbeitung']);
+    // React re-rendered on the event; the element kept its one connection.
+    expect(sockets).toBe(1);
 
     await page.click('button:text("English")');
     await page.waitForSelector(`${part('title')}:text("Order status")`);

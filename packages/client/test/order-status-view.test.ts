@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { readable, viewOfOrder } from '../src/order-status-view.js';
+import { readable, relabel, viewOfOrder } from '../src/order-status-view.js';
 import { stringsFor } from '../src/order-status-strings.js';
 import type { Order } from '../src/types.js';
 
@@ -47,6 +47,14 @@ describe('the element’s view of an order read with a user token', () => {
     const cancelled = viewOfOrder(order('CANCELLED', 3, []), second, {}, STEPS);
     expect(cancelled.timeline.map((t) => t.label)).toEqual(['Awaiting payment from user', 'Processing', 'Cancelled']);
     expect(cancelled.steps.filter((s) => s.current).map((s) => s.status)).toEqual(['PROCESSING']);
+  });
+
+  it('relabels a view without losing its timeline or progress', () => {
+    const view = viewOfOrder(order('PROCESSING', 2, [['AWAITING_PAYMENT_FROM_USER', 1]]), undefined, {}, STEPS);
+    const german = relabel(view, { PROCESSING: 'In Bearbeitung', AWAITING_PAYMENT_FROM_USER: 'Warten auf Zahlung' });
+    expect(german.label).toBe('In Bearbeitung');
+    expect(german.timeline.map((t) => t.label)).toEqual(['Warten auf Zahlung', 'In Bearbeitung']);
+    expect(german.steps.filter((s) => s.reached).map((s) => s.label)).toEqual(['Warten auf Zahlung', 'In Bearbeitung']);
   });
 
   it('without steps shows no progress; readable() turns status names into words', () => {
