@@ -141,7 +141,9 @@ export class OrderStatusElement extends Base {
   private restart(): void {
     this.stop();
     this.current = undefined;
-    this.text = stringsFor(this.getAttribute('lang') ?? this.closest('[lang]')?.getAttribute('lang'));
+    // Its own `lang`, else the page's around it: the element's words and the link's labels follow the same one.
+    const lang = this.getAttribute('lang') ?? this.parentElement?.closest('[lang]')?.getAttribute('lang') ?? undefined;
+    this.text = stringsFor(lang);
     this.el.section.lang = this.text.locale;
     this.el.title.textContent = this.text.strings.name;
     this.el.progressTitle.textContent = this.text.strings.progress;
@@ -161,7 +163,7 @@ export class OrderStatusElement extends Base {
       const follower = followOrderLink({
         baseUrl,
         linkToken,
-        lang: this.getAttribute('lang') ?? undefined,
+        lang,
         onView: (view) => this.render(viewOfPublicOrder(view)),
         onTransport: (transport) => this.setAttribute('data-transport', transport),
         onEnd: (code) =>
