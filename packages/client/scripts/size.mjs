@@ -20,7 +20,18 @@ const src = fileURLToPath(new URL('../src/', import.meta.url));
 export const entries = {
   'trackOrder (@ordercast/client/track)': `export { trackOrder } from ${JSON.stringify(path.join(src, 'track.js'))};`,
   'pollOrder (@ordercast/client/poll)': `export { pollOrder } from ${JSON.stringify(path.join(src, 'poll.js'))};`,
+  '<ordercast-order-status> (@ordercast/client/element)': `export * from ${JSON.stringify(path.join(src, 'element.js'))};`,
 };
+
+/** What the element may add to a page beyond the SDK (`trackOrder` and socket.io-client) it is built on. */
+export const ELEMENT_BUDGET_GZIP_BYTES = 12 * 1024;
+
+/** The element's gzipped bytes beyond `trackOrder`'s, both bundled for the browser. */
+export async function measureElement() {
+  const element = await measure(entries['<ordercast-order-status> (@ordercast/client/element)']);
+  const sdk = await measure(entries['trackOrder (@ordercast/client/track)']);
+  return { element, sdk, besideSdkGzipBytes: element.gzipBytes - sdk.gzipBytes };
+}
 
 export async function measure(code) {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'ordercast-size-'));
@@ -57,7 +68,12 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   } else {
     const kb = (n) => `${(n / 1024).toFixed(1)} KiB`;
     for (const [name, { minifiedBytes, gzipBytes }] of Object.entries(results)) {
-      console.log(`${name.padEnd(40)} ${kb(minifiedBytes).padStart(10)} minified ${kb(gzipBytes).padStart(10)} gzipped`);
+      console.log(`${name.padEnd(55)} ${kb(minifiedBytes).padStart(10)} minified ${kb(gzipBytes).padStart(10)} gzipped`);
     }
+    const element = results['<ordercast-order-status> (@ordercast/client/element)'].gzipBytes;
+    const sdk = results['trackOrder (@ordercast/client/track)'].gzipBytes;
+    console.log(
+      `${'the element beside trackOrder'.padEnd(55)} ${''.padStart(19)} ${kb(element - sdk).padStart(10)} gzipped (budget ${kb(ELEMENT_BUDGET_GZIP_BYTES)})`,
+    );
   }
 }

@@ -1,10 +1,10 @@
-import { AbortError, TimeoutError, type OrdercastClientError } from './errors.js';
+import { AbortError, AuthError, OrderNotFoundError, TimeoutError, type OrdercastClientError } from './errors.js';
 import { OrderTracker, type TransportName } from './order-tracker.js';
 import { runPollLoop, type PollTuning } from './poll-loop.js';
 import { SocketTransport } from './socket-transport.js';
 import { SseTransport, StreamUnusableError } from './sse-transport.js';
 import type { Credentials, Order } from './types.js';
-import { requestStatusChanges } from './order-request.js';
+import { requestOrder, requestStatusChanges } from './order-request.js';
 import { FillingGate, VersionGate } from './version-gate.js';
 import { documentVisibility } from './visibility.js';
 
@@ -20,7 +20,8 @@ export interface TrackOrderOptions extends PollTuning {
   maxWaitMs?: number;
   /**
    * `auto` (default): the Socket.IO WebSocket; while it is unavailable, Server-Sent Events;
-   * while those are unavailable too, REST long-polling (docs/client.md, "Transports").
+   * while those are unavailable too, REST long-polling (docs/client.md, "Transports"); and
+   * meanwhile the current state from one REST read, so the first update never waits on them.
    * Or one of them only: `socket`, `sse`, `poll`.
    */
   transport?: 'auto' | 'socket' | 'sse' | 'poll';
@@ -33,7 +34,8 @@ export interface TrackOrderOptions extends PollTuning {
 
 /**
  * Follows one order until its status is final, over the Socket.IO gateway, with Server-Sent
- * Events and then REST polling as fallbacks (or over one of them only). Every version reaches
+ * Events and then REST polling as fallbacks (or over one of them only), showing the current
+ * state from one REST read while the live transport connects. Every version reaches
  * the caller once, in order, whichever transport brought it: each transport resumes from the
  * version the gate holds, and the gate drops repeats and fills gaps.
  */
@@ -57,6 +59,8 @@ export function trackOrder(orderId: string, options: TrackOrderOptions): OrderTr
   let deadline: ReturnType<typeof setTimeout> | undefined;
   let lastError: unknown;
   const cleanups: Array<() => void> = [];
+  const firstRead = new AbortController();
+  cleanups.push(() => firstRead.abort());
 
   const { tracker, control } = OrderTracker.create(orderId, () => end({ error: new AbortError('Tracking was stopped') }));
 
@@ -166,6 +170,24 @@ export function trackOrder(orderId: string, options: TrackOrderOptions): OrderTr
     sseUp = false;
   }
 
+  /**
+   * The order's current state from one REST read, at once: a live transport can take seconds
+   * to connect (a proxy that swallows WebSockets, a stream that never starts), and the page
+   * would show nothing until then. The gate drops it if a transport was quicker.
+   */
+  function readCurrentState(): void {
+    requestOrder({ baseUrl: options.baseUrl, credentials: options.credentials, orderId, signal: firstRead.signal, fetch: options.fetch }).then(
+      (response) => {
+        if (response.kind === 'order') accept(response.order);
+      },
+      (error: unknown) => {
+        // A refusal is final whichever channel says it; anything else is for the transports to outlast.
+        if (error instanceof OrderNotFoundError || error instanceof AuthError) end({ error });
+        else if (!(error instanceof AbortError)) lastError = error;
+      },
+    );
+  }
+
   function startSocket(): void {
     socket = new SocketTransport({
       baseUrl: options.baseUrl,
@@ -221,6 +243,8 @@ export function trackOrder(orderId: string, options: TrackOrderOptions): OrderTr
     if (ended) return;
     if (mode === 'poll') return startPolling();
     if (mode === 'sse') return startSse();
+    // One transport only means one: `socket` and `sse` start with the current state by themselves.
+    if (mode === 'auto') readCurrentState();
     startSocket();
     if (mode === 'auto') fallbackTimer = setTimeout(fallBack, connectTimeoutMs);
   });

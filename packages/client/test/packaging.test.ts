@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 // @ts-expect-error: a plain .mjs script without type declarations
-import { entries, measure } from '../scripts/size.mjs';
+import { ELEMENT_BUDGET_GZIP_BYTES, entries, measure, measureElement } from '../scripts/size.mjs';
 
 const [trackEntry, pollEntry] = Object.values(entries as Record<string, string>);
+const builtElement = JSON.stringify(new URL('../dist/element.js', import.meta.url).pathname);
 const socketClientCode = /engine\.io|socket\.io|transport close/;
 
 /** The claims the package makes about what a page pays for, checked on real browser bundles. */
@@ -22,6 +23,31 @@ describe('browser bundles', () => {
     // Self-contained: every import was resolved into the bundle.
     expect(code).not.toMatch(/\bimport\s*[\w{*][^;]*\bfrom\s*["']/);
     expect(gzipBytes).toBeLessThan(25 * 1024);
+  });
+});
+
+describe('the <ordercast-order-status> element', () => {
+  it('adds at most 12 KB gzipped beside trackOrder, bundled for the browser', async () => {
+    const { element, besideSdkGzipBytes } = await measureElement();
+    expect(element.code).toContain('ordercast-order-status');
+    expect(element.code).toMatch(socketClientCode);
+    expect(ELEMENT_BUDGET_GZIP_BYTES).toBe(12 * 1024);
+    expect(besideSdkGzipBytes).toBeGreaterThan(0);
+    expect(besideSdkGzipBytes).toBeLessThanOrEqual(ELEMENT_BUDGET_GZIP_BYTES);
+  });
+
+  it('`import "@ordercast/client/element"` for its side effect keeps the definition (package.json sideEffects)', async () => {
+    const { code } = await measure(`import ${builtElement};`);
+    expect(code).toMatch(/customElements/);
+    expect(code).toContain('ordercast-order-status');
+  });
+
+  it('loads in Node (server rendering) and defines nothing there', async () => {
+    const element = await import('@ordercast/client/element');
+    expect(element.ORDER_STATUS_TAG).toBe('ordercast-order-status');
+    expect(typeof element.OrderStatusElement).toBe('function');
+    expect(typeof element.followOrderLink).toBe('function');
+    expect(packagesImportedBy('element.js')).toEqual(['socket.io-client']);
   });
 });
 

@@ -67,7 +67,11 @@ describe('trackOrder against a real server (no socket endpoint on this branch)',
       const versions: number[] = [];
       const tracker = trackOrder(order.id, { baseUrl: proxy.baseUrl, credentials: { publishableKey: ordercast.publishableKey, token }, ...fast });
       tracker.on('transport', (t) => transports.push(t)).on('update', (o) => versions.push(o.version));
+      // The current state comes at once, from the first REST read, before any transport is up.
       await waitUntil(() => versions.length === 1, 10_000, 'the first snapshot');
+      expect(tracker.transport).toBe('none');
+      // Changes made once the stream has stalled (a stream that ended at the final status would come through whole).
+      await waitUntil(() => tracker.transport === 'poll', 10_000, 'polling');
       await drive(order.id, ['PENDING_DELIVERY', 'COMPLETED']);
       const final = await tracker.finished;
       expect(final.status).toBe('COMPLETED');
