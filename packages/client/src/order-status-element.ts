@@ -241,7 +241,11 @@ export class OrderStatusElement extends Base {
     );
     el.timeline.hidden = el.historyTitle.hidden = view.timeline.length === 0;
 
-    el.updated.replaceChildren(`${strings.updated}: `, timeElement(view.updatedAt, locale));
+    el.updated.replaceChildren(
+      `${strings.updated}: `,
+      timeElement(view.updatedAt, locale),
+      ...(view.eta ? [` · ${strings.expected}: `, timeElement(view.eta, locale)] : []),
+    );
     el.updated.hidden = false;
     el.message.hidden = true;
     this.brand(view);

@@ -4,6 +4,7 @@ export interface ElementStrings {
   progress: string;
   history: string;
   updated: string;
+  expected: string;
   loading: string;
   live: string;
   support: string;
@@ -19,6 +20,7 @@ const STRINGS: Record<string, ElementStrings> = {
     progress: 'Progress',
     history: 'History',
     updated: 'Last update',
+    expected: 'Expected by',
     loading: 'Loading…',
     live: 'Updates live',
     support: 'Contact support',
@@ -32,6 +34,7 @@ const STRINGS: Record<string, ElementStrings> = {
     progress: 'Fortschritt',
     history: 'Verlauf',
     updated: 'Zuletzt aktualisiert',
+    expected: 'Voraussichtlich bis',
     loading: 'Wird geladen…',
     live: 'Live-Aktualisierung',
     support: 'Support kontaktieren',
@@ -45,6 +48,7 @@ const STRINGS: Record<string, ElementStrings> = {
     progress: 'Progression',
     history: 'Historique',
     updated: 'Dernière mise à jour',
+    expected: 'Prévu d’ici le',
     loading: 'Chargement…',
     live: 'Mises à jour en direct',
     support: 'Contacter le support',
@@ -58,6 +62,7 @@ const STRINGS: Record<string, ElementStrings> = {
     progress: 'Progreso',
     history: 'Historial',
     updated: 'Última actualización',
+    expected: 'Previsto para',
     loading: 'Cargando…',
     live: 'Actualizaciones en directo',
     support: 'Contactar con soporte',
@@ -71,6 +76,7 @@ const STRINGS: Record<string, ElementStrings> = {
     progress: 'Progresso',
     history: 'Histórico',
     updated: 'Última atualização',
+    expected: 'Previsto até',
     loading: 'Carregando…',
     live: 'Atualizações ao vivo',
     support: 'Falar com o suporte',
@@ -84,6 +90,7 @@ const STRINGS: Record<string, ElementStrings> = {
     progress: '進捗',
     history: '履歴',
     updated: '最終更新',
+    expected: '完了予定',
     loading: '読み込み中…',
     live: 'リアルタイム更新',
     support: 'サポートに連絡',

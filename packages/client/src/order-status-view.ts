@@ -9,6 +9,8 @@ export interface OrderStatusView {
   description: string | null;
   final: boolean;
   updatedAt: string;
+  /** When the order should be complete (docs/timing.md), while it is on its way; null when unknown or final. */
+  eta: string | null;
   amount: string | null;
   currency: string | null;
   steps: Array<{ status: string; label: string; reached: boolean; current: boolean }>;
@@ -33,6 +35,7 @@ export function viewOfPublicOrder(view: PublicOrderView): OrderStatusView {
     description: view.status.description ?? null,
     final: view.status.final,
     updatedAt: order.updatedAt,
+    eta: view.status.final ? null : (order.eta ?? null),
     amount: order.amount ?? null,
     currency: order.currency ?? null,
     steps: steps.map((step, index) => ({ status: step.status, label: step.label, reached: step.reached, current: index === current })),
@@ -67,6 +70,7 @@ export function viewOfOrder(order: Order, previous: OrderStatusView | undefined,
     description: typeof entry === 'object' ? (entry.description ?? null) : null,
     final: order.final,
     updatedAt: order.updatedAt,
+    eta: order.final ? null : (order.eta ?? null),
     amount: order.amount,
     currency: order.currency,
     steps: steps.map((status, index) => ({ status, label: labelOf(status), reached: index <= lastReached, current: index === lastReached })),

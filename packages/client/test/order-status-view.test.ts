@@ -18,6 +18,9 @@ const order = (status: string, version: number, history: Array<[string, number]>
   createdAt: '2026-12-07T10:00:00.000Z',
   updatedAt: `2026-12-07T10:0${version}:00.000Z`,
   statusHistory: history.map(([s, v]) => ({ status: s, reason: null, at: `2026-12-07T10:0${v}:00.000Z`, version: v })),
+  expectedBy: null,
+  eta: null,
+  stuck: false,
 });
 
 const STEPS = ['AWAITING_PAYMENT_FROM_USER', 'PROCESSING', 'PENDING_DELIVERY', 'COMPLETED'];

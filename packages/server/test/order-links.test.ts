@@ -92,7 +92,7 @@ describe.each(testDialects)('signed order links and the buyer page (%s)', (diale
     expect(json.body).toMatchObject({
       object: 'public_order',
       locale: 'en',
-      order: { id: orderId, status: 'PROCESSING', version: 2, amount: '42.50', currency: 'USD', metadata: { carrier: 'DHL' }, expectedBy: null, eta: null },
+      order: { id: orderId, status: 'PROCESSING', version: 2, amount: '42.50', currency: 'USD', metadata: { carrier: 'DHL' } },
       status: { label: 'Processing', final: false, successful: false },
       branding: { displayName: 'Acme internal name' },
     });
@@ -110,9 +110,15 @@ describe.each(testDialects)('signed order links and the buyer page (%s)', (diale
     for (const hidden of ['buyer-secret-id-7781', 'internal-ref-5531', 'fraud-score-high', 'bc1qxyz', 'internalNote', projectId]) {
       expect(json.text).not.toContain(hidden);
     }
+    // The onramp preset expects each status to be left in time: the link shows the order's own clock.
+    const order = (await server.request('GET', `/api/v2/orders/${orderId}`, { key: secretKey })).body;
+    expect(order.eta).toEqual(expect.any(String));
+    expect(json.body.order).toMatchObject({ expectedBy: order.expectedBy, eta: order.eta });
     const page = await server.request('GET', pathOf(url));
     expect(page.status).toBe(200);
     expect(page.text).toContain('Processing');
+    expect(page.text).toContain('Expected by');
+    expect(page.text).toContain(`<time id="oc-eta" datetime="${order.eta}">`);
     expect(page.text).toContain('42.50 USD');
     expect(page.text).toContain('DHL');
     for (const hidden of ['buyer-secret-id-7781', 'internal-ref-5531', 'fraud-score-high', 'bc1qxyz', 'internalNote', projectId]) {

@@ -7,6 +7,8 @@ export interface BuyerPageStrings {
   progress: string;
   timeline: string;
   lastUpdate: string;
+  /** Before the order's ETA (docs/timing.md): when it should be complete. */
+  expectedCompletion: string;
   amount: string;
   details: string;
   help: string;
@@ -32,6 +34,7 @@ export const BUYER_PAGE_STRINGS: Record<Locale, BuyerPageStrings> = {
     progress: 'Progress',
     timeline: 'History',
     lastUpdate: 'Last update',
+    expectedCompletion: 'Expected by',
     amount: 'Amount',
     details: 'Details',
     help: 'Need help?',
@@ -55,6 +58,7 @@ export const BUYER_PAGE_STRINGS: Record<Locale, BuyerPageStrings> = {
     progress: 'Fortschritt',
     timeline: 'Verlauf',
     lastUpdate: 'Letzte Aktualisierung',
+    expectedCompletion: 'Voraussichtlich bis',
     amount: 'Betrag',
     details: 'Details',
     help: 'Brauchen Sie Hilfe?',
@@ -78,6 +82,7 @@ export const BUYER_PAGE_STRINGS: Record<Locale, BuyerPageStrings> = {
     progress: 'Progression',
     timeline: 'Historique',
     lastUpdate: 'Dernière mise à jour',
+    expectedCompletion: 'Prévu d’ici le',
     amount: 'Montant',
     details: 'Détails',
     help: "Besoin d'aide ?",
@@ -101,6 +106,7 @@ export const BUYER_PAGE_STRINGS: Record<Locale, BuyerPageStrings> = {
     progress: 'Progreso',
     timeline: 'Historial',
     lastUpdate: 'Última actualización',
+    expectedCompletion: 'Previsto para',
     amount: 'Importe',
     details: 'Detalles',
     help: '¿Necesitas ayuda?',
@@ -124,6 +130,7 @@ export const BUYER_PAGE_STRINGS: Record<Locale, BuyerPageStrings> = {
     progress: 'Progresso',
     timeline: 'Histórico',
     lastUpdate: 'Última atualização',
+    expectedCompletion: 'Previsto até',
     amount: 'Valor',
     details: 'Detalhes',
     help: 'Precisa de ajuda?',
@@ -147,6 +154,7 @@ export const BUYER_PAGE_STRINGS: Record<Locale, BuyerPageStrings> = {
     progress: '進捗',
     timeline: '履歴',
     lastUpdate: '最終更新',
+    expectedCompletion: '完了予定',
     amount: '金額',
     details: '詳細',
     help: 'お困りですか？',

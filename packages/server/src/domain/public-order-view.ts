@@ -108,8 +108,8 @@ export function publicOrderView({ order, lifecycle, display, branding, projectNa
       currency: order.currency,
       metadata,
       timeline: order.statusHistory.map((entry) => ({ status: entry.status, label: label(entry.status), at: entry.at })),
-      expectedBy: null,
-      eta: null,
+      expectedBy: order.expectedBy,
+      eta: order.eta,
     },
     status: {
       label: text.label,

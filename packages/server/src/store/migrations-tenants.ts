@@ -1,4 +1,4 @@
-import { type CreateTableBuilder, type Kysely, type Migration } from 'kysely';
+import type { CreateTableBuilder, Kysely, Migration } from 'kysely';
 
 /**
  * The migrations of the tenants-apart rounds (the platform, observability, the buyer's view,

@@ -46,6 +46,12 @@ export const PAGE_SCRIPT = `(() => {
     }));
     const updated = document.getElementById('oc-updated');
     if (updated) updated.setAttribute('datetime', view.order.updatedAt);
+    const eta = view.status.final ? null : view.order.eta;
+    const etaTime = document.getElementById('oc-eta');
+    if (etaTime) {
+      if (eta) etaTime.setAttribute('datetime', eta); else { etaTime.removeAttribute('datetime'); etaTime.textContent = ''; }
+      for (const id of ['oc-eta-label', 'oc-eta-value']) document.getElementById(id).hidden = !eta;
+    }
     const timeline = document.getElementById('oc-timeline');
     timeline.replaceChildren(...view.order.timeline.slice().reverse().map((entry) => {
       const li = el('li');

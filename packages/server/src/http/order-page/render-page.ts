@@ -86,6 +86,11 @@ function facts(view: PublicOrderView, t: BuyerPageStrings, locale: Locale): stri
   rows.push(
     `<dt>${escapeHtml(t.lastUpdate)}</dt><dd><time id="oc-updated" datetime="${escapeHtml(view.order.updatedAt)}">${escapeHtml(formatTime(view.order.updatedAt, locale))}</time></dd>`,
   );
+  // The ETA (the lifecycle's expected durations along its happy path), while the order is on its way.
+  const eta = view.status.final ? null : view.order.eta;
+  rows.push(
+    `<dt id="oc-eta-label"${eta ? '' : ' hidden'}>${escapeHtml(t.expectedCompletion)}</dt><dd id="oc-eta-value"${eta ? '' : ' hidden'}><time id="oc-eta"${eta ? ` datetime="${escapeHtml(eta)}"` : ''}>${eta ? escapeHtml(formatTime(eta, locale)) : ''}</time></dd>`,
+  );
   for (const [key, value] of Object.entries(view.order.metadata)) {
     const text = typeof value === 'string' ? value : JSON.stringify(value);
     rows.push(`<dt>${escapeHtml(key)}</dt><dd>${escapeHtml(text.slice(0, 500))}</dd>`);
