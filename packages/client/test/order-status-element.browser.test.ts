@@ -161,6 +161,41 @@ describe.skipIf(!runs)('<ordercast-order-status> in Chromium', () => {
     await page.close();
   });
 
+  it('with an order link made by the real server: its German labels, branding and ETA, live over its SSE route, and a clear message once revoked', async () => {
+    const api = (method: string, urlPath: string, body?: unknown) =>
+      ordercast.server.request(method, urlPath, { key: ordercast.secretKey, body }).then((res) => {
+        if (res.status >= 300) throw new Error(`${method} ${urlPath}: ${res.status} ${res.text}`);
+        return res.body;
+      });
+    await api('PATCH', '/api/v2/project/branding', { displayName: 'Northwind Coins', supportUrl: 'https://help.northwind.example/' });
+    const order = await ordercast.createOrder({ userExternalId: 'buyer-real-link', amount: '80.00', currency: 'EUR' });
+    const link = await api('POST', `/api/v2/orders/${order.id}/links`);
+    const linkToken = new URL(link.url).pathname.slice('/o/'.length);
+    const seen: string[] = [];
+    const { page, pageErrors } = await open({ 'link-token': linkToken, 'base-url': ordercast.baseUrl, lang: 'de' });
+    page.on('request', (request) => seen.push(new URL(request.url()).pathname));
+    await page.waitForSelector(`${ELEMENT}[data-status="AWAITING_PAYMENT_FROM_USER"]`);
+    expect(await page.textContent(part('status'))).toBe('Zahlung ausstehend');
+    expect(await page.textContent(part('brand'))).toBe('Northwind Coins');
+    expect(await page.getAttribute(part('support'), 'href')).toBe('https://help.northwind.example/');
+    // The onramp preset's expected durations give the order an ETA, shown beside the last update.
+    expect(await page.textContent(part('updated'))).toContain('Voraussichtlich bis');
+    await page.waitForSelector(`${ELEMENT}[data-transport="sse"]`, { timeout: 15_000 });
+
+    await ordercast.setStatus(order.id, 'PROCESSING');
+    await page.waitForSelector(`${ELEMENT}[data-status="PROCESSING"]`, { timeout: 15_000 });
+    expect(await page.textContent(part('status'))).toBe('In Bearbeitung');
+    expect(await page.getAttribute(ELEMENT, 'data-transport')).toBe('sse');
+    expect(seen.filter((p) => p.endsWith('/status.json'))).toEqual([]);
+    expect(await seriousAxeViolations(page)).toEqual([]);
+
+    await api('DELETE', `/api/v2/orders/${order.id}/links`);
+    await page.waitForSelector(`${ELEMENT}[data-error="order_link_revoked"]`, { timeout: 15_000 });
+    expect(await page.textContent(part('message'))).toBe('Dieser Link ist nicht mehr gültig.');
+    expect(pageErrors).toEqual([]);
+    await page.close();
+  });
+
   it('keyboard only: Tab reaches the support link inside the element, and moves on past it', async () => {
     const order = await ordercast.createOrder({ userExternalId: 'buyer-keys' });
     const { page } = await open(

@@ -46,6 +46,7 @@ const KINDS = {
   socketIo: "from 'socket.io-client'",
   centrifuge: "from 'centrifuge'",
   trackOrder: "from '@ordercast/client/track'",
+  statusElement: '<ordercast-order-status',
   development: 'npm run typecheck',
 } as const;
 
@@ -58,6 +59,8 @@ const NOT_RUN: Partial<Record<keyof typeof KINDS, string>> = {
   postgres: 'a placeholder host; the PostgreSQL suite (ORDERCAST_TEST_DATABASE_URL) serves on PostgreSQL',
   listen: 'runs until stopped: webhooks/listen.test.ts runs `ordercast listen --forward-to`',
   development: "the repository's own tooling, which CI runs",
+  statusElement:
+    'a placeholder link token and host: packages/client/test/order-status-element.browser.test.ts puts the element in a plain HTML page with a link the server made',
   curlWebhookProduct:
     'placeholder ids (we_…, ord_…) to fill in: webhooks/event-catalogue.test.ts, webhooks/endpoint-settings.test.ts and order-expunge.test.ts make each of these calls',
 };
