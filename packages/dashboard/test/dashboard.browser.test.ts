@@ -12,6 +12,7 @@ import { startReceiver, type WebhookReceiver } from '../../server/test/helpers/w
 const OUTPUT = fileURLToPath(new URL('../../../test-output/dashboard/', import.meta.url));
 const BUILT = fileURLToPath(new URL('../../server/dashboard/index.html', import.meta.url));
 const runs = browserTestsRun('dashboard browser test');
+const LIVE_WAIT_MS = 90_000;
 
 /** The dashboard in a real Chromium against a real `ordercast serve` process, as a merchant uses it. */
 describe.skipIf(!runs)('dashboard in Chromium', () => {
@@ -134,7 +135,9 @@ describe.skipIf(!runs)('dashboard in Chromium', () => {
     const ids = await page.locator('tr[data-order-id]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-order-id')));
     expect(ids).toEqual([second.id, first.id]);
     expect(await orderRow(page, first.id).textContent()).toContain('checkout-1001');
-    await page.locator('.connection[data-state="live"]').waitFor();
+    // The feed's first request can fail while a loaded machine starts things, and its retries
+    // back off (live-feed.ts, retryDelay): wait out a few of them rather than 30 s.
+    await page.locator('.connection[data-state="live"]').waitFor({ timeout: LIVE_WAIT_MS });
   });
 
   it('shows a status change and a new order live, without reloading', async () => {
@@ -409,7 +412,9 @@ describe.skipIf(!runs)('dashboard in Chromium', () => {
 
   it('shows a banner while the server is away and catches up by itself when it is back', async () => {
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Orders' }).click();
-    await page.locator('.connection[data-state="live"]').waitFor();
+    // The feed's first request can fail while a loaded machine starts things, and its retries
+    // back off (live-feed.ts, retryDelay): wait out a few of them rather than 30 s.
+    await page.locator('.connection[data-state="live"]').waitFor({ timeout: LIVE_WAIT_MS });
     const port = new URL(server.baseUrl).port;
     await server.stop();
     await page.locator('[data-testid="offline-banner"]').waitFor({ timeout: 10_000 });
