@@ -110,7 +110,7 @@ describe.each(testDialects)('order timing on %s', (dialect) => {
     now = Date.now();
     const ids: string[] = [];
     for (let i = 0; i < 7; i++) ids.push((await server.request('POST', '/api/v2/orders', { key: key(), body: { userExternalId: `u${i % 2}` } })).body.id);
-    const feedStart = (await server.request('GET', '/api/v2/events?limit=500', { key: key() })).body.nextCursor;
+    const feedStart = (await server.request('GET', '/api/v2/events?after=latest', { key: key() })).body.nextCursor;
     // A Socket.IO client and an SSE stream follow the first order, as a checkout page would.
     const socket = await connectSocket(server.baseUrl, { apiKey: key() });
     const socketUpdates: Array<{ version: number; order: { stuck: boolean } }> = [];
@@ -208,7 +208,7 @@ describe.each(testDialects)('order timing on %s', (dialect) => {
   });
 
   it('an event and an idempotent answer stored before order timing read as orders without a deadline', async () => {
-    const feedStart = (await server.request('GET', '/api/v2/events?limit=500', { key: key() })).body.nextCursor;
+    const feedStart = (await server.request('GET', '/api/v2/events?after=latest', { key: key() })).body.nextCursor;
     const headers = { 'idempotency-key': `old-${dialect}` };
     const created = (await server.request('POST', '/api/v2/orders', { key: key(), body: { externalId: `old-${dialect}` }, headers })).body;
     // As a release before migration 0014 wrote them: no expectedBy, eta or stuck in the stored JSON.
@@ -234,9 +234,12 @@ describe.each(testDialects)('order timing on %s', (dialect) => {
       .where('key', '=', remembered.key)
       .execute();
 
-    const feed = await server.request('GET', `/api/v2/events?after=${feedStart}&limit=500`, { key: key() });
+    // On PostgreSQL the feed shows a commit once no older transaction is still open, so wait for it rather than read once.
+    const feed = await server.request('GET', `/api/v2/events?after=${feedStart}&limit=500&waitForChange=20`, { key: key() });
     expect(feed.status).toBe(200);
-    expect(feed.body.data.find((e: { orderId: string }) => e.orderId === created.id).data).toMatchObject({ expectedBy: null, eta: null, stuck: false });
+    const stored = feed.body.data.find((e: { orderId: string }) => e.orderId === created.id);
+    expect(stored, JSON.stringify(feed.body)).toBeDefined();
+    expect(stored.data).toMatchObject({ expectedBy: null, eta: null, stuck: false });
     const replay = await server.request('POST', '/api/v2/orders', { key: key(), body: { externalId: `old-${dialect}` }, headers });
     expect(replay.status).toBe(201);
     expect(replay.body).toMatchObject({ id: created.id, expectedBy: null, eta: null, stuck: false });
