@@ -134,7 +134,9 @@ export class OrderService {
     const project = await this.projects.get(projectId);
     const command = withActor(createCommand(project, input, idempotencyKey), actor);
     if (this.quotas) {
-      const quotas = await this.quotas.quotasOf(projectId);
+      const cached = this.quotas.quotasOf(projectId);
+      // Awaited only when the cache has to be read: a cached project's write waits on nothing here.
+      const quotas = cached instanceof Promise ? await cached : cached;
       this.quotas.admitMetadata(projectId, quotas, command.kind === 'create' ? command.order.metadata : undefined);
       this.quotas.admitWrites(projectId, quotas, 1);
     }
@@ -145,7 +147,10 @@ export class OrderService {
   async transition(projectId: string, orderId: string, input: TransitionInput, idempotencyKey?: string, actor?: Actor): Promise<WriteResult> {
     const project = await this.projects.get(projectId);
     const command = withActor(transitionCommand(project, orderId, input, idempotencyKey), actor);
-    if (this.quotas) this.quotas.admitWrites(projectId, await this.quotas.quotasOf(projectId), 1);
+    if (this.quotas) {
+      const cached = this.quotas.quotasOf(projectId);
+      this.quotas.admitWrites(projectId, cached instanceof Promise ? await cached : cached, 1);
+    }
     return this.afterAppend(command, await this.append(command));
   }
 
@@ -158,7 +163,8 @@ export class OrderService {
   async batch(projectId: string, items: readonly BatchItem[], actor?: Actor): Promise<BatchItemResult[]> {
     const project = await this.projects.get(projectId);
     refuseReusedKeys(items);
-    const quotas = this.quotas ? await this.quotas.quotasOf(projectId) : undefined;
+    const cached = this.quotas?.quotasOf(projectId);
+    const quotas = cached instanceof Promise ? await cached : cached;
     const results: BatchItemResult[] = new Array(items.length);
     const requests: Array<AppendRequest & { position: number }> = [];
     items.forEach((item, position) => {
