@@ -25,6 +25,7 @@ import type { ProjectService } from './project-service.js';
 import type { QuotaEnforcer } from './quota-enforcer.js';
 import { newId } from '../lib/ids.js';
 import { traceAppend, traceAppendMany } from './append-span.js';
+import { decodePageCursor, encodePageCursor, isoTimeFilter } from './list-query.js';
 
 export interface OrderServiceObserver {
   orderCreated?(order: Order): void;
@@ -68,28 +69,6 @@ export interface OrderEventPage {
 export { MAX_PAGE_SIZE };
 export { MAX_BATCH_ITEMS, MAX_REASON_LENGTH, type BatchItem, type BatchItemResult, type TransitionInput, type WriteResult } from './order-commands.js';
 export const MAX_EVENTS_PAGE = 1000;
-
-function encodeCursor(seq: number): string {
-  return Buffer.from(`o:${seq}`).toString('base64url');
-}
-
-function decodeCursor(cursor: string): number {
-  const text = Buffer.from(cursor, 'base64url').toString();
-  const match = /^o:(\d{1,15})$/.exec(text);
-  if (!match || Buffer.from(text).toString('base64url') !== cursor) {
-    throw new OrdercastError('invalid_cursor', 'The cursor is not one this API returned: pass nextCursor from a previous page unchanged');
-  }
-  return Number(match[1]);
-}
-
-function requireIsoDate(value: string | undefined, field: string): string | undefined {
-  if (value === undefined) return undefined;
-  const date = new Date(value);
-  if (Number.isNaN(date.getTime()) || !/^\d{4}-\d{2}-\d{2}/.test(value)) {
-    throw new OrdercastError('validation_failed', `${field} must be an ISO-8601 date or time, such as 2026-01-31T12:00:00Z`, { field });
-  }
-  return date.toISOString();
-}
 
 function visible(entry: CachedOrder | undefined, projectId: string, scope: ReadScope): CachedOrder | undefined {
   if (!entry || entry.projectId !== projectId) return undefined;
@@ -310,10 +289,10 @@ export class OrderService {
       statuses,
       userExternalId: scope.userExternalId ?? query.userExternalId,
       externalId: query.externalId,
-      createdAfter: requireIsoDate(query.createdAfter, 'createdAfter'),
-      createdBefore: requireIsoDate(query.createdBefore, 'createdBefore'),
+      createdAfter: isoTimeFilter(query.createdAfter, 'createdAfter'),
+      createdBefore: isoTimeFilter(query.createdBefore, 'createdBefore'),
       stuck: query.stuck,
-      beforeSeq: query.cursor !== undefined ? decodeCursor(query.cursor) : undefined,
+      beforeSeq: query.cursor !== undefined ? decodePageCursor('o', query.cursor) : undefined,
       limit: limit + 1,
     });
     const hasMore = rows.length > limit;
@@ -322,7 +301,7 @@ export class OrderService {
       object: 'list',
       data: page.map((row) => rowToOrder(row, project.lifecycle)),
       hasMore,
-      nextCursor: hasMore ? encodeCursor(page[page.length - 1]!.seq) : null,
+      nextCursor: hasMore ? encodePageCursor('o', page[page.length - 1]!.seq) : null,
     };
   }
 
