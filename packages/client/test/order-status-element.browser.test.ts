@@ -7,7 +7,7 @@ import { rolldown } from 'rolldown';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { browserTestsRun, launchChromium } from './helpers/chromium.js';
 import { startOrdercast, type Ordercast } from './helpers/ordercast.js';
-import { htmlPage, startPageServer, type PageServer } from './helpers/page-server.js';
+import { htmlPage, startMerchantSite, type MerchantSite } from './helpers/merchant-site.js';
 
 const OUTPUT = fileURLToPath(new URL('../../../test-output/', import.meta.url));
 const require = createRequire(import.meta.url);
@@ -50,15 +50,18 @@ async function seriousAxeViolations(page: Page): Promise<string[]> {
 /** Issue #29, part 3: `<ordercast-order-status>` in the pages a merchant would put it in. */
 describe.skipIf(!runs)('<ordercast-order-status> in Chromium', () => {
   let ordercast: Ordercast;
-  let pages: PageServer;
+  let site: MerchantSite;
   let browser: Browser;
   let pageCount = 0;
 
   beforeAll(async () => {
     ordercast = await startOrdercast();
-    pages = await startPageServer(ordercast);
-    pages.page('/react-page.js', await bundleReactPage(), 'text/javascript');
-    pages.page(
+    // What the project's link pages show; the element takes it from the link's routes.
+    await ordercast.setBranding({ displayName: 'Northwind Coins', supportUrl: 'https://help.northwind.example/' });
+    site = await startMerchantSite();
+    site.page('/react-page.js', await bundleReactPage(), 'text/javascript');
+    site.page('/react-page.js', await bundleReactPage(), 'text/javascript');
+    site.page(
       '/react',
       htmlPage('Ihre Bestellung (React)', '<div id="root"></div>', "import '/react-page.js';").replace('<main>\n<h1>Ihre Bestellung (React)</h1>', '<main>'),
     );
@@ -67,22 +70,27 @@ describe.skipIf(!runs)('<ordercast-order-status> in Chromium', () => {
   });
   afterAll(async () => {
     await browser?.close();
-    await pages?.close();
+    await site?.close();
     await ordercast?.close();
   });
 
-  /** A plain HTML page with the element as markup, and the element's script. */
+  /** A plain HTML page with the element as markup, and the element's script; `requests`: the paths and queries it asked for. */
   async function open(attributes: Record<string, string>, around = { before: '', after: '' }, width = 1280) {
     const route = `/plain-${++pageCount}`;
     const markup = Object.entries(attributes)
       .map(([name, value]) => `${name}="${escapeAttribute(value)}"`)
       .join(' ');
-    pages.page(route, htmlPage('Your order', `${around.before}<${ELEMENT} ${markup}></${ELEMENT}>${around.after}`, "import '/sdk/element.js';"));
+    site.page(route, htmlPage('Your order', `${around.before}<${ELEMENT} ${markup}></${ELEMENT}>${around.after}`, "import '/sdk/element.js';"));
     const page = await browser.newPage({ viewport: { width, height: 900 } });
     const pageErrors: string[] = [];
+    const requests: string[] = [];
     page.on('pageerror', (error) => pageErrors.push(error.message));
-    await page.goto(`${pages.baseUrl}${route}`);
-    return { page, pageErrors };
+    page.on('request', (request) => {
+      const url = new URL(request.url());
+      requests.push(url.pathname + url.search);
+    });
+    await page.goto(`${site.baseUrl}${route}`);
+    return { page, pageErrors, requests };
   }
 
   async function userAttributes(user: string, extra: Record<string, string> = {}) {
@@ -128,56 +136,17 @@ describe.skipIf(!runs)('<ordercast-order-status> in Chromium', () => {
     await page.close();
   });
 
-  it('with an order link in a plain HTML page: the project’s labels, progress and branding, live over the link’s SSE, and a clear message once revoked', async () => {
-    const order = await ordercast.createOrder({ userExternalId: 'buyer-link', amount: '120.00', currency: 'EUR' });
-    const linkToken = pages.link(order.id);
-    const { page, pageErrors } = await open({ 'link-token': linkToken, 'base-url': pages.baseUrl, lang: 'de' }, { before: '', after: '' }, 375);
-    await page.waitForSelector(`${ELEMENT}[data-status="AWAITING_PAYMENT_FROM_USER"]`);
-    expect(await page.textContent(part('status'))).toBe('Awaiting payment');
-    expect(await page.textContent(part('brand'))).toBe('Acme Coins');
-    expect(await page.getAttribute(part('support'), 'href')).toBe('https://support.acme.example/help');
-    // German words of its own; the locale is asked of the link's routes too.
-    expect(await page.textContent(part('title'))).toBe('Bestellstatus');
-    expect(pages.requests.some((p) => p.startsWith(`/o/${linkToken}/status.json?lang=de`))).toBe(true);
-    await page.waitForSelector(`${ELEMENT}[data-transport="sse"]`, { timeout: 15_000 });
-
-    await ordercast.setStatus(order.id, 'PROCESSING');
-    await page.waitForSelector(`${ELEMENT}[data-status="PROCESSING"]`, { timeout: 15_000 });
-    expect(await page.textContent(part('status'))).toBe('Processing');
-    // It came over the stream, not from a poll.
-    expect(await page.getAttribute(ELEMENT, 'data-transport')).toBe('sse');
-    expect(pages.requests.filter((p) => p.startsWith(`/o/${linkToken}/status.json`))).toHaveLength(1);
-    expect(await page.textContent(part('description'))).toBe('We are preparing your coins.');
-    expect(await page.textContent(`${ELEMENT} [role="status"]`)).toBe('Bestellstatus: Processing');
-    expect(await page.locator(part('step')).allTextContents()).toEqual(['Awaiting payment', 'Processing', 'On its way', 'Delivered']);
-    expect(await page.locator(part('step-reached')).allTextContents()).toEqual(['Awaiting payment', 'Processing']);
-    expect(await seriousAxeViolations(page)).toEqual([]);
-    await page.screenshot({ path: path.join(OUTPUT, 'element-link-375.png'), fullPage: true });
-
-    pages.revoke(linkToken);
-    await page.waitForSelector(`${ELEMENT}[data-error="order_link_revoked"]`, { timeout: 15_000 });
-    expect(await page.textContent(part('message'))).toBe('Dieser Link ist nicht mehr gültig.');
-    expect(pageErrors).toEqual([]);
-    await page.close();
-  });
-
-  it('with an order link made by the real server: its German labels, branding and ETA, live over its SSE route, and a clear message once revoked', async () => {
-    const api = (method: string, urlPath: string, body?: unknown) =>
-      ordercast.server.request(method, urlPath, { key: ordercast.secretKey, body }).then((res) => {
-        if (res.status >= 300) throw new Error(`${method} ${urlPath}: ${res.status} ${res.text}`);
-        return res.body;
-      });
-    await api('PATCH', '/api/v2/project/branding', { displayName: 'Northwind Coins', supportUrl: 'https://help.northwind.example/' });
-    const order = await ordercast.createOrder({ userExternalId: 'buyer-real-link', amount: '80.00', currency: 'EUR' });
-    const link = await api('POST', `/api/v2/orders/${order.id}/links`);
-    const linkToken = new URL(link.url).pathname.slice('/o/'.length);
-    const seen: string[] = [];
-    const { page, pageErrors } = await open({ 'link-token': linkToken, 'base-url': ordercast.baseUrl, lang: 'de' });
-    page.on('request', (request) => seen.push(new URL(request.url()).pathname));
+  it('with an order link the server made, in a plain HTML page on a phone: its German labels, progress, branding and ETA, live over its SSE route, and a clear message once revoked', async () => {
+    const order = await ordercast.createOrder({ userExternalId: 'buyer-link', amount: '80.00', currency: 'EUR' });
+    const linkToken = await ordercast.orderLink(order.id);
+    const { page, pageErrors, requests } = await open({ 'link-token': linkToken, 'base-url': ordercast.baseUrl, lang: 'de' }, { before: '', after: '' }, 375);
     await page.waitForSelector(`${ELEMENT}[data-status="AWAITING_PAYMENT_FROM_USER"]`);
     expect(await page.textContent(part('status'))).toBe('Zahlung ausstehend');
     expect(await page.textContent(part('brand'))).toBe('Northwind Coins');
     expect(await page.getAttribute(part('support'), 'href')).toBe('https://help.northwind.example/');
+    // German words of its own; the locale is asked of the link's routes too.
+    expect(await page.textContent(part('title'))).toBe('Bestellstatus');
+    expect(requests).toContain(`/o/${linkToken}/status.json?lang=de`);
     // The onramp preset's expected durations give the order an ETA, shown beside the last update.
     expect(await page.textContent(part('updated'))).toContain('Voraussichtlich bis');
     await page.waitForSelector(`${ELEMENT}[data-transport="sse"]`, { timeout: 15_000 });
@@ -185,11 +154,24 @@ describe.skipIf(!runs)('<ordercast-order-status> in Chromium', () => {
     await ordercast.setStatus(order.id, 'PROCESSING');
     await page.waitForSelector(`${ELEMENT}[data-status="PROCESSING"]`, { timeout: 15_000 });
     expect(await page.textContent(part('status'))).toBe('In Bearbeitung');
+    // It came over the stream, not from a poll.
     expect(await page.getAttribute(ELEMENT, 'data-transport')).toBe('sse');
-    expect(seen.filter((p) => p.endsWith('/status.json'))).toEqual([]);
+    expect(requests.filter((p) => p.startsWith(`/o/${linkToken}/status.json`))).toHaveLength(1);
+    expect(await page.textContent(part('description'))).toBe('Ihre Bestellung wird bearbeitet.');
+    expect(await page.textContent(`${ELEMENT} [role="status"]`)).toBe('Bestellstatus: In Bearbeitung');
+    // The onramp preset's path; a step the order skipped on its way counts as reached.
+    expect(await page.locator(part('step')).allTextContents()).toEqual([
+      'Zahlung ausstehend',
+      'Zahlung gesendet',
+      'In Bearbeitung',
+      'Wird gesendet',
+      'Abgeschlossen',
+    ]);
+    expect(await page.locator(part('step-reached')).allTextContents()).toEqual(['Zahlung ausstehend', 'Zahlung gesendet', 'In Bearbeitung']);
     expect(await seriousAxeViolations(page)).toEqual([]);
+    await page.screenshot({ path: path.join(OUTPUT, 'element-link-375.png'), fullPage: true });
 
-    await api('DELETE', `/api/v2/orders/${order.id}/links`);
+    await ordercast.revokeLinks(order.id);
     await page.waitForSelector(`${ELEMENT}[data-error="order_link_revoked"]`, { timeout: 15_000 });
     expect(await page.textContent(part('message'))).toBe('Dieser Link ist nicht mehr gültig.');
     expect(pageErrors).toEqual([]);
@@ -199,7 +181,7 @@ describe.skipIf(!runs)('<ordercast-order-status> in Chromium', () => {
   it('keyboard only: Tab reaches the support link inside the element, and moves on past it', async () => {
     const order = await ordercast.createOrder({ userExternalId: 'buyer-keys' });
     const { page } = await open(
-      { 'link-token': pages.link(order.id), 'base-url': pages.baseUrl },
+      { 'link-token': await ordercast.orderLink(order.id), 'base-url': ordercast.baseUrl },
       { before: '<button type="button" id="before">Back to shop</button>', after: '<button type="button" id="after">Help</button>' },
     );
     await page.waitForSelector(`${part('support')}:not([hidden])`);
@@ -223,7 +205,7 @@ describe.skipIf(!runs)('<ordercast-order-status> in Chromium', () => {
     let sockets = 0;
     page.on('websocket', () => sockets++);
     const query = new URLSearchParams({ order: order.id, token, pk: ordercast.publishableKey, base: ordercast.baseUrl });
-    await page.goto(`${pages.baseUrl}/react?${query}`);
+    await page.goto(`${site.baseUrl}/react?${query}`);
     await page.waitForSelector(`${ELEMENT}[data-status="AWAITING_PAYMENT_FROM_USER"]`);
     expect(await page.textContent(part('status'))).toBe('Warten auf Zahlung');
     expect(await page.textContent(part('title'))).toBe('Bestellstatus');

@@ -5,7 +5,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { browserTestsRun, launchChromium } from './helpers/chromium.js';
 import { startOrdercast, type Ordercast } from './helpers/ordercast.js';
-import { htmlPage, startPageServer, type PageServer } from './helpers/page-server.js';
+import { htmlPage, startMerchantSite, type MerchantSite } from './helpers/merchant-site.js';
 
 const OUTPUT = fileURLToPath(new URL('../../../test-output/', import.meta.url));
 const runs = browserTestsRun('Chromium status-at-once test');
@@ -44,20 +44,20 @@ const measured: Record<string, number> = {};
 /** Issue #29, part 4: the order's current state at once, whatever the network lets through. */
 describe.skipIf(!runs)('trackOrder: the current state at once, in Chromium', () => {
   let ordercast: Ordercast;
-  let pages: PageServer;
+  let site: MerchantSite;
   let browser: Browser;
 
   beforeAll(async () => {
     ordercast = await startOrdercast();
-    pages = await startPageServer(ordercast);
-    pages.page('/track', TRACK_PAGE);
+    site = await startMerchantSite();
+    site.page('/track', TRACK_PAGE);
     browser = await launchChromium();
   });
   afterAll(async () => {
     mkdirSync(OUTPUT, { recursive: true });
     writeFileSync(path.join(OUTPUT, 'status-at-once.json'), `${JSON.stringify({ firstUpdateAfterMs: measured }, null, 2)}\n`);
     await browser?.close();
-    await pages?.close();
+    await site?.close();
     await ordercast?.close();
   });
 
@@ -71,7 +71,7 @@ describe.skipIf(!runs)('trackOrder: the current state at once, in Chromium', () 
     page.on('pageerror', (error) => pageErrors.push(error.message));
     await block(page);
     const query = new URLSearchParams({ order: order.id, base: ordercast.baseUrl, pk: ordercast.publishableKey, token });
-    await page.goto(`${pages.baseUrl}/track?${query}`);
+    await page.goto(`${site.baseUrl}/track?${query}`);
     const seen = () => page.evaluate(() => (window as unknown as { seen: Seen[] }).seen);
     return { order, page, pageErrors, seen };
   }

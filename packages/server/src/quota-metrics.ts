@@ -46,38 +46,39 @@ export function registerQuotaMetrics(
       });
     return lastRead;
   };
-  new Gauge({
-    name: 'ordercast_project_quota_limit',
-    help: "Each project's effective quota (its override, or the server's default), by quota",
-    labelNames: ['project', 'quota'],
-    registers: [registry],
-    async collect() {
-      const snapshot = await read();
-      if (!snapshot) return;
-      this.reset();
-      for (const project of shown(snapshot)) {
-        const limits = snapshot.quotas.get(project) as Quotas;
-        for (const quota of QUOTA_NAMES) this.set({ project, quota }, limits[quota]);
-      }
+  /** A gauge over the projects shown at this scrape, each with the figures `figuresOf` gives it, by quota. */
+  const projectGauge = (name: string, help: string, figuresOf: (project: string, snapshot: QuotaSnapshot) => Partial<Quotas>) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: ['project', 'quota'],
+      registers: [registry],
+      async collect() {
+        const snapshot = await read();
+        if (!snapshot) return;
+        this.reset();
+        for (const project of shown(snapshot)) {
+          const figures = figuresOf(project, snapshot);
+          for (const quota of QUOTA_NAMES) {
+            const value = figures[quota];
+            if (value !== undefined) this.set({ project, quota }, value);
+          }
+        }
+      },
+    });
+  projectGauge(
+    'ordercast_project_quota_limit',
+    "Each project's effective quota (its override, or the server's default), by quota",
+    (project, snapshot) => snapshot.quotas.get(project) ?? {},
+  );
+  projectGauge(
+    'ordercast_project_quota_usage',
+    'What each project uses against its quota: writes_per_second (writes admitted in the last whole second) and open_connections on this node, webhook_endpoints over all nodes',
+    (project, snapshot) => {
+      const usage = enforcer.usage(project);
+      return { writes_per_second: usage.writesLastSecond, open_connections: usage.openConnections, webhook_endpoints: snapshot.endpoints.get(project) ?? 0 };
     },
-  });
-  new Gauge({
-    name: 'ordercast_project_quota_usage',
-    help: 'What each project uses against its quota: writes_per_second (writes admitted in the last whole second) and open_connections on this node, webhook_endpoints over all nodes',
-    labelNames: ['project', 'quota'],
-    registers: [registry],
-    async collect() {
-      const snapshot = await read();
-      if (!snapshot) return;
-      this.reset();
-      for (const project of shown(snapshot)) {
-        const usage = enforcer.usage(project);
-        this.set({ project, quota: 'writes_per_second' }, usage.writesLastSecond);
-        this.set({ project, quota: 'open_connections' }, usage.openConnections);
-        this.set({ project, quota: 'webhook_endpoints' }, snapshot.endpoints.get(project) ?? 0);
-      }
-    },
-  });
+  );
   new Counter({
     name: 'ordercast_project_quota_refusals_total',
     help: 'Requests, connections and endpoints refused with quota_exceeded by this node, by project (those shown by name) and quota',

@@ -67,8 +67,14 @@ describe.each(testDialects)('the admin API (%s)', (dialect) => {
     const key = await issueKey(project.id, { kind: 'restricted', permissions: ['orders:read'] });
     expect((await admin('POST', `/projects/${project.id}/keys/${key.id}/roll`, { expiresInSeconds: 60 })).status).toBe(200);
     expect((await admin('DELETE', `/projects/${project.id}/keys/${key.id}`)).status).toBe(200);
-    expect((await admin('POST', `/projects/${project.id}/disable`)).status).toBe(200);
-    expect((await admin('POST', `/projects/${project.id}/enable`)).status).toBe(200);
+    const disabled = await admin('POST', `/projects/${project.id}/disable`);
+    expect(disabled.status).toBe(200);
+    expect(disabled.body).toMatchObject({ status: 'disabled', disabledAt: expect.any(String) });
+    // Again: nothing changes, so the answer is the same project and the audit log gets no second entry.
+    expect((await admin('POST', `/projects/${project.id}/disable`)).body).toEqual(disabled.body);
+    const enabled = await admin('POST', `/projects/${project.id}/enable`);
+    expect(enabled.body).toMatchObject({ status: 'active', disabledAt: null });
+    expect((await admin('POST', `/projects/${project.id}/enable`)).body).toEqual(enabled.body);
 
     // Quotas over the admin API: set, read back, refused when malformed, and never with a project key.
     const set = await admin('PATCH', `/projects/${project.id}/quotas`, { writes_per_second: 7 });

@@ -258,6 +258,21 @@ describe.each(testDialects)('per-project quotas on %s', (dialect) => {
     expect(JSON.parse(cleared.stdout)).toMatchObject({ overrides: {}, quotas: { writes_per_second: server.app.projectQuotas.defaults.writes_per_second } });
   });
 
+  it('a project whose quotas are cached is checked at once: its quotas and a connection slot come back as values, not promises', async () => {
+    const project = await server.createProject('store');
+    const id = project.project.id;
+    // A write reads the project's quotas once; from then on the cache answers them.
+    expect((await create(project)).status).toBe(201);
+    const quotas = server.app.quotaEnforcer.quotasOf(id);
+    expect(quotas).not.toBeInstanceOf(Promise);
+    expect(quotas).toEqual(server.app.projectQuotas.defaults);
+    const release = server.app.quotaEnforcer.openConnection(id);
+    expect(release).toBeTypeOf('function');
+    expect(server.app.quotaEnforcer.usage(id).openConnections).toBe(1);
+    (release as () => void)();
+    expect(server.app.quotaEnforcer.usage(id).openConnections).toBe(0);
+  });
+
   it("one project at its writes quota does not slow another project's writes (latencies reported)", async () => {
     const limited = await server.createProject('store', 'At its quota');
     const unlimited = await server.createProject('store', 'Same load, default quota');

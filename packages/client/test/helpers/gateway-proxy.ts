@@ -9,14 +9,15 @@ export interface GatewayProxy {
   /** Cut every Socket.IO connection and refuse new ones, as a firewall that blocks WebSockets would; REST still passes. */
   cutSockets(): void;
   restoreSockets(): void;
-  /** Cut every Server-Sent Events stream and refuse new ones (a proxy that kills long responses); the rest of REST still passes. */
+  /** Cut every Server-Sent Events stream (order links' too) and refuse new ones (a proxy that kills long responses); the rest of REST still passes. */
   cutStreams(): void;
   restoreStreams(): void;
   close(): Promise<void>;
 }
 
 const isSocketPath = (path: string) => path.startsWith('/socket.io/');
-const isStreamPath = (path: string) => /^\/api\/v2\/(orders\/[^/?]+\/)?stream(\?|$)/.test(path);
+/** An order's or the project's stream, or an order link's (`/o/{token}/events`). */
+const isStreamPath = (path: string) => /^\/(api\/v2\/(orders\/[^/?]+\/)?stream|o\/[^/?]+\/events)(\?|$)/.test(path);
 
 /**
  * A real HTTP proxy in front of a real Ordercast server: every request and every

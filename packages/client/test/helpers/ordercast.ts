@@ -13,6 +13,12 @@ export interface Ordercast {
   createOrder(body?: Record<string, unknown>): Promise<Order>;
   setStatus(orderId: string, status: string): Promise<Order>;
   userToken(userExternalId: string, expiresInSeconds?: number): Promise<string>;
+  /** A new order link (`POST /api/v2/orders/{id}/links`): its `olt_…` token, the part of its URL after `/o/`. */
+  orderLink(orderId: string): Promise<string>;
+  /** Revokes every link of the order (`DELETE /api/v2/orders/{id}/links`). */
+  revokeLinks(orderId: string): Promise<void>;
+  /** Sets the project's branding (`PATCH /api/v2/project/branding`), as its link pages show it. */
+  setBranding(branding: Record<string, unknown>): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -47,6 +53,16 @@ export async function startOrdercast(env: Record<string, string> = {}): Promise<
         .setSubject(userExternalId)
         .setExpirationTime(Math.floor(Date.now() / 1000) + expiresInSeconds)
         .sign(new TextEncoder().encode(created.tokenSecret)),
+    async orderLink(orderId) {
+      const link = ok(await server.request<{ url: string }>('POST', `/api/v2/orders/${orderId}/links`, { key: created.secretKey }), 201);
+      return new URL(link.url).pathname.slice('/o/'.length);
+    },
+    async revokeLinks(orderId) {
+      ok(await server.request('DELETE', `/api/v2/orders/${orderId}/links`, { key: created.secretKey }), 200);
+    },
+    async setBranding(branding) {
+      ok(await server.request('PATCH', '/api/v2/project/branding', { key: created.secretKey, body: branding }), 200);
+    },
     close: () => server.close(),
   };
 }

@@ -88,6 +88,9 @@ export const orderEventSchema = {
   required: ['id', 'object', 'type', 'eventName', 'orderId', 'toStatus', 'version', 'createdAt'],
 } as const;
 
+/** The path parameters of a route on one resource, `/…/:id` (an order, an endpoint, a delivery, a project). */
+export const idParams = { type: 'object', properties: { id: { type: 'string', minLength: 1, maxLength: 100 } }, required: ['id'] } as const;
+
 export const errorResponses = {
   400: { $ref: 'Error#' },
   401: { $ref: 'Error#' },

@@ -12,7 +12,8 @@ import {
 import { inTransaction, type Executor } from '../store/transaction.js';
 import { newId, randomBase62 } from '../lib/ids.js';
 import { sha256Hex } from '../lib/hashing.js';
-import { MAX_KEY_ROLL_SECONDS, type ApiKeyStatus } from './project-key-service.js';
+import { assertRollSeconds, rolledKeyExpiry } from './key-roll.js';
+import type { ApiKeyStatus } from './project-key-service.js';
 
 export interface AdminKeyView {
   id: string;
@@ -76,19 +77,14 @@ export class AdminKeyService {
 
   /** Issues a successor; the old key keeps working for `expiresInSeconds` (0: it stops at once, on running servers within 5 s). */
   async roll(keyId: string, expiresInSeconds = 0): Promise<{ key: IssuedAdminKey; previous: AdminKeyView }> {
-    if (!Number.isInteger(expiresInSeconds) || expiresInSeconds < 0 || expiresInSeconds > MAX_KEY_ROLL_SECONDS) {
-      throw new OrdercastError('validation_failed', `expiresInSeconds must be a whole number of seconds from 0 to ${MAX_KEY_ROLL_SECONDS}`, {
-        field: 'expiresInSeconds',
-      });
-    }
+    assertRollSeconds(expiresInSeconds);
     const now = Date.now();
     const old = await findAdminKey(this.store.db, keyId);
     if (!old) throw new OrdercastError('api_key_not_found', `No admin key ${keyId}`, { keyId });
     if (old.expiresAt !== null && Date.parse(old.expiresAt) <= now) {
       throw new OrdercastError('api_key_inactive', `Cannot roll admin key ${keyId}: it has already expired`, { keyId, status: 'expired' });
     }
-    const until = now + expiresInSeconds * 1000;
-    const expiresAt = old.expiresAt !== null && Date.parse(old.expiresAt) < until ? old.expiresAt : new Date(until).toISOString();
+    const expiresAt = rolledKeyExpiry(old.expiresAt, now, expiresInSeconds);
     const key = await inTransaction(this.store.db, async (trx) => {
       await setAdminKeyExpiry(trx, keyId, expiresAt);
       return issueAdminKey(trx);

@@ -2,8 +2,8 @@ import { errors as joseErrors, decodeJwt, jwtVerify, SignJWT } from 'jose';
 import { OrdercastError } from '../domain/errors.js';
 import type { Store } from '../store/database.js';
 import type { Permission } from '../domain/permissions.js';
-import { findAdminKeyByHash } from '../store/repositories/admin-keys.js';
-import { findApiKeyByHash } from '../store/repositories/api-keys.js';
+import { findAdminKeyByHash, type AdminKeyRecord } from '../store/repositories/admin-keys.js';
+import { findApiKeyByHash, type ApiKeyLookup } from '../store/repositories/api-keys.js';
 import type { DashboardPrincipal } from './dashboard-session-service.js';
 import type { ProjectService, TokenSecrets } from './project-service.js';
 import { constantTimeEqual } from '../lib/constant-time.js';
@@ -69,6 +69,35 @@ interface CachedKey {
   until: number;
 }
 
+/** What a stored key (a project's or an admin key) carries that authentication reads. */
+interface StoredKey {
+  keyHash: string;
+  expiresAt: string | null;
+}
+
+/** Who a found key makes the caller, and whether its project is disabled. */
+interface KeyGrant {
+  principal: KeyPrincipal | AdminPrincipal;
+  projectDisabled: boolean;
+}
+
+function grantOfApiKey(record: ApiKeyLookup, keyExpiresAtMs: number | null): KeyGrant {
+  return {
+    principal: {
+      kind: record.kind === 'publishable' ? 'publishable' : 'secret',
+      projectId: record.projectId,
+      keyId: record.id,
+      keyExpiresAtMs,
+      permissions: record.kind === 'restricted' ? (record.permissions ?? []) : null,
+    },
+    projectDisabled: record.projectDisabledAt != null,
+  };
+}
+
+function grantOfAdminKey(record: AdminKeyRecord, keyExpiresAtMs: number | null): KeyGrant {
+  return { principal: { kind: 'admin', keyId: record.id, keyExpiresAtMs }, projectDisabled: false };
+}
+
 export class AuthService {
   /** Key lookups are cached briefly: a rotated key stops working within KEY_CACHE_MS. */
   private readonly keyCache = new Map<string, CachedKey>();
@@ -112,48 +141,29 @@ export class AuthService {
   }
 
   private authenticateKey(key: string): Principal | Promise<Principal> {
-    const hash = sha256Hex(key);
-    const now = Date.now();
-    const entry = this.keyCache.get(hash);
-    if (entry && entry.until >= now) return this.checkKey(entry, hash, now);
-    return findApiKeyByHash(this.store.db, hash).then((record) => {
-      const expiresAtMs = record?.expiresAt ? Date.parse(record.expiresAt) : null;
-      return this.remember(
-        hash,
-        {
-          keyHash: record?.keyHash,
-          principal: record && {
-            kind: record.kind === 'publishable' ? 'publishable' : 'secret',
-            projectId: record.projectId,
-            keyId: record.id,
-            keyExpiresAtMs: expiresAtMs,
-            permissions: record.kind === 'restricted' ? (record.permissions ?? []) : null,
-          },
-          expiresAtMs,
-          projectDisabled: record?.projectDisabledAt != null,
-          until: now + KEY_CACHE_MS,
-        },
-        now,
-      );
-    });
+    return this.authenticateHashed(key, findApiKeyByHash, grantOfApiKey);
   }
 
   private authenticateAdminKey(key: string): Principal | Promise<Principal> {
+    return this.authenticateHashed(key, findAdminKeyByHash, grantOfAdminKey);
+  }
+
+  /** A key of either table: from the cache without a promise, else found by its hash and cached for KEY_CACHE_MS. */
+  private authenticateHashed<K extends StoredKey>(
+    key: string,
+    find: (db: Store['db'], hash: string) => Promise<K | undefined>,
+    grantOf: (record: K, keyExpiresAtMs: number | null) => KeyGrant,
+  ): Principal | Promise<Principal> {
     const hash = sha256Hex(key);
     const now = Date.now();
     const entry = this.keyCache.get(hash);
     if (entry && entry.until >= now) return this.checkKey(entry, hash, now);
-    return findAdminKeyByHash(this.store.db, hash).then((record) => {
+    return find(this.store.db, hash).then((record) => {
       const expiresAtMs = record?.expiresAt ? Date.parse(record.expiresAt) : null;
+      const grant = record && grantOf(record, expiresAtMs);
       return this.remember(
         hash,
-        {
-          keyHash: record?.keyHash,
-          principal: record && { kind: 'admin', keyId: record.id, keyExpiresAtMs: expiresAtMs },
-          expiresAtMs,
-          projectDisabled: false,
-          until: now + KEY_CACHE_MS,
-        },
+        { keyHash: record?.keyHash, principal: grant?.principal, expiresAtMs, projectDisabled: grant?.projectDisabled ?? false, until: now + KEY_CACHE_MS },
         now,
       );
     });

@@ -25,6 +25,7 @@ import type { ProjectService } from './project-service.js';
 import type { QuotaEnforcer } from './quota-enforcer.js';
 import { newId } from '../lib/ids.js';
 import { traceAppend, traceAppendMany } from './append-span.js';
+import { decodePageCursor, encodePageCursor, isoTimeFilter } from './list-query.js';
 
 export interface OrderServiceObserver {
   orderCreated?(order: Order): void;
@@ -69,28 +70,6 @@ export { MAX_PAGE_SIZE };
 export { MAX_BATCH_ITEMS, MAX_REASON_LENGTH, type BatchItem, type BatchItemResult, type TransitionInput, type WriteResult } from './order-commands.js';
 export const MAX_EVENTS_PAGE = 1000;
 
-function encodeCursor(seq: number): string {
-  return Buffer.from(`o:${seq}`).toString('base64url');
-}
-
-function decodeCursor(cursor: string): number {
-  const text = Buffer.from(cursor, 'base64url').toString();
-  const match = /^o:(\d{1,15})$/.exec(text);
-  if (!match || Buffer.from(text).toString('base64url') !== cursor) {
-    throw new OrdercastError('invalid_cursor', 'The cursor is not one this API returned: pass nextCursor from a previous page unchanged');
-  }
-  return Number(match[1]);
-}
-
-function requireIsoDate(value: string | undefined, field: string): string | undefined {
-  if (value === undefined) return undefined;
-  const date = new Date(value);
-  if (Number.isNaN(date.getTime()) || !/^\d{4}-\d{2}-\d{2}/.test(value)) {
-    throw new OrdercastError('validation_failed', `${field} must be an ISO-8601 date or time, such as 2026-01-31T12:00:00Z`, { field });
-  }
-  return date.toISOString();
-}
-
 function visible(entry: CachedOrder | undefined, projectId: string, scope: ReadScope): CachedOrder | undefined {
   if (!entry || entry.projectId !== projectId) return undefined;
   if (scope.userExternalId !== undefined && entry.order.userExternalId !== scope.userExternalId) return undefined;
@@ -134,7 +113,9 @@ export class OrderService {
     const project = await this.projects.get(projectId);
     const command = withActor(createCommand(project, input, idempotencyKey), actor);
     if (this.quotas) {
-      const quotas = await this.quotas.quotasOf(projectId);
+      const cached = this.quotas.quotasOf(projectId);
+      // Awaited only when the cache has to be read: a cached project's write waits on nothing here.
+      const quotas = cached instanceof Promise ? await cached : cached;
       this.quotas.admitMetadata(projectId, quotas, command.kind === 'create' ? command.order.metadata : undefined);
       this.quotas.admitWrites(projectId, quotas, 1);
     }
@@ -145,7 +126,10 @@ export class OrderService {
   async transition(projectId: string, orderId: string, input: TransitionInput, idempotencyKey?: string, actor?: Actor): Promise<WriteResult> {
     const project = await this.projects.get(projectId);
     const command = withActor(transitionCommand(project, orderId, input, idempotencyKey), actor);
-    if (this.quotas) this.quotas.admitWrites(projectId, await this.quotas.quotasOf(projectId), 1);
+    if (this.quotas) {
+      const cached = this.quotas.quotasOf(projectId);
+      this.quotas.admitWrites(projectId, cached instanceof Promise ? await cached : cached, 1);
+    }
     return this.afterAppend(command, await this.append(command));
   }
 
@@ -158,7 +142,8 @@ export class OrderService {
   async batch(projectId: string, items: readonly BatchItem[], actor?: Actor): Promise<BatchItemResult[]> {
     const project = await this.projects.get(projectId);
     refuseReusedKeys(items);
-    const quotas = this.quotas ? await this.quotas.quotasOf(projectId) : undefined;
+    const cached = this.quotas?.quotasOf(projectId);
+    const quotas = cached instanceof Promise ? await cached : cached;
     const results: BatchItemResult[] = new Array(items.length);
     const requests: Array<AppendRequest & { position: number }> = [];
     items.forEach((item, position) => {
@@ -304,10 +289,10 @@ export class OrderService {
       statuses,
       userExternalId: scope.userExternalId ?? query.userExternalId,
       externalId: query.externalId,
-      createdAfter: requireIsoDate(query.createdAfter, 'createdAfter'),
-      createdBefore: requireIsoDate(query.createdBefore, 'createdBefore'),
+      createdAfter: isoTimeFilter(query.createdAfter, 'createdAfter'),
+      createdBefore: isoTimeFilter(query.createdBefore, 'createdBefore'),
       stuck: query.stuck,
-      beforeSeq: query.cursor !== undefined ? decodeCursor(query.cursor) : undefined,
+      beforeSeq: query.cursor !== undefined ? decodePageCursor('o', query.cursor) : undefined,
       limit: limit + 1,
     });
     const hasMore = rows.length > limit;
@@ -316,7 +301,7 @@ export class OrderService {
       object: 'list',
       data: page.map((row) => rowToOrder(row, project.lifecycle)),
       hasMore,
-      nextCursor: hasMore ? encodeCursor(page[page.length - 1]!.seq) : null,
+      nextCursor: hasMore ? encodePageCursor('o', page[page.length - 1]!.seq) : null,
     };
   }
 

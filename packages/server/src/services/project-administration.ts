@@ -31,16 +31,14 @@ export class ProjectAdministration {
   }
 
   async disableProject(id: string, actor: Actor): Promise<ProjectRecord> {
-    const before = await this.projects.read(id);
-    const project = await this.projects.disable(id);
-    if (before.disabledAt === null) await this.record(id, actor, 'project.disabled', { disabledAt: project.disabledAt });
+    const { project, changed } = await this.projects.disable(id);
+    if (changed) await this.record(id, actor, 'project.disabled', { disabledAt: project.disabledAt });
     return project;
   }
 
   async enableProject(id: string, actor: Actor): Promise<ProjectRecord> {
-    const before = await this.projects.read(id);
-    const project = await this.projects.enable(id);
-    if (before.disabledAt !== null) await this.record(id, actor, 'project.enabled', {});
+    const { project, changed } = await this.projects.enable(id);
+    if (changed) await this.record(id, actor, 'project.enabled', {});
     return project;
   }
 

@@ -4,12 +4,10 @@ import type { Store } from '../store/database.js';
 import { findApiKey, listApiKeys, setApiKeyExpiry, type ApiKeyRecord } from '../store/repositories/api-keys.js';
 import type { ApiKeyKind } from '../store/schema.js';
 import { inTransaction } from '../store/transaction.js';
+import { assertRollSeconds, rolledKeyExpiry } from './key-roll.js';
 import { insertNewApiKey, type ProjectService } from './project-service.js';
 
 export type { ApiKeyKind };
-
-/** The longest a rolled key keeps working beside its successor. */
-export const MAX_KEY_ROLL_SECONDS = 30 * 24 * 3600;
 
 export type ApiKeyStatus = 'active' | 'expiring' | 'expired' | 'revoked';
 
@@ -85,14 +83,6 @@ export function parsePermissions(kind: ApiKeyKind, permissions: unknown): Permis
   return PERMISSIONS.filter((p) => permissions.includes(p));
 }
 
-function assertRollSeconds(value: number): void {
-  if (!Number.isInteger(value) || value < 0 || value > MAX_KEY_ROLL_SECONDS) {
-    throw new OrdercastError('validation_failed', `expiresInSeconds must be a whole number of seconds from 0 to ${MAX_KEY_ROLL_SECONDS}`, {
-      field: 'expiresInSeconds',
-    });
-  }
-}
-
 /**
  * A project's keys as the admin API and the CLI manage them. Each change is one method
  * (create, roll, revoke): the one place that change is made, and would be recorded.
@@ -134,9 +124,7 @@ export class ProjectKeyService {
       const old = await findApiKey(trx, projectId, keyId);
       if (!old) throw new OrdercastError('api_key_not_found', `No key ${keyId} in project ${projectId}`, { keyId });
       this.assertLive(old, now, 'roll');
-      const until = now + expiresInSeconds * 1000;
-      // A key already in a shorter grace keeps it: a roll never extends a key's life.
-      const expiresAt = old.expiresAt !== null && Date.parse(old.expiresAt) < until ? old.expiresAt : new Date(until).toISOString();
+      const expiresAt = rolledKeyExpiry(old.expiresAt, now, expiresInSeconds);
       if (!(await setApiKeyExpiry(trx, old.id, { expiresAt }))) throw this.inactive(old, 'roll');
       return insertNewApiKey(trx, projectId, old.kind, old.permissions);
     });

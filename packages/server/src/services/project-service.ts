@@ -140,6 +140,12 @@ function looksLikeAPath(spec: string): boolean {
   return spec.includes('/') || spec.includes('\\') || spec.includes('.');
 }
 
+/** A project after a disable or an enable, and whether that changed it (false: it already was so). */
+export interface ProjectChange {
+  project: ProjectRecord;
+  changed: boolean;
+}
+
 export class ProjectService {
   private readonly cache = new Map<string, ProjectRecord>();
   private readonly secretsCache = new Map<string, { secrets: TokenSecrets; until: number }>();
@@ -189,25 +195,24 @@ export class ProjectService {
    * streams closed, within 5 s on every node (services/credential-watcher.ts); the
    * dispatcher stops claiming its webhook deliveries until it is enabled again.
    */
-  async disable(id: string): Promise<ProjectRecord> {
-    const current = await this.read(id);
-    if (current.disabledAt !== null) return current;
+  async disable(id: string): Promise<ProjectChange> {
     return this.setDisabled(id, new Date().toISOString());
   }
 
   /** Enables a disabled project: its keys and tokens work again and its webhooks resume. */
-  async enable(id: string): Promise<ProjectRecord> {
-    const current = await this.read(id);
-    if (current.disabledAt === null) return current;
+  async enable(id: string): Promise<ProjectChange> {
     return this.setDisabled(id, null);
   }
 
-  private async setDisabled(id: string, at: string | null): Promise<ProjectRecord> {
+  /** One read: the project as stored, changed only when it is not already so (then nothing is written or told). */
+  private async setDisabled(id: string, at: string | null): Promise<ProjectChange> {
+    const current = await this.read(id);
+    if ((current.disabledAt === null) === (at === null)) return { project: current, changed: false };
     if (!(await setProjectDisabled(this.store.db, id, at))) throw new OrdercastError('project_not_found', `No project ${id}`);
     this.cache.delete(id);
     this.secretsCache.delete(id);
     this.notifyAccessChange(id);
-    return this.read(id);
+    return { project: { ...current, disabledAt: at }, changed: true };
   }
 
   /** Tells this process's caches and open connections that a project's access changed (disabled, enabled, a key revoked). */

@@ -95,10 +95,13 @@ export class QuotaEnforcer {
 
   /**
    * Takes one of the project's connection slots (a Socket.IO or Centrifuge connection, an SSE
-   * stream) or throws `quota_exceeded` (open_connections). The slot is the caller's to release when the connection ends.
+   * stream) or throws `quota_exceeded` (open_connections), at once when the project's quotas are cached and as a
+   * rejection otherwise. The slot is the caller's to release when the connection ends.
    */
-  async openConnection(projectId: string): Promise<Release> {
-    const quotas = await this.quotasOf(projectId);
+  openConnection(projectId: string): Release | Promise<Release> {
+    const quotas = this.quotasOf(projectId);
+    // A cached project's slot is taken at once, with no promise, as the write path's quotas are.
+    if (quotas instanceof Promise) return quotas.then((loaded) => this.takeConnection(projectId, loaded.open_connections));
     return this.takeConnection(projectId, quotas.open_connections);
   }
 

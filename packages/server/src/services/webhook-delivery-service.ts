@@ -15,6 +15,7 @@ import { TEST_EVENT_NAME, testPayload } from '../domain/operational-events.js';
 import type { WebhookPayload } from '../domain/webhook-payload.js';
 import type { WebhookEndpointService } from './webhook-endpoint-service.js';
 import { newId } from '../lib/ids.js';
+import { decodePageCursor, encodePageCursor, isoTimeFilter } from './list-query.js';
 
 export interface DeliveryView extends WebhookDelivery {
   object: 'webhook_delivery';
@@ -38,28 +39,6 @@ export const MAX_DELIVERY_PAGE = 100;
 
 function deliveryView(row: DeliveryRow): DeliveryView {
   return { object: 'webhook_delivery', ...rowToDelivery(row) };
-}
-
-function encodeCursor(seq: number): string {
-  return Buffer.from(`d:${seq}`).toString('base64url');
-}
-
-function decodeCursor(cursor: string): number {
-  const text = Buffer.from(cursor, 'base64url').toString();
-  const match = /^d:(\d{1,15})$/.exec(text);
-  if (!match || Buffer.from(text).toString('base64url') !== cursor) {
-    throw new OrdercastError('invalid_cursor', 'The cursor is not one this API returned: pass nextCursor from a previous page unchanged');
-  }
-  return Number(match[1]);
-}
-
-function isoDate(value: string | undefined, field: string): string | undefined {
-  if (value === undefined) return undefined;
-  const date = new Date(value);
-  if (Number.isNaN(date.getTime()) || !/^\d{4}-\d{2}-\d{2}/.test(value)) {
-    throw new OrdercastError('validation_failed', `${field} must be an ISO-8601 time, such as 2026-01-31T12:00:00Z`, { field });
-  }
-  return date.toISOString();
 }
 
 /** A catalogue example as sent: fresh id and time, this project's id on an example order, and marked as a test. */
@@ -157,12 +136,12 @@ export class WebhookDeliveryService {
       endpointId: query.endpointId,
       orderId: query.orderId,
       status: query.status,
-      beforeSeq: query.cursor === undefined ? undefined : decodeCursor(query.cursor),
+      beforeSeq: query.cursor === undefined ? undefined : decodePageCursor('d', query.cursor),
       limit: limit + 1,
     });
     const hasMore = rows.length > limit;
     const page = rows.slice(0, limit);
-    return { object: 'list', data: page.map(deliveryView), hasMore, nextCursor: hasMore ? encodeCursor(Number(page[page.length - 1]!.seq)) : null };
+    return { object: 'list', data: page.map(deliveryView), hasMore, nextCursor: hasMore ? encodePageCursor('d', Number(page[page.length - 1]!.seq)) : null };
   }
 
   private async row(projectId: string, id: string): Promise<DeliveryRow> {
@@ -202,10 +181,10 @@ export class WebhookDeliveryService {
         endpointId,
       });
     }
-    const since = isoDate(input.since, 'since');
+    const since = isoTimeFilter(input.since, 'since');
     if (since === undefined) throw new OrdercastError('validation_failed', 'since is required', { field: 'since' });
     const now = new Date().toISOString();
-    const until = isoDate(input.until, 'until') ?? now;
+    const until = isoTimeFilter(input.until, 'until') ?? now;
     if (until <= since) throw new OrdercastError('validation_failed', 'until must be after since', { field: 'until' });
     const requeued = await requeueFailedDeliveries(this.store.db, endpointId, since, until, now);
     if (requeued > 0) this.notifyQueued();

@@ -1,6 +1,6 @@
 import type { FastifyContextConfig, FastifyInstance, preHandlerHookHandler } from 'fastify';
 import type { ProjectQuotaService } from '../../services/project-quotas.js';
-import { errorResponses } from '../schemas.js';
+import { errorResponses, idParams } from '../schemas.js';
 import { quotaChangeSchema, quotaOverridesSchema, quotasSchema } from './quota-schemas.js';
 
 /**
@@ -16,12 +16,6 @@ export interface AdminProjectQuotaRouteOptions {
   /** OpenAPI tags (default `admin`). */
   tags?: string[];
 }
-
-const projectParams = {
-  type: 'object',
-  properties: { id: { type: 'string', minLength: 1, maxLength: 100 } },
-  required: ['id'],
-} as const;
 
 const quotasView = {
   type: 'object',
@@ -51,7 +45,7 @@ export async function adminProjectQuotaRoutes(app: FastifyInstance, opts: AdminP
         operationId: 'getProjectQuotas',
         description: "What applies to the project now, what it overrides, and the server's defaults.",
         tags,
-        params: projectParams,
+        params: idParams,
         response: { 200: quotasView, ...errorResponses },
       },
     },
@@ -69,7 +63,7 @@ export async function adminProjectQuotaRoutes(app: FastifyInstance, opts: AdminP
         description:
           '`{"writes_per_second": 100}` sets an override, `{"writes_per_second": null}` returns it to the server\'s default; quotas not named keep theirs. A value that is not a whole number from 1 to the quota\'s maximum, or a name that is not a quota, is a 400 `invalid_quota` and changes nothing. Running servers apply a change within 5 s.',
         tags,
-        params: projectParams,
+        params: idParams,
         body: quotaChangeSchema,
         response: { 200: quotasView, ...errorResponses },
       },

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ProjectAdministration } from '../../services/project-administration.js';
 import type { ProjectRecord, ProjectService } from '../../services/project-service.js';
 import { adminActorOf } from '../request-actor.js';
-import { errorResponses, listSchema } from '../schemas.js';
+import { errorResponses, idParams, listSchema } from '../schemas.js';
 import { lifecycleSchema } from './project.js';
 import { adminTags as tags } from './admin-schemas.js';
 
@@ -20,7 +20,6 @@ function adminProjectView(project: ProjectRecord) {
 }
 
 const config = { allow: ['admin' as const] };
-const idParams = { type: 'object', properties: { id: { type: 'string', minLength: 1, maxLength: 100 } }, required: ['id'] } as const;
 const nameProperty = { type: 'string', minLength: 1, maxLength: 200, description: 'A name for people (1 to 200 characters, trimmed)' } as const;
 
 /** `/api/v2/admin/projects`: provision projects (tenants) with an admin key. */

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { OrdercastError } from '../../domain/errors.js';
-import type { DashboardSessionService } from '../../services/dashboard-session-service.js';
+import type { DashboardPrincipal, DashboardSessionService } from '../../services/dashboard-session-service.js';
 import { clearedSessionCookie, readSessionCookie, refuseOtherOrigins, sessionCookie } from '../dashboard-cookie.js';
 import { actorOf } from '../request-actor.js';
 import { errorResponses, listSchema } from '../schemas.js';
@@ -51,6 +51,19 @@ function cookieOf(request: FastifyRequest): string {
  * reads its role and CSRF token, and signs out. The project's secret key lists and
  * revokes its sessions.
  */
+/** The session as the holder of its cookie sees it: at sign-in and at `GET /api/v2/dashboard/session`. */
+function currentSession(principal: DashboardPrincipal, csrfToken: string) {
+  return {
+    id: principal.sessionId,
+    object: 'dashboard_session',
+    projectId: principal.projectId,
+    role: principal.role,
+    permissions: principal.permissions,
+    expiresAt: new Date(principal.expiresAtMs).toISOString(),
+    csrfToken,
+  };
+}
+
 export async function dashboardSessionRoutes(app: FastifyInstance, opts: { sessions: DashboardSessionService }): Promise<void> {
   const { sessions } = opts;
   app.addSchema(dashboardSessionSchema);
@@ -77,15 +90,7 @@ export async function dashboardSessionRoutes(app: FastifyInstance, opts: { sessi
       const opened = await sessions.openLink(request.body.link, request.ip ?? null);
       const { principal } = opened;
       reply.header('set-cookie', sessionCookie(request, opened.cookieSecret, (principal.expiresAtMs - Date.now()) / 1000));
-      return {
-        id: principal.sessionId,
-        object: 'dashboard_session',
-        projectId: principal.projectId,
-        role: principal.role,
-        permissions: principal.permissions,
-        expiresAt: new Date(principal.expiresAtMs).toISOString(),
-        csrfToken: opened.csrfToken,
-      };
+      return currentSession(principal, opened.csrfToken);
     },
   );
 
@@ -104,15 +109,7 @@ export async function dashboardSessionRoutes(app: FastifyInstance, opts: { sessi
     async (request) => {
       const principal = request.principal;
       if (principal.kind !== 'dashboard') throw new OrdercastError('forbidden', 'Only a dashboard session has a session');
-      return {
-        id: principal.sessionId,
-        object: 'dashboard_session',
-        projectId: principal.projectId,
-        role: principal.role,
-        permissions: principal.permissions,
-        expiresAt: new Date(principal.expiresAtMs).toISOString(),
-        csrfToken: sessions.csrfTokenFor(cookieOf(request)),
-      };
+      return currentSession(principal, sessions.csrfTokenFor(cookieOf(request)));
     },
   );
 

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { OrderExpungeService } from '../../services/order-expunge-service.js';
-import { errorResponses } from '../schemas.js';
+import { errorResponses, idParams } from '../schemas.js';
 
 export async function orderExpungeRoutes(app: FastifyInstance, opts: { expunge: OrderExpungeService }): Promise<void> {
   app.post<{ Params: { id: string } }>(
@@ -13,7 +13,7 @@ export async function orderExpungeRoutes(app: FastifyInstance, opts: { expunge: 
         description:
           "Empties `userExternalId` and `metadata` on the order, in the snapshot of each of its events, in its stored webhook payloads (and drops the receivers' answers to them) and in the stored answers of its idempotency keys. The order keeps its id, amounts, statuses and history. The expunge is recorded. Calling it again is harmless.",
         tags: ['orders'],
-        params: { type: 'object', properties: { id: { type: 'string', minLength: 1, maxLength: 100 } }, required: ['id'] },
+        params: idParams,
         response: {
           200: {
             type: 'object',

@@ -1,9 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { DEFAULT_LINK_SECONDS, MAX_LINK_SECONDS, MIN_LINK_SECONDS, type OrderLinkService } from '../../services/order-link-service.js';
 import { actorOf } from '../request-actor.js';
-import { errorResponses } from '../schemas.js';
-
-const orderIdParams = { type: 'object', properties: { id: { type: 'string', minLength: 1, maxLength: 100 } }, required: ['id'] } as const;
+import { errorResponses, idParams } from '../schemas.js';
 
 /** `POST` and `DELETE /api/v2/orders/{id}/links`: a buyer's read-only link to one order (see docs/buyer-view.md). */
 export async function orderLinkRoutes(app: FastifyInstance, opts: { links: OrderLinkService }): Promise<void> {
@@ -17,7 +15,7 @@ export async function orderLinkRoutes(app: FastifyInstance, opts: { links: Order
         description:
           'Returns the URL of the hosted status page (`/o/{token}`) for this order, read-only, until `expiresAt` (default 30 days, at most a year) or until the links of the order are revoked. The token is shown once; only its hash is stored. It works only on `/o/`, never as a Bearer credential.',
         tags: ['orders'],
-        params: orderIdParams,
+        params: idParams,
         body: {
           type: ['object', 'null'],
           additionalProperties: false,
@@ -71,7 +69,7 @@ export async function orderLinkRoutes(app: FastifyInstance, opts: { links: Order
         summary: 'Revoke every link to an order',
         description: 'Every link made for this order stops working at once, on every node: its page answers 410 and its open streams end.',
         tags: ['orders'],
-        params: orderIdParams,
+        params: idParams,
         response: {
           200: {
             type: 'object',

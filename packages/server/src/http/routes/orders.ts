@@ -14,15 +14,9 @@ import {
 import { etagOf, type CachedOrder } from '../../services/order-read-cache.js';
 import { readScope } from '../auth-hook.js';
 import { publicEvent } from '../event-view.js';
-import { errorResponses, listSchema, pageSchema } from '../schemas.js';
+import { errorResponses, idParams, listSchema, pageSchema } from '../schemas.js';
 
 export const MAX_WAIT_SECONDS = 30;
-
-const orderIdParams = {
-  type: 'object',
-  properties: { id: { type: 'string', minLength: 1, maxLength: 100 } },
-  required: ['id'],
-} as const;
 
 /** The version a client already holds, from an `If-None-Match: "v7"` header. */
 function versionFromIfNoneMatch(header: string | undefined): number | undefined {
@@ -116,7 +110,7 @@ export async function orderRoutes(app: FastifyInstance, opts: { orders: OrderSer
         description:
           'Returns the order with an `ETag`; `If-None-Match` with that ETag answers 304 while nothing changed. `waitForChange=N` (seconds, up to 30) holds the request until the order version differs from the one in `If-None-Match` (or the current one) or the time is up.',
         tags: ['orders'],
-        params: orderIdParams,
+        params: idParams,
         querystring: {
           type: 'object',
           additionalProperties: false,
@@ -188,7 +182,7 @@ export async function orderRoutes(app: FastifyInstance, opts: { orders: OrderSer
         description:
           "The order's events, oldest first: its whole history, the same events webhooks and sockets deliver. Pages by version: pass the last `version` you got as `afterVersion` while `hasMore` is true.",
         tags: ['orders'],
-        params: orderIdParams,
+        params: idParams,
         querystring: {
           type: 'object',
           additionalProperties: false,
@@ -219,7 +213,7 @@ export async function orderRoutes(app: FastifyInstance, opts: { orders: OrderSer
         description:
           'Validated against the project lifecycle: a transition it does not allow is a 409 naming the current status and the allowed next ones. With `expectedVersion`, a stale version is a 409 too. With an `Idempotency-Key` header, a retry of the same request returns the first answer (with `Idempotent-Replayed: true`) instead of a 409.',
         tags: ['orders'],
-        params: orderIdParams,
+        params: idParams,
         headers: idempotencyKeyHeader,
         body: transitionBody,
         response: { 200: { $ref: 'Order#' }, ...errorResponses },

@@ -4,7 +4,7 @@ import type { ServerResponse } from 'node:http';
 import type { AuthService, Principal, ProjectPrincipal, UserPrincipal } from '../../services/auth-service.js';
 import { requirePermission } from '../../services/permission-check.js';
 import type { RateLimiter } from '../../lib/rate-limiter.js';
-import { errorResponses } from '../schemas.js';
+import { errorResponses, idParams } from '../schemas.js';
 
 /** What a stream route hands over once the request is accepted: the raw response, and how to start the body. */
 export interface StreamReply {
@@ -134,7 +134,7 @@ export async function streamRoutes(app: FastifyInstance, opts: { streams: EventS
         description:
           'Each message has `id:` the order version and `event: order.update`. The first is the current state; `Last-Event-ID: N` resumes with the versions after N. After a final status the stream ends, and a reconnect with its version gets 204. A user token may be passed as `?token=`.',
         tags: ['streams'],
-        params: { type: 'object', properties: { id: { type: 'string', minLength: 1, maxLength: 100 } }, required: ['id'] },
+        params: idParams,
         querystring: tokenQuery,
         headers: lastEventIdHeader,
         response: streamResponses,

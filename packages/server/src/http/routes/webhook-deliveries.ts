@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { MAX_DELIVERY_PAGE, type DeliveryListQuery, type WebhookDeliveryService } from '../../services/webhook-delivery-service.js';
-import { errorResponses, pageSchema } from '../schemas.js';
+import { errorResponses, idParams, pageSchema } from '../schemas.js';
 
 export const webhookDeliverySchema = {
   $id: 'WebhookDelivery',
@@ -43,12 +43,6 @@ const attemptSchema = {
     error: { type: ['string', 'null'] },
   },
   required: ['attemptedAt', 'durationMs', 'outcome', 'statusCode', 'errorCode', 'error'],
-} as const;
-
-const idParams = {
-  type: 'object',
-  properties: { id: { type: 'string', minLength: 1, maxLength: 100 } },
-  required: ['id'],
 } as const;
 
 export async function webhookDeliveryRoutes(app: FastifyInstance, opts: { deliveries: WebhookDeliveryService }): Promise<void> {

@@ -4,13 +4,7 @@ import { actorOf } from '../request-actor.js';
 import type { WebhookDeliveryService } from '../../services/webhook-delivery-service.js';
 import { MAX_ROTATION_GRACE_SECONDS, type EndpointInput, type WebhookEndpointService } from '../../services/webhook-endpoint-service.js';
 import type { WebhookStatsService } from '../../services/webhook-stats-service.js';
-import { errorResponses, listSchema } from '../schemas.js';
-
-const idParams = {
-  type: 'object',
-  properties: { id: { type: 'string', minLength: 1, maxLength: 100 } },
-  required: ['id'],
-} as const;
+import { errorResponses, idParams, listSchema } from '../schemas.js';
 
 const endpointProperties = {
   url: {
