@@ -96,6 +96,7 @@ export interface DeliveryQueuePort {
  * The dispatcher's side of the outbox: claiming due deliveries under a lease, and
  * recording what each attempt did, with the endpoint's health. (The outbox rows are
  * written by the order log's append; the REST delivery log is WebhookDeliveryService.)
+ * On SQLite the hot statements are those of sqlite-delivery-statements.ts.
  */
 export class DeliveryQueue implements DeliveryQueuePort {
   constructor(private readonly store: Pick<Store, 'db' | 'dialect'>) {}

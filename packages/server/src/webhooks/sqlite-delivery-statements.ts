@@ -9,8 +9,8 @@ import type { Executor } from '../store/transaction.js';
  * one JSON parameter: each text is prepared once (the store's statement cache), and
  * nothing is built or compiled per call. The claim is split in three short statements
  * (leases, then what is due, then the update) because SQLite ran the one-statement
- * claim of claimDueDeliveries, an UPDATE over a windowed subquery, at about twice their
- * cost together (bench/README.md). Every function here runs inside the caller's
+ * claim of claimDueDeliveries, an UPDATE over a windowed subquery, at more than the three
+ * cost together (figures in bench/README.md). Every function here runs inside the caller's
  * transaction, which on SQLite holds the one write lock (BEGIN IMMEDIATE): nothing
  * changes between the statements of a claim.
  */
