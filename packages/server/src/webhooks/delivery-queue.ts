@@ -28,6 +28,7 @@ import {
   type EndpointRecord,
 } from '../store/repositories/webhook-endpoints.js';
 import { inTransaction } from '../store/transaction.js';
+import { claimDueSqlite, finishAttemptsSqlite, insertAttemptsSqlite } from './sqlite-delivery-statements.js';
 import { eventTraceContexts } from '../store/repositories/order-events.js';
 import { tracingEnabled } from '../lib/tracing.js';
 
@@ -95,20 +96,16 @@ export interface DeliveryQueuePort {
  * The dispatcher's side of the outbox: claiming due deliveries under a lease, and
  * recording what each attempt did, with the endpoint's health. (The outbox rows are
  * written by the order log's append; the REST delivery log is WebhookDeliveryService.)
+ * On SQLite the hot statements are those of sqlite-delivery-statements.ts.
  */
 export class DeliveryQueue implements DeliveryQueuePort {
   constructor(private readonly store: Pick<Store, 'db' | 'dialect'>) {}
 
   async claimDue(workerId: string, limit: number, leaseMs: number, lanes: LaneWidths): Promise<TracedDeliveryRow[]> {
     const now = new Date();
+    const claim = { now: now.toISOString(), leaseUntil: new Date(now.getTime() + leaseMs).toISOString(), workerId, limit, lanes };
     const rows: TracedDeliveryRow[] = await inTransaction(this.store.db, (trx) =>
-      claimDueDeliveries(trx, this.store.dialect, {
-        now: now.toISOString(),
-        leaseUntil: new Date(now.getTime() + leaseMs).toISOString(),
-        workerId,
-        limit,
-        lanes,
-      }),
+      this.store.dialect === 'sqlite' ? claimDueSqlite(trx, claim) : claimDueDeliveries(trx, this.store.dialect, claim),
     );
     // With tracing on, each attempt links to the write of its event: one look-up per claim.
     if (tracingEnabled() && rows.length > 0) {
@@ -177,10 +174,9 @@ export class DeliveryQueue implements DeliveryQueuePort {
 
   private async writeAttempts(trx: Transaction<Database>, workerId: string, records: readonly AttemptRecord[]): Promise<DisabledEndpoint[]> {
     const at = new Date().toISOString();
-    await insertAttempts(
-      trx,
-      records.map((record) => record.attempt),
-    );
+    const sqlite = this.store.dialect === 'sqlite';
+    const attempts = records.map((record) => record.attempt);
+    await (sqlite ? insertAttemptsSqlite(trx, attempts) : insertAttempts(trx, attempts));
     // Deliveries with the same outcome (a burst of 200s) move on in one statement.
     const outcomes = new Map<string, { outcome: DeliveryOutcome; ids: string[] }>();
     for (const { attempt, status, nextAttemptAt: next } of records) {
@@ -196,7 +192,9 @@ export class DeliveryQueue implements DeliveryQueuePort {
       }
       group.ids.push(attempt.deliveryId);
     }
-    for (const { outcome, ids } of outcomes.values()) await finishAttempts(trx, ids, workerId, outcome);
+    for (const { outcome, ids } of outcomes.values()) {
+      await (sqlite ? finishAttemptsSqlite(trx, ids, workerId, outcome) : finishAttempts(trx, ids, workerId, outcome));
+    }
 
     const byEndpoint = new Map<string, AttemptRecord[]>();
     for (const record of records) {

@@ -360,6 +360,7 @@ export class DeliveryDispatcher {
     if (decision.status !== 'succeeded') this.failureLog.failed(endpoint, result, decision.status);
     // Written with the others that finish about now; the slot stays taken until then.
     await this.recorder.add(attemptRecord(row, endpoint, attemptedAt, result, decision, now, this.health));
+    if (!this.logger.isLevelEnabled('debug')) return; // the line's fields are not even built
     this.logger.debug(
       {
         deliveryId: row.id,
