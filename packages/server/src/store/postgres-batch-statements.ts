@@ -54,7 +54,7 @@ export const WRITE_BATCH = {
   ),
   e as (
     select * from jsonb_to_recordset($2::jsonb) as x(ord int, id text, project_id text, order_id text, type text, event_name text,
-      from_status text, to_status text, reason text, version int, user_external_id text, snapshot text, created_at text, payload text,
+      from_status text, to_status text, reason text, version int, user_external_id text, snapshot text, created_at text,
       quoted_event_name text, epoch text, idem_key text, idem_hash text, status_code int, actor text, trace_context text)
   ),
   created as (
@@ -96,7 +96,10 @@ export const WRITE_BATCH = {
   ),
   outbox as (
     insert into webhook_deliveries (id, project_id, endpoint_id, event_id, event_name, order_id, payload, status, attempt_count, schedule_step, next_attempt_at, created_at, updated_at)
-    select 'msg_' || replace(gen_random_uuid()::text, '-', ''), w.project_id, w.id, k.id, k.event_name, k.order_id, k.payload, 'pending', 0, 0, k.created_at, k.created_at, k.created_at
+    select 'msg_' || replace(gen_random_uuid()::text, '-', ''), w.project_id, w.id, k.id, k.event_name, k.order_id,
+      -- The webhook body (domain/webhook-payload.ts) around the snapshot, built only for the rows an endpoint wants.
+      '{"id":' || to_json(k.id)::text || ',"eventName":' || to_json(k.event_name)::text || ',"createdAt":' || to_json(k.created_at)::text || ',"data":' || k.snapshot || '}',
+      'pending', 0, 0, k.created_at, k.created_at, k.created_at
     from kept k join webhook_endpoints w on w.project_id = k.project_id
     where w.disabled_at is null and (w.enabled_events is null or strpos(w.enabled_events, k.quoted_event_name) > 0)
     order by k.ord
@@ -165,7 +168,6 @@ export function eventRowParameter(ord: number, projectId: string, record: EventR
     snapshot: record.orderJson,
     trace_context: record.traceContext,
     created_at: event.at,
-    payload: record.payloadJson,
     quoted_event_name: record.quotedEventName,
     epoch: record.channelEpoch,
     idem_key: claim?.key ?? null,
