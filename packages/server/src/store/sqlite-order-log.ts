@@ -63,6 +63,23 @@ const SQL = {
 type Statements = { [K in keyof typeof SQL]: BetterSqlite3.Statement };
 
 /**
+ * A transaction's context. Whether a project has an enabled endpoint is asked once per
+ * transaction (no other writer can add one meanwhile): an event of a project without
+ * one needs no outbox statement.
+ */
+function batchContext(s: Statements, at: string): BatchContext {
+  const endpoints = new Map<string, boolean>();
+  return {
+    at,
+    hasEndpoints(projectId) {
+      let has = endpoints.get(projectId);
+      if (has === undefined) endpoints.set(projectId, (has = s.hasEndpoints.get(projectId) === 1));
+      return has;
+    },
+  };
+}
+
+/**
  * The append on SQLite. SQLite has one writer and each commit writes every page the
  * transaction touched, so commands that queue up while a batch runs share the next
  * transaction (group commit). The batch runs synchronously on the writer connection
@@ -157,19 +174,9 @@ export class SqliteOrderLog implements OrderLog {
   private commitBatch(batch: Pending[]): Result[] {
     const s = (this.statements ??= this.prepare());
     const at = new Date().toISOString();
-    // Whether each project has an enabled endpoint, asked once per batch (inside its transaction):
-    // an event of a project without one needs no outbox statement.
-    const endpoints = new Map<string, boolean>();
-    const batchOf: BatchContext = {
-      at,
-      hasEndpoints(projectId) {
-        let has = endpoints.get(projectId);
-        if (has === undefined) endpoints.set(projectId, (has = s.hasEndpoints.get(projectId) === 1));
-        return has;
-      },
-    };
     try {
-      const outcomes = this.sqlite.transaction(() => batch.map((item) => this.applyOne(s, item, batchOf))).immediate();
+      const context = batchContext(s, at);
+      const outcomes = this.sqlite.transaction(() => batch.map((item) => this.applyOne(s, item, context))).immediate();
       this.committedTransactions++;
       return outcomes.map((outcome) => ({ ok: true, outcome }));
     } catch (error) {
@@ -177,7 +184,8 @@ export class SqliteOrderLog implements OrderLog {
       if (isDatabaseUnavailable(error)) throw error;
       // An unexpected error rolled everything back: again, each command in a savepoint
       // of its own (better-sqlite3 nests transactions as savepoints), so it stays alone.
-      const alone = this.sqlite.transaction((item: Pending) => this.applyOne(s, item, batchOf));
+      const context = batchContext(s, at);
+      const alone = this.sqlite.transaction((item: Pending) => this.applyOne(s, item, context));
       const results = this.sqlite
         .transaction(() =>
           batch.map((item): Result => {
