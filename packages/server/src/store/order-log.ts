@@ -110,8 +110,6 @@ export interface EventRecord {
   orderJson: string;
   historyJson: string;
   metadataJson: string;
-  /** The webhook body for the outbox rows. */
-  payloadJson: string;
   /** `"eventName"`: how an endpoint's JSON list of enabled events names it. */
   quotedEventName: string;
   /** The epoch a user channel starts with, if this event opens it. */
@@ -131,13 +129,18 @@ export function eventRecord(command: AppendCommand, event: DecidedEvent): EventR
     orderJson,
     historyJson: JSON.stringify(event.order.statusHistory),
     metadataJson: JSON.stringify(event.order.metadata),
-    payloadJson: eventPayloadJson(event.id, event.eventName, event.at, orderJson),
     quotedEventName: JSON.stringify(event.eventName),
     channelEpoch: user === null ? null : initialChannelEpoch(command.projectId, user),
     statusCode: command.kind === 'create' ? 201 : 200,
     actorJson: command.actor ?? null,
     traceContext: command.traceContext ?? null,
   };
+}
+
+/** The webhook body for the event's outbox rows: built only when some endpoint wants the event. */
+export function payloadJsonOf(record: EventRecord): string {
+  const { event } = record;
+  return eventPayloadJson(event.id, event.eventName, event.at, record.orderJson);
 }
 
 export function loggedEvent(record: EventRecord, positions: { seq: number; txId: number; userOffset: number | null }): OrderEvent {

@@ -49,26 +49,31 @@ export const WRITE_BATCH = {
   with
   o as (
     select * from jsonb_to_recordset($1::jsonb) as x(id text, project_id text, external_id text, user_external_id text, amount text,
-      currency text, metadata text, status text, version int, recent_history text, created_at text, updated_at text, decided_on int,
+      currency text, metadata text, status text, version int, created_at text, updated_at text, decided_on int,
       expected_by text, eta text, stuck int, due_at text)
   ),
   e as (
     select * from jsonb_to_recordset($2::jsonb) as x(ord int, id text, project_id text, order_id text, type text, event_name text,
-      from_status text, to_status text, reason text, version int, user_external_id text, snapshot text, created_at text, payload text,
+      from_status text, to_status text, reason text, version int, user_external_id text, snapshot text, created_at text,
       quoted_event_name text, epoch text, idem_key text, idem_hash text, status_code int, actor text, trace_context text)
+  ),
+  -- Each order's recent history as its last event of the batch carries it: the \`json\` type keeps
+  -- the text of a value as it was written, so this is the same text the order row would have sent.
+  latest as (
+    select distinct on (order_id) order_id, (snapshot::json -> 'statusHistory')::text as recent_history from e order by order_id, ord desc
   ),
   created as (
     insert into orders (id, project_id, external_id, user_external_id, amount, currency, metadata, status, version, recent_history, created_at, updated_at,
       expected_by, eta, stuck, due_at)
-    select id, project_id, external_id, user_external_id, amount, currency, metadata, status, version, recent_history, created_at, updated_at,
+    select o.id, project_id, external_id, user_external_id, amount, currency, metadata, status, version, l.recent_history, created_at, updated_at,
       expected_by, eta, stuck, due_at
-    from o where decided_on is null
+    from o join latest l on l.order_id = o.id where decided_on is null
     returning id
   ),
   moved as (
-    update orders set status = o.status, version = o.version, recent_history = o.recent_history, updated_at = o.updated_at,
+    update orders set status = o.status, version = o.version, recent_history = l.recent_history, updated_at = o.updated_at,
       expected_by = o.expected_by, eta = o.eta, stuck = o.stuck, due_at = o.due_at
-    from o
+    from o join latest l on l.order_id = o.id
     where o.decided_on is not null and orders.id = o.id and orders.project_id = o.project_id and orders.version = o.decided_on
     returning orders.id
   ),
@@ -96,7 +101,10 @@ export const WRITE_BATCH = {
   ),
   outbox as (
     insert into webhook_deliveries (id, project_id, endpoint_id, event_id, event_name, order_id, payload, status, attempt_count, schedule_step, next_attempt_at, created_at, updated_at)
-    select 'msg_' || replace(gen_random_uuid()::text, '-', ''), w.project_id, w.id, k.id, k.event_name, k.order_id, k.payload, 'pending', 0, 0, k.created_at, k.created_at, k.created_at
+    select 'msg_' || replace(gen_random_uuid()::text, '-', ''), w.project_id, w.id, k.id, k.event_name, k.order_id,
+      -- The webhook body (domain/webhook-payload.ts) around the snapshot, built only for the rows an endpoint wants.
+      '{"id":' || to_json(k.id)::text || ',"eventName":' || to_json(k.event_name)::text || ',"createdAt":' || to_json(k.created_at)::text || ',"data":' || k.snapshot || '}',
+      'pending', 0, 0, k.created_at, k.created_at, k.created_at
     from kept k join webhook_endpoints w on w.project_id = k.project_id
     where w.disabled_at is null and (w.enabled_events is null or strpos(w.enabled_events, k.quoted_event_name) > 0)
     order by k.ord
@@ -128,23 +136,30 @@ export const FIND_WRITTEN = {
   from order_events ev where ev.id = any($1::text[])`,
 };
 
-/** The order as the batch leaves it: inserted if it is new, else moved from the version it was read at. */
+/**
+ * The order as the batch leaves it: inserted if it is new, else moved from the version it
+ * was read at. Its recent history is not sent: the statement takes it from the order's last
+ * event (`latest`); a moved order sends only the columns the update sets.
+ */
 export function orderRowParameter(state: OrderState, decidedOn: number | null) {
-  return {
+  const columns = {
     id: state.id,
     project_id: state.projectId,
+    status: state.status,
+    version: state.version,
+    updated_at: state.updatedAt,
+    decided_on: decidedOn,
+    ...timingColumns(state),
+  };
+  if (decidedOn !== null) return columns;
+  return {
+    ...columns,
     external_id: state.externalId,
     user_external_id: state.userExternalId,
     amount: state.amount,
     currency: state.currency,
     metadata: JSON.stringify(state.metadata),
-    status: state.status,
-    version: state.version,
-    recent_history: JSON.stringify(state.statusHistory),
     created_at: state.createdAt,
-    updated_at: state.updatedAt,
-    decided_on: decidedOn,
-    ...timingColumns(state),
   };
 }
 
@@ -165,7 +180,6 @@ export function eventRowParameter(ord: number, projectId: string, record: EventR
     snapshot: record.orderJson,
     trace_context: record.traceContext,
     created_at: event.at,
-    payload: record.payloadJson,
     quoted_event_name: record.quotedEventName,
     epoch: record.channelEpoch,
     idem_key: claim?.key ?? null,

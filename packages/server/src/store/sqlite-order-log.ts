@@ -7,6 +7,7 @@ import {
   externalIdTaken,
   idempotencyOutcome,
   loggedEvent,
+  payloadJsonOf,
   type AppendCommand,
   type AppendOutcome,
   type AppendRequest,
@@ -27,6 +28,12 @@ interface Pending {
 
 type Result = AppendResult;
 
+/** What the commands of one batch share: the commit time, and whether a project has an enabled webhook endpoint. */
+interface BatchContext {
+  at: string;
+  hasEndpoints(projectId: string): boolean;
+}
+
 /** Commands per transaction; a unit of appendMany is never cut, so one batch may hold more. */
 const MAX_BATCH = 256;
 const MAX_BUSY_ATTEMPTS = 5;
@@ -46,6 +53,7 @@ const SQL = {
     on conflict (project_id, user_external_id) do update set last_offset = last_offset + 1 returning last_offset`,
   insertEvent: `insert into order_events (id, project_id, order_id, type, event_name, from_status, to_status, reason, version, user_external_id, user_offset, snapshot, created_at, actor, trace_context)
     values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) returning seq`,
+  hasEndpoints: 'select exists (select 1 from webhook_endpoints where project_id = ? and disabled_at is null)',
   // One outbox row per enabled endpoint that wants the event, chosen in the same statement.
   insertOutbox: `insert into webhook_deliveries (id, project_id, endpoint_id, event_id, event_name, order_id, payload, status, attempt_count, schedule_step, next_attempt_at, created_at, updated_at)
     select 'msg_' || lower(hex(randomblob(16))), project_id, id, ?, ?, ?, ?, 'pending', 0, 0, ?, ?, ?
@@ -53,6 +61,23 @@ const SQL = {
 };
 
 type Statements = { [K in keyof typeof SQL]: BetterSqlite3.Statement };
+
+/**
+ * A transaction's context. Whether a project has an enabled endpoint is asked once per
+ * transaction (no other writer can add one meanwhile): an event of a project without
+ * one needs no outbox statement.
+ */
+function batchContext(s: Statements, at: string): BatchContext {
+  const endpoints = new Map<string, boolean>();
+  return {
+    at,
+    hasEndpoints(projectId) {
+      let has = endpoints.get(projectId);
+      if (has === undefined) endpoints.set(projectId, (has = s.hasEndpoints.get(projectId) === 1));
+      return has;
+    },
+  };
+}
 
 /**
  * The append on SQLite. SQLite has one writer and each commit writes every page the
@@ -150,7 +175,8 @@ export class SqliteOrderLog implements OrderLog {
     const s = (this.statements ??= this.prepare());
     const at = new Date().toISOString();
     try {
-      const outcomes = this.sqlite.transaction(() => batch.map((item) => this.applyOne(s, item, at))).immediate();
+      const context = batchContext(s, at);
+      const outcomes = this.sqlite.transaction(() => batch.map((item) => this.applyOne(s, item, context))).immediate();
       this.committedTransactions++;
       return outcomes.map((outcome) => ({ ok: true, outcome }));
     } catch (error) {
@@ -158,7 +184,8 @@ export class SqliteOrderLog implements OrderLog {
       if (isDatabaseUnavailable(error)) throw error;
       // An unexpected error rolled everything back: again, each command in a savepoint
       // of its own (better-sqlite3 nests transactions as savepoints), so it stays alone.
-      const alone = this.sqlite.transaction((item: Pending) => this.applyOne(s, item, at));
+      const context = batchContext(s, at);
+      const alone = this.sqlite.transaction((item: Pending) => this.applyOne(s, item, context));
       const results = this.sqlite
         .transaction(() =>
           batch.map((item): Result => {
@@ -176,7 +203,8 @@ export class SqliteOrderLog implements OrderLog {
     }
   }
 
-  private applyOne(s: Statements, { command, ids }: Pending, at: string): AppendOutcome {
+  private applyOne(s: Statements, { command, ids }: Pending, batch: BatchContext): AppendOutcome {
+    const { at } = batch;
     const { projectId } = command;
     const claim = command.idempotency;
     if (claim) {
@@ -250,7 +278,9 @@ export class SqliteOrderLog implements OrderLog {
       record.actorJson,
       record.traceContext,
     ) as number;
-    const deliveries = s.insertOutbox.run(event.id, event.eventName, order.id, record.payloadJson, at, at, at, projectId, record.quotedEventName).changes;
+    const deliveries = batch.hasEndpoints(projectId)
+      ? s.insertOutbox.run(event.id, event.eventName, order.id, payloadJsonOf(record), at, at, at, projectId, record.quotedEventName).changes
+      : 0;
     if (claim) s.rememberIdempotency.run(projectId, claim.key, claim.requestHash, record.statusCode, record.orderJson, at);
     return { kind: 'appended', event: loggedEvent(record, { seq, txId: 0, userOffset }), deliveries };
   }
@@ -260,6 +290,7 @@ export class SqliteOrderLog implements OrderLog {
     // These two return one value: the new offset, the new seq.
     statements.nextChannelOffset.pluck();
     statements.insertEvent.pluck();
+    statements.hasEndpoints.pluck();
     return statements;
   }
 }
