@@ -82,7 +82,8 @@ export interface LaneWidths {
  * A disabled project's deliveries are not claimed: they wait, due, until it is enabled again.
  *
  * On PostgreSQL, SKIP LOCKED lets several processes claim at once without waiting for or
- * doubling each other; SQLite has a single writer, so the one statement is atomic already.
+ * doubling each other. SQLite claims by the same rules in three shorter statements in one
+ * write transaction (webhooks/sqlite-delivery-statements.ts), which its planner runs faster.
  */
 export async function claimDueDeliveries(
   db: Executor,
