@@ -20,7 +20,8 @@ export function registerRequestTracing(app: FastifyInstance): void {
         'http.request.method': request.method,
         // A buyer's link token (`/o/<token>`) never goes to the tracing backend.
         'url.path': urlForLog(request.url.split('?')[0] ?? ''),
-        ...(route ? { 'http.route': route } : {}),
+        // Left out when undefined (no route matched), as the SDK leaves out any undefined attribute.
+        'http.route': route,
         'client.address': request.ip,
         'user_agent.original': request.headers['user-agent'],
       },

@@ -72,7 +72,7 @@ const INVALID_SPAN = '0'.repeat(16);
 export function traceparentOf(span: Span | undefined): string | undefined {
   const c = span?.spanContext();
   if (!c || !trace.isSpanContextValid(c)) return undefined;
-  return `00-${c.traceId}-${c.spanId}-0${(c.traceFlags & 1).toString(16)}`;
+  return `00-${c.traceId}-${c.spanId}-${(c.traceFlags & 1) === 1 ? '01' : '00'}`;
 }
 
 /** The span context a stored `traceparent` names; undefined for null or anything malformed. */
