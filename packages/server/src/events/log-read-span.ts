@@ -13,7 +13,6 @@ export function tracedLogRead(dbSystem: 'sqlite' | 'postgresql') {
     const events = await read();
     if (events.length === 0) return events;
     const span = startSpan('receive order_events', {
-      root: true,
       kind: SpanKind.CONSUMER,
       startTime,
       links: linksTo(events.map((event) => event.traceContext)),

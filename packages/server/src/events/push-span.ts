@@ -9,7 +9,6 @@ import { linksTo, SpanKind, startSpan } from '../lib/tracing.js';
  */
 export function tracePush(event: OrderEvent, topics: string[], subscribers: number, push: () => void): void {
   const span = startSpan('publish order_update', {
-    root: true,
     kind: SpanKind.PRODUCER,
     links: linksTo([event.traceContext]),
     attributes: {

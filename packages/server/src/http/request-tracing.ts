@@ -1,15 +1,14 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { urlForLog } from './log-url.js';
-import { extractRequestContext, SpanKind, SpanStatusCode, startSpan, withActiveSpan, type Span } from '../lib/tracing.js';
+import { extractRequestContext, parentOf, SpanKind, SpanStatusCode, startSpan, type Span, type TraceParent } from '../lib/tracing.js';
 
 const spans = new WeakMap<object, Span>();
 
 /**
  * A server span per request (OpenTelemetry's HTTP semantic conventions), child of the
  * caller's `traceparent` when it sends a valid one; a malformed or oversized one is
- * ignored and the request starts its own trace. The rest of the request runs with the
- * span active, so the append and every other span of the request are its children.
- * Registered only when tracing is on.
+ * ignored and the request starts its own trace. A route hands `requestTraceParent` to
+ * the write it makes, so the append is the span's child. Registered only when tracing is on.
  */
 export function registerRequestTracing(app: FastifyInstance): void {
   app.addHook('onRequest', (request, _reply, done) => {
@@ -21,14 +20,14 @@ export function registerRequestTracing(app: FastifyInstance): void {
         'http.request.method': request.method,
         // A buyer's link token (`/o/<token>`) never goes to the tracing backend.
         'url.path': urlForLog(request.url.split('?')[0] ?? ''),
-        ...(route ? { 'http.route': route } : {}),
+        // Left out when undefined (no route matched), as the SDK leaves out any undefined attribute.
+        'http.route': route,
         'client.address': request.ip,
         'user_agent.original': request.headers['user-agent'],
       },
     });
-    if (!span) return done();
-    spans.set(request, span);
-    withActiveSpan(span, done);
+    if (span) spans.set(request, span);
+    done();
   });
   app.addHook('onResponse', (request, reply, done) => {
     const span = spans.get(request);
@@ -52,4 +51,10 @@ export function registerRequestTracing(app: FastifyInstance): void {
     }
     done();
   });
+}
+
+/** The request's span, as the parent of the spans of the work it asks for; undefined while tracing is off. */
+export function requestTraceParent(request: FastifyRequest): TraceParent | undefined {
+  const span = spans.get(request);
+  return span && parentOf(span);
 }

@@ -30,12 +30,11 @@ const WARN_EVERY_MS = 60_000;
  * and warned about at most once a minute.
  */
 export async function startTracing(settings: TracingSettings, version: string, logger: Logger, hooks: TracingHooks): Promise<TracingHandle> {
-  const [api, core, sdk, resources, asyncHooks, exporterModule] = await Promise.all([
+  const [api, core, sdk, resources, exporterModule] = await Promise.all([
     import('@opentelemetry/api'),
     import('@opentelemetry/core'),
     import('@opentelemetry/sdk-trace'),
     import('@opentelemetry/resources'),
-    import('@opentelemetry/context-async-hooks'),
     settings.protocol === 'http/json' ? import('@opentelemetry/exporter-trace-otlp-http') : import('@opentelemetry/exporter-trace-otlp-proto'),
   ]);
   const warnings = new LogThrottle(WARN_EVERY_MS);
@@ -79,7 +78,7 @@ export async function startTracing(settings: TracingSettings, version: string, l
     sampler: sampler(sdk, settings.sampler, settings.samplerRatio),
     spanProcessors: [gate],
   });
-  api.context.setGlobalContextManager(new asyncHooks.AsyncLocalStorageContextManager().enable());
+  // No context manager: parents are handed over explicitly (lib/tracing.ts).
   api.propagation.setGlobalPropagator(new core.W3CTraceContextPropagator());
   api.trace.setGlobalTracerProvider(provider);
   setTracer(provider.getTracer('ordercast', version));
@@ -90,7 +89,6 @@ export async function startTracing(settings: TracingSettings, version: string, l
         await provider.shutdown();
       } finally {
         api.trace.disable();
-        api.context.disable();
         api.propagation.disable();
       }
     },

@@ -1,5 +1,4 @@
 import {
-  context,
   propagation,
   ROOT_CONTEXT,
   SpanKind,
@@ -18,11 +17,19 @@ import {
  * lib/tracing-sdk.ts has started the SDK (OTEL_* configured); until then every helper
  * here runs the traced work directly, behind a single boolean test, so a server without
  * tracing pays nothing for it.
+ *
+ * A span's parent is handed over explicitly (`parent`), never read from an active
+ * context: there is no context manager, since on Node 20 the one OpenTelemetry offers
+ * (AsyncLocalStorage) adds a hook to every promise the process creates, traced or not.
+ * The one parent a span here has is its request's span (the append's).
  */
 
 let tracer: Tracer | undefined;
 
 export { SpanKind, SpanStatusCode, type Attributes, type Span };
+
+/** The span a span is started under, as the request's span hands it to the write it makes. */
+export type TraceParent = Context;
 
 export function tracingEnabled(): boolean {
   return tracer !== undefined;
@@ -37,23 +44,24 @@ export interface SpanOptions {
   kind?: SpanKind;
   attributes?: Attributes;
   links?: Link[];
-  /** The parent; the active context by default. */
-  parent?: Context;
-  /** Start the span as a root of its own trace, whatever is active (with links to what caused it). */
-  root?: boolean;
+  /** The parent; without one the span is the root of a trace of its own (with links to what caused it). */
+  parent?: TraceParent;
   startTime?: number;
 }
 
 /** Starts a span the caller ends; undefined while tracing is off. */
 export function startSpan(name: string, options: SpanOptions): Span | undefined {
   if (!tracer) return undefined;
-  const parent = options.root ? ROOT_CONTEXT : (options.parent ?? context.active());
-  return tracer.startSpan(name, { kind: options.kind, attributes: options.attributes, links: options.links, startTime: options.startTime }, parent);
+  return tracer.startSpan(
+    name,
+    { kind: options.kind, attributes: options.attributes, links: options.links, startTime: options.startTime },
+    options.parent ?? ROOT_CONTEXT,
+  );
 }
 
-/** Runs `fn` with `span` active, so spans started inside are its children. */
-export function withActiveSpan<T>(span: Span, fn: () => T): T {
-  return context.with(trace.setSpan(context.active(), span), fn);
+/** `span` as the parent of spans started under it. */
+export function parentOf(span: Span): TraceParent {
+  return trace.setSpan(ROOT_CONTEXT, span);
 }
 
 const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
@@ -64,7 +72,7 @@ const INVALID_SPAN = '0'.repeat(16);
 export function traceparentOf(span: Span | undefined): string | undefined {
   const c = span?.spanContext();
   if (!c || !trace.isSpanContextValid(c)) return undefined;
-  return `00-${c.traceId}-${c.spanId}-0${(c.traceFlags & 1).toString(16)}`;
+  return `00-${c.traceId}-${c.spanId}-${(c.traceFlags & 1) === 1 ? '01' : '00'}`;
 }
 
 /** The span context a stored `traceparent` names; undefined for null or anything malformed. */

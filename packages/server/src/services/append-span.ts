@@ -1,24 +1,28 @@
-import { SpanKind, SpanStatusCode, startSpan, traceparentOf, tracingEnabled, type Span } from '../lib/tracing.js';
+import { SpanKind, SpanStatusCode, startSpan, traceparentOf, tracingEnabled, type Span, type TraceParent } from '../lib/tracing.js';
 import type { AppendCommand, AppendOutcome, AppendRequest, AppendResult } from '../store/order-log.js';
 
 /**
- * The decision and append of a write as one span, child of the request. Its traceparent
+ * The decision and append of a write as one span, child of the request (`parent`). Its traceparent
  * is stored on the event it appends (order_events.trace_context), so every delivery of
  * that event, made later on any node, links back to this write.
  */
-export function traceAppend(command: AppendCommand, append: () => Promise<AppendOutcome>): Promise<AppendOutcome> {
+export function traceAppend(command: AppendCommand, parent: TraceParent | undefined, append: () => Promise<AppendOutcome>): Promise<AppendOutcome> {
   if (!tracingEnabled()) return append();
-  // Nothing inside starts a span: it is never made the active one, which would cost a context switch per write.
-  const span = startSpan('order.append', { kind: SpanKind.PRODUCER, attributes: commandAttributes(command) });
+  const span = startSpan('order.append', { kind: SpanKind.PRODUCER, parent, attributes: commandAttributes(command) });
   command.traceContext = traceparentOf(span);
   return settle(span, append(), (outcome) => describeOutcome(span!, outcome));
 }
 
 /** A batch is one append (one transaction): one span, its traceparent on each of its events. */
-export function traceAppendMany(requests: readonly AppendRequest[], append: () => Promise<AppendResult[]>): Promise<AppendResult[]> {
+export function traceAppendMany(
+  requests: readonly AppendRequest[],
+  parent: TraceParent | undefined,
+  append: () => Promise<AppendResult[]>,
+): Promise<AppendResult[]> {
   if (!tracingEnabled()) return append();
   const span = startSpan('order.append_batch', {
     kind: SpanKind.PRODUCER,
+    parent,
     attributes: { 'messaging.system': 'ordercast', 'messaging.operation.type': 'send', 'messaging.batch.message_count': requests.length },
   });
   const traceContext = traceparentOf(span);

@@ -25,6 +25,7 @@ import type { ProjectService } from './project-service.js';
 import type { QuotaEnforcer } from './quota-enforcer.js';
 import { newId } from '../lib/ids.js';
 import { traceAppend, traceAppendMany } from './append-span.js';
+import type { TraceParent } from '../lib/tracing.js';
 import { decodePageCursor, encodePageCursor, isoTimeFilter } from './list-query.js';
 
 export interface OrderServiceObserver {
@@ -108,8 +109,8 @@ export class OrderService {
     return visible(this.readCache.lookup(orderId), projectId, scope);
   }
 
-  /** `actor`: who asks (domain/actor.ts), kept on the event. */
-  async create(projectId: string, input: NewOrderInput, idempotencyKey?: string, actor?: Actor): Promise<WriteResult> {
+  /** `actor`: who asks (domain/actor.ts), kept on the event; `trace`: the span of the request, with tracing on. */
+  async create(projectId: string, input: NewOrderInput, idempotencyKey?: string, actor?: Actor, trace?: TraceParent): Promise<WriteResult> {
     const project = await this.projects.get(projectId);
     const command = withActor(createCommand(project, input, idempotencyKey), actor);
     if (this.quotas) {
@@ -119,18 +120,25 @@ export class OrderService {
       this.quotas.admitMetadata(projectId, quotas, command.kind === 'create' ? command.order.metadata : undefined);
       this.quotas.admitWrites(projectId, quotas, 1);
     }
-    return this.afterAppend(command, await this.append(command));
+    return this.afterAppend(command, await this.append(command, trace));
   }
 
   /** Moves an order to a new status, as the lifecycle allows. Concurrent writers never lose a change. */
-  async transition(projectId: string, orderId: string, input: TransitionInput, idempotencyKey?: string, actor?: Actor): Promise<WriteResult> {
+  async transition(
+    projectId: string,
+    orderId: string,
+    input: TransitionInput,
+    idempotencyKey?: string,
+    actor?: Actor,
+    trace?: TraceParent,
+  ): Promise<WriteResult> {
     const project = await this.projects.get(projectId);
     const command = withActor(transitionCommand(project, orderId, input, idempotencyKey), actor);
     if (this.quotas) {
       const cached = this.quotas.quotasOf(projectId);
       this.quotas.admitWrites(projectId, cached instanceof Promise ? await cached : cached, 1);
     }
-    return this.afterAppend(command, await this.append(command));
+    return this.afterAppend(command, await this.append(command, trace));
   }
 
   /**
@@ -139,7 +147,7 @@ export class OrderService {
    * its single route would give it; a bad item fails alone. The whole list is refused,
    * with nothing written, when two items use one idempotency key for different requests.
    */
-  async batch(projectId: string, items: readonly BatchItem[], actor?: Actor): Promise<BatchItemResult[]> {
+  async batch(projectId: string, items: readonly BatchItem[], actor?: Actor, trace?: TraceParent): Promise<BatchItemResult[]> {
     const project = await this.projects.get(projectId);
     refuseReusedKeys(items);
     const cached = this.quotas?.quotasOf(projectId);
@@ -162,7 +170,7 @@ export class OrderService {
     });
     // The whole request, before anything is written: a batch counts its items against the write quota.
     if (quotas && requests.length > 0) this.quotas!.admitWrites(projectId, quotas, requests.length);
-    const appended = await traceAppendMany(requests, () => this.store.orderLog.appendMany(requests));
+    const appended = await traceAppendMany(requests, trace, () => this.store.orderLog.appendMany(requests));
     appended.forEach((result, i) => {
       const { command, position } = requests[i]!;
       try {
@@ -201,9 +209,9 @@ export class OrderService {
     return flagged;
   }
 
-  private async append(command: AppendCommand): Promise<AppendOutcome> {
+  private async append(command: AppendCommand, trace: TraceParent | undefined): Promise<AppendOutcome> {
     try {
-      return await traceAppend(command, () => this.store.orderLog.append(command, { orderId: newId('ord'), eventId: newId('evt') }));
+      return await traceAppend(command, trace, () => this.store.orderLog.append(command, { orderId: newId('ord'), eventId: newId('evt') }));
     } catch (error) {
       throw this.appendFailed(command, error);
     }

@@ -16,7 +16,6 @@ export async function sendAttempt(sender: HttpSender, row: TracedDeliveryRow, en
   if (!tracingEnabled()) return sender.post(endpoint.url, headers, row.payload);
   const target = urlParts(endpoint.url);
   const span = startSpan('POST', {
-    root: true,
     kind: SpanKind.CLIENT,
     links: linksTo([row.trace_context]),
     attributes: {

@@ -1,5 +1,6 @@
 import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifySchemaValidationError } from 'fastify';
 import { actorOf } from '../request-actor.js';
+import { requestTraceParent } from '../request-tracing.js';
 import { isOrdercastError, OrdercastError } from '../../domain/errors.js';
 import { isDatabaseUnavailable } from '../../lib/database-errors.js';
 import { MAX_BATCH_ITEMS, type BatchItem, type BatchItemResult, type OrderService } from '../../services/order-service.js';
@@ -111,7 +112,7 @@ export async function orderBatchRoutes(app: FastifyInstance, opts: { orders: Ord
     async (request, reply) => {
       const items = request.body.items.map(itemOf);
       const valid = items.filter((item): item is BatchItem => !(item instanceof OrdercastError));
-      const answered = await orders.batch(request.principal.projectId, valid, actorOf(request));
+      const answered = await orders.batch(request.principal.projectId, valid, actorOf(request), requestTraceParent(request));
       let next = 0;
       const results = items.map((item) => (item instanceof OrdercastError ? ({ ok: false, error: item } as BatchItemResult) : answered[next++]!));
       // Rendered item by item with the Order and Error serializers: the list schema's `anyOf`

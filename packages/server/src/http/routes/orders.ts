@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { actorOf } from '../request-actor.js';
+import { requestTraceParent } from '../request-tracing.js';
 import type { NewOrderInput } from '../../domain/new-order.js';
 import type { Order } from '../../domain/order.js';
 import {
@@ -97,7 +98,10 @@ export async function orderRoutes(app: FastifyInstance, opts: { orders: OrderSer
       },
     },
     async (request, reply) =>
-      sendWrite(reply, await orders.create(request.principal.projectId, request.body ?? {}, request.headers['idempotency-key'], actorOf(request))),
+      sendWrite(
+        reply,
+        await orders.create(request.principal.projectId, request.body ?? {}, request.headers['idempotency-key'], actorOf(request), requestTraceParent(request)),
+      ),
   );
 
   app.get<{ Params: { id: string }; Querystring: { waitForChange?: number } }>(
@@ -222,7 +226,14 @@ export async function orderRoutes(app: FastifyInstance, opts: { orders: OrderSer
     async (request, reply) =>
       sendWrite(
         reply,
-        await orders.transition(request.principal.projectId, request.params.id, request.body, request.headers['idempotency-key'], actorOf(request)),
+        await orders.transition(
+          request.principal.projectId,
+          request.params.id,
+          request.body,
+          request.headers['idempotency-key'],
+          actorOf(request),
+          requestTraceParent(request),
+        ),
       ),
   );
 }
