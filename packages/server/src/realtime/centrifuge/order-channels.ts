@@ -82,7 +82,12 @@ export function orderChannelStream(orders: OrderChannels, scope: ConnectionScope
       const events = await orders.read(orderId, first - 1, below - first);
       return events.filter((e) => e.version < below).reverse();
     },
-    offsetOf: (event) => event.version,
+    offsetOf: versionOf,
     publication: orderPublicationOf,
+    watch: (listener) => orders.watch(orderId, listener),
   };
+}
+
+function versionOf(event: OrderEvent): number {
+  return event.version;
 }

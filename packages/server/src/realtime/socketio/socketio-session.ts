@@ -10,7 +10,7 @@ import type { SessionSubscriptions, SocketIoSessionRows } from '../../services/s
 import type { TenantPositions } from '../../services/tenant-position.js';
 import { answer, type ErrorReply } from './client-replies.js';
 import { NO_OFFSET, UNSETTLED_ROOM } from './live-rooms.js';
-import { type MessageBudget, takeToken } from './message-budget.js';
+import { type MessageBudget, takeToken } from '../message-budget.js';
 import { CLIENT_EVENTS, parseOrderRequest } from './order-request.js';
 import { OrderSubscription, type OrderSubscriptionDeps, type SubscriptionOwner } from './order-subscription.js';
 import { orderUpdateOf } from './order-update.js';
