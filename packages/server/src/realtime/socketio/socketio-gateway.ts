@@ -17,7 +17,6 @@ import type { HandshakeLimiter } from '../handshake-limiter.js';
 import { LiveRooms } from './live-rooms.js';
 import { RECOVERED_KEY, recoveryAdapter, type RecoveredState } from './recovery-adapter.js';
 import { asConnectError, authenticateHandshake, connectError, type SocketPrincipal } from './socketio-auth.js';
-import { handshakeError, holdConnectionSlot } from './connection-slot.js';
 import type { ConnectionQuota } from '../connection-quota.js';
 import { SocketIoSession, type SocketIoSessionDeps } from './socketio-session.js';
 
@@ -87,27 +86,18 @@ export class SocketIoGateway {
     const nsp = this.io.of(SOCKETIO_NAMESPACE);
     this.rooms = new LiveRooms(nsp, deps.hub, deps.metrics, rows ? deps.positions : undefined);
     nsp.use((socket, next) => {
-      authenticateHandshake(
-        deps.auth,
-        deps.limiter,
-        deps.limiter.clientAddress(socket.handshake.address, socket.handshake.headers),
-        socket.handshake.auth,
-      ).then(
-        (principal) => {
+      const address = deps.limiter.clientAddress(socket.handshake.address, socket.handshake.headers);
+      authenticateHandshake(deps.auth, deps.limiter, address, socket.handshake.auth)
+        .then((principal) => {
           if (rows) adoptOrRenewSession(socket, principal);
           socket.data.principal = principal;
-          next();
-        },
-        (error) => next(asConnectError(error)),
-      );
-    });
-    // The project's connection slot, once the credential says which project (its open_connections quota).
-    nsp.use((socket, next) => {
-      const { projectId } = socket.data.principal as SocketPrincipal;
-      holdConnectionSlot(socket, projectId, deps.connectionQuota).then(
-        () => next(),
-        (error) => next(handshakeError(error)),
-      );
+          // The project's connection slot, once the credential says which project (its open_connections quota).
+          if (deps.connectionQuota) return holdConnectionSlot(socket, deps.connectionQuota.openConnection(principal.projectId));
+        })
+        .then(
+          () => next(),
+          (error) => next(asConnectError(error)),
+        );
     });
     // One object for every session: a copy per connection would be kept by each idle socket.
     const sessionDeps: SocketIoSessionDeps = {
@@ -213,6 +203,18 @@ function adoptOrRenewSession(socket: import('socket.io').Socket, principal: Sock
   socket.data = {};
   // socket.io sends this pid in its CONNECT packet; the client hands it back on reconnect.
   (socket as unknown as { pid: string }).pid = randomBytes(15).toString('base64url');
+}
+
+/**
+ * Holds a connection slot for a socket still in its handshake, and gives it back when the
+ * connection ends: at `disconnect`, or when the transport closes before the socket ever
+ * connected (a client that left during the handshake).
+ */
+async function holdConnectionSlot(socket: import('socket.io').Socket, slot: Promise<() => void>): Promise<void> {
+  const release = await slot;
+  socket.once('disconnect', release);
+  socket.conn.once('close', release);
+  if (socket.conn.readyState === 'closed') release();
 }
 
 type Listener = (...args: unknown[]) => void;
