@@ -6,8 +6,8 @@ import type { Logger } from '../../lib/logging.js';
 import type { ChannelHub } from '../../events/channel-hub.js';
 import type { EventLogReader } from '../../services/event-log-reader.js';
 import type { OrderLinkService, ResolvedLink } from '../../services/order-link-service.js';
-import { SseWriter } from './sse-writer.js';
-import { orderLog, parseCounter, streamLog, type Cleanup, type StreamOutcome, type StreamReply } from './sse-streams.js';
+import { SseWriters, type Cleanup, type SseWriter, type StreamReply } from './sse-writer.js';
+import { orderLog, parseCounter, streamLog, type StreamOutcome } from './sse-streams.js';
 import type { ConnectionQuota } from '../connection-quota.js';
 
 /** The event of every update on a link's stream: `data` is a PublicOrderView. */
@@ -42,7 +42,7 @@ const MAX_TIMER_MS = 2_147_483_647;
  * when the link expires or is revoked, and after the order's final version.
  */
 export class OrderLinkStreams {
-  private readonly writers = new Set<SseWriter>();
+  private readonly writers: SseWriters;
   /** The open streams of each link, by link id, each with what ends it. */
   private readonly byLink = new Map<string, Set<(code: string) => void>>();
   private readonly recheck: NodeJS.Timeout;
@@ -51,14 +51,8 @@ export class OrderLinkStreams {
   constructor(private readonly deps: OrderLinkStreamsDeps) {
     this.recheck = setInterval(() => void this.checkLinks(), deps.recheckMs);
     this.recheck.unref();
-    deps.shutdownSignal.addEventListener(
-      'abort',
-      () => {
-        clearInterval(this.recheck);
-        for (const writer of [...this.writers]) writer.end(1000);
-      },
-      { once: true },
-    );
+    this.writers = new SseWriters(deps.shutdownSignal, 1000);
+    deps.shutdownSignal.addEventListener('abort', () => clearInterval(this.recheck), { once: true });
   }
 
   get open(): number {
@@ -98,33 +92,27 @@ export class OrderLinkStreams {
   }
 
   private openWriter(link: ResolvedLink, reply: StreamReply, cleanups: Cleanup[]): SseWriter {
-    const writer = new SseWriter(reply.response, { heartbeatMs: this.deps.heartbeatMs, maxBufferedBytes: this.deps.maxBufferedBytes });
-    const lapse = (code: string) => {
-      writer.send(undefined, LAPSED_EVENT, { code });
-      writer.end();
-    };
-    const untilExpiry = Date.parse(link.expiresAt) - Date.now();
-    if (untilExpiry < MAX_TIMER_MS) {
-      const expiry = setTimeout(() => lapse('order_link_expired'), Math.max(0, untilExpiry));
-      expiry.unref();
-      cleanups.push(() => clearTimeout(expiry));
-    }
-    let streams = this.byLink.get(link.linkId);
-    if (!streams) this.byLink.set(link.linkId, (streams = new Set()));
-    const held = streams;
-    held.add(lapse);
-    cleanups.push(() => {
-      held.delete(lapse);
-      if (held.size === 0 && this.byLink.get(link.linkId) === held) this.byLink.delete(link.linkId);
+    const { heartbeatMs, maxBufferedBytes } = this.deps;
+    return this.writers.start(reply, { heartbeatMs, maxBufferedBytes }, cleanups, (writer) => {
+      const lapse = (code: string) => {
+        writer.send(undefined, LAPSED_EVENT, { code });
+        writer.end();
+      };
+      const untilExpiry = Date.parse(link.expiresAt) - Date.now();
+      if (untilExpiry < MAX_TIMER_MS) {
+        const expiry = setTimeout(() => lapse('order_link_expired'), Math.max(0, untilExpiry));
+        expiry.unref();
+        cleanups.push(() => clearTimeout(expiry));
+      }
+      let streams = this.byLink.get(link.linkId);
+      if (!streams) this.byLink.set(link.linkId, (streams = new Set()));
+      const held = streams;
+      held.add(lapse);
+      cleanups.push(() => {
+        held.delete(lapse);
+        if (held.size === 0 && this.byLink.get(link.linkId) === held) this.byLink.delete(link.linkId);
+      });
     });
-    this.writers.add(writer);
-    cleanups.push(() => this.writers.delete(writer));
-    writer.onClose(() => {
-      for (const cleanup of cleanups.splice(0)) cleanup();
-    });
-    reply.open(writer.body);
-    if (this.deps.shutdownSignal.aborted) writer.end(1000);
-    return writer;
   }
 
   /** One read for every link with an open stream here: those revoked (on any node), expired or expunged end with `lapsed`. */

@@ -1,4 +1,3 @@
-import type { ServerResponse } from 'node:http';
 import { OrdercastError } from '../../domain/errors.js';
 import type { Order, OrderEvent } from '../../domain/order.js';
 import type { Logger } from '../../lib/logging.js';
@@ -11,7 +10,7 @@ import type { OrderService } from '../../services/order-service.js';
 import { topics, type ChannelHub } from '../../events/channel-hub.js';
 import { OrderedDelivery, type OrderedDeliveryOptions } from '../ordered-delivery.js';
 import { orderUpdateOf } from '../socketio/order-update.js';
-import { SseWriter } from './sse-writer.js';
+import { runAll, type SseWriter, SseWriters, type Cleanup, type StreamReply } from './sse-writer.js';
 import { StreamQuota } from './stream-quota.js';
 import type { ConnectionQuota } from '../connection-quota.js';
 
@@ -36,12 +35,7 @@ export interface SseStreamsDeps {
   connectionQuota?: ConnectionQuota;
 }
 
-/** What the route hands over once the request is accepted: the raw response, and how to start the body (http/routes/streams.ts). */
-export interface StreamReply {
-  response: ServerResponse;
-  /** Sends the 200 with this body (Fastify pipes it, so the usual hooks still add their headers). */
-  open(body: NodeJS.ReadableStream): void;
-}
+export type { StreamReply };
 
 /** How a stream request was answered: a stream, or `204` (nothing more will ever come). */
 export type StreamOutcome = 'streaming' | 'no_content';
@@ -51,9 +45,6 @@ const SHUTDOWN_GRACE_MS = 1000;
 
 /** Events per read of the log while catching up an order or user stream. */
 const FILL_PAGE = 200;
-
-/** Something to undo when a stream ends: a hub subscription, a delivery, a quota slot. */
-export type Cleanup = () => void;
 
 /**
  * Server-Sent Events: one order's versions, one user's channel, or a project's feed.
@@ -65,18 +56,11 @@ export type Cleanup = () => void;
  */
 export class SseStreams {
   private readonly quota: StreamQuota;
-  private readonly writers = new Set<SseWriter>();
+  private readonly writers: SseWriters;
 
   constructor(private readonly deps: SseStreamsDeps) {
     this.quota = new StreamQuota(deps.maxStreamsPerCredential);
-    // Shutting down: end every stream cleanly, so clients reconnect (with Last-Event-ID) to another node or the restarted one.
-    deps.shutdownSignal.addEventListener(
-      'abort',
-      () => {
-        for (const writer of [...this.writers]) writer.end(SHUTDOWN_GRACE_MS);
-      },
-      { once: true },
-    );
+    this.writers = new SseWriters(deps.shutdownSignal, SHUTDOWN_GRACE_MS);
   }
 
   /** Credentials holding a stream now (for leak checks in tests). */
@@ -169,24 +153,17 @@ export class SseStreams {
 
   /** Starts the body; from here on, ending the stream undoes everything in `cleanups`. */
   private open(principal: ProjectPrincipal, reply: StreamReply, cleanups: Cleanup[]): SseWriter {
-    const writer = new SseWriter(reply.response, {
-      heartbeatMs: this.deps.heartbeatMs,
-      maxBufferedBytes: this.deps.maxBufferedBytes,
-      onOverflow: () => this.deps.logger.warn({ projectId: principal.projectId }, 'sse: closing a stream that does not read (over the buffer cap)'),
+    const { heartbeatMs, maxBufferedBytes, logger, credentials, metrics } = this.deps;
+    const onOverflow = () => logger.warn({ projectId: principal.projectId }, 'sse: closing a stream that does not read (over the buffer cap)');
+    return this.writers.start(reply, { heartbeatMs, maxBufferedBytes, onOverflow }, cleanups, (writer) => {
+      const watch = credentials.watch(credentialParts(principal), (reason: LapseReason) => {
+        writer.send(undefined, AUTH_ERROR_EVENT, reason);
+        writer.end();
+      });
+      cleanups.push(() => watch.stop());
+      metrics.realtimeSubscriptions.inc({ gateway: 'sse' });
+      cleanups.push(() => metrics.realtimeSubscriptions.dec({ gateway: 'sse' }));
     });
-    const watch = this.deps.credentials.watch(credentialParts(principal), (reason: LapseReason) => {
-      writer.send(undefined, AUTH_ERROR_EVENT, reason);
-      writer.end();
-    });
-    cleanups.push(() => watch.stop());
-    this.writers.add(writer);
-    cleanups.push(() => this.writers.delete(writer));
-    this.deps.metrics.realtimeSubscriptions.inc({ gateway: 'sse' });
-    cleanups.push(() => this.deps.metrics.realtimeSubscriptions.dec({ gateway: 'sse' }));
-    writer.onClose(() => runAll(cleanups));
-    reply.open(writer.body);
-    if (this.deps.shutdownSignal.aborted) writer.end(SHUTDOWN_GRACE_MS);
-    return writer;
   }
 
   private failed(writer: SseWriter | undefined, error: unknown, context: Record<string, string>): void {
@@ -261,10 +238,6 @@ export function orderLog(
       return { from: after ?? order.version - 1, catchUp: true };
     },
   };
-}
-
-export function runAll(cleanups: Cleanup[]): void {
-  for (const cleanup of cleanups.splice(0).reverse()) cleanup();
 }
 
 /** A `Last-Event-ID` that counts (a version, an offset): a whole number, or absent. */
