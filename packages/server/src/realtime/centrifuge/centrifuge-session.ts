@@ -8,7 +8,7 @@ import { answerHistory, openChannelStream, userChannelStream, type Publication }
 import { ChannelSubscription, type PublicationSink } from './channel-subscription.js';
 import { CodecError, decodeCommands, encodeFrame, type Command } from './codec.js';
 import { closeReason, connectRefusal, DisconnectCodes, lapseDisconnect, ErrorCodes, SubscribeFlags, subscribeFlags, type ProtocolError } from './codes.js';
-import type { ConnectionScope } from './connection-scope.js';
+import type { ConnectionScope } from './user-channels.js';
 import { orderChannelStream, orderIdOfChannel, type OrderChannels } from './order-channels.js';
 import { publicationFrame } from './publication-frames.js';
 import { Keepalive, type Pinged } from './keepalive.js';
