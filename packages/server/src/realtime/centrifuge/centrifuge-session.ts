@@ -298,11 +298,16 @@ export class CentrifugeSession implements Pinged, PublicationSink {
   }
 
   /** `rpc`: the methods of rpc.ts, read with the connection's credential. */
-  private async rpc(command: Command): Promise<void> {
+  private rpc(command: Command): Promise<void> {
+    return this.answer(command, 'rpc', answerRpc(this.options.orders, this.scope!, command.params));
+  }
+
+  /** Replies with a command's result or its protocol error; anything thrown is an internal error (100). */
+  private async answer(command: Command, method: string, outcome: Promise<{ result: object } | { error: ProtocolError }>): Promise<void> {
     try {
-      const answer = await answerRpc(this.options.orders, this.scope!, command.params);
+      const answer = await outcome;
       if ('error' in answer) return this.replyError(command, answer.error);
-      this.reply(command, 'rpc', answer.result);
+      this.reply(command, method, answer.result);
     } catch (error) {
       this.replyError(command, this.internalError(error));
     }
@@ -346,22 +351,14 @@ export class CentrifugeSession implements Pinged, PublicationSink {
   /** History of a channel this connection is subscribed to (Centrifugo's allow_history_for_subscriber); 103 for any other. */
   private async history(command: Command): Promise<void> {
     const channel = command.params.channel;
-    const subscription =
-      this.userChannel?.channel === channel ? this.userChannel : typeof channel === 'string' ? this.orderSubscriptions.get(channel) : undefined;
-    const stream = subscription?.stream;
+    const stream = (this.userChannel?.channel === channel ? this.userChannel : this.orderSubscriptions.get(channel as string))?.stream;
     if (!stream) {
       return this.replyError(command, {
         code: ErrorCodes.permissionDenied,
         message: 'permission denied: history is only available for channels you are subscribed to',
       });
     }
-    try {
-      const answer = await answerHistory(stream, command.params, this.options.historyLimit);
-      if ('error' in answer) return this.replyError(command, answer.error);
-      this.reply(command, 'history', answer.result);
-    } catch (error) {
-      this.replyError(command, this.internalError(error));
-    }
+    return this.answer(command, 'history', answerHistory(stream, command.params, this.options.historyLimit));
   }
 
   private internalError(error: unknown): ProtocolError {

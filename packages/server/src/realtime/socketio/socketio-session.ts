@@ -8,10 +8,9 @@ import type { ProjectFeedSubscription } from '../../services/project-feed-subscr
 import type { OrderService } from '../../services/order-service.js';
 import type { SessionSubscriptions, SocketIoSessionRows } from '../../services/socketio-session-rows.js';
 import type { TenantPositions } from '../../services/tenant-position.js';
-import { answer, type ErrorReply } from './client-replies.js';
+import { answer, CLIENT_EVENTS, parseOrderRequest, type ErrorReply } from './client-requests.js';
 import { NO_OFFSET, UNSETTLED_ROOM } from './live-rooms.js';
 import { type MessageBudget, takeToken } from '../message-budget.js';
-import { CLIENT_EVENTS, parseOrderRequest } from './order-request.js';
 import { OrderSubscription, type OrderSubscriptionDeps, type SubscriptionOwner } from './order-subscription.js';
 import { orderUpdateOf } from './order-update.js';
 import { OutboundBytes, closeTransport } from './outbound-bytes.js';
@@ -129,7 +128,7 @@ export class SocketIoSession implements SubscriptionOwner {
     this.socket.disconnect();
   }
 
-  /** Runs a client request within the connection's message budget, and answers it (client-replies.ts). */
+  /** Runs a client request within the connection's message budget, and answers it (client-requests.ts). */
   private guard(event: string, ack: unknown, work: () => Promise<unknown>): void {
     const outcome = takeToken(this.budget, this.deps.messagesPerSecond)
       ? work()
