@@ -16,12 +16,6 @@ export interface HttpTransportsOptions {
   maxFrameBytes: number;
 }
 
-/** An open HTTP-streaming or SSE connection, found by the session id its client sends to /emulation. */
-interface EmulatedConnection {
-  session: CentrifugeSession;
-  end(): void;
-}
-
 /** A 4xx answer of these routes: plain JSON, like the API's errors. */
 function refuse(reply: FastifyReply, status: number, code: string, message: string) {
   return reply.code(status).header('access-control-allow-origin', '*').send({ error: { code, message } });
@@ -44,13 +38,10 @@ function refuse(reply: FastifyReply, status: number, code: string, message: stri
  */
 export class CentrifugeHttpTransports {
   readonly node = randomBytes(8).toString('hex');
-  private readonly connections = new Map<string, EmulatedConnection>();
+  /** The open HTTP-streaming and SSE sessions, by the session id their clients send to /emulation (the gateway counts and closes them). */
+  private readonly sessions = new Map<string, CentrifugeSession>();
 
   constructor(private readonly options: HttpTransportsOptions) {}
-
-  get connectionCount(): number {
-    return this.connections.size;
-  }
 
   /** Registers the three routes in their own scope: they read their bodies as text, whatever the content type. */
   async register(app: FastifyInstance): Promise<void> {
@@ -64,11 +55,6 @@ export class CentrifugeHttpTransports {
       scope.get(SSE_PATH, { schema: { hide: true } }, (request, reply) => this.openStream(request, reply, 'sse'));
       scope.post(EMULATION_PATH, { schema: { hide: true } }, (request, reply) => this.emulate(request, reply));
     });
-  }
-
-  /** Disconnects every streaming client with `code` (they reconnect, to another node if there is one). */
-  disconnectAll(code: number, reason: string): void {
-    for (const connection of [...this.connections.values()]) connection.session.disconnect(code, reason);
   }
 
   private preflight(_request: FastifyRequest, reply: FastifyReply) {
@@ -124,11 +110,11 @@ export class CentrifugeHttpTransports {
       bufferedAmount: () => res.writableLength,
     };
     const session = this.options.gateway.createSession(transport, { session: id, node: this.node });
-    this.connections.set(id, { session, end });
+    this.sessions.set(id, session);
     this.options.gateway.trackStream(session);
     res.on('close', () => {
       ended = true;
-      this.connections.delete(id);
+      this.sessions.delete(id);
       session.dispose();
       this.options.gateway.untrackStream(session);
     });
@@ -154,9 +140,8 @@ export class CentrifugeHttpTransports {
     if (typeof data !== 'string' || !looksLikeCommands(data)) return refuse(reply, 400, 'bad_request', 'data must be the commands, JSON objects one per line');
     // Not this node (another one, or this one before a restart): the client reconnects on 404.
     if (node !== this.node) return refuse(reply, 404, 'unknown_node', 'no such node: reconnect');
-    const connection = this.connections.get(session);
     // A session that ended on this node: 204 as Centrifugo answers, and its stream has ended already.
-    if (connection) connection.session.receive(data);
+    this.sessions.get(session)?.receive(data);
     return reply.code(204).header('access-control-allow-origin', '*').send();
   }
 }
