@@ -217,6 +217,8 @@ export class CentrifugeSession implements Pinged, PublicationSink {
     this.scope = scope;
     this.state = 'connected';
     clearTimeout(this.connectTimer);
+    // An idle connection keeps no spent timer.
+    this.connectTimer = undefined;
     // Lapsed while connected (expiry, a rotation or revocation anywhere): 3005 makes the client reconnect, and its
     // next connect is checked afresh (with getToken, error 109 and a new token; without, 3500 and the reason).
     this.credentialWatch = channels.watchCredential(user.credential, (reason) => this.disconnect(...lapseDisconnect(reason)));
