@@ -51,9 +51,8 @@ export interface SocketIoGatewayDeps {
  */
 export class SocketIoGateway {
   private readonly io: Server;
-  private readonly sessions = new Set<SocketIoSession>();
-  /** The session of each connected socket, for the adapter's buffer check. */
-  private readonly sessionOf = new WeakMap<object, SocketIoSession>();
+  /** The session of each connected socket (the adapter's buffer check finds it here). */
+  private readonly sessions = new Map<object, SocketIoSession>();
   readonly rooms: LiveRooms;
   private readonly renewTimer: NodeJS.Timeout | undefined;
   private renewing: Promise<void> | undefined;
@@ -76,7 +75,7 @@ export class SocketIoGateway {
       destroyUpgrade: false,
       // Socket.IO's own recovery protocol (pid and offset in the handshake), served from session rows and the log.
       ...(rows ? { connectionStateRecovery: { maxDisconnectionDuration: windowMs, skipMiddlewares: false } } : {}),
-      adapter: recoveryAdapter((socket) => this.sessionOf.get(socket)?.admits() ?? true, rows ? { positions: deps.positions, rows } : undefined),
+      adapter: recoveryAdapter((socket) => this.sessions.get(socket)?.admits() ?? true, rows ? { positions: deps.positions, rows } : undefined),
     });
     this.io
       .of('/')
@@ -122,15 +121,14 @@ export class SocketIoGateway {
       // The session holds what it needs; socket.data would keep the handshake's copies alive.
       socket.data = {};
       const session = new SocketIoSession(socket, principal, sessionDeps, recovery);
-      this.sessions.add(session);
-      this.sessionOf.set(socket, session);
+      this.sessions.set(socket, session);
       deps.metrics.realtimeConnections.inc({ gateway: 'socketio' });
       // The connection keeps access only as long as its credential does.
       const watch = deps.credentials.watch(principal.credential, (reason) => session.endForCredential(reason));
       socket.on('disconnect', () => {
         session.close();
         watch.stop();
-        this.sessions.delete(session);
+        this.sessions.delete(socket);
         deps.metrics.realtimeConnections.dec({ gateway: 'socketio' });
       });
       releaseOpeningRequest(socket);
@@ -138,7 +136,7 @@ export class SocketIoGateway {
     if (rows) {
       this.renewTimer = setInterval(() => {
         const renew: string[] = [];
-        for (const session of this.sessions) {
+        for (const session of this.sessions.values()) {
           const id = session.rowToRenew();
           if (id !== undefined) renew.push(id);
         }
@@ -176,7 +174,7 @@ export class SocketIoGateway {
     clearInterval(this.renewTimer);
     await this.renewing;
     this.io.engine.close();
-    for (const session of this.sessions) session.close();
+    for (const session of this.sessions.values()) session.close();
   }
 }
 

@@ -281,19 +281,10 @@ export class SocketIoSession implements SubscriptionOwner {
   }
 
   /**
-   * A client that does not read its socket: stop buffering for it and close the
-   * transport, dropping what is queued. socket.io-client sees "transport close",
-   * reconnects by itself and catches up from the log with `sinceVersion`.
+   * Closes the transport, dropping what is queued (a client that does not read its
+   * socket, a resumed feed that failed): socket.io-client sees "transport close",
+   * reconnects by itself and recovers, or catches up from the log with `sinceVersion`.
    */
-  private cutOffSlowClient(): void {
-    this.deps.logger.warn(
-      { socketId: this.socket.id, projectId: this.principal.projectId },
-      'socket.io: closing a connection that does not read (over the buffer cap)',
-    );
-    this.cutOff();
-  }
-
-  /** Closes the transport, dropping what is queued: the client reconnects by itself (and recovers). */
   private cutOff(): void {
     this.close();
     closeTransport(this.socket);
@@ -312,7 +303,11 @@ export class SocketIoSession implements SubscriptionOwner {
     if (this.closed) return false;
     this.outbound ??= new OutboundBytes(this.socket);
     if (this.outbound.get() <= (this.deps.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES)) return true;
-    this.cutOffSlowClient();
+    this.deps.logger.warn(
+      { socketId: this.socket.id, projectId: this.principal.projectId },
+      'socket.io: closing a connection that does not read (over the buffer cap)',
+    );
+    this.cutOff();
     return false;
   }
 
