@@ -22,6 +22,12 @@ interface RoomFeed {
   last?: LogPosition;
   /** Listeners of sockets not yet in the room (catching up), called after the room's broadcast. */
   joiners: Set<HubListener>;
+  /**
+   * Members that joined with what an order read gave them, which the follower may not have
+   * passed yet: socket id → the version they have. Until a newer version comes, the room's
+   * broadcasts of versions at or below it skip them.
+   */
+  floors?: Map<string, number>;
 }
 
 /**
@@ -49,11 +55,16 @@ export class LiveRooms {
     private readonly positions: TenantPositions | undefined,
   ) {
     nsp.adapter.on('delete-room', (room: string) => this.releaseIfUnused(room));
+    nsp.adapter.on('leave-room', (room: string, id: string) => this.feeds.get(room)?.floors?.delete(id));
   }
 
-  /** Puts a socket in a topic's room: from now on the room's broadcasts bring it the topic's events. */
-  join(socket: { join(room: string): unknown }, topic: string): void {
-    this.feedOf(topic);
+  /**
+   * Puts a socket in a topic's room: from now on the room's broadcasts bring it the topic's
+   * events, or, with `floor`, those of a version above it (it has the rest).
+   */
+  join(socket: { id: string; join(room: string): unknown }, topic: string, floor?: number): void {
+    const feed = this.feedOf(topic);
+    if (floor !== undefined) (feed.floors ??= new Map()).set(socket.id, floor);
     socket.join(topic);
   }
 
@@ -89,7 +100,7 @@ export class LiveRooms {
     const { joiners } = feed;
     feed.release = this.hub.subscribe(topic, (event) => {
       feed.last = positionOf(event);
-      this.broadcast(topic, event);
+      this.broadcast(topic, event, feed.floors);
       if (joiners.size === 1) (joiners.values().next().value as HubListener)(event);
       else if (joiners.size > 1) for (const listener of [...joiners]) listener(event);
     });
@@ -104,23 +115,31 @@ export class LiveRooms {
     feed.release();
   }
 
-  private broadcast(room: string, event: OrderEvent): void {
+  private broadcast(room: string, event: OrderEvent, floors: Map<string, number> | undefined): void {
     const members = this.nsp.adapter.rooms.get(room);
     if (!members || members.size === 0) return;
     const update = orderUpdateOf(event);
-    if (!this.positions) this.nsp.to(room).emit('order:update', update);
+    // Members that have this version already (each socket id is a room of its own).
+    const skip: string[] = [];
+    if (floors) {
+      for (const [id, floor] of floors) {
+        if (event.version <= floor) skip.push(id);
+        else floors.delete(id);
+      }
+    }
+    if (!this.positions) this.nsp.to(room).except(skip).emit('order:update', update);
     else {
       this.nsp
         .to(room)
-        .except(UNSETTLED_ROOM)
+        .except([UNSETTLED_ROOM, ...skip])
         .emit('order:update', update, this.positions.seal(event.projectId, positionOf(event)));
       const unsettled = this.nsp.adapter.rooms.get(UNSETTLED_ROOM);
       if (unsettled && unsettled.size > 0) {
         const [small, large] = unsettled.size < members.size ? [unsettled, members] : [members, unsettled];
-        const ids = [...small].filter((id) => large.has(id));
+        const ids = [...small].filter((id) => large.has(id) && !skip.includes(id));
         if (ids.length > 0) this.nsp.to(ids).emit('order:update', update, NO_OFFSET);
       }
     }
-    for (let i = 0; i < members.size; i++) this.metrics.messageSent('socketio', event.createdAt);
+    for (let i = skip.length; i < members.size; i++) this.metrics.messageSent('socketio', event.createdAt);
   }
 }

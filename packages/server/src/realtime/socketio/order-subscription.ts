@@ -9,8 +9,8 @@ import type { LiveRooms } from './live-rooms.js';
 export interface SubscriptionOwner {
   /** Sends one event to this socket alone; `live` when it came through the hub (the follower has passed it). */
   send(event: OrderEvent, live: boolean): void;
-  /** Puts the socket in a topic's room. */
-  enter(topic: string): void;
+  /** Puts the socket in a topic's room; with `floor`, the room's updates of versions at or below it are not sent to it. */
+  enter(topic: string, floor?: number): void;
   /** The subscription may have gone in or out of step. */
   review(subscription: OrderSubscription): void;
 }
@@ -69,10 +69,18 @@ export class OrderSubscription implements OrderedDeliveryOptions {
     this.target = target;
   }
 
-  /** Sends what comes after `position`, first catching up from the log to `target` when it is further. */
+  /**
+   * Sends what comes after `position`, first catching up from the log to `target` when it
+   * is further. With nothing to catch up and nothing newer offered, the socket joins the
+   * room at once: the room brings the next versions, and skips those at or below `position`
+   * that the follower had not passed yet when the order was read.
+   */
   start(position: number, target: number): void {
     this.target = target;
-    this.delivery?.start(position, target > position);
+    if (this.delivery && target <= position && this.newestOffered <= position) {
+      this.owner.enter(topics.order(this.orderId), position);
+      this.close();
+    } else this.delivery?.start(position, target > position);
     this.owner.review(this);
   }
 

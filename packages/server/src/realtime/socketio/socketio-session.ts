@@ -322,9 +322,9 @@ export class SocketIoSession implements SubscriptionOwner {
     this.deps.metrics.messageSent('socketio', event.createdAt);
   }
 
-  enter(topic: string): void {
+  enter(topic: string, floor?: number): void {
     // A closed session's socket is gone or going: joining would leave its id in the room.
-    if (!this.closed) this.deps.rooms.join(this.socket, topic);
+    if (!this.closed) this.deps.rooms.join(this.socket, topic, floor);
   }
 
   review(subscription: OrderSubscription): void {
