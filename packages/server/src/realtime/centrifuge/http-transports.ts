@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { HandshakeLimiter } from '../handshake-limiter.js';
+import { jsonLines } from './codec.js';
 import type { CentrifugeGateway } from './centrifuge-gateway.js';
 import type { CentrifugeSession, SessionTransport } from './centrifuge-session.js';
 
@@ -153,17 +154,11 @@ function writeSse(res: ServerResponse, frame: string): void {
   res.write(out);
 }
 
-/** A cheap check before a session sees the text: every non-empty line is a JSON object. */
+/** A cheap check before a session sees the text: every non-empty line is a JSON object, and there is one. */
 function looksLikeCommands(text: string): boolean {
-  const lines = text.split('\n').filter((l) => l.trim() !== '');
-  if (lines.length === 0) return false;
-  for (const line of lines) {
-    try {
-      const value: unknown = JSON.parse(line);
-      if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
-    } catch {
-      return false;
-    }
+  try {
+    return jsonLines(text).length > 0;
+  } catch {
+    return false;
   }
-  return true;
 }
