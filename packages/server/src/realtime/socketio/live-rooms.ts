@@ -20,8 +20,8 @@ interface RoomFeed {
   release: () => void;
   /** The position of the topic's last event, broadcast or offered: the follower has passed it. */
   last?: LogPosition;
-  /** Listeners of sockets not yet in the room (catching up), called after the room's broadcast. */
-  joiners: Set<HubListener>;
+  /** Listeners of sockets not yet in the room (catching up), called after the room's broadcast; none most of the time. */
+  joiners?: Set<HubListener>;
   /**
    * Members that joined with what an order read gave them, which the follower may not have
    * passed yet: socket id → the version they have. Until a newer version comes, the room's
@@ -71,9 +71,10 @@ export class LiveRooms {
   /** Follows a topic for one socket not in its room; returns its release. */
   attach(topic: string, listener: HubListener): () => void {
     const feed = this.feedOf(topic);
-    feed.joiners.add(listener);
+    (feed.joiners ??= new Set()).add(listener);
     return () => {
-      feed.joiners.delete(listener);
+      feed.joiners?.delete(listener);
+      if (feed.joiners?.size === 0) feed.joiners = undefined;
       this.releaseIfUnused(topic);
     };
   }
@@ -96,13 +97,13 @@ export class LiveRooms {
   private feedOf(topic: string): RoomFeed {
     const known = this.feeds.get(topic);
     if (known) return known;
-    const feed: RoomFeed = { release: () => {}, joiners: new Set() };
-    const { joiners } = feed;
+    const feed: RoomFeed = { release: () => {} };
     feed.release = this.hub.subscribe(topic, (event) => {
       feed.last = positionOf(event);
       this.broadcast(topic, event, feed.floors);
-      if (joiners.size === 1) (joiners.values().next().value as HubListener)(event);
-      else if (joiners.size > 1) for (const listener of [...joiners]) listener(event);
+      const joiners = feed.joiners;
+      if (joiners?.size === 1) (joiners.values().next().value as HubListener)(event);
+      else if (joiners) for (const listener of [...joiners]) listener(event);
     });
     this.feeds.set(topic, feed);
     return feed;
@@ -110,7 +111,7 @@ export class LiveRooms {
 
   private releaseIfUnused(topic: string): void {
     const feed = this.feeds.get(topic);
-    if (!feed || feed.joiners.size > 0 || this.nsp.adapter.rooms.has(topic)) return;
+    if (!feed || feed.joiners || this.nsp.adapter.rooms.has(topic)) return;
     this.feeds.delete(topic);
     feed.release();
   }
