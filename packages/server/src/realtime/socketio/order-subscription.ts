@@ -26,11 +26,12 @@ const CATCH_UP_BATCH = 200;
 /**
  * One order a session follows. It starts as a joiner of the order's room: an
  * OrderedDelivery of its own, offered the order's live events after the room's
- * broadcast, which first sends what the client is still to get (from the version read
- * at subscribe, or `sinceVersion`, or where a recovery resumed), reading the log on a
- * gap. On the first live event it sends, it is in step with the room: the socket joins
- * the room (whose next broadcast comes after that event) and the delivery is dropped.
- * From then on the subscription is two numbers, and the room brings its events.
+ * broadcast. With nothing to catch up when it starts, the socket joins the room then
+ * (`start`). Otherwise the delivery first sends what the client is still to get (from
+ * `sinceVersion`, or where a recovery resumed), reading the log on a gap; on the first
+ * live event it sends, it is in step with the room: the socket joins the room (whose
+ * next broadcast comes after that event) and the delivery is dropped. From then on the
+ * subscription is two numbers, and the room brings its events.
  */
 export class OrderSubscription implements OrderedDeliveryOptions {
   /** Set while a subscription restored by recovery has not been asked for again: the version it resumed from. */
@@ -100,6 +101,7 @@ export class OrderSubscription implements OrderedDeliveryOptions {
     this.delivery = undefined;
     this.release?.();
     this.release = undefined;
+    this.lastOffered = undefined;
   }
 
   positionOf(event: OrderEvent): number {
