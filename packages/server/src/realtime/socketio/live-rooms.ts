@@ -128,18 +128,24 @@ export class LiveRooms {
         else floors.delete(id);
       }
     }
+    const unsettled = this.nsp.adapter.rooms.get(UNSETTLED_ROOM);
     if (!this.positions) this.nsp.to(room).except(skip).emit('order:update', update);
-    else {
+    else if (!unsettled || unsettled.size < members.size) {
+      // The adapter walks the room once, leaving out its unsettled members (fewer than it has) and those skipped.
+      const sealed = this.positions.seal(event.projectId, positionOf(event));
       this.nsp
         .to(room)
         .except([UNSETTLED_ROOM, ...skip])
-        .emit('order:update', update, this.positions.seal(event.projectId, positionOf(event)));
-      const unsettled = this.nsp.adapter.rooms.get(UNSETTLED_ROOM);
-      if (unsettled && unsettled.size > 0) {
-        const [small, large] = unsettled.size < members.size ? [unsettled, members] : [members, unsettled];
-        const ids = [...small].filter((id) => large.has(id) && !skip.includes(id));
-        if (ids.length > 0) this.nsp.to(ids).emit('order:update', update, NO_OFFSET);
-      }
+        .emit('order:update', update, sealed);
+      const ids = unsettled ? [...unsettled].filter((id) => members.has(id) && !skip.includes(id)) : [];
+      if (ids.length > 0) this.nsp.to(ids).emit('order:update', update, NO_OFFSET);
+    } else {
+      // A room smaller than the unsettled sockets (most follow one order): its members sorted here, not every unsettled socket walked.
+      const settledIds: string[] = [];
+      const unsettledIds: string[] = [];
+      for (const id of members) if (!skip.includes(id)) (unsettled.has(id) ? unsettledIds : settledIds).push(id);
+      if (settledIds.length > 0) this.nsp.to(settledIds).emit('order:update', update, this.positions.seal(event.projectId, positionOf(event)));
+      if (unsettledIds.length > 0) this.nsp.to(unsettledIds).emit('order:update', update, NO_OFFSET);
     }
     for (let i = skip.length; i < members.size; i++) this.metrics.messageSent('socketio', event.createdAt);
   }
