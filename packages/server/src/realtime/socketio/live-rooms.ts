@@ -22,12 +22,6 @@ interface RoomFeed {
   last?: LogPosition;
   /** Listeners of sockets not yet in the room (catching up), called after the room's broadcast; none most of the time. */
   joiners?: Set<HubListener>;
-  /**
-   * Members that joined with what an order read gave them, which the follower may not have
-   * passed yet: socket id → the version they have. Until a newer version comes, the room's
-   * broadcasts of versions at or below it skip them.
-   */
-  floors?: Map<string, number>;
 }
 
 /**
@@ -55,16 +49,11 @@ export class LiveRooms {
     private readonly positions: TenantPositions | undefined,
   ) {
     nsp.adapter.on('delete-room', (room: string) => this.releaseIfUnused(room));
-    nsp.adapter.on('leave-room', (room: string, id: string) => this.feeds.get(room)?.floors?.delete(id));
   }
 
-  /**
-   * Puts a socket in a topic's room: from now on the room's broadcasts bring it the topic's
-   * events, or, with `floor`, those of a version above it (it has the rest).
-   */
-  join(socket: { id: string; join(room: string): unknown }, topic: string, floor?: number): void {
-    const feed = this.feedOf(topic);
-    if (floor !== undefined) (feed.floors ??= new Map()).set(socket.id, floor);
+  /** Puts a socket in a topic's room: from now on the room's broadcasts bring it the topic's events. */
+  join(socket: { join(room: string): unknown }, topic: string): void {
+    this.feedOf(topic);
     socket.join(topic);
   }
 
@@ -100,7 +89,7 @@ export class LiveRooms {
     const feed: RoomFeed = { release: () => {} };
     feed.release = this.hub.subscribe(topic, (event) => {
       feed.last = positionOf(event);
-      this.broadcast(topic, event, feed.floors);
+      this.broadcast(topic, event);
       const joiners = feed.joiners;
       if (joiners?.size === 1) (joiners.values().next().value as HubListener)(event);
       else if (joiners) for (const listener of [...joiners]) listener(event);
@@ -116,37 +105,26 @@ export class LiveRooms {
     feed.release();
   }
 
-  private broadcast(room: string, event: OrderEvent, floors: Map<string, number> | undefined): void {
+  private broadcast(room: string, event: OrderEvent): void {
     const members = this.nsp.adapter.rooms.get(room);
     if (!members || members.size === 0) return;
     const update = orderUpdateOf(event);
-    // Members that have this version already (each socket id is a room of its own).
-    const skip: string[] = [];
-    if (floors) {
-      for (const [id, floor] of floors) {
-        if (event.version <= floor) skip.push(id);
-        else floors.delete(id);
-      }
-    }
     const unsettled = this.nsp.adapter.rooms.get(UNSETTLED_ROOM);
-    if (!this.positions) this.nsp.to(room).except(skip).emit('order:update', update);
+    if (!this.positions) this.nsp.to(room).emit('order:update', update);
     else if (!unsettled || unsettled.size < members.size) {
-      // The adapter walks the room once, leaving out its unsettled members (fewer than it has) and those skipped.
+      // The adapter walks the room once, leaving out its unsettled members (fewer than it has).
       const sealed = this.positions.seal(event.projectId, positionOf(event));
-      this.nsp
-        .to(room)
-        .except([UNSETTLED_ROOM, ...skip])
-        .emit('order:update', update, sealed);
-      const ids = unsettled ? [...unsettled].filter((id) => members.has(id) && !skip.includes(id)) : [];
+      this.nsp.to(room).except(UNSETTLED_ROOM).emit('order:update', update, sealed);
+      const ids = unsettled ? [...unsettled].filter((id) => members.has(id)) : [];
       if (ids.length > 0) this.nsp.to(ids).emit('order:update', update, NO_OFFSET);
     } else {
       // A room smaller than the unsettled sockets (most follow one order): its members sorted here, not every unsettled socket walked.
       const settledIds: string[] = [];
       const unsettledIds: string[] = [];
-      for (const id of members) if (!skip.includes(id)) (unsettled.has(id) ? unsettledIds : settledIds).push(id);
+      for (const id of members) (unsettled.has(id) ? unsettledIds : settledIds).push(id);
       if (settledIds.length > 0) this.nsp.to(settledIds).emit('order:update', update, this.positions.seal(event.projectId, positionOf(event)));
       if (unsettledIds.length > 0) this.nsp.to(unsettledIds).emit('order:update', update, NO_OFFSET);
     }
-    for (let i = skip.length; i < members.size; i++) this.metrics.messageSent('socketio', event.createdAt);
+    for (let i = 0; i < members.size; i++) this.metrics.messageSent('socketio', event.createdAt);
   }
 }

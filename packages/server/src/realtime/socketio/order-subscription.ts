@@ -9,8 +9,8 @@ import type { LiveRooms } from './live-rooms.js';
 export interface SubscriptionOwner {
   /** Sends one event to this socket alone; `live` when it came through the hub (the follower has passed it). */
   send(event: OrderEvent, live: boolean): void;
-  /** Puts the socket in a topic's room; with `floor`, the room's updates of versions at or below it are not sent to it. */
-  enter(topic: string, floor?: number): void;
+  /** Puts the socket in a topic's room. */
+  enter(topic: string): void;
   /** The subscription may have gone in or out of step. */
   review(subscription: OrderSubscription): void;
 }
@@ -26,12 +26,11 @@ const CATCH_UP_BATCH = 200;
 /**
  * One order a session follows. It starts as a joiner of the order's room: an
  * OrderedDelivery of its own, offered the order's live events after the room's
- * broadcast. With nothing to catch up when it starts, the socket joins the room then
- * (`start`). Otherwise the delivery first sends what the client is still to get (from
- * `sinceVersion`, or where a recovery resumed), reading the log on a gap; on the first
- * live event it sends, it is in step with the room: the socket joins the room (whose
- * next broadcast comes after that event) and the delivery is dropped. From then on the
- * subscription is two numbers, and the room brings its events.
+ * broadcast, which first sends what the client is still to get (from the version read
+ * at subscribe, or `sinceVersion`, or where a recovery resumed), reading the log on a
+ * gap. On the first live event it sends, it is in step with the room: the socket joins
+ * the room (whose next broadcast comes after that event) and the delivery is dropped.
+ * From then on the subscription is two numbers, and the room brings its events.
  */
 export class OrderSubscription implements OrderedDeliveryOptions {
   /** Set while a subscription restored by recovery has not been asked for again: the version it resumed from. */
@@ -70,18 +69,10 @@ export class OrderSubscription implements OrderedDeliveryOptions {
     this.target = target;
   }
 
-  /**
-   * Sends what comes after `position`, first catching up from the log to `target` when it
-   * is further. With nothing to catch up and nothing newer offered, the socket joins the
-   * room at once: the room brings the next versions, and skips those at or below `position`
-   * that the follower had not passed yet when the order was read.
-   */
+  /** Sends what comes after `position`, first catching up from the log to `target` when it is further. */
   start(position: number, target: number): void {
     this.target = target;
-    if (this.delivery && target <= position && this.newestOffered <= position) {
-      this.owner.enter(topics.order(this.orderId), position);
-      this.close();
-    } else this.delivery?.start(position, target > position);
+    this.delivery?.start(position, target > position);
     this.owner.review(this);
   }
 

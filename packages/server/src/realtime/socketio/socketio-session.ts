@@ -322,9 +322,9 @@ export class SocketIoSession implements SubscriptionOwner {
     this.deps.metrics.messageSent('socketio', event.createdAt);
   }
 
-  enter(topic: string, floor?: number): void {
+  enter(topic: string): void {
     // A closed session's socket is gone or going: joining would leave its id in the room.
-    if (!this.closed) this.deps.rooms.join(this.socket, topic, floor);
+    if (!this.closed) this.deps.rooms.join(this.socket, topic);
   }
 
   review(subscription: OrderSubscription): void {
