@@ -38,21 +38,6 @@ export class OutboundBytes {
   }
 }
 
-/**
- * `socket.emit(...args)` to one socket through socket.io's own per-socket path (its
- * encoder and engine), which `admits` has already passed: what socket.emit does when
- * connection state recovery is off. With it on, socket.emit detours through the adapter's
- * broadcast so that socket.io's in-memory recovery may store the packet; ours is served
- * from the log and stores nothing, and the detour (two Sets, a WebSocket frame built
- * ahead, a walk over the socket's own room) cost every first update of a subscription.
- */
-export function emitAlone(socket: Socket, args: unknown[]): void {
-  (socket as unknown as { packet(packet: { type: number; data: unknown[] }): void }).packet({ type: EVENT_PACKET, data: args });
-}
-
-/** socket.io-parser's packet type of an event. */
-const EVENT_PACKET = 2;
-
 /** Closes a socket's transport at once, dropping what is queued for it. */
 export function closeTransport(socket: Socket): void {
   const conn = socket.conn as unknown as { close(discard?: boolean): void; transport?: { socket?: { terminate?: () => void } } };

@@ -13,7 +13,7 @@ import { NO_OFFSET, UNSETTLED_ROOM } from './live-rooms.js';
 import { type MessageBudget, takeToken } from '../message-budget.js';
 import { OrderSubscription, type OrderSubscriptionDeps, type SubscriptionOwner } from './order-subscription.js';
 import { orderUpdateOf } from './order-update.js';
-import { OutboundBytes, closeTransport, emitAlone } from './outbound-bytes.js';
+import { OutboundBytes, closeTransport } from './outbound-bytes.js';
 import type { RecoveredState } from './recovery-adapter.js';
 import { SessionRowWriter } from '../../services/socketio-session-row-writer.js';
 import { assertMayFollowProject, mayFollowProject, type SocketPrincipal } from './socketio-auth.js';
@@ -317,8 +317,8 @@ export class SocketIoSession implements SubscriptionOwner {
     const update = orderUpdateOf(event);
     if (this.recovery && this.deps.positions) {
       const offset = live && this.settled() ? this.deps.positions.seal(event.projectId, positionOf(event)) : NO_OFFSET;
-      emitAlone(this.socket, ['order:update', update, offset]);
-    } else emitAlone(this.socket, ['order:update', update]);
+      this.socket.emit('order:update', update, offset);
+    } else this.socket.emit('order:update', update);
     this.deps.metrics.messageSent('socketio', event.createdAt);
   }
 
