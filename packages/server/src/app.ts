@@ -10,8 +10,8 @@ import { startMetricsServer, type MetricsServer } from './http/metrics-server.js
 import { buildHttpServer } from './http/server.js';
 import { CentrifugeGateway } from './realtime/centrifuge/centrifuge-gateway.js';
 import { CentrifugeHttpTransports } from './realtime/centrifuge/http-transports.js';
-import { LogBackedOrderChannels } from './realtime/centrifuge/order-channels.js';
-import { LogBackedUserChannels } from './realtime/centrifuge/user-channels.js';
+import { OrderChannels } from './realtime/centrifuge/order-channels.js';
+import { UserChannels } from './realtime/centrifuge/user-channels.js';
 import { ChannelHub } from './events/channel-hub.js';
 import { HandshakeLimiter } from './realtime/handshake-limiter.js';
 import { trustedProxyTest } from './lib/client-address.js';
@@ -241,8 +241,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     followerPosition: () => follower.current,
   });
   const centrifuge = new CentrifugeGateway(http.server, {
-    channels: new LogBackedUserChannels(auth, reader, hub, credentials),
-    orders: new LogBackedOrderChannels(orders, reader, hub),
+    channels: new UserChannels(auth, reader, hub, credentials),
+    orders: new OrderChannels(orders, reader, hub),
     metrics,
     logger,
     limiter,

@@ -17,7 +17,8 @@ describe('gap filling from the event log', () => {
   let project: CreatedProject;
 
   beforeAll(async () => {
-    server = await startTestServer('sqlite', { ORDERCAST_EVENT_POLL_MS: '0' });
+    // No order cache: a subscribe then reads the order from the database, which may be ahead of the follower.
+    server = await startTestServer('sqlite', { ORDERCAST_EVENT_POLL_MS: '0', ORDERCAST_ORDER_CACHE_MB: '0' });
     // A second set of services on the same SQLite file, with its own in-process broker.
     outsider = await createCore(loadConfig({ dataDir: server.dataDir }, {}), { logger: pino({ level: 'silent' }) });
     project = await server.createProject('store');
@@ -52,5 +53,21 @@ describe('gap filling from the event log', () => {
     expect(pubs).toEqual(['2:paid', '3:done']);
     socket.close();
     client.disconnect();
+  });
+
+  it('sends nothing twice to a socket that subscribed while the follower had not yet passed the version it read', async () => {
+    const orderId = await createOrder(server, project.secretKey);
+    await outsider.orders.transition(project.project.id, orderId, { status: 'paid' }); // the server is not told
+    const socket = await connectSocket(server.baseUrl, { apiKey: project.secretKey });
+    const updates: string[] = [];
+    socket.on('order:update', (u) => updates.push(`${u.version}:${u.status}`));
+    // The ack's order is read from the database: version 2, which the server's follower has not handed on yet.
+    const ack = await emitWithAck(socket, 'subscribe:order', { orderId });
+    expect(ack.version).toBe(2);
+    await setStatus(server, project.secretKey, orderId, 'done'); // the follower now reads versions 2 and 3
+    await waitFor(() => updates.includes('3:done'), 'the newer update');
+    // One socket's updates arrive in order: a repeat of version 2 would have come before version 3.
+    expect(updates).toEqual(['3:done']);
+    socket.close();
   });
 });

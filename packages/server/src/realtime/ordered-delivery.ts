@@ -24,7 +24,8 @@ export interface OrderedDeliveryOptions {
 export class OrderedDelivery {
   private position = -1;
   private chain: Promise<void>;
-  private begin!: () => void;
+  /** Releases what waits for `start`; dropped then (an idle subscriber keeps no spent closure). */
+  private begin: (() => void) | undefined;
   private started = false;
   /** Steps queued on the chain and not yet finished. */
   private queued = 0;
@@ -39,7 +40,8 @@ export class OrderedDelivery {
     this.position = position;
     this.started = true;
     if (catchUp) this.enqueue(() => this.readLog());
-    this.begin();
+    this.begin?.();
+    this.begin = undefined;
   }
 
   offer(event: OrderEvent): void {

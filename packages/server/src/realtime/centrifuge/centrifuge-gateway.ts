@@ -6,7 +6,6 @@ import type { Logger } from '../../lib/logging.js';
 import type { Metrics } from '../../metrics.js';
 import type { HandshakeLimiter } from '../handshake-limiter.js';
 import type { ConnectionQuota } from '../connection-quota.js';
-import { SlotHoldingChannels } from './slot-holding-channels.js';
 import { CentrifugeSession, type SessionTransport } from './centrifuge-session.js';
 import { DisconnectCodes } from './codes.js';
 import type { OrderChannels } from './order-channels.js';
@@ -41,8 +40,6 @@ export class CentrifugeGateway {
   private readonly sockets = new Map<WebSocket, CentrifugeSession>();
   /** Sessions over HTTP streaming and SSE (http-transports.ts), counted and shut down with the sockets. */
   private readonly streams = new Set<CentrifugeSession>();
-  /** The connection slot each session holds (its project's open_connections quota). */
-  private readonly slots = new Map<CentrifugeSession, SlotHoldingChannels>();
   private readonly onUpgrade: (request: IncomingMessage, socket: Duplex, head: Buffer) => void;
 
   constructor(
@@ -73,7 +70,6 @@ export class CentrifugeGateway {
 
   untrackStream(session: CentrifugeSession): void {
     if (this.streams.delete(session)) this.deps.metrics.realtimeConnections.dec({ gateway: 'centrifuge' });
-    this.releaseSlot(session);
   }
 
   private upgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
@@ -95,9 +91,8 @@ export class CentrifugeGateway {
   /** A protocol session over any transport: a WebSocket here, an HTTP stream or SSE in http-transports.ts. */
   createSession(transport: SessionTransport, emulation?: { session: string; node: string }): CentrifugeSession {
     const { config, metrics, limiter } = this.deps;
-    const slot = this.deps.connectionQuota && new SlotHoldingChannels(this.deps.channels, this.deps.connectionQuota);
-    const session = new CentrifugeSession(transport, {
-      channels: slot ?? this.deps.channels,
+    return new CentrifugeSession(transport, {
+      channels: this.deps.channels,
       orders: this.deps.orders,
       maxSubscriptions: config.maxSubscriptionsPerConnection,
       emulation,
@@ -113,15 +108,8 @@ export class CentrifugeGateway {
       onSubscribed: () => metrics.realtimeSubscriptions.inc({ gateway: 'centrifuge' }),
       onUnsubscribed: () => metrics.realtimeSubscriptions.dec({ gateway: 'centrifuge' }),
       maxBufferedBytes: config.maxBufferedBytes,
+      connectionQuota: this.deps.connectionQuota,
     });
-    if (slot) this.slots.set(session, slot);
-    return session;
-  }
-
-  /** The session's transport closed: its project's connection slot is free again. */
-  private releaseSlot(session: CentrifugeSession): void {
-    this.slots.get(session)?.end();
-    this.slots.delete(session);
   }
 
   private accept(ws: WebSocket): void {
@@ -139,7 +127,6 @@ export class CentrifugeGateway {
     ws.on('error', () => {});
     ws.once('close', () => {
       session.dispose();
-      this.releaseSlot(session);
       this.sockets.delete(ws);
       metrics.realtimeConnections.dec({ gateway: 'centrifuge' });
     });

@@ -1,21 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { isOrdercastError } from '../../domain/errors.js';
 import type { OrderEvent } from '../../domain/order.js';
-import { RateLimiter } from '../../lib/rate-limiter.js';
 import type { Logger } from '../../lib/logging.js';
-import { OrderedDelivery } from '../ordered-delivery.js';
-import {
-  openChannelStream,
-  orderPublicationOf,
-  publicationOf,
-  answerHistory,
-  userChannelStream,
-  type HistoryStream,
-  type Publication,
-} from './channel-history.js';
+import type { ConnectionQuota } from '../connection-quota.js';
+import { type MessageBudget, takeToken } from '../message-budget.js';
+import { answerHistory, openChannelStream, userChannelStream, type Publication } from './channel-history.js';
+import { ChannelSubscription, type PublicationSink } from './channel-subscription.js';
 import { CodecError, decodeCommands, encodeFrame, type Command } from './codec.js';
 import { closeReason, connectRefusal, DisconnectCodes, lapseDisconnect, ErrorCodes, SubscribeFlags, subscribeFlags, type ProtocolError } from './codes.js';
-import type { ConnectionScope } from './connection-scope.js';
+import type { ConnectionScope } from './user-channels.js';
 import { orderChannelStream, orderIdOfChannel, type OrderChannels } from './order-channels.js';
 import { publicationFrame } from './publication-frames.js';
 import { Keepalive, type Pinged } from './keepalive.js';
@@ -53,37 +46,33 @@ export interface CentrifugeSessionOptions {
   onSubscribed(): void;
   onUnsubscribed(): void;
   maxBufferedBytes?: number;
+  /** Each project's open_connections quota (shared with Socket.IO and SSE); none: no quota. */
+  connectionQuota?: ConnectionQuota;
 }
 
 type State = 'connecting' | 'connected' | 'closed';
-
-const READ_BATCH = 200;
-
-/** A client-side subscription to an `order:<id>` channel. */
-interface OrderSubscription {
-  delivery: OrderedDelivery;
-  unwatch: () => void;
-  stream: HistoryStream;
-}
 
 /**
  * One Centrifuge client connection: the protocol state machine (connect first,
  * then history and pings), with the user's channel subscribed server-side.
  * It talks to the rest of the server only through UserChannels.
  */
-export class CentrifugeSession implements Pinged {
+export class CentrifugeSession implements Pinged, PublicationSink {
   readonly id = randomUUID();
   private state: State = 'connecting';
   private owner: ChannelOwner | undefined;
   private scope: ConnectionScope | undefined;
-  private channel = '';
-  private readonly orderSubscriptions = new Map<string, OrderSubscription>();
-  private delivery: OrderedDelivery | undefined;
-  private unwatch: (() => void) | undefined;
+  /** The user's channel, subscribed server-side (a user token). */
+  private userChannel: ChannelSubscription | undefined;
+  /** Client-side subscriptions to `order:<id>` channels. */
+  private readonly orderSubscriptions = new Map<string, ChannelSubscription>();
   private queue: Promise<void> = Promise.resolve();
   private connectTimer: NodeJS.Timeout | undefined;
   private keepalive: Keepalive | undefined;
-  private readonly rate: RateLimiter;
+  /** Commands per second: `messagesPerSecond` sustained, twice that at once. */
+  private readonly budget: MessageBudget;
+  /** The project's connection slot, taken once a credential says which project. */
+  private slot: (() => void) | undefined;
   private credentialWatch: CredentialWatch | undefined;
   /** Whether the token came in the protocol's `token` field: such clients refresh it (getToken). */
   private refreshable = false;
@@ -92,7 +81,7 @@ export class CentrifugeSession implements Pinged {
     private readonly transport: SessionTransport,
     private readonly options: CentrifugeSessionOptions,
   ) {
-    this.rate = new RateLimiter(options.messagesPerSecond, options.messagesPerSecond * 2);
+    this.budget = { tokens: options.messagesPerSecond * 2, at: Date.now() };
     this.connectTimer = setTimeout(() => this.disconnect(DisconnectCodes.stale, 'stale: no connect command in time'), options.connectTimeoutMs);
   }
 
@@ -118,12 +107,11 @@ export class CentrifugeSession implements Pinged {
     clearTimeout(this.connectTimer);
     this.keepalive?.stop();
     this.credentialWatch?.stop();
-    if (this.unwatch) {
-      this.unwatch();
-      this.unwatch = undefined;
+    this.slot?.();
+    if (this.userChannel) {
+      this.userChannel.close();
       this.options.onUnsubscribed();
     }
-    this.delivery?.close();
     for (const channel of [...this.orderSubscriptions.keys()]) this.dropOrderSubscription(channel);
   }
 
@@ -157,7 +145,7 @@ export class CentrifugeSession implements Pinged {
     if (this.state === 'connecting' && command.method !== 'connect') {
       return this.disconnect(DisconnectCodes.badRequest, 'bad request: send connect first');
     }
-    if (command.method !== 'connect' && this.rate.enabled && !this.rate.take('session').allowed) {
+    if (command.method !== 'connect' && !takeToken(this.budget, this.options.messagesPerSecond)) {
       return this.replyError(command, { code: ErrorCodes.tooManyRequests, message: 'too many requests: slow down', temporary: true });
     }
     switch (command.method) {
@@ -195,51 +183,42 @@ export class CentrifugeSession implements Pinged {
     let user: AuthenticatedUser;
     try {
       user = await this.options.channels.authenticate(command.params.data, this.refreshable ? (token as string) : undefined);
+      // A refusal (`quota_exceeded`) is a temporary error 106. A connect that failed later keeps its slot for the next one.
+      this.slot ??= await this.options.connectionQuota?.openConnection(user.scope.projectId);
     } catch (error) {
       return this.refuseConnect(command, error);
     }
-    if (this.closed) return;
+    // The transport closed meanwhile: the slot, if one was just taken, goes back.
+    if (this.closed) return this.slot?.();
     const { owner, scope } = user;
     if (!this.options.allowConnect(owner ? `user:${owner.projectId}:${owner.userExternalId}` : `key:${scope.projectId}`)) {
       return this.disconnect(DisconnectCodes.tooManyRequests, 'too many requests: reconnecting too often');
     }
     const { channels, historyLimit } = this.options;
     const subs: Record<string, Record<string, unknown>> = {};
-    let live: { channel: string; delivery: OrderedDelivery; unwatch: () => void; startAt: number } | undefined;
+    let startAt = 0;
     if (owner) {
       const channel = channels.channelName(owner);
-      const delivery = new OrderedDelivery({
-        positionOf: (event) => event.userOffset ?? 0,
-        readAfter: (offset) => channels.read(owner, { from: offset, limit: READ_BATCH }),
-        deliver: (event) => this.publish(event, channel, publicationOf),
-        onError: (error) => this.options.logger.warn({ err: error, channel }, 'centrifuge: catching up from the log failed'),
-      });
-      // Watch before reading the position: what commits in between waits in the delivery.
-      const unwatch = channels.watch(owner, (event) => delivery.offer(event));
+      const subscription = new ChannelSubscription(channel, userChannelStream(channels, owner), this, this.options.logger);
       try {
         const request = (command.params.subs as Record<string, { recover?: unknown; offset?: unknown; epoch?: unknown }> | undefined)?.[channel];
-        const opened = await openChannelStream(userChannelStream(channels, owner), request, historyLimit);
+        const opened = await openChannelStream(subscription.stream, request, historyLimit);
         subs[channel] = opened.result;
-        live = { channel, delivery, unwatch, startAt: opened.startAt };
+        startAt = opened.startAt;
       } catch (error) {
-        unwatch();
-        delivery.close();
+        subscription.close();
         return this.replyError(command, this.internalError(error));
       }
-      if (this.closed) {
-        unwatch();
-        delivery.close();
-        return;
-      }
+      if (this.closed) return subscription.close();
       this.owner = owner;
-      this.channel = channel;
-      this.delivery = delivery;
-      this.unwatch = unwatch;
+      this.userChannel = subscription;
       this.options.onSubscribed();
     }
     this.scope = scope;
     this.state = 'connected';
     clearTimeout(this.connectTimer);
+    // An idle connection keeps no spent timer.
+    this.connectTimer = undefined;
     // Lapsed while connected (expiry, a rotation or revocation anywhere): 3005 makes the client reconnect, and its
     // next connect is checked afresh (with getToken, error 109 and a new token; without, 3500 and the reason).
     this.credentialWatch = channels.watchCredential(user.credential, (reason) => this.disconnect(...lapseDisconnect(reason)));
@@ -254,7 +233,7 @@ export class CentrifugeSession implements Pinged {
       ...(Object.keys(subs).length > 0 ? { subs } : {}),
       ...(this.options.emulation ?? {}),
     });
-    live?.delivery.start(live.startAt);
+    this.userChannel?.delivery.start(startAt);
     this.keepalive = new Keepalive(this, this.options.pingIntervalMs, this.options.pongTimeoutMs);
   }
 
@@ -267,7 +246,7 @@ export class CentrifugeSession implements Pinged {
     const channel = command.params.channel;
     if (typeof channel !== 'string' || channel === '')
       return this.replyError(command, { code: ErrorCodes.badRequest, message: 'bad request: subscribe needs a channel' });
-    if (channel === this.channel || this.orderSubscriptions.has(channel)) {
+    if (channel === this.userChannel?.channel || this.orderSubscriptions.has(channel)) {
       return this.replyError(command, { code: ErrorCodes.alreadySubscribed, message: 'already subscribed' });
     }
     const flags = subscribeFlags(command.params);
@@ -287,57 +266,50 @@ export class CentrifugeSession implements Pinged {
     }
     const { orders, historyLimit } = this.options;
     const scope = this.scope!;
-    const delivery = new OrderedDelivery({
-      positionOf: (event) => event.version,
-      readAfter: (version) => orders.read(orderId, version, READ_BATCH),
-      deliver: (event) => this.publish(event, channel, orderPublicationOf),
-      onError: (error) => this.options.logger.warn({ err: error, channel }, 'centrifuge: catching up from the log failed'),
-    });
-    const unwatch = orders.watch(orderId, (event) => delivery.offer(event));
-    const release = () => {
-      unwatch();
-      delivery.close();
-    };
-    const stream = orderChannelStream(orders, scope, orderId);
+    const subscription = new ChannelSubscription(channel, orderChannelStream(orders, scope, orderId), this, this.options.logger);
     let opened: { result: Record<string, unknown>; startAt: number };
     try {
       if (!(await orders.find(scope, orderId))) {
-        release();
+        subscription.close();
         return this.replyError(command, { code: ErrorCodes.permissionDenied, message: 'permission denied: no such order for this credential' });
       }
-      opened = await openChannelStream(stream, command.params, historyLimit);
+      opened = await openChannelStream(subscription.stream, command.params, historyLimit);
     } catch (error) {
-      release();
+      subscription.close();
       return this.replyError(command, this.internalError(error));
     }
-    if (this.closed) return release();
+    if (this.closed) return subscription.close();
     // centrifuge-js sets this bit whenever the app keeps its own state (getState): a position that cannot be
     // recovered is then error 112, and the client calls getState again rather than carrying on with a gap.
     if (opened.result.recovered === false && (flags & SubscribeFlags.rejectUnrecovered) !== 0) {
-      release();
+      subscription.close();
       return this.replyError(command, { code: ErrorCodes.unrecoverablePosition, message: 'unrecoverable position: reload the state, then subscribe again' });
     }
-    this.orderSubscriptions.set(channel, { delivery, unwatch, stream });
+    this.orderSubscriptions.set(channel, subscription);
     this.options.onSubscribed();
     this.reply(command, 'subscribe', opened.result);
-    delivery.start(opened.startAt);
+    subscription.delivery.start(opened.startAt);
   }
 
   private dropOrderSubscription(channel: string): void {
     const subscription = this.orderSubscriptions.get(channel);
     if (!subscription) return;
     this.orderSubscriptions.delete(channel);
-    subscription.unwatch();
-    subscription.delivery.close();
+    subscription.close();
     this.options.onUnsubscribed();
   }
 
   /** `rpc`: the methods of rpc.ts, read with the connection's credential. */
-  private async rpc(command: Command): Promise<void> {
+  private rpc(command: Command): Promise<void> {
+    return this.answer(command, 'rpc', answerRpc(this.options.orders, this.scope!, command.params));
+  }
+
+  /** Replies with a command's result or its protocol error; anything thrown is an internal error (100). */
+  private async answer(command: Command, method: string, outcome: Promise<{ result: object } | { error: ProtocolError }>): Promise<void> {
     try {
-      const answer = await answerRpc(this.options.orders, this.scope!, command.params);
+      const answer = await outcome;
       if ('error' in answer) return this.replyError(command, answer.error);
-      this.reply(command, 'rpc', answer.result);
+      this.reply(command, method, answer.result);
     } catch (error) {
       this.replyError(command, this.internalError(error));
     }
@@ -381,25 +353,14 @@ export class CentrifugeSession implements Pinged {
   /** History of a channel this connection is subscribed to (Centrifugo's allow_history_for_subscriber); 103 for any other. */
   private async history(command: Command): Promise<void> {
     const channel = command.params.channel;
-    const stream =
-      this.owner && channel === this.channel
-        ? userChannelStream(this.options.channels, this.owner)
-        : typeof channel === 'string'
-          ? this.orderSubscriptions.get(channel)?.stream
-          : undefined;
+    const stream = (this.userChannel?.channel === channel ? this.userChannel : this.orderSubscriptions.get(channel as string))?.stream;
     if (!stream) {
       return this.replyError(command, {
         code: ErrorCodes.permissionDenied,
         message: 'permission denied: history is only available for channels you are subscribed to',
       });
     }
-    try {
-      const answer = await answerHistory(stream, command.params, this.options.historyLimit);
-      if ('error' in answer) return this.replyError(command, answer.error);
-      this.reply(command, 'history', answer.result);
-    } catch (error) {
-      this.replyError(command, this.internalError(error));
-    }
+    return this.answer(command, 'history', answerHistory(stream, command.params, this.options.historyLimit));
   }
 
   private internalError(error: unknown): ProtocolError {
@@ -418,7 +379,7 @@ export class CentrifugeSession implements Pinged {
     this.disconnect(DisconnectCodes.noPong, 'no pong');
   }
 
-  private publish(event: OrderEvent, channel: string, publication: (event: OrderEvent) => Publication): void {
+  publish(event: OrderEvent, channel: string, publication: (event: OrderEvent) => Publication): void {
     if (this.state !== 'connected') return;
     this.writeFrame(publicationFrame(event, channel, publication));
     this.options.onPublication(event.createdAt);

@@ -31,7 +31,12 @@ export interface Command {
 }
 
 export function decodeCommands(frame: string): Command[] {
-  const commands: Command[] = [];
+  return jsonLines(frame).map(toCommand);
+}
+
+/** The JSON objects of a frame, one per non-empty line; a CodecError when a line is not one. */
+export function jsonLines(frame: string): Record<string, unknown>[] {
+  const objects: Record<string, unknown>[] = [];
   for (const line of frame.split('\n')) {
     const text = line.trim();
     if (text === '') continue;
@@ -42,9 +47,9 @@ export function decodeCommands(frame: string): Command[] {
       throw new CodecError('frame is not JSON');
     }
     if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new CodecError('a command must be a JSON object');
-    commands.push(toCommand(value as Record<string, unknown>));
+    objects.push(value as Record<string, unknown>);
   }
-  return commands;
+  return objects;
 }
 
 function toCommand(raw: Record<string, unknown>): Command {

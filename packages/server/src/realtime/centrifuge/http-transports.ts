@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { HandshakeLimiter } from '../handshake-limiter.js';
+import { jsonLines } from './codec.js';
 import type { CentrifugeGateway } from './centrifuge-gateway.js';
 import type { CentrifugeSession, SessionTransport } from './centrifuge-session.js';
 
@@ -14,12 +15,6 @@ export interface HttpTransportsOptions {
   limiter: HandshakeLimiter;
   /** The largest command body accepted (the WebSocket frame limit). */
   maxFrameBytes: number;
-}
-
-/** An open HTTP-streaming or SSE connection, found by the session id its client sends to /emulation. */
-interface EmulatedConnection {
-  session: CentrifugeSession;
-  end(): void;
 }
 
 /** A 4xx answer of these routes: plain JSON, like the API's errors. */
@@ -44,13 +39,10 @@ function refuse(reply: FastifyReply, status: number, code: string, message: stri
  */
 export class CentrifugeHttpTransports {
   readonly node = randomBytes(8).toString('hex');
-  private readonly connections = new Map<string, EmulatedConnection>();
+  /** The open HTTP-streaming and SSE sessions, by the session id their clients send to /emulation (the gateway counts and closes them). */
+  private readonly sessions = new Map<string, CentrifugeSession>();
 
   constructor(private readonly options: HttpTransportsOptions) {}
-
-  get connectionCount(): number {
-    return this.connections.size;
-  }
 
   /** Registers the three routes in their own scope: they read their bodies as text, whatever the content type. */
   async register(app: FastifyInstance): Promise<void> {
@@ -64,11 +56,6 @@ export class CentrifugeHttpTransports {
       scope.get(SSE_PATH, { schema: { hide: true } }, (request, reply) => this.openStream(request, reply, 'sse'));
       scope.post(EMULATION_PATH, { schema: { hide: true } }, (request, reply) => this.emulate(request, reply));
     });
-  }
-
-  /** Disconnects every streaming client with `code` (they reconnect, to another node if there is one). */
-  disconnectAll(code: number, reason: string): void {
-    for (const connection of [...this.connections.values()]) connection.session.disconnect(code, reason);
   }
 
   private preflight(_request: FastifyRequest, reply: FastifyReply) {
@@ -124,11 +111,11 @@ export class CentrifugeHttpTransports {
       bufferedAmount: () => res.writableLength,
     };
     const session = this.options.gateway.createSession(transport, { session: id, node: this.node });
-    this.connections.set(id, { session, end });
+    this.sessions.set(id, session);
     this.options.gateway.trackStream(session);
     res.on('close', () => {
       ended = true;
-      this.connections.delete(id);
+      this.sessions.delete(id);
       session.dispose();
       this.options.gateway.untrackStream(session);
     });
@@ -154,9 +141,8 @@ export class CentrifugeHttpTransports {
     if (typeof data !== 'string' || !looksLikeCommands(data)) return refuse(reply, 400, 'bad_request', 'data must be the commands, JSON objects one per line');
     // Not this node (another one, or this one before a restart): the client reconnects on 404.
     if (node !== this.node) return refuse(reply, 404, 'unknown_node', 'no such node: reconnect');
-    const connection = this.connections.get(session);
     // A session that ended on this node: 204 as Centrifugo answers, and its stream has ended already.
-    if (connection) connection.session.receive(data);
+    this.sessions.get(session)?.receive(data);
     return reply.code(204).header('access-control-allow-origin', '*').send();
   }
 }
@@ -168,17 +154,11 @@ function writeSse(res: ServerResponse, frame: string): void {
   res.write(out);
 }
 
-/** A cheap check before a session sees the text: every non-empty line is a JSON object. */
+/** A cheap check before a session sees the text: every non-empty line is a JSON object, and there is one. */
 function looksLikeCommands(text: string): boolean {
-  const lines = text.split('\n').filter((l) => l.trim() !== '');
-  if (lines.length === 0) return false;
-  for (const line of lines) {
-    try {
-      const value: unknown = JSON.parse(line);
-      if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
-    } catch {
-      return false;
-    }
+  try {
+    return jsonLines(text).length > 0;
+  } catch {
+    return false;
   }
-  return true;
 }

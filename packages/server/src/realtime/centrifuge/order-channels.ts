@@ -5,7 +5,7 @@ import type { EventLogReader } from '../../services/event-log-reader.js';
 import type { OrderService } from '../../services/order-service.js';
 import { topics, type ChannelHub, type HubListener } from '../../events/channel-hub.js';
 import { orderPublicationOf, type HistoryStream } from './channel-history.js';
-import type { ConnectionScope } from './connection-scope.js';
+import type { ConnectionScope } from './user-channels.js';
 
 export const ORDER_CHANNEL_PREFIX = 'order:';
 const MAX_ORDER_ID_LENGTH = 100;
@@ -31,21 +31,14 @@ export function orderChannelEpoch(projectId: string, orderId: string): string {
  * the order as the connection's credential may see it, its versions from the log,
  * and its live events.
  */
-export interface OrderChannels {
-  /** The order, or undefined when the credential may not read it (another user's, another project's, or none). */
-  find(scope: ConnectionScope, orderId: string): Promise<Order | undefined>;
-  /** Events of the order after `afterVersion`, oldest first. */
-  read(orderId: string, afterVersion: number, limit: number): Promise<OrderEvent[]>;
-  watch(orderId: string, listener: HubListener): () => void;
-}
-
-export class LogBackedOrderChannels implements OrderChannels {
+export class OrderChannels {
   constructor(
     private readonly orders: Pick<OrderService, 'get'>,
     private readonly reader: EventLogReader,
     private readonly hub: ChannelHub,
   ) {}
 
+  /** The order, or undefined when the credential may not read it (another user's, another project's, or none). */
   async find(scope: ConnectionScope, orderId: string): Promise<Order | undefined> {
     try {
       return await this.orders.get(scope.projectId, orderId, scope.userExternalId !== undefined ? { userExternalId: scope.userExternalId } : {});
@@ -56,6 +49,7 @@ export class LogBackedOrderChannels implements OrderChannels {
     }
   }
 
+  /** Events of the order after `afterVersion`, oldest first. */
   read(orderId: string, afterVersion: number, limit: number): Promise<OrderEvent[]> {
     return this.reader.orderEventsAfter(orderId, afterVersion, limit);
   }
@@ -82,7 +76,12 @@ export function orderChannelStream(orders: OrderChannels, scope: ConnectionScope
       const events = await orders.read(orderId, first - 1, below - first);
       return events.filter((e) => e.version < below).reverse();
     },
-    offsetOf: (event) => event.version,
+    offsetOf: versionOf,
     publication: orderPublicationOf,
+    watch: (listener) => orders.watch(orderId, listener),
   };
+}
+
+function versionOf(event: OrderEvent): number {
+  return event.version;
 }

@@ -1,6 +1,6 @@
 import type { Order } from '../../domain/order.js';
 import { ErrorCodes, type ProtocolError } from './codes.js';
-import type { ConnectionScope } from './connection-scope.js';
+import type { ConnectionScope } from './user-channels.js';
 import type { OrderChannels } from './order-channels.js';
 
 /** The RPC methods served, each reading with the connection's credential. */

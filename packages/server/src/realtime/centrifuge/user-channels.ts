@@ -5,7 +5,12 @@ import { requirePermission } from '../../services/permission-check.js';
 import { credentialParts, type CredentialPart, type CredentialWatch, type CredentialWatcher, type LapseReason } from '../../services/credential-watcher.js';
 import type { EventLogReader } from '../../services/event-log-reader.js';
 import { topics, type ChannelHub, type HubListener } from '../../events/channel-hub.js';
-import type { ConnectionScope } from './connection-scope.js';
+
+/** What a Centrifuge connection may read: a whole project (secret key), or one user's orders in it (user token). */
+export interface ConnectionScope {
+  projectId: string;
+  userExternalId?: string;
+}
 
 export interface ChannelOwner {
   projectId: string;
@@ -32,33 +37,17 @@ export interface AuthenticatedUser {
 
 export type { CredentialWatch, LapseReason };
 
-/**
- * Everything a Centrifuge session needs from the rest of the server, behind one
- * narrow interface: who the user is, where their channel stands, its history
- * (the event log) and its live events (the hub). The session never sees storage.
- */
-export interface UserChannels {
-  /**
-   * Checks the user token: the protocol's own `token` field when given (centrifuge-js
-   * `token` / `getToken`), else `data.auth` (reference 003). `data`'s ids, when present,
-   * must be the token's.
-   */
-  authenticate(data: unknown, token?: string): Promise<AuthenticatedUser>;
-  /** Calls `onLapse` when the credential lapses: expiry, or a rotation or revocation anywhere. */
-  watchCredential(credential: CredentialPart[], onLapse: (reason: LapseReason) => void): CredentialWatch;
-  channelName(owner: ChannelOwner): string;
-  position(owner: ChannelOwner): Promise<ChannelPosition>;
-  /** Events after `from` (or before it when `reverse`), by offset. */
-  read(owner: ChannelOwner, query: { from?: number; reverse?: boolean; limit: number }): Promise<OrderEvent[]>;
-  watch(owner: ChannelOwner, listener: HubListener): () => void;
-}
-
 /** Every user has one channel per project, carrying their orders' status changes. */
 export function userChannelName(owner: ChannelOwner): string {
   return `orders:${owner.projectId}:${owner.userExternalId}`;
 }
 
-export class LogBackedUserChannels implements UserChannels {
+/**
+ * Everything a Centrifuge session needs from the rest of the server, behind one
+ * narrow class: who the user is, where their channel stands, its history
+ * (the event log) and its live events (the hub). The session never sees storage.
+ */
+export class UserChannels {
   constructor(
     private readonly auth: AuthService,
     private readonly reader: EventLogReader,
@@ -66,7 +55,11 @@ export class LogBackedUserChannels implements UserChannels {
     private readonly credentials: CredentialWatcher,
   ) {}
 
-  /** Reference 003 sends `data: { user_external_id, auth: <user JWT>, project_id }`; centrifuge-js's `token` option, the protocol's `token`. */
+  /**
+   * Checks the user token: the protocol's own `token` field when given (centrifuge-js
+   * `token` / `getToken`), else `data.auth` (reference 003 sends `data: { user_external_id,
+   * auth: <user JWT>, project_id }`). `data`'s ids, when present, must be the token's.
+   */
   async authenticate(data: unknown, token?: string): Promise<AuthenticatedUser> {
     const fields = (typeof data === 'object' && data !== null ? data : {}) as Record<string, unknown>;
     const { user_external_id: userExternalId, project_id: projectId } = fields;
@@ -105,6 +98,7 @@ export class LogBackedUserChannels implements UserChannels {
     };
   }
 
+  /** Calls `onLapse` when the credential lapses: expiry, or a rotation or revocation anywhere. */
   watchCredential(credential: CredentialPart[], onLapse: (reason: LapseReason) => void): CredentialWatch {
     return this.credentials.watch(credential, onLapse);
   }
@@ -117,6 +111,7 @@ export class LogBackedUserChannels implements UserChannels {
     return this.reader.userChannelPosition(owner.projectId, owner.userExternalId);
   }
 
+  /** Events after `from` (or before it when `reverse`), by offset. */
   read(owner: ChannelOwner, query: { from?: number; reverse?: boolean; limit: number }): Promise<OrderEvent[]> {
     return this.reader.userChannel({ projectId: owner.projectId, userExternalId: owner.userExternalId, ...query });
   }

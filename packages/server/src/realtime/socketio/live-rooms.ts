@@ -20,8 +20,8 @@ interface RoomFeed {
   release: () => void;
   /** The position of the topic's last event, broadcast or offered: the follower has passed it. */
   last?: LogPosition;
-  /** Listeners of sockets not yet in the room (catching up), called after the room's broadcast. */
-  joiners: Set<HubListener>;
+  /** Listeners of sockets not yet in the room (catching up), called after the room's broadcast; none most of the time. */
+  joiners?: Set<HubListener>;
 }
 
 /**
@@ -60,9 +60,10 @@ export class LiveRooms {
   /** Follows a topic for one socket not in its room; returns its release. */
   attach(topic: string, listener: HubListener): () => void {
     const feed = this.feedOf(topic);
-    feed.joiners.add(listener);
+    (feed.joiners ??= new Set()).add(listener);
     return () => {
-      feed.joiners.delete(listener);
+      feed.joiners?.delete(listener);
+      if (feed.joiners?.size === 0) feed.joiners = undefined;
       this.releaseIfUnused(topic);
     };
   }
@@ -85,13 +86,13 @@ export class LiveRooms {
   private feedOf(topic: string): RoomFeed {
     const known = this.feeds.get(topic);
     if (known) return known;
-    const feed: RoomFeed = { release: () => {}, joiners: new Set() };
-    const { joiners } = feed;
+    const feed: RoomFeed = { release: () => {} };
     feed.release = this.hub.subscribe(topic, (event) => {
       feed.last = positionOf(event);
       this.broadcast(topic, event);
-      if (joiners.size === 1) (joiners.values().next().value as HubListener)(event);
-      else if (joiners.size > 1) for (const listener of [...joiners]) listener(event);
+      const joiners = feed.joiners;
+      if (joiners?.size === 1) (joiners.values().next().value as HubListener)(event);
+      else if (joiners) for (const listener of [...joiners]) listener(event);
     });
     this.feeds.set(topic, feed);
     return feed;
@@ -99,7 +100,7 @@ export class LiveRooms {
 
   private releaseIfUnused(topic: string): void {
     const feed = this.feeds.get(topic);
-    if (!feed || feed.joiners.size > 0 || this.nsp.adapter.rooms.has(topic)) return;
+    if (!feed || feed.joiners || this.nsp.adapter.rooms.has(topic)) return;
     this.feeds.delete(topic);
     feed.release();
   }
@@ -108,18 +109,21 @@ export class LiveRooms {
     const members = this.nsp.adapter.rooms.get(room);
     if (!members || members.size === 0) return;
     const update = orderUpdateOf(event);
+    const unsettled = this.nsp.adapter.rooms.get(UNSETTLED_ROOM);
     if (!this.positions) this.nsp.to(room).emit('order:update', update);
-    else {
-      this.nsp
-        .to(room)
-        .except(UNSETTLED_ROOM)
-        .emit('order:update', update, this.positions.seal(event.projectId, positionOf(event)));
-      const unsettled = this.nsp.adapter.rooms.get(UNSETTLED_ROOM);
-      if (unsettled && unsettled.size > 0) {
-        const [small, large] = unsettled.size < members.size ? [unsettled, members] : [members, unsettled];
-        const ids = [...small].filter((id) => large.has(id));
-        if (ids.length > 0) this.nsp.to(ids).emit('order:update', update, NO_OFFSET);
-      }
+    else if (!unsettled || unsettled.size < members.size) {
+      // The adapter walks the room once, leaving out its unsettled members (fewer than it has).
+      const sealed = this.positions.seal(event.projectId, positionOf(event));
+      this.nsp.to(room).except(UNSETTLED_ROOM).emit('order:update', update, sealed);
+      const ids = unsettled ? [...unsettled].filter((id) => members.has(id)) : [];
+      if (ids.length > 0) this.nsp.to(ids).emit('order:update', update, NO_OFFSET);
+    } else {
+      // A room smaller than the unsettled sockets (most follow one order): its members sorted here, not every unsettled socket walked.
+      const settledIds: string[] = [];
+      const unsettledIds: string[] = [];
+      for (const id of members) (unsettled.has(id) ? unsettledIds : settledIds).push(id);
+      if (settledIds.length > 0) this.nsp.to(settledIds).emit('order:update', update, this.positions.seal(event.projectId, positionOf(event)));
+      if (unsettledIds.length > 0) this.nsp.to(unsettledIds).emit('order:update', update, NO_OFFSET);
     }
     for (let i = 0; i < members.size; i++) this.metrics.messageSent('socketio', event.createdAt);
   }

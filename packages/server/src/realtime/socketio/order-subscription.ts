@@ -92,6 +92,7 @@ export class OrderSubscription implements OrderedDeliveryOptions {
     this.delivery = undefined;
     this.release?.();
     this.release = undefined;
+    this.lastOffered = undefined;
   }
 
   positionOf(event: OrderEvent): number {

@@ -74,7 +74,14 @@ export function assertMayFollowProject(principal: SocketPrincipal): void {
   requirePermission(principal, 'events:read');
 }
 
+/**
+ * The `connect_error` of a refused handshake. A quota refusal carries its details
+ * (`err.data = {code: 'quota_exceeded', message, details: {quota, limit, open, retryAfterSeconds}}`).
+ */
 export function asConnectError(error: unknown): Error {
+  if (isOrdercastError(error) && error.code === 'quota_exceeded') {
+    return Object.assign(new Error(error.message), { data: { code: error.code, message: error.message, details: error.details } });
+  }
   if (isOrdercastError(error)) return connectError(error.code, error.message);
   return connectError('service_unavailable', 'The server could not check the credentials; retry shortly');
 }

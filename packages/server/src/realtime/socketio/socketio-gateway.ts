@@ -17,7 +17,6 @@ import type { HandshakeLimiter } from '../handshake-limiter.js';
 import { LiveRooms } from './live-rooms.js';
 import { RECOVERED_KEY, recoveryAdapter, type RecoveredState } from './recovery-adapter.js';
 import { asConnectError, authenticateHandshake, connectError, type SocketPrincipal } from './socketio-auth.js';
-import { handshakeError, holdConnectionSlot } from './connection-slot.js';
 import type { ConnectionQuota } from '../connection-quota.js';
 import { SocketIoSession, type SocketIoSessionDeps } from './socketio-session.js';
 
@@ -52,9 +51,8 @@ export interface SocketIoGatewayDeps {
  */
 export class SocketIoGateway {
   private readonly io: Server;
-  private readonly sessions = new Set<SocketIoSession>();
-  /** The session of each connected socket, for the adapter's buffer check. */
-  private readonly sessionOf = new WeakMap<object, SocketIoSession>();
+  /** The session of each connected socket (the adapter's buffer check finds it here). */
+  private readonly sessions = new Map<object, SocketIoSession>();
   readonly rooms: LiveRooms;
   private readonly renewTimer: NodeJS.Timeout | undefined;
   private renewing: Promise<void> | undefined;
@@ -77,7 +75,7 @@ export class SocketIoGateway {
       destroyUpgrade: false,
       // Socket.IO's own recovery protocol (pid and offset in the handshake), served from session rows and the log.
       ...(rows ? { connectionStateRecovery: { maxDisconnectionDuration: windowMs, skipMiddlewares: false } } : {}),
-      adapter: recoveryAdapter((socket) => this.sessionOf.get(socket)?.admits() ?? true, rows ? { positions: deps.positions, rows } : undefined),
+      adapter: recoveryAdapter((socket) => this.sessions.get(socket)?.admits() ?? true, rows ? { positions: deps.positions, rows } : undefined),
     });
     this.io
       .of('/')
@@ -87,27 +85,18 @@ export class SocketIoGateway {
     const nsp = this.io.of(SOCKETIO_NAMESPACE);
     this.rooms = new LiveRooms(nsp, deps.hub, deps.metrics, rows ? deps.positions : undefined);
     nsp.use((socket, next) => {
-      authenticateHandshake(
-        deps.auth,
-        deps.limiter,
-        deps.limiter.clientAddress(socket.handshake.address, socket.handshake.headers),
-        socket.handshake.auth,
-      ).then(
-        (principal) => {
+      const address = deps.limiter.clientAddress(socket.handshake.address, socket.handshake.headers);
+      authenticateHandshake(deps.auth, deps.limiter, address, socket.handshake.auth)
+        .then((principal) => {
           if (rows) adoptOrRenewSession(socket, principal);
           socket.data.principal = principal;
-          next();
-        },
-        (error) => next(asConnectError(error)),
-      );
-    });
-    // The project's connection slot, once the credential says which project (its open_connections quota).
-    nsp.use((socket, next) => {
-      const { projectId } = socket.data.principal as SocketPrincipal;
-      holdConnectionSlot(socket, projectId, deps.connectionQuota).then(
-        () => next(),
-        (error) => next(handshakeError(error)),
-      );
+          // The project's connection slot, once the credential says which project (its open_connections quota).
+          if (deps.connectionQuota) return holdConnectionSlot(socket, deps.connectionQuota.openConnection(principal.projectId));
+        })
+        .then(
+          () => next(),
+          (error) => next(asConnectError(error)),
+        );
     });
     // One object for every session: a copy per connection would be kept by each idle socket.
     const sessionDeps: SocketIoSessionDeps = {
@@ -132,15 +121,14 @@ export class SocketIoGateway {
       // The session holds what it needs; socket.data would keep the handshake's copies alive.
       socket.data = {};
       const session = new SocketIoSession(socket, principal, sessionDeps, recovery);
-      this.sessions.add(session);
-      this.sessionOf.set(socket, session);
+      this.sessions.set(socket, session);
       deps.metrics.realtimeConnections.inc({ gateway: 'socketio' });
       // The connection keeps access only as long as its credential does.
       const watch = deps.credentials.watch(principal.credential, (reason) => session.endForCredential(reason));
       socket.on('disconnect', () => {
         session.close();
         watch.stop();
-        this.sessions.delete(session);
+        this.sessions.delete(socket);
         deps.metrics.realtimeConnections.dec({ gateway: 'socketio' });
       });
       releaseOpeningRequest(socket);
@@ -148,7 +136,7 @@ export class SocketIoGateway {
     if (rows) {
       this.renewTimer = setInterval(() => {
         const renew: string[] = [];
-        for (const session of this.sessions) {
+        for (const session of this.sessions.values()) {
           const id = session.rowToRenew();
           if (id !== undefined) renew.push(id);
         }
@@ -186,7 +174,7 @@ export class SocketIoGateway {
     clearInterval(this.renewTimer);
     await this.renewing;
     this.io.engine.close();
-    for (const session of this.sessions) session.close();
+    for (const session of this.sessions.values()) session.close();
   }
 }
 
@@ -213,6 +201,18 @@ function adoptOrRenewSession(socket: import('socket.io').Socket, principal: Sock
   socket.data = {};
   // socket.io sends this pid in its CONNECT packet; the client hands it back on reconnect.
   (socket as unknown as { pid: string }).pid = randomBytes(15).toString('base64url');
+}
+
+/**
+ * Holds a connection slot for a socket still in its handshake, and gives it back when the
+ * connection ends: at `disconnect`, or when the transport closes before the socket ever
+ * connected (a client that left during the handshake).
+ */
+async function holdConnectionSlot(socket: import('socket.io').Socket, slot: Promise<() => void>): Promise<void> {
+  const release = await slot;
+  socket.once('disconnect', release);
+  socket.conn.once('close', release);
+  if (socket.conn.readyState === 'closed') release();
 }
 
 type Listener = (...args: unknown[]) => void;

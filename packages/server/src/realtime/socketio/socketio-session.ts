@@ -8,10 +8,9 @@ import type { ProjectFeedSubscription } from '../../services/project-feed-subscr
 import type { OrderService } from '../../services/order-service.js';
 import type { SessionSubscriptions, SocketIoSessionRows } from '../../services/socketio-session-rows.js';
 import type { TenantPositions } from '../../services/tenant-position.js';
-import { answer, type ErrorReply } from './client-replies.js';
+import { answer, CLIENT_EVENTS, parseOrderRequest, type ErrorReply } from './client-requests.js';
 import { NO_OFFSET, UNSETTLED_ROOM } from './live-rooms.js';
-import { type MessageBudget, takeToken } from './message-budget.js';
-import { CLIENT_EVENTS, parseOrderRequest } from './order-request.js';
+import { type MessageBudget, takeToken } from '../message-budget.js';
 import { OrderSubscription, type OrderSubscriptionDeps, type SubscriptionOwner } from './order-subscription.js';
 import { orderUpdateOf } from './order-update.js';
 import { OutboundBytes, closeTransport } from './outbound-bytes.js';
@@ -129,7 +128,7 @@ export class SocketIoSession implements SubscriptionOwner {
     this.socket.disconnect();
   }
 
-  /** Runs a client request within the connection's message budget, and answers it (client-replies.ts). */
+  /** Runs a client request within the connection's message budget, and answers it (client-requests.ts). */
   private guard(event: string, ack: unknown, work: () => Promise<unknown>): void {
     const outcome = takeToken(this.budget, this.deps.messagesPerSecond)
       ? work()
@@ -282,19 +281,10 @@ export class SocketIoSession implements SubscriptionOwner {
   }
 
   /**
-   * A client that does not read its socket: stop buffering for it and close the
-   * transport, dropping what is queued. socket.io-client sees "transport close",
-   * reconnects by itself and catches up from the log with `sinceVersion`.
+   * Closes the transport, dropping what is queued (a client that does not read its
+   * socket, a resumed feed that failed): socket.io-client sees "transport close",
+   * reconnects by itself and recovers, or catches up from the log with `sinceVersion`.
    */
-  private cutOffSlowClient(): void {
-    this.deps.logger.warn(
-      { socketId: this.socket.id, projectId: this.principal.projectId },
-      'socket.io: closing a connection that does not read (over the buffer cap)',
-    );
-    this.cutOff();
-  }
-
-  /** Closes the transport, dropping what is queued: the client reconnects by itself (and recovers). */
   private cutOff(): void {
     this.close();
     closeTransport(this.socket);
@@ -313,7 +303,11 @@ export class SocketIoSession implements SubscriptionOwner {
     if (this.closed) return false;
     this.outbound ??= new OutboundBytes(this.socket);
     if (this.outbound.get() <= (this.deps.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES)) return true;
-    this.cutOffSlowClient();
+    this.deps.logger.warn(
+      { socketId: this.socket.id, projectId: this.principal.projectId },
+      'socket.io: closing a connection that does not read (over the buffer cap)',
+    );
+    this.cutOff();
     return false;
   }
 

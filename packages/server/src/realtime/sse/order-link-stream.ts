@@ -3,12 +3,11 @@ import type { Locale } from '../../domain/locales.js';
 import type { PublicOrderView } from '../../domain/public-order-view.js';
 import type { Order } from '../../domain/order.js';
 import type { Logger } from '../../lib/logging.js';
-import { topics, type ChannelHub } from '../../events/channel-hub.js';
+import type { ChannelHub } from '../../events/channel-hub.js';
 import type { EventLogReader } from '../../services/event-log-reader.js';
 import type { OrderLinkService, ResolvedLink } from '../../services/order-link-service.js';
-import { OrderedDelivery } from '../ordered-delivery.js';
-import { SseWriter } from './sse-writer.js';
-import type { StreamOutcome, StreamReply } from './sse-streams.js';
+import { SseWriters, type Cleanup, type SseWriter, type StreamReply } from './sse-writer.js';
+import { orderLog, parseCounter, streamLog, type StreamOutcome } from './sse-streams.js';
 import type { ConnectionQuota } from '../connection-quota.js';
 
 /** The event of every update on a link's stream: `data` is a PublicOrderView. */
@@ -33,7 +32,6 @@ export interface OrderLinkStreamsDeps {
   connectionQuota?: ConnectionQuota;
 }
 
-const FILL_PAGE = 200;
 /** setTimeout's longest delay; a link that lapses later is caught by the periodic re-check. */
 const MAX_TIMER_MS = 2_147_483_647;
 
@@ -44,7 +42,7 @@ const MAX_TIMER_MS = 2_147_483_647;
  * when the link expires or is revoked, and after the order's final version.
  */
 export class OrderLinkStreams {
-  private readonly writers = new Set<SseWriter>();
+  private readonly writers: SseWriters;
   /** The open streams of each link, by link id, each with what ends it. */
   private readonly byLink = new Map<string, Set<(code: string) => void>>();
   private readonly recheck: NodeJS.Timeout;
@@ -53,14 +51,8 @@ export class OrderLinkStreams {
   constructor(private readonly deps: OrderLinkStreamsDeps) {
     this.recheck = setInterval(() => void this.checkLinks(), deps.recheckMs);
     this.recheck.unref();
-    deps.shutdownSignal.addEventListener(
-      'abort',
-      () => {
-        clearInterval(this.recheck);
-        for (const writer of [...this.writers]) writer.end(1000);
-      },
-      { once: true },
-    );
+    this.writers = new SseWriters(deps.shutdownSignal, 1000);
+    deps.shutdownSignal.addEventListener('abort', () => clearInterval(this.recheck), { once: true });
   }
 
   get open(): number {
@@ -68,7 +60,7 @@ export class OrderLinkStreams {
   }
 
   async stream(token: string, locale: Locale, lastEventId: string | undefined, reply: StreamReply): Promise<StreamOutcome> {
-    const after = parseVersion(lastEventId);
+    const after = parseCounter(lastEventId, 'the last order version you received');
     const link = await this.deps.links.resolve(token);
     if ((this.byLink.get(link.linkId)?.size ?? 0) >= this.deps.maxStreamsPerLink) {
       throw new OrdercastError('limit_exceeded', `This link has ${this.deps.maxStreamsPerLink} streams open already: close one, or poll status.json`, {
@@ -76,74 +68,51 @@ export class OrderLinkStreams {
       });
     }
     const view = await this.deps.links.viewer(link, locale);
-    const cleanups: Array<() => void> = [];
+    const cleanups: Cleanup[] = [];
     const projectSlot = await this.deps.connectionQuota?.openConnection(link.projectId);
     if (projectSlot) cleanups.push(projectSlot);
-    let writer: SseWriter | undefined;
-    const delivery = new OrderedDelivery({
-      positionOf: (event) => event.version,
-      readAfter: (version) => this.deps.reader.orderEventsAfter(link.orderId, version, FILL_PAGE),
-      deliver: (event) => {
+    const read = () =>
+      this.deps.orders.get(link.projectId, link.orderId).catch((error: unknown) => {
+        if (error instanceof OrdercastError && error.code === 'order_not_found') throw new OrdercastError('not_found', 'Not found');
+        throw error;
+      });
+    return streamLog(this.deps.hub, cleanups, {
+      ...orderLog(this.deps.reader, link.orderId, after, read),
+      open: () => this.openWriter(link, reply, cleanups),
+      send: (writer, event) => {
         if (event.projectId !== link.projectId) return;
-        writer?.send(event.version, PUBLIC_UPDATE_EVENT, view(event.order) satisfies PublicOrderView);
-        if (event.order.final) writer?.end();
+        writer.send(event.version, PUBLIC_UPDATE_EVENT, view(event.order) satisfies PublicOrderView);
+        if (event.order.final) writer.end();
       },
-      onError: (error) => {
+      failed: (writer, error) => {
         this.deps.logger.warn({ err: error }, 'order link stream: reading the log failed; closing (the page resumes by Last-Event-ID)');
         writer?.end();
       },
     });
-    cleanups.push(() => delivery.close());
-    cleanups.push(this.deps.hub.subscribe(topics.order(link.orderId), (event) => delivery.offer(event)));
-    try {
-      const order = await this.deps.orders.get(link.projectId, link.orderId).catch((error: unknown) => {
-        if (error instanceof OrdercastError && error.code === 'order_not_found') throw new OrdercastError('not_found', 'Not found');
-        throw error;
-      });
-      if (after !== undefined && after > order.version) {
-        throw new OrdercastError('invalid_last_event_id', `Last-Event-ID ${after} is beyond the order's current version`, { lastEventId: after });
-      }
-      if (order.final && after !== undefined && after >= order.version) {
-        for (const cleanup of cleanups) cleanup();
-        return 'no_content';
-      }
-      writer = this.openWriter(link, reply, cleanups);
-      delivery.start(after ?? order.version - 1, true);
-      return 'streaming';
-    } catch (error) {
-      for (const cleanup of cleanups) cleanup();
-      throw error;
-    }
   }
 
-  private openWriter(link: ResolvedLink, reply: StreamReply, cleanups: Array<() => void>): SseWriter {
-    const writer = new SseWriter(reply.response, { heartbeatMs: this.deps.heartbeatMs, maxBufferedBytes: this.deps.maxBufferedBytes });
-    const lapse = (code: string) => {
-      writer.send(undefined, LAPSED_EVENT, { code });
-      writer.end();
-    };
-    const untilExpiry = Date.parse(link.expiresAt) - Date.now();
-    if (untilExpiry < MAX_TIMER_MS) {
-      const expiry = setTimeout(() => lapse('order_link_expired'), Math.max(0, untilExpiry));
-      expiry.unref();
-      cleanups.push(() => clearTimeout(expiry));
-    }
-    let streams = this.byLink.get(link.linkId);
-    if (!streams) this.byLink.set(link.linkId, (streams = new Set()));
-    const held = streams;
-    held.add(lapse);
-    cleanups.push(() => {
-      held.delete(lapse);
-      if (held.size === 0 && this.byLink.get(link.linkId) === held) this.byLink.delete(link.linkId);
+  private openWriter(link: ResolvedLink, reply: StreamReply, cleanups: Cleanup[]): SseWriter {
+    const { heartbeatMs, maxBufferedBytes } = this.deps;
+    return this.writers.start(reply, { heartbeatMs, maxBufferedBytes }, cleanups, (writer) => {
+      const lapse = (code: string) => {
+        writer.send(undefined, LAPSED_EVENT, { code });
+        writer.end();
+      };
+      const untilExpiry = Date.parse(link.expiresAt) - Date.now();
+      if (untilExpiry < MAX_TIMER_MS) {
+        const expiry = setTimeout(() => lapse('order_link_expired'), Math.max(0, untilExpiry));
+        expiry.unref();
+        cleanups.push(() => clearTimeout(expiry));
+      }
+      let streams = this.byLink.get(link.linkId);
+      if (!streams) this.byLink.set(link.linkId, (streams = new Set()));
+      const held = streams;
+      held.add(lapse);
+      cleanups.push(() => {
+        held.delete(lapse);
+        if (held.size === 0 && this.byLink.get(link.linkId) === held) this.byLink.delete(link.linkId);
+      });
     });
-    this.writers.add(writer);
-    cleanups.push(() => this.writers.delete(writer));
-    writer.onClose(() => {
-      for (const cleanup of cleanups.splice(0)) cleanup();
-    });
-    reply.open(writer.body);
-    if (this.deps.shutdownSignal.aborted) writer.end(1000);
-    return writer;
   }
 
   /** One read for every link with an open stream here: those revoked (on any node), expired or expunged end with `lapsed`. */
@@ -160,10 +129,4 @@ export class OrderLinkStreams {
       this.checking = false;
     }
   }
-}
-
-function parseVersion(value: string | undefined): number | undefined {
-  if (value === undefined || value === '') return undefined;
-  if (!/^\d{1,15}$/.test(value)) throw new OrdercastError('invalid_last_event_id', 'Last-Event-ID must be the last order version you received');
-  return Number(value);
 }

@@ -1,6 +1,5 @@
-import type { ServerResponse } from 'node:http';
 import { OrdercastError } from '../../domain/errors.js';
-import type { OrderEvent } from '../../domain/order.js';
+import type { Order, OrderEvent } from '../../domain/order.js';
 import type { Logger } from '../../lib/logging.js';
 import type { Metrics } from '../../metrics.js';
 import type { ProjectPrincipal, UserPrincipal } from '../../services/auth-service.js';
@@ -9,9 +8,9 @@ import type { EventFeedService } from '../../services/event-feed-service.js';
 import type { EventLogReader } from '../../services/event-log-reader.js';
 import type { OrderService } from '../../services/order-service.js';
 import { topics, type ChannelHub } from '../../events/channel-hub.js';
-import { OrderedDelivery } from '../ordered-delivery.js';
+import { OrderedDelivery, type OrderedDeliveryOptions } from '../ordered-delivery.js';
 import { orderUpdateOf } from '../socketio/order-update.js';
-import { SseWriter } from './sse-writer.js';
+import { runAll, type SseWriter, SseWriters, type Cleanup, type StreamReply } from './sse-writer.js';
 import { StreamQuota } from './stream-quota.js';
 import type { ConnectionQuota } from '../connection-quota.js';
 
@@ -36,12 +35,7 @@ export interface SseStreamsDeps {
   connectionQuota?: ConnectionQuota;
 }
 
-/** What the route hands over once the request is accepted: the raw response, and how to start the body (http/routes/streams.ts). */
-export interface StreamReply {
-  response: ServerResponse;
-  /** Sends the 200 with this body (Fastify pipes it, so the usual hooks still add their headers). */
-  open(body: NodeJS.ReadableStream): void;
-}
+export type { StreamReply };
 
 /** How a stream request was answered: a stream, or `204` (nothing more will ever come). */
 export type StreamOutcome = 'streaming' | 'no_content';
@@ -51,9 +45,6 @@ const SHUTDOWN_GRACE_MS = 1000;
 
 /** Events per read of the log while catching up an order or user stream. */
 const FILL_PAGE = 200;
-
-/** Something to undo when a stream ends: a hub subscription, a delivery, a quota slot. */
-type Cleanup = () => void;
 
 /**
  * Server-Sent Events: one order's versions, one user's channel, or a project's feed.
@@ -65,18 +56,11 @@ type Cleanup = () => void;
  */
 export class SseStreams {
   private readonly quota: StreamQuota;
-  private readonly writers = new Set<SseWriter>();
+  private readonly writers: SseWriters;
 
   constructor(private readonly deps: SseStreamsDeps) {
     this.quota = new StreamQuota(deps.maxStreamsPerCredential);
-    // Shutting down: end every stream cleanly, so clients reconnect (with Last-Event-ID) to another node or the restarted one.
-    deps.shutdownSignal.addEventListener(
-      'abort',
-      () => {
-        for (const writer of [...this.writers]) writer.end(SHUTDOWN_GRACE_MS);
-      },
-      { once: true },
-    );
+    this.writers = new SseWriters(deps.shutdownSignal, SHUTDOWN_GRACE_MS);
   }
 
   /** Credentials holding a stream now (for leak checks in tests). */
@@ -88,40 +72,16 @@ export class SseStreams {
   async order(principal: ProjectPrincipal, orderId: string, lastEventId: string | undefined, reply: StreamReply): Promise<StreamOutcome> {
     const after = parseCounter(lastEventId, 'the last order version you received');
     const cleanups = await this.takeSlots(principal);
-    let writer: SseWriter | undefined;
-    const delivery = new OrderedDelivery({
-      positionOf: (event) => event.version,
-      readAfter: (version) => this.deps.reader.orderEventsAfter(orderId, version, FILL_PAGE),
-      deliver: (event) => {
-        writer?.send(event.version, UPDATE_EVENT, orderUpdateOf(event));
-        this.deps.metrics.messageSent('sse', event.createdAt);
-        // A final status has no way out: nothing more will come, and the reconnect at this id gets 204.
-        if (event.order.final) writer?.end();
+    const scope = principal.kind === 'user' ? { userExternalId: principal.userExternalId } : {};
+    return streamLog(this.deps.hub, cleanups, {
+      ...orderLog(this.deps.reader, orderId, after, () => this.deps.orders.get(principal.projectId, orderId, scope)),
+      open: () => this.open(principal, reply, cleanups),
+      send: (writer, event) => {
+        this.sendUpdate(writer, event.version, event);
+        if (event.order.final) writer.end();
       },
-      onError: (error) => this.failed(writer, error, { orderId }),
+      failed: (writer, error) => this.failed(writer, error, { orderId }),
     });
-    cleanups.push(() => delivery.close());
-    cleanups.push(this.deps.hub.subscribe(topics.order(orderId), (event) => delivery.offer(event)));
-    try {
-      const order = await this.deps.orders.get(principal.projectId, orderId, principal.kind === 'user' ? { userExternalId: principal.userExternalId } : {});
-      if (after !== undefined && after > order.version) {
-        throw new OrdercastError('invalid_last_event_id', `Last-Event-ID ${after} is beyond the order's current version ${order.version}`, {
-          lastEventId: after,
-          version: order.version,
-        });
-      }
-      if (order.final && after !== undefined && after >= order.version) {
-        runAll(cleanups);
-        return 'no_content';
-      }
-      writer = this.open(principal, reply, cleanups);
-      // From the version before the current one: the first message is the current state, read from the log like the rest.
-      delivery.start(after ?? order.version - 1, true);
-      return 'streaming';
-    } catch (error) {
-      runAll(cleanups);
-      throw error;
-    }
   }
 
   /** A user's channel (user token): `id:` is the channel offset, as Centrifuge's history counts it. */
@@ -129,30 +89,24 @@ export class SseStreams {
     const after = parseCounter(lastEventId, 'the last channel offset you received');
     const { projectId, userExternalId } = principal;
     const cleanups = await this.takeSlots(principal);
-    let writer: SseWriter | undefined;
-    const delivery = new OrderedDelivery({
+    return streamLog(this.deps.hub, cleanups, {
+      topic: topics.user(projectId, userExternalId),
       positionOf: (event) => event.userOffset ?? 0,
       readAfter: (offset) => this.deps.reader.userChannel({ projectId, userExternalId, from: offset, limit: FILL_PAGE }),
-      deliver: (event) => this.sendUpdate(writer, event.userOffset ?? 0, event),
-      onError: (error) => this.failed(writer, error, { projectId }),
+      begin: async () => {
+        const { offset } = await this.deps.reader.userChannelPosition(projectId, userExternalId);
+        if (after !== undefined && after > offset) {
+          throw new OrdercastError('invalid_last_event_id', `Last-Event-ID ${after} is beyond the channel's current offset ${offset}`, {
+            lastEventId: after,
+            offset,
+          });
+        }
+        return { from: after ?? offset, catchUp: after !== undefined };
+      },
+      open: () => this.open(principal, reply, cleanups),
+      send: (writer, event) => this.sendUpdate(writer, event.userOffset ?? 0, event),
+      failed: (writer, error) => this.failed(writer, error, { projectId }),
     });
-    cleanups.push(() => delivery.close());
-    cleanups.push(this.deps.hub.subscribe(topics.user(projectId, userExternalId), (event) => delivery.offer(event)));
-    try {
-      const { offset } = await this.deps.reader.userChannelPosition(projectId, userExternalId);
-      if (after !== undefined && after > offset) {
-        throw new OrdercastError('invalid_last_event_id', `Last-Event-ID ${after} is beyond the channel's current offset ${offset}`, {
-          lastEventId: after,
-          offset,
-        });
-      }
-      writer = this.open(principal, reply, cleanups);
-      delivery.start(after ?? offset, after !== undefined);
-      return 'streaming';
-    } catch (error) {
-      runAll(cleanups);
-      throw error;
-    }
   }
 
   /**
@@ -199,24 +153,17 @@ export class SseStreams {
 
   /** Starts the body; from here on, ending the stream undoes everything in `cleanups`. */
   private open(principal: ProjectPrincipal, reply: StreamReply, cleanups: Cleanup[]): SseWriter {
-    const writer = new SseWriter(reply.response, {
-      heartbeatMs: this.deps.heartbeatMs,
-      maxBufferedBytes: this.deps.maxBufferedBytes,
-      onOverflow: () => this.deps.logger.warn({ projectId: principal.projectId }, 'sse: closing a stream that does not read (over the buffer cap)'),
+    const { heartbeatMs, maxBufferedBytes, logger, credentials, metrics } = this.deps;
+    const onOverflow = () => logger.warn({ projectId: principal.projectId }, 'sse: closing a stream that does not read (over the buffer cap)');
+    return this.writers.start(reply, { heartbeatMs, maxBufferedBytes, onOverflow }, cleanups, (writer) => {
+      const watch = credentials.watch(credentialParts(principal), (reason: LapseReason) => {
+        writer.send(undefined, AUTH_ERROR_EVENT, reason);
+        writer.end();
+      });
+      cleanups.push(() => watch.stop());
+      metrics.realtimeSubscriptions.inc({ gateway: 'sse' });
+      cleanups.push(() => metrics.realtimeSubscriptions.dec({ gateway: 'sse' }));
     });
-    const watch = this.deps.credentials.watch(credentialParts(principal), (reason: LapseReason) => {
-      writer.send(undefined, AUTH_ERROR_EVENT, reason);
-      writer.end();
-    });
-    cleanups.push(() => watch.stop());
-    this.writers.add(writer);
-    cleanups.push(() => this.writers.delete(writer));
-    this.deps.metrics.realtimeSubscriptions.inc({ gateway: 'sse' });
-    cleanups.push(() => this.deps.metrics.realtimeSubscriptions.dec({ gateway: 'sse' }));
-    writer.onClose(() => runAll(cleanups));
-    reply.open(writer.body);
-    if (this.deps.shutdownSignal.aborted) writer.end(SHUTDOWN_GRACE_MS);
-    return writer;
   }
 
   private failed(writer: SseWriter | undefined, error: unknown, context: Record<string, string>): void {
@@ -225,12 +172,76 @@ export class SseStreams {
   }
 }
 
-function runAll(cleanups: Cleanup[]): void {
-  for (const cleanup of cleanups.splice(0).reverse()) cleanup();
+/** A stream of the log for one client (an order's versions, a user's channel), as `streamLog` runs it. */
+export interface LogStream extends Pick<OrderedDeliveryOptions, 'positionOf' | 'readAfter'> {
+  topic: string;
+  /** Where it starts (read once the hub subscription is in place), and whether the log is read from there first; throws a refusal. */
+  begin(): Promise<{ from: number; catchUp: boolean } | 'no_content'>;
+  open(): SseWriter;
+  send(writer: SseWriter, event: OrderEvent): void;
+  failed(writer: SseWriter | undefined, error: unknown): void;
+}
+
+/**
+ * Subscribes on the hub first, then reads where the stream starts, then opens it and
+ * delivers in order from there. Anything refused before it opens undoes `cleanups` and throws.
+ */
+export async function streamLog(hub: ChannelHub, cleanups: Cleanup[], stream: LogStream): Promise<StreamOutcome> {
+  let writer: SseWriter | undefined;
+  const delivery = new OrderedDelivery({
+    positionOf: stream.positionOf,
+    readAfter: stream.readAfter,
+    deliver: (event) => writer && stream.send(writer, event),
+    onError: (error) => stream.failed(writer, error),
+  });
+  cleanups.push(() => delivery.close());
+  cleanups.push(hub.subscribe(stream.topic, (event) => delivery.offer(event)));
+  try {
+    const start = await stream.begin();
+    if (start === 'no_content') {
+      runAll(cleanups);
+      return 'no_content';
+    }
+    writer = stream.open();
+    delivery.start(start.from, start.catchUp);
+    return 'streaming';
+  } catch (error) {
+    runAll(cleanups);
+    throw error;
+  }
+}
+
+/**
+ * One order's versions, `id:` being the version, from `after` or else from the version
+ * before the current one (the first message is the current state, read from the log like
+ * the rest). After a final version nothing more will come: the reconnect at its id gets 204.
+ */
+export function orderLog(
+  reader: EventLogReader,
+  orderId: string,
+  after: number | undefined,
+  read: () => Promise<Order>,
+): Pick<LogStream, 'topic' | 'positionOf' | 'readAfter' | 'begin'> {
+  return {
+    topic: topics.order(orderId),
+    positionOf: (event) => event.version,
+    readAfter: (version) => reader.orderEventsAfter(orderId, version, FILL_PAGE),
+    begin: async () => {
+      const order = await read();
+      if (after !== undefined && after > order.version) {
+        throw new OrdercastError('invalid_last_event_id', `Last-Event-ID ${after} is beyond the order's current version ${order.version}`, {
+          lastEventId: after,
+          version: order.version,
+        });
+      }
+      if (order.final && after !== undefined && after >= order.version) return 'no_content';
+      return { from: after ?? order.version - 1, catchUp: true };
+    },
+  };
 }
 
 /** A `Last-Event-ID` that counts (a version, an offset): a whole number, or absent. */
-function parseCounter(raw: string | undefined, what: string): number | undefined {
+export function parseCounter(raw: string | undefined, what: string): number | undefined {
   if (raw === undefined || raw === '') return undefined;
   if (!/^\d{1,15}$/.test(raw.trim())) {
     throw new OrdercastError('invalid_last_event_id', `Last-Event-ID must be ${what}: a whole number of 0 or more`, { field: 'Last-Event-ID' });

@@ -1,6 +1,53 @@
 import { PassThrough } from 'node:stream';
 import type { ServerResponse } from 'node:http';
 
+/** What the route hands over once the request is accepted: the raw response, and how to start the body (http/routes/streams.ts). */
+export interface StreamReply {
+  response: ServerResponse;
+  /** Sends the 200 with this body (Fastify pipes it, so the usual hooks still add their headers). */
+  open(body: NodeJS.ReadableStream): void;
+}
+
+/** Something to undo when a stream ends: a hub subscription, a delivery, a quota slot. */
+export type Cleanup = () => void;
+
+export function runAll(cleanups: Cleanup[]): void {
+  for (const cleanup of cleanups.splice(0).reverse()) cleanup();
+}
+
+/** The open streams of one route: on shutdown each ends cleanly, so its client reconnects (with Last-Event-ID) to another node or the restarted one. */
+export class SseWriters {
+  private readonly open = new Set<SseWriter>();
+
+  constructor(
+    private readonly shutdownSignal: AbortSignal,
+    /** How long a stream's last bytes may wait for a client that does not read before it is cut off. */
+    private readonly graceMs: number,
+  ) {
+    shutdownSignal.addEventListener('abort', () => this.endAll(), { once: true });
+  }
+
+  get size(): number {
+    return this.open.size;
+  }
+
+  endAll(): void {
+    for (const writer of [...this.open]) writer.end(this.graceMs);
+  }
+
+  /** Starts a stream's body; from then on, its end undoes everything in `cleanups`. */
+  start(reply: StreamReply, options: SseWriterOptions, cleanups: Cleanup[], setUp: (writer: SseWriter) => void): SseWriter {
+    const writer = new SseWriter(reply.response, options);
+    setUp(writer);
+    this.open.add(writer);
+    cleanups.push(() => this.open.delete(writer));
+    writer.onClose(() => runAll(cleanups));
+    reply.open(writer.body);
+    if (this.shutdownSignal.aborted) writer.end(this.graceMs);
+    return writer;
+  }
+}
+
 export interface SseWriterOptions {
   /** A comment line goes out when nothing else did for this long, so proxies keep the connection. */
   heartbeatMs: number;
@@ -36,10 +83,6 @@ export class SseWriter {
     this.body.once('close', () => this.finish());
     // An opening comment sends the headers now, so EventSource's `open` fires before the first event.
     this.write(': ordercast stream\n\n');
-  }
-
-  get isClosed(): boolean {
-    return this.closed;
   }
 
   /**
