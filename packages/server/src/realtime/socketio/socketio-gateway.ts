@@ -208,7 +208,7 @@ function adoptOrRenewSession(socket: import('socket.io').Socket, principal: Sock
  * connection ends: at `disconnect`, or when the transport closes before the socket ever
  * connected (a client that left during the handshake).
  */
-async function holdConnectionSlot(socket: import('socket.io').Socket, slot: Promise<() => void>): Promise<void> {
+async function holdConnectionSlot(socket: import('socket.io').Socket, slot: (() => void) | Promise<() => void>): Promise<void> {
   const release = await slot;
   socket.once('disconnect', release);
   socket.conn.once('close', release);
