@@ -99,6 +99,10 @@ describe.skipIf(!databaseUrlForTests())('the log follower on PostgreSQL, with no
       const seen: number[] = [];
       server.app.follower.subscribe((event) => event.orderId === created.body.id && seen.push(event.version));
       await server.app.follower.catchUp();
+      // Another test file's open transaction on the same database can hold the creation back past catchUp: wait for it.
+      const createdSeenBy = Date.now() + 10_000;
+      while (!seen.includes(1) && Date.now() < createdSeenBy) await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(seen).toEqual([1]);
       seen.length = 0;
       await holder.connect();
       // Takes a transaction id, so every commit after it stays below the readers' horizon until it ends.
