@@ -28,7 +28,7 @@ import {
   type EndpointRecord,
 } from '../store/repositories/webhook-endpoints.js';
 import { inTransaction } from '../store/transaction.js';
-import { claimDueSqlite, finishAttemptsSqlite, insertAttemptsSqlite } from './sqlite-delivery-statements.js';
+import { claimDueSqlite, finishAttemptsSqlite, insertAttemptsSqlite } from '../store/repositories/sqlite-delivery-statements.js';
 import { eventTraceContexts } from '../store/repositories/order-events.js';
 import { tracingEnabled } from '../lib/tracing.js';
 

@@ -83,7 +83,7 @@ export interface LaneWidths {
  *
  * On PostgreSQL, SKIP LOCKED lets several processes claim at once without waiting for or
  * doubling each other. SQLite claims by the same rules in three shorter statements in one
- * write transaction (webhooks/sqlite-delivery-statements.ts), which its planner runs faster.
+ * write transaction (sqlite-delivery-statements.ts beside it), which its planner runs faster.
  */
 export async function claimDueDeliveries(
   db: Executor,

@@ -1,8 +1,8 @@
 import { CompiledQuery } from 'kysely';
-import { laneWidth } from '../domain/attempt-outcome.js';
-import type { WebhookAttempt } from '../domain/webhook.js';
-import type { DeliveryOutcome, DeliveryRow, LaneWidths } from '../store/repositories/webhook-deliveries.js';
-import type { Executor } from '../store/transaction.js';
+import { laneWidth } from '../../domain/attempt-outcome.js';
+import type { WebhookAttempt } from '../../domain/webhook.js';
+import type { DeliveryOutcome, DeliveryRow, LaneWidths } from './webhook-deliveries.js';
+import type { Executor } from '../transaction.js';
 
 /*
  * The dispatcher's hot statements on SQLite, as fixed SQL texts that take their lists as
