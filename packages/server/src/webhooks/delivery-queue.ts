@@ -105,7 +105,7 @@ export class DeliveryQueue implements DeliveryQueuePort {
     const now = new Date();
     const claim = { now: now.toISOString(), leaseUntil: new Date(now.getTime() + leaseMs).toISOString(), workerId, limit, lanes };
     const rows: TracedDeliveryRow[] = await inTransaction(this.store.db, (trx) =>
-      this.store.dialect === 'sqlite' ? claimDueSqlite(trx, claim) : claimDueDeliveries(trx, this.store.dialect, claim),
+      this.store.dialect === 'sqlite' ? claimDueSqlite(trx, claim) : claimDueDeliveries(trx, claim),
     );
     // With tracing on, each attempt links to the write of its event: one look-up per claim.
     if (tracingEnabled() && rows.length > 0) {

@@ -1,7 +1,6 @@
 import { sql, type Selectable } from 'kysely';
 import type { WebhookDelivery } from '../../domain/webhook.js';
 import { paddedPieces } from '../batch-shapes.js';
-import type { Dialect } from '../dialect.js';
 import type { DeliveryStatus, WebhookDeliveriesTable } from '../schema.js';
 import type { Executor } from '../transaction.js';
 
@@ -81,16 +80,15 @@ export interface LaneWidths {
  *
  * A disabled project's deliveries are not claimed: they wait, due, until it is enabled again.
  *
- * On PostgreSQL, SKIP LOCKED lets several processes claim at once without waiting for or
- * doubling each other. SQLite claims by the same rules in three shorter statements in one
- * write transaction (sqlite-delivery-statements.ts beside it), which its planner runs faster.
+ * This is the claim on PostgreSQL, where SKIP LOCKED lets several processes claim at once
+ * without waiting for or doubling each other. SQLite claims by the same rules in three
+ * shorter statements in one write transaction (sqlite-delivery-statements.ts beside it),
+ * which its planner runs faster.
  */
 export async function claimDueDeliveries(
   db: Executor,
-  dialect: Dialect,
   claim: { now: string; leaseUntil: string; workerId: string; limit: number; lanes: LaneWidths },
 ): Promise<DeliveryRow[]> {
-  const lock = dialect === 'postgres' ? sql`for update of d skip locked` : sql``;
   // laneWidth (domain/attempt-outcome.ts), in SQL: one probe while failing, else the endpoint's own width or the default.
   const width = sql`(case when e.consecutive_failures >= ${claim.lanes.failingAfter} then 1 else coalesce(e.max_in_flight, ${claim.lanes.defaultWidth}) end)`;
   const result = await sql<DeliveryRow>`
@@ -118,7 +116,7 @@ export async function claimDueDeliveries(
             and d.project_id not in (select p.id from projects p where p.disabled_at is not null)
           order by d.next_attempt_at, d.seq
           limit ${claim.limit}
-          ${lock}
+          for update of d skip locked
         ) c
       ) r
       left join webhook_endpoints e on e.id = r.endpoint_id
