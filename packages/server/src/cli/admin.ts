@@ -1,7 +1,7 @@
 import { CLI_ACTOR } from '../domain/actor.js';
 import type { Command } from 'commander';
-import { OrdercastError } from '../domain/errors.js';
 import { withCore, withDatabaseOptions } from './database-options.js';
+import { graceSeconds } from './grace-option.js';
 import { printJson } from './output.js';
 
 /** `ordercast admin …`: the admin API's own keys, made on the server (the first one, or one for a new back office). */
@@ -41,9 +41,7 @@ export function registerAdmin(program: Command): void {
       .option('--json', 'print JSON'),
   ).action(async (flags) =>
     withCore(flags, async ({ administration }) => {
-      const grace = Number(flags.grace);
-      if (!Number.isInteger(grace) || grace < 0) throw new OrdercastError('validation_failed', '--grace must be a whole number of seconds');
-      const { key, previous } = await administration.rollAdminKey(flags.key, grace, CLI_ACTOR);
+      const { key, previous } = await administration.rollAdminKey(flags.key, graceSeconds(flags.grace), CLI_ACTOR);
       if (flags.json) return printJson({ id: key.id, key: key.key, previous });
       console.log(`new admin key ${key.id}: ${key.key}`);
       console.log(`the old admin key ${previous.id} stops working at ${previous.expiresAt} (within 5 s of that on running servers)`);

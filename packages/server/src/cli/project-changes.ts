@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { OrdercastError } from '../domain/errors.js';
 import type { ApiKeyView, IssuedApiKey } from '../services/project-key-service.js';
 import { withCore, withDatabaseOptions } from './database-options.js';
+import { graceSeconds } from './grace-option.js';
 import { printJson } from './output.js';
 
 /**
@@ -96,9 +97,7 @@ export function registerProjectChanges(projects: Command): void {
       .option('--json', 'print JSON'),
   ).action(async (flags) =>
     withCore(flags, async ({ administration }) => {
-      const grace = Number(flags.grace);
-      if (!Number.isInteger(grace) || grace < 0) throw new OrdercastError('validation_failed', '--grace must be a whole number of seconds');
-      const rolled = await administration.rollKey(flags.project, flags.key, grace, CLI_ACTOR);
+      const rolled = await administration.rollKey(flags.project, flags.key, graceSeconds(flags.grace), CLI_ACTOR);
       if (flags.json) return printJson(rolled);
       printIssued(rolled.key);
       console.log(
