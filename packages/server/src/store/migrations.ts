@@ -336,7 +336,7 @@ function migrations(dialect: Dialect): Record<string, Migration> {
     },
 
     ...tenantMigrations(seqColumn),
-    ...leanWritesMigrations(),
+    ...leanWritesMigrations(dialect),
   };
 }
 
