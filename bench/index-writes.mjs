@@ -6,11 +6,12 @@
 // EXPLAIN (ANALYZE, BUFFERS, WAL) and rolled back), CPU per transition of this process and of
 // the pool's backends (found by application_name). SQLite: CPU per transition (SQLite runs in
 // this process) and WAL pages written per transition (auto-checkpoint off during a round).
+// Then the age row of the ingest bench, interleaved: one order per database changed --age times.
 // Not part of `npm run bench`: its baseline is the other index set. See bench/README.md,
 // "ingest on PostgreSQL", lean writes round.
 //
 //   node bench/index-writes.mjs                                   # SQLite only
-//   ORDERCAST_BENCH_DATABASE_URL=postgres://… node bench/index-writes.mjs --orders 10000 --batches 40 --rounds 4
+//   ORDERCAST_BENCH_DATABASE_URL=postgres://… node bench/index-writes.mjs --orders 10000 --batches 40 --rounds 4 --age 2000
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -28,6 +29,8 @@ const arg = (name, fallback) => {
 const ORDERS = arg('orders', 10000);
 const BATCHES = arg('batches', 40);
 const ROUNDS = arg('rounds', 4);
+// Then one order per database changed this many times, change i of each in turn (0: skip).
+const AGE = arg('age', 2000);
 const pgUrl = process.env.ORDERCAST_BENCH_DATABASE_URL;
 const lifecycle = parseLifecycle({
   name: 'ping-pong',
@@ -174,6 +177,41 @@ async function round(v) {
   return sample;
 }
 
+/** The age row at the store: median latency of the 20 changes around #20 and around #AGE of one order. */
+async function costWithAge(variants) {
+  for (const v of variants) {
+    const created = await v.store.orderLog.append(
+      {
+        kind: 'create',
+        projectId: 'prj_iw',
+        lifecycle,
+        order: { externalId: null, userExternalId: 'aged', amount: null, currency: null, metadata: {}, status: undefined },
+      },
+      { orderId: 'ord_aged', eventId: 'evt_aged_0' },
+    );
+    if (created.kind !== 'appended') throw new Error(`${v.name}: the aged order was not created`);
+    v.aged = { status: 'ping', ms: [] };
+  }
+  for (let i = 1; i <= AGE; i++) {
+    for (const v of i % 2 ? variants : [...variants].reverse()) {
+      const to = v.aged.status === 'ping' ? 'pong' : 'ping';
+      const t0 = performance.now();
+      const r = await v.store.orderLog.append(
+        { kind: 'transition', projectId: 'prj_iw', lifecycle, orderId: 'ord_aged', change: { status: to, reason: null } },
+        { orderId: 'ord_aged', eventId: `evt_aged_${i}` },
+      );
+      v.aged.ms.push(performance.now() - t0);
+      if (r.kind !== 'appended') throw new Error(`${v.name}: change ${i} of the aged order was not appended`);
+      v.aged.status = to;
+    }
+  }
+  for (const v of variants) {
+    const young = median(v.aged.ms.slice(10, 30));
+    const old = median(v.aged.ms.slice(-20));
+    console.log(`${v.dialect} ${v.name}: change #${AGE} vs #20 of one order ${old.toFixed(2)} vs ${young.toFixed(2)} ms, ${(old / young).toFixed(2)}×`);
+  }
+}
+
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 const spread = (values, digits = 0) => `${median(values).toFixed(digits)} (${Math.min(...values).toFixed(digits)}–${Math.max(...values).toFixed(digits)})`;
 
@@ -185,6 +223,7 @@ for (const dialect of pgUrl ? ['postgres', 'sqlite'] : ['sqlite']) {
       console.log(`${dialect} round ${r} ${v.name}: ${JSON.stringify(s, (_, x) => (typeof x === 'number' ? Number(x.toFixed(2)) : x))}`);
     }
   }
+  if (AGE > 0) await costWithAge(variants);
   for (const v of variants) {
     const of = (key) => v.samples.map((s) => s[key]);
     const common = `${spread(of('perSec'))} transitions/s; CPU ${spread(of('cpu'))} µs per transition`;
