@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Migrator, sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 import { RECENT_HISTORY_LIMIT } from '../domain/order-decisions.js';
 import type { Dialect } from './dialect.js';
+import { leanWritesMigrations } from './migrations-lean-writes.js';
 import { tenantMigrations } from './migrations-tenants.js';
 
 /**
@@ -335,6 +336,7 @@ function migrations(dialect: Dialect): Record<string, Migration> {
     },
 
     ...tenantMigrations(seqColumn),
+    ...leanWritesMigrations(dialect),
   };
 }
 

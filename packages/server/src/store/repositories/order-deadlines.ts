@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { Executor } from '../transaction.js';
 
 /** An order whose expected time has come, at the version that must be flagged. */
@@ -23,13 +24,21 @@ export function dueOrdersQuery(db: Executor, now: string, limit: number) {
   return db.selectFrom('orders').select(['id', 'project_id', 'version', 'due_at']).where('due_at', '<=', now).orderBy('due_at').limit(limit);
 }
 
-/** Stuck orders per project and status (the `/metrics` gauge): an index-only range of `orders_stuck`. */
+/** Stuck orders per project and status (the `/metrics` gauge): an index-only read of the partial index `orders_stuck`. */
 export async function countStuckOrders(db: Executor): Promise<Array<{ projectId: string; status: string; count: number }>> {
-  const rows = await db
+  const rows = await stuckOrdersCountQuery(db).execute();
+  return rows.map((row) => ({ projectId: row.project_id, status: row.status, count: Number(row.count) }));
+}
+
+/**
+ * The gauge's query (its plan is checked by test/lean-writes.test.ts). `stuck = 1` is a literal:
+ * under a generic plan a parameter would not prove the partial index applies, and the
+ * gauge would scan every order at each scrape.
+ */
+export function stuckOrdersCountQuery(db: Executor) {
+  return db
     .selectFrom('orders')
     .select(['project_id', 'status', (eb) => eb.fn.countAll<number>().as('count')])
-    .where('stuck', '=', 1)
-    .groupBy(['project_id', 'status'])
-    .execute();
-  return rows.map((row) => ({ projectId: row.project_id, status: row.status, count: Number(row.count) }));
+    .where('stuck', '=', sql.lit(1))
+    .groupBy(['project_id', 'status']);
 }

@@ -6,7 +6,7 @@ import { precompiled } from '../precompiled-query.js';
 import type { Dialect } from '../dialect.js';
 import type { Executor } from '../transaction.js';
 import type BetterSqlite3 from 'better-sqlite3';
-import type { Selectable } from 'kysely';
+import { sql, type Selectable } from 'kysely';
 
 export type OrderRow = Selectable<OrdersTable>;
 
@@ -79,13 +79,19 @@ export interface OrderListFilter {
 }
 
 export async function listOrderRows(db: Executor, filter: OrderListFilter): Promise<OrderRow[]> {
+  return listOrderRowsQuery(db, filter).execute();
+}
+
+/** The list's query, newest first (the plans of its filters are checked by test/lean-writes.test.ts). */
+export function listOrderRowsQuery(db: Executor, filter: OrderListFilter) {
   let query = db.selectFrom('orders').selectAll().where('project_id', '=', filter.projectId);
   if (filter.statuses !== undefined) query = query.where('status', 'in', filter.statuses);
   if (filter.userExternalId !== undefined) query = query.where('user_external_id', '=', filter.userExternalId);
   if (filter.externalId !== undefined) query = query.where('external_id', '=', filter.externalId);
   if (filter.createdAfter !== undefined) query = query.where('created_at', '>', filter.createdAfter);
   if (filter.createdBefore !== undefined) query = query.where('created_at', '<', filter.createdBefore);
-  if (filter.stuck !== undefined) query = query.where('stuck', '=', filter.stuck ? 1 : 0);
+  // A literal, not a parameter: under a generic plan only `stuck = 1` proves the partial index `orders_stuck` applies.
+  if (filter.stuck !== undefined) query = query.where('stuck', '=', sql.lit(filter.stuck ? 1 : 0));
   if (filter.beforeSeq !== undefined) query = query.where('seq', '<', filter.beforeSeq);
-  return query.orderBy('seq', 'desc').limit(filter.limit).execute();
+  return query.orderBy('seq', 'desc').limit(filter.limit);
 }
