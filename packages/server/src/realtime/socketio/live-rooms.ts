@@ -40,6 +40,8 @@ interface RoomFeed {
  */
 export class LiveRooms {
   private readonly feeds = new Map<string, RoomFeed>();
+  /** The event an order's room is being sent, while it is (the adapter asks each socket whether to write it). */
+  orderBroadcast: OrderEvent | undefined;
 
   constructor(
     private readonly nsp: Namespace,
@@ -108,6 +110,16 @@ export class LiveRooms {
   private broadcast(room: string, event: OrderEvent): void {
     const members = this.nsp.adapter.rooms.get(room);
     if (!members || members.size === 0) return;
+    this.orderBroadcast = room.startsWith('order:') ? event : undefined;
+    try {
+      this.emit(room, members, event);
+    } finally {
+      this.orderBroadcast = undefined;
+    }
+    for (let i = 0; i < members.size; i++) this.metrics.messageSent('socketio', event.createdAt);
+  }
+
+  private emit(room: string, members: Set<string>, event: OrderEvent): void {
     const update = orderUpdateOf(event);
     const unsettled = this.nsp.adapter.rooms.get(UNSETTLED_ROOM);
     if (!this.positions) this.nsp.to(room).emit('order:update', update);
@@ -125,6 +137,5 @@ export class LiveRooms {
       if (settledIds.length > 0) this.nsp.to(settledIds).emit('order:update', update, this.positions.seal(event.projectId, positionOf(event)));
       if (unsettledIds.length > 0) this.nsp.to(unsettledIds).emit('order:update', update, NO_OFFSET);
     }
-    for (let i = 0; i < members.size; i++) this.metrics.messageSent('socketio', event.createdAt);
   }
 }

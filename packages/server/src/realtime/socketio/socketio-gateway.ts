@@ -75,7 +75,7 @@ export class SocketIoGateway {
       destroyUpgrade: false,
       // Socket.IO's own recovery protocol (pid and offset in the handshake), served from session rows and the log.
       ...(rows ? { connectionStateRecovery: { maxDisconnectionDuration: windowMs, skipMiddlewares: false } } : {}),
-      adapter: recoveryAdapter((socket) => this.sessions.get(socket)?.admits() ?? true, rows ? { positions: deps.positions, rows } : undefined),
+      adapter: recoveryAdapter((socket) => this.sessions.get(socket)?.admits(this.rooms.orderBroadcast) ?? true, rows ? { positions: deps.positions, rows } : undefined),
     });
     this.io
       .of('/')
@@ -117,10 +117,10 @@ export class SocketIoGateway {
     };
     nsp.on('connection', (socket) => {
       const principal = socket.data.principal as SocketPrincipal;
-      const recovery = rows ? { restored: socket.data[RECOVERED_KEY] as RecoveredState | undefined } : undefined;
+      const restored = rows ? (socket.data[RECOVERED_KEY] as RecoveredState | undefined) : undefined;
       // The session holds what it needs; socket.data would keep the handshake's copies alive.
       socket.data = {};
-      const session = new SocketIoSession(socket, principal, sessionDeps, recovery);
+      const session = new SocketIoSession(socket, principal, sessionDeps, restored);
       this.sessions.set(socket, session);
       deps.metrics.realtimeConnections.inc({ gateway: 'socketio' });
       // The connection keeps access only as long as its credential does.
