@@ -1,6 +1,6 @@
 import type { Namespace } from 'socket.io';
 import { LOG_START, isAfter, positionOf, type LogPosition, type OrderEvent } from '../../domain/order.js';
-import type { ChannelHub, HubListener } from '../../events/channel-hub.js';
+import { type ChannelHub, type HubListener, topics } from '../../events/channel-hub.js';
 import type { Metrics } from '../../metrics.js';
 import type { TenantPositions } from '../../services/tenant-position.js';
 import { orderUpdateOf } from './order-update.js';
@@ -15,6 +15,8 @@ export const UNSETTLED_ROOM = 'unsettled';
 
 /** The offset that opens to nothing: a reconnect from it starts a new session rather than recover to the wrong place. */
 export const NO_OFFSET = '';
+
+const ORDER_PREFIX = topics.order('');
 
 interface RoomFeed {
   release: () => void;
@@ -89,15 +91,24 @@ export class LiveRooms {
     const known = this.feeds.get(topic);
     if (known) return known;
     const feed: RoomFeed = { release: () => {} };
-    feed.release = this.hub.subscribe(topic, (event) => {
-      feed.last = positionOf(event);
-      this.broadcast(topic, event);
-      const joiners = feed.joiners;
-      if (joiners?.size === 1) (joiners.values().next().value as HubListener)(event);
-      else if (joiners) for (const listener of [...joiners]) listener(event);
-    });
     this.feeds.set(topic, feed);
+    // One listener for every order room and one for every project room: a closure per room would be kept by each.
+    feed.release = this.hub.subscribe(topic, topic.startsWith(ORDER_PREFIX) ? this.onOrderEvent : this.onProjectEvent);
     return feed;
+  }
+
+  private readonly onOrderEvent = (event: OrderEvent): void => this.deliver(topics.order(event.orderId), event);
+  private readonly onProjectEvent = (event: OrderEvent): void => this.deliver(topics.project(event.projectId), event);
+
+  /** One event of a topic's feed: to the room, then to the joiners. */
+  private deliver(topic: string, event: OrderEvent): void {
+    const feed = this.feeds.get(topic);
+    if (!feed) return;
+    feed.last = positionOf(event);
+    this.broadcast(topic, event);
+    const joiners = feed.joiners;
+    if (joiners?.size === 1) (joiners.values().next().value as HubListener)(event);
+    else if (joiners) for (const listener of [...joiners]) listener(event);
   }
 
   private releaseIfUnused(topic: string): void {
@@ -110,7 +121,7 @@ export class LiveRooms {
   private broadcast(room: string, event: OrderEvent): void {
     const members = this.nsp.adapter.rooms.get(room);
     if (!members || members.size === 0) return;
-    this.orderBroadcast = room.startsWith('order:') ? event : undefined;
+    this.orderBroadcast = room.startsWith(ORDER_PREFIX) ? event : undefined;
     try {
       this.emit(room, members, event);
     } finally {
