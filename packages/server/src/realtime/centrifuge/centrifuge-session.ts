@@ -30,8 +30,6 @@ export interface CentrifugeSessionOptions {
   orders: OrderChannels;
   /** Client-side subscriptions one connection may hold. */
   maxSubscriptions: number;
-  /** Set on HTTP-streaming and SSE connections: the ids the client sends back to the emulation endpoint. */
-  emulation?: { session: string; node: string };
   logger: Logger;
   version: string;
   pingIntervalMs: number;
@@ -77,9 +75,15 @@ export class CentrifugeSession implements Pinged, PublicationSink {
   /** Whether the token came in the protocol's `token` field: such clients refresh it (getToken). */
   private refreshable = false;
 
+  /**
+   * `options` are shared by every session (one copy per connection would be kept by each
+   * idle one); `emulation` is set on HTTP-streaming and SSE connections: the ids the client
+   * sends back to the emulation endpoint.
+   */
   constructor(
     private readonly transport: SessionTransport,
     private readonly options: CentrifugeSessionOptions,
+    private readonly emulation?: { session: string; node: string },
   ) {
     this.budget = { tokens: options.messagesPerSecond * 2, at: Date.now() };
     this.connectTimer = setTimeout(() => this.disconnect(DisconnectCodes.stale, 'stale: no connect command in time'), options.connectTimeoutMs);
@@ -231,7 +235,7 @@ export class CentrifugeSession implements Pinged, PublicationSink {
       ping: Math.round(this.options.pingIntervalMs / 1000),
       pong: true,
       ...(Object.keys(subs).length > 0 ? { subs } : {}),
-      ...(this.options.emulation ?? {}),
+      ...(this.emulation ?? {}),
     });
     this.userChannel?.delivery.start(startAt);
     this.keepalive = new Keepalive(this, this.options.pingIntervalMs, this.options.pongTimeoutMs);
