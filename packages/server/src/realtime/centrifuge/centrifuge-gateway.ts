@@ -8,6 +8,7 @@ import type { HandshakeLimiter } from '../handshake-limiter.js';
 import type { ConnectionQuota } from '../connection-quota.js';
 import { CentrifugeSession, type CentrifugeSessionOptions, type SessionTransport } from './centrifuge-session.js';
 import { DisconnectCodes } from './codes.js';
+import { Keepalives } from './keepalive.js';
 import type { OrderChannels } from './order-channels.js';
 import type { UserChannels } from './user-channels.js';
 
@@ -100,7 +101,7 @@ export class CentrifugeGateway {
       logger: this.deps.logger,
       version: this.deps.version,
       pingIntervalMs: config.pingIntervalSeconds * 1000,
-      pongTimeoutMs: config.pongTimeoutSeconds * 1000,
+      keepalives: new Keepalives(config.pingIntervalSeconds * 1000, config.pongTimeoutSeconds * 1000),
       connectTimeoutMs: config.connectTimeoutSeconds * 1000,
       historyLimit: config.historyLimit,
       messagesPerSecond: config.messagesPerSecond,

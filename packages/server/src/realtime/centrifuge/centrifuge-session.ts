@@ -11,7 +11,7 @@ import { closeReason, connectRefusal, DisconnectCodes, lapseDisconnect, ErrorCod
 import type { ConnectionScope } from './user-channels.js';
 import { orderChannelStream, orderIdOfChannel, type OrderChannels } from './order-channels.js';
 import { publicationFrame } from './publication-frames.js';
-import { Keepalive, type Pinged } from './keepalive.js';
+import type { Keepalives, Pinged } from './keepalive.js';
 import { answerRpc } from './rpc.js';
 import { refreshAfterSeconds } from './token-refresh.js';
 import type { AuthenticatedUser, ChannelOwner, CredentialWatch, UserChannels } from './user-channels.js';
@@ -33,7 +33,8 @@ export interface CentrifugeSessionOptions {
   logger: Logger;
   version: string;
   pingIntervalMs: number;
-  pongTimeoutMs: number;
+  /** The pings of every session of the gateway (one timer for all). */
+  keepalives: Keepalives;
   connectTimeoutMs: number;
   historyLimit: number;
   /** Commands per second one connection may send (burst twice that); 0 turns the limit off. */
@@ -66,7 +67,9 @@ export class CentrifugeSession implements Pinged, PublicationSink {
   private readonly orderSubscriptions = new Map<string, ChannelSubscription>();
   private queue: Promise<void> = Promise.resolve();
   private connectTimer: NodeJS.Timeout | undefined;
-  private keepalive: Keepalive | undefined;
+  /** The gateway's Keepalives keep these two (keepalive.ts). */
+  keepaliveTick: number | undefined = undefined;
+  awaitingPong = false;
   /** Commands per second: `messagesPerSecond` sustained, twice that at once. */
   private readonly budget: MessageBudget;
   /** The project's connection slot, taken once a credential says which project. */
@@ -109,7 +112,7 @@ export class CentrifugeSession implements Pinged, PublicationSink {
     if (this.state === 'closed') return;
     this.state = 'closed';
     clearTimeout(this.connectTimer);
-    this.keepalive?.stop();
+    this.options.keepalives.stop(this);
     this.credentialWatch?.stop();
     this.slot?.();
     if (this.userChannel) {
@@ -141,7 +144,7 @@ export class CentrifugeSession implements Pinged, PublicationSink {
 
   private async handleCommand(command: Command): Promise<void> {
     if (command.isPong) {
-      if (!this.keepalive?.pong()) this.disconnect(DisconnectCodes.badRequest, 'bad request: pong without a ping');
+      if (!this.options.keepalives.pong(this)) this.disconnect(DisconnectCodes.badRequest, 'bad request: pong without a ping');
       return;
     }
     if (command.method === 'send') return; // asynchronous message: no reply, and nothing to do with it here
@@ -238,7 +241,7 @@ export class CentrifugeSession implements Pinged, PublicationSink {
       ...(this.emulation ?? {}),
     });
     this.userChannel?.delivery.start(startAt);
-    this.keepalive = new Keepalive(this, this.options.pingIntervalMs, this.options.pongTimeoutMs);
+    this.options.keepalives.start(this);
   }
 
   /**
