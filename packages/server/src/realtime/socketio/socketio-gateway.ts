@@ -75,7 +75,10 @@ export class SocketIoGateway {
       destroyUpgrade: false,
       // Socket.IO's own recovery protocol (pid and offset in the handshake), served from session rows and the log.
       ...(rows ? { connectionStateRecovery: { maxDisconnectionDuration: windowMs, skipMiddlewares: false } } : {}),
-      adapter: recoveryAdapter((socket) => this.sessions.get(socket)?.admits(this.rooms.orderBroadcast) ?? true, rows ? { positions: deps.positions, rows } : undefined),
+      adapter: recoveryAdapter(
+        (socket) => this.sessions.get(socket)?.admits(this.rooms.orderBroadcast) ?? true,
+        rows ? { positions: deps.positions, rows } : undefined,
+      ),
     });
     this.io
       .of('/')
