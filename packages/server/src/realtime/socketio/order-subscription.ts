@@ -82,7 +82,7 @@ export class OrderSubscription implements OrderedDeliveryOptions {
     this.onIdle();
   }
 
-  /** Caught up with what it was offered and with the log: the room brings the rest. */
+  /** Once it has sent what it was offered and what the log held to catch up, the room brings the rest. */
   onIdle(): void {
     const delivery = this.delivery;
     if (!delivery?.idling || !this.inStep) return;
@@ -133,13 +133,9 @@ export class OrderSubscription implements OrderedDeliveryOptions {
   deliver(event: OrderEvent): void {
     const live = event === this.lastOffered;
     this.owner.send(event, live);
-    // The newest live event went out, after its room broadcast: the room brings the next one.
-    if (live && this.delivery) {
-      this.owner.enter(topics.order(this.orderId));
-      this.close();
-    }
-    // Catching up may have just reached the target.
+    // Catching up may have just reached the target; after a live event, the room brings the next one.
     this.owner.review(this);
+    this.onIdle();
   }
 
   onError(error: unknown): void {
