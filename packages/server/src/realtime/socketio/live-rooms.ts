@@ -28,7 +28,7 @@ interface RoomFeed {
 
 /**
  * socket.io's own fan-out, fed by the hub: a room per hub topic (`order:<id>`,
- * `project:<id>`), joined by the sockets in step with it, and one hub listener per room,
+ * `project:<id>`), joined by the sockets in step with it, and a hub subscription per room,
  * which emits each event to the room through the adapter's broadcast: the packet is
  * encoded (and its WebSocket frame built) once however many sockets it goes to. With
  * recovery on, the packet ends with the event's log position sealed for its project
