@@ -35,10 +35,11 @@ interface RoomFeed {
  * (socket.io's `offset`), the same for every socket of the room; the sockets of
  * UNSETTLED_ROOM get it ending with NO_OFFSET instead.
  *
- * A socket not yet in step (its subscription is catching up, or has not seen a live
- * event since it started) follows the topic as a joiner: its listener is called after
- * the room's broadcast, so it can join the room on a live event without getting the
- * next one twice.
+ * A socket not yet in step (its subscription is being set up or catching up) follows
+ * the topic as a joiner: its listener is called after the room's broadcast, so it can
+ * join the room on a live event without getting the next one twice. One that joins
+ * having sent versions the hub has not brought yet is spared their broadcasts
+ * (`orderBroadcast`, OrderSubscription.admits).
  */
 export class LiveRooms {
   private readonly feeds = new Map<string, RoomFeed>();
