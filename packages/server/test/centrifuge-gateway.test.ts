@@ -306,6 +306,12 @@ describe.each(testDialects)('Centrifuge gateway (%s)', (dialect) => {
       expect(await raw.closed).toEqual({ code: 3501, reason: 'bad request: send connect first' });
     });
 
+    it('closes on a pong that answers no ping with 3501', async () => {
+      const raw = await connected();
+      raw.send('{}');
+      expect(await raw.closed).toEqual({ code: 3501, reason: 'bad request: pong without a ping' });
+    });
+
     it('answers an unknown method (or RPC method) with 104, unsupported ones with 108 and a refresh without a token with 107, keeping the connection', async () => {
       const raw = await connected();
       raw.send(

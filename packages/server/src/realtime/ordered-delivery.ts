@@ -7,6 +7,8 @@ export interface OrderedDeliveryOptions {
   readAfter(position: number): Promise<OrderEvent[]>;
   deliver(event: OrderEvent): void;
   onError?(error: unknown): void;
+  /** Everything offered so far (and the catch-up `start` asked for) is delivered or dropped. */
+  onIdle?(): void;
 }
 
 /**
@@ -71,6 +73,11 @@ export class OrderedDelivery {
     return this.position;
   }
 
+  /** Started, and nothing offered is still waiting or being read from the log. */
+  get idling(): boolean {
+    return this.started && this.queued === 0 && !this.closed;
+  }
+
   close(): void {
     this.closed = true;
   }
@@ -80,7 +87,9 @@ export class OrderedDelivery {
     this.chain = this.chain
       .then(() => (this.closed ? undefined : step()))
       .catch((error) => this.options.onError?.(error))
-      .finally(() => this.queued--);
+      .finally(() => {
+        if (--this.queued === 0 && !this.closed) this.options.onIdle?.();
+      });
   }
 
   private apply(event: OrderEvent): Promise<void> | void {

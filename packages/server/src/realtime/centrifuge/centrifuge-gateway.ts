@@ -6,8 +6,9 @@ import type { Logger } from '../../lib/logging.js';
 import type { Metrics } from '../../metrics.js';
 import type { HandshakeLimiter } from '../handshake-limiter.js';
 import type { ConnectionQuota } from '../connection-quota.js';
-import { CentrifugeSession, type SessionTransport } from './centrifuge-session.js';
+import { CentrifugeSession, type CentrifugeSessionOptions, type SessionTransport } from './centrifuge-session.js';
 import { DisconnectCodes } from './codes.js';
+import { Keepalives } from './keepalive.js';
 import type { OrderChannels } from './order-channels.js';
 import type { UserChannels } from './user-channels.js';
 
@@ -53,6 +54,7 @@ export class CentrifugeGateway {
   }
 
   private shuttingDown = false;
+  private sharedOptions: CentrifugeSessionOptions | undefined;
 
   get connectionCount(): number {
     return this.sockets.size + this.streams.size;
@@ -88,18 +90,18 @@ export class CentrifugeGateway {
     this.wss.handleUpgrade(request, socket, head, (ws) => this.accept(ws));
   }
 
-  /** A protocol session over any transport: a WebSocket here, an HTTP stream or SSE in http-transports.ts. */
-  createSession(transport: SessionTransport, emulation?: { session: string; node: string }): CentrifugeSession {
+  /** What every session is given: one object for all, not a copy (and closures) kept by each connection. */
+  private get sessionOptions(): CentrifugeSessionOptions {
+    if (this.sharedOptions) return this.sharedOptions;
     const { config, metrics, limiter } = this.deps;
-    return new CentrifugeSession(transport, {
+    this.sharedOptions = {
       channels: this.deps.channels,
       orders: this.deps.orders,
       maxSubscriptions: config.maxSubscriptionsPerConnection,
-      emulation,
       logger: this.deps.logger,
       version: this.deps.version,
       pingIntervalMs: config.pingIntervalSeconds * 1000,
-      pongTimeoutMs: config.pongTimeoutSeconds * 1000,
+      keepalives: new Keepalives(config.pingIntervalSeconds * 1000, config.pongTimeoutSeconds * 1000),
       connectTimeoutMs: config.connectTimeoutSeconds * 1000,
       historyLimit: config.historyLimit,
       messagesPerSecond: config.messagesPerSecond,
@@ -109,16 +111,18 @@ export class CentrifugeGateway {
       onUnsubscribed: () => metrics.realtimeSubscriptions.dec({ gateway: 'centrifuge' }),
       maxBufferedBytes: config.maxBufferedBytes,
       connectionQuota: this.deps.connectionQuota,
-    });
+    };
+    return this.sharedOptions;
+  }
+
+  /** A protocol session over any transport: a WebSocket here, an HTTP stream or SSE in http-transports.ts. */
+  createSession(transport: SessionTransport, emulation?: { session: string; node: string }): CentrifugeSession {
+    return new CentrifugeSession(transport, this.sessionOptions, emulation);
   }
 
   private accept(ws: WebSocket): void {
     const { metrics } = this.deps;
-    const session = this.createSession({
-      send: (frame) => ws.send(frame),
-      close: (code, reason) => ws.close(code, reason),
-      bufferedAmount: () => ws.bufferedAmount,
-    });
+    const session = this.createSession(new WebSocketTransport(ws));
     this.sockets.set(ws, session);
     metrics.realtimeConnections.inc({ gateway: 'centrifuge' });
     ws.on('message', (data, isBinary) => {
@@ -159,5 +163,22 @@ export class CentrifugeGateway {
         }),
     );
     await Promise.all(closing);
+  }
+}
+
+/** A session's transport over a `ws` WebSocket: methods on a prototype, not three closures per connection. */
+class WebSocketTransport implements SessionTransport {
+  constructor(private readonly ws: WebSocket) {}
+
+  send(frame: string): void {
+    this.ws.send(frame);
+  }
+
+  close(code: number, reason: string): void {
+    this.ws.close(code, reason);
+  }
+
+  bufferedAmount(): number {
+    return this.ws.bufferedAmount;
   }
 }

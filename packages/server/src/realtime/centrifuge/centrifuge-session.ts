@@ -11,7 +11,7 @@ import { closeReason, connectRefusal, DisconnectCodes, lapseDisconnect, ErrorCod
 import type { ConnectionScope } from './user-channels.js';
 import { orderChannelStream, orderIdOfChannel, type OrderChannels } from './order-channels.js';
 import { publicationFrame } from './publication-frames.js';
-import { Keepalive, type Pinged } from './keepalive.js';
+import type { Keepalives, Pinged } from './keepalive.js';
 import { answerRpc } from './rpc.js';
 import { refreshAfterSeconds } from './token-refresh.js';
 import type { AuthenticatedUser, ChannelOwner, CredentialWatch, UserChannels } from './user-channels.js';
@@ -30,12 +30,11 @@ export interface CentrifugeSessionOptions {
   orders: OrderChannels;
   /** Client-side subscriptions one connection may hold. */
   maxSubscriptions: number;
-  /** Set on HTTP-streaming and SSE connections: the ids the client sends back to the emulation endpoint. */
-  emulation?: { session: string; node: string };
   logger: Logger;
   version: string;
   pingIntervalMs: number;
-  pongTimeoutMs: number;
+  /** The pings of every session of the gateway (one timer for all). */
+  keepalives: Keepalives;
   connectTimeoutMs: number;
   historyLimit: number;
   /** Commands per second one connection may send (burst twice that); 0 turns the limit off. */
@@ -68,7 +67,9 @@ export class CentrifugeSession implements Pinged, PublicationSink {
   private readonly orderSubscriptions = new Map<string, ChannelSubscription>();
   private queue: Promise<void> = Promise.resolve();
   private connectTimer: NodeJS.Timeout | undefined;
-  private keepalive: Keepalive | undefined;
+  /** The gateway's Keepalives keep these two (keepalive.ts). */
+  keepaliveTick: number | undefined = undefined;
+  awaitingPong = false;
   /** Commands per second: `messagesPerSecond` sustained, twice that at once. */
   private readonly budget: MessageBudget;
   /** The project's connection slot, taken once a credential says which project. */
@@ -77,9 +78,15 @@ export class CentrifugeSession implements Pinged, PublicationSink {
   /** Whether the token came in the protocol's `token` field: such clients refresh it (getToken). */
   private refreshable = false;
 
+  /**
+   * `options` are shared by every session (one copy per connection would be kept by each
+   * idle one); `emulation` is set on HTTP-streaming and SSE connections: the ids the client
+   * sends back to the emulation endpoint.
+   */
   constructor(
     private readonly transport: SessionTransport,
     private readonly options: CentrifugeSessionOptions,
+    private readonly emulation?: { session: string; node: string },
   ) {
     this.budget = { tokens: options.messagesPerSecond * 2, at: Date.now() };
     this.connectTimer = setTimeout(() => this.disconnect(DisconnectCodes.stale, 'stale: no connect command in time'), options.connectTimeoutMs);
@@ -105,7 +112,7 @@ export class CentrifugeSession implements Pinged, PublicationSink {
     if (this.state === 'closed') return;
     this.state = 'closed';
     clearTimeout(this.connectTimer);
-    this.keepalive?.stop();
+    this.options.keepalives.stop(this);
     this.credentialWatch?.stop();
     this.slot?.();
     if (this.userChannel) {
@@ -137,7 +144,7 @@ export class CentrifugeSession implements Pinged, PublicationSink {
 
   private async handleCommand(command: Command): Promise<void> {
     if (command.isPong) {
-      if (!this.keepalive?.pong()) this.disconnect(DisconnectCodes.badRequest, 'bad request: pong without a ping');
+      if (!this.options.keepalives.pong(this)) this.disconnect(DisconnectCodes.badRequest, 'bad request: pong without a ping');
       return;
     }
     if (command.method === 'send') return; // asynchronous message: no reply, and nothing to do with it here
@@ -231,10 +238,10 @@ export class CentrifugeSession implements Pinged, PublicationSink {
       ping: Math.round(this.options.pingIntervalMs / 1000),
       pong: true,
       ...(Object.keys(subs).length > 0 ? { subs } : {}),
-      ...(this.options.emulation ?? {}),
+      ...(this.emulation ?? {}),
     });
     this.userChannel?.delivery.start(startAt);
-    this.keepalive = new Keepalive(this, this.options.pingIntervalMs, this.options.pongTimeoutMs);
+    this.options.keepalives.start(this);
   }
 
   /**

@@ -17,18 +17,35 @@ export interface HistoryStream {
   watch(listener: HubListener): () => void;
 }
 
-export function userChannelStream(channels: UserChannels, owner: ChannelOwner): HistoryStream {
-  return {
-    position: () => channels.position(owner),
-    read: (query) => channels.read(owner, query),
-    offsetOf: userOffsetOf,
-    publication: publicationOf,
-    watch: (listener) => channels.watch(owner, listener),
-  };
+/** A user's channel as a stream: methods on a prototype, so an idle connection keeps one small object, not four closures. */
+class UserChannelStream implements HistoryStream {
+  constructor(
+    private readonly channels: UserChannels,
+    private readonly owner: ChannelOwner,
+  ) {}
+
+  position(): Promise<ChannelPosition> {
+    return this.channels.position(this.owner);
+  }
+
+  read(query: { from?: number; reverse?: boolean; limit: number }): Promise<OrderEvent[]> {
+    return this.channels.read(this.owner, query);
+  }
+
+  offsetOf(event: OrderEvent): number {
+    return event.userOffset ?? 0;
+  }
+
+  /** A function, not a method: the session is handed it as is (publication-frames.ts). */
+  readonly publication = publicationOf;
+
+  watch(listener: HubListener): () => void {
+    return this.channels.watch(this.owner, listener);
+  }
 }
 
-function userOffsetOf(event: OrderEvent): number {
-  return event.userOffset ?? 0;
+export function userChannelStream(channels: UserChannels, owner: ChannelOwner): HistoryStream {
+  return new UserChannelStream(channels, owner);
 }
 
 /** What reference 003's `client.on('publication', ctx => …)` gets in `ctx.data`. */

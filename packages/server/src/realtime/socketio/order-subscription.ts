@@ -28,15 +28,20 @@ const CATCH_UP_BATCH = 200;
  * OrderedDelivery of its own, offered the order's live events after the room's
  * broadcast, which first sends what the client is still to get (from the version read
  * at subscribe, or `sinceVersion`, or where a recovery resumed), reading the log on a
- * gap. On the first live event it sends, it is in step with the room: the socket joins
- * the room (whose next broadcast comes after that event) and the delivery is dropped.
- * From then on the subscription is two numbers, and the room brings its events.
+ * gap. As soon as it has sent everything it was to catch up and was offered, it is in
+ * step: the socket joins the room and the delivery is dropped. What it sent may be
+ * ahead of the follower (the order read at subscribe, or the log, may hold versions the
+ * hub has not brought yet): the room's broadcasts of those versions are not written
+ * to this socket (`skips`). From then on the subscription is a few numbers, and the
+ * room brings its events; an idle connection never waits for a live event to get there.
  */
 export class OrderSubscription implements OrderedDeliveryOptions {
   /** Set while a subscription restored by recovery has not been asked for again: the version it resumed from. */
   restoredFrom?: number;
   /** The version it started from (the order's, or `sinceVersion`): kept in the session's row. */
   startedFrom?: number;
+  /** In the room: the newest version it sent before joining, while the room may still bring it (its broadcasts up to it are skipped). */
+  private sentBeforeRoom?: number;
   private delivery: OrderedDelivery | undefined;
   private release: (() => void) | undefined;
   /** The version it has to have sent before it is in step with the live events; none until it knows. */
@@ -74,6 +79,28 @@ export class OrderSubscription implements OrderedDeliveryOptions {
     this.target = target;
     this.delivery?.start(position, target > position);
     this.owner.review(this);
+    this.onIdle();
+  }
+
+  /** Once it has sent what it was offered and what the log held to catch up, the room brings the rest. */
+  onIdle(): void {
+    const delivery = this.delivery;
+    if (!delivery?.idling || !this.inStep) return;
+    this.sentBeforeRoom = delivery.current;
+    this.owner.enter(topics.order(this.orderId));
+    this.close();
+    this.owner.review(this);
+  }
+
+  /**
+   * Whether a broadcast of the order's room is to be written to this socket: not
+   * when it was sent before the socket joined the room. Past those, it always is.
+   */
+  admits(event: OrderEvent): boolean {
+    if (this.sentBeforeRoom === undefined) return true;
+    if (event.version <= this.sentBeforeRoom) return false;
+    this.sentBeforeRoom = undefined;
+    return true;
   }
 
   /**
@@ -106,13 +133,9 @@ export class OrderSubscription implements OrderedDeliveryOptions {
   deliver(event: OrderEvent): void {
     const live = event === this.lastOffered;
     this.owner.send(event, live);
-    // The newest live event went out, after its room broadcast: the room brings the next one.
-    if (live && this.delivery) {
-      this.owner.enter(topics.order(this.orderId));
-      this.close();
-    }
-    // Catching up may have just reached the target.
+    // Catching up may have just reached the target; after a live event, the room brings the next one.
     this.owner.review(this);
+    this.onIdle();
   }
 
   onError(error: unknown): void {

@@ -75,7 +75,10 @@ export class SocketIoGateway {
       destroyUpgrade: false,
       // Socket.IO's own recovery protocol (pid and offset in the handshake), served from session rows and the log.
       ...(rows ? { connectionStateRecovery: { maxDisconnectionDuration: windowMs, skipMiddlewares: false } } : {}),
-      adapter: recoveryAdapter((socket) => this.sessions.get(socket)?.admits() ?? true, rows ? { positions: deps.positions, rows } : undefined),
+      adapter: recoveryAdapter(
+        (socket) => this.sessions.get(socket)?.admits(this.rooms.orderBroadcast) ?? true,
+        rows ? { positions: deps.positions, rows } : undefined,
+      ),
     });
     this.io
       .of('/')
@@ -117,10 +120,11 @@ export class SocketIoGateway {
     };
     nsp.on('connection', (socket) => {
       const principal = socket.data.principal as SocketPrincipal;
-      const recovery = rows ? { restored: socket.data[RECOVERED_KEY] as RecoveredState | undefined } : undefined;
+      const restored = rows ? (socket.data[RECOVERED_KEY] as RecoveredState | undefined) : undefined;
+      const releaseSlot = takeConnectionSlot(socket);
       // The session holds what it needs; socket.data would keep the handshake's copies alive.
       socket.data = {};
-      const session = new SocketIoSession(socket, principal, sessionDeps, recovery);
+      const session = new SocketIoSession(socket, principal, sessionDeps, restored);
       this.sessions.set(socket, session);
       deps.metrics.realtimeConnections.inc({ gateway: 'socketio' });
       // The connection keeps access only as long as its credential does.
@@ -128,6 +132,7 @@ export class SocketIoGateway {
       socket.on('disconnect', () => {
         session.close();
         watch.stop();
+        releaseSlot?.();
         this.sessions.delete(socket);
         deps.metrics.realtimeConnections.dec({ gateway: 'socketio' });
       });
@@ -203,16 +208,27 @@ function adoptOrRenewSession(socket: import('socket.io').Socket, principal: Sock
   (socket as unknown as { pid: string }).pid = randomBytes(15).toString('base64url');
 }
 
+/** Where a socket still in its handshake keeps its connection slot's release, until it connects. */
+const SLOT_KEY = 'releaseSlot';
+
 /**
- * Holds a connection slot for a socket still in its handshake, and gives it back when the
- * connection ends: at `disconnect`, or when the transport closes before the socket ever
- * connected (a client that left during the handshake).
+ * Holds a connection slot for a socket still in its handshake. If the transport closes
+ * before the socket ever connects (a client that left during the handshake), the slot is
+ * given back then; once it connects, the `disconnect` handler gives it back
+ * (`takeConnectionSlot`), and the socket keeps no listener for it.
  */
 async function holdConnectionSlot(socket: import('socket.io').Socket, slot: (() => void) | Promise<() => void>): Promise<void> {
   const release = await slot;
-  socket.once('disconnect', release);
+  if (socket.conn.readyState === 'closed') return release();
+  socket.data[SLOT_KEY] = release;
   socket.conn.once('close', release);
-  if (socket.conn.readyState === 'closed') release();
+}
+
+/** The connection slot of a socket that just connected, its handshake's listener removed. */
+function takeConnectionSlot(socket: import('socket.io').Socket): (() => void) | undefined {
+  const release = socket.data[SLOT_KEY] as (() => void) | undefined;
+  if (release) socket.conn.removeListener('close', release);
+  return release;
 }
 
 type Listener = (...args: unknown[]) => void;

@@ -13,7 +13,7 @@ import { NO_OFFSET, UNSETTLED_ROOM } from './live-rooms.js';
 import { type MessageBudget, takeToken } from '../message-budget.js';
 import { OrderSubscription, type OrderSubscriptionDeps, type SubscriptionOwner } from './order-subscription.js';
 import { orderUpdateOf } from './order-update.js';
-import { OutboundBytes, closeTransport } from './outbound-bytes.js';
+import { closeTransport, outboundBytes } from './outbound-bytes.js';
 import type { RecoveredState } from './recovery-adapter.js';
 import { SessionRowWriter } from '../../services/socketio-session-row-writer.js';
 import { assertMayFollowProject, mayFollowProject, type SocketPrincipal } from './socketio-auth.js';
@@ -35,11 +35,6 @@ export interface SocketIoSessionDeps extends OrderSubscriptionDeps {
   feed: Pick<EventFeedService, 'follow'>;
   /** The log follower's position: a room joined now brings every event after it. */
   followerPosition(): LogPosition;
-}
-
-/** Connection state recovery for one session (on): what a recovered connection had received. */
-export interface SessionRecovery {
-  restored?: RecoveredState;
 }
 
 /** The event that carries a fresh recovery offset when no `order:update` does (after a subscribe, say); clients may ignore it. */
@@ -64,26 +59,33 @@ export class SocketIoSession implements SubscriptionOwner {
   /** Where the project feed started (kept in the session's row). */
   private feedStart: LogPosition | undefined;
   private closed = false;
-  private outbound: OutboundBytes | undefined;
-  /** Subscriptions that may not have sent everything they were offered. */
-  private readonly unsteady = new Set<OrderSubscription>();
+  /** Subscriptions that may not have sent everything they were offered (made on the first: most sessions never have one). */
+  private unsteady: Set<OrderSubscription> | undefined;
   private inUnsettledRoom = false;
   /** Keeps the session's row in step with its subscriptions (recovery on, once it has any). */
   private row: SessionRowWriter | undefined;
   /** This connection's message budget: `messagesPerSecond` sustained, twice that at once. */
   private readonly budget: MessageBudget;
 
-  /** The owner (the gateway) calls `close()` on the socket's `disconnect`. */
+  /**
+   * The owner (the gateway) calls `close()` on the socket's `disconnect`. Connection
+   * state recovery is on when `deps.rows` is; `restored` is what a recovered
+   * connection had received.
+   */
   constructor(
     private readonly socket: Socket,
     private readonly principal: SocketPrincipal,
     private readonly deps: SocketIoSessionDeps,
-    private readonly recovery?: SessionRecovery,
+    restored?: RecoveredState,
   ) {
     this.budget = { tokens: deps.messagesPerSecond * 2, at: Date.now() };
     socket.onAny((event: string, ...args: unknown[]) => this.dispatch(event, args));
-    const restored = recovery?.restored;
     if (restored) this.restore(restored);
+  }
+
+  /** Whether connection state recovery is on (the gateway passes session rows only then). */
+  private get recovery(): boolean {
+    return this.deps.rows !== undefined;
   }
 
   /** Every client event, through one listener (a listener per event would cost each idle connection a closure apiece). */
@@ -273,7 +275,7 @@ export class SocketIoSession implements SubscriptionOwner {
     const subscription = this.subscriptions.get(orderId);
     if (!subscription) return;
     this.subscriptions.delete(orderId);
-    this.unsteady.delete(subscription);
+    this.unsteady?.delete(subscription);
     if (subscription.inRoom) this.socket.leave(topics.order(orderId));
     subscription.close();
     this.deps.metrics.realtimeSubscriptions.dec({ gateway: 'socketio' });
@@ -296,13 +298,14 @@ export class SocketIoSession implements SubscriptionOwner {
 
   /**
    * Whether a packet may be written to this client: false once it is closed, or when
-   * it does not read and its buffers passed the cap (it is then cut off). Every packet
-   * to this socket, through a room or alone, is checked here (the adapter's `apply`).
+   * it does not read and its buffers passed the cap (it is then cut off), or when it is
+   * an order room's `broadcast` of a version it was sent before it joined the room.
+   * Every packet to this socket, through a room or alone, is checked here (the adapter's `apply`).
    */
-  admits(): boolean {
+  admits(broadcast?: OrderEvent): boolean {
     if (this.closed) return false;
-    this.outbound ??= new OutboundBytes(this.socket);
-    if (this.outbound.get() <= (this.deps.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES)) return true;
+    if (broadcast && this.subscriptions.get(broadcast.orderId)?.admits(broadcast) === false) return false;
+    if (outboundBytes(this.socket) <= (this.deps.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES)) return true;
     this.deps.logger.warn(
       { socketId: this.socket.id, projectId: this.principal.projectId },
       'socket.io: closing a connection that does not read (over the buffer cap)',
@@ -329,8 +332,8 @@ export class SocketIoSession implements SubscriptionOwner {
 
   review(subscription: OrderSubscription): void {
     if (!this.recovery) return;
-    if (subscription.inStep || !this.subscriptions.has(subscription.orderId)) this.unsteady.delete(subscription);
-    else this.unsteady.add(subscription);
+    if (subscription.inStep || !this.subscriptions.has(subscription.orderId)) this.unsteady?.delete(subscription);
+    else (this.unsteady ??= new Set()).add(subscription);
     this.updateRoom();
   }
 
@@ -342,10 +345,11 @@ export class SocketIoSession implements SubscriptionOwner {
    */
   private settled(): boolean {
     if (this.row?.current !== true || this.projectFeed?.catchingUp) return false;
-    for (const subscription of this.unsteady) {
+    for (const subscription of this.unsteady ?? []) {
       if (!subscription.inStep) return false;
-      this.unsteady.delete(subscription);
+      this.unsteady!.delete(subscription);
     }
+    this.unsteady = undefined;
     return true;
   }
 
