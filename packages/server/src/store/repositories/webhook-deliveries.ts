@@ -127,6 +127,27 @@ export async function claimDueDeliveries(
   return result.rows.sort((a, b) => Number(a.seq) - Number(b.seq));
 }
 
+/**
+ * Whether any delivery is due for a claim: pending, its time come, and no live lease on it.
+ * One probe of the due index (a partial index over pending rows, in time order), read
+ * without a transaction: a dispatcher whose last claim found nothing asks this first, so
+ * a wake-up with no outbox row behind it (an event of a project without endpoints) costs
+ * a read instead of a claim. It ignores lanes, ordering and disabled projects, so it can
+ * say yes where the claim then finds nothing, never the reverse.
+ */
+export async function anyDeliveryDue(db: Executor, now: string): Promise<boolean> {
+  const row = await db
+    .selectFrom('webhook_deliveries')
+    .select(sql.lit(1).as('due'))
+    // A literal, not a parameter: SQLite uses a partial index only when it can see the value.
+    .where('status', '=', sql.lit('pending'))
+    .where('next_attempt_at', '<=', now)
+    .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<', now)]))
+    .limit(1)
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
 export interface DeliveryOutcome {
   status: DeliveryStatus;
   nextAttemptAt: string;
