@@ -122,7 +122,7 @@ export class DeliveryQueue implements DeliveryQueuePort {
   }
 
   anyDue(): Promise<boolean> {
-    return anyDeliveryDue(this.store.db, new Date().toISOString());
+    return anyDeliveryDue(this.store.db, this.store.dialect, new Date().toISOString());
   }
 
   /** The endpoints with these ids that still exist, by id. */
