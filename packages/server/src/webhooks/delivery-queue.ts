@@ -1,4 +1,4 @@
-import { sql, type Transaction } from 'kysely';
+import type { Transaction } from 'kysely';
 import { endpointWantsEvent, type DeliveryStatus, type WebhookAttempt } from '../domain/webhook.js';
 import type { Store } from '../store/database.js';
 import type { Database } from '../store/schema.js';
@@ -47,19 +47,6 @@ import {
 } from '../domain/operational-events.js';
 import type { WebhookPayload } from '../domain/webhook-payload.js';
 import { decideHealthAfterFailures, decideHealthAfterSuccess } from '../domain/attempt-outcome.js';
-
-/**
- * On PostgreSQL, lets this transaction's COMMIT return before its WAL record is flushed
- * (`synchronous_commit = off` for it alone): the dispatcher's claims and outcomes then
- * cost no disk wait each. A PostgreSQL crash can lose the last of them (under a second of
- * them; the data stays consistent), and a lost lease or outcome means the delivery is sent
- * again: the at-least-once the outbox gives anyway. The outbox rows themselves are written
- * with their event, at full durability. SQLite (WAL, synchronous=NORMAL) commits without a
- * flush already.
- */
-async function commitWithoutFlush(trx: Transaction<Database>): Promise<void> {
-  await sql`set local synchronous_commit = off`.execute(trx);
-}
 
 /** What the dispatcher learned from one attempt, and what should happen next. */
 export interface AttemptRecord {
@@ -120,11 +107,9 @@ export class DeliveryQueue implements DeliveryQueuePort {
   async claimDue(workerId: string, limit: number, leaseMs: number, lanes: LaneWidths): Promise<TracedDeliveryRow[]> {
     const now = new Date();
     const claim = { now: now.toISOString(), leaseUntil: new Date(now.getTime() + leaseMs).toISOString(), workerId, limit, lanes };
-    const rows: TracedDeliveryRow[] = await inTransaction(this.store.db, async (trx) => {
-      if (this.store.dialect === 'sqlite') return claimDueSqlite(trx, claim);
-      await commitWithoutFlush(trx);
-      return claimDueDeliveries(trx, claim);
-    });
+    const rows: TracedDeliveryRow[] = await inTransaction(this.store.db, (trx) =>
+      this.store.dialect === 'sqlite' ? claimDueSqlite(trx, claim) : claimDueDeliveries(trx, claim),
+    );
     // With tracing on, each attempt links to the write of its event: one look-up per claim.
     if (tracingEnabled() && rows.length > 0) {
       const contexts = await eventTraceContexts(
@@ -197,7 +182,6 @@ export class DeliveryQueue implements DeliveryQueuePort {
   private async writeAttempts(trx: Transaction<Database>, workerId: string, records: readonly AttemptRecord[]): Promise<DisabledEndpoint[]> {
     const at = new Date().toISOString();
     const sqlite = this.store.dialect === 'sqlite';
-    if (!sqlite) await commitWithoutFlush(trx);
     const attempts = records.map((record) => record.attempt);
     await (sqlite ? insertAttemptsSqlite(trx, attempts) : insertAttempts(trx, attempts));
     // Deliveries with the same outcome (a burst of 200s) move on in one statement.
