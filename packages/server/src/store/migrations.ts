@@ -3,7 +3,6 @@ import { Migrator, sql, type Kysely, type Migration, type MigrationProvider } fr
 import { RECENT_HISTORY_LIMIT } from '../domain/order-decisions.js';
 import type { Dialect } from './dialect.js';
 import { tenantMigrations } from './migrations-tenants.js';
-import { deliveryLeanMigrations } from './migrations-delivery-lean.js';
 
 /**
  * Migrations live in code, in order. One set serves both dialects; the only
@@ -336,7 +335,6 @@ function migrations(dialect: Dialect): Record<string, Migration> {
     },
 
     ...tenantMigrations(seqColumn),
-    ...deliveryLeanMigrations(),
   };
 }
 
