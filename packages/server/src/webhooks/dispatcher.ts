@@ -97,7 +97,7 @@ export class DeliveryDispatcher {
    * that lane's backlog to find nothing; new work wakes the dispatcher anyway.
    */
   private nothingElseDue = false;
-  /** The last claim found nothing: the next asks the due index first (anyDue), which only spares a claim. */
+  /** The last claim found nothing: while idle, the next asks the due index first (anyDue), which only spares a claim. */
   private lastClaimFoundNothing = false;
   private readonly occupancy: LaneOccupancy;
   private readonly leaseMs: number;
@@ -150,6 +150,11 @@ export class DeliveryDispatcher {
     if (this.moreDue && !this.polling && this.ready.length < this.lowWater && this.room() > 0) this.pollSoon();
   }
 
+  /** Nothing sending, waiting or claimed: an empty claim then means nothing is due, not full lanes (where the probe would say yes). */
+  private idle(): boolean {
+    return this.inFlight.size === 0 && this.ready.length === 0 && this.delayed.size === 0;
+  }
+
   private room(): number {
     return this.capacity - this.inFlight.size - this.ready.length - this.delayed.size;
   }
@@ -191,8 +196,8 @@ export class DeliveryDispatcher {
       const limit = Math.min(this.room(), MAX_CLAIM);
       if (limit > 0) {
         const claimedAt = Date.now();
-        // After a claim that found nothing, most wake-ups (events of projects without endpoints) have nothing behind them.
-        const gated = this.lastClaimFoundNothing && !(await this.deliveries.anyDue());
+        // Idle after a claim that found nothing, most wake-ups (events of projects without endpoints) have nothing behind them.
+        const gated = this.lastClaimFoundNothing && this.idle() && !(await this.deliveries.anyDue());
         const rows = gated ? [] : await this.deliveries.claimDue(this.workerId, limit, this.leaseMs, this.lanes);
         if (rows.length === limit) this.moreDue = true;
         if (rows.length === 0) this.nothingElseDue = true;
