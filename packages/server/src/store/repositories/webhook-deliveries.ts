@@ -143,9 +143,9 @@ const deliveryDue = precompiled('deliveryDue', (db, now: string, leaseEnded: str
 
 /**
  * Whether any delivery is due for a claim: pending, its time come, and no live lease on it.
- * One read of the due index (a partial index over pending rows), without a transaction: a
- * dispatcher whose last claim found nothing asks this first, so a wake-up with no outbox
- * row behind it (an event of a project without endpoints) costs a read, not a claim. It
+ * One read of the due index (a partial index over pending rows), without a transaction: an
+ * idle dispatcher whose last claim found nothing asks this first, so a wake-up with no
+ * outbox row behind it (an event of a project without endpoints) costs a read, not a claim. It
  * ignores lanes, ordering and disabled projects, so it can say yes where the claim then
  * finds nothing, never the reverse.
  */
