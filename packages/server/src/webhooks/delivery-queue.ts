@@ -4,6 +4,7 @@ import type { Store } from '../store/database.js';
 import type { Database } from '../store/schema.js';
 import { insertAttempts } from '../store/repositories/webhook-attempts.js';
 import {
+  anyDeliveryDue,
   claimDueDeliveries,
   failWithoutAttempt,
   finishAttempts,
@@ -84,6 +85,8 @@ export interface AttemptBatchResult {
  */
 export interface DeliveryQueuePort {
   claimDue(workerId: string, limit: number, leaseMs: number, lanes: LaneWidths): Promise<DeliveryRow[]>;
+  /** Whether a claim now could find anything (a read, no transaction); see anyDeliveryDue. */
+  anyDue(): Promise<boolean>;
   findEndpoints(ids: Iterable<string>): Promise<Map<string, EndpointRecord>>;
   releaseClaims(workerId: string, deliveryIds: readonly string[]): Promise<void>;
   takeSendSlot(endpointId: string, nowMs: number, intervalMs: number): Promise<number>;
@@ -116,6 +119,10 @@ export class DeliveryQueue implements DeliveryQueuePort {
       for (const row of rows) row.trace_context = contexts.get(row.event_id) ?? null;
     }
     return rows;
+  }
+
+  anyDue(): Promise<boolean> {
+    return anyDeliveryDue(this.store.db, this.store.dialect, new Date().toISOString());
   }
 
   /** The endpoints with these ids that still exist, by id. */

@@ -97,6 +97,8 @@ export class DeliveryDispatcher {
    * that lane's backlog to find nothing; new work wakes the dispatcher anyway.
    */
   private nothingElseDue = false;
+  /** The last claim found nothing: while idle, the next asks the due index first (anyDue), which only spares a claim. */
+  private lastClaimFoundNothing = false;
   private readonly occupancy: LaneOccupancy;
   private readonly leaseMs: number;
   /** In flight plus claimed and waiting. */
@@ -148,6 +150,11 @@ export class DeliveryDispatcher {
     if (this.moreDue && !this.polling && this.ready.length < this.lowWater && this.room() > 0) this.pollSoon();
   }
 
+  /** Nothing sending, waiting or claimed: an empty claim then means nothing is due, not full lanes (where the probe would say yes). */
+  private idle(): boolean {
+    return this.inFlight.size === 0 && this.ready.length === 0 && this.delayed.size === 0;
+  }
+
   private room(): number {
     return this.capacity - this.inFlight.size - this.ready.length - this.delayed.size;
   }
@@ -166,7 +173,6 @@ export class DeliveryDispatcher {
     if (this.timer) clearTimeout(this.timer);
     this.timer = setTimeout(() => {
       this.timer = undefined;
-      // Retries whose time has come, and work no wake-up announced.
       this.nothingElseDue = false;
       this.startPoll();
     }, delay);
@@ -190,9 +196,12 @@ export class DeliveryDispatcher {
       const limit = Math.min(this.room(), MAX_CLAIM);
       if (limit > 0) {
         const claimedAt = Date.now();
-        const rows = await this.deliveries.claimDue(this.workerId, limit, this.leaseMs, this.lanes);
+        // Idle after a claim that found nothing, most wake-ups (events of projects without endpoints) have nothing behind them.
+        const gated = this.lastClaimFoundNothing && this.idle() && !(await this.deliveries.anyDue());
+        const rows = gated ? [] : await this.deliveries.claimDue(this.workerId, limit, this.leaseMs, this.lanes);
         if (rows.length === limit) this.moreDue = true;
         if (rows.length === 0) this.nothingElseDue = true;
+        this.lastClaimFoundNothing = rows.length === 0;
         if (rows.length > 0) {
           const endpoints = await this.deliveries.findEndpoints(rows.map((row) => row.endpoint_id));
           for (const row of rows) {
@@ -361,17 +370,8 @@ export class DeliveryDispatcher {
     // Written with the others that finish about now; the slot stays taken until then.
     await this.recorder.add(attemptRecord(row, endpoint, attemptedAt, result, decision, now, this.health));
     if (!this.logger.isLevelEnabled('debug')) return; // the line's fields are not even built
-    this.logger.debug(
-      {
-        deliveryId: row.id,
-        endpointId: endpoint.id,
-        statusCode: result.statusCode,
-        error: result.errorCode,
-        ms: Math.round(result.durationMs),
-        next: decision.status,
-      },
-      'webhook attempt',
-    );
+    const fields = { deliveryId: row.id, endpointId: endpoint.id, statusCode: result.statusCode, error: result.errorCode, next: decision.status };
+    this.logger.debug({ ...fields, ms: Math.round(result.durationMs) }, 'webhook attempt');
   }
 
   /** After a batch of outcomes is written: counts, logs, and a claim (a finished delivery may release the next event of its order). */
@@ -412,10 +412,8 @@ export class DeliveryDispatcher {
     this.delayed.clear();
     if (waiting.length === 0) return;
     try {
-      await this.deliveries.releaseClaims(
-        this.workerId,
-        waiting.map((claimed) => claimed.row.id),
-      );
+      const ids = waiting.map((claimed) => claimed.row.id);
+      await this.deliveries.releaseClaims(this.workerId, ids);
     } catch (error) {
       // Their leases run out and another worker sends them.
       this.logger.warn({ err: error }, 'webhook dispatcher could not release its claims');

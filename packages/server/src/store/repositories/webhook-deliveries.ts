@@ -1,6 +1,8 @@
 import { sql, type Selectable } from 'kysely';
 import type { WebhookDelivery } from '../../domain/webhook.js';
 import { paddedPieces } from '../batch-shapes.js';
+import type { Dialect } from '../dialect.js';
+import { precompiled } from '../precompiled-query.js';
 import type { DeliveryStatus, WebhookDeliveriesTable } from '../schema.js';
 import type { Executor } from '../transaction.js';
 
@@ -125,6 +127,30 @@ export async function claimDueDeliveries(
     )
     returning *`.execute(db);
   return result.rows.sort((a, b) => Number(a.seq) - Number(b.seq));
+}
+
+/** The probe of anyDeliveryDue, built once (see precompiled): the due index, in time order. */
+const deliveryDue = precompiled('deliveryDue', (db, now: string, leaseEnded: string) =>
+  db
+    .selectFrom('webhook_deliveries')
+    .select(sql.lit(1).as('due'))
+    // A literal, not a parameter: SQLite uses a partial index only when it can see the value.
+    .where('status', '=', sql.lit('pending'))
+    .where('next_attempt_at', '<=', now)
+    .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<', leaseEnded)]))
+    .limit(sql.lit(1)),
+);
+
+/**
+ * Whether any delivery is due for a claim: pending, its time come, and no live lease on it.
+ * One read of the due index (a partial index over pending rows), without a transaction: an
+ * idle dispatcher whose last claim found nothing asks this first, so a wake-up with no
+ * outbox row behind it (an event of a project without endpoints) costs a read, not a claim. It
+ * ignores lanes, ordering and disabled projects, so it can say yes where the claim then
+ * finds nothing, never the reverse.
+ */
+export async function anyDeliveryDue(db: Executor, dialect: Dialect, now: string): Promise<boolean> {
+  return (await deliveryDue.first(db, dialect, now, now)) !== undefined;
 }
 
 export interface DeliveryOutcome {
