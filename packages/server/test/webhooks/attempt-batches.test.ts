@@ -1,13 +1,9 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import pino from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createCore, type Core } from '../../src/core.js';
-import { loadConfig } from '../../src/config.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { Core } from '../../src/core.js';
 import type { AttemptRecord } from '../../src/webhooks/delivery-queue.js';
 import type { DeliveryRow } from '../../src/store/repositories/webhook-deliveries.js';
-import { createPostgresSchema, testDialects } from '../helpers/databases.js';
+import { testDialects } from '../helpers/databases.js';
+import { useQueueCore } from '../helpers/queue-core.js';
 
 const WORKER = 'wrk_batch_test';
 const DAY = 86_400_000;
@@ -20,20 +16,10 @@ const DAY = 86_400_000;
 const WIDE_LANES = { defaultWidth: 1000, failingAfter: 5 };
 
 describe.each(testDialects)('recording attempts in batches (%s)', (dialect) => {
+  const coreOf = useQueueCore(dialect, 'batches');
   let core: Core;
-  const cleanups: Array<() => Promise<void> | void> = [];
-
-  beforeAll(async () => {
-    const dataDir = mkdtempSync(path.join(os.tmpdir(), 'ordercast-batches-'));
-    cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
-    const pg = dialect === 'postgres' ? await createPostgresSchema() : undefined;
-    if (pg) cleanups.push(() => pg.drop());
-    const config = loadConfig({ dataDir, databaseUrl: pg?.url, demo: false }, { ORDERCAST_WEBHOOK_ALLOW_PRIVATE: 'true' });
-    core = await createCore(config, { logger: pino({ level: 'silent' }) });
-    cleanups.push(() => core.close());
-  });
-  afterAll(async () => {
-    for (const cleanup of cleanups.reverse()) await cleanup();
+  beforeAll(() => {
+    core = coreOf();
   });
 
   /** A project with one endpoint and `count` orders, whose deliveries are claimed by WORKER. */

@@ -1,11 +1,7 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import pino from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createCore, type Core } from '../../src/core.js';
-import { loadConfig } from '../../src/config.js';
-import { createPostgresSchema, testDialects } from '../helpers/databases.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { Core } from '../../src/core.js';
+import { testDialects } from '../helpers/databases.js';
+import { useQueueCore } from '../helpers/queue-core.js';
 
 const WORKER = 'wrk_probe_test';
 const WIDE_LANES = { defaultWidth: 1000, failingAfter: 5 };
@@ -17,20 +13,10 @@ const WIDE_LANES = { defaultWidth: 1000, failingAfter: 5 };
  * dispatcher, so nothing else claims).
  */
 describe.each(testDialects)('the due probe (%s)', (dialect) => {
+  const coreOf = useQueueCore(dialect, 'due-probe');
   let core: Core;
-  const cleanups: Array<() => Promise<void> | void> = [];
-
-  beforeAll(async () => {
-    const dataDir = mkdtempSync(path.join(os.tmpdir(), 'ordercast-due-probe-'));
-    cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
-    const pg = dialect === 'postgres' ? await createPostgresSchema() : undefined;
-    if (pg) cleanups.push(() => pg.drop());
-    const config = loadConfig({ dataDir, databaseUrl: pg?.url, demo: false }, { ORDERCAST_WEBHOOK_ALLOW_PRIVATE: 'true' });
-    core = await createCore(config, { logger: pino({ level: 'silent' }) });
-    cleanups.push(() => core.close());
-  });
-  afterAll(async () => {
-    for (const cleanup of cleanups.reverse()) await cleanup();
+  beforeAll(() => {
+    core = coreOf();
   });
 
   it('says nothing is due for events of a project without endpoints, and something is once an outbox row is written', async () => {
