@@ -112,18 +112,25 @@ describe.each(testDialects)('one tenant-scoped position on every channel (%s)', 
       feedCursors.push(cursor);
     };
 
-    const everyChannelHas = (count: number) =>
-      waitFor(
-        () =>
-          buyerSocket.offsets.length === count &&
-          merchantSocket.offsets.length === count &&
-          userChannel.offsets.length === count &&
-          orderChannel.offsets.length === count &&
-          sseOrder.versions.length === count + 1 &&
-          sseUser.ids.length === count &&
-          sseProject.ids.length === count,
-        `change ${count} on every channel`,
-      );
+    // What each channel has received of A's changes so far (the order's SSE stream also got the order as it opened).
+    const received = () => ({
+      buyerSocket: buyerSocket.offsets.length,
+      merchantSocket: merchantSocket.offsets.length,
+      centrifugeUser: userChannel.offsets.length,
+      centrifugeOrder: orderChannel.offsets.length,
+      sseOrder: sseOrder.versions.length - 1,
+      sseUser: sseUser.ids.length,
+      sseProject: sseProject.ids.length,
+    });
+    // On PostgreSQL a commit reaches the channels once no older transaction is open anywhere in the
+    // database, and other test files hold transactions open for seconds: hence the longer wait.
+    const everyChannelHas = async (count: number) => {
+      try {
+        await waitFor(() => Object.values(received()).every((n) => n === count), `change ${count} on every channel`, 30_000);
+      } catch (error) {
+        throw new Error(`${(error as Error).message}; received: ${JSON.stringify(received())}`);
+      }
+    };
     const move = async (status: string, count: number) => {
       await setStatus(server, a.secretKey, orderId, status);
       await everyChannelHas(count);
