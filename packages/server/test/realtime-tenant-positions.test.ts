@@ -2,6 +2,7 @@ import type { EventEmitter } from 'node:events';
 import type { Subscription } from 'centrifuge';
 import { io, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isAfter } from '../src/domain/order.js';
 import type { CreatedProject } from '../src/services/project-service.js';
 import { testDialects } from './helpers/databases.js';
 import { createOrder, emitWithAck, newCentrifuge, setStatus, userToken, waitFor } from './helpers/realtime.js';
@@ -61,6 +62,17 @@ describe.each(testDialects)('one tenant-scoped position on every channel (%s)', 
 
   it("tells tenant A's clients nothing of tenant B's volume: every value A receives moves only with A's own changes", async () => {
     const orderId = await createOrder(server, a.secretKey, { userExternalId: 'buyer' });
+    // On PostgreSQL the log follower can still stand below the order's creation, held back by a transaction
+    // another test file keeps open in the shared database; a project subscription made now would then get
+    // the creation as its first update. The channels below are opened once the follower has passed it.
+    const creation = await server.app.store.db
+      .selectFrom('order_events')
+      .select(['tx_id', 'seq'])
+      .where('order_id', '=', orderId)
+      .where('version', '=', 1)
+      .executeTakeFirstOrThrow();
+    const createdAt = { txId: Number(creation.tx_id), seq: Number(creation.seq) };
+    await waitFor(() => !isAfter(createdAt, server.app.follower.current), "the log follower past the order's creation", 30_000);
     const token = await userToken(server, a.secretKey, 'buyer');
 
     // Socket.IO: a buyer's browser following the order, and the merchant's dashboard following the project.
