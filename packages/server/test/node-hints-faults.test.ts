@@ -90,7 +90,8 @@ describe.skipIf(!pgUrl)('nodes joined by PostgreSQL LISTEN/NOTIFY, under faults'
     const { a, b, key, order } = await twoNodes();
     const seen = await follow(b, key, order.id);
     await post(a, key, `/api/v2/orders/${order.id}/status`, { status: 'PROCESSING' });
-    await waitFor(() => seen.versions.length === 1, 'the first change to reach node B');
+    // A commit reaches node B once no older transaction is open anywhere in the database: other files' can last seconds.
+    await waitFor(() => seen.versions.length === 1, 'the first change to reach node B', 30_000);
     const broker = b.app.broker as PostgresBroker;
     const pid = broker.listenBackendPid;
     expect(pid).toBeTypeOf('number');
